@@ -1,0 +1,69 @@
+"""A state machine definition, indexed once so the interpreter finds states and blocks quickly.
+
+A *block* is one `{StartAt, States}` object: the top level (key ""), each Parallel branch
+(`<state>/<index>`) and each Map's ItemProcessor or Iterator (`<state>`). State names are unique in
+the whole machine, so these keys are too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pinflow.asl import source
+
+JSONPATH = "JSONPath"
+JSONATA = "JSONata"
+
+
+class Definition:
+    """A parsed definition. Treat it as immutable; drivers keep one per state machine version."""
+
+    __slots__ = ("blocks", "block_of", "cache", "query_language", "raw", "timeout_seconds")
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        self.query_language: str = raw.get("QueryLanguage") or JSONPATH
+        timeout = raw.get("TimeoutSeconds")
+        self.timeout_seconds: int | None = timeout if isinstance(timeout, int) and timeout > 0 else None
+        self.blocks: dict[str, dict[str, Any]] = {}
+        self.block_of: dict[str, str] = {}
+        # Per-state memo for derived values (compiled paths, flags); keyed by (state name, what).
+        self.cache: dict[tuple[str, str], Any] = {}
+        self._index("", raw)
+
+    def _index(self, key: str, block: dict[str, Any]) -> None:
+        self.blocks[key] = block
+        states = block.get("States")
+        if not isinstance(states, dict):
+            return
+        for name, state in states.items():
+            self.block_of.setdefault(name, key)
+            if not isinstance(state, dict):
+                continue
+            if state.get("Type") == "Parallel":
+                for index, branch in enumerate(state.get("Branches") or ()):
+                    if isinstance(branch, dict):
+                        self._index(f"{name}/{index}", branch)
+            elif state.get("Type") == "Map":
+                processor = state.get("ItemProcessor") or state.get("Iterator")
+                if isinstance(processor, dict):
+                    self._index(name, processor)
+
+    def state(self, block: str, name: str) -> dict[str, Any]:
+        """The state `name` in `block`."""
+        states: dict[str, Any] = self.blocks[block]["States"]
+        return states[name]  # type: ignore[no-any-return]
+
+    def start_at(self, block: str) -> str:
+        return self.blocks[block]["StartAt"]  # type: ignore[no-any-return]
+
+    def language(self, state: dict[str, Any]) -> str:
+        """The query language of a state: its own, else the machine's (not the enclosing state's)."""
+        return state.get("QueryLanguage") or self.query_language  # type: ignore[no-any-return]
+
+
+def parse(definition: Definition | dict[str, Any] | str) -> Definition:
+    """A Definition from a parsed one, a dict, or JSON/YAML text."""
+    if isinstance(definition, Definition):
+        return definition
+    return Definition(source.load(definition))

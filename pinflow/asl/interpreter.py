@@ -1,0 +1,810 @@
+"""The decider: `step(definition, state, event) -> Step(state, commands, history)`.
+
+An execution's state is a JSON-serialisable dict holding a tree of *frames*: the top level, each
+Parallel branch and each Map iteration, each at one state with its input and variables. An event
+resumes the frame it belongs to; frames then run until each is blocked on a task, a timer or its
+children, or has ended. Nothing here performs I/O or reads a clock: time comes from the event, and
+randomness from the seed kept in the state.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import ChainMap, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pinflow.asl import commands as cmd
+from pinflow.asl import conditions, errors, events, history, jsonata, paths, retry, templates, timestamps
+from pinflow.asl.definition import JSONATA, Definition, parse
+from pinflow.asl.errors import AslError
+from pinflow.asl.scope import Scope, compact
+
+SCHEMA_VERSION = 1
+PAYLOAD_LIMIT = 262_144  # bytes, AWS's 256 KiB quota for a state's input or output
+VARIABLE_LIMIT = 262_144  # bytes per variable and per Assign
+VARIABLES_TOTAL_LIMIT = 10 * 1024 * 1024
+
+RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
+TERMINAL = frozenset({SUCCEEDED, FAILED, TIMED_OUT, ABORTED})
+ROOT = "root"
+
+
+@dataclass(slots=True)
+class Step:
+    """What one event did: the new execution state, the commands to carry out, the history added."""
+
+    state: dict[str, Any]
+    commands: list[cmd.Command] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.state["status"]  # type: ignore[no-any-return]
+
+
+def step(definition: Definition | dict[str, Any] | str, state: dict[str, Any] | None,
+         event: events.Event) -> Step:
+    """Apply one event to an execution.
+
+    Args:
+        definition: the definition the execution runs on (pass the parsed `Definition` on hot paths).
+        state: the execution state from the previous step, or None for a `Start` event. The dict is
+            taken over by this call: use the returned state afterwards, never the one passed in.
+        event: what happened.
+
+    Returns:
+        The new state, the commands to carry out and the history events to append. An event for a
+        task or timer that is no longer pending changes nothing (drivers may deliver twice).
+    """
+    machine = _Machine(parse(definition), state, event.at)
+    machine.apply(event)
+    return Step(machine.state, machine.commands, machine.history)
+
+
+class _Machine:
+    """One step's worth of work on an execution state."""
+
+    def __init__(self, definition: Definition, state: dict[str, Any] | None, at: float) -> None:
+        self.d = definition
+        self.state: dict[str, Any] = state if state is not None else {}
+        self.at = at
+        self.commands: list[cmd.Command] = []
+        self.history: list[dict[str, Any]] = []
+        self.queue: deque[tuple[dict[str, Any], str, Any]] = deque()
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def apply(self, event: events.Event) -> None:
+        if isinstance(event, events.Start):
+            self.start(event)
+            return
+        if self.state.get("schema") != SCHEMA_VERSION:
+            raise ValueError(f"unsupported execution state schema {self.state.get('schema')!r}")
+        if isinstance(event, events.Redrive):
+            self.redrive()
+            return
+        if self.state["status"] != RUNNING:
+            return
+        if isinstance(event, events.TaskSucceeded | events.TaskFailed | events.TaskStarted):
+            self.on_task(event)
+        elif isinstance(event, events.TimerFired):
+            self.on_timer(event.timer_id)
+        elif isinstance(event, events.StopRequested):
+            self.finish(ABORTED, "ExecutionAborted", {"error": event.error, "cause": event.cause},
+                        error=event.error, cause=event.cause)
+
+    def start(self, event: events.Start) -> None:
+        execution = dict(event.execution)
+        execution.setdefault("StartTime", timestamps.format(event.at))
+        execution["Input"] = event.input
+        execution.setdefault("RedriveCount", 0)
+        self.state.update({
+            "schema": SCHEMA_VERSION, "status": RUNNING, "type": event.type, "seed": event.seed,
+            "draws": 0, "counter": 0, "last_id": 0, "execution": execution,
+            "state_machine": dict(event.state_machine), "frames": {}, "tasks": {}, "timers": {},
+            "output": None, "error": None, "cause": None, "var_bytes": 0,
+        })
+        details: dict[str, Any] = {"input": event.input, "inputDetails": {"truncated": False}}
+        for key, member in (("RoleArn", "roleArn"), ("StateMachineVersionArn", "stateMachineVersionArn"),
+                            ("StateMachineAliasArn", "stateMachineAliasArn")):
+            if execution.get(key):
+                details[member] = execution[key]
+        started = self.record(None, "ExecutionStarted", details)
+        if self.d.timeout_seconds:
+            self.start_timer(None, cmd.EXECUTION_TIMEOUT_TIMER, self.at + self.d.timeout_seconds, "execution")
+        frame = self.new_frame(ROOT, None, "", dict(self.state.pop("preset_vars", None) or {}),
+                               isolated=False, slot=0)
+        frame["last"] = started
+        self.enter(frame, self.state.get("start_at") or self.d.start_at(""), event.input)
+        self.run_ready()
+
+    def on_task(self, event: events.TaskSucceeded | events.TaskFailed | events.TaskStarted) -> None:
+        frame_id = self.state["tasks"].get(event.task_id)
+        frame = self.state["frames"].get(frame_id) if frame_id else None
+        if frame is None or (frame.get("wait") or {}).get("task") != event.task_id:
+            return  # late or repeated delivery
+        wait = frame["wait"]
+        kind = wait["events"]
+        if isinstance(event, events.TaskStarted):
+            if not wait.get("started"):
+                wait["started"] = True
+                self.record(frame, f"{kind}Started", {"workerName": event.worker_name} if event.worker_name
+                            else ({} if kind == "Activity" else None) if kind != "Task" else
+                            {"resourceType": wait["resource_type"], "resource": wait["resource_name"]})
+            return
+        self.clear_task(frame)
+        if isinstance(event, events.TaskSucceeded):
+            details = {"output": event.output, "outputDetails": {"truncated": False}}
+            if kind == "Task":
+                details.update(resourceType=wait["resource_type"], resource=wait["resource_name"])
+            self.record(frame, f"{kind}Succeeded", details)
+            self.guard(frame, lambda: self.task_succeeded(frame, event.output))
+        else:
+            details = {"error": event.error, "cause": event.cause}
+            if kind == "Task":
+                details.update(resourceType=wait["resource_type"], resource=wait["resource_name"])
+            self.record(frame, f"{kind}Failed", details)
+            self.handle_error(frame, AslError(event.error, event.cause))
+        self.run_ready()
+
+    def on_timer(self, timer_id: str) -> None:
+        timer = self.state["timers"].pop(timer_id, None)
+        if timer is None:
+            return
+        if timer["kind"] == "execution":
+            self.finish(TIMED_OUT, "ExecutionTimedOut",
+                        {"error": errors.TIMEOUT, "cause": "The execution timed out."},
+                        error=errors.TIMEOUT, cause="The execution timed out.")
+            return
+        frame = self.state["frames"].get(timer["frame"])
+        if frame is None:
+            return
+        wait = frame.get("wait") or {}
+        if timer["kind"] == "wait" and wait.get("timer") == timer_id:
+            frame["wait"] = None
+            self.exit(frame, frame["pending_output"], frame.pop("pending_next"))
+        elif timer["kind"] == "retry" and wait.get("timer") == timer_id:
+            frame["wait"] = None
+            self.execute(frame)
+        elif timer["kind"] in ("timeout", "heartbeat") and wait.get("task") == timer["task"]:
+            kind = wait["events"]
+            heartbeat = timer["kind"] == "heartbeat"
+            error = errors.HEARTBEAT_TIMEOUT if heartbeat else errors.TIMEOUT
+            self.clear_task(frame)
+            details: dict[str, Any] = {"error": error, "cause": None}
+            if kind == "Task":
+                details.update(resourceType=wait["resource_type"], resource=wait["resource_name"])
+            self.record(frame, f"{kind}TimedOut", details)
+            self.handle_error(frame, AslError(error, None))
+        self.run_ready()
+
+    def redrive(self) -> None:
+        if self.state["status"] not in (FAILED, TIMED_OUT, ABORTED):
+            return
+        execution = self.state["execution"]
+        execution["RedriveCount"] = execution.get("RedriveCount", 0) + 1
+        execution["RedriveTime"] = timestamps.format(self.at)
+        self.state.update(status=RUNNING, error=None, cause=None, output=None)
+        self.record(None, "ExecutionRedriven", {"redriveCount": execution["RedriveCount"]})
+        if self.d.timeout_seconds:
+            self.start_timer(None, cmd.EXECUTION_TIMEOUT_TIMER, self.at + self.d.timeout_seconds, "execution")
+        root = self.state["frames"][ROOT]
+        self.resume_failed(root)
+        self.run_ready()
+
+    def resume_failed(self, frame: dict[str, Any]) -> None:
+        """Re-run a frame from the state where it stopped; Map and Parallel rerun only unfinished children."""
+        frame["retries"] = {}
+        frame["retry_count"] = 0
+        wait = frame.get("wait")
+        if wait and wait.get("kind") == "children" and not wait.get("data_limit"):
+            wait["failed"] = 0
+            wait["closed"] = False
+            wait["queue"] = [slot for slot in range(wait["total"]) if slot not in wait["done"]]
+            wait["running"] = 0
+            self.launch_children(frame)
+            return
+        frame["wait"] = None
+        self.enter(frame, frame["state"], frame["input"])
+
+    # --- frames ---------------------------------------------------------------------------------
+
+    def new_id(self, prefix: str) -> str:
+        self.state["counter"] += 1
+        return f"{prefix}{self.state['counter']}"
+
+    def new_frame(self, frame_id: str, parent: str | None, block: str, vars: dict[str, Any], *,
+                  isolated: bool, slot: int) -> dict[str, Any]:
+        frame: dict[str, Any] = {
+            "id": frame_id, "parent": parent, "block": block, "state": None, "input": None, "vars": vars,
+            "isolated": isolated, "slot": slot, "retries": {}, "retry_count": 0, "wait": None,
+            "last": 0, "entered_id": 0, "entered_at": self.at,
+        }
+        self.state["frames"][frame_id] = frame
+        return frame
+
+    def variables(self, frame: dict[str, Any]) -> Mapping[str, Any]:
+        """The variables a frame can read: its own scope, then the enclosing ones."""
+        scopes = [frame["vars"]]
+        while frame["parent"] is not None and not frame["isolated"]:
+            frame = self.state["frames"][frame["parent"]]
+            scopes.append(frame["vars"])
+        return scopes[0] if len(scopes) == 1 else ChainMap(*scopes)
+
+    def rng(self) -> random.Random:
+        """A generator for one draw, seeded from the execution's seed and a counter."""
+        self.state["draws"] += 1
+        return random.Random(f"{self.state['seed']}/{self.state['draws']}")
+
+    def scope(self, frame: dict[str, Any], input: Any) -> Scope:
+        name = frame["state"]
+
+        def context() -> dict[str, Any]:
+            built = {
+                "Execution": self.state["execution"],
+                "State": {"EnteredTime": timestamps.format(frame["entered_at"]), "Name": name,
+                          "RetryCount": frame["retry_count"]},
+                "StateMachine": self.state["state_machine"],
+            }
+            preset = self.state.get("preset_context")
+            if preset:
+                for key, value in preset.items():
+                    built[key] = {**built[key], **value} if isinstance(built.get(key), dict) and \
+                        isinstance(value, dict) else value
+            return built
+
+        return Scope(input, context, self.variables(frame), self.rng, self.at, name)
+
+    def record(self, frame: dict[str, Any] | None, type: str, details: dict[str, Any] | None) -> int:
+        """Append a history event; returns its id."""
+        self.state["last_id"] += 1
+        event_id: int = self.state["last_id"]
+        previous = frame["last"] if frame is not None else event_id - 1
+        self.history.append(history.make(event_id, previous, self.at, type, details))
+        if frame is not None:
+            frame["last"] = event_id
+        return event_id
+
+    def start_timer(self, frame: dict[str, Any] | None, timer_id: str, due: float, kind: str,
+                    task: str | None = None) -> None:
+        self.state["timers"][timer_id] = {"frame": frame["id"] if frame else None, "kind": kind, "task": task}
+        self.commands.append(cmd.StartTimer(timer_id, due))
+
+    def cancel_timer(self, timer_id: str) -> None:
+        if self.state["timers"].pop(timer_id, None) is not None:
+            self.commands.append(cmd.CancelTimer(timer_id))
+
+    def clear_task(self, frame: dict[str, Any]) -> None:
+        wait = frame["wait"]
+        self.state["tasks"].pop(wait["task"], None)
+        for timer_id in wait.get("timers", ()):
+            self.cancel_timer(timer_id)
+        frame["wait"] = None
+
+    def run_ready(self) -> None:
+        """Enter queued states until every frame is blocked or ended.
+
+        Transitions go through this queue rather than nested calls, so a long loop of states, or a
+        Map of many iterations, never deepens the Python stack.
+        """
+        queue = self.queue
+        frames = self.state["frames"]
+        while queue and self.state["status"] == RUNNING:
+            frame, name, input = queue.popleft()
+            if frames.get(frame["id"]) is frame:
+                self.enter_now(frame, name, input)
+
+    def task_succeeded(self, frame: dict[str, Any], output: Any) -> None:
+        _tasks.task_succeeded(self, frame, output)
+
+    def launch_children(self, frame: dict[str, Any]) -> None:
+        _tasks.launch_children(self, frame)
+
+    def child_done(self, parent: dict[str, Any], child: dict[str, Any], output: Any,
+                   exc: AslError | None) -> None:
+        _tasks.child_done(self, parent, child, output, exc)
+
+    def guard(self, frame: dict[str, Any], action: Any) -> None:
+        """Run `action`, turning an AslError into the state's error handling."""
+        try:
+            action()
+        except AslError as exc:
+            self.handle_error(frame, exc)
+
+    # --- entering and leaving states -------------------------------------------------------------
+
+    def enter(self, frame: dict[str, Any], name: str, input: Any) -> None:
+        """Queue entering state `name` with `input` (see run_ready)."""
+        self.queue.append((frame, name, input))
+
+    def enter_now(self, frame: dict[str, Any], name: str, input: Any) -> None:
+        state = self.d.state(frame["block"], name)
+        frame["state"] = name
+        frame["input"] = input
+        frame["entered_at"] = self.at
+        frame["retries"] = {}
+        frame["retry_count"] = 0
+        frame["wait"] = None
+        frame["entered_id"] = self.record(frame, f"{state['Type']}StateEntered",
+                                          {"name": name, "input": input, "inputDetails": {"truncated": False}})
+        self.execute(frame)
+
+    def execute(self, frame: dict[str, Any]) -> None:
+        state = self.d.state(frame["block"], frame["state"])
+        handler = _HANDLERS[state["Type"]]
+        try:
+            handler(self, frame, state)
+        except AslError as exc:
+            self.handle_error(frame, exc)
+
+    def exit(self, frame: dict[str, Any], output: Any, next_name: str | None,
+             assigned: dict[str, Any] | None = None) -> None:
+        state = self.d.state(frame["block"], frame["state"])
+        try:
+            self.check_size(frame, output)
+        except AslError as exc:
+            self.fail_frame(frame, exc.error, exc.cause)
+            return
+        details: dict[str, Any] = {"name": frame["state"], "output": output, "outputDetails": {"truncated": False}}
+        if assigned:
+            details["assignedVariables"] = {k: compact(v) for k, v in assigned.items()}
+            details["assignedVariablesDetails"] = {"truncated": False}
+        if state["Type"] != "Fail":
+            self.record(frame, f"{state['Type']}StateExited", details)
+        if self.state.get("test"):
+            self.state["next_state"] = next_name
+            self.frame_succeeded(frame, output)
+        elif next_name is not None:
+            self.enter(frame, next_name, output)
+        else:
+            self.frame_succeeded(frame, output)
+
+    def check_size(self, frame: dict[str, Any], value: Any) -> None:
+        if _size(value) > PAYLOAD_LIMIT:
+            raise AslError(errors.DATA_LIMIT_EXCEEDED,
+                           f"The state/task '{frame['state']}' returned a result with a size exceeding "
+                           "the maximum number of bytes service limit.")
+
+    def assign(self, frame: dict[str, Any], values: dict[str, Any] | None) -> None:
+        """Store evaluated Assign values in the frame's scope (visible from the next state on)."""
+        if not values:
+            return
+        total = 0
+        for name, value in values.items():
+            size = _size(value)
+            if size > VARIABLE_LIMIT:
+                raise AslError(errors.RUNTIME,
+                               f"The variable '{name}' has a size exceeding the maximum number of bytes "
+                               "service limit.")
+            total += size
+        if total > VARIABLE_LIMIT:
+            raise AslError(errors.RUNTIME, "The assignment has a size exceeding the maximum number of bytes "
+                           "service limit.")
+        self.state["var_bytes"] = self.state.get("var_bytes", 0) + total
+        if self.state["var_bytes"] > VARIABLES_TOTAL_LIMIT:
+            raise AslError(errors.RUNTIME, "The execution's variables exceed the maximum number of bytes "
+                           "service limit.")
+        frame["vars"].update(values)
+
+    # --- ending frames ----------------------------------------------------------------------------
+
+    def frame_succeeded(self, frame: dict[str, Any], output: Any) -> None:
+        if frame["parent"] is None:
+            self.finish(SUCCEEDED, "ExecutionSucceeded", {"output": output, "outputDetails": {"truncated": False}},
+                        output=output)
+            return
+        parent = self.state["frames"][frame["parent"]]
+        self.child_done(parent, frame, output, None)
+
+    def fail_frame(self, frame: dict[str, Any], error: str, cause: str | None) -> None:
+        if frame["parent"] is None:
+            self.finish(FAILED, "ExecutionFailed", {"error": error, "cause": cause}, error=error, cause=cause)
+            return
+        parent = self.state["frames"][frame["parent"]]
+        self.child_done(parent, frame, None, AslError(error, cause))
+
+    def finish(self, status: str, type: str, details: dict[str, Any], *, output: Any = None,
+               error: str | None = None, cause: str | None = None) -> None:
+        for task_id in list(self.state["tasks"]):
+            self.commands.append(cmd.CancelTask(task_id))
+        self.state["tasks"].clear()
+        for timer_id in list(self.state["timers"]):
+            self.cancel_timer(timer_id)
+        root = self.state["frames"].get(ROOT)
+        details = {k: v for k, v in details.items() if v is not None}
+        self.record(root, type, details)
+        self.state.update(status=status, output=output, error=error, cause=cause)
+
+    # --- errors -------------------------------------------------------------------------------
+
+    def handle_error(self, frame: dict[str, Any], exc: AslError) -> None:
+        """Retry, catch, or fail the frame, as the state's Retry and Catch say."""
+        if self.state["status"] != RUNNING:
+            return
+        state = self.d.state(frame["block"], frame["state"])
+        if exc.error == errors.QUERY_EVALUATION_ERROR:
+            self.record(frame, "EvaluationFailed", {"error": exc.error, "cause": exc.cause,
+                                                    "state": frame["state"]})
+        if state["Type"] in ("Task", "Parallel", "Map") and not self.state.get("test_no_handlers"):
+            index = retry.find(state.get("Retry"), exc.error)
+            if index is not None:
+                retrier = state["Retry"][index]
+                attempts = frame["retries"].get(str(index), 0)
+                if attempts < retry.max_attempts(retrier):
+                    frame["retries"][str(index)] = attempts + 1
+                    frame["retry_count"] += 1
+                    seconds = retry.delay(retrier, attempts, self.rng())
+                    timer_id = self.new_id("r")
+                    frame["wait"] = {"kind": "retry", "timer": timer_id}
+                    if self.state.get("test"):
+                        self.state["test_status"] = "RETRIABLE"
+                        self.fail_frame(frame, exc.error, exc.cause)
+                        return
+                    self.start_timer(frame, timer_id, self.at + seconds, "retry")
+                    return
+            index = retry.find(state.get("Catch"), exc.error)
+            if index is not None:
+                self.catch(frame, state, state["Catch"][index], exc)
+                return
+        self.fail_frame(frame, exc.error, exc.cause)
+
+    def catch(self, frame: dict[str, Any], state: dict[str, Any], catcher: dict[str, Any],
+              exc: AslError) -> None:
+        error_output = exc.as_output()
+        scope = self.scope(frame, frame["input"])
+        try:
+            if self.d.language(state) == JSONATA:
+                bindings = self.bindings(scope, errorOutput=error_output)
+                output = self.jsonata_field(catcher, "Output", bindings, default=error_output)
+                assigned = self.jsonata_assign(catcher, bindings)
+            else:
+                assigned = self.jsonpath_assign(catcher, scope.with_input(error_output))
+                output = self.apply_result_path(catcher, frame["input"], error_output)
+            self.assign(frame, assigned)
+        except AslError as inner:
+            self.fail_frame(frame, inner.error, inner.cause)
+            return
+        if self.state.get("test"):
+            self.state["test_status"] = "CAUGHT_ERROR"
+            self.state["test_error"] = exc.as_output()
+        self.exit(frame, output, catcher["Next"], assigned)
+
+    # --- JSONPath pipeline ----------------------------------------------------------------------
+
+    def input_path(self, state: dict[str, Any], raw: Any, scope: Scope) -> Any:
+        if "InputPath" not in state:
+            return raw
+        path = state["InputPath"]
+        if path is None:
+            return {}
+        return scope.resolve_text(path)
+
+    def output_path(self, state: dict[str, Any], value: Any, scope: Scope) -> Any:
+        if "OutputPath" not in state:
+            return value
+        path = state["OutputPath"]
+        if path is None:
+            return {}
+        return scope.with_input(value).resolve_text(path)
+
+    def apply_result_path(self, state: dict[str, Any], raw: Any, result: Any) -> Any:
+        if "ResultPath" not in state:
+            return result
+        text = state["ResultPath"]
+        if text is None:
+            return raw
+        try:
+            path = paths.compile_path(text, reference=True)
+            return paths.set_at(raw, path, result)
+        except (paths.PathSyntaxError, paths.PathNotFound):
+            raise AslError(errors.RESULT_PATH_MATCH_FAILURE,
+                           f"Unable to apply ResultPath \"{text}\" to input \"{compact(raw)}\"") from None
+
+    def jsonpath_assign(self, holder: dict[str, Any], scope: Scope) -> dict[str, Any] | None:
+        if "Assign" not in holder:
+            return None
+        values = templates.evaluate(holder["Assign"], scope)
+        return values if isinstance(values, dict) else None
+
+    def effective_input(self, frame: dict[str, Any], state: dict[str, Any], scope: Scope,
+                        template_key: str = "Parameters", extra_context: dict[str, Any] | None = None) -> Any:
+        effective = self.input_path(state, frame["input"], scope)
+        if template_key in state:
+            inner = scope.with_input(effective)
+            if extra_context:
+                inner = inner.with_context(extra_context)
+            effective = templates.evaluate(state[template_key], inner)
+        return effective
+
+    def finish_result(self, frame: dict[str, Any], state: dict[str, Any], result: Any) -> None:
+        """ResultSelector, ResultPath, OutputPath and Assign for a Task, Map or Parallel result."""
+        scope = self.scope(frame, frame["input"])
+        if self.d.language(state) == JSONATA:
+            bindings = self.bindings(scope, result=result)
+            output = self.jsonata_field(state, "Output", bindings, default=result)
+            assigned = self.jsonata_assign(state, bindings)
+        else:
+            self.inspect("result", result)
+            if "ResultSelector" in state:
+                result = templates.evaluate(state["ResultSelector"], scope.with_input(result))
+            self.inspect("afterResultSelector", result)
+            assigned = self.jsonpath_assign(state, scope.with_input(result))
+            merged = self.apply_result_path(state, frame["input"], result)
+            self.inspect("afterResultPath", merged)
+            output = self.output_path(state, merged, scope)
+        self.assign(frame, assigned)
+        self.exit(frame, output, state.get("Next"), assigned)
+
+    # --- JSONata ----------------------------------------------------------------------------------
+
+    def inspect(self, key: str, value: Any) -> None:
+        """Keep a stage of the data flow for TestState's inspectionData (DEBUG and TRACE)."""
+        inspect = self.state.get("inspect")
+        if inspect is not None:
+            inspect[key] = value
+
+    def bindings(self, scope: Scope, **extra: Any) -> dict[str, Any]:
+        states: dict[str, Any] = {"input": scope.input, "context": scope.context}
+        states.update(extra)
+        bindings = dict(scope.variables)
+        bindings["states"] = states
+        return bindings
+
+    def jsonata_value(self, value: Any, bindings: dict[str, Any], field_name: str) -> Any:
+        try:
+            result = jsonata.evaluate_template(value, bindings, now=self.at, rng=self.rng())
+        except AslError as exc:
+            raise AslError(exc.error, self.located(exc.cause, field_name)) from None
+        if result is jsonata.UNDEFINED:
+            expr = value[2:-2].strip() if isinstance(value, str) else compact(value)
+            raise AslError(errors.QUERY_EVALUATION_ERROR, self.located(
+                f"The JSONata expression '{expr}' specified for the field '{field_name}' returned nothing "
+                "(undefined).", None))
+        return result
+
+    def located(self, cause: str | None, field_name: str | None) -> str:
+        prefix = (f"An error occurred while executing the state '{self.current_name}' (entered at the event "
+                  f"id #{self.current_entered}). ")
+        cause = cause or ""
+        return cause if cause.startswith("An error occurred") else prefix + cause
+
+    def jsonata_field(self, holder: dict[str, Any], key: str, bindings: dict[str, Any], *, default: Any) -> Any:
+        if key not in holder:
+            return default
+        return self.jsonata_value(holder[key], bindings, key)
+
+    def jsonata_assign(self, holder: dict[str, Any], bindings: dict[str, Any]) -> dict[str, Any] | None:
+        if "Assign" not in holder or not isinstance(holder["Assign"], dict):
+            return None
+        return {name: self.jsonata_value(value, bindings, f"Assign/{name}")
+                for name, value in holder["Assign"].items()}
+
+    # The state being evaluated, for AWS's "An error occurred while executing the state ..." prefix.
+    current_name: str = ""
+    current_entered: int = 0
+
+
+# --- state handlers ------------------------------------------------------------------------------
+
+
+def _size(value: Any) -> int:
+    if value is None or isinstance(value, bool | int | float):
+        return 8
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _pass(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
+    _locate(m, frame)
+    scope = m.scope(frame, frame["input"])
+    if m.d.language(state) == JSONATA:
+        bindings = m.bindings(scope)
+        output = m.jsonata_field(state, "Output", bindings, default=frame["input"])
+        assigned = m.jsonata_assign(state, bindings)
+    else:
+        m.inspect("input", frame["input"])
+        if "Result" in state:
+            result = state["Result"]
+            m.inspect("result", result)
+        else:
+            result = m.input_path(state, frame["input"], scope)
+            m.inspect("afterInputPath", result)
+            if "Parameters" in state:
+                result = templates.evaluate(state["Parameters"], scope.with_input(result))
+            m.inspect("afterParameters", result)
+        m.inspect("afterResultSelector", result)
+        assigned = m.jsonpath_assign(state, scope.with_input(result))
+        merged = m.apply_result_path(state, frame["input"], result)
+        m.inspect("afterResultPath", merged)
+        output = m.output_path(state, merged, scope)
+    m.assign(frame, assigned)
+    m.exit(frame, output, state.get("Next"), assigned)
+
+
+def _succeed(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
+    _locate(m, frame)
+    scope = m.scope(frame, frame["input"])
+    if m.d.language(state) == JSONATA:
+        output = m.jsonata_field(state, "Output", m.bindings(scope), default=frame["input"])
+    else:
+        output = m.output_path(state, m.input_path(state, frame["input"], scope), scope)
+    m.exit(frame, output, None)
+
+
+def _fail(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
+    _locate(m, frame)
+    scope = m.scope(frame, frame["input"])
+    if m.d.language(state) == JSONATA:
+        bindings = m.bindings(scope)
+        error = m.jsonata_field(state, "Error", bindings, default=None)
+        cause = m.jsonata_field(state, "Cause", bindings, default=None)
+    else:
+        error = _fail_field(m, frame, state, "Error", scope)
+        cause = _fail_field(m, frame, state, "Cause", scope)
+    m.fail_frame(frame, error, cause)
+
+
+def _fail_field(m: _Machine, frame: dict[str, Any], state: dict[str, Any], key: str, scope: Scope) -> Any:
+    if f"{key}Path" not in state:
+        return state.get(key)
+    text = state[f"{key}Path"]
+    if isinstance(text, str) and text.startswith("$"):
+        try:
+            value = scope.resolve_text(text, f"{key}Path")
+        except AslError as exc:
+            raise AslError(exc.error, m.located(exc.cause, None)) from None
+    else:
+        value = templates.evaluate_dynamic(text, scope, f"{key}Path")
+    return value if isinstance(value, str) else compact(value)
+
+
+def _choice(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
+    _locate(m, frame)
+    scope = m.scope(frame, frame["input"])
+    if m.d.language(state) == JSONATA:
+        bindings = m.bindings(scope)
+        for rule in state.get("Choices") or ():
+            condition = m.jsonata_value(rule.get("Condition"), bindings, "Condition")
+            if not isinstance(condition, bool):
+                raise AslError(errors.QUERY_EVALUATION_ERROR, m.located(
+                    f"The JSONata expression '{str(rule.get('Condition'))[2:-2].strip()}' specified for the "
+                    f"field 'Condition' returned an unexpected result type. Expected 'boolean', but was "
+                    f"'{_jsonata_type(condition)}' for value: {compact(condition)}", None))
+            if condition:
+                output = m.jsonata_field(rule if "Output" in rule else state, "Output", bindings,
+                                         default=frame["input"])
+                assigned = m.jsonata_assign(rule if "Assign" in rule else state, bindings)
+                m.assign(frame, assigned)
+                m.exit(frame, output, rule["Next"], assigned)
+                return
+        next_name = state.get("Default")
+        output = m.jsonata_field(state, "Output", bindings, default=frame["input"])
+        assigned = m.jsonata_assign(state, bindings)
+    else:
+        effective = m.input_path(state, frame["input"], scope)
+        inner = scope.with_input(effective)
+        next_name = None
+        for rule in state.get("Choices") or ():
+            try:
+                hit = conditions.matches(rule, inner)
+            except AslError as exc:
+                raise AslError(exc.error, m.located(exc.cause, None)) from None
+            if hit:
+                next_name = rule["Next"]
+                break
+        else:
+            next_name = state.get("Default")
+        assigned = m.jsonpath_assign(state, inner)
+        output = m.output_path(state, effective, scope)
+    if next_name is None:
+        raise AslError(errors.NO_CHOICE_MATCHED, m.located("No Matches!", None))
+    m.assign(frame, assigned)
+    m.exit(frame, output, next_name, assigned)
+
+
+def _jsonata_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _wait(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
+    _locate(m, frame)
+    scope = m.scope(frame, frame["input"])
+    due: float
+    if m.d.language(state) == JSONATA:
+        bindings = m.bindings(scope)
+        if "Seconds" in state:
+            seconds = m.jsonata_value(state["Seconds"], bindings, "Seconds")
+            if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0 or (
+                    isinstance(seconds, float) and not seconds.is_integer()):
+                raise AslError(errors.QUERY_EVALUATION_ERROR, m.located(
+                    f"The JSONata expression '{str(state['Seconds'])[2:-2].strip()}' specified for the field "
+                    f"'Seconds' returned an unexpected result type. Expected 'integer', but was "
+                    f"'{_jsonata_type(seconds)}' for value: {compact(seconds)}", None))
+            due = m.at + seconds
+        else:
+            stamp = m.jsonata_value(state.get("Timestamp"), bindings, "Timestamp")
+            parsed = timestamps.parse(stamp)
+            if parsed is None:
+                raise AslError(errors.QUERY_EVALUATION_ERROR, m.located(
+                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
+                    f"string: {stamp}", None))
+            due = parsed
+        output = m.jsonata_field(state, "Output", bindings, default=frame["input"])
+        assigned = m.jsonata_assign(state, bindings)
+    else:
+        effective = m.input_path(state, frame["input"], scope)
+        inner = scope.with_input(effective)
+        if "Seconds" in state:
+            due = m.at + state["Seconds"]
+        elif "SecondsPath" in state:
+            text = state["SecondsPath"]
+            value = _located_resolve(m, inner, text)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise AslError(errors.RUNTIME, m.located(
+                    f"The SecondsPath parameter does not reference a valid integer: {text} == {compact(value)}",
+                    None))
+            if value < 0:
+                raise AslError(errors.RUNTIME, m.located(
+                    f"The SecondsPath parameter references a negative value: {text} == {compact(value)}", None))
+            due = m.at + value
+        elif "Timestamp" in state:
+            due = timestamps.parse(state["Timestamp"]) or m.at
+        else:
+            text = state.get("TimestampPath", "$")
+            value = _located_resolve(m, inner, text)
+            parsed = timestamps.parse(value)
+            if parsed is None:
+                shown = value if isinstance(value, str) else compact(value)
+                raise AslError(errors.RUNTIME, m.located(
+                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
+                    f"format string: {text} == {shown}", None))
+            due = parsed
+        assigned = m.jsonpath_assign(state, inner)
+        output = m.output_path(state, effective, scope)
+    m.assign(frame, assigned)
+    if due <= m.at:
+        m.exit(frame, output, state.get("Next"), assigned)
+        return
+    timer_id = m.new_id("w")
+    frame["wait"] = {"kind": "timer", "timer": timer_id}
+    frame["pending_output"] = output
+    frame["pending_next"] = state.get("Next")
+    m.start_timer(frame, timer_id, due, "wait")
+
+
+def _located_resolve(m: _Machine, scope: Scope, text: str) -> Any:
+    try:
+        return scope.resolve_text(text)
+    except AslError as exc:
+        raise AslError(exc.error, m.located(exc.cause, None)) from None
+
+
+def _locate(m: _Machine, frame: dict[str, Any]) -> None:
+    m.current_name = frame["state"]
+    m.current_entered = frame["entered_id"]
+
+
+from pinflow.asl import tasks as _tasks  # noqa: E402  (the Task, Map and Parallel handlers build on the above)
+
+_HANDLERS = {
+    "Pass": _pass,
+    "Succeed": _succeed,
+    "Fail": _fail,
+    "Choice": _choice,
+    "Wait": _wait,
+    "Task": _tasks.task,
+    "Parallel": _tasks.parallel,
+    "Map": _tasks.map_state,
+}

@@ -1,0 +1,397 @@
+"""The states that wait on something outside their frame: Task (a command) and Map and Parallel
+(child frames: one per branch or iteration)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pinflow.asl import commands as cmd
+from pinflow.asl import errors, templates
+from pinflow.asl.definition import JSONATA
+from pinflow.asl.errors import AslError
+from pinflow.asl.scope import Scope, compact
+
+if TYPE_CHECKING:
+    from pinflow.asl.interpreter import _Machine
+
+Frame = dict[str, Any]
+State = dict[str, Any]
+
+
+# --- Task --------------------------------------------------------------------------------------------
+
+
+def classify(resource: str) -> tuple[str, str, str, str]:
+    """(history kind, pattern, resourceType, resource name) for a Task's Resource ARN.
+
+    History kind is the prefix of the task's history events: "LambdaFunction" for a bare function
+    ARN, "Activity" for an activity, "Task" for every service integration.
+    """
+    parts = resource.split(":")
+    if len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function":
+        return "LambdaFunction", "request_response", "lambda", resource
+    if len(parts) >= 7 and parts[2] == "states" and parts[5] == "activity":
+        return "Activity", "wait_for_task_token", "activity", resource
+    service_api = ":".join(parts[5:]) if len(parts) > 5 else resource
+    service, _, api = service_api.partition(":")
+    pattern = "request_response"
+    if api.endswith(".waitForTaskToken"):
+        pattern = "wait_for_task_token"
+    elif ".sync" in api:
+        pattern = "sync"
+    return "Task", pattern, service, api
+
+
+def _positive_int(m: _Machine, state: State, key: str, scope: Scope, bindings: dict[str, Any] | None) -> int | None:
+    if key in state:
+        value = state[key]
+        if bindings is not None and isinstance(value, str):
+            value = m.jsonata_value(value, bindings, key)
+    elif f"{key}Path" in state:
+        value = scope.resolve_text(state[f"{key}Path"])
+    else:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        raise AslError(errors.RUNTIME, m.located(
+            f"The {key} field refers to value {compact(value)} which is not a valid positive integer", None))
+    return int(value)
+
+
+def task(m: _Machine, frame: Frame, state: State) -> None:
+    from pinflow.asl.interpreter import _locate
+
+    _locate(m, frame)
+    resource = state["Resource"]
+    kind, pattern, resource_type, resource_name = classify(resource)
+    scope = m.scope(frame, frame["input"])
+    token = None
+    extra: dict[str, Any] = {}
+    if pattern == "wait_for_task_token":
+        token = f"{m.rng().getrandbits(128):032x}{m.state['counter']:x}"
+        extra["Task"] = {"Token": token}
+    if m.d.language(state) == JSONATA:
+        bindings = m.bindings(scope.with_context(extra) if extra else scope)
+        payload = m.jsonata_field(state, "Arguments", bindings, default=frame["input"])
+        timeout = _positive_int(m, state, "TimeoutSeconds", scope, bindings)
+        heartbeat = _positive_int(m, state, "HeartbeatSeconds", scope, bindings)
+        credentials = m.jsonata_field(state, "Credentials", bindings, default=None)
+    else:
+        effective = m.input_path(state, frame["input"], scope)
+        timeout = _positive_int(m, state, "TimeoutSeconds", scope.with_input(effective), None)
+        heartbeat = _positive_int(m, state, "HeartbeatSeconds", scope.with_input(effective), None)
+        payload = effective
+        if "Parameters" in state:
+            inner = scope.with_input(effective)
+            payload = templates.evaluate(state["Parameters"], inner.with_context(extra) if extra else inner)
+        credentials = state.get("Credentials")
+        if isinstance(credentials, dict):
+            credentials = templates.evaluate(credentials, scope.with_input(effective))
+    m.check_size(frame, payload)
+    task_id = m.new_id("t")
+    timers = []
+    if timeout is not None:
+        timers.append(f"{task_id}/timeout")
+        m.start_timer(frame, timers[-1], m.at + timeout, "timeout", task_id)
+    if heartbeat is not None:
+        timers.append(f"{task_id}/heartbeat")
+        m.start_timer(frame, timers[-1], m.at + heartbeat, "heartbeat", task_id)
+    frame["wait"] = {"kind": "task", "task": task_id, "events": kind, "timers": timers,
+                     "resource_type": resource_type, "resource_name": resource_name,
+                     "started": kind != "Activity"}
+    m.state["tasks"][task_id] = frame["id"]
+    details: dict[str, Any]
+    if kind == "Task":
+        details = {"resourceType": resource_type, "resource": resource_name, "region": _region(resource),
+                   "parameters": compact(payload)}
+    else:
+        details = {"resource": resource, "input": payload, "inputDetails": {"truncated": False}}
+    if timeout is not None:
+        details["timeoutInSeconds"] = timeout
+    if heartbeat is not None:
+        details["heartbeatInSeconds"] = heartbeat
+    m.record(frame, f"{kind}Scheduled", details)
+    if kind == "Task":
+        m.record(frame, "TaskStarted", {"resourceType": resource_type, "resource": resource_name})
+    elif kind == "LambdaFunction":
+        m.record(frame, "LambdaFunctionStarted", None)
+    m.commands.append(cmd.InvokeTask(
+        task_id=task_id, resource=resource, payload=payload, state_name=frame["state"],
+        attempt=frame["retry_count"], pattern=pattern, task_token=token, timeout_seconds=timeout,
+        heartbeat_seconds=heartbeat, credentials=credentials,
+    ))
+
+
+def _region(resource: str) -> str:
+    parts = resource.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] else "us-east-1"
+
+
+def task_succeeded(m: _Machine, frame: Frame, output: Any) -> None:
+    from pinflow.asl.interpreter import _locate
+
+    _locate(m, frame)
+    state = m.d.state(frame["block"], frame["state"])
+    m.check_size(frame, output)
+    m.finish_result(frame, state, output)
+
+
+# --- Parallel and Map ----------------------------------------------------------------------------------
+
+
+def parallel(m: _Machine, frame: Frame, state: State) -> None:
+    from pinflow.asl.interpreter import _locate
+
+    _locate(m, frame)
+    scope = m.scope(frame, frame["input"])
+    if m.d.language(state) == JSONATA:
+        effective = m.jsonata_field(state, "Arguments", m.bindings(scope), default=frame["input"])
+    else:
+        effective = m.effective_input(frame, state, scope)
+    branches = len(state.get("Branches") or ())
+    m.record(frame, "ParallelStateStarted", None)
+    frame["wait"] = _children_wait(branches, [effective] * branches, max_concurrency=0, isolated=False,
+                                   tolerated=None)
+    launch_children(m, frame)
+
+
+def map_state(m: _Machine, frame: Frame, state: State) -> None:
+    from pinflow.asl.interpreter import _locate
+
+    _locate(m, frame)
+    scope = m.scope(frame, frame["input"])
+    processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+    distributed = (processor.get("ProcessorConfig") or {}).get("Mode") == "DISTRIBUTED"
+    if m.d.language(state) == JSONATA:
+        bindings = m.bindings(scope)
+        if "Items" in state:
+            items = m.jsonata_value(state["Items"], bindings, "Items")
+        else:
+            items = frame["input"]
+        if not isinstance(items, list):
+            expr = state["Items"][2:-2].strip() if isinstance(state.get("Items"), str) else compact(state.get("Items"))
+            raise AslError(errors.QUERY_EVALUATION_ERROR, m.located(
+                f"The JSONata expression '{expr}' specified for the field 'Items' returned an unexpected result "
+                f"type. Expected 'array', but was '{_type_name(items)}' for value: {compact(items)}", None))
+        inputs = []
+        for index, item in enumerate(items):
+            if "ItemSelector" in state:
+                item_scope = scope.with_context({"Map": {"Item": {"Index": index, "Value": item}}})
+                inputs.append(m.jsonata_value(state["ItemSelector"], m.bindings(item_scope), "ItemSelector"))
+            else:
+                inputs.append(item)
+        limits = _map_limits_jsonata(m, state, bindings)
+    else:
+        effective = m.input_path(state, frame["input"], scope)
+        inner = scope.with_input(effective)
+        items_path = state.get("ItemsPath", "$")
+        items = inner.resolve_text(items_path)
+        if not isinstance(items, list):
+            raise AslError(errors.RUNTIME, m.located(
+                f"Invalid path '{items_path}': The ItemsPath field must reference an array, but the value was "
+                f"{compact(items)}", None))
+        selector = state.get("ItemSelector", state.get("Parameters"))
+        inputs = []
+        for index, item in enumerate(items):
+            if selector is not None:
+                item_scope = inner.with_context({"Map": {"Item": {"Index": index, "Value": item}}})
+                inputs.append(templates.evaluate(selector, item_scope))
+            else:
+                inputs.append(item)
+        limits = _map_limits_jsonpath(m, state, inner)
+    if "ItemBatcher" in state:
+        inputs = _batches(m, state, inputs, scope)
+    m.record(frame, "MapStateStarted", {"length": len(inputs)})
+    max_concurrency, tolerated = limits
+    frame["wait"] = _children_wait(len(inputs), inputs, max_concurrency=max_concurrency, isolated=distributed,
+                                   tolerated=tolerated)
+    launch_children(m, frame)
+
+
+def _type_name(value: Any) -> str:
+    from pinflow.asl.interpreter import _jsonata_type
+
+    return _jsonata_type(value)
+
+
+def _int_field(m: _Machine, state: State, key: str, scope: Scope) -> int | float | None:
+    if key in state:
+        return state[key]  # type: ignore[no-any-return]
+    if f"{key}Path" not in state:
+        return None
+    text = state[f"{key}Path"]
+    value = scope.resolve_text(text)
+    if isinstance(value, str):
+        try:
+            value = float(value) if "." in value else int(value)
+        except ValueError:
+            pass
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise AslError(errors.RUNTIME, m.located(
+            f"The {key}Path field refers to value \"{compact(value)}\" which is not a valid integer: {text}",
+            None))
+    return value
+
+
+def _map_limits_jsonpath(m: _Machine, state: State, scope: Scope) -> tuple[int, dict[str, float] | None]:
+    max_concurrency = _int_field(m, state, "MaxConcurrency", scope) or 0
+    tolerated: dict[str, float] = {}
+    count = _int_field(m, state, "ToleratedFailureCount", scope)
+    percentage = _int_field(m, state, "ToleratedFailurePercentage", scope)
+    if count is not None:
+        tolerated["count"] = count
+    if percentage is not None:
+        tolerated["percentage"] = percentage
+    return int(max_concurrency), tolerated or None
+
+
+def _map_limits_jsonata(m: _Machine, state: State, bindings: dict[str, Any]) -> tuple[int, dict[str, float] | None]:
+    def value(key: str) -> Any:
+        raw = state.get(key)
+        return m.jsonata_value(raw, bindings, key) if isinstance(raw, str) else raw
+
+    tolerated: dict[str, float] = {}
+    if state.get("ToleratedFailureCount") is not None:
+        tolerated["count"] = value("ToleratedFailureCount")
+    if state.get("ToleratedFailurePercentage") is not None:
+        tolerated["percentage"] = value("ToleratedFailurePercentage")
+    return int(value("MaxConcurrency") or 0), tolerated or None
+
+
+def _batches(m: _Machine, state: State, inputs: list[Any], scope: Scope) -> list[Any]:
+    batcher = state["ItemBatcher"]
+    size = batcher.get("MaxItemsPerBatch")
+    if size is None and "MaxItemsPerBatchPath" in batcher:
+        size = scope.resolve_text(batcher["MaxItemsPerBatchPath"])
+    max_bytes = batcher.get("MaxInputBytesPerBatch")
+    batch_input = batcher.get("BatchInput")
+    if isinstance(batch_input, dict) and m.d.language(state) != JSONATA:
+        batch_input = templates.evaluate(batch_input, scope)
+    batches: list[list[Any]] = []
+    current: list[Any] = []
+    current_bytes = 0
+    for item in inputs:
+        item_bytes = len(compact(item).encode())
+        full = (size and len(current) >= int(size)) or (max_bytes and current and current_bytes + item_bytes > max_bytes)
+        if full:
+            batches.append(current)
+            current, current_bytes = [], 0
+        current.append(item)
+        current_bytes += item_bytes
+    if current:
+        batches.append(current)
+    out = []
+    for batch in batches:
+        entry: dict[str, Any] = {"Items": batch}
+        if batch_input is not None:
+            entry["BatchInput"] = batch_input
+        out.append(entry)
+    return out
+
+
+def _children_wait(total: int, inputs: list[Any], *, max_concurrency: int, isolated: bool,
+                   tolerated: dict[str, float] | None) -> dict[str, Any]:
+    return {"kind": "children", "total": total, "inputs": inputs, "results": [None] * total, "done": {},
+            "queue": list(range(total)), "running": 0, "children": {}, "failed": 0, "max": max_concurrency,
+            "isolated": isolated, "tolerated": tolerated, "closed": False}
+
+
+def launch_children(m: _Machine, frame: Frame) -> None:
+    """Start queued branches or iterations up to MaxConcurrency; complete at once when none remain."""
+    wait = frame["wait"]
+    state = m.d.state(frame["block"], frame["state"])
+    is_map = state["Type"] == "Map"
+    while wait["queue"] and (wait["max"] <= 0 or wait["running"] < wait["max"]):
+        slot = wait["queue"].pop(0)
+        child_id = m.new_id("f")
+        block = frame["state"] if is_map else f"{frame['state']}/{slot}"
+        child = m.new_frame(child_id, frame["id"], block, {}, isolated=wait["isolated"], slot=slot)
+        child["last"] = frame["last"]
+        wait["children"][child_id] = slot
+        wait["running"] += 1
+        if is_map:
+            child["last"] = m.record(frame, "MapIterationStarted", {"name": frame["state"], "index": slot})
+        m.enter(child, m.d.start_at(block), wait["inputs"][slot])
+    if wait["running"] == 0 and not wait["queue"]:
+        _complete(m, frame, state)
+
+
+def child_done(m: _Machine, parent: Frame, child: Frame, output: Any, exc: AslError | None) -> None:
+    """A branch or iteration ended: keep its result, start the next one, or fail the state."""
+    wait = parent.get("wait") or {}
+    if wait.get("kind") != "children" or child["id"] not in wait["children"]:
+        return
+    slot = wait["children"].pop(child["id"])
+    remove_frame(m, child)
+    wait["running"] -= 1
+    state = m.d.state(parent["block"], parent["state"])
+    is_map = state["Type"] == "Map"
+    if exc is None:
+        wait["results"][slot] = output
+        wait["done"][slot] = True
+        if is_map:
+            m.record(parent, "MapIterationSucceeded", {"name": parent["state"], "index": slot})
+    else:
+        if is_map:
+            m.record(parent, "MapIterationFailed", {"name": parent["state"], "index": slot})
+        wait["failed"] += 1
+        tolerated = wait["tolerated"]
+        if is_map and tolerated is not None and not _exceeded(wait, tolerated):
+            wait["results"][slot] = exc.as_output()
+            wait["done"][slot] = True
+        else:
+            if is_map and tolerated is not None:
+                exc = AslError(errors.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                               "The specified tolerated failure threshold was exceeded")
+            abort_children(m, parent, wait, is_map)
+            wait["closed"] = True
+            m.record(parent, "MapStateFailed" if is_map else "ParallelStateFailed", None)
+            m.handle_error(parent, exc)
+            return
+    launch_children(m, parent)
+
+
+def _exceeded(wait: dict[str, Any], tolerated: dict[str, float]) -> bool:
+    failed, total = wait["failed"], max(wait["total"], 1)
+    over_count = "count" in tolerated and failed > tolerated["count"]
+    over_percentage = "percentage" in tolerated and failed * 100.0 / total > tolerated["percentage"]
+    return bool(over_count or over_percentage)
+
+
+def _complete(m: _Machine, frame: Frame, state: State) -> None:
+    wait = frame["wait"]
+    if wait.get("closed"):
+        return
+    wait["closed"] = True
+    m.record(frame, "MapStateSucceeded" if state["Type"] == "Map" else "ParallelStateSucceeded", None)
+    results = wait["results"]
+    frame["wait"] = None
+    m.guard(frame, lambda: m.finish_result(frame, state, results))
+
+
+def abort_children(m: _Machine, parent: Frame, wait: dict[str, Any], is_map: bool) -> None:
+    for child_id, slot in list(wait["children"].items()):
+        child = m.state["frames"].get(child_id)
+        if child is not None:
+            remove_frame(m, child)
+        if is_map:
+            m.record(parent, "MapIterationAborted", {"name": parent["state"], "index": slot})
+    wait["children"].clear()
+    wait["running"] = 0
+
+
+def remove_frame(m: _Machine, frame: Frame) -> None:
+    """Drop a frame and everything under it, cancelling what they wait on."""
+    m.state["frames"].pop(frame["id"], None)
+    wait = frame.get("wait") or {}
+    if wait.get("kind") == "task":
+        m.state["tasks"].pop(wait["task"], None)
+        m.commands.append(cmd.CancelTask(wait["task"]))
+        for timer_id in wait.get("timers", ()):
+            m.cancel_timer(timer_id)
+    elif wait.get("timer"):
+        m.cancel_timer(wait["timer"])
+    elif wait.get("kind") == "children":
+        for child_id in list(wait["children"]):
+            child = m.state["frames"].get(child_id)
+            if child is not None:
+                remove_frame(m, child)
