@@ -338,6 +338,9 @@ class _Machine:
         try:
             handler(self, frame, state)
         except AslError as exc:
+            if exc.error in (errors.RUNTIME, errors.QUERY_EVALUATION_ERROR):
+                _locate(self, frame)
+                exc = AslError(exc.error, self.located(exc.cause, None))
             self.handle_error(frame, exc)
 
     def exit(self, frame: dict[str, Any], output: Any, next_name: str | None,
@@ -750,10 +753,15 @@ def _wait(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
             due = m.at + state["Seconds"]
         elif "SecondsPath" in state:
             text = state["SecondsPath"]
-            value = _located_resolve(m, inner, text)
-            if not isinstance(value, int | float) or isinstance(value, bool):
+            try:
+                value = inner.resolve_text(text)
+            except AslError:
                 raise AslError(errors.RUNTIME, m.located(
-                    f"The SecondsPath parameter does not reference a valid integer: {text} == {compact(value)}",
+                    f"The SecondsPath parameter does not reference an input value: {text}", None)) from None
+            if not isinstance(value, int | float) or isinstance(value, bool) or (
+                    isinstance(value, float) and not value.is_integer()):
+                raise AslError(errors.RUNTIME, m.located(
+                    f"The SecondsPath parameter cannot be parsed as a long value: {text} == {compact(value)}",
                     None))
             if value < 0:
                 raise AslError(errors.RUNTIME, m.located(

@@ -249,7 +249,8 @@ class _Parser:
         out = []
         while self.pos < len(self.text):
             ch = self.text[self.pos]
-            if ch == "\\" and self.pos + 1 < len(self.text):
+            if ch == "\\" and self.pos + 1 < len(self.text) and self.text[self.pos + 1] in (quote, "\\"):
+                # Jayway: a backslash escapes only the quote and itself; any other stays literal.
                 out.append(self.text[self.pos + 1])
                 self.pos += 2
                 continue

@@ -221,14 +221,17 @@ def _int_field(m: _Machine, state: State, key: str, scope: Scope) -> int | float
     text = state[f"{key}Path"]
     value = scope.resolve_text(text)
     if isinstance(value, str):
+        # AWS parses numeric strings (as assigned variables often hold them).
         try:
             value = float(value) if "." in value else int(value)
         except ValueError:
             pass
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise AslError(errors.RUNTIME, m.located(
-            f"The {key}Path field refers to value \"{compact(value)}\" which is not a valid integer: {text}",
-            None))
+    kind = "float" if key == "ToleratedFailurePercentage" else "integer"
+    if not isinstance(value, int | float) or isinstance(value, bool) or (
+            kind == "integer" and isinstance(value, float) and not value.is_integer()):
+        shown = value if isinstance(value, str) else compact(value)
+        raise AslError(errors.RUNTIME, f"The {key}Path field refers to value \"{shown}\" which is not a valid "
+                       f"{kind}: {text}")
     return value
 
 
@@ -238,8 +241,12 @@ def _map_limits_jsonpath(m: _Machine, state: State, scope: Scope) -> tuple[int, 
     count = _int_field(m, state, "ToleratedFailureCount", scope)
     percentage = _int_field(m, state, "ToleratedFailurePercentage", scope)
     if count is not None:
+        if count < 0:
+            raise AslError(errors.RUNTIME, "ToleratedFailureCount cannot be negative.")
         tolerated["count"] = count
     if percentage is not None:
+        if not 0 <= percentage <= 100:
+            raise AslError(errors.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
         tolerated["percentage"] = percentage
     return int(max_concurrency), tolerated or None
 
