@@ -1,0 +1,352 @@
+"""Invoke function versions in warm worker processes, as Lambda's synchronous Invoke does."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pinflow import arns
+from pinflow.functions import errors, package, pool, protocol
+
+# Lambda gives the init phase (importing the handler) up to 10 seconds of its own.
+INIT_TIMEOUT_SECONDS = 10.0
+
+# Variables a worker keeps from the engine's environment; everything else comes from the function.
+_INHERITED_ENV = ("PATH", "HOME", "TMPDIR", "LD_LIBRARY_PATH", "LC_ALL", "LC_CTYPE", "SYSTEMROOT")
+_PINFLOW_SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One immutable function version: what runs, and how.
+
+    `code_sha256` names the code blob, as hex or as Lambda's base64; `arn` is the ARN the
+    invocation was made with (qualified or not), given to the handler as
+    `context.invoked_function_arn`.
+    """
+
+    function_name: str
+    version: str
+    arn: str
+    code_sha256: str
+    handler: str
+    runtime: str = "python3.11"
+    timeout: float = 3.0
+    memory_size: int = 128
+    environment: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    """The outcome of one invocation.
+
+    For a function error, `payload` is Lambda's error document (`errorType`, `errorMessage`, and
+    from the runtime `requestId` and `stackTrace`) and `function_error` is "Unhandled".
+    `duration_ms` is the handler's run time (a cold start's init is not included); `log_tail`
+    is the end of the invocation's log, START/END/REPORT lines included, as LogType=Tail gives it.
+    """
+
+    payload: Any
+    function_error: str | None
+    executed_version: str
+    duration_ms: float
+    log_tail: str = ""
+
+
+class CodeIntegrityError(RuntimeError):
+    """The bytes loaded for a code blob do not have the SHA-256 the function version names."""
+
+
+class Invoker:
+    """Runs handlers in warm worker processes, one pool per function version. Thread-safe."""
+
+    def __init__(
+        self,
+        code_root: Path,
+        load_code: Callable[[str], bytes],
+        *,
+        max_workers_per_version: int = 4,
+        idle_seconds: float = 300,
+    ) -> None:
+        """Create an invoker; no process starts until the first invocation.
+
+        Args:
+            code_root: where code is unpacked, one folder per SHA-256 (hex).
+            load_code: returns a code blob's zip bytes given the spec's `code_sha256`; called only
+                when that code is not unpacked yet.
+            max_workers_per_version: the most concurrent invocations of one version; more wait.
+            idle_seconds: a worker unused this long is stopped.
+        """
+        # Absolute, because workers run with their code folder as the working directory.
+        self._code_root = Path(code_root).resolve()
+        self._code_root.mkdir(parents=True, exist_ok=True)
+        self._load_code = load_code
+        self._max_workers = max_workers_per_version
+        self._idle_seconds = idle_seconds
+        self._pools: dict[tuple[Any, ...], tuple[pool.Pool, Path, dict[str, str]]] = {}
+        self._lock = threading.Lock()
+        self._unpack_locks: dict[str, threading.Lock] = {}
+        self._log_dir = Path(tempfile.mkdtemp(prefix="pinflow-logs-"))
+        self._closed = False
+        self._stop_reaper = threading.Event()
+        self._reaper: threading.Thread | None = None
+
+    def invoke(self, spec: FunctionSpec, event: Any, *, request_id: str) -> InvokeResult:
+        """Run the version's handler on `event` and wait for its result.
+
+        Args:
+            spec: the function version to run.
+            event: the JSON-serialisable event given to the handler.
+            request_id: the invocation's id (`context.aws_request_id`).
+
+        Returns:
+            The handler's JSON result, or Lambda's error document for a handler exception, a
+            timeout (`Sandbox.Timedout`, the worker is replaced), a crash (`Runtime.ExitError`) or
+            an import failure (`Runtime.ImportModuleError`, `Runtime.HandlerNotFound`, ...).
+
+        Raises:
+            TypeError, ValueError: `event` is not JSON-serialisable.
+            ValueError: the runtime is not a Python one.
+            CodeIntegrityError: the code blob does not match `spec.code_sha256`.
+            RuntimeError: the invoker is closed.
+        """
+        event_json = json.dumps(event, separators=(",", ":"), allow_nan=False).encode()
+        worker_pool, code_dir, env = self._pool_for(spec)
+        try:
+            worker = worker_pool.checkout()
+        except pool.PoolClosed:
+            raise RuntimeError("the invoker is closed") from None
+        init_ms: float | None = None
+        if worker is None:
+            worker, failure, init_ms = self._start_worker(worker_pool, code_dir, env, spec, request_id)
+            if failure is not None:
+                return failure
+            assert worker is not None
+        timeout = spec.timeout
+        deadline_ms = int((time.time() + timeout) * 1000)
+        body = b"[%s,%d,%s,%s]" % (
+            json.dumps(request_id).encode(),
+            deadline_ms,
+            json.dumps(spec.arn).encode(),
+            event_json,
+        )
+        started = time.perf_counter()
+        try:
+            reply = worker.call(body, time.monotonic() + timeout)
+        except BaseException:
+            worker_pool.release(worker, healthy=False)  # the slot must not leak
+            raise
+        duration_ms = (time.perf_counter() - started) * 1000
+        if reply.tag == protocol.RESULT or reply.tag == protocol.ERROR:
+            log = worker.read_log()
+            worker_pool.release(worker, healthy=True)
+            payload = json.loads(reply.body)
+            function_error = None if reply.tag == protocol.RESULT else errors.UNHANDLED
+            return self._result(spec, request_id, payload, function_error, duration_ms, init_ms, log)
+        if reply.timed_out:
+            worker.kill()
+            payload = errors.timeout_error(request_id, timeout)
+            duration_ms = timeout * 1000
+        else:
+            payload = errors.exit_error(request_id, reply.returncode)
+        log = worker.read_log() + payload["errorMessage"] + "\n"
+        worker_pool.release(worker, healthy=False)
+        return self._result(spec, request_id, payload, errors.UNHANDLED, duration_ms, init_ms, log)
+
+    def _start_worker(
+        self, worker_pool: pool.Pool, code_dir: Path, env: dict[str, str], spec: FunctionSpec, request_id: str
+    ) -> tuple[pool.Worker | None, InvokeResult | None, float]:
+        """Start a worker in the caller's slot; an init failure becomes this invocation's result."""
+        self._ensure_reaper()
+        started = time.perf_counter()
+        log_path = self._log_dir / f"{uuid.uuid4().hex}.log"
+        try:
+            worker = pool.Worker.start(code_dir, env, log_path)
+        except BaseException:
+            worker_pool.release(None, healthy=False)
+            raise
+        worker_pool.started(worker)
+        limit = max(INIT_TIMEOUT_SECONDS, spec.timeout)
+        try:
+            reply = worker.wait_ready(time.monotonic() + limit)
+        except BaseException:
+            worker_pool.release(worker, healthy=False)
+            raise
+        init_ms = (time.perf_counter() - started) * 1000
+        if reply.tag == protocol.READY:
+            return worker, None, init_ms
+        if reply.tag == protocol.INIT_ERROR:
+            payload = json.loads(reply.body)
+        elif reply.timed_out:
+            worker.kill()
+            payload = errors.timeout_error(request_id, limit)
+        else:
+            payload = errors.exit_error(request_id, reply.returncode)
+        log = worker.read_log()
+        worker_pool.release(worker, healthy=False)
+        failure = self._result(spec, request_id, payload, errors.UNHANDLED, 0.0, init_ms, log)
+        return None, failure, init_ms
+
+    @staticmethod
+    def _result(
+        spec: FunctionSpec,
+        request_id: str,
+        payload: Any,
+        function_error: str | None,
+        duration_ms: float,
+        init_ms: float | None,
+        log: str,
+    ) -> InvokeResult:
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+            f"Billed Duration: {math.ceil(duration_ms)} ms\tMemory Size: {spec.memory_size} MB\t"
+        )
+        if init_ms is not None:
+            report += f"Init Duration: {init_ms:.2f} ms\t"
+        text = (
+            f"START RequestId: {request_id} Version: {spec.version}\n{log}"
+            f"END RequestId: {request_id}\n{report}\n"
+        )
+        tail = text.encode()[-pool.LOG_TAIL_BYTES :].decode("utf-8", errors="ignore")
+        return InvokeResult(payload, function_error, spec.version, duration_ms, tail)
+
+    def _pool_for(self, spec: FunctionSpec) -> tuple[pool.Pool, Path, dict[str, str]]:
+        """The pool of this exact version, unpacking its code on first use."""
+        key = (
+            spec.code_sha256,
+            spec.handler,
+            spec.runtime,
+            spec.timeout,
+            spec.memory_size,
+            spec.function_name,
+            spec.version,
+            frozenset(spec.environment.items()),
+        )
+        found = self._pools.get(key)
+        if found is not None:
+            return found
+        if not spec.runtime.startswith("python3"):
+            raise ValueError(f"unsupported runtime {spec.runtime!r}: only python3.x runs here")
+        if self._closed:
+            raise RuntimeError("the invoker is closed")
+        code_dir = self._code_dir(spec.code_sha256)
+        with self._lock:
+            found = self._pools.get(key)
+            if found is None:
+                found = (pool.Pool(self._max_workers), code_dir, self._environment(spec, code_dir))
+                self._pools[key] = found
+            return found
+
+    def _code_dir(self, code_sha256: str) -> Path:
+        """The folder holding the unpacked code, unpacked once (temp folder + rename) when absent."""
+        digest = package.normalize_sha256(code_sha256)
+        final = self._code_root / digest
+        if final.is_dir():
+            return final
+        with self._lock:
+            lock = self._unpack_locks.setdefault(digest, threading.Lock())
+        with lock:
+            if final.is_dir():
+                return final
+            data = self._load_code(code_sha256)
+            if package.sha256_hex(data) != digest:
+                raise CodeIntegrityError(f"the code loaded for {code_sha256} has another SHA-256")
+            staging = Path(tempfile.mkdtemp(prefix=f".{digest}-", dir=self._code_root))
+            try:
+                package.unpack(data, staging)
+                os.rename(staging, final)
+            except OSError:
+                # Another process may have renamed its copy into place first; that one will do.
+                shutil.rmtree(staging, ignore_errors=True)
+                if not final.is_dir():
+                    raise
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+        return final
+
+    @staticmethod
+    def _environment(spec: FunctionSpec, code_dir: Path) -> dict[str, str]:
+        """A worker's environment: the function's variables, then the ones Lambda reserves."""
+        env = {name: os.environ[name] for name in _INHERITED_ENV if name in os.environ}
+        env.update(spec.environment)
+        parsed_arn = arns.parse(spec.arn)
+        region = parsed_arn.region if parsed_arn and parsed_arn.region else arns.DEFAULT_REGION
+        stream_date = time.strftime("%Y/%m/%d", time.gmtime())
+        env.update(
+            {
+                "_HANDLER": spec.handler,
+                "LAMBDA_TASK_ROOT": str(code_dir),
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+                "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
+                "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
+                "AWS_LAMBDA_LOG_STREAM_NAME": f"{stream_date}/[{spec.version}]{uuid.uuid4().hex}",
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_REGION": region,
+                "AWS_DEFAULT_REGION": region,
+                "TZ": ":UTC",
+                "LANG": "en_US.UTF-8",
+                # The code folder is shared by workers and must stay as unpacked.
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
+        # pinflow itself must be importable by the worker; the worker takes this entry off again.
+        user_path = env.get("PYTHONPATH")
+        root = _PINFLOW_SOURCE_ROOT
+        env["PYTHONPATH"] = f"{user_path}{os.pathsep}{root}" if user_path else root
+        env["_PINFLOW_SOURCE_ROOT"] = _PINFLOW_SOURCE_ROOT
+        env.setdefault("PATH", os.path.dirname(sys.executable))
+        return env
+
+    def _ensure_reaper(self) -> None:
+        with self._lock:
+            if self._reaper is None and not self._closed:
+                self._reaper = threading.Thread(target=self._reap, name="pinflow-worker-reaper", daemon=True)
+                self._reaper.start()
+
+    def _reap(self) -> None:
+        """Stop workers idle for longer than `idle_seconds`, until the invoker closes."""
+        interval = min(max(self._idle_seconds / 4, 0.05), 30.0)
+        while not self._stop_reaper.wait(interval):
+            cutoff = time.monotonic() - self._idle_seconds
+            with self._lock:
+                pools = [entry[0] for entry in self._pools.values()]
+            for worker_pool in pools:
+                for worker in worker_pool.take_idle(cutoff):
+                    worker.stop()
+
+    def close(self) -> None:
+        """Stop every worker; invocations still running end with `Runtime.ExitError`."""
+        with self._lock:
+            self._closed = True
+            pools = [entry[0] for entry in self._pools.values()]
+            reaper = self._reaper
+        self._stop_reaper.set()
+        if reaper is not None:
+            reaper.join()
+        for worker_pool in pools:
+            idle, busy = worker_pool.close()
+            for worker in busy:
+                worker.kill()
+            for worker in idle:
+                worker.stop()
+        shutil.rmtree(self._log_dir, ignore_errors=True)
+
+    def __enter__(self) -> Invoker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,168 @@
+"""Deterministic zip packaging of a function's folder, its digests, and safe unpacking."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import re
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+# The earliest time a zip entry can hold; every entry gets it so file times never change the bytes.
+FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o644
+EXEC_MODE = 0o755
+# Lambda refuses a function whose unzipped code is larger than this.
+MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
+
+_SKIPPED_DIRS = frozenset({"__pycache__"})
+_SKIPPED_SUFFIXES = (".pyc", ".pyo")
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
+class UnsafeArchiveError(ValueError):
+    """A zip that cannot be unpacked safely: a path leaving the target folder, or too much data."""
+
+
+def package_folder(path: str | os.PathLike[str]) -> bytes:
+    """Zip a folder so that the same sources always give the same bytes.
+
+    Entries are sorted by their POSIX path, carry a fixed 1980-01-01 timestamp and a fixed mode
+    (0755 when the owner may execute the file, else 0644), and `__pycache__` folders and
+    `.pyc`/`.pyo` files are left out. Symbolic links to files are stored as the file's content;
+    linked folders are not followed.
+
+    Args:
+        path: the folder to package.
+
+    Returns:
+        The zip archive's bytes.
+
+    Raises:
+        NotADirectoryError: `path` is not a folder.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise NotADirectoryError(f"not a folder: {root}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, source in _collect(root):
+            info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # unix, so that external_attr is read as a mode
+            mode = EXEC_MODE if os.stat(source).st_mode & stat.S_IXUSR else FILE_MODE
+            info.external_attr = (stat.S_IFREG | mode) << 16
+            archive.writestr(info, source.read_bytes(), compresslevel=6)
+    return buffer.getvalue()
+
+
+def _collect(root: Path) -> list[tuple[str, Path]]:
+    """The files to package, as (archive name, path) sorted by archive name."""
+    found: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        # Pruning in place stops os.walk from descending into skipped folders.
+        dirnames[:] = [d for d in dirnames if d not in _SKIPPED_DIRS]
+        for filename in filenames:
+            if filename.endswith(_SKIPPED_SUFFIXES):
+                continue
+            full = Path(dirpath, filename)
+            if not full.is_file():  # sockets, fifos, dangling links
+                continue
+            found.append((full.relative_to(root).as_posix(), full))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 digest of `data` as lowercase hex (the key a code blob is stored under)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_b64(data: bytes) -> str:
+    """The SHA-256 digest of `data` in base64, as Lambda reports it in `CodeSha256`."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+
+
+def normalize_sha256(value: str) -> str:
+    """Turn a SHA-256 given as hex or as Lambda's base64 into lowercase hex.
+
+    Raises:
+        ValueError: `value` is neither form.
+    """
+    lowered = value.lower()
+    if len(lowered) == 64 and all(c in "0123456789abcdef" for c in lowered):
+        return lowered
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except ValueError:
+        digest = b""
+    if len(digest) != 32:
+        raise ValueError(f"not a SHA-256 digest in hex or base64: {value!r}")
+    return digest.hex()
+
+
+def unpack(
+    zip_bytes: bytes, dest_dir: str | os.PathLike[str], *, max_bytes: int = MAX_UNZIPPED_BYTES
+) -> None:
+    """Unpack a zip into `dest_dir`, refusing any entry that would land outside it.
+
+    Every name is checked before anything is written, so a refused archive leaves nothing behind
+    that it did not already hold. Symbolic links in the archive are written as regular files.
+
+    Args:
+        zip_bytes: the archive.
+        dest_dir: the folder to unpack into; created when absent.
+        max_bytes: the most uncompressed data accepted (Lambda's 250 MiB by default).
+
+    Raises:
+        UnsafeArchiveError: an absolute path, a `..` component, a drive or backslash in a name,
+            or more than `max_bytes` of content.
+        zipfile.BadZipFile: `zip_bytes` is not a zip archive.
+    """
+    dest = Path(dest_dir)
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+        members = archive.infolist()
+        plan: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
+        total = 0
+        for info in members:
+            plan.append((info, _safe_name(info.filename)))
+            total += info.file_size
+            if total > max_bytes:
+                raise UnsafeArchiveError(f"the archive unpacks to more than {max_bytes} bytes")
+        dest.mkdir(parents=True, exist_ok=True)
+        root = dest.resolve()
+        for info, relative in plan:
+            target = root.joinpath(*relative.parts)
+            # A name that survived the checks can still meet a link already in dest: check again.
+            if not target.resolve().is_relative_to(root):
+                raise UnsafeArchiveError(f"entry {info.filename!r} leaves the destination folder")
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written = 0
+            with archive.open(info) as source, open(target, "wb") as sink:
+                while chunk := source.read(1 << 16):
+                    written += len(chunk)
+                    if written > info.file_size:  # a header that lies about the size
+                        raise UnsafeArchiveError(f"entry {info.filename!r} is larger than it declares")
+                    sink.write(chunk)
+            mode = (info.external_attr >> 16) & 0o777
+            os.chmod(target, EXEC_MODE if mode & stat.S_IXUSR else FILE_MODE)
+
+
+def _safe_name(name: str) -> PurePosixPath:
+    """The relative path an entry name stands for, or UnsafeArchiveError."""
+    if "\\" in name or "\x00" in name:
+        raise UnsafeArchiveError(f"entry {name!r} has a backslash or NUL in its name")
+    path = PurePosixPath(name)
+    if path.is_absolute() or _DRIVE.match(name):
+        raise UnsafeArchiveError(f"entry {name!r} has an absolute path")
+    if ".." in path.parts:
+        raise UnsafeArchiveError(f"entry {name!r} has a '..' component")
+    if not path.parts:
+        raise UnsafeArchiveError(f"entry {name!r} has an empty name")
+    return path

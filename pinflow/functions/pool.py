@@ -1,0 +1,282 @@
+"""Worker processes and the pool of warm workers kept for one function version."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pinflow.functions import protocol
+
+# Lambda returns the last 4 KB of the log with LogType=Tail.
+LOG_TAIL_BYTES = 4096
+# Past this size a worker's log file is emptied between invocations.
+_LOG_TRUNCATE_BYTES = 1 << 20
+_STOP_GRACE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What came back for one request: a frame, a timeout, or the process ending."""
+
+    tag: bytes = b""
+    body: bytes = b""
+    timed_out: bool = False
+    exited: bool = False
+    returncode: int = 0
+
+
+class Worker:
+    """One worker process, its two pipes and its log file. Used by one invocation at a time."""
+
+    def __init__(
+        self, process: subprocess.Popen[bytes], request_fd: int, reply_fd: int, log_path: Path
+    ) -> None:
+        self.process = process
+        self.last_used = time.monotonic()
+        self._request_fd = request_fd
+        self._reply_fd = reply_fd
+        self._log_path = log_path
+        self._log_fd = os.open(log_path, os.O_RDONLY)
+        self._log_offset = 0
+        self._poll = select.poll()
+        self._poll.register(reply_fd, select.POLLIN)
+        self._buffer = bytearray()
+        self._disposed = False
+
+    @classmethod
+    def start(cls, code_dir: Path, env: dict[str, str], log_path: Path) -> Worker:
+        """Start a worker process for the code in `code_dir` (it imports the handler straight away)."""
+        request_read, request_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
+        child_env = dict(env)
+        child_env[protocol.REQUEST_FD_ENV] = str(request_read)
+        child_env[protocol.REPLY_FD_ENV] = str(reply_write)
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "pinflow.functions.worker_main"],
+                cwd=code_dir,
+                env=child_env,
+                stdin=subprocess.DEVNULL,
+                stdout=log_fd,
+                stderr=log_fd,
+                pass_fds=(request_read, reply_write),
+                # Its own process group, so a timeout also ends whatever the handler started.
+                start_new_session=True,
+            )
+        except BaseException:
+            for fd in (request_write, reply_read):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (request_read, reply_write, log_fd):
+                os.close(fd)
+        return cls(process, request_write, reply_read, log_path)
+
+    def alive(self) -> bool:
+        """Whether the process is still running."""
+        return not self._has_exited()
+
+    def wait_ready(self, deadline: float) -> Reply:
+        """Wait for the worker's first frame: READY, or INIT_ERROR with the error document."""
+        return self._read_reply(deadline)
+
+    def call(self, request_body: bytes, deadline: float) -> Reply:
+        """Send one request and wait for its reply until `deadline` (a `time.monotonic()` value)."""
+        try:
+            protocol.write_all(self._request_fd, protocol.request_frame(request_body))
+        except BrokenPipeError:
+            return self._exited()
+        return self._read_reply(deadline)
+
+    def _read_reply(self, deadline: float) -> Reply:
+        buffer = self._buffer
+        header = protocol.REPLY_HEADER
+        while True:
+            if len(buffer) >= header.size:
+                tag, length = header.unpack_from(buffer)
+                end = header.size + length
+                if len(buffer) >= end:
+                    body = bytes(buffer[header.size : end])
+                    del buffer[:end]
+                    return Reply(tag=tag, body=body)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return Reply(timed_out=True)
+            if not self._poll.poll(math.ceil(remaining * 1000)):
+                continue
+            chunk = os.read(self._reply_fd, 1 << 16)
+            if not chunk:
+                return self._exited()
+            buffer += chunk
+
+    def _exited(self) -> Reply:
+        # The reply pipe closed: the process is ending. One that lingers is treated as crashed.
+        self._await_exit(_STOP_GRACE_SECONDS)
+        self.kill()
+        return Reply(exited=True, returncode=self.process.returncode)
+
+    def _has_exited(self) -> bool:
+        """Whether the process has ended, without reaping it (its pid stays reserved while unreaped)."""
+        if self.process.returncode is not None:
+            return True
+        try:
+            flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+            return os.waitid(os.P_PID, self.process.pid, flags) is not None
+        except ChildProcessError:
+            return True
+
+    def _await_exit(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self._has_exited():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.002)
+        return True
+
+    def read_log(self) -> str:
+        """The log written since the last call, at most its last LOG_TAIL_BYTES bytes."""
+        size = os.fstat(self._log_fd).st_size
+        if size < self._log_offset:  # emptied by us
+            self._log_offset = 0
+        if size == self._log_offset:
+            return ""
+        start = max(self._log_offset, size - LOG_TAIL_BYTES)
+        data = os.pread(self._log_fd, size - start, start)
+        self._log_offset = size
+        if size > _LOG_TRUNCATE_BYTES:
+            os.truncate(self._log_path, 0)
+            self._log_offset = 0
+        return data.decode("utf-8", errors="replace")
+
+    def kill(self) -> None:
+        """End the worker and what its handler started (its process group), then reap it.
+
+        Safe from any thread. The group is signalled only while the worker is unreaped: until then
+        its pid, which is the group's id, cannot have been given to another process.
+        """
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        """Ask the worker to finish (by closing its request pipe), kill what remains, then dispose."""
+        if not self._disposed and self._request_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._request_fd)
+            self._request_fd = -1
+            self._await_exit(_STOP_GRACE_SECONDS)
+        self.kill()
+        self.dispose()
+
+    def dispose(self) -> None:
+        """Close the pipes and remove the log file; only the thread that holds the worker may call it."""
+        if self._disposed:
+            return
+        self._disposed = True
+        self._poll.unregister(self._reply_fd)
+        for fd in (self._request_fd, self._reply_fd, self._log_fd):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            self._log_path.unlink()
+
+
+class PoolClosed(RuntimeError):
+    """The invoker was closed while an invocation waited for a worker."""
+
+
+class Pool:
+    """The warm workers of one function version, at most `max_workers` of them at once."""
+
+    def __init__(self, max_workers: int) -> None:
+        self._max_workers = max_workers
+        self._idle: list[Worker] = []
+        self._busy: set[Worker] = set()
+        self._count = 0  # idle + busy + slots reserved for workers being started
+        self._closed = False
+        self._cond = threading.Condition()
+
+    def checkout(self) -> Worker | None:
+        """An idle live worker, or None when the caller holds a free slot and must start one.
+
+        Blocks while `max_workers` are busy.
+
+        Raises:
+            PoolClosed: the pool was closed.
+        """
+        dead: list[Worker] = []
+        try:
+            with self._cond:
+                while True:
+                    if self._closed:
+                        raise PoolClosed("the invoker is closed")
+                    while self._idle:
+                        worker = self._idle.pop()  # the most recently used is the warmest
+                        if worker.alive():
+                            self._busy.add(worker)
+                            return worker
+                        dead.append(worker)
+                        self._count -= 1
+                    if self._count < self._max_workers:
+                        self._count += 1
+                        return None
+                    self._cond.wait()
+        finally:
+            for worker in dead:
+                worker.stop()
+
+    def started(self, worker: Worker) -> None:
+        """Record that the caller's slot now holds `worker` (busy)."""
+        with self._cond:
+            self._busy.add(worker)
+            closed = self._closed
+        if closed:
+            worker.kill()
+
+    def release(self, worker: Worker | None, *, healthy: bool) -> None:
+        """Give back a worker (or a slot whose worker never started); an unhealthy one is disposed."""
+        with self._cond:
+            if worker is not None:
+                self._busy.discard(worker)
+            keep = worker is not None and healthy and not self._closed
+            if keep:
+                assert worker is not None
+                worker.last_used = time.monotonic()
+                self._idle.append(worker)
+            else:
+                self._count -= 1
+            self._cond.notify()
+        if worker is not None and not keep:
+            worker.stop()
+
+    def take_idle(self, idle_before: float) -> list[Worker]:
+        """Remove and return the idle workers last used before `idle_before`, for the caller to stop."""
+        with self._cond:
+            stale = [w for w in self._idle if w.last_used < idle_before]
+            if stale:
+                self._idle = [w for w in self._idle if w.last_used >= idle_before]
+                self._count -= len(stale)
+                self._cond.notify_all()
+        return stale
+
+    def close(self) -> tuple[list[Worker], list[Worker]]:
+        """Refuse new checkouts; return (idle workers to stop, busy workers to kill)."""
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._count -= len(idle)
+            busy = list(self._busy)
+            self._cond.notify_all()
+        return idle, busy
