@@ -558,15 +558,17 @@ class _Machine:
 
     def jsonata_value(self, value: Any, bindings: dict[str, Any], field_name: str) -> Any:
         try:
-            result = jsonata.evaluate_template(value, bindings, now=self.at, rng=self.rng())
+            result = jsonata.evaluate_template(value, bindings, now=self.at, rng=self.rng(), field=field_name)
+            if result is jsonata.UNDEFINED:
+                raise jsonata.undefined_error(value, field_name)
         except AslError as exc:
             raise AslError(exc.error, self.located(exc.cause, field_name)) from None
-        if result is jsonata.UNDEFINED:
-            expr = value[2:-2].strip() if isinstance(value, str) else compact(value)
-            raise AslError(errors.QUERY_EVALUATION_ERROR, self.located(
-                f"The JSONata expression '{expr}' specified for the field '{field_name}' returned nothing "
-                "(undefined).", None))
         return result
+
+    def type_error(self, value: Any, field_name: str, expected: str, result: Any) -> AslError:
+        """AWS's error for a JSONata field whose value has the wrong type."""
+        exc = jsonata.result_type_error(value, field_name, expected, result)
+        return AslError(exc.error, self.located(exc.cause, field_name))
 
     def located(self, cause: str | None, field_name: str | None) -> str:
         prefix = (f"An error occurred while executing the state '{self.current_name}' (entered at the event "
@@ -671,10 +673,7 @@ def _choice(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
         for rule in state.get("Choices") or ():
             condition = m.jsonata_value(rule.get("Condition"), bindings, "Condition")
             if not isinstance(condition, bool):
-                raise AslError(errors.QUERY_EVALUATION_ERROR, m.located(
-                    f"The JSONata expression '{str(rule.get('Condition'))[2:-2].strip()}' specified for the "
-                    f"field 'Condition' returned an unexpected result type. Expected 'boolean', but was "
-                    f"'{_jsonata_type(condition)}' for value: {compact(condition)}", None))
+                raise m.type_error(rule.get("Condition"), "Condition", "boolean", condition)
             if condition:
                 output = m.jsonata_field(rule if "Output" in rule else state, "Output", bindings,
                                          default=frame["input"])
@@ -707,20 +706,6 @@ def _choice(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
     m.exit(frame, output, next_name, assigned)
 
 
-def _jsonata_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _wait(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
     _locate(m, frame)
     scope = m.scope(frame, frame["input"])
@@ -731,10 +716,7 @@ def _wait(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
             seconds = m.jsonata_value(state["Seconds"], bindings, "Seconds")
             if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0 or (
                     isinstance(seconds, float) and not seconds.is_integer()):
-                raise AslError(errors.QUERY_EVALUATION_ERROR, m.located(
-                    f"The JSONata expression '{str(state['Seconds'])[2:-2].strip()}' specified for the field "
-                    f"'Seconds' returned an unexpected result type. Expected 'integer', but was "
-                    f"'{_jsonata_type(seconds)}' for value: {compact(seconds)}", None))
+                raise m.type_error(state["Seconds"], "Seconds", "integer", seconds)
             due = m.at + seconds
         else:
             stamp = m.jsonata_value(state.get("Timestamp"), bindings, "Timestamp")

@@ -168,10 +168,7 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
         else:
             items = frame["input"]
         if not isinstance(items, list):
-            expr = state["Items"][2:-2].strip() if isinstance(state.get("Items"), str) else compact(state.get("Items"))
-            raise AslError(errors.QUERY_EVALUATION_ERROR, m.located(
-                f"The JSONata expression '{expr}' specified for the field 'Items' returned an unexpected result "
-                f"type. Expected 'array', but was '{_type_name(items)}' for value: {compact(items)}", None))
+            raise m.type_error(state.get("Items"), "Items", "array", items)
         inputs = []
         for index, item in enumerate(items):
             if "ItemSelector" in state:
@@ -205,12 +202,6 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
     frame["wait"] = _children_wait(len(inputs), inputs, max_concurrency=max_concurrency, isolated=distributed,
                                    tolerated=tolerated)
     launch_children(m, frame)
-
-
-def _type_name(value: Any) -> str:
-    from pinflow.asl.interpreter import _jsonata_type
-
-    return _jsonata_type(value)
 
 
 def _int_field(m: _Machine, state: State, key: str, scope: Scope) -> int | float | None:

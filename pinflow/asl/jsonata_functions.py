@@ -1,0 +1,317 @@
+"""The JSONata functions Step Functions adds or replaces, with AWS's argument rules and wording.
+
+AWS adds `$partition`, `$range`, `$hash`, `$random([seed])`, `$uuid` and `$parse`, and removes
+`$eval`. pinflow also replaces the functions that would read the machine's clock or an unseeded
+generator (`$now`, `$millis`, `$random`, `$shuffle`): they read the evaluation's `Context`, which
+`pinflow.asl.jsonata` installs on the library's per-thread evaluator before each evaluation.
+
+The library passes a function exactly the arguments written, with `None` for an undefined one and
+its null marker for JSON null, so each function checks its own arguments the way AWS does: a
+surplus or mistyped argument fails with T0410, an undefined one usually gives undefined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jsonata import JException, Jsonata, Utils
+from jsonata.functions import Functions
+
+NULL = Utils.NULL_VALUE
+
+# Reported from measurements of AWS: `[1..873782]` passes and one element more fails with its
+# memory limit. It is also the most `$range` may build.
+MAX_ELEMENTS = 873_782
+
+# java.util.Random's 48-bit linear congruential generator (its published specification).
+_LCG_MULTIPLIER = 0x5DEECE66D
+_LCG_INCREMENT = 0xB
+_LCG_MASK = (1 << 48) - 1
+_LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+
+_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What an evaluation may read besides its bindings: the time and the random source."""
+
+    now_ms: int
+    rng: random.Random
+
+
+class FunctionError(JException):  # type: ignore[misc, unused-ignore]  # the library is untyped
+    """An error from one of these functions, already worded as AWS words it (`CODE: message`).
+
+    It is a JException so that the library passes it through untouched (it turns any other
+    exception raised inside `and`/`or` into its own "Unexpected" error).
+    """
+
+    def __init__(self, detail: str) -> None:
+        RuntimeError.__init__(self, detail)  # JException.__init__ would look the text up as a code
+        self.error = detail
+        self.location = -1
+        self.current = None
+        self.expected = None
+        self.extra = None
+        self.type = None
+        self.remaining = None
+        self.detail = detail
+
+
+def context() -> Context:
+    """The context of the evaluation running on this thread."""
+    found: Context = Jsonata.CURRENT.jsonata.pinflow_context
+    return found
+
+
+def mismatch(name: str, position: int) -> FunctionError:
+    """AWS's T0410 for argument `position` (1-based) of `$name`."""
+    return FunctionError(f'T0410: Argument {position} of function "{name}" does not match function signature')
+
+
+def _at_most(name: str, args: tuple[Any, ...], count: int) -> None:
+    if len(args) > count:
+        raise mismatch(name, count + 1)
+
+
+def _is_number(value: Any) -> bool:
+    # bool is an int in Python, and JSONata's booleans are not numbers.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _whole(value: Any, name: str, position: int) -> int:
+    """A numeric argument as the integer AWS uses: non-integers are floored (AWS's documentation)."""
+    if not _is_number(value) or not math.isfinite(value):
+        raise mismatch(name, position)
+    whole: int = math.floor(value)
+    return whole
+
+
+def _partition(*args: Any) -> Any:
+    """`$partition(array, size)`: chunks of `size` items, the last one holding the rest."""
+    _at_most("partition", args, 2)
+    items = args[0] if args else None
+    if items is None:
+        return None
+    if not isinstance(items, list):
+        raise FunctionError('T0412: Argument 1 of function "partition" must be an array of undefined')
+    size = args[1] if len(args) > 1 else None
+    if size is None:
+        return [list(items)]
+    if not _is_number(size):
+        raise mismatch("partition", 2)
+    if size < 0:
+        raise FunctionError("D3137: Second argument must be zero or greater")
+    whole = _whole(size, "partition", 2)
+    if whole == 0 or not items:
+        return None
+    return [list(items[start:start + whole]) for start in range(0, len(items), whole)]
+
+
+def _range(*args: Any) -> Any:
+    """`$range(start, end, step)`: start, start+step, ... up to end, end included if reached.
+
+    Like a JSONata path, no number is undefined and one number is that number, not an array.
+    """
+    _at_most("range", args, 3)
+    if len(args) < 3 or any(value is None for value in args):
+        return None
+    start, end, step = (_whole(value, "range", position) for position, value in enumerate(args, 1))
+    if step == 0:
+        return None
+    count = max(0, (end - start) // step + 1)
+    if count > MAX_ELEMENTS:
+        raise MemoryLimitError()
+    if count == 0:
+        return None
+    if count == 1:
+        return start
+    return list(range(start, start + count * step, step))
+
+
+def _hash(*args: Any) -> Any:
+    """`$hash(text, algorithm)`: the hex digest of the UTF-8 text."""
+    _at_most("hash", args, 2)
+    text = args[0] if args else NULL
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise mismatch("hash", 1)
+    algorithm = args[1] if len(args) > 1 else None
+    if algorithm is None:
+        return None
+    if not isinstance(algorithm, str):
+        raise mismatch("hash", 2)
+    if algorithm not in _HASHES:
+        raise FunctionError(
+            f"D3137: Hash algorithm '{algorithm}' must be one of SHA-1, SHA-384, SHA-256, SHA-512, MD5")
+    return hashlib.new(_HASHES[algorithm], text.encode()).hexdigest()
+
+
+def java_random_double(seed: int) -> float:
+    """The first `nextDouble()` of a `java.util.Random` seeded with `seed` (a Java long)."""
+    # A Java long keeps the low 64 bits, and the generator only ever looks at the low 48.
+    state = (seed ^ _LCG_MULTIPLIER) & _LCG_MASK
+
+    def next_bits(bits: int) -> int:
+        nonlocal state
+        state = (state * _LCG_MULTIPLIER + _LCG_INCREMENT) & _LCG_MASK
+        return state >> (48 - bits)
+
+    high = next_bits(26)
+    low = next_bits(27)
+    return ((high << 27) + low) * 2.0**-53
+
+
+def _random(*args: Any) -> Any:
+    """`$random([seed])`: 0 <= n < 1; a seed gives what `new java.util.Random(seed).nextDouble()` gives."""
+    _at_most("random", args, 1)
+    seed = args[0] if args else None
+    if seed is None:
+        return context().rng.random()
+    # A double converted to a Java long saturates at the long's bounds.
+    return java_random_double(min(max(_whole(seed, "random", 1), _LONG_MIN), _LONG_MAX))
+
+
+def _uuid(*args: Any) -> Any:
+    """`$uuid()`: a version 4 UUID drawn from the evaluation's random source."""
+    _at_most("uuid", args, 0)
+    return str(uuid.UUID(int=context().rng.getrandbits(128), version=4))
+
+
+def _reject_constant(text: str) -> Any:
+    raise ValueError(text)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate key")
+    return result
+
+
+def _nulls(value: Any) -> Any:
+    """Parsed JSON with JSON null as the library's null marker (a Python None reads as undefined)."""
+    if value is None:
+        return NULL
+    if isinstance(value, dict):
+        return {key: _nulls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_nulls(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _parse(*args: Any) -> Any:
+    """`$parse(text)`: the JSON value `text` holds. AWS's parser is strict: one document, no
+    duplicate keys, no NaN or Infinity."""
+    _at_most("parse", args, 1)
+    text = args[0] if args else None
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise mismatch("parse", 1)
+    try:
+        return _nulls(json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys))
+    except (ValueError, RecursionError):
+        raise FunctionError("D3137: Invalid JSON") from None
+
+
+def _optional_text(name: str, args: tuple[Any, ...], position: int) -> str | None:
+    value = args[position - 1] if len(args) >= position else None
+    if value is not None and not isinstance(value, str):
+        raise mismatch(name, position)
+    return value
+
+
+def _now(*args: Any) -> Any:
+    """`$now([picture [, timezone]])`: the evaluation's time, ISO 8601 by default."""
+    _at_most("now", args, 2)
+    picture = _optional_text("now", args, 1)
+    timezone = _optional_text("now", args, 2)
+    return Functions.datetime_from_millis(context().now_ms, picture, timezone)
+
+
+def _millis(*args: Any) -> Any:
+    """`$millis()`: the evaluation's time in milliseconds since the epoch."""
+    _at_most("millis", args, 0)
+    return context().now_ms
+
+
+def _shuffle(*args: Any) -> Any:
+    """`$shuffle(array)`: the items in an order drawn from the evaluation's random source."""
+    _at_most("shuffle", args, 1)
+    items = args[0] if args else None
+    if items is None:
+        return None
+    shuffled = list(items) if isinstance(items, list) else [items]
+    context().rng.shuffle(shuffled)
+    return shuffled
+
+
+class BoundError(JException):  # type: ignore[misc, unused-ignore]
+    """An evaluation that went past one of the bounds AWS puts on it; its message has no code."""
+
+    message = ""
+
+    def __init__(self) -> None:
+        RuntimeError.__init__(self, self.message)
+        self.error = self.message
+        self.location = -1
+        self.current = None
+        self.expected = None
+        self.extra = None
+        self.type = None
+        self.remaining = None
+        self.detail = self.message
+
+
+class MemoryLimitError(BoundError):
+    """One value grew past what AWS lets an expression hold."""
+
+    message = "Expression evaluation memory limit exceeded: Check for excessive memory usage"
+
+
+class DepthLimitError(BoundError):
+    """Evaluation nested deeper than AWS allows (a recursion that does not end, usually)."""
+
+    message = ("Stack overflow error: Check for non-terminating recursive function. "
+               "Consider rewriting as tail-recursive.")
+
+
+class StepLimitError(BoundError):
+    """Evaluation took more steps than pinflow allows (AWS bounds it by time, which pinflow cannot read)."""
+
+    message = "Expression evaluation timeout: Check for infinite loop"
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "partition": _partition,
+    "range": _range,
+    "hash": _hash,
+    "random": _random,
+    "uuid": _uuid,
+    "parse": _parse,
+    "now": _now,
+    "millis": _millis,
+    "shuffle": _shuffle,
+}
+
+
+def frame() -> Any:
+    """A library frame holding these functions (and no `$eval`), above the built-in functions."""
+    functions = Jsonata.Frame(Jsonata.static_frame)
+    for name, implementation in FUNCTIONS.items():
+        functions.bind(name, Jsonata.JLambda(implementation))
+    # Bound to nothing, `$eval(...)` fails as AWS's does: "T1006: Attempted to invoke a non-function".
+    functions.bind("eval", None)
+    return functions

@@ -1,0 +1,60 @@
+"""Task `Resource` ARNs: the shapes Step Functions recognises, and what Express workflows may not use."""
+
+from __future__ import annotations
+
+import re
+
+# Optimized integrations (`arn:<partition>:states:::<service>:<action>[.<pattern>]`) whose actions AWS
+# documents as a closed list; an action outside the list is refused. Services not listed here (and every
+# `aws-sdk:` integration) are accepted as long as the ARN is well formed.
+_OPTIMIZED: dict[str, frozenset[str]] = {
+    "lambda": frozenset({"invoke"}),
+    "dynamodb": frozenset({"getItem", "putItem", "deleteItem", "updateItem"}),
+    "sns": frozenset({"publish"}),
+    "sqs": frozenset({"sendMessage"}),
+    "states": frozenset({"startExecution"}),
+    "events": frozenset({"putEvents"}),
+    "http": frozenset({"invoke"}),
+    "apigateway": frozenset({"invoke"}),
+    "ecs": frozenset({"runTask"}),
+    "batch": frozenset({"submitJob"}),
+    "glue": frozenset({"startJobRun"}),
+}
+
+_ARN = re.compile(r"arn:([a-z0-9-]+):([a-z0-9-]+):([a-z0-9-]*):(\d{12}|):(.+)\Z")
+_INTEGRATION = re.compile(r"([A-Za-z0-9-]+):([A-Za-z0-9-]+)((?:\.sync(?::2)?|\.waitForTaskToken)?)\Z")
+_SDK = re.compile(r"aws-sdk:[A-Za-z0-9-]+:[A-Za-z0-9]+((?:\.waitForTaskToken)?)\Z")
+
+
+def _not_recognized(resource: str) -> str:
+    shown = _ARN.sub(lambda m: m.group(0).replace(f"arn:{m.group(1)}:", "arn:<partition>:", 1), resource)
+    return (
+        f"The resource provided {shown} is not recognized. The value is not a valid resource ARN, "
+        "or the resource is not available in this region."
+    )
+
+
+def problem(resource: str, *, express: bool) -> str | None:
+    """AWS's message when `resource` cannot be a Task's Resource, else None."""
+    match = _ARN.match(resource)
+    if match is None:
+        return _not_recognized(resource)
+    service, region, account, rest = match.group(2), match.group(3), match.group(4), match.group(5)
+    if service != "states" or region or account:
+        return None  # a Lambda function, an activity or another service's ARN: AWS resolves it later
+    pattern = ""
+    sdk = _SDK.match(rest)
+    if sdk:
+        pattern = sdk.group(1)
+    else:
+        integration = _INTEGRATION.match(rest)
+        if integration is None:
+            return _not_recognized(resource)
+        name, action, pattern = integration.groups()
+        if name in _OPTIMIZED and action not in _OPTIMIZED[name]:
+            return _not_recognized(resource)
+    if express and pattern:
+        # AWS's message ends with a space; it is kept as recorded.
+        kind = ".sync" if pattern.startswith(".sync") else pattern
+        return f"Express state machine does not support '{kind}' service integration "
+    return None
