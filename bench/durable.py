@@ -1,0 +1,146 @@
+"""Durable engine figures on SQLite (synchronous=FULL): transitions/s, and parked executions.
+
+1. 1,000 concurrent executions of a 10-state chain (Pass states and one local function Task):
+   durable state transitions per second (a transition = a state entered), median of several runs.
+2. N executions (default 100,000) started into a 5-second Wait: the time to create them, the
+   lateness with which they resume (WaitStateExited minus the due time; p50 and p99), and the
+   process's peak RSS.
+
+Usage: python bench/durable.py [--runs 3] [--executions 1000] [--parked 100000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from pinflow import arns
+from pinflow.functions.package import package_folder
+from pinflow.service import Pinflow
+
+ROLE = arns.role("bench-role")
+
+
+def chain(function_arn: str) -> str:
+    states: dict[str, dict] = {}
+    names = [f"P{i}" for i in range(9)]
+    for i, name in enumerate(names):
+        states[name] = {"Type": "Pass", "Parameters": {"i": i, "v.$": "$"}, "Next": names[i + 1] if i < 8 else "Call"}
+    states["Call"] = {"Type": "Task", "Resource": function_arn, "End": True}
+    return json.dumps({"StartAt": "P0", "States": states})
+
+
+def make_function(pf: Pinflow, folder: Path) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "app.py").write_text(textwrap.dedent("""
+        def handler(event, context):
+            return {"ok": True}
+    """))
+    pf.functions.create_function("noop", package_folder(folder), handler="app.handler", publish=True)
+    return arns.function("noop", "1")
+
+
+def start_all(pf: Pinflow, machine_arn: str, count: int, prefix: str, threads: int = 8) -> float:
+    began = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda i: pf.engine.start_execution(machine_arn, name=f"{prefix}-{i}"), range(count)))
+    return time.perf_counter() - began
+
+
+def wait_all(pf: Pinflow, machine: str, count: int, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with pf.store.transaction(write=False) as tx:
+            running = tx.scalar("SELECT COUNT(*) FROM executions WHERE machine = ? AND status = 'RUNNING'", (machine,))
+        if running == 0:
+            return
+        time.sleep(0.02)
+    raise TimeoutError(f"{machine}: executions still running after {timeout} s")
+
+
+def transitions_run(executions: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        pf = Pinflow.open(data_dir=Path(tmp) / "data", synchronous="FULL")
+        try:
+            function_arn = make_function(pf, Path(tmp) / "src")
+            name = "chain"
+            machine = pf.machines.create(name, chain(function_arn), ROLE)["stateMachineArn"]
+            began = time.perf_counter()
+            start_all(pf, machine, executions, "run")
+            wait_all(pf, name, executions)
+            elapsed = time.perf_counter() - began
+            with pf.store.transaction(write=False) as tx:
+                failed = tx.scalar("SELECT COUNT(*) FROM executions WHERE status <> 'SUCCEEDED'")
+            if failed:
+                raise RuntimeError(f"{failed} executions did not succeed")
+            return executions * 10 / elapsed
+        finally:
+            pf.close()
+
+
+def parked_run(count: int, wait_seconds: int = 5) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        pf = Pinflow.open(data_dir=Path(tmp) / "data", synchronous="FULL")
+        try:
+            definition = json.dumps({"StartAt": "Park", "States": {
+                "Park": {"Type": "Wait", "Seconds": wait_seconds, "Next": "Done"},
+                "Done": {"Type": "Succeed"}}})
+            machine = pf.machines.create("parked", definition, ROLE)["stateMachineArn"]
+            created = start_all(pf, machine, count, "parked")
+            wait_all(pf, "parked", count, timeout=600 + count / 100)
+            lateness = []
+            with pf.store.transaction(write=False) as tx:
+                rows = tx.all("SELECT execution, event FROM history WHERE id IN (2, 3)")
+            entered: dict[str, float] = {}
+            exited: dict[str, float] = {}
+            for row in rows:
+                event = json.loads(row["event"])
+                if event["type"] == "WaitStateEntered":
+                    entered[row["execution"]] = event["timestamp"]
+                elif event["type"] == "WaitStateExited":
+                    exited[row["execution"]] = event["timestamp"]
+            for execution, at in exited.items():
+                lateness.append(at - (entered[execution] + wait_seconds))
+            lateness.sort()
+            return {
+                "parked_executions": count,
+                "parked_create_s": created,
+                "parked_resume_p50_s": lateness[len(lateness) // 2],
+                "parked_resume_p99_s": lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))],
+            }
+        finally:
+            pf.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--executions", type=int, default=1000)
+    parser.add_argument("--parked", type=int, default=100_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rates = [transitions_run(args.executions) for _ in range(args.runs)]
+    figures: dict[str, float] = {"durable_transitions_per_s": statistics.median(rates)}
+    figures.update(parked_run(args.parked))
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(f"durable transitions/s (median of {args.runs}): {figures['durable_transitions_per_s']:,.0f}"
+              f"  runs: {', '.join(f'{r:,.0f}' for r in rates)}")
+        print(f"created {args.parked:,} parked executions in {figures['parked_create_s']:.1f} s; resumed "
+              f"late by p50 {figures['parked_resume_p50_s']:.3f} s, p99 {figures['parked_resume_p99_s']:.3f} s")
+        print(f"peak RSS: {figures['peak_rss_mb']:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

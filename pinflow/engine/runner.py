@@ -1,0 +1,402 @@
+"""Standard executions, durably: every event goes through `asl.step` and its effects are written in
+one transaction (new state, history events, timers, outbox rows), then carried out.
+
+State transitions are exactly-once: a task result or a timer is *consumed* (its outbox or timer
+row deleted) in the transaction that applies it, so a second delivery finds nothing and changes
+nothing. Task invocations are at-least-once: outbox rows left by a crash are dispatched again
+on restart, with the same task id, so a function can de-duplicate on `context.aws_request_id`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict
+from typing import Any
+
+from pinflow import arns, errors
+from pinflow.asl import commands as cmd
+from pinflow.asl import events, interpreter
+from pinflow.asl.definition import Definition
+from pinflow.engine import dispatch, pins
+from pinflow.engine.applier import Applier, Work
+from pinflow.engine.timers import TimerPoller
+from pinflow.store import Store, Tx
+
+log = logging.getLogger(__name__)
+
+PAYLOAD_LIMIT = 262_144
+REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class Engine:
+    """Runs Standard and Express executions against a store.
+
+    Args:
+        store: where executions live.
+        registry: an object with `functions`, `machines` and `roles` registries.
+        invoker: runs function code (`pinflow.functions.invoker.Invoker`).
+        clock: seconds since the epoch; tests pass a fake clock.
+        workers: threads that carry out task invocations.
+    """
+
+    def __init__(self, store: Store, registry: Any, invoker: Any, *, clock: Callable[[], float] = time.time,
+                 workers: int = 16, timer_interval: float = 0.02) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.applier = Applier(store)
+        self.dispatcher = dispatch.Dispatcher(self, registry, invoker)
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinflow-task")
+        self.timers = TimerPoller(self, interval=timer_interval)
+        self._definitions: OrderedDict[str, Definition] = OrderedDict()
+        self._definitions_lock = threading.Lock()
+        self._activity_ready = threading.Condition()
+        self._seq_lock = threading.Lock()
+        self._last_seq = 0
+        self.started = False
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the writer, the timers and the task workers; re-dispatch what a crash left."""
+        if self.started:
+            return
+        self.started = True
+        self.applier.start()
+        self.timers.start()
+        with self.store.transaction(write=False) as tx:
+            pending = tx.all("outbox_pending")
+        for row in pending:
+            command = cmd.InvokeTask(**json.loads(row["command"]))
+            self.dispatch(row["execution"], command)
+
+    def stop(self) -> None:
+        """Stop accepting work, finish what is queued, stop the threads."""
+        if not self.started:
+            return
+        self.timers.stop()
+        self.applier.stop()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.started = False
+
+    # --- definitions ------------------------------------------------------------------------------
+
+    def definition(self, tx: Tx, revision_id: str) -> Definition:
+        with self._definitions_lock:
+            found = self._definitions.get(revision_id)
+            if found is not None:
+                self._definitions.move_to_end(revision_id)
+                return found
+        row = tx.one("engine_revision", (revision_id,))
+        if row is None:
+            raise errors.StateMachineDoesNotExist(f"Revision does not exist: {revision_id}")
+        parsed = Definition(json.loads(row["definition"]))
+        with self._definitions_lock:
+            self._definitions[revision_id] = parsed
+            while len(self._definitions) > 512:
+                self._definitions.popitem(last=False)
+        return parsed
+
+    def _next_seq(self) -> int:
+        with self._seq_lock:
+            seq = max(int(time.time() * 1_000_000), self._last_seq + 1)
+            self._last_seq = seq
+            return seq
+
+    # --- starting ---------------------------------------------------------------------------------
+
+    def start_execution(self, state_machine_arn: str, name: str | None = None, input: str | None = None,
+                        trace_header: str | None = None) -> dict[str, Any]:
+        """StartExecution: start (or, for a Standard machine, idempotently find) an execution.
+
+        Returns:
+            {"executionArn", "startDate"}.
+        """
+        name = name or str(uuid.uuid4())
+        if not arns.valid_name(name):
+            raise errors.InvalidName(f"Invalid Name: '{name}'")
+        input_text = "{}" if input is None else input
+        input_value = parse_input(input_text, errors.InvalidExecutionInput)
+        if arns.split_state_machine(state_machine_arn) is None:
+            raise errors.InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {state_machine_arn}'")
+        rng = random.Random()
+        target = self.registry.machines.resolve_start(state_machine_arn, rng=rng)
+        if target.machine["type"] == "EXPRESS":
+            from pinflow.engine import express
+
+            return express.start_async(self, target, name, input_value, trace_header)
+        pinned = self.pin(json.loads(target.definition), target.role_arn, rng)
+        refs = set(pinned["refs"])
+        if target.version_arn:
+            refs.add(target.version_arn)
+        machine_name = target.machine["name"]
+        execution_arn = arns.execution(machine_name, name)
+        now = self.clock()
+
+        def apply(tx: Tx) -> dict[str, Any]:
+            existing = tx.one("exec_by_name", (machine_name, name))
+            if existing is not None:
+                # AWS: a running Standard execution with the same name and input is returned as is.
+                if existing["status"] == "RUNNING" and existing["input"] == input_text:
+                    row = tx.one("exec_get", (existing["arn"],))
+                    assert row is not None
+                    return {"executionArn": existing["arn"], "startDate": row["started_at"]}
+                raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{existing['arn']}'")
+            definition = self.definition(tx, target.revision_id)
+            context = {"Id": execution_arn, "Name": name, "RoleArn": target.role_arn,
+                       "StartTime": _iso(now)}
+            if target.version_arn:
+                context["StateMachineVersionArn"] = target.version_arn
+            if target.alias_arn:
+                context["StateMachineAliasArn"] = target.alias_arn
+            step = interpreter.step(definition, None, events.Start(
+                input=input_value, at=now, execution=context,
+                state_machine={"Id": target.machine["arn"], "Name": machine_name},
+                seed=rng.getrandbits(63), type="STANDARD"))
+            tx.execute("exec_insert", (
+                execution_arn, self._next_seq(), machine_name, name, "STANDARD", "RUNNING", target.revision_id,
+                target.version_arn, target.alias_arn, target.role_arn, input_text, now, dumps(step.state),
+                dumps(pinned), trace_header))
+            tx.executemany("refs_insert", [(execution_arn, ref) for ref in sorted(refs)])
+            work.after.extend(self.persist(tx, execution_arn, step))
+            return {"executionArn": execution_arn, "startDate": now}
+
+        work = Work(apply)
+        return self._wait(self.applier.submit(work))
+
+    def pin(self, definition: dict[str, Any], role_arn: str, rng: random.Random) -> dict[str, Any]:
+        """Resolve what an execution holds on to: alias targets, version references, its role's policies."""
+        aliases: dict[str, str] = {}
+        refs: set[str] = set()
+        for reference in pins.function_references(definition):
+            ref = reference.ref
+            if reference.kind == "version":
+                refs.add(ref.arn)
+            elif reference.kind == "alias" and ref.arn not in aliases:
+                try:
+                    resolved = self.registry.functions.resolve(ref.arn, rng=rng)
+                except errors.ServiceError:
+                    continue  # a missing alias fails the task that calls it, as on AWS
+                aliases[ref.arn] = resolved.executed_version
+                refs.add(arns.function(ref.name, resolved.executed_version, region=ref.region,
+                                       account=ref.account))
+        return {"aliases": aliases, "refs": sorted(refs),
+                "policies": self.registry.roles.policies_for(role_arn)}
+
+    # --- applying events ----------------------------------------------------------------------------
+
+    def submit_event(self, execution_arn: str, event: events.Event, consume: tuple[Any, ...] | None = None,
+                     on_done: Callable[[], None] | None = None) -> Future[Any]:
+        """Queue an event for an execution. `consume` names the outbox or timer row it answers."""
+
+        def apply(tx: Tx) -> bool:
+            if consume is not None:
+                if consume[0] == "outbox":
+                    if tx.execute("outbox_consume", (execution_arn, consume[1])) == 0:
+                        return False  # already answered
+                elif consume[0] == "timer":
+                    if tx.execute("timer_consume", (execution_arn, consume[1], consume[2])) == 0:
+                        return False  # cancelled or re-armed meanwhile
+            row = tx.one("exec_get_for_update" if self.store.name == "postgres" else "exec_get", (execution_arn,))
+            if row is None:
+                return False
+            if row["status"] != "RUNNING" and not isinstance(event, events.Redrive):
+                return False
+            definition = self.definition(tx, row["revision_id"])
+            step = interpreter.step(definition, json.loads(row["state"]), event)
+            if isinstance(event, events.Redrive):
+                tx.execute("exec_redriven", (event.at, execution_arn))
+                pinned = json.loads(row["pins"])
+                refs = set(pinned.get("refs") or ())
+                if row["version_arn"]:
+                    refs.add(row["version_arn"])
+                tx.executemany("refs_insert", [(execution_arn, ref) for ref in sorted(refs)])
+            work.after.extend(self.persist(tx, execution_arn, step))
+            return True
+
+        work = Work(apply)
+        if on_done is not None:
+            work.after.append(on_done)
+        return self.applier.submit(work)
+
+    def persist(self, tx: Tx, execution_arn: str, step: interpreter.Step) -> list[Callable[[], None]]:
+        """Write one step; return what to do once it is committed."""
+        state = step.state
+        status = state["status"]
+        terminal = status in interpreter.TERMINAL
+        output = dumps(state.get("output")) if status == "SUCCEEDED" else None
+        tx.execute("exec_save", (status, dumps(state), output, state.get("error"), state.get("cause"),
+                                 self.clock() if terminal else None, execution_arn))
+        tx.executemany("history_insert", [(execution_arn, e["id"], dumps(e)) for e in step.history])
+        follow_ups: list[Callable[[], None]] = []
+        now = self.clock()
+        for command in step.commands:
+            if isinstance(command, cmd.StartTimer):
+                tx.execute("timer_upsert", (execution_arn, command.timer_id, command.due_at))
+                self.timers.poke(command.due_at)
+            elif isinstance(command, cmd.CancelTimer):
+                tx.execute("timer_delete", (execution_arn, command.timer_id))
+            elif isinstance(command, cmd.CancelTask):
+                tx.execute("outbox_consume", (execution_arn, command.task_id))
+            elif isinstance(command, cmd.InvokeTask):
+                activity = command.resource if dispatch.is_activity(command.resource) else None
+                tx.execute("outbox_insert", (execution_arn, command.task_id, dumps(asdict(command)),
+                                             command.task_token, activity, None, now))
+                if activity is not None:
+                    follow_ups.append(self._notify_activity)
+                else:
+                    follow_ups.append(lambda c=command: self.dispatch(execution_arn, c))
+        if terminal:
+            tx.execute("refs_delete", (execution_arn,))
+            tx.execute("timers_delete_all", (execution_arn,))
+            tx.execute("outbox_delete_all", (execution_arn,))
+        return follow_ups
+
+    def dispatch(self, execution_arn: str, command: cmd.InvokeTask) -> None:
+        """Carry out a task invocation on a worker thread; its outcome comes back as an event."""
+        if not self.started:
+            return
+        try:
+            self.pool.submit(self.dispatcher.run, execution_arn, command)
+        except RuntimeError:
+            pass  # shutting down: the outbox row stays and is dispatched after the restart
+
+    def _notify_activity(self) -> None:
+        with self._activity_ready:
+            self._activity_ready.notify_all()
+
+    @staticmethod
+    def _wait(future: Future[Any]) -> Any:
+        return future.result(timeout=120)
+
+    # --- execution control -----------------------------------------------------------------------
+
+    def stop_execution(self, execution_arn: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
+        row = self._execution_row(execution_arn)
+        if row["status"] == "RUNNING":
+            self._wait(self.submit_event(execution_arn, events.StopRequested(self.clock(), error, cause)))
+            row = self._execution_row(execution_arn)
+        return {"stopDate": row["stopped_at"] or self.clock()}
+
+    def redrive_execution(self, execution_arn: str) -> dict[str, Any]:
+        row = self._execution_row(execution_arn)
+        if row["status"] not in REDRIVABLE:
+            raise errors.ExecutionNotRedrivable(
+                f"Execution with ARN {execution_arn} cannot be redriven because its status is {row['status']}.")
+        self._wait(self.submit_event(execution_arn, events.Redrive(self.clock())))
+        row = self._execution_row(execution_arn)
+        return {"redriveDate": row["redrive_date"]}
+
+    def _execution_row(self, execution_arn: str) -> dict[str, Any]:
+        if arns.split_execution(execution_arn) is None:
+            raise errors.InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {execution_arn}'")
+        with self.store.transaction(write=False) as tx:
+            row = tx.one("exec_get", (execution_arn,))
+        if row is None:
+            raise errors.ExecutionDoesNotExist(f"Execution Does Not Exist: '{execution_arn}'")
+        return row
+
+    # --- callbacks: task tokens and activities ---------------------------------------------------------
+
+    def _token_row(self, token: str) -> dict[str, Any]:
+        if not isinstance(token, str) or not 1 <= len(token) <= 2048:
+            raise errors.InvalidToken("Invalid token")
+        with self.store.transaction(write=False) as tx:
+            row = tx.one("outbox_by_token", (token,))
+        if row is None:
+            raise errors.TaskDoesNotExist("Task Does Not Exist")
+        return row
+
+    def send_task_success(self, token: str, output: str) -> None:
+        row = self._token_row(token)
+        value = parse_input(output, errors.InvalidOutput)
+        self._wait(self.submit_event(row["execution"], events.TaskSucceeded(row["task_id"], value, self.clock()),
+                                     consume=("outbox", row["task_id"])))
+
+    def send_task_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None:
+        row = self._token_row(token)
+        self._wait(self.submit_event(row["execution"], events.TaskFailed(row["task_id"], error or "", cause,
+                                                                         self.clock()),
+                                     consume=("outbox", row["task_id"])))
+
+    def send_task_heartbeat(self, token: str) -> None:
+        row = self._token_row(token)
+        command = json.loads(row["command"])
+        seconds = command.get("heartbeat_seconds")
+        if seconds:
+            with self.store.transaction() as tx:
+                tx.execute("timer_rearm", (self.clock() + seconds, row["execution"], f"{row['task_id']}/heartbeat"))
+
+    def get_activity_task(self, activity_arn: str, worker_name: str | None = None,
+                          wait_seconds: float = 60.0) -> dict[str, Any]:
+        """GetActivityTask: long-poll for a task of the activity; {} when none came in time."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            with self.store.transaction() as tx:
+                row = tx.one("outbox_next_activity_task", (activity_arn,))
+                if row is not None:
+                    tx.execute("outbox_claim_activity_task", (self.clock(), row["execution"], row["task_id"]))
+            if row is not None:
+                command = json.loads(row["command"])
+                self.submit_event(row["execution"], events.TaskStarted(row["task_id"], self.clock(), worker_name))
+                return {"taskToken": row["token"], "input": dumps(command["payload"])}
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return {}
+            with self._activity_ready:
+                self._activity_ready.wait(timeout=min(remaining, 1.0))
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    def wait_for(self, execution_arn: str, timeout: float = 30.0, poll: float = 0.01) -> dict[str, Any]:
+        """Block until an execution leaves RUNNING (for tests and the demo); returns its row."""
+        deadline = time.monotonic() + timeout
+        while True:
+            row = self._execution_row(execution_arn)
+            if row["status"] != "RUNNING" or time.monotonic() > deadline:
+                return row
+            time.sleep(poll)
+
+    def execution_row(self, execution_arn: str) -> dict[str, Any]:
+        return self._execution_row(execution_arn)
+
+    def history(self, execution_arn: str, *, reverse: bool = False, after: int | None = None,
+                limit: int = 100) -> list[dict[str, Any]]:
+        """History events after (or, reversed, before) event id `after`."""
+        self._execution_row(execution_arn)
+        with self.store.transaction(write=False) as tx:
+            if reverse:
+                rows = tx.all("history_page_desc", (execution_arn, after if after is not None else 2**62, limit))
+            else:
+                rows = tx.all("history_page_asc", (execution_arn, after or 0, limit))
+        return [json.loads(r["event"]) for r in rows]
+
+
+def parse_input(text: Any, error: type[errors.ServiceError]) -> Any:
+    """Parse a JSON input or output; AWS's error type when it is not JSON or too large."""
+    if not isinstance(text, str):
+        raise error("Invalid JSON: the value must be a string")
+    if len(text.encode()) > PAYLOAD_LIMIT:
+        raise error(f"The input size exceeds the maximum number of bytes service limit ({PAYLOAD_LIMIT})")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise error(f"Invalid JSON: {exc}") from None
+
+
+def _iso(seconds: float) -> str:
+    from pinflow.asl import timestamps
+
+    return timestamps.format(seconds)

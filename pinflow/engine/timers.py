@@ -1,0 +1,83 @@
+"""Timers: rows with an indexed due time, fired by a poller thread (Wait, retry back-off, task
+timeouts, heartbeats, execution timeouts alike). Overdue timers fire at once after a restart."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from pinflow.asl import events
+
+if TYPE_CHECKING:
+    from pinflow.engine.runner import Engine
+
+log = logging.getLogger(__name__)
+
+
+class TimerPoller:
+    """Fires due timers into the engine; each fired timer is consumed in the step that applies it."""
+
+    def __init__(self, engine: Engine, *, interval: float = 0.02, batch: int = 2000) -> None:
+        self.engine = engine
+        self.interval = interval
+        self.batch = batch
+        self._in_flight: set[tuple[str, str, float]] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._next_due: float | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="pinflow-timers", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def poke(self, due_at: float) -> None:
+        """A timer was set: wake the poller if it is due before the poller would look again."""
+        if self._next_due is None or due_at < self._next_due:
+            self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                fired = self.fire_due()
+            except Exception:
+                log.exception("timer poll failed")
+                fired = 0
+            if fired >= self.batch:
+                continue
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    def fire_due(self) -> int:
+        """Queue every due timer not already queued; returns how many."""
+        now = self.engine.clock()
+        with self.engine.store.transaction(write=False) as tx:
+            rows = tx.all("timers_due", (now, self.batch))
+            self._next_due = tx.scalar("timers_next_due") if len(rows) < self.batch else now
+        count = 0
+        for row in rows:
+            key = (row["execution"], row["timer_id"], row["due_at"])
+            with self._lock:
+                if key in self._in_flight:
+                    continue
+                self._in_flight.add(key)
+            count += 1
+            self.engine.submit_event(
+                row["execution"], events.TimerFired(row["timer_id"], max(now, row["due_at"])),
+                consume=("timer", row["timer_id"], row["due_at"]),
+                on_done=lambda k=key: self._done(k),
+            ).add_done_callback(lambda _f, k=key: self._done(k))
+        return count
+
+    def _done(self, key: tuple[str, str, float]) -> None:
+        with self._lock:
+            self._in_flight.discard(key)

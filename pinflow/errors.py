@@ -1,0 +1,70 @@
+"""API errors: one exception class per AWS error code, each with its HTTP status.
+
+The API layer turns these into AWS's error shapes; the engine and registry raise them so that what a
+boto3 user sees is decided once, here.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """An error answered to an API client."""
+
+    code = "InternalFailure"
+    status = 500
+    sender_fault = False
+
+    def __init__(self, message: str = "", **extra: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+def _error(code: str, status: int = 400, base: type[ServiceError] = ServiceError) -> type[ServiceError]:
+    return type(code, (base,), {"code": code, "status": status, "sender_fault": status < 500})
+
+
+# Step Functions
+ActivityDoesNotExist = _error("ActivityDoesNotExist")
+ActivityAlreadyExists = _error("ActivityAlreadyExists")
+ConflictException = _error("ConflictException")
+ExecutionAlreadyExists = _error("ExecutionAlreadyExists")
+ExecutionDoesNotExist = _error("ExecutionDoesNotExist")
+ExecutionLimitExceeded = _error("ExecutionLimitExceeded")
+ExecutionNotRedrivable = _error("ExecutionNotRedrivable")
+InvalidArn = _error("InvalidArn")
+InvalidDefinition = _error("InvalidDefinition")
+InvalidExecutionInput = _error("InvalidExecutionInput")
+InvalidName = _error("InvalidName")
+InvalidOutput = _error("InvalidOutput")
+InvalidToken = _error("InvalidToken")
+MissingRequiredParameter = _error("MissingRequiredParameter")
+ResourceNotFound = _error("ResourceNotFound")
+StateMachineAlreadyExists = _error("StateMachineAlreadyExists")
+StateMachineDeleting = _error("StateMachineDeleting")
+StateMachineDoesNotExist = _error("StateMachineDoesNotExist")
+StateMachineTypeNotSupported = _error("StateMachineTypeNotSupported")
+TaskDoesNotExist = _error("TaskDoesNotExist")
+TaskTimedOut = _error("TaskTimedOut")
+TooManyTags = _error("TooManyTags")
+ValidationException = _error("ValidationException")
+ServiceQuotaExceededException = _error("ServiceQuotaExceededException")
+
+# Lambda (REST-JSON: the status codes differ by error)
+ResourceNotFoundException = _error("ResourceNotFoundException", 404)
+ResourceConflictException = _error("ResourceConflictException", 409)
+InvalidParameterValueException = _error("InvalidParameterValueException", 400)
+PreconditionFailedException = _error("PreconditionFailedException", 412)
+CodeStorageExceededException = _error("CodeStorageExceededException", 400)
+InvalidRequestContentException = _error("InvalidRequestContentException", 400)
+RequestTooLargeException = _error("RequestTooLargeException", 413)
+
+# IAM (Query protocol)
+NoSuchEntity = _error("NoSuchEntity", 404)
+EntityAlreadyExists = _error("EntityAlreadyExists", 409)
+MalformedPolicyDocument = _error("MalformedPolicyDocument", 400)
+DeleteConflict = _error("DeleteConflict", 409)
+
+# Authentication (any protocol)
+UnrecognizedClientException = _error("UnrecognizedClientException", 400)
+InvalidSignatureException = _error("InvalidSignatureException", 403)

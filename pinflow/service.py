@@ -1,0 +1,86 @@
+"""The library facade: open a store and get registries, the engine and the invoker, wired together.
+
+The CLI, the API server and tests all go through `Pinflow`:
+
+    with Pinflow.open(data_dir=".pinflow") as pf:
+        pf.functions.create_function("hello", zip_bytes, handler="app.handler", publish=True)
+        pf.roles.create_role(...); pf.roles.put_role_policy(...)
+        machine = pf.machines.create("story", definition_text, role_arn)
+        started = pf.engine.start_execution(machine["stateMachineArn"], input='{"n": 1}')
+        pf.engine.wait_for(started["executionArn"])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from pinflow.store import Store, open_store
+
+
+class Pinflow:
+    """A running pinflow: store, registries, invoker and engine."""
+
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, code_root: Path | None = None,
+                 start: bool = True, workers: int = 16) -> None:
+        from pinflow.engine.runner import Engine
+        from pinflow.functions.invoker import Invoker
+        from pinflow.registry.activities import ActivityRegistry
+        from pinflow.registry.functions import FunctionRegistry
+        from pinflow.registry.roles import RoleRegistry
+        from pinflow.registry.state_machines import StateMachineRegistry
+
+        self.store = store
+        self.clock = clock
+        self.functions = FunctionRegistry(store, clock)
+        self.roles = RoleRegistry(store, clock)
+        self.machines = StateMachineRegistry(store, clock, validate=_definition_errors)
+        self.activities = ActivityRegistry(store, clock)
+        self.registry = SimpleNamespace(functions=self.functions, machines=self.machines, roles=self.roles,
+                                        activities=self.activities)
+        root = code_root or _default_code_root(store)
+        self.invoker = Invoker(root, self.functions.load_code)
+        self.engine = Engine(store, self.registry, self.invoker, clock=clock, workers=workers)
+        if start:
+            self.engine.start()
+
+    @classmethod
+    def open(cls, data_dir: str | Path = ".pinflow", db: str | None = None, **options: Any) -> Pinflow:
+        """Open (creating if needed) the store in `data_dir`, or the database at URL `db`."""
+        synchronous = options.pop("synchronous", "FULL")
+        store = open_store(db, data_dir=data_dir, synchronous=synchronous)
+        options.setdefault("code_root", Path(data_dir) / "code")
+        return cls(store, **options)
+
+    def close(self) -> None:
+        """Stop the engine and the function workers, close the store."""
+        self.engine.stop()
+        self.invoker.close()
+        self.store.close()
+
+    def __enter__(self) -> Pinflow:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _default_code_root(store: Store) -> Path:
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="pinflow-code-"))
+
+
+def _definition_errors(definition: str) -> list[str]:
+    """AWS-worded problems of a definition, for CreateStateMachine/UpdateStateMachine."""
+    from pinflow import asl
+
+    try:
+        diagnostics = asl.validate(definition)
+    except ValueError as exc:
+        return [f"INVALID_JSON_DESCRIPTION: {exc}"]
+    return [f"{d.code}: {d.message}" + (f" at {d.location}" if d.location else "")
+            for d in diagnostics if d.severity == "ERROR"]

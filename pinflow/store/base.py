@@ -1,0 +1,202 @@
+"""The store seam: transactions over named SQL queries, the same for SQLite and PostgreSQL.
+
+Queries live in `queries/*.sql` (portable SQL, `?` placeholders) and the schema in numbered
+migrations under `sql/<dialect>/`. A dialect adapter supplies connections and the few differences
+(placeholders, how to take the write lock).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+_NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+
+
+def load_queries(text: str) -> dict[str, str]:
+    """Named queries from a file of `-- name: x` sections."""
+    parts = _NAME.split(text)
+    return {parts[i]: parts[i + 1].strip().rstrip(";") for i in range(1, len(parts), 2)}
+
+
+def _all_queries() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for entry in sorted(resources.files("pinflow.store").joinpath("queries").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".sql"):
+            for name, sql in load_queries(entry.read_text(encoding="utf-8")).items():
+                if name in found:
+                    raise ValueError(f"query {name!r} is defined twice")
+                found[name] = sql
+    return found
+
+
+QUERIES = _all_queries()
+
+
+class Dialect(Protocol):
+    name: str
+
+    def connect(self) -> Any: ...
+    def begin(self, connection: Any, write: bool) -> None: ...
+    def translate(self, sql: str) -> str: ...
+    def migrations(self) -> list[tuple[int, str]]: ...
+
+
+class Tx:
+    """One open transaction: run named queries (or plain SQL) and read rows as dicts."""
+
+    def __init__(self, connection: Any, dialect: Dialect, cache: dict[str, str]) -> None:
+        self._connection = connection
+        self._dialect = dialect
+        self._cache = cache
+
+    def _sql(self, name: str) -> str:
+        sql = self._cache.get(name)
+        if sql is None:
+            sql = self._dialect.translate(QUERIES[name] if name in QUERIES else name)
+            self._cache[name] = sql
+        return sql
+
+    def execute(self, name: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; returns the number of rows it changed."""
+        cursor = self._connection.execute(self._sql(name), tuple(params))
+        return int(cursor.rowcount or 0)
+
+    def executemany(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            cursor = self._connection.cursor()
+            cursor.executemany(self._sql(name), [tuple(r) for r in rows])
+
+    def all(self, name: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self._connection.execute(self._sql(name), tuple(params))
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+    def one(self, name: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.all(name, params)
+        return rows[0] if rows else None
+
+    def scalar(self, name: str, params: Sequence[Any] = ()) -> Any:
+        cursor = self._connection.execute(self._sql(name), tuple(params))
+        row = cursor.fetchone()
+        return row[0] if row else None
+
+
+class Store:
+    """A database: per-thread connections, transactions, migrations."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._local = threading.local()
+        self._sql_cache: dict[str, str] = {}
+        self._write_lock = threading.Lock()
+        self._connections: list[Any] = []
+        self._connections_lock = threading.Lock()
+        self.migrate()
+
+    @property
+    def name(self) -> str:
+        return self.dialect.name
+
+    def _connection(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self.dialect.connect()
+            self._local.connection = connection
+            with self._connections_lock:
+                self._connections.append(connection)
+        return connection
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Tx]:
+        """A transaction; commits on success, rolls back on an exception.
+
+        Writes are serialised within the process (SQLite has one writer; on PostgreSQL row locks
+        order writers across processes and this lock only saves round trips).
+        """
+        connection = self._connection()
+        lock = self._write_lock if write else None
+        if lock is not None:
+            lock.acquire()
+        try:
+            self.dialect.begin(connection, write)
+            try:
+                yield Tx(connection, self.dialect, self._sql_cache)
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def migrate(self) -> int:
+        """Apply the dialect's numbered migrations not applied yet; returns the schema version."""
+        connection = self._connection()
+        self.dialect.begin(connection, True)
+        connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+        cursor = connection.execute("SELECT MAX(version) FROM schema_migrations")
+        current = cursor.fetchone()[0] or 0
+        for version, sql in self.dialect.migrations():
+            if version <= current:
+                continue
+            for statement in _statements(sql):
+                connection.execute(statement)
+            connection.execute(self.dialect.translate("INSERT INTO schema_migrations (version) VALUES (?)"),
+                               (version,))
+            current = version
+        connection.commit()
+        return int(current)
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for connection in self._connections:
+                try:
+                    connection.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+            self._connections.clear()
+        self._local = threading.local()
+
+
+def _statements(sql: str) -> list[str]:
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    cleaned = "\n".join(line.split("--", 1)[0] for line in lines)
+    return [s.strip() for s in cleaned.split(";") if s.strip()]
+
+
+def read_migrations(dialect: str) -> list[tuple[int, str]]:
+    folder = resources.files("pinflow.store").joinpath("sql", dialect)
+    found = []
+    for entry in folder.iterdir():
+        match = re.match(r"(\d+)_.*\.sql$", entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def open_store(url: str | None = None, *, data_dir: str | Path = ".pinflow", synchronous: str = "FULL") -> Store:
+    """Open the store named by `url` (postgresql://...), else SQLite in `data_dir`.
+
+    Args:
+        url: a PostgreSQL URL, or `sqlite:///path/to/file.db`, or None for the data directory's database.
+        data_dir: where the embedded SQLite database lives (created if missing).
+        synchronous: SQLite's synchronous pragma (FULL is crash-safe on power loss too).
+    """
+    if url and url.startswith(("postgres://", "postgresql://")):
+        from pinflow.store.postgres import PostgresDialect
+
+        return Store(PostgresDialect(url))
+    from pinflow.store.sqlite import SqliteDialect
+
+    if url and url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+    else:
+        path = Path(data_dir) / "pinflow.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Store(SqliteDialect(path, synchronous=synchronous))

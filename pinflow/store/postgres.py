@@ -1,0 +1,33 @@
+"""PostgreSQL through psycopg 3: for several engine processes or hosts sharing one database."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pinflow.store.base import read_migrations
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+class PostgresDialect:
+    name = "postgres"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def connect(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.url, autocommit=False)
+
+    def begin(self, connection: Any, write: bool) -> None:
+        # psycopg opens a transaction on the first statement; nothing to do.
+        pass
+
+    def translate(self, sql: str) -> str:
+        # Portable queries use `?`; psycopg wants `%s` (and a literal % doubled).
+        return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
+
+    def migrations(self) -> list[tuple[int, str]]:
+        return read_migrations("postgres")

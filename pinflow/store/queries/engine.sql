@@ -1,0 +1,114 @@
+-- Named queries of the engine (executions, history, timers, outbox). Portable SQL, `?` placeholders.
+
+-- name: exec_insert
+INSERT INTO executions (arn, seq, machine, name, type, status, revision_id, version_arn, alias_arn, role_arn,
+                        input, started_at, state, pins, trace_header)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: exec_get
+SELECT * FROM executions WHERE arn = ?;
+
+-- name: exec_get_for_update
+SELECT * FROM executions WHERE arn = ? FOR UPDATE;
+
+-- name: exec_by_name
+SELECT arn, status, input FROM executions WHERE machine = ? AND name = ?;
+
+-- name: exec_save
+UPDATE executions SET status = ?, state = ?, output = ?, error = ?, cause = ?, stopped_at = ?
+WHERE arn = ?;
+
+-- name: exec_redriven
+UPDATE executions SET redrive_count = redrive_count + 1, redrive_date = ? WHERE arn = ?;
+
+-- name: exec_list
+SELECT arn, machine, name, status, started_at, stopped_at, version_arn, alias_arn, redrive_count, redrive_date
+FROM executions
+WHERE machine = ? AND (CAST(? AS TEXT) IS NULL OR status = ?)
+  AND (CAST(? AS TEXT) IS NULL OR version_arn = ?) AND (CAST(? AS TEXT) IS NULL OR alias_arn = ?)
+  AND (CAST(? AS INTEGER) IS NULL OR (CASE WHEN redrive_count > 0 THEN 1 ELSE 0 END) = ?) AND seq < ?
+ORDER BY seq DESC
+LIMIT ?;
+
+-- name: exec_seq
+SELECT seq FROM executions WHERE arn = ?;
+
+-- name: exec_running
+SELECT arn, machine, name, status, revision_id, version_arn, alias_arn, pins FROM executions WHERE status = 'RUNNING';
+
+-- name: exec_running_for_machine
+SELECT arn FROM executions WHERE machine = ? AND status = 'RUNNING';
+
+-- name: exec_count_running
+SELECT COUNT(*) FROM executions WHERE status = 'RUNNING';
+
+-- name: refs_insert
+INSERT INTO execution_refs (execution, ref) VALUES (?, ?) ON CONFLICT DO NOTHING;
+
+-- name: refs_delete
+DELETE FROM execution_refs WHERE execution = ?;
+
+-- name: refs_for
+SELECT ref FROM execution_refs WHERE execution = ?;
+
+-- name: history_insert
+INSERT INTO history (execution, id, event) VALUES (?, ?, ?);
+
+-- name: history_page_asc
+SELECT id, event FROM history WHERE execution = ? AND id > ? ORDER BY id ASC LIMIT ?;
+
+-- name: history_page_desc
+SELECT id, event FROM history WHERE execution = ? AND id < ? ORDER BY id DESC LIMIT ?;
+
+-- name: history_count
+SELECT COUNT(*) FROM history WHERE execution = ?;
+
+-- name: timer_upsert
+INSERT INTO timers (execution, timer_id, due_at) VALUES (?, ?, ?)
+ON CONFLICT (execution, timer_id) DO UPDATE SET due_at = excluded.due_at;
+
+-- name: timer_delete
+DELETE FROM timers WHERE execution = ? AND timer_id = ?;
+
+-- name: timer_consume
+DELETE FROM timers WHERE execution = ? AND timer_id = ? AND due_at = ?;
+
+-- name: timer_rearm
+UPDATE timers SET due_at = ? WHERE execution = ? AND timer_id = ?;
+
+-- name: timers_delete_all
+DELETE FROM timers WHERE execution = ?;
+
+-- name: timers_due
+SELECT execution, timer_id, due_at FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?;
+
+-- name: timers_next_due
+SELECT MIN(due_at) FROM timers;
+
+-- name: outbox_insert
+INSERT INTO outbox (execution, task_id, command, token, activity, claimed_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?);
+
+-- name: outbox_consume
+DELETE FROM outbox WHERE execution = ? AND task_id = ?;
+
+-- name: outbox_delete_all
+DELETE FROM outbox WHERE execution = ?;
+
+-- name: outbox_pending
+SELECT execution, task_id, command FROM outbox WHERE activity IS NULL AND claimed_at IS NULL;
+
+-- name: outbox_mark_claimed
+UPDATE outbox SET claimed_at = ? WHERE execution = ? AND task_id = ?;
+
+-- name: outbox_by_token
+SELECT execution, task_id, command, activity, claimed_at FROM outbox WHERE token = ?;
+
+-- name: outbox_next_activity_task
+SELECT execution, task_id, command, token FROM outbox WHERE activity = ? AND claimed_at IS NULL
+ORDER BY created_at LIMIT 1;
+
+-- name: outbox_claim_activity_task
+UPDATE outbox SET claimed_at = ? WHERE execution = ? AND task_id = ? AND claimed_at IS NULL;
+
+-- name: engine_revision
+SELECT definition, role_arn FROM revisions WHERE revision_id = ?;

@@ -1,0 +1,36 @@
+"""SQLite in WAL mode: the embedded default."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from pinflow.store.base import read_migrations
+
+
+class SqliteDialect:
+    name = "sqlite"
+
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        self.path = path
+        self.synchronous = synchronous
+
+    def connect(self) -> Any:
+        # isolation_level=None: we issue BEGIN ourselves, so a read and the write that follows it
+        # sit in one transaction taken with the write lock (BEGIN IMMEDIATE).
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(f"PRAGMA synchronous={self.synchronous}")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("PRAGMA busy_timeout=30000")
+        return connection
+
+    def begin(self, connection: Any, write: bool) -> None:
+        connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def translate(self, sql: str) -> str:
+        return sql
+
+    def migrations(self) -> list[tuple[int, str]]:
+        return read_migrations("sqlite")

@@ -1,0 +1,57 @@
+"""Fixtures for engine tests: a pinflow on real SQLite (and PostgreSQL where marked), a fake clock."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pinflow.clock import FakeClock
+from pinflow.functions.package import package_folder
+from pinflow.service import Pinflow
+
+ROLE_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(start=time.time())
+
+
+@pytest.fixture
+def open_pinflow(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[[], Pinflow]]:
+    """Opens pinflow on one data directory; call again after `close()` for a real restart."""
+    opened: list[Pinflow] = []
+
+    def open_() -> Pinflow:
+        pf = Pinflow.open(data_dir=tmp_path / "data", clock=clock)
+        opened.append(pf)
+        return pf
+
+    yield open_
+    for pf in opened:
+        try:
+            pf.close()
+        except Exception:  # noqa: BLE001 - already closed by the test
+            pass
+
+
+def function_zip(tmp_path: Path, name: str, body: str) -> bytes:
+    """A function's code as a zip: `app.py` holding `body`."""
+    folder = tmp_path / f"src-{name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "app.py").write_text(textwrap.dedent(body), encoding="utf-8")
+    return package_folder(folder)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
