@@ -18,7 +18,7 @@ JSONATA = "JSONata"
 class Definition:
     """A parsed definition. Treat it as immutable; drivers keep one per state machine version."""
 
-    __slots__ = ("blocks", "block_of", "cache", "query_language", "raw", "timeout_seconds")
+    __slots__ = ("block_of", "blocks", "cache", "query_language", "raw", "timeout_seconds")
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw

@@ -108,8 +108,10 @@ class _Loop:
             self.history.extend(result.history)
             if state["status"] != interpreter.RUNNING:
                 break
+            cancelled = {c.task_id for c in result.commands if isinstance(c, cmd.CancelTask)}
             for command in result.commands:
-                self.carry_out(command, now)
+                if not (isinstance(command, cmd.InvokeTask) and command.task_id in cancelled):
+                    self.carry_out(command, now)
             event = self.next_event()
             if event is not None:
                 now = event.at

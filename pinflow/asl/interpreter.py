@@ -173,6 +173,7 @@ class _Machine:
             kind = wait["events"]
             heartbeat = timer["kind"] == "heartbeat"
             error = errors.HEARTBEAT_TIMEOUT if heartbeat else errors.TIMEOUT
+            self.commands.append(cmd.CancelTask(wait["task"]))
             self.clear_task(frame)
             details: dict[str, Any] = {"error": error, "cause": None}
             if kind == "Task":
@@ -203,7 +204,7 @@ class _Machine:
         if wait and wait.get("kind") == "children" and not wait.get("data_limit"):
             wait["failed"] = 0
             wait["closed"] = False
-            wait["queue"] = [slot for slot in range(wait["total"]) if slot not in wait["done"]]
+            wait["queue"] = [slot for slot in range(wait["total"]) if not wait["done"][slot]]
             wait["running"] = 0
             self.launch_children(frame)
             return
@@ -416,6 +417,18 @@ class _Machine:
         self.state["tasks"].clear()
         for timer_id in list(self.state["timers"]):
             self.cancel_timer(timer_id)
+        # Branches and iterations still running end with the execution; a Map or Parallel keeps
+        # which of its children finished, so a redrive reruns only the others.
+        frames = self.state["frames"]
+        for frame_id in [f for f in frames if f != ROOT]:
+            parent = frames[frame_id]["parent"]
+            if parent in frames and parent != frame_id:
+                wait = frames[parent].get("wait") or {}
+                if wait.get("kind") == "children":
+                    wait["children"].pop(frame_id, None)
+                    wait["running"] = 0
+        for frame_id in [f for f in frames if f != ROOT]:
+            del frames[frame_id]
         root = self.state["frames"].get(ROOT)
         details = {k: v for k, v in details.items() if v is not None}
         self.record(root, type, details)
@@ -750,7 +763,8 @@ def _wait(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
                     f"The SecondsPath parameter references a negative value: {text} == {compact(value)}", None))
             due = m.at + value
         elif "Timestamp" in state:
-            due = timestamps.parse(state["Timestamp"]) or m.at
+            parsed_literal = timestamps.parse(state["Timestamp"])
+            due = m.at if parsed_literal is None else parsed_literal
         else:
             text = state.get("TimestampPath", "$")
             value = _located_resolve(m, inner, text)

@@ -19,7 +19,7 @@ class PathSyntaxError(ValueError):
     """A path that cannot be parsed, or a reference path that uses what only a path may use."""
 
 
-class PathNotFound(LookupError):  # noqa: N818 - named after what it signals, like KeyError
+class PathNotFound(LookupError):
     """A definite path selected nothing."""
 
 

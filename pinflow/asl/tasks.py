@@ -288,7 +288,8 @@ def _batches(m: _Machine, state: State, inputs: list[Any], scope: Scope) -> list
 
 def _children_wait(total: int, inputs: list[Any], *, max_concurrency: int, isolated: bool,
                    tolerated: dict[str, float] | None) -> dict[str, Any]:
-    return {"kind": "children", "total": total, "inputs": inputs, "results": [None] * total, "done": {},
+    return {"kind": "children", "total": total, "inputs": inputs, "results": [None] * total,
+            "done": [False] * total,
             "queue": list(range(total)), "running": 0, "children": {}, "failed": 0, "max": max_concurrency,
             "isolated": isolated, "tolerated": tolerated, "closed": False}
 

@@ -1,7 +1,7 @@
 """Group commit: one thread applies queued work to the store, many items per transaction.
 
-Each work item runs inside a savepoint, so one item's failure (an API error such as
-ExecutionAlreadyExists, or a bug) undoes that item alone. After the transaction commits, the
+If one item fails (an API error such as ExecutionAlreadyExists, or a bug), the batch is redone
+one item per transaction, so that item alone is undone. After the transaction commits, the
 items' follow-ups run (dispatching task invocations) and their futures resolve, so a caller learns
 of success only once its change is durable.
 """
@@ -28,6 +28,7 @@ class Work:
     apply: Callable[[Tx], Any]
     future: Future[Any] = field(default_factory=Future)
     after: list[Callable[[], None]] = field(default_factory=list)
+    base_after: int = 0  # follow-ups registered before `apply` runs (kept if it is redone)
 
 
 class Applier:
@@ -45,6 +46,7 @@ class Applier:
         self._thread.start()
 
     def submit(self, work: Work) -> Future[Any]:
+        work.base_after = len(work.after)
         if self._stopping:
             work.future.set_exception(RuntimeError("the engine is stopping"))
             return work.future
@@ -81,36 +83,36 @@ class Applier:
             self.run_batch(items)
 
     def run_batch(self, items: list[Work]) -> None:
+        """Apply items in one transaction; if one fails, redo the batch one item per transaction
+        so the others still land (errors are rare, so the common case pays for no savepoints)."""
         results: list[tuple[Work, Any, BaseException | None]] = []
         try:
             with self.store.transaction() as tx:
                 for item in items:
-                    tx.execute("SAVEPOINT work")
-                    try:
-                        result = item.apply(tx)
-                    except Exception as exc:
-                        tx.execute("ROLLBACK TO SAVEPOINT work")
-                        tx.execute("RELEASE SAVEPOINT work")
-                        item.after.clear()
-                        results.append((item, None, exc))
-                        if not getattr(exc, "code", None):
-                            log.exception("work item failed")
-                        continue
-                    tx.execute("RELEASE SAVEPOINT work")
-                    results.append((item, result, None))
-        except Exception as exc:
-            log.exception("batch commit failed")
-            for item in items:
-                if not item.future.done():
-                    item.future.set_exception(exc)
-            return
+                    results.append((item, item.apply(tx), None))
+        except Exception:  # noqa: BLE001 - find the failing item below
+            results = [self._alone(item) for item in items]
         for item, result, error in results:
-            for follow_up in item.after:
-                try:
-                    follow_up()
-                except Exception:
-                    log.exception("follow-up failed")
-            if error is not None:
-                item.future.set_exception(error)
-            else:
+            if error is None:
+                for follow_up in item.after:
+                    try:
+                        follow_up()
+                    except Exception:  # noqa: BLE001 - a follow-up must not stop the writer
+                        log.exception("follow-up failed")
                 item.future.set_result(result)
+            else:
+                item.future.set_exception(error)
+
+    def _alone(self, item: Work) -> tuple[Work, Any, BaseException | None]:
+        # A failed attempt may have queued follow-ups (dispatches) that must not run: keep only
+        # the ones registered before the work started (e.g. on_done callbacks).
+        del item.after[item.base_after:]
+        try:
+            with self.store.transaction() as tx:
+                result = item.apply(tx)
+        except Exception as exc:  # noqa: BLE001 - the item's caller gets the error
+            del item.after[item.base_after:]
+            if not getattr(exc, "code", None):
+                log.exception("work item failed")
+            return item, None, exc
+        return item, result, None

@@ -170,7 +170,7 @@ class Engine:
                 target.version_arn, target.alias_arn, target.role_arn, input_text, now, dumps(step.state),
                 dumps(pinned), trace_header))
             tx.executemany("refs_insert", [(execution_arn, ref) for ref in sorted(refs)])
-            work.after.extend(self.persist(tx, execution_arn, step))
+            work.after.extend(self.persist(tx, execution_arn, step, inserted=True))
             return {"executionArn": execution_arn, "startDate": now}
 
         work = Work(apply)
@@ -231,18 +231,28 @@ class Engine:
             work.after.append(on_done)
         return self.applier.submit(work)
 
-    def persist(self, tx: Tx, execution_arn: str, step: interpreter.Step) -> list[Callable[[], None]]:
-        """Write one step; return what to do once it is committed."""
+    def persist(self, tx: Tx, execution_arn: str, step: interpreter.Step, *,
+                inserted: bool = False) -> list[Callable[[], None]]:
+        """Write one step; return what to do once it is committed.
+
+        `inserted`: the execution row was just written with this step's state (StartExecution), so
+        only a terminal outcome needs saving.
+        """
         state = step.state
         status = state["status"]
         terminal = status in interpreter.TERMINAL
-        output = dumps(state.get("output")) if status == "SUCCEEDED" else None
-        tx.execute("exec_save", (status, dumps(state), output, state.get("error"), state.get("cause"),
-                                 self.clock() if terminal else None, execution_arn))
+        if terminal or not inserted:
+            output = dumps(state.get("output")) if status == "SUCCEEDED" else None
+            tx.execute("exec_save", (status, dumps(state), output, state.get("error"), state.get("cause"),
+                                     self.clock() if terminal else None, execution_arn))
         tx.executemany("history_insert", [(execution_arn, e["id"], dumps(e)) for e in step.history])
         follow_ups: list[Callable[[], None]] = []
         now = self.clock()
+        # A task asked for and cancelled in the same step (a sibling branch failed) is never sent.
+        cancelled = {c.task_id for c in step.commands if isinstance(c, cmd.CancelTask)}
         for command in step.commands:
+            if isinstance(command, cmd.InvokeTask) and command.task_id in cancelled:
+                continue
             if isinstance(command, cmd.StartTimer):
                 tx.execute("timer_upsert", (execution_arn, command.timer_id, command.due_at))
                 self.timers.poke(command.due_at)

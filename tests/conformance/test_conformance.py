@@ -1,0 +1,79 @@
+"""The AWS-recorded conformance cases, judged as `conformance/check.py` judges them.
+
+Cases live beside the repository in `../shared/conformance/*.jsonl`; the module is skipped when that
+folder is absent. Cases listed in `known_differences.KNOWN_DIFFERENCES` are expected to fail (strictly:
+a case that starts passing must leave the table).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from pinflow import asl
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = ROOT.parent / "shared" / "conformance"
+KINDS = ("executions", "validation", "test_state")
+
+if not (CASES / "check.py").is_file():
+    pytest.skip(f"no conformance cases at {CASES}", allow_module_level=True)
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    """A module from its file, whatever pytest's import mode (this folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CHECK = _load("pinflow_conformance_check", CASES / "check.py")
+KNOWN_DIFFERENCES: dict[str, str] = _load(
+    "pinflow_known_differences", Path(__file__).with_name("known_differences.py")).KNOWN_DIFFERENCES
+
+
+def _slug(case_id: str) -> str:
+    """A short readable name: the recorded test's parameter, else its function name."""
+    test = case_id.split("::")[-2] if case_id.count("::") >= 2 else case_id
+    match = re.search(r"\[(.*)\]$", test)
+    name = match.group(1) if match else test.removeprefix("test_")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:40]
+
+
+def _cases() -> list[Any]:
+    params = []
+    for kind in KINDS:
+        path = CASES / f"{kind}.jsonl"
+        if not path.is_file():
+            continue
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for index, line in enumerate(lines):
+            case = json.loads(line)
+            marks = []
+            if case["id"] in KNOWN_DIFFERENCES:
+                marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[case["id"]]))
+            name = f"{kind[0]}{index:03d}-{_slug(case['id'])}"
+            params.append(pytest.param(kind, case, id=name, marks=marks))
+    return params
+
+
+ALL_CASES = _cases()
+
+
+@pytest.mark.parametrize(("kind", "case"), ALL_CASES)
+def test_case(kind: str, case: dict[str, Any]) -> None:
+    why = CHECK.run_case(kind, case, asl)
+    assert why is None, why
+
+
+def test_known_differences_name_existing_cases() -> None:
+    ids = {param.values[1]["id"] for param in ALL_CASES}
+    assert sorted(set(KNOWN_DIFFERENCES) - ids) == []
