@@ -272,6 +272,10 @@ class Engine:
             tx.execute("refs_delete", (execution_arn,))
             tx.execute("timers_delete_all", (execution_arn,))
             tx.execute("outbox_delete_all", (execution_arn,))
+            split = arns.split_execution(execution_arn)
+            if split is not None and tx.scalar("engine_machine_status", (split[0],)) == "DELETING":
+                # DeleteStateMachine waited for running executions; the last one to end removes it.
+                follow_ups.append(lambda: self.registry.machines.forget_if_deleting(split[0]))
         return follow_ups
 
     def dispatch(self, execution_arn: str, command: cmd.InvokeTask) -> None:

@@ -112,3 +112,6 @@ UPDATE outbox SET claimed_at = ? WHERE execution = ? AND task_id = ? AND claimed
 
 -- name: engine_revision
 SELECT definition, role_arn FROM revisions WHERE revision_id = ?;
+
+-- name: engine_machine_status
+SELECT status FROM state_machines WHERE name = ?;

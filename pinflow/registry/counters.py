@@ -1,0 +1,20 @@
+"""Numbers handed out once: version numbers live in `counters`, so deleting never frees one for reuse."""
+
+from __future__ import annotations
+
+from pinflow.store import Tx
+
+
+def current(tx: Tx, key: str) -> int:
+    """The last number handed out under `key` (0 for none)."""
+    return int(tx.scalar("reg_counter_get", (key,)) or 0)
+
+
+def next_number(tx: Tx, key: str) -> int:
+    """Hand out the next number under `key`.
+
+    The UPDATE takes the counter's row lock on PostgreSQL, so two writers never get the same number.
+    """
+    tx.execute("reg_counter_ensure", (key,))
+    tx.execute("reg_counter_bump", (key,))
+    return int(tx.scalar("reg_counter_get", (key,)))

@@ -1,0 +1,587 @@
+"""Lambda functions as AWS keeps them: a mutable $LATEST, immutable numbered versions, weighted aliases.
+
+Code lives in `blobs` under the hex SHA-256 of the zip bytes, so a version keeps exactly the code it
+was published with whatever happens to the sources. Version numbers come from `counters` and are
+never handed out twice, not even after the function is deleted and created again. A version that an
+alias routes to, or that a running execution holds (`execution_refs`), cannot be deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pinflow import arns, errors
+from pinflow.functions import package
+from pinflow.registry import counters, paging, refs
+from pinflow.registry import lambda_shapes as shapes
+from pinflow.store import Store, Tx
+
+LATEST = shapes.LATEST
+
+_PRECONDITION = ("The Revision Id provided does not match the latest Revision Id. "
+                 "Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What an invocation runs: the function version (`spec`), as Invoke would report it.
+
+    `requested_arn` is exactly the ARN the caller named, qualified as named: the resource IAM
+    authorises against. `executed_version` is "$LATEST" or a version number; `alias` is the alias
+    that was named, if any.
+    """
+
+    spec: Any
+    executed_version: str
+    alias: str | None
+    requested_arn: str
+
+
+def version_arn(name: str, version: int | str) -> str:
+    """The ARN of a function version (the form the registry checks `execution_refs` against)."""
+    return arns.function(name, str(version))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _not_found(arn: str) -> errors.ServiceError:
+    return errors.ResourceNotFoundException(f"Function not found: {arn}")
+
+
+def _counter_key(name: str) -> str:
+    return f"function:{name}"
+
+
+class FunctionRegistry:
+    """Functions, versions, aliases and code blobs in the store. Thread-safe (the store is)."""
+
+    def __init__(self, store: Store, clock: Callable[[], float]) -> None:
+        self._store = store
+        self._clock = clock
+
+    # --- functions ----------------------------------------------------------------------------------
+
+    def create_function(self, name: str, zip_bytes: bytes, handler: str, runtime: str = "python3.11",
+                        timeout: int = 3, memory_size: int = 128,
+                        environment: Mapping[str, str] | None = None, description: str = "",
+                        role: str | None = None, publish: bool = False,
+                        tags: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """CreateFunction from zip bytes.
+
+        Returns:
+            The `FunctionConfiguration` of $LATEST, or of version 1.. when `publish` is set.
+
+        Raises:
+            ResourceConflictException: a function of that name exists.
+            ValidationException / InvalidParameterValueException: a bad name or setting.
+        """
+        shapes.check_function_name(name)
+        shapes.check_limits(timeout, memory_size)
+        now = self._clock()
+        digest = package.sha256_hex(zip_bytes)
+        config = {
+            "Runtime": runtime, "Handler": handler, "Timeout": timeout, "MemorySize": memory_size,
+            "Environment": shapes.check_environment(environment), "Description": description or "",
+            "Role": role, "CodeSha256": digest, "CodeSize": len(zip_bytes),
+            "LastModified": now,
+        }
+        with self._store.transaction() as tx:
+            if tx.one("reg_fn_get", (name,)) is not None:
+                raise errors.ResourceConflictException(f"Function already exist: {name}")
+            self._put_blob(tx, digest, zip_bytes, now)
+            revision_id = str(uuid.uuid4())
+            next_version = counters.current(tx, _counter_key(name)) + 1
+            tx.execute("reg_fn_insert", (name, now, next_version, _dumps(config), revision_id,
+                                         _dumps(dict(tags or {}))))
+            if publish:
+                return self._publish(tx, name, config, None)
+        return shapes.configuration(name, config, version=LATEST, revision_id=revision_id,
+                                    arn=arns.function(name))
+
+    def update_function_code(self, name: str, zip_bytes: bytes, publish: bool = False,
+                             revision_id: str | None = None) -> dict[str, Any]:
+        """UpdateFunctionCode: new code for $LATEST, optionally published at once.
+
+        Raises:
+            ResourceNotFoundException: no such function.
+            PreconditionFailedException: `revision_id` is not $LATEST's current RevisionId.
+        """
+        fn_name = shapes.function_ref(name).name
+        now = self._clock()
+        digest = package.sha256_hex(zip_bytes)
+        with self._store.transaction() as tx:
+            row = self._lock(tx, fn_name)
+            if revision_id is not None and revision_id != row["revision_id"]:
+                raise errors.PreconditionFailedException(_PRECONDITION)
+            self._put_blob(tx, digest, zip_bytes, now)
+            config = {**json.loads(row["latest"]), "CodeSha256": digest, "CodeSize": len(zip_bytes),
+                      "LastModified": now}
+            new_revision = str(uuid.uuid4())
+            tx.execute("reg_fn_set_latest", (_dumps(config), new_revision, fn_name))
+            if publish:
+                return self._publish(tx, fn_name, config, None)
+        return shapes.configuration(fn_name, config, version=LATEST, revision_id=new_revision,
+                                    arn=arns.function(fn_name))
+
+    def update_function_configuration(self, name: str, *, handler: str | None = None,
+                                      runtime: str | None = None, timeout: int | None = None,
+                                      memory_size: int | None = None,
+                                      environment: Mapping[str, str] | None = None,
+                                      description: str | None = None, role: str | None = None,
+                                      revision_id: str | None = None) -> dict[str, Any]:
+        """UpdateFunctionConfiguration of $LATEST; fields left as None keep their value.
+
+        Raises:
+            ResourceNotFoundException: no such function.
+            PreconditionFailedException: `revision_id` is not $LATEST's current RevisionId.
+        """
+        fn_name = shapes.function_ref(name).name
+        shapes.check_limits(timeout, memory_size)
+        changes: dict[str, Any] = {"Handler": handler, "Runtime": runtime, "Timeout": timeout,
+                                   "MemorySize": memory_size, "Description": description, "Role": role}
+        changes = {key: value for key, value in changes.items() if value is not None}
+        if environment is not None:
+            changes["Environment"] = shapes.check_environment(environment)
+        with self._store.transaction() as tx:
+            row = self._lock(tx, fn_name)
+            if revision_id is not None and revision_id != row["revision_id"]:
+                raise errors.PreconditionFailedException(_PRECONDITION)
+            config = {**json.loads(row["latest"]), **changes, "LastModified": self._clock()}
+            new_revision = str(uuid.uuid4())
+            tx.execute("reg_fn_set_latest", (_dumps(config), new_revision, fn_name))
+        return shapes.configuration(fn_name, config, version=LATEST, revision_id=new_revision,
+                                    arn=arns.function(fn_name))
+
+    def get_function(self, name_or_arn: str, qualifier: str | None = None) -> dict[str, Any]:
+        """GetFunction: `{"Configuration", "Code", "Tags"?}` for $LATEST, a version or an alias's version."""
+        ref = shapes.function_ref(name_or_arn, qualifier)
+        with self._store.transaction(write=False) as tx:
+            configuration, row = self._configuration(tx, ref)
+        answer: dict[str, Any] = {"Configuration": configuration,
+                                  "Code": {"RepositoryType": "S3", "Location": ""}}
+        tags = json.loads(row["tags"] or "{}")
+        if tags:
+            answer["Tags"] = tags
+        return answer
+
+    def get_configuration(self, name_or_arn: str, qualifier: str | None = None) -> dict[str, Any]:
+        """GetFunctionConfiguration. A qualified name answers with the qualified FunctionArn.
+
+        Raises:
+            ResourceNotFoundException: no such function, version or alias.
+        """
+        ref = shapes.function_ref(name_or_arn, qualifier)
+        with self._store.transaction(write=False) as tx:
+            return self._configuration(tx, ref)[0]
+
+    def list_functions(self, marker: str | None = None,
+                       max_items: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+        """ListFunctions: the $LATEST configuration of each function, by name.
+
+        Returns:
+            (configurations, NextMarker or None).
+        """
+        after = paging.decode(marker, errors.InvalidParameterValueException) or ""
+        size = max(1, int(max_items))
+        with self._store.transaction(write=False) as tx:
+            rows = tx.all("reg_fn_page", (str(after), size + 1))
+        page = [shapes.configuration(row["name"], json.loads(row["latest"]), version=LATEST,
+                                     revision_id=row["revision_id"], arn=arns.function(row["name"]))
+                for row in rows[:size]]
+        return page, (paging.encode(rows[size - 1]["name"]) if len(rows) > size else None)
+
+    def delete_function(self, name_or_arn: str, qualifier: str | None = None) -> None:
+        """DeleteFunction: the whole function, or one version (`qualifier` or a qualified name).
+
+        Raises:
+            ResourceNotFoundException: no such function or version.
+            InvalidParameterValueException: the qualifier is $LATEST or an alias.
+            ResourceConflictException: an alias routes to the version, or a running execution holds
+                it (for the whole function: any of its versions).
+        """
+        ref = shapes.function_ref(name_or_arn, qualifier)
+        if ref.qualifier == LATEST:
+            raise errors.InvalidParameterValueException(
+                "$LATEST version cannot be deleted without deleting the function.")
+        with self._store.transaction() as tx:
+            self._lock(tx, ref.name)
+            if ref.qualifier is None:
+                held = _holders(tx, ref.name)
+                if held:
+                    raise errors.ResourceConflictException(
+                        f"Cannot delete function {arns.function(ref.name)}: running executions hold its "
+                        f"versions: {refs.describe(held)}")
+                for query in ("reg_fna_delete_all", "reg_fnv_delete_all", "reg_fn_delete"):
+                    tx.execute(query, (ref.name,))
+                return
+            if not ref.qualifier.isdigit():
+                raise errors.InvalidParameterValueException("Deletion of aliases is not supported.")
+            version = int(ref.qualifier)
+            if tx.one("reg_fnv_get", (ref.name, version)) is None:
+                raise _not_found(ref.arn)
+            using = [alias for alias, stored in self._aliases(tx, ref.name)
+                     if str(version) in _alias_versions(stored)]
+            if using:
+                raise errors.ResourceConflictException(
+                    "Unable to delete version because the following aliases reference it: "
+                    f"[{', '.join(using)}]")
+            held = _holders(tx, ref.name, str(version))
+            if held:
+                raise errors.ResourceConflictException(
+                    f"Unable to delete version {version_arn(ref.name, version)} because running executions "
+                    f"reference it: {refs.describe(held)}")
+            tx.execute("reg_fnv_delete", (ref.name, version))
+
+    # --- versions ----------------------------------------------------------------------------------
+
+    def publish_version(self, name: str, code_sha256: str | None = None, revision_id: str | None = None,
+                        description: str | None = None) -> dict[str, Any]:
+        """PublishVersion: snapshot $LATEST as the next version, unless nothing changed since the last.
+
+        Args:
+            code_sha256: if given, $LATEST's code must have this SHA-256 (Lambda's base64, or hex).
+            revision_id: if given, $LATEST's RevisionId must be this one.
+            description: the version's description (the function's when empty).
+
+        Returns:
+            The version's `FunctionConfiguration` (the existing one when nothing changed).
+
+        Raises:
+            InvalidParameterValueException: `code_sha256` does not match.
+            PreconditionFailedException: `revision_id` does not match.
+        """
+        fn_name = shapes.function_ref(name).name
+        with self._store.transaction() as tx:
+            row = self._lock(tx, fn_name)
+            if revision_id is not None and revision_id != row["revision_id"]:
+                raise errors.PreconditionFailedException(_PRECONDITION)
+            config = json.loads(row["latest"])
+            if code_sha256 is not None and _normalized(code_sha256) != config["CodeSha256"]:
+                raise errors.InvalidParameterValueException(
+                    f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST "
+                    f"({shapes.b64_of_hex(config['CodeSha256'])}). "
+                    "Please try again with the CodeSHA256 in $LATEST.")
+            return self._publish(tx, fn_name, config, description)
+
+    def list_versions_by_function(self, name: str, marker: str | None = None,
+                                  max_items: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+        """ListVersionsByFunction: $LATEST first, then the versions in ascending order.
+
+        Raises:
+            ResourceNotFoundException: no such function.
+        """
+        fn_name = shapes.function_ref(name).name
+        start = paging.decode(marker, errors.InvalidParameterValueException) or 0
+        if not isinstance(start, int) or start < 0:
+            raise errors.InvalidParameterValueException(f"Invalid marker: '{marker}'")
+        size = max(1, int(max_items))
+        with self._store.transaction(write=False) as tx:
+            row = self._function(tx, fn_name)
+            everything = [shapes.configuration(fn_name, json.loads(row["latest"]), version=LATEST,
+                                               revision_id=row["revision_id"],
+                                               arn=arns.function(fn_name, LATEST))]
+            for version in tx.all("reg_fnv_all", (fn_name,)):
+                config = json.loads(version["config"])
+                everything.append(shapes.configuration(fn_name, config, version=config["Version"],
+                                                       revision_id=config["RevisionId"],
+                                                       arn=version_arn(fn_name, config["Version"])))
+        page = everything[start:start + size]
+        return page, (paging.encode(start + size) if start + size < len(everything) else None)
+
+    # --- aliases -----------------------------------------------------------------------------------
+
+    def create_alias(self, name: str, alias: str, function_version: str, description: str = "",
+                     routing_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """CreateAlias: a named pointer to a version, optionally sending a share to one more version.
+
+        Raises:
+            ResourceNotFoundException: no such function or version.
+            ResourceConflictException: the alias exists.
+            InvalidParameterValueException / ValidationException: a bad name or routing.
+        """
+        fn_name = shapes.function_ref(name).name
+        shapes.check_alias_name(alias)
+        shapes.check_version_text(function_version)
+        with self._store.transaction() as tx:
+            self._lock(tx, fn_name)
+            self._check_version_exists(tx, fn_name, function_version)
+            if tx.one("reg_fna_get", (fn_name, alias)) is not None:
+                raise errors.ResourceConflictException(
+                    f"Alias already exists: {arns.function(fn_name, alias)}")
+            stored = {"FunctionVersion": function_version, "Description": description or "",
+                      "RevisionId": str(uuid.uuid4())}
+            self._apply_routing(tx, fn_name, stored, routing_config)
+            tx.execute("reg_fna_insert", (fn_name, alias, _dumps(stored)))
+        return shapes.alias_configuration(fn_name, alias, stored)
+
+    def get_alias(self, name: str, alias: str) -> dict[str, Any]:
+        """GetAlias.
+
+        Raises:
+            ResourceNotFoundException: no such function or alias.
+        """
+        fn_name = shapes.function_ref(name).name
+        with self._store.transaction(write=False) as tx:
+            self._function(tx, fn_name)
+            return shapes.alias_configuration(fn_name, alias, self._alias(tx, fn_name, alias))
+
+    def update_alias(self, name: str, alias: str, function_version: str | None = None,
+                     description: str | None = None, routing_config: Mapping[str, Any] | None = None,
+                     revision_id: str | None = None) -> dict[str, Any]:
+        """UpdateAlias; arguments left as None keep their value (an empty RoutingConfig clears it).
+
+        Raises:
+            ResourceNotFoundException: no such function, alias or version.
+            PreconditionFailedException: `revision_id` is not the alias's RevisionId.
+        """
+        fn_name = shapes.function_ref(name).name
+        if function_version is not None:
+            shapes.check_version_text(function_version)
+        with self._store.transaction() as tx:
+            self._lock(tx, fn_name)
+            stored = dict(self._alias(tx, fn_name, alias))
+            if revision_id is not None and revision_id != stored["RevisionId"]:
+                raise errors.PreconditionFailedException(_PRECONDITION)
+            if function_version is not None:
+                self._check_version_exists(tx, fn_name, function_version)
+                stored["FunctionVersion"] = function_version
+            if description is not None:
+                stored["Description"] = description
+            if routing_config is not None:
+                stored.pop("RoutingConfig", None)
+                self._apply_routing(tx, fn_name, stored, routing_config)
+            elif function_version is not None and stored.get("RoutingConfig"):
+                # The kept routing must still make sense with the new primary version.
+                self._apply_routing(tx, fn_name, stored, stored.pop("RoutingConfig"))
+            stored["RevisionId"] = str(uuid.uuid4())
+            tx.execute("reg_fna_update", (_dumps(stored), fn_name, alias))
+        return shapes.alias_configuration(fn_name, alias, stored)
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        """DeleteAlias; the versions it pointed to stay.
+
+        Raises:
+            ResourceNotFoundException: no such function or alias.
+        """
+        fn_name = shapes.function_ref(name).name
+        with self._store.transaction() as tx:
+            self._lock(tx, fn_name)
+            self._alias(tx, fn_name, alias)
+            tx.execute("reg_fna_delete", (fn_name, alias))
+
+    def list_aliases(self, name: str, function_version: str | None = None, marker: str | None = None,
+                     max_items: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+        """ListAliases, by alias name; `function_version` keeps the aliases whose primary version it is."""
+        fn_name = shapes.function_ref(name).name
+        start = paging.decode(marker, errors.InvalidParameterValueException) or 0
+        if not isinstance(start, int) or start < 0:
+            raise errors.InvalidParameterValueException(f"Invalid marker: '{marker}'")
+        size = max(1, int(max_items))
+        with self._store.transaction(write=False) as tx:
+            self._function(tx, fn_name)
+            everything = [shapes.alias_configuration(fn_name, alias, stored)
+                          for alias, stored in self._aliases(tx, fn_name)
+                          if function_version is None or stored["FunctionVersion"] == function_version]
+        page = everything[start:start + size]
+        return page, (paging.encode(start + size) if start + size < len(everything) else None)
+
+    # --- tags --------------------------------------------------------------------------------------
+
+    def list_tags(self, arn: str) -> dict[str, str]:
+        """ListTags of a function (by its ARN or name)."""
+        fn_name = shapes.function_ref(arn).name
+        with self._store.transaction(write=False) as tx:
+            return dict(json.loads(self._function(tx, fn_name)["tags"] or "{}"))
+
+    def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None:
+        fn_name = shapes.function_ref(arn).name
+        with self._store.transaction() as tx:
+            current = json.loads(self._lock(tx, fn_name)["tags"] or "{}")
+            tx.execute("reg_fn_set_tags", (_dumps({**current, **tags}), fn_name))
+
+    def untag_resource(self, arn: str, keys: Iterable[str]) -> None:
+        fn_name = shapes.function_ref(arn).name
+        removed = set(keys)
+        with self._store.transaction() as tx:
+            current = json.loads(self._lock(tx, fn_name)["tags"] or "{}")
+            kept = {key: value for key, value in current.items() if key not in removed}
+            tx.execute("reg_fn_set_tags", (_dumps(kept), fn_name))
+
+    # --- code and invocation -----------------------------------------------------------------------
+
+    def load_code(self, sha256: str) -> bytes:
+        """The zip bytes stored under a SHA-256 (hex, or Lambda's base64).
+
+        Raises:
+            KeyError: no such blob.
+        """
+        digest = _normalized(sha256)
+        with self._store.transaction(write=False) as tx:
+            data = tx.scalar("reg_blob_get", (digest,))
+        if data is None:
+            raise KeyError(f"no code stored under sha256 {digest}")
+        return bytes(data)
+
+    def resolve(self, name_or_arn: str, qualifier: str | None = None, *, rng: random.Random) -> Resolved:
+        """What an invocation of `name_or_arn` runs now.
+
+        Unqualified and `$LATEST` give the current $LATEST; a number gives that version; an alias its
+        version, or its additional version with the alias's weight (drawn with `rng`).
+
+        Raises:
+            ResourceNotFoundException: no such function, version or alias ("Function not found: <arn>").
+        """
+        ref = shapes.function_ref(name_or_arn, qualifier)
+        requested = ref.arn
+        alias: str | None = None
+        with self._store.transaction(write=False) as tx:
+            row = tx.one("reg_fn_get", (ref.name,))
+            if row is None:
+                raise _not_found(requested)
+            version = ref.qualifier or LATEST
+            if version != LATEST and not version.isdigit():
+                alias = version
+                stored = tx.one("reg_fna_get", (ref.name, alias))
+                if stored is None:
+                    raise _not_found(requested)
+                version = _draw(json.loads(stored["config"]), rng)
+            if version == LATEST:
+                config = json.loads(row["latest"])
+            else:
+                found = tx.one("reg_fnv_get", (ref.name, int(version)))
+                if found is None:
+                    raise _not_found(requested)
+                config = json.loads(found["config"])
+                version = config["Version"]
+        from pinflow.functions.invoker import FunctionSpec
+
+        spec = FunctionSpec(function_name=ref.name, version=version, arn=requested,
+                            code_sha256=config["CodeSha256"], handler=config["Handler"],
+                            runtime=config["Runtime"], timeout=float(config["Timeout"]),
+                            memory_size=int(config["MemorySize"]),
+                            environment=dict(config["Environment"] or {}))
+        return Resolved(spec=spec, executed_version=version, alias=alias, requested_arn=requested)
+
+    # --- inside a transaction ----------------------------------------------------------------------
+
+    def _function(self, tx: Tx, name: str) -> dict[str, Any]:
+        row = tx.one("reg_fn_get", (name,))
+        if row is None:
+            raise _not_found(arns.function(name))
+        return row
+
+    def _lock(self, tx: Tx, name: str) -> dict[str, Any]:
+        """The function's row, locked for this transaction."""
+        tx.execute("reg_fn_lock", (name,))
+        return self._function(tx, name)
+
+    def _configuration(self, tx: Tx, ref: arns.FunctionRef) -> tuple[dict[str, Any], dict[str, Any]]:
+        row = tx.one("reg_fn_get", (ref.name,))
+        if row is None:
+            raise _not_found(ref.arn)
+        version = ref.qualifier or LATEST
+        if version != LATEST and not version.isdigit():
+            stored = tx.one("reg_fna_get", (ref.name, version))
+            if stored is None:
+                raise _not_found(ref.arn)
+            version = json.loads(stored["config"])["FunctionVersion"]
+        if version == LATEST:
+            shaped = shapes.configuration(ref.name, json.loads(row["latest"]), version=LATEST,
+                                          revision_id=row["revision_id"], arn=ref.arn)
+            return shaped, row
+        found = tx.one("reg_fnv_get", (ref.name, int(version)))
+        if found is None:
+            raise _not_found(ref.arn)
+        config = json.loads(found["config"])
+        shaped = shapes.configuration(ref.name, config, version=config["Version"],
+                                      revision_id=config["RevisionId"], arn=ref.arn)
+        return shaped, row
+
+    def _publish(self, tx: Tx, name: str, config: dict[str, Any], description: str | None) -> dict[str, Any]:
+        """Publish `config` ($LATEST, already locked) unless the last version handed out has it already."""
+        key = _counter_key(name)
+        mark = shapes.fingerprint(config)
+        last = counters.current(tx, key)
+        if last:
+            previous = tx.one("reg_fnv_get", (name, last))
+            if previous is not None:
+                stored = json.loads(previous["config"])
+                if stored["Fingerprint"] == mark:
+                    return shapes.configuration(name, stored, version=stored["Version"],
+                                                revision_id=stored["RevisionId"], arn=version_arn(name, last))
+        number = counters.next_number(tx, key)
+        now = self._clock()
+        stored = {**config, "Version": str(number), "RevisionId": str(uuid.uuid4()), "Fingerprint": mark,
+                  "LastModified": now, "Description": description or config.get("Description", "")}
+        tx.execute("reg_fnv_insert", (name, number, _dumps(stored), now))
+        tx.execute("reg_fn_set_next_version", (number + 1, name))
+        # Publishing changes $LATEST's RevisionId too, as on Lambda.
+        tx.execute("reg_fn_set_latest", (_dumps(config), str(uuid.uuid4()), name))
+        return shapes.configuration(name, stored, version=str(number), revision_id=stored["RevisionId"],
+                                    arn=version_arn(name, number))
+
+    def _put_blob(self, tx: Tx, digest: str, data: bytes, now: float) -> None:
+        tx.execute("reg_blob_put", (digest, data, now))
+
+    def _alias(self, tx: Tx, name: str, alias: str) -> dict[str, Any]:
+        row = tx.one("reg_fna_get", (name, alias))
+        if row is None:
+            raise errors.ResourceNotFoundException(f"Cannot find alias arn: {arns.function(name, alias)}")
+        return dict(json.loads(row["config"]))
+
+    def _aliases(self, tx: Tx, name: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(row["alias"], json.loads(row["config"])) for row in tx.all("reg_fna_all", (name,))]
+
+    def _check_version_exists(self, tx: Tx, name: str, version: str) -> None:
+        if version != LATEST and tx.one("reg_fnv_get", (name, int(version))) is None:
+            raise _not_found(version_arn(name, version))
+
+    def _apply_routing(self, tx: Tx, name: str, stored: dict[str, Any],
+                       routing_config: Mapping[str, Any] | None) -> None:
+        extra = shapes.routing(routing_config, stored["FunctionVersion"])
+        if extra is not None:
+            self._check_version_exists(tx, name, extra[0])
+            stored["RoutingConfig"] = {"AdditionalVersionWeights": {extra[0]: extra[1]}}
+
+
+def _alias_versions(stored: Mapping[str, Any]) -> set[str]:
+    """Every version an alias routes to: its primary and its additional version."""
+    extra = (stored.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    return {stored["FunctionVersion"], *extra}
+
+
+def _draw(stored: Mapping[str, Any], rng: random.Random) -> str:
+    """The version an alias sends this invocation to."""
+    extra = (stored.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    for version, weight in extra.items():
+        if rng.random() < float(weight):
+            return str(version)
+    return str(stored["FunctionVersion"])
+
+
+def _holders(tx: Tx, name: str, version: str | None = None) -> list[str]:
+    """Executions holding a version of `name` (one version, or any), whatever region/account the ARN names."""
+    tail = refs.like_literal(f":function:{name}")
+    pattern = f"%{tail}:{version}" if version is not None else f"%{tail}%"
+
+    def keep(ref: str) -> bool:
+        parsed = arns.split_function(ref)
+        if parsed is None or parsed.name != name:
+            return False
+        return version is None or parsed.qualifier == version
+
+    return refs.holders_matching(tx, pattern, keep)
+
+
+def _normalized(sha256: str) -> str:
+    try:
+        return package.normalize_sha256(sha256)
+    except ValueError:
+        return sha256

@@ -1,0 +1,198 @@
+"""Lambda's wire shapes and checks for the function registry: configurations, aliases, routing, names.
+
+A stored configuration (`functions.latest`, `function_versions.config`) keeps Lambda's member names
+with two differences: `CodeSha256` is hex (the blob key; Lambda shows base64) and `LastModified`
+is epoch seconds. Versions also keep `Version`, `RevisionId` and `Fingerprint` (what
+publish-if-unchanged compares).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pinflow import arns, errors
+
+LATEST = "$LATEST"
+
+# What a published version snapshots of $LATEST, and so what "nothing changed" compares.
+SNAPSHOT_KEYS = ("CodeSha256", "Runtime", "Handler", "Timeout", "MemorySize", "Environment", "Role",
+                 "Description")
+
+_ALIAS_NAME = re.compile(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)")
+_ALIAS_PATTERN = "(?!^[0-9]+$)([a-zA-Z0-9-_]+)"
+_FUNCTION_PATTERN = (r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
+                     r"([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?")
+_VERSION_PATTERN = r"(\$LATEST|[0-9]+)"
+
+
+def lambda_time(seconds: float) -> str:
+    """Lambda's `LastModified` format: `2024-01-31T12:00:00.000+0000`."""
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def b64_of_hex(digest_hex: str) -> str:
+    return base64.b64encode(bytes.fromhex(digest_hex)).decode("ascii")
+
+
+def fingerprint(config: Mapping[str, Any]) -> str:
+    return json.dumps({key: config.get(key) for key in SNAPSHOT_KEYS}, sort_keys=True, separators=(",", ":"))
+
+
+def configuration(name: str, config: Mapping[str, Any], *, version: str, revision_id: str,
+                  arn: str) -> dict[str, Any]:
+    """A `FunctionConfiguration` as Lambda answers it, for $LATEST or a published version."""
+    shaped: dict[str, Any] = {
+        "FunctionName": name,
+        "FunctionArn": arn,
+        "Runtime": config["Runtime"],
+        "Handler": config["Handler"],
+        "CodeSize": config["CodeSize"],
+        "Description": config.get("Description", ""),
+        "Timeout": config["Timeout"],
+        "MemorySize": config["MemorySize"],
+        "LastModified": lambda_time(config["LastModified"]),
+        "CodeSha256": b64_of_hex(config["CodeSha256"]),
+        "Version": version,
+        "TracingConfig": {"Mode": "PassThrough"},
+        "RevisionId": revision_id,
+        "State": "Active",
+        "PackageType": "Zip",
+        "Architectures": ["x86_64"],
+        "EphemeralStorage": {"Size": 512},
+        "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"},
+    }
+    if config.get("Role"):
+        shaped["Role"] = config["Role"]
+    if config.get("Environment"):
+        shaped["Environment"] = {"Variables": dict(config["Environment"])}
+    if version == LATEST:
+        # Lambda reports an update status for $LATEST only; published versions never change.
+        shaped["LastUpdateStatus"] = "Successful"
+    return shaped
+
+
+def alias_configuration(name: str, alias: str, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """An `AliasConfiguration`."""
+    shaped: dict[str, Any] = {
+        "AliasArn": arns.function(name, alias),
+        "Name": alias,
+        "FunctionVersion": stored["FunctionVersion"],
+        "Description": stored.get("Description", ""),
+        "RevisionId": stored["RevisionId"],
+    }
+    if stored.get("RoutingConfig"):
+        shaped["RoutingConfig"] = {"AdditionalVersionWeights": dict(
+            stored["RoutingConfig"]["AdditionalVersionWeights"])}
+    return shaped
+
+
+def check_alias_name(alias: str) -> None:
+    if not isinstance(alias, str) or not 0 < len(alias) <= 128 or not _ALIAS_NAME.fullmatch(alias):
+        raise errors.ValidationException(
+            f"1 validation error detected: Value '{alias}' at 'name' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {_ALIAS_PATTERN}")
+
+
+def check_version_text(version: str) -> None:
+    if not isinstance(version, str) or not re.fullmatch(_VERSION_PATTERN, version):
+        raise errors.ValidationException(
+            f"1 validation error detected: Value '{version}' at 'functionVersion' failed to satisfy "
+            f"constraint: Member must satisfy regular expression pattern: {_VERSION_PATTERN}")
+
+
+def check_limits(timeout: object, memory_size: object) -> None:
+    """Lambda's bounds for Timeout (1-900 s) and MemorySize (128-10240 MB)."""
+    for field, value, low, high in (("timeout", timeout, 1, 900), ("memorySize", memory_size, 128, 10240)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise errors.InvalidParameterValueException(f"{field} must be an integer, not {value!r}")
+        if value < low:
+            raise errors.ValidationException(
+                f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
+                f"Member must have value greater than or equal to {low}")
+        if value > high:
+            raise errors.ValidationException(
+                f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
+                f"Member must have value less than or equal to {high}")
+
+
+def check_environment(environment: Mapping[str, Any] | None) -> dict[str, str]:
+    """Environment variables as a plain dict; Lambda takes string values only."""
+    variables = dict(environment or {})
+    for key, value in variables.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise errors.InvalidParameterValueException(
+                f"Environment variable {key!r} must have a string name and a string value")
+    return variables
+
+
+def check_function_name(name: object) -> None:
+    """A plain function name (no ARN, no qualifier), as CreateFunction takes it."""
+    if not arns.valid_function_name(name):
+        raise errors.ValidationException(
+            f"1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {_FUNCTION_PATTERN}")
+
+
+def function_ref(name_or_arn: str, qualifier: str | None = None) -> arns.FunctionRef:
+    """A FunctionName (name, partial or full ARN, optionally qualified) and Qualifier, split.
+
+    Raises:
+        InvalidParameterValueException: the name carries a qualifier other than `qualifier`.
+        ValidationException: not a function name Lambda accepts.
+    """
+    ref = arns.split_function(name_or_arn, qualifier)
+    if ref is not None:
+        return ref
+    alone = arns.split_function(name_or_arn)
+    if alone is not None and qualifier is not None and alone.qualifier not in (None, qualifier):
+        raise errors.InvalidParameterValueException(
+            "The derived qualifier from the function name does not match the specified qualifier.")
+    raise errors.ValidationException(
+        f"1 validation error detected: Value '{name_or_arn}' at 'functionName' failed to satisfy constraint: "
+        f"Member must satisfy regular expression pattern: {_FUNCTION_PATTERN}")
+
+
+def routing(weights_config: Mapping[str, Any] | None, primary: str) -> tuple[str, float] | None:
+    """The additional version and its weight from a RoutingConfig, checked as Lambda does.
+
+    Raises:
+        InvalidParameterValueException / ValidationException: with Lambda's wording.
+    """
+    weights = (weights_config or {}).get("AdditionalVersionWeights") or {}
+    if not weights:
+        return None
+    if len(weights) > 1:
+        raise errors.InvalidParameterValueException(
+            "Number of items in AdditionalVersionWeights cannot be greater than 1")
+    ((extra, weight),) = weights.items()
+    extra = str(extra)
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
+        raise errors.ValidationException(
+            f"1 validation error detected: Value '{{{extra}={weight}}}' at "
+            "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy "
+            "constraint: [Member must have value less than or equal to 1.0, Member must have value greater "
+            "than or equal to 0.0, Member must not be null]")
+    if extra == primary:
+        raise errors.InvalidParameterValueException(
+            f"Invalid function version {primary}. Function version {primary} is already included in routing "
+            "configuration.")
+    if primary == LATEST:
+        raise errors.InvalidParameterValueException(
+            "$LATEST is not supported for an alias pointing to more than 1 version")
+    if not extra.isdigit():
+        raise errors.ValidationException(
+            f"1 validation error detected: Value '{{{extra}={weight}}}' at "
+            "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must satisfy "
+            "constraint: [Member must have length less than or equal to 1024, Member must have length greater "
+            "than or equal to 1, Member must satisfy regular expression pattern: [0-9]+, Member must not be "
+            "null]")
+    return extra, float(weight)

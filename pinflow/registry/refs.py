@@ -1,0 +1,31 @@
+"""Which running executions hold on to a version: the `execution_refs` rows the engine writes at start."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pinflow.store import Tx
+
+
+def holders(tx: Tx, ref: str) -> list[str]:
+    """The executions that reference exactly `ref` (a version ARN), in ARN order."""
+    return [row["execution"] for row in tx.all("reg_refs_exact", (ref,))]
+
+
+def holders_matching(tx: Tx, pattern: str, keep: Callable[[str], bool]) -> list[str]:
+    """The executions holding a ref that matches a LIKE `pattern` (escape character `!`) and `keep`.
+
+    LIKE only narrows the rows: SQLite compares ASCII letters without case, so `keep` decides.
+    """
+    found = {row["execution"] for row in tx.all("reg_refs_like", (pattern,)) if keep(row["ref"])}
+    return sorted(found)
+
+
+def like_literal(text: str) -> str:
+    """`text` escaped for a LIKE pattern whose escape character is `!`."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+def describe(executions: list[str]) -> str:
+    """The executions for an error message: `[arn1, arn2]`."""
+    return "[" + ", ".join(executions) + "]"
