@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from pinflow.asl import commands as cmd
 from pinflow.asl import conditions, errors, events, history, jsonata, paths, retry, templates, timestamps
 from pinflow.asl.definition import JSONATA, Definition, parse
@@ -348,7 +350,8 @@ class _Machine:
              assigned: dict[str, Any] | None = None) -> None:
         state = self.d.state(frame["block"], frame["state"])
         try:
-            self.check_size(frame, output)
+            if output is not frame["input"]:  # the input was checked when it was an output
+                self.check_size(frame, output)
         except AslError as exc:
             self.fail_frame(frame, exc.error, exc.cause)
             return
@@ -609,9 +612,13 @@ class _Machine:
 
 
 def _size(value: Any) -> int:
+    """Bytes of a value's compact UTF-8 JSON text (what AWS's 256 KiB limits count)."""
     if value is None or isinstance(value, bool | int | float):
         return 8
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    try:
+        return len(orjson.dumps(value))
+    except TypeError:  # an integer beyond 64 bits
+        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def _pass(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:

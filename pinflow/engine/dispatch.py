@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import uuid
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from pinflow import arns, errors
@@ -44,20 +46,54 @@ class Denied(Exception):
         self.cause = cause
 
 
+class _Lru(OrderedDict[Any, Any]):
+    """A small thread-safe LRU map for immutable facts."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self.lock = threading.Lock()
+
+    def get_or(self, key: Any, make: Any) -> Any:
+        with self.lock:
+            if key in self:
+                self.move_to_end(key)
+                return self[key]
+        value = make()
+        with self.lock:
+            self[key] = value
+            while len(self) > self.size:
+                self.popitem(last=False)
+        return value
+
+
 class Dispatcher:
     def __init__(self, engine: Engine, registry: Any, invoker: Any) -> None:
         self.engine = engine
         self.registry = registry
         self.invoker = invoker
+        # What never changes once written: an execution's role and pins, a numbered function
+        # version, a policy document's parsed form.
+        self._executions = _Lru(10_000)
+        self._versions = _Lru(1_000)
+        self._policies = _Lru(1_000)
 
-    def run(self, execution_arn: str, command: cmd.InvokeTask) -> None:
+    def run(self, execution_arn: str, command: cmd.InvokeTask,
+            given: tuple[str, dict[str, Any]] | None = None) -> None:
         """Invoke and report back (on a worker thread)."""
-        with self.engine.store.transaction(write=False) as tx:
-            row = tx.one("exec_get", (execution_arn,))
-        if row is None or row["status"] != "RUNNING":
+
+        def facts() -> tuple[str, dict[str, Any]] | None:
+            with self.engine.store.transaction(write=False) as tx:
+                row = tx.one("exec_get", (execution_arn,))
+            return None if row is None else (row["role_arn"], json.loads(row["pins"]))
+
+        known = given if given is not None else self._executions.get_or(execution_arn, facts)
+        if known is None:
+            self._executions.pop(execution_arn, None)
             return
+        role_arn, pinned = known
         try:
-            outcome = self.outcome(execution_arn, row["role_arn"], json.loads(row["pins"]), command)
+            outcome = self.outcome(execution_arn, role_arn, pinned, command)
         except Exception as exc:
             log.exception("task %s of %s failed in the engine", command.task_id, execution_arn)
             outcome = events.TaskFailed(command.task_id, "States.Runtime", f"Internal error: {exc}",
@@ -98,7 +134,7 @@ class Dispatcher:
             target = arns.function(ref.name, pinned_version, region=ref.region, account=ref.account)
         rid = request_id(execution_arn, command.task_id)
         try:
-            resolved = self.registry.functions.resolve(target, rng=random.Random(rid))
+            resolved = self.resolve(target, rid)
         except errors.ServiceError as exc:
             return events.TaskFailed(command.task_id, f"Lambda.{exc.code}", (
                 f"{exc.message} (Service: AWSLambda; Status Code: {exc.status}; Error Code: {exc.code}; "
@@ -126,6 +162,19 @@ class Dispatcher:
             }
         return events.TaskSucceeded(command.task_id, output, now())
 
+    def resolve(self, target: str, request: str) -> Any:
+        """The function version to run for `target`; numbered versions are immutable, so cached."""
+        ref = arns.split_function(target)
+        if ref is not None and ref.qualifier is not None and ref.qualifier.isdigit():
+            return self._versions.get_or(target, lambda: self.registry.functions.resolve(target, rng=random.Random()))
+        return self.registry.functions.resolve(target, rng=random.Random(request))
+
+    def _parsed(self, documents: list[dict[str, Any]]) -> list[Any]:
+        from pinflow.iam import policy
+
+        return [self._policies.get_or(json.dumps(d, sort_keys=True), lambda d=d: policy.parse_policy(d))
+                for d in documents]
+
     def authorise(self, role_arn: str, pinned: dict[str, Any], resource: str) -> None:
         """lambda:InvokeFunction on the exact ARN called, for the execution's role.
 
@@ -134,19 +183,18 @@ class Dispatcher:
         or an alias resolved at start): a deploy that narrows the role never strands a running
         execution, while new executions get the new policy at once.
         """
-        from pinflow.iam import evaluate, policy
+        from pinflow.iam import evaluate
 
         current = self.registry.roles.policies_for(role_arn)
         if current is None:
             return  # a role pinflow does not manage: no policy to enforce
-        parsed = [policy.parse_policy(document) for document in current]
-        decision = evaluate.is_allowed(parsed, INVOKE_ACTION, resource)
+        decision = evaluate.is_allowed(self._parsed(current), INVOKE_ACTION, resource)
         if decision.allowed:
             return
         pinned_refs = set(pinned.get("refs") or ()) | set((pinned.get("aliases") or {}).keys())
         snapshot = pinned.get("policies")
         if resource in pinned_refs and snapshot:
-            before = evaluate.is_allowed([policy.parse_policy(d) for d in snapshot], INVOKE_ACTION, resource)
+            before = evaluate.is_allowed(self._parsed(snapshot), INVOKE_ACTION, resource)
             if before.allowed:
                 return
         role_name = role_arn.rsplit("/", 1)[-1]

@@ -18,8 +18,10 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
+
+import orjson
 
 from pinflow import arns, errors
 from pinflow.asl import commands as cmd
@@ -37,7 +39,16 @@ REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON text; orjson, since encoding state and history is most of a step's cost."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # an integer beyond 64 bits: the standard library copes
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _command_fields(command: cmd.InvokeTask) -> dict[str, Any]:
+    # dataclasses.asdict deep-copies the payload; a shallow dict is all the outbox needs.
+    return {f.name: getattr(command, f.name) for f in fields(command)}
 
 
 class Engine:
@@ -65,6 +76,7 @@ class Engine:
         self._activity_ready = threading.Condition()
         self._seq_lock = threading.Lock()
         self._last_seq = 0
+        self._refs_cache: dict[bytes, list[pins.FunctionReference]] = {}
         self.started = False
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -170,7 +182,8 @@ class Engine:
                 target.version_arn, target.alias_arn, target.role_arn, input_text, now, dumps(step.state),
                 dumps(pinned), trace_header))
             tx.executemany("refs_insert", [(execution_arn, ref) for ref in sorted(refs)])
-            work.after.extend(self.persist(tx, execution_arn, step, inserted=True))
+            work.after.extend(self.persist(tx, execution_arn, step, inserted=True,
+                                           facts=(target.role_arn, pinned)))
             return {"executionArn": execution_arn, "startDate": now}
 
         work = Work(apply)
@@ -180,7 +193,7 @@ class Engine:
         """Resolve what an execution holds on to: alias targets, version references, its role's policies."""
         aliases: dict[str, str] = {}
         refs: set[str] = set()
-        for reference in pins.function_references(definition):
+        for reference in self._references(definition):
             ref = reference.ref
             if reference.kind == "version":
                 refs.add(ref.arn)
@@ -194,6 +207,15 @@ class Engine:
                                        account=ref.account))
         return {"aliases": aliases, "refs": sorted(refs),
                 "policies": self.registry.roles.policies_for(role_arn)}
+
+    def _references(self, definition: dict[str, Any]) -> list[pins.FunctionReference]:
+        key = orjson.dumps(definition) if len(self._refs_cache) < 4096 else None
+        if key is not None and key in self._refs_cache:
+            return self._refs_cache[key]
+        found = list(pins.function_references(definition))
+        if key is not None:
+            self._refs_cache[key] = found
+        return found
 
     # --- applying events ----------------------------------------------------------------------------
 
@@ -215,7 +237,7 @@ class Engine:
             if row["status"] != "RUNNING" and not isinstance(event, events.Redrive):
                 return False
             definition = self.definition(tx, row["revision_id"])
-            step = interpreter.step(definition, json.loads(row["state"]), event)
+            step = interpreter.step(definition, orjson.loads(row["state"]), event)
             if isinstance(event, events.Redrive):
                 tx.execute("exec_redriven", (event.at, execution_arn))
                 pinned = json.loads(row["pins"])
@@ -223,7 +245,8 @@ class Engine:
                 if row["version_arn"]:
                     refs.add(row["version_arn"])
                 tx.executemany("refs_insert", [(execution_arn, ref) for ref in sorted(refs)])
-            work.after.extend(self.persist(tx, execution_arn, step))
+            work.after.extend(self.persist(tx, execution_arn, step,
+                                           facts=(row["role_arn"], orjson.loads(row["pins"]))))
             return True
 
         work = Work(apply)
@@ -231,8 +254,8 @@ class Engine:
             work.after.append(on_done)
         return self.applier.submit(work)
 
-    def persist(self, tx: Tx, execution_arn: str, step: interpreter.Step, *,
-                inserted: bool = False) -> list[Callable[[], None]]:
+    def persist(self, tx: Tx, execution_arn: str, step: interpreter.Step, *, inserted: bool = False,
+                facts: tuple[str, dict[str, Any]] | None = None) -> list[Callable[[], None]]:
         """Write one step; return what to do once it is committed.
 
         `inserted`: the execution row was just written with this step's state (StartExecution), so
@@ -262,28 +285,32 @@ class Engine:
                 tx.execute("outbox_consume", (execution_arn, command.task_id))
             elif isinstance(command, cmd.InvokeTask):
                 activity = command.resource if dispatch.is_activity(command.resource) else None
-                tx.execute("outbox_insert", (execution_arn, command.task_id, dumps(asdict(command)),
+                tx.execute("outbox_insert", (execution_arn, command.task_id, dumps(_command_fields(command)),
                                              command.task_token, activity, None, now))
                 if activity is not None:
                     follow_ups.append(self._notify_activity)
                 else:
-                    follow_ups.append(lambda c=command: self.dispatch(execution_arn, c))
+                    follow_ups.append(lambda c=command: self.dispatch(execution_arn, c, facts))
         if terminal:
+            # The interpreter cancels every timer and task when an execution ends (the commands
+            # above removed their rows); what is left to let go of is what it held on to.
             tx.execute("refs_delete", (execution_arn,))
-            tx.execute("timers_delete_all", (execution_arn,))
-            tx.execute("outbox_delete_all", (execution_arn,))
             split = arns.split_execution(execution_arn)
             if split is not None and tx.scalar("engine_machine_status", (split[0],)) == "DELETING":
                 # DeleteStateMachine waited for running executions; the last one to end removes it.
                 follow_ups.append(lambda: self.registry.machines.forget_if_deleting(split[0]))
         return follow_ups
 
-    def dispatch(self, execution_arn: str, command: cmd.InvokeTask) -> None:
-        """Carry out a task invocation on a worker thread; its outcome comes back as an event."""
+    def dispatch(self, execution_arn: str, command: cmd.InvokeTask,
+                 facts: tuple[str, dict[str, Any]] | None = None) -> None:
+        """Carry out a task invocation on a worker thread; its outcome comes back as an event.
+
+        `facts` (the execution's role ARN and pins) saves the worker a read when the caller has them.
+        """
         if not self.started:
             return
         try:
-            self.pool.submit(self.dispatcher.run, execution_arn, command)
+            self.pool.submit(self.dispatcher.run, execution_arn, command, facts)
         except RuntimeError:
             pass  # shutting down: the outbox row stays and is dispatched after the restart
 

@@ -114,6 +114,7 @@ CREATE TABLE executions (
     trace_header  TEXT
 );
 CREATE INDEX executions_by_machine ON executions (machine, seq);
+CREATE UNIQUE INDEX executions_by_name ON executions (machine, name);
 CREATE INDEX executions_by_status ON executions (status);
 
 -- What running executions hold on to: function versions, state machine versions. Rows go when the
