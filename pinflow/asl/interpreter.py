@@ -76,6 +76,7 @@ class _Machine:
         self.commands: list[cmd.Command] = []
         self.history: list[dict[str, Any]] = []
         self.queue: deque[tuple[dict[str, Any], str, Any]] = deque()
+        self.iso_cache: dict[float, str] = {}
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -242,13 +243,25 @@ class _Machine:
         self.state["draws"] += 1
         return random.Random(f"{self.state['seed']}/{self.state['draws']}")
 
+    def lazy_rng(self) -> random.Random:
+        """A generator made (and counted as a draw) only if something draws from it: most
+        expressions never do, and seeding costs more than evaluating a simple one."""
+        return _OnDemandRandom(self.rng)  # type: ignore[return-value]
+
+    def iso(self, seconds: float) -> str:
+        """`timestamps.format`, memoised for the step (many states share an entry time)."""
+        text = self.iso_cache.get(seconds)
+        if text is None:
+            text = self.iso_cache[seconds] = timestamps.format(seconds)
+        return text
+
     def scope(self, frame: dict[str, Any], input: Any) -> Scope:
         name = frame["state"]
 
         def context() -> dict[str, Any]:
             built = {
                 "Execution": self.state["execution"],
-                "State": {"EnteredTime": timestamps.format(frame["entered_at"]), "Name": name,
+                "State": {"EnteredTime": self.iso(frame["entered_at"]), "Name": name,
                           "RetryCount": frame["retry_count"]},
                 "StateMachine": self.state["state_machine"],
             }
@@ -574,7 +587,7 @@ class _Machine:
 
     def jsonata_value(self, value: Any, bindings: dict[str, Any], field_name: str) -> Any:
         try:
-            result = jsonata.evaluate_template(value, bindings, now=self.at, rng=self.rng(), field=field_name)
+            result = jsonata.evaluate_template(value, bindings, now=self.at, rng=self.lazy_rng(), field=field_name)
             if result is jsonata.UNDEFINED:
                 raise jsonata.undefined_error(value, field_name)
         except AslError as exc:
@@ -606,6 +619,21 @@ class _Machine:
     # The state being evaluated, for AWS's "An error occurred while executing the state ..." prefix.
     current_name: str = ""
     current_entered: int = 0
+
+
+class _OnDemandRandom:
+    """Stands in for a random.Random, creating it on first use."""
+
+    __slots__ = ("_make", "_rng")
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+        self._rng: random.Random | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._rng is None:
+            self._rng = self._make()
+        return getattr(self._rng, name)
 
 
 # --- state handlers ------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from jsonata import JException, Jsonata, Utils
 
 from pinflow.asl import errors
 from pinflow.asl import jsonata_functions as functions
+from pinflow.asl import jsonata_native as native
 from pinflow.asl.errors import AslError
 
 # Reported from measurements of AWS: an evaluation nested 100 levels deep passes, 101 fails.
@@ -76,10 +77,14 @@ UNDEFINED: Final = _Undefined()
 
 @dataclass(frozen=True, eq=False, slots=True)
 class Expression:
-    """A compiled expression. `text` is the text between the delimiters, trimmed, as AWS quotes it."""
+    """A compiled expression. `text` is the text between the delimiters, trimmed, as AWS quotes it.
+
+    `native` is the fast path for common shapes (see `jsonata_native`), or None.
+    """
 
     text: str
     compiled: Any
+    native: native.Native | None = None
 
 
 class _Engine(Jsonata):  # type: ignore[misc, unused-ignore]  # the library is untyped
@@ -168,7 +173,16 @@ def _compile(source: str) -> Expression:
             Jsonata.CURRENT.jsonata = previous
     compiled.set_output_convert_nulls(False)  # keep JSON null apart from undefined
     compiled.environment.parent = _FUNCTIONS
-    return Expression(source.strip(), compiled)
+    return Expression(source.strip(), compiled, native.compile_native(compiled.ast))
+
+
+def _read_native(expression: Expression, bindings: dict[str, Any]) -> Any:
+    """The expression's value by the fast path, UNDEFINED, or native.SLOW for the library."""
+    assert expression.native is not None
+    value = expression.native(bindings)
+    if value is native.SLOW:
+        return value
+    return UNDEFINED if value is native.UNDEFINED_HERE else _to_json(value)
 
 
 _FUNCTIONS: Final = functions.frame()
@@ -198,7 +212,12 @@ def evaluate(
     Raises:
         AslError: States.QueryEvaluationError, with AWS's cause.
     """
-    return _run(_compiled(expr, field), _prepare(bindings), _context(now, rng), field)
+    expression = _compiled(expr, field)
+    if expression.native is not None:
+        found = _read_native(expression, bindings)
+        if found is not native.SLOW:
+            return found
+    return _run(expression, _prepare(bindings), _context(now, rng), field)
 
 
 def evaluate_template(
@@ -252,10 +271,14 @@ class _Walker:
             return [self.walk(item, f"{path or ''}[{index}]") for index, item in enumerate(value)]
         if not is_expression(value):
             return value
-        if self.prepared is None:
-            self.prepared = _prepare(self.bindings)
         expression = _compiled(value, path)
-        result = _run(expression, self.prepared, self.context, path)
+        result = native.SLOW
+        if expression.native is not None:
+            result = _read_native(expression, self.bindings)
+        if result is native.SLOW:
+            if self.prepared is None:
+                self.prepared = _prepare(self.bindings)
+            result = _run(expression, self.prepared, self.context, path)
         if result is UNDEFINED:
             raise undefined_error(expression, path)
         return result
