@@ -6,6 +6,7 @@ import json
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from pinflow.clock import FakeClock
 from pinflow.functions.package import package_folder
 from pinflow.service import Pinflow
+from tests.backends import BACKENDS, postgres_schema
 
 ROLE_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
@@ -23,22 +25,22 @@ def clock() -> FakeClock:
     return FakeClock(start=time.time())
 
 
-@pytest.fixture
-def open_pinflow(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[[], Pinflow]]:
-    """Opens pinflow on one data directory; call again after `close()` for a real restart."""
+@pytest.fixture(params=BACKENDS)
+def open_pinflow(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[Callable[[], Pinflow]]:
+    """Opens pinflow on one database (SQLite or PostgreSQL); call again after `close()` for a real restart."""
     opened: list[Pinflow] = []
+    with ExitStack() as stack:
+        url = stack.enter_context(postgres_schema("pinflow_engine")) if request.param == "postgres" else None
 
-    def open_() -> Pinflow:
-        pf = Pinflow.open(data_dir=tmp_path / "data", clock=clock)
-        opened.append(pf)
-        return pf
+        def open_() -> Pinflow:
+            pf = Pinflow.open(data_dir=tmp_path / "data", db=url, clock=clock)
+            opened.append(pf)
+            return pf
 
-    yield open_
-    for pf in opened:
-        try:
-            pf.close()
-        except Exception:  # noqa: BLE001 - already closed by the test
-            pass
+        yield open_
+        for pf in opened:
+            with suppress(Exception):  # already closed by the test
+                pf.close()
 
 
 def function_zip(tmp_path: Path, name: str, body: str) -> bytes:

@@ -1,6 +1,6 @@
 """A pinflow process for the crash tests: sets up a machine, starts N executions, runs until done.
 
-Run as `python -m tests.engine.crash_worker DATA_DIR COUNT`; safe to start again after a SIGKILL at
+Run as `python -m tests.engine.crash_worker DATA_DIR COUNT [DATABASE_URL]`; safe to start again after a SIGKILL at
 any point (every step is idempotent).
 """
 
@@ -43,8 +43,8 @@ DEFINITION = {
 }
 
 
-def main(data_dir: str, count: int) -> int:
-    pf = Pinflow.open(data_dir=data_dir, workers=8)
+def main(data_dir: str, count: int, db: str | None = None) -> int:
+    pf = Pinflow.open(data_dir=data_dir, db=db, workers=8)
     try:
         source = Path(data_dir) / "src"
         source.mkdir(parents=True, exist_ok=True)
@@ -76,4 +76,4 @@ def main(data_dir: str, count: int) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], int(sys.argv[2])))
+    sys.exit(main(sys.argv[1], int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None))

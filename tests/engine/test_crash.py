@@ -11,41 +11,53 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pinflow.store import open_store
+from tests.backends import BACKENDS, postgres_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNT = 200
 
 
-def launch(data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+def launch(data_dir: Path, log: Path, db: str | None) -> subprocess.Popen[bytes]:
+    extra = [db] if db else []
     with log.open("ab") as sink:
-        return subprocess.Popen([sys.executable, "-m", "tests.engine.crash_worker", str(data_dir), str(COUNT)],
+        return subprocess.Popen([sys.executable, "-m", "tests.engine.crash_worker", str(data_dir), str(COUNT), *extra],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=sink, start_new_session=True)
 
 
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    if request.param == "postgres":
+        with postgres_schema("pinflow_crash") as url:
+            yield url
+    else:
+        yield None
+
+
 @pytest.mark.slow
-def test_sigkill_loses_and_repeats_nothing(tmp_path: Path) -> None:
+def test_sigkill_loses_and_repeats_nothing(tmp_path: Path, database: str | None) -> None:
     data_dir = tmp_path / "data"
     rng = random.Random(7)
     kills = 0
     log = tmp_path / "worker.log"
     for _ in range(4):
-        process = launch(data_dir, log)
+        process = launch(data_dir, log, database)
         time.sleep(rng.uniform(0.4, 1.2))
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)  # the engine and its function workers, at once
             kills += 1
         process.wait()
-    process = launch(data_dir, log)
+    process = launch(data_dir, log, database)
     process.wait(timeout=240)
     assert process.returncode == 0, log.read_text()[-3000:]
     assert kills >= 3
 
-    store = open_store(data_dir=data_dir)
+    store = open_store(database, data_dir=data_dir)
     try:
         with store.transaction(write=False) as tx:
             executions = tx.all("SELECT arn, status, error, cause FROM executions")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import re
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,30 +12,18 @@ import pytest
 
 from pinflow.clock import FakeClock
 from pinflow.store import Store, open_store
-
-# Each PostgreSQL run gets a schema of its own, dropped afterwards, so runs never collide.
-POSTGRES_URL = os.environ.get("PINFLOW_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-
+from tests.backends import BACKENDS, postgres_schema
 
 def _postgres_store() -> Iterator[Store]:
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
-    schema = f"pinflow_registry_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    store = open_store(f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}")
-    try:
-        yield store
-    finally:
-        store.close()
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.close()
+    with postgres_schema("pinflow_registry") as url:
+        store = open_store(url)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "postgres":
         yield from _postgres_store()
