@@ -97,7 +97,7 @@ class Applier:
                 for follow_up in item.after:
                     try:
                         follow_up()
-                    except Exception:  # noqa: BLE001 - a follow-up must not stop the writer
+                    except Exception:
                         log.exception("follow-up failed")
                 item.future.set_result(result)
             else:
@@ -110,7 +110,7 @@ class Applier:
         try:
             with self.store.transaction() as tx:
                 result = item.apply(tx)
-        except Exception as exc:  # noqa: BLE001 - the item's caller gets the error
+        except Exception as exc:
             del item.after[item.base_after:]
             if not getattr(exc, "code", None):
                 log.exception("work item failed")

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from pinflow import arns
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, interpreter
-from pinflow.asl.definition import Definition
 
 if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
@@ -25,9 +24,9 @@ EXPRESS_LIMIT_SECONDS = 300
 
 
 def _run(engine: Engine, target: Any, execution_arn: str, name: str, input_value: Any) -> dict[str, Any]:
-    definition = Definition(json.loads(target.definition))
+    definition = engine.parsed(target.revision_id, target.definition)
     rng = random.Random()
-    pinned = engine.pin(definition.raw, target.role_arn, rng)
+    pinned = engine.pin(definition, target.role_arn, rng)
     started = engine.clock()
     context = {"Id": execution_arn, "Name": name, "RoleArn": target.role_arn}
     step = interpreter.step(definition, None, events.Start(

@@ -46,9 +46,12 @@ def dumps(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+_INVOKE_FIELDS = tuple(f.name for f in fields(cmd.InvokeTask))
+
+
 def _command_fields(command: cmd.InvokeTask) -> dict[str, Any]:
     # dataclasses.asdict deep-copies the payload; a shallow dict is all the outbox needs.
-    return {f.name: getattr(command, f.name) for f in fields(command)}
+    return {name: getattr(command, name) for name in _INVOKE_FIELDS}
 
 
 class Engine:
@@ -76,7 +79,6 @@ class Engine:
         self._activity_ready = threading.Condition()
         self._seq_lock = threading.Lock()
         self._last_seq = 0
-        self._refs_cache: dict[bytes, list[pins.FunctionReference]] = {}
         self.started = False
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -104,6 +106,18 @@ class Engine:
         self.started = False
 
     # --- definitions ------------------------------------------------------------------------------
+
+    def parsed(self, revision_id: str, text: str) -> Definition:
+        """The parsed definition of a revision whose text is at hand (revisions never change)."""
+        with self._definitions_lock:
+            found = self._definitions.get(revision_id)
+        if found is None:
+            found = Definition(json.loads(text))
+            with self._definitions_lock:
+                self._definitions[revision_id] = found
+                while len(self._definitions) > 512:
+                    self._definitions.popitem(last=False)
+        return found
 
     def definition(self, tx: Tx, revision_id: str) -> Definition:
         with self._definitions_lock:
@@ -134,7 +148,16 @@ class Engine:
         """StartExecution: start (or, for a Standard machine, idempotently find) an execution.
 
         Returns:
-            {"executionArn", "startDate"}.
+            {"executionArn", "startDate"}, once the execution is durably recorded.
+        """
+        return self._wait(self.start_execution_async(state_machine_arn, name, input, trace_header))
+
+    def start_execution_async(self, state_machine_arn: str, name: str | None = None, input: str | None = None,
+                              trace_header: str | None = None) -> Future[dict[str, Any]]:
+        """StartExecution without waiting: the future resolves once the start is committed.
+
+        Many starts in flight at once share commits (group commit); API errors found before the
+        write (a bad name, input or ARN) are raised here, the others set on the future.
         """
         name = name or str(uuid.uuid4())
         if not arns.valid_name(name):
@@ -148,48 +171,52 @@ class Engine:
         if target.machine["type"] == "EXPRESS":
             from pinflow.engine import express
 
-            return express.start_async(self, target, name, input_value, trace_header)
-        pinned = self.pin(json.loads(target.definition), target.role_arn, rng)
+            done: Future[dict[str, Any]] = Future()
+            done.set_result(express.start_async(self, target, name, input_value, trace_header))
+            return done
+        pinned = self.pin(self.parsed(target.revision_id, target.definition), target.role_arn, rng)
         refs = set(pinned["refs"])
         if target.version_arn:
             refs.add(target.version_arn)
         machine_name = target.machine["name"]
         execution_arn = arns.execution(machine_name, name)
         now = self.clock()
+        # The first step is pure: compute it (and its JSON) here, on the caller's thread, so the
+        # single writer only checks the name and writes rows.
+        context = {"Id": execution_arn, "Name": name, "RoleArn": target.role_arn, "StartTime": _iso(now)}
+        if target.version_arn:
+            context["StateMachineVersionArn"] = target.version_arn
+        if target.alias_arn:
+            context["StateMachineAliasArn"] = target.alias_arn
+        step = interpreter.step(self.parsed(target.revision_id, target.definition), None, events.Start(
+            input=input_value, at=now, execution=context,
+            state_machine={"Id": target.machine["arn"], "Name": machine_name},
+            seed=rng.getrandbits(63), type="STANDARD"))
+        row = (execution_arn, self._next_seq(), machine_name, name, "STANDARD", "RUNNING", target.revision_id,
+               target.version_arn, target.alias_arn, target.role_arn, input_text, now, dumps(step.state),
+               dumps(pinned), trace_header)
+        history_rows = self.history_rows(execution_arn, step)
+        ref_rows = [(execution_arn, ref) for ref in sorted(refs)]
 
         def apply(tx: Tx) -> dict[str, Any]:
             existing = tx.one("exec_by_name", (machine_name, name))
             if existing is not None:
                 # AWS: a running Standard execution with the same name and input is returned as is.
                 if existing["status"] == "RUNNING" and existing["input"] == input_text:
-                    row = tx.one("exec_get", (existing["arn"],))
-                    assert row is not None
-                    return {"executionArn": existing["arn"], "startDate": row["started_at"]}
+                    found = tx.one("exec_get", (existing["arn"],))
+                    assert found is not None
+                    return {"executionArn": existing["arn"], "startDate": found["started_at"]}
                 raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{existing['arn']}'")
-            definition = self.definition(tx, target.revision_id)
-            context = {"Id": execution_arn, "Name": name, "RoleArn": target.role_arn,
-                       "StartTime": _iso(now)}
-            if target.version_arn:
-                context["StateMachineVersionArn"] = target.version_arn
-            if target.alias_arn:
-                context["StateMachineAliasArn"] = target.alias_arn
-            step = interpreter.step(definition, None, events.Start(
-                input=input_value, at=now, execution=context,
-                state_machine={"Id": target.machine["arn"], "Name": machine_name},
-                seed=rng.getrandbits(63), type="STANDARD"))
-            tx.execute("exec_insert", (
-                execution_arn, self._next_seq(), machine_name, name, "STANDARD", "RUNNING", target.revision_id,
-                target.version_arn, target.alias_arn, target.role_arn, input_text, now, dumps(step.state),
-                dumps(pinned), trace_header))
-            tx.executemany("refs_insert", [(execution_arn, ref) for ref in sorted(refs)])
+            tx.execute("exec_insert", row)
+            tx.executemany("refs_insert", ref_rows)
             work.after.extend(self.persist(tx, execution_arn, step, inserted=True,
-                                           facts=(target.role_arn, pinned)))
+                                           facts=(target.role_arn, pinned), history=history_rows))
             return {"executionArn": execution_arn, "startDate": now}
 
         work = Work(apply)
-        return self._wait(self.applier.submit(work))
+        return self.applier.submit(work)
 
-    def pin(self, definition: dict[str, Any], role_arn: str, rng: random.Random) -> dict[str, Any]:
+    def pin(self, definition: Definition, role_arn: str, rng: random.Random) -> dict[str, Any]:
         """Resolve what an execution holds on to: alias targets, version references, its role's policies."""
         aliases: dict[str, str] = {}
         refs: set[str] = set()
@@ -208,14 +235,13 @@ class Engine:
         return {"aliases": aliases, "refs": sorted(refs),
                 "policies": self.registry.roles.policies_for(role_arn)}
 
-    def _references(self, definition: dict[str, Any]) -> list[pins.FunctionReference]:
-        key = orjson.dumps(definition) if len(self._refs_cache) < 4096 else None
-        if key is not None and key in self._refs_cache:
-            return self._refs_cache[key]
-        found = list(pins.function_references(definition))
-        if key is not None:
-            self._refs_cache[key] = found
-        return found
+    @staticmethod
+    def _references(definition: Definition) -> list[pins.FunctionReference]:
+        key = ("", "function references")
+        found = definition.cache.get(key)
+        if found is None:
+            found = definition.cache[key] = list(pins.function_references(definition.raw))
+        return found  # type: ignore[no-any-return]
 
     # --- applying events ----------------------------------------------------------------------------
 
@@ -254,8 +280,12 @@ class Engine:
             work.after.append(on_done)
         return self.applier.submit(work)
 
+    def history_rows(self, execution_arn: str, step: interpreter.Step) -> list[tuple[str, int, str]]:
+        return [(execution_arn, e["id"], dumps(e)) for e in step.history]
+
     def persist(self, tx: Tx, execution_arn: str, step: interpreter.Step, *, inserted: bool = False,
-                facts: tuple[str, dict[str, Any]] | None = None) -> list[Callable[[], None]]:
+                facts: tuple[str, dict[str, Any]] | None = None,
+                history: list[tuple[str, int, str]] | None = None) -> list[Callable[[], None]]:
         """Write one step; return what to do once it is committed.
 
         `inserted`: the execution row was just written with this step's state (StartExecution), so
@@ -268,7 +298,7 @@ class Engine:
             output = dumps(state.get("output")) if status == "SUCCEEDED" else None
             tx.execute("exec_save", (status, dumps(state), output, state.get("error"), state.get("cause"),
                                      self.clock() if terminal else None, execution_arn))
-        tx.executemany("history_insert", [(execution_arn, e["id"], dumps(e)) for e in step.history])
+        tx.executemany("history_insert", history if history is not None else self.history_rows(execution_arn, step))
         follow_ups: list[Callable[[], None]] = []
         now = self.clock()
         # A task asked for and cancelled in the same step (a sibling branch failed) is never sent.
