@@ -1,0 +1,176 @@
+"""Execution control on the durable engine: stop, timeouts, redrive, callbacks, activities, Express,
+and what a running execution protects from deletion."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from pinflow import arns, errors
+from tests.engine.conftest import ROLE_TRUST, function_zip, wait_until
+
+ROLE = arns.role("control-role")
+
+
+def machine(pf, name: str, states: dict, start: str, **top) -> str:
+    definition = {"StartAt": start, "States": states, **top}
+    return pf.machines.create(name, json.dumps(definition), ROLE)["stateMachineArn"]
+
+
+def test_stop_execution_aborts_and_records_the_reason(open_pinflow) -> None:
+    pf = open_pinflow()
+    sm = machine(pf, "stoppable", {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}, "Nap")
+    arn = pf.engine.start_execution(sm, name="s1")["executionArn"]
+    pf.engine.stop_execution(arn, error="Operator", cause="changed my mind")
+    row = pf.engine.execution_row(arn)
+    assert (row["status"], row["error"], row["cause"]) == ("ABORTED", "Operator", "changed my mind")
+    last = pf.engine.history(arn, limit=100)[-1]
+    assert last["type"] == "ExecutionAborted"
+    assert last["executionAbortedEventDetails"] == {"error": "Operator", "cause": "changed my mind"}
+    with pf.store.transaction(write=False) as tx:
+        assert tx.scalar("SELECT COUNT(*) FROM timers") == 0
+
+
+def test_execution_timeout_times_out(open_pinflow, clock) -> None:
+    pf = open_pinflow()
+    sm = machine(pf, "slow", {"Nap": {"Type": "Wait", "Seconds": 600, "End": True}}, "Nap", TimeoutSeconds=60)
+    arn = pf.engine.start_execution(sm, name="t1")["executionArn"]
+    clock.advance(61)
+    wait_until(lambda: pf.engine.execution_row(arn)["status"] != "RUNNING")
+    row = pf.engine.execution_row(arn)
+    assert (row["status"], row["error"]) == ("TIMED_OUT", "States.Timeout")
+
+
+def test_redrive_resumes_a_failed_execution_at_the_failed_state(open_pinflow, tmp_path) -> None:
+    pf = open_pinflow()
+    flag = tmp_path / "healthy"
+    body = f'''
+import os
+def handler(event, context):
+    if not os.path.exists({str(flag)!r}):
+        raise RuntimeError("not yet")
+    return {{"ok": event["n"]}}
+'''
+    pf.functions.create_function("flaky", function_zip(tmp_path, "flaky", body), handler="app.handler", publish=True)
+    sm = machine(pf, "redrivable", {
+        "First": {"Type": "Pass", "Result": {"n": 7}, "Next": "Call"},
+        "Call": {"Type": "Task", "Resource": arns.function("flaky", "1"), "End": True},
+    }, "First")
+    arn = pf.engine.start_execution(sm, name="r1")["executionArn"]
+    failed = pf.engine.wait_for(arn)
+    assert (failed["status"], failed["error"]) == ("FAILED", "RuntimeError")
+    flag.write_text("yes")
+    pf.engine.redrive_execution(arn)
+    done = pf.engine.wait_for(arn)
+    assert done["status"] == "SUCCEEDED", (done["error"], done["cause"])
+    assert json.loads(done["output"]) == {"ok": 7}
+    assert done["redrive_count"] == 1
+    types = [e["type"] for e in pf.engine.history(arn, limit=1000)]
+    assert types.count("PassStateEntered") == 1  # the Pass before the failure is not run again
+    assert "ExecutionRedriven" in types
+    with pytest.raises(errors.ExecutionNotRedrivable):
+        pf.engine.redrive_execution(arn)  # a SUCCEEDED execution cannot be redriven
+
+
+def test_a_running_execution_cannot_be_redriven(open_pinflow) -> None:
+    pf = open_pinflow()
+    sm = machine(pf, "napper", {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}, "Nap")
+    arn = pf.engine.start_execution(sm, name="n1")["executionArn"]
+    with pytest.raises(errors.ExecutionNotRedrivable):
+        pf.engine.redrive_execution(arn)
+
+
+def test_wait_for_task_token_completes_through_send_task_success(open_pinflow, tmp_path) -> None:
+    pf = open_pinflow()
+    pf.functions.create_function("notify", function_zip(tmp_path, "notify", (
+        "def handler(event, context):\n    return None\n")), handler="app.handler", publish=True)
+    sm = machine(pf, "approval", {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "notify", "Payload": {"token.$": "$$.Task.Token"}},
+                "HeartbeatSeconds": 600, "End": True},
+    }, "Ask")
+    arn = pf.engine.start_execution(sm, name="a1")["executionArn"]
+    scheduled = next(e for e in pf.engine.history(arn, limit=100) if e["type"] == "TaskScheduled")
+    token = json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Payload"]["token"]
+    pf.engine.send_task_heartbeat(token)
+    pf.engine.send_task_success(token, json.dumps({"approved": True}))
+    row = pf.engine.wait_for(arn)
+    assert row["status"] == "SUCCEEDED"
+    assert json.loads(row["output"]) == {"approved": True}
+    with pytest.raises(errors.TaskDoesNotExist):
+        pf.engine.send_task_success(token, "{}")  # already answered
+
+
+def test_send_task_failure_fails_the_task_with_the_given_error(open_pinflow) -> None:
+    pf = open_pinflow()
+    activity = pf.activities.create("reviewers")["activityArn"]
+    sm = machine(pf, "reviewed", {"Review": {"Type": "Task", "Resource": activity, "End": True}}, "Review")
+    arn = pf.engine.start_execution(sm, name="f1", input=json.dumps({"doc": 1}))["executionArn"]
+    task = pf.engine.get_activity_task(activity, worker_name="w1", wait_seconds=5)
+    assert json.loads(task["input"]) == {"doc": 1}
+    pf.engine.send_task_failure(task["taskToken"], error="Rejected", cause="too long")
+    row = pf.engine.wait_for(arn)
+    assert (row["status"], row["error"], row["cause"]) == ("FAILED", "Rejected", "too long")
+    types = [e["type"] for e in pf.engine.history(arn, limit=100)]
+    assert types[:5] == ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted",
+                         "ActivityFailed"]
+
+
+def test_get_activity_task_long_polls_until_a_task_arrives(open_pinflow) -> None:
+    pf = open_pinflow()
+    activity = pf.activities.create("pollers")["activityArn"]
+    sm = machine(pf, "polled", {"Work": {"Type": "Task", "Resource": activity, "End": True}}, "Work")
+    got: dict = {}
+    poller = threading.Thread(target=lambda: got.update(pf.engine.get_activity_task(activity, wait_seconds=10)))
+    poller.start()
+    arn = pf.engine.start_execution(sm, name="p1")["executionArn"]
+    poller.join(timeout=15)
+    assert got.get("taskToken")
+    pf.engine.send_task_success(got["taskToken"], json.dumps("done"))
+    assert pf.engine.wait_for(arn)["status"] == "SUCCEEDED"
+    assert pf.engine.get_activity_task(activity, wait_seconds=0.2) == {}
+
+
+def test_start_execution_is_idempotent_by_name_for_a_running_execution(open_pinflow) -> None:
+    pf = open_pinflow()
+    sm = machine(pf, "idem", {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}, "Nap")
+    first = pf.engine.start_execution(sm, name="same", input='{"a": 1}')
+    again = pf.engine.start_execution(sm, name="same", input='{"a": 1}')
+    assert again == first
+    with pytest.raises(errors.ExecutionAlreadyExists):
+        pf.engine.start_execution(sm, name="same", input='{"a": 2}')
+
+
+def test_versions_a_running_execution_needs_cannot_be_deleted(open_pinflow, tmp_path) -> None:
+    pf = open_pinflow()
+    pf.roles.create_role("control-role", ROLE_TRUST)
+    pf.functions.create_function("held", function_zip(tmp_path, "held", (
+        "def handler(event, context):\n    return 1\n")), handler="app.handler", publish=True)
+    definition = {"StartAt": "Nap", "States": {
+        "Nap": {"Type": "Wait", "Seconds": 3600, "Next": "Call"},
+        "Call": {"Type": "Task", "Resource": arns.function("held", "1"), "End": True}}}
+    created = pf.machines.create("holder", json.dumps(definition), ROLE, publish=True)
+    arn = pf.engine.start_execution(created["stateMachineVersionArn"], name="h1")["executionArn"]
+    with pytest.raises(errors.ResourceConflictException, match="h1"):
+        pf.functions.delete_function("held", qualifier="1")
+    with pytest.raises(errors.ConflictException, match="h1"):
+        pf.machines.delete_version(created["stateMachineVersionArn"])
+    pf.engine.stop_execution(arn)
+    pf.functions.delete_function("held", qualifier="1")
+    pf.machines.delete_version(created["stateMachineVersionArn"])
+
+
+def test_express_sync_execution_returns_the_outcome(open_pinflow) -> None:
+    from pinflow.engine import express
+
+    pf = open_pinflow()
+    shape = {"Type": "Pass", "Parameters": {"twice.$": "States.MathAdd($.n, $.n)"}, "End": True}
+    definition = {"StartAt": "Shape", "States": {"Shape": shape}}
+    sm = pf.machines.create("quick", json.dumps(definition), ROLE, type="EXPRESS")["stateMachineArn"]
+    target = pf.machines.resolve_start(sm, rng=__import__("random").Random(1))
+    result = express.start_sync(pf.engine, target, "q1", {"n": 21})
+    assert result["status"] == "SUCCEEDED"
+    assert json.loads(result["output"]) == {"twice": 42}
+    assert ":express:quick:q1:" in result["executionArn"]
