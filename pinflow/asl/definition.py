@@ -52,14 +52,14 @@ class Definition:
     def state(self, block: str, name: str) -> dict[str, Any]:
         """The state `name` in `block`."""
         states: dict[str, Any] = self.blocks[block]["States"]
-        return states[name]  # type: ignore[no-any-return]
+        return states[name]
 
     def start_at(self, block: str) -> str:
-        return self.blocks[block]["StartAt"]  # type: ignore[no-any-return]
+        return self.blocks[block]["StartAt"]
 
     def language(self, state: dict[str, Any]) -> str:
         """The query language of a state: its own, else the machine's (not the enclosing state's)."""
-        return state.get("QueryLanguage") or self.query_language  # type: ignore[no-any-return]
+        return state.get("QueryLanguage") or self.query_language
 
 
 def parse(definition: Definition | dict[str, Any] | str) -> Definition:

@@ -44,7 +44,7 @@ class Step:
 
     @property
     def status(self) -> str:
-        return self.state["status"]  # type: ignore[no-any-return]
+        return self.state["status"]
 
 
 def step(definition: Definition | dict[str, Any] | str, state: dict[str, Any] | None,

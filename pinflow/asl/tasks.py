@@ -206,7 +206,7 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
 
 def _int_field(m: _Machine, state: State, key: str, scope: Scope) -> int | float | None:
     if key in state:
-        return state[key]  # type: ignore[no-any-return]
+        return state[key]
     if f"{key}Path" not in state:
         return None
     text = state[f"{key}Path"]

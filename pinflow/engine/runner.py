@@ -9,6 +9,7 @@ on restart, with the same task id, so a function can de-duplicate on `context.aw
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -241,7 +242,7 @@ class Engine:
         found = definition.cache.get(key)
         if found is None:
             found = definition.cache[key] = list(pins.function_references(definition.raw))
-        return found  # type: ignore[no-any-return]
+        return found
 
     # --- applying events ----------------------------------------------------------------------------
 
@@ -320,7 +321,7 @@ class Engine:
                 if activity is not None:
                     follow_ups.append(self._notify_activity)
                 else:
-                    follow_ups.append(lambda c=command: self.dispatch(execution_arn, c, facts))
+                    follow_ups.append(functools.partial(self.dispatch, execution_arn, command, facts))
         if terminal:
             # The interpreter cancels every timer and task when an execution ends (the commands
             # above removed their rows); what is left to let go of is what it held on to.

@@ -3,6 +3,7 @@ timeouts, heartbeats, execution timeouts alike). Overdue timers fire at once aft
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from typing import TYPE_CHECKING
@@ -71,13 +72,18 @@ class TimerPoller:
                     continue
                 self._in_flight.add(key)
             count += 1
+            release = functools.partial(self._done, key)
             self.engine.submit_event(
                 row["execution"], events.TimerFired(row["timer_id"], max(now, row["due_at"])),
-                consume=("timer", row["timer_id"], row["due_at"]),
-                on_done=lambda k=key: self._done(k),
-            ).add_done_callback(lambda _f, k=key: self._done(k))
+                consume=("timer", row["timer_id"], row["due_at"]), on_done=release,
+            ).add_done_callback(functools.partial(_ignore_future, release))
         return count
 
     def _done(self, key: tuple[str, str, float]) -> None:
+        """The timer's event was applied (or dropped): it may be queued again if still due."""
         with self._lock:
             self._in_flight.discard(key)
+
+
+def _ignore_future(action: functools.partial[None], _future: object) -> None:
+    action()
