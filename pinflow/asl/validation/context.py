@@ -18,7 +18,17 @@ class Scope:
     parent: Scope | None = None
     isolated: bool = False
     assigned: set[str] = field(default_factory=set)
+    assignments: list[tuple[str, str]] = field(default_factory=list)  # (variable name, location)
     references: list[tuple[str, str]] = field(default_factory=list)  # (variable name, location)
+
+    def outer_assigns(self, name: str) -> bool:
+        """Whether an enclosing scope this one can read assigns `name`."""
+        scope = self
+        while not scope.isolated and scope.parent is not None:
+            scope = scope.parent
+            if name in scope.assigned:
+                return True
+        return False
 
     def visible(self, name: str) -> bool:
         """Whether `name` is assigned in this scope or in an outer scope this one can read."""

@@ -45,6 +45,7 @@ def check(
             values.MAX_SECONDS,
         )
     _block(ctx, d.ROOT, definition, None, fields.TOP_LEVEL, False, top=True)
+    variables.report_shadowing(ctx)
     variables.report_undefined(ctx)
     return report.diagnostics
 

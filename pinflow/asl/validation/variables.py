@@ -49,6 +49,7 @@ def check_assign(
             )
             continue
         scope.assigned.add(name)
+        scope.assignments.append((name, d.child(location, key)))
         if language == fields.JSONATA:
             jsonata_rules.check_expressions(
                 ctx, scope, d.child(location, key), value, result=result, error_output=error_output
@@ -57,6 +58,19 @@ def check_assign(
             payloads.check_path(ctx, scope, location, str(key), value, intrinsic=True)
         else:
             payloads.check_template(ctx, scope, d.child(location, key), value)
+
+
+def report_shadowing(ctx: Context) -> None:
+    """An inner scope (a Parallel branch, an inline Map iteration) may read the variables of the
+    scopes around it but may not assign a name one of them assigns."""
+    for scope in ctx.scopes:
+        for name, location in scope.assignments:
+            if scope.outer_assigns(name):
+                ctx.report.schema(
+                    location,
+                    f"The variable '{name}' is assigned in an outer scope: a nested scope can read it "
+                    "but cannot assign it",
+                )
 
 
 def report_undefined(ctx: Context) -> None:
