@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from pinflow.asl import commands as cmd
-from pinflow.asl import conditions, errors, events, history, jsonata, paths, retry, templates, timestamps
+from pinflow.asl import errors, events, history, jsonata, paths, retry, templates, timestamps
 from pinflow.asl.definition import JSONATA, Definition, parse
 from pinflow.asl.errors import AslError
 from pinflow.asl.scope import Scope, compact
@@ -355,7 +355,7 @@ class _Machine:
             handler(self, frame, state)
         except AslError as exc:
             if exc.error in (errors.RUNTIME, errors.QUERY_EVALUATION_ERROR):
-                _locate(self, frame)
+                self.locate(frame)
                 exc = AslError(exc.error, self.located(exc.cause, None))
             self.handle_error(frame, exc)
 
@@ -620,6 +620,11 @@ class _Machine:
     current_name: str = ""
     current_entered: int = 0
 
+    def locate(self, frame: dict[str, Any]) -> None:
+        """Make `frame`'s state the one errors are reported against."""
+        self.current_name = frame["state"]
+        self.current_entered = frame["entered_id"]
+
 
 class _OnDemandRandom:
     """Stands in for a random.Random, creating it on first use."""
@@ -649,200 +654,17 @@ def _size(value: Any) -> int:
         return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def _pass(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
-    _locate(m, frame)
-    scope = m.scope(frame, frame["input"])
-    if m.d.language(state) == JSONATA:
-        bindings = m.bindings(scope)
-        output = m.jsonata_field(state, "Output", bindings, default=frame["input"])
-        assigned = m.jsonata_assign(state, bindings)
-    else:
-        m.inspect("input", frame["input"])
-        if "Result" in state:
-            result = state["Result"]
-            m.inspect("result", result)
-        else:
-            result = m.input_path(state, frame["input"], scope)
-            m.inspect("afterInputPath", result)
-            if "Parameters" in state:
-                result = templates.evaluate(state["Parameters"], scope.with_input(result))
-            m.inspect("afterParameters", result)
-        m.inspect("afterResultSelector", result)
-        assigned = m.jsonpath_assign(state, scope.with_input(result))
-        merged = m.apply_result_path(state, frame["input"], result)
-        m.inspect("afterResultPath", merged)
-        output = m.output_path(state, merged, scope)
-    m.assign(frame, assigned)
-    m.exit(frame, output, state.get("Next"), assigned)
-
-
-def _succeed(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
-    _locate(m, frame)
-    scope = m.scope(frame, frame["input"])
-    if m.d.language(state) == JSONATA:
-        output = m.jsonata_field(state, "Output", m.bindings(scope), default=frame["input"])
-    else:
-        output = m.output_path(state, m.input_path(state, frame["input"], scope), scope)
-    m.exit(frame, output, None)
-
-
-def _fail(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
-    _locate(m, frame)
-    scope = m.scope(frame, frame["input"])
-    if m.d.language(state) == JSONATA:
-        bindings = m.bindings(scope)
-        error = m.jsonata_field(state, "Error", bindings, default=None)
-        cause = m.jsonata_field(state, "Cause", bindings, default=None)
-    else:
-        error = _fail_field(m, frame, state, "Error", scope)
-        cause = _fail_field(m, frame, state, "Cause", scope)
-    m.fail_frame(frame, error, cause)
-
-
-def _fail_field(m: _Machine, frame: dict[str, Any], state: dict[str, Any], key: str, scope: Scope) -> Any:
-    if f"{key}Path" not in state:
-        return state.get(key)
-    text = state[f"{key}Path"]
-    if isinstance(text, str) and text.startswith("$"):
-        try:
-            value = scope.resolve_text(text, f"{key}Path")
-        except AslError as exc:
-            raise AslError(exc.error, m.located(exc.cause, None)) from None
-    else:
-        value = templates.evaluate_dynamic(text, scope, f"{key}Path")
-    return value if isinstance(value, str) else compact(value)
-
-
-def _choice(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
-    _locate(m, frame)
-    scope = m.scope(frame, frame["input"])
-    if m.d.language(state) == JSONATA:
-        bindings = m.bindings(scope)
-        for rule in state.get("Choices") or ():
-            condition = m.jsonata_value(rule.get("Condition"), bindings, "Condition")
-            if not isinstance(condition, bool):
-                raise m.type_error(rule.get("Condition"), "Condition", "boolean", condition)
-            if condition:
-                output = m.jsonata_field(rule if "Output" in rule else state, "Output", bindings,
-                                         default=frame["input"])
-                assigned = m.jsonata_assign(rule if "Assign" in rule else state, bindings)
-                m.assign(frame, assigned)
-                m.exit(frame, output, rule["Next"], assigned)
-                return
-        next_name = state.get("Default")
-        output = m.jsonata_field(state, "Output", bindings, default=frame["input"])
-        assigned = m.jsonata_assign(state, bindings)
-    else:
-        effective = m.input_path(state, frame["input"], scope)
-        inner = scope.with_input(effective)
-        next_name = None
-        for rule in state.get("Choices") or ():
-            try:
-                hit = conditions.matches(rule, inner)
-            except AslError as exc:
-                raise AslError(exc.error, m.located(exc.cause, None)) from None
-            if hit:
-                next_name = rule["Next"]
-                break
-        else:
-            next_name = state.get("Default")
-        assigned = m.jsonpath_assign(state, inner)
-        output = m.output_path(state, effective, scope)
-    if next_name is None:
-        raise AslError(errors.NO_CHOICE_MATCHED, m.located("No Matches!", None))
-    m.assign(frame, assigned)
-    m.exit(frame, output, next_name, assigned)
-
-
-def _wait(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
-    _locate(m, frame)
-    scope = m.scope(frame, frame["input"])
-    due: float
-    if m.d.language(state) == JSONATA:
-        bindings = m.bindings(scope)
-        if "Seconds" in state:
-            seconds = m.jsonata_value(state["Seconds"], bindings, "Seconds")
-            if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0 or (
-                    isinstance(seconds, float) and not seconds.is_integer()):
-                raise m.type_error(state["Seconds"], "Seconds", "integer", seconds)
-            due = m.at + seconds
-        else:
-            stamp = m.jsonata_value(state.get("Timestamp"), bindings, "Timestamp")
-            parsed = timestamps.parse(stamp)
-            if parsed is None:
-                raise AslError(errors.QUERY_EVALUATION_ERROR, m.located(
-                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
-                    f"string: {stamp}", None))
-            due = parsed
-        output = m.jsonata_field(state, "Output", bindings, default=frame["input"])
-        assigned = m.jsonata_assign(state, bindings)
-    else:
-        effective = m.input_path(state, frame["input"], scope)
-        inner = scope.with_input(effective)
-        if "Seconds" in state:
-            due = m.at + state["Seconds"]
-        elif "SecondsPath" in state:
-            text = state["SecondsPath"]
-            try:
-                value = inner.resolve_text(text)
-            except AslError:
-                raise AslError(errors.RUNTIME, m.located(
-                    f"The SecondsPath parameter does not reference an input value: {text}", None)) from None
-            if not isinstance(value, int | float) or isinstance(value, bool) or (
-                    isinstance(value, float) and not value.is_integer()):
-                raise AslError(errors.RUNTIME, m.located(
-                    f"The SecondsPath parameter cannot be parsed as a long value: {text} == {compact(value)}",
-                    None))
-            if value < 0:
-                raise AslError(errors.RUNTIME, m.located(
-                    f"The SecondsPath parameter references a negative value: {text} == {compact(value)}", None))
-            due = m.at + value
-        elif "Timestamp" in state:
-            parsed_literal = timestamps.parse(state["Timestamp"])
-            due = m.at if parsed_literal is None else parsed_literal
-        else:
-            text = state.get("TimestampPath", "$")
-            value = _located_resolve(m, inner, text)
-            parsed = timestamps.parse(value)
-            if parsed is None:
-                shown = value if isinstance(value, str) else compact(value)
-                raise AslError(errors.RUNTIME, m.located(
-                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
-                    f"format string: {text} == {shown}", None))
-            due = parsed
-        assigned = m.jsonpath_assign(state, inner)
-        output = m.output_path(state, effective, scope)
-    m.assign(frame, assigned)
-    if due <= m.at:
-        m.exit(frame, output, state.get("Next"), assigned)
-        return
-    timer_id = m.new_id("w")
-    frame["wait"] = {"kind": "timer", "timer": timer_id}
-    frame["pending_output"] = output
-    frame["pending_next"] = state.get("Next")
-    m.start_timer(frame, timer_id, due, "wait")
-
-
-def _located_resolve(m: _Machine, scope: Scope, text: str) -> Any:
-    try:
-        return scope.resolve_text(text)
-    except AslError as exc:
-        raise AslError(exc.error, m.located(exc.cause, None)) from None
-
-
-def _locate(m: _Machine, frame: dict[str, Any]) -> None:
-    m.current_name = frame["state"]
-    m.current_entered = frame["entered_id"]
-
-
-from pinflow.asl import tasks as _tasks  # noqa: E402  (the Task, Map and Parallel handlers build on the above)
+# The state-type dispatch: every state type and the one function that runs it. It lives here, and
+# only here; the handlers build on _Machine, so they are imported after it.
+from pinflow.asl import states as _states  # noqa: E402
+from pinflow.asl import tasks as _tasks  # noqa: E402
 
 _HANDLERS = {
-    "Pass": _pass,
-    "Succeed": _succeed,
-    "Fail": _fail,
-    "Choice": _choice,
-    "Wait": _wait,
+    "Pass": _states.pass_state,
+    "Succeed": _states.succeed,
+    "Fail": _states.fail,
+    "Choice": _states.choice,
+    "Wait": _states.wait,
     "Task": _tasks.task,
     "Parallel": _tasks.parallel,
     "Map": _tasks.map_state,

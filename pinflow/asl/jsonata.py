@@ -164,7 +164,7 @@ def _compile(source: str) -> Expression:
         raise JsonataSyntaxError(_message(error), str(error.error), int(error.location)) from None
     except KeyError as error:  # the parser met a symbol it has no entry for
         raise JsonataSyntaxError(f"Unknown operator: {json.dumps(error.args[0])}", "S0204", 0) from None
-    except Exception as error:  # a nesting, a signature, ... the parser gives up on with a Python error
+    except Exception as error:  # noqa: BLE001 - a nesting, a signature, ... the parser gives up on
         raise JsonataSyntaxError(f"Syntax error: {error}", "S0201", 0) from None
     finally:
         # Constructing registers the object as this thread's evaluator; a shared compiled
@@ -314,7 +314,8 @@ def _prepare(bindings: dict[str, Any]) -> dict[str, Any]:
 
 def _nulls_in_arrays(value: Any) -> Any:
     # The library reads None inside an object as JSON null but None in an array as undefined
-    # (`$filter`, predicates and lambdas would drop it). Copy only what holds such an array.
+    # (`$filter`, predicates and lambdas would drop it). Objects are copied only along the way to an
+    # array.
     kind = type(value)
     if kind is dict:
         copied = None
@@ -327,20 +328,10 @@ def _nulls_in_arrays(value: Any) -> Any:
                     copied[key] = fixed
         return value if copied is None else copied
     if kind is list:
-        copied_list = None
-        for index, item in enumerate(value):
-            if item is None:
-                fixed = _NULL
-            elif type(item) is dict or type(item) is list:
-                fixed = _nulls_in_arrays(item)
-                if fixed is item:
-                    continue
-            else:
-                continue
-            if copied_list is None:
-                copied_list = list(value)
-            copied_list[index] = fixed
-        return value if copied_list is None else copied_list
+        # Every array is copied: the library changes some arrays it is handed (a predicate on an
+        # empty array appends to it), and the bindings are the execution's own state.
+        return [_NULL if item is None else _nulls_in_arrays(item) if type(item) is dict or type(item) is list
+                else item for item in value]
     return value
 
 
@@ -438,7 +429,7 @@ def _run(expression: Expression, prepared: dict[str, Any], context: functions.Co
     except JException as error:
         detail, coded = _detail(error, expression)
         raise AslError(errors.QUERY_EVALUATION_ERROR, _threw(expression.text, field, detail, coded)) from None
-    except Exception:  # a failure inside the library itself (RecursionError, a TypeError, ...)
+    except Exception:  # noqa: BLE001 - a failure inside the library itself (RecursionError, ...)
         cause = f"{_sentence(expression.text, field)} threw an internal error during evaluation."
         raise AslError(errors.QUERY_EVALUATION_ERROR, cause) from None
     if raw is None:

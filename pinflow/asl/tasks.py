@@ -58,9 +58,7 @@ def _positive_int(m: _Machine, state: State, key: str, scope: Scope, bindings: d
 
 
 def task(m: _Machine, frame: Frame, state: State) -> None:
-    from pinflow.asl.interpreter import _locate
-
-    _locate(m, frame)
+    m.locate(frame)
     resource = state["Resource"]
     kind, pattern, resource_type, resource_name = classify(resource)
     scope = m.scope(frame, frame["input"])
@@ -127,9 +125,7 @@ def _region(resource: str) -> str:
 
 
 def task_succeeded(m: _Machine, frame: Frame, output: Any) -> None:
-    from pinflow.asl.interpreter import _locate
-
-    _locate(m, frame)
+    m.locate(frame)
     state = m.d.state(frame["block"], frame["state"])
     m.check_size(frame, output)
     m.finish_result(frame, state, output)
@@ -139,9 +135,7 @@ def task_succeeded(m: _Machine, frame: Frame, output: Any) -> None:
 
 
 def parallel(m: _Machine, frame: Frame, state: State) -> None:
-    from pinflow.asl.interpreter import _locate
-
-    _locate(m, frame)
+    m.locate(frame)
     scope = m.scope(frame, frame["input"])
     if m.d.language(state) == JSONATA:
         effective = m.jsonata_field(state, "Arguments", m.bindings(scope), default=frame["input"])
@@ -155,9 +149,7 @@ def parallel(m: _Machine, frame: Frame, state: State) -> None:
 
 
 def map_state(m: _Machine, frame: Frame, state: State) -> None:
-    from pinflow.asl.interpreter import _locate
-
-    _locate(m, frame)
+    m.locate(frame)
     scope = m.scope(frame, frame["input"])
     processor = state.get("ItemProcessor") or state.get("Iterator") or {}
     distributed = (processor.get("ProcessorConfig") or {}).get("Mode") == "DISTRIBUTED"
@@ -269,7 +261,8 @@ def _batches(m: _Machine, state: State, inputs: list[Any], scope: Scope) -> list
     current_bytes = 0
     for item in inputs:
         item_bytes = len(compact(item).encode())
-        full = (size and len(current) >= int(size)) or (max_bytes and current and current_bytes + item_bytes > max_bytes)
+        full = (size and len(current) >= int(size)) or (
+            max_bytes and current and current_bytes + item_bytes > max_bytes)
         if full:
             batches.append(current)
             current, current_bytes = [], 0
