@@ -25,8 +25,8 @@ def test_run_the_example_prints_its_output_and_history() -> None:
 def test_run_with_a_python_task_handler(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "greet.py").write_text("def hello(event):\n    return {'greeting': 'hi ' + event['name']}\n")
     machine = tmp_path / "m.yaml"
-    machine.write_text("StartAt: Hi\nStates:\n  Hi:\n    Type: Task\n    Resource: arn:aws:lambda:us-east-1:123456789012:function:hi\n"
-                       "    End: true\n")
+    machine.write_text("StartAt: Hi\nStates:\n  Hi:\n    Type: Task\n"
+                       "    Resource: arn:aws:lambda:us-east-1:123456789012:function:hi\n    End: true\n")
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["run", str(machine), "--input", '{"name": "ada"}',
                                        "--task", "arn:aws:lambda:us-east-1:123456789012:function:hi=greet:hello"])
