@@ -1,0 +1,1 @@
+"""Durable Standard executions and in-memory Express ones, driving the pure interpreter."""
