@@ -1,0 +1,410 @@
+"""`pinflow deploy`: plan against the server, then apply through its Lambda, IAM and Step Functions APIs.
+
+Order matters for executions that start meanwhile: roles first (a new definition never runs without
+its grants), then functions (the versions a definition will name exist before it does), then each
+state machine (a version published when its definition or role changed) and its alias.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from pinflow import arns
+from pinflow.deploy import clients, observe, package, plan, report, rewrite, roles
+from pinflow.deploy.project import Project
+from pinflow.deploy.yamlfile import ProjectError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_REFUSED = 3  # --strict: the deploy would change something under a running execution
+
+
+@dataclass
+class Prepared:
+    """A project made ready to deploy: packages, desired configurations, rendered definitions, the plan."""
+
+    project: Project
+    packages: dict[str, package.Package]
+    desired: dict[str, dict[str, Any]]
+    functions_role: roles.RoleSpec
+    external_versions: dict[str, str]
+    machine_statements: dict[str, tuple[dict[str, Any], ...]]
+    the_plan: plan.Plan
+    definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What a deploy did: function name -> version, machine name -> version ARN, alias ARNs."""
+
+    functions: dict[str, str] = field(default_factory=dict)
+    machines: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    published: list[str] = field(default_factory=list)
+
+
+def names_of(project: Project) -> rewrite.Names:
+    return rewrite.Names(project.service, project.stage, project.region, project.account,
+                         project.function_names())
+
+
+def prepare(project: Project, cl: clients.Clients) -> Prepared:
+    """Package the functions, read the server, and compute the plan (nothing is changed).
+
+    Raises:
+        ProjectError: a function cannot be packaged or an intrinsic cannot be resolved.
+    """
+    names = names_of(project)
+    label = project.file_label
+    functions_role = roles.functions_role(
+        project.service, project.stage, project.region,
+        _located(label, lambda: rewrite.evaluate(list(project.function_role_statements), names,
+                                                 "provider.iam.role.statements")),
+        project.account)
+    packages: dict[str, package.Package] = {}
+    desired: dict[str, dict[str, Any]] = {}
+    the_plan = plan.Plan()
+    for key, function in project.functions.items():
+        packages[key] = _located(label, functools.partial(package.package_function, function, project.root))
+        desired[key] = {"CodeSha256": packages[key].sha256, "Handler": function.handler,
+                        "Runtime": function.runtime, "Timeout": function.timeout,
+                        "MemorySize": function.memory_size, "Environment": dict(function.environment),
+                        "Role": functions_role.arn}
+        server = observe.function_state(cl.lam, function.name)
+        the_plan.functions.append(plan.function_change(key, desired[key], server))
+    if project.functions:
+        exists, statements = observe.role_state(cl.iam, functions_role.name)
+        the_plan.roles.append(plan.RoleChange(functions_role, exists, statements))
+
+    prepared = Prepared(project, packages, desired, functions_role, {}, {}, the_plan)
+    versions = {change.name: str(change.new_version) for change in the_plan.functions}
+    for key, machine in project.state_machines.items():
+        definition, pinned, live = _render(prepared, key, versions, cl)
+        _validate(cl, project, key, definition)
+        prepared.definitions[key] = definition
+        role_arn = _machine_role(prepared, key, definition, cl)
+        change = plan.machine_change(key, machine.name, definition, role_arn,
+                                     observe.machine_state(cl.sfn, machine.name, machine.alias.name
+                                                           if machine.alias else None), machine.alias)
+        the_plan.machines.append(dataclasses.replace(change, pinned=pinned, live=live))
+    running = observe.running_executions(cl.sfn)
+    the_plan.executions = plan.impacts(running, the_plan, {m.name for m in project.state_machines.values()})
+    the_plan.notes.extend(f"not used by pinflow, ignored: {key}" for key in project.ignored)
+    return prepared
+
+
+def _validate(cl: clients.Clients, project: Project, key: str, definition: dict[str, Any]) -> None:
+    """Have the server validate a definition before anything is deployed, so that an invalid one stops
+    the deploy before any function changes.
+
+    Raises:
+        ProjectError: the server's first error, with its JSON Pointer under the definition's key path.
+    """
+    machine = project.state_machines[key]
+    answer = cl.sfn.validate_state_machine_definition(definition=plan.pretty(definition), type=machine.type)
+    problems = [d for d in answer.get("diagnostics", []) if d.get("severity") == "ERROR"]
+    if answer.get("result") == "FAIL" and problems:
+        first = problems[0]
+        pointer = (first.get("location") or "").strip("/").replace("/", ".")
+        where = f"{machine.where}.{pointer}" if pointer else machine.where
+        raise ProjectError(f"{first['code']}: {first['message']}", file=project.file_label, path=where)
+
+
+def _located(label: str, action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except ProjectError as exc:
+        if exc.file is None:
+            exc.file = label
+        raise
+
+
+def _render(prepared: Prepared, key: str, versions: dict[str, str], cl: clients.Clients
+            ) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]:
+    """A machine's definition as the server will get it, with (pinned, live) reference descriptions."""
+    project = prepared.project
+    machine = project.state_machines[key]
+    definition = _located(project.file_label, lambda: rewrite.evaluate(machine.definition, names_of(project),
+                                                                        machine.where))
+    if machine.use_exact_version:
+        wanted = dict(versions)
+        for slot in rewrite.slots(definition):
+            name = slot.ref.name
+            if slot.qualified or name in wanted:
+                continue
+            if name not in prepared.external_versions:
+                found = observe.latest_version(cl.lam, name)
+                if found is None:
+                    continue
+                prepared.external_versions[name] = found
+            wanted[name] = prepared.external_versions[name]
+        definition, rewrites, missed = rewrite.pin(definition, wanted, region=project.region,
+                                                   account=project.account)
+        pinned = tuple(f"{r.state}: {r.function} -> version {r.version}" for r in rewrites)
+        live = tuple(f"{s.state}: {s.text} (no published version to pin to)" for s in missed)
+    else:
+        pinned = ()
+        live = tuple(f"{s.state}: {s.text}" for s in rewrite.slots(definition) if not s.qualified)
+    return definition, pinned, live
+
+
+def _machine_role(prepared: Prepared, key: str, definition: dict[str, Any],
+                  cl: clients.Clients | None) -> str:
+    """The role ARN of a machine; for a generated role, its spec joins the plan (read from the server
+    when `cl` is given, else reused from the plan)."""
+    project = prepared.project
+    machine = project.state_machines[key]
+    if machine.role is not None:
+        return machine.role
+    if key not in prepared.machine_statements:
+        where = f"stepFunctions.stateMachines.{key}.iamRoleStatements"
+        prepared.machine_statements[key] = tuple(_located(project.file_label, lambda: rewrite.evaluate(
+            list(machine.role_statements), names_of(project), where)))
+    spec = roles.machine_role(machine.name, rewrite.functions_named([definition]),
+                              prepared.machine_statements[key], project.account)
+    if cl is not None:
+        exists, statements = observe.role_state(cl.iam, spec.name)
+        prepared.the_plan.roles.append(plan.RoleChange(spec, exists, statements))
+    return spec.arn
+
+
+# --- applying -------------------------------------------------------------------------------------------
+
+
+class Steps:
+    """Progress through the deploy's steps: a rich progress bar, and a line per step done."""
+
+    def __init__(self, console: Console, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+        self.console = console
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), console=console, transient=True)
+        self.task = self.progress.add_task("deploying", total=max(total, 1))
+
+    @contextmanager
+    def step(self, description: str) -> Iterator[None]:
+        self.progress.update(self.task, description=description)
+        yield
+        self.progress.advance(self.task)
+
+    def done(self, line: str) -> None:
+        self.progress.console.print(Text.assemble(("  ✓ ", "green"), line), highlight=False)
+
+    def __enter__(self) -> Steps:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def execute(prepared: Prepared, cl: clients.Clients, console: Console) -> Outcome:
+    """Apply a prepared deploy. Function versions come from the server's answers, so the definitions
+    are rendered again with them before any state machine is written. (The roles need no second
+    look: they grant every version of each function, whatever number it got.)"""
+    project, the_plan = prepared.project, prepared.the_plan
+    outcome = Outcome()
+    aliases = sum(1 for machine in project.state_machines.values() if machine.alias is not None)
+    total = len(the_plan.roles) + len(the_plan.functions) + len(the_plan.machines) + aliases
+    with Steps(console, total) as steps:
+        for role in the_plan.roles:
+            with steps.step(f"role {role.spec.name}"):
+                _ensure_role(cl, role, steps)
+        by_key = {change.key: change for change in the_plan.functions}
+        for key, function in project.functions.items():
+            with steps.step(f"function {function.name}"):
+                outcome.functions[function.name] = _deploy_function(prepared, key, by_key[key], cl, steps,
+                                                                    outcome)
+        for change in the_plan.machines:
+            definition, _, _ = _render(prepared, change.key, outcome.functions, cl)
+            prepared.definitions[change.key] = definition
+            machine = project.state_machines[change.key]
+            with steps.step(f"state machine {machine.name}"):
+                version_arn = _deploy_machine(prepared, change, cl, steps, outcome)
+                outcome.machines[machine.name] = version_arn
+            if machine.alias is not None:
+                with steps.step(f"alias {machine.alias.name} of {machine.name}"):
+                    outcome.aliases[machine.name] = _move_alias(cl, machine.alias, version_arn, steps)
+    return outcome
+
+
+def _ensure_role(cl: clients.Clients, role: plan.RoleChange, steps: Steps) -> None:
+    spec = role.spec
+    done: list[str] = []
+    if not role.exists:
+        try:
+            cl.iam.create_role(RoleName=spec.name, AssumeRolePolicyDocument=spec.trust_policy(),
+                               Description="Generated by pinflow deploy")
+            done.append("created")
+        except Exception as exc:
+            if clients.error_code(exc) != "EntityAlreadyExists":
+                raise
+    if role.changed and spec.statements:
+        cl.iam.put_role_policy(RoleName=spec.name, PolicyName=roles.POLICY_NAME,
+                               PolicyDocument=json.dumps(spec.policy()))
+        done.append(f"policy written ({len(spec.statements)} statement(s))")
+    elif role.changed and role.old_statements:
+        cl.iam.delete_role_policy(RoleName=spec.name, PolicyName=roles.POLICY_NAME)
+        done.append("policy removed")
+    if done:
+        steps.done(f"role {spec.name}: {', '.join(done)}")
+
+
+def _deploy_function(prepared: Prepared, key: str, change: plan.FunctionChange, cl: clients.Clients,
+                     steps: Steps, outcome: Outcome) -> str:
+    """Create or update a function's $LATEST as needed, publish when it differs from the newest version;
+    the version number that now holds the desired code and configuration."""
+    function = prepared.project.functions[key]
+    pkg, desired = prepared.packages[key], prepared.desired[key]
+    config: dict[str, Any] = {"Handler": function.handler, "Runtime": function.runtime,
+                              "Timeout": function.timeout, "MemorySize": function.memory_size,
+                              "Role": desired["Role"]}
+    if not change.exists:
+        if function.environment:
+            config["Environment"] = {"Variables": dict(function.environment)}
+        cl.lam.create_function(FunctionName=function.name, Code={"ZipFile": pkg.zip_bytes},
+                               Description="", Publish=False, **config)
+        steps.done(f"function {function.name} created")
+    elif change.updates_latest:
+        if "code" in change.latest_reasons:
+            cl.lam.update_function_code(FunctionName=function.name, ZipFile=pkg.zip_bytes)
+        if set(change.latest_reasons) - {"code"}:
+            config["Environment"] = {"Variables": dict(function.environment)}
+            cl.lam.update_function_configuration(FunctionName=function.name, **config)
+        steps.done(f"function {function.name}: $LATEST updated ({', '.join(change.latest_reasons)})")
+    if not change.publishes:
+        return str(change.old_version)
+    # Lambda answers the existing version when nothing changed since it: no duplicate is made.
+    answer = cl.lam.publish_version(FunctionName=function.name, CodeSha256=pkg.sha256)
+    version = str(answer["Version"])
+    if change.old_version is None or int(version) > change.old_version:
+        outcome.published.append(f"function {function.name} version {version}")
+        steps.done(f"function {function.name}: version {version} published")
+    return version
+
+
+def _deploy_machine(prepared: Prepared, change: plan.MachineChange, cl: clients.Clients, steps: Steps,
+                    outcome: Outcome) -> str:
+    """Create or update a state machine, publishing a version when its definition or role changed."""
+    machine = prepared.project.state_machines[change.key]
+    definition = prepared.definitions[change.key]
+    text = plan.pretty(definition)
+    role_arn = _machine_role(prepared, change.key, definition, None)
+    server = observe.machine_state(cl.sfn, machine.name, None)
+    if server is None:
+        answer = cl.sfn.create_state_machine(name=machine.name, definition=text, roleArn=role_arn,
+                                             type=machine.type, publish=True)
+        version_arn = answer["stateMachineVersionArn"]
+        _published(outcome, steps, machine.name, version_arn, "created, ")
+        return str(version_arn)
+    same = _same_definition(server.definition, definition) and server.role_arn == role_arn
+    if not same:
+        answer = cl.sfn.update_state_machine(stateMachineArn=server.arn, definition=text, roleArn=role_arn,
+                                             publish=True)
+        version_arn = answer["stateMachineVersionArn"]
+        _published(outcome, steps, machine.name, version_arn, "updated, ")
+        return str(version_arn)
+    if server.current_version is not None:
+        return f"{server.arn}:{server.current_version}"
+    answer = cl.sfn.publish_state_machine_version(stateMachineArn=server.arn)
+    version_arn = answer["stateMachineVersionArn"]
+    _published(outcome, steps, machine.name, version_arn, "")
+    return str(version_arn)
+
+
+def _published(outcome: Outcome, steps: Steps, name: str, version_arn: str, what: str) -> None:
+    number = version_arn.rsplit(":", 1)[1]
+    outcome.published.append(f"state machine {name} version {number}")
+    steps.done(f"state machine {name}: {what}version {number} published")
+
+
+def _same_definition(text: str, definition: dict[str, Any]) -> bool:
+    try:
+        return bool(json.loads(text) == definition)
+    except ValueError:
+        return False
+
+
+def _move_alias(cl: clients.Clients, alias: Any, version_arn: str, steps: Steps) -> str:
+    base, _, number = version_arn.rpartition(":")
+    alias_arn = f"{base}:{alias.name}"
+    old = observe.alias_routes(cl.sfn, base, alias.name)
+    routes = plan.alias_routes(int(number), old, alias.weight)
+    routing = [{"stateMachineVersionArn": f"{base}:{version}", "weight": weight}
+               for version, weight in routes]
+    if old is None:
+        answer = cl.sfn.create_state_machine_alias(name=alias.name, routingConfiguration=routing,
+                                                   description=alias.description)
+        steps.done(f"alias {alias.name} created -> {_routes_text(routes)}")
+        return str(answer["stateMachineAliasArn"])
+    if tuple(old) != routes:
+        cl.sfn.update_state_machine_alias(stateMachineAliasArn=alias_arn, routingConfiguration=routing)
+        steps.done(f"alias {alias.name} moved -> {_routes_text(routes)}")
+    return alias_arn
+
+
+def _routes_text(routes: tuple[tuple[int, int], ...]) -> str:
+    return ", ".join(f"version {version} ({weight}%)" for version, weight in routes)
+
+
+# --- the command ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """A deploy's exit status, its plan, and what it did (None when it did nothing)."""
+
+    status: int
+    plan: plan.Plan
+    outcome: Outcome | None = None
+
+
+def deploy(project: Project, cl: clients.Clients, console: Console, *, plan_only: bool = False,
+           strict: bool = False, confirm: Callable[[], bool] | None = None, show_plan: bool = True) -> Result:
+    """Print the plan, then (unless `plan_only`, refused by `strict`, or declined) apply it.
+
+    Args:
+        confirm: asked before applying a plan that changes something; None applies without asking.
+        show_plan: print the plan (the refusal of `strict` is printed either way).
+
+    Returns:
+        The result; its status is 0 (done, or nothing to do), 1 (declined) or 3 (refused by `strict`).
+    """
+    prepared = prepare(project, cl)
+    the_plan = prepared.the_plan
+    if show_plan:
+        report.print_plan(console, the_plan, project, cl.endpoint)
+    unsafe = the_plan.unsafe
+    if strict and unsafe:
+        console.print(f"[bold red]Refused (--strict):[/bold red] this deploy changes code or permissions "
+                      f"under {len(unsafe)} running execution(s).")
+        return Result(EXIT_REFUSED, the_plan)
+    if plan_only:
+        return Result(EXIT_OK, the_plan)
+    if not the_plan.has_changes:
+        console.print("[green]Nothing to deploy:[/green] the server already runs this project.")
+        return Result(EXIT_OK, the_plan, Outcome(
+            functions={c.name: str(c.new_version) for c in the_plan.functions},
+            machines={m.name: f"{_machine_arn(m.name)}:{m.new_version}" for m in the_plan.machines}))
+    if confirm is not None and not confirm():
+        console.print("Not deployed.")
+        return Result(EXIT_FAILED, the_plan)
+    outcome = execute(prepared, cl, console)
+    published = "; ".join(outcome.published) if outcome.published else "no new versions"
+    console.print(Text.assemble(("Deployed", "bold green"),
+                                f" {project.service} ({project.stage}): {published}."))
+    return Result(EXIT_OK, the_plan, outcome)
+
+
+def _machine_arn(name: str) -> str:
+    return arns.state_machine(name)

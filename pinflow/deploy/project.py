@@ -1,0 +1,431 @@
+"""The project file: `pinflow.yml`, or the matching subset of a `serverless.yml`.
+
+Read: `service`; `provider` (`stage`, `region`, `accountId`, `runtime`, `timeout`, `memorySize`,
+`environment`, `iam.role.statements` or the legacy `iamRoleStatements`); `package.patterns`;
+`functions` (`handler`, `name`, `runtime`, `timeout`, `memorySize`, `environment`, `pinflow.source`
+or `package.patterns`); `stepFunctions.stateMachines` (`name`, `type`, `definition` inline or from
+`${file(...)}`, `useExactVersion`, `role`, `iamRoleStatements`, and pinflow's `alias`).
+Function names follow Serverless: `<service>-<stage>-<function>`, stage `dev` unless given.
+Keys the serverless-step-functions plugin knows but pinflow does not act on (events, alarms, ...)
+are accepted and listed in `Project.ignored`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pinflow import arns
+from pinflow.deploy import variables, yamlfile
+from pinflow.deploy.yamlfile import ProjectError, YamlList, YamlMap
+
+PROJECT_FILES = ("pinflow.yml", "pinflow.yaml", "serverless.yml", "serverless.yaml")
+DEFAULT_STAGE = "dev"
+DEFAULT_RUNTIME = "python3.11"
+# Serverless's own defaults, so that a serverless.yml means the same here.
+DEFAULT_TIMEOUT = 6
+DEFAULT_MEMORY = 1024
+MACHINE_TYPES = ("STANDARD", "EXPRESS")
+# Keys of a state machine the serverless-step-functions plugin accepts and pinflow has no use for.
+IGNORED_MACHINE_KEYS = ("events", "alarms", "notifications", "loggingConfig", "tracingConfig",
+                        "encryptionConfig", "tags", "retain", "dependsOn", "id", "inheritGlobalTags",
+                        "noOutput")
+MACHINE_KEYS = ("name", "type", "definition", "useExactVersion", "role", "iamRoleStatements", "alias",
+                *IGNORED_MACHINE_KEYS)
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function to deploy."""
+
+    key: str
+    name: str
+    handler: str
+    runtime: str
+    timeout: int
+    memory_size: int
+    environment: dict[str, str]
+    source: Path | None = None  # a folder packaged whole (`pinflow.source`)
+    patterns: tuple[str, ...] = ()  # Serverless package patterns over the project folder
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A state machine alias moved to each newly published version (pinflow's extension).
+
+    `weight` is the percentage of the alias's new executions that go to the new version; the rest
+    stay on the version the alias routed to before (a canary), until a deploy sets 100.
+    """
+
+    name: str
+    weight: int = 100
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    """A state machine to deploy; `definition` still holds intrinsics (`Fn::GetAtt`, ...)."""
+
+    key: str
+    name: str
+    type: str
+    definition: Any
+    use_exact_version: bool = False
+    role: str | None = None  # a role ARN to use instead of a generated one
+    role_statements: tuple[dict[str, Any], ...] = ()
+    alias: Alias | None = None
+    where: str = ""  # the definition's path in the file, for errors
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded project file."""
+
+    path: Path
+    service: str
+    stage: str
+    region: str
+    account: str
+    functions: dict[str, Function]
+    state_machines: dict[str, StateMachine]
+    function_role_statements: tuple[dict[str, Any], ...] = ()
+    ignored: tuple[str, ...] = ()
+    file_label: str = ""
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def function_names(self) -> dict[str, str]:
+        """Function key -> deployed function name."""
+        return {key: function.name for key, function in self.functions.items()}
+
+    def with_machines(self, **changes: StateMachine) -> Project:
+        """A copy with some state machines replaced."""
+        return dataclasses.replace(self, state_machines={**self.state_machines, **changes})
+
+
+def find(directory: Path) -> Path:
+    """The project file in `directory`: pinflow.yml first, then serverless.yml.
+
+    Raises:
+        ProjectError: there is none.
+    """
+    for name in PROJECT_FILES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    raise ProjectError(f"no project file ({' or '.join(PROJECT_FILES[::2])}) in {directory}")
+
+
+def load(path: Path, *, stage: str | None = None, environ: Mapping[str, str] | None = None) -> Project:
+    """Load and check a project file.
+
+    Args:
+        path: the `pinflow.yml` or `serverless.yml`.
+        stage: the stage (`--stage`); else `provider.stage`; else `dev`.
+        environ: where `${env:...}` looks (default: the process environment).
+
+    Raises:
+        ProjectError: the file is missing, not YAML, or wrong; located by file, line and key path.
+    """
+    label = path.name
+    raw = yamlfile.load(path, label)
+    if not isinstance(raw, YamlMap):
+        raise ProjectError("the project file must be a mapping", file=label, line=1)
+    options = {"stage": stage} if stage else {}
+    lookup = environ.get if environ is not None else os.environ.get
+    context = variables.Context(root=raw, base_dir=path.parent, options=options, environ=lookup)
+    reader = _Reader(label)
+
+    provider = raw.get("provider")
+    if provider is not None and not isinstance(provider, YamlMap):
+        raise reader.error(raw, "provider", "must be a mapping")
+    provider = provider if provider is not None else yamlfile.new_map(label, raw.line)
+    # stage, region and account first: `${sls:stage}` and `${aws:region}` need them.
+    resolved_stage = stage or _scalar(reader, provider, "stage", context, "provider.stage") or DEFAULT_STAGE
+    context.stage = str(resolved_stage)
+    context.region = str(_scalar(reader, provider, "region", context, "provider.region")
+                         or arns.DEFAULT_REGION)
+    context.account = str(_scalar(reader, provider, "accountId", context, "provider.accountId")
+                          or arns.DEFAULT_ACCOUNT)
+    if not context.account.isdigit() or len(context.account) != 12:
+        raise reader.error(provider, "accountId", "must be 12 digits")
+    tree = variables.resolve_tree(raw, context)
+    assert isinstance(tree, YamlMap)
+
+    service = tree.get("service")
+    if isinstance(service, YamlMap):  # Serverless v1 wrote `service: {name: ...}`
+        service = service.get("name")
+    if not isinstance(service, str) or not service:
+        raise reader.error(tree, "service", "required (a name)")
+    provider = tree.get("provider") or yamlfile.new_map(label, tree.line)
+    if provider.get("name") not in (None, "aws"):
+        raise reader.error(provider, "name", "only the aws provider is supported", "provider")
+    ignored: list[str] = []
+    defaults = _FunctionDefaults.read(reader, provider, tree)
+    functions = _functions(reader, tree, service, context.stage, defaults, path.parent)
+    machines = _machines(reader, tree, service, context.stage, ignored)
+    return Project(path=path, service=service, stage=context.stage, region=context.region,
+                   account=context.account, functions=functions, state_machines=machines,
+                   function_role_statements=_provider_statements(reader, provider), ignored=tuple(ignored),
+                   file_label=label)
+
+
+class _Reader:
+    """Checks with errors that point at the file, the line and the key path."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def error(self, container: Any, key: str | int | None, message: str, path: str = "") -> ProjectError:
+        file, line = yamlfile.located(container)
+        keyed = isinstance(container, YamlMap) and isinstance(key, str)
+        if keyed or (isinstance(container, YamlList) and isinstance(key, int)):
+            line = container.line_of(key)
+        full = path
+        if isinstance(key, str):
+            full = f"{path}.{key}" if path else key
+        elif isinstance(key, int):
+            full = f"{path}[{key}]"
+        return ProjectError(message, file=file or self.label, line=line, path=full)
+
+    def mapping(self, container: YamlMap, key: str, path: str, *, required: bool = False) -> YamlMap | None:
+        value = container.get(key)
+        if value is None:
+            if required:
+                raise self.error(container, key, "required", path)
+            return None
+        if not isinstance(value, YamlMap):
+            raise self.error(container, key, "must be a mapping", path)
+        return value
+
+    def text(self, container: YamlMap, key: str, path: str, *, required: bool = False) -> str | None:
+        value = container.get(key)
+        if value is None or value == "":
+            if required:
+                raise self.error(container, key, "required", path)
+            return None
+        if not isinstance(value, str):
+            raise self.error(container, key, "must be a text", path)
+        return value
+
+    def integer(self, container: YamlMap, key: str, path: str, low: int, high: int) -> int | None:
+        value = container.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.error(container, key, f"must be a whole number from {low} to {high}", path)
+        return value
+
+    def flag(self, container: YamlMap, key: str, path: str) -> bool:
+        value = container.get(key, False)
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        if not isinstance(value, bool):
+            raise self.error(container, key, "must be true or false", path)
+        return value
+
+    def environment(self, container: YamlMap, key: str, path: str) -> dict[str, str]:
+        value = container.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, YamlMap):
+            raise self.error(container, key, "must be a mapping of names to values", path)
+        made: dict[str, str] = {}
+        for name, item in value.items():
+            if isinstance(item, dict | list) or item is None:
+                raise self.error(value, name, "must be a text, a number or true/false", f"{path}.{key}")
+            made[name] = ("true" if item else "false") if isinstance(item, bool) else str(item)
+        return made
+
+    def statements(self, container: YamlMap, key: str, path: str) -> tuple[dict[str, Any], ...]:
+        value = container.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, YamlList):
+            raise self.error(container, key, "must be a list of IAM statements", path)
+        for index, statement in enumerate(value):
+            if not isinstance(statement, YamlMap):
+                raise self.error(value, index, "must be a mapping (Effect, Action, Resource)",
+                                 f"{path}.{key}")
+            for required in ("Effect", "Action"):
+                if required not in statement:
+                    raise self.error(statement, required, "required", f"{path}.{key}[{index}]")
+            if "Resource" not in statement and "NotResource" not in statement:
+                raise self.error(statement, "Resource", "required", f"{path}.{key}[{index}]")
+        return tuple(value)
+
+    def patterns(self, container: YamlMap | None, path: str) -> tuple[str, ...]:
+        if container is None:
+            return ()
+        package = self.mapping(container, "package", path)
+        if package is None:
+            return ()
+        value = package.get("patterns")
+        if value is None:
+            return ()
+        if not isinstance(value, YamlList) or not all(isinstance(item, str) for item in value):
+            raise self.error(package, "patterns", "must be a list of glob patterns", f"{path}.package" if path
+                             else "package")
+        return tuple(value)
+
+
+def _scalar(reader: _Reader, provider: YamlMap, key: str, context: variables.Context, path: str) -> Any:
+    """A provider value needed before the rest can be resolved (stage, region, account)."""
+    value = provider.get(key)
+    if value is None:
+        return None
+    try:
+        resolved = variables.resolve_tree(value, context, path)
+    except ProjectError as exc:
+        if exc.line is None:
+            exc.file, exc.line = provider.file or reader.label, provider.line_of(key)
+        raise
+    if isinstance(resolved, dict | list):
+        raise reader.error(provider, key, "must be a text", "provider")
+    return resolved
+
+
+@dataclass(frozen=True)
+class _FunctionDefaults:
+    runtime: str
+    timeout: int
+    memory_size: int
+    environment: dict[str, str] = field(default_factory=dict)
+    patterns: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, reader: _Reader, provider: YamlMap, tree: YamlMap) -> _FunctionDefaults:
+        return cls(
+            runtime=reader.text(provider, "runtime", "provider") or DEFAULT_RUNTIME,
+            timeout=reader.integer(provider, "timeout", "provider", 1, 900) or DEFAULT_TIMEOUT,
+            memory_size=reader.integer(provider, "memorySize", "provider", 128, 10240) or DEFAULT_MEMORY,
+            environment=reader.environment(provider, "environment", "provider"),
+            patterns=reader.patterns(tree, ""),
+        )
+
+
+def _functions(reader: _Reader, tree: YamlMap, service: str, stage: str, defaults: _FunctionDefaults,
+               root: Path) -> dict[str, Function]:
+    section = reader.mapping(tree, "functions", "")
+    if section is None:
+        return {}
+    found: dict[str, Function] = {}
+    for key, spec in section.items():
+        path = f"functions.{key}"
+        if not isinstance(spec, YamlMap):
+            raise reader.error(section, key, "must be a mapping (handler, ...)", "functions")
+        handler = reader.text(spec, "handler", path, required=True)
+        assert handler is not None
+        name = reader.text(spec, "name", path) or f"{service}-{stage}-{key}"
+        if not arns.valid_function_name(name):
+            raise reader.error(spec if "name" in spec else section, "name" if "name" in spec else key,
+                               f"{name!r} is not a valid function name (letters, digits, - and _, "
+                               "at most 64)",
+                               path if "name" in spec else "functions")
+        source: Path | None = None
+        own = reader.mapping(spec, "pinflow", path)
+        if own is not None and own.get("source") is not None:
+            folder = reader.text(own, "source", f"{path}.pinflow")
+            assert folder is not None
+            source = (root / folder).resolve()
+            if not source.is_dir():
+                raise reader.error(own, "source", f"no such folder: {folder}", f"{path}.pinflow")
+        found[key] = Function(
+            key=key, name=name, handler=handler,
+            runtime=reader.text(spec, "runtime", path) or defaults.runtime,
+            timeout=reader.integer(spec, "timeout", path, 1, 900) or defaults.timeout,
+            memory_size=reader.integer(spec, "memorySize", path, 128, 10240) or defaults.memory_size,
+            environment={**defaults.environment, **reader.environment(spec, "environment", path)},
+            source=source,
+            patterns=defaults.patterns + reader.patterns(spec, path),
+        )
+    return found
+
+
+def _provider_statements(reader: _Reader, provider: YamlMap) -> tuple[dict[str, Any], ...]:
+    """The functions' role statements: `provider.iam.role.statements`, or the legacy `iamRoleStatements`."""
+    iam = reader.mapping(provider, "iam", "provider")
+    if iam is not None:
+        role = iam.get("role")
+        if isinstance(role, YamlMap):
+            return reader.statements(role, "statements", "provider.iam.role")
+    return reader.statements(provider, "iamRoleStatements", "provider")
+
+
+def _machines(reader: _Reader, tree: YamlMap, service: str, stage: str, ignored: list[str]
+              ) -> dict[str, StateMachine]:
+    section = reader.mapping(tree, "stepFunctions", "")
+    if section is None:
+        return {}
+    machines = reader.mapping(section, "stateMachines", "stepFunctions")
+    if machines is None:
+        return {}
+    for key in section:
+        if key not in ("stateMachines", "validate", "noOutput"):
+            ignored.append(f"stepFunctions.{key}")
+    found: dict[str, StateMachine] = {}
+    for key, spec in machines.items():
+        path = f"stepFunctions.stateMachines.{key}"
+        if not isinstance(spec, YamlMap):
+            raise reader.error(machines, key, "must be a mapping (definition, ...)",
+                               "stepFunctions.stateMachines")
+        for name in spec:
+            if name not in MACHINE_KEYS:
+                raise reader.error(spec, name, "unknown key", path)
+            if name in IGNORED_MACHINE_KEYS:
+                ignored.append(f"{path}.{name}")
+        name = reader.text(spec, "name", path) or f"{service}-{stage}-{key}"
+        if not arns.valid_name(name):
+            raise reader.error(spec if "name" in spec else machines, "name" if "name" in spec else key,
+                               f"{name!r} is not a valid state machine name", path if "name" in spec
+                               else "stepFunctions.stateMachines")
+        kind = (reader.text(spec, "type", path) or "STANDARD").upper()
+        if kind not in MACHINE_TYPES:
+            raise reader.error(spec, "type", "must be STANDARD or EXPRESS", path)
+        definition = spec.get("definition")
+        if definition is None:
+            raise reader.error(spec, "definition", "required", path)
+        if isinstance(definition, str):
+            definition = yamlfile.loads(definition, reader.label)  # a JSON (or YAML) text
+        if not isinstance(definition, dict) or not isinstance(definition.get("States"), dict):
+            raise reader.error(spec, "definition", "must be an ASL definition (StartAt, States)", path)
+        role = spec.get("role")
+        if role is not None and not (isinstance(role, str) and role.startswith("arn:")):
+            raise reader.error(spec, "role", "must be a role ARN (pinflow has no CloudFormation resources to "
+                               "refer to); leave it out to have a role generated", path)
+        found[key] = StateMachine(
+            key=key, name=name, type=kind, definition=definition,
+            use_exact_version=reader.flag(spec, "useExactVersion", path),
+            role=role, role_statements=reader.statements(spec, "iamRoleStatements", path),
+            alias=_alias(reader, spec, path), where=f"{path}.definition",
+        )
+    return found
+
+
+def _alias(reader: _Reader, spec: YamlMap, path: str) -> Alias | None:
+    value = spec.get("alias")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value_map = yamlfile.new_map(spec.file, spec.line_of("alias"))
+        value_map["name"] = value
+    elif isinstance(value, YamlMap):
+        value_map = value
+    else:
+        raise reader.error(spec, "alias", "must be a name or a mapping (name, weight)", path)
+    where = f"{path}.alias"
+    name = reader.text(value_map, "name", where, required=True)
+    assert name is not None
+    if not arns.valid_name(name) or name.isdigit():
+        raise reader.error(value_map, "name", f"{name!r} is not a valid alias name", where)
+    weight = reader.integer(value_map, "weight", where, 1, 100)
+    return Alias(name=name, weight=100 if weight is None else weight,
+                 description=reader.text(value_map, "description", where) or "")

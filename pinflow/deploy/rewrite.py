@@ -1,0 +1,318 @@
+"""From a project's definition to the ASL a server runs: intrinsics resolved, function references pinned.
+
+Two steps:
+- `evaluate` resolves CloudFormation intrinsics as the serverless-step-functions plugin writes them
+  (`Ref`, `Fn::GetAtt`, `Fn::Sub` in both forms, `Fn::Join`, the plugin's `#{AWS::Region}`), for
+  the project's own functions (by key, `hello`, or logical id, `HelloLambdaFunction`) and the
+  pseudo parameters. `Fn::GetAtt [hello, Arn]` is the unqualified function ARN; `Ref hello` is the
+  function's name, as in CloudFormation.
+- `pin` rewrites every unqualified function reference of every Task (`Resource` ARNs and the
+  `FunctionName` of `lambda:invoke`, in Parallel branches and Map processors too) to the exact version
+  ARN `...:function:NAME:N`, whatever form named the function: an intrinsic, a bare name, or a plain
+  ARN of this service or another one.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pinflow import arns
+from pinflow.deploy import yamlfile
+from pinflow.deploy.yamlfile import ProjectError, YamlList, YamlMap
+from pinflow.engine import pins
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_PSEUDO = re.compile(r"#\{(AWS::[A-Za-z]+)\}")
+_INVOKE = pins.LAMBDA_INVOKE_PREFIX
+
+
+@dataclass(frozen=True)
+class Names:
+    """What intrinsics resolve against."""
+
+    service: str
+    stage: str
+    region: str
+    account: str
+    functions: Mapping[str, str]  # function key -> deployed name
+
+    def pseudo(self, name: str) -> str | None:
+        """A pseudo parameter's value (`AWS::Region`, ...), None for an unknown one."""
+        return {
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": f"{self.service}-{self.stage}",
+        }.get(name)
+
+    def function_name(self, logical: str) -> str | None:
+        """The deployed name of a function given by key or by Serverless logical id."""
+        if logical in self.functions:
+            return self.functions[logical]
+        for key, name in self.functions.items():
+            if logical_id(key) == logical:
+                return name
+        return None
+
+    def function_arn(self, name: str) -> str:
+        return arns.function(name, region=self.region, account=self.account)
+
+
+def logical_id(key: str) -> str:
+    """Serverless's logical id of a function: `hello-world` -> `HelloDashworldLambdaFunction`."""
+    normalized = key[:1].upper() + key[1:]
+    return normalized.replace("-", "Dash").replace("_", "Underscore") + "LambdaFunction"
+
+
+def is_intrinsic(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and (
+        "Ref" in value or next(iter(value)).startswith("Fn::"))
+
+
+def evaluate(value: Any, names: Names, path: str = "") -> Any:
+    """A plain JSON copy of `value` with every intrinsic resolved.
+
+    Raises:
+        ProjectError: an intrinsic naming something unknown or unsupported, located.
+    """
+    if is_intrinsic(value):
+        try:
+            return _intrinsic(value, names, path)
+        except ProjectError as exc:
+            if exc.line is None:
+                exc.file, exc.line = yamlfile.located(value)
+            raise
+    if isinstance(value, dict):
+        made: dict[str, Any] = {}
+        for key, item in value.items():
+            try:
+                made[key] = evaluate(item, names, _join(path, key))
+            except ProjectError as exc:
+                if exc.line is None and isinstance(value, YamlMap):
+                    exc.file, exc.line = value.file, value.line_of(key)
+                raise
+        return made
+    if isinstance(value, list):
+        listed: list[Any] = []
+        for index, item in enumerate(value):
+            try:
+                listed.append(evaluate(item, names, f"{path}[{index}]"))
+            except ProjectError as exc:
+                if exc.line is None and isinstance(value, YamlList):
+                    exc.file, exc.line = value.file, value.line_of(index)
+                raise
+        return listed
+    if isinstance(value, str) and "#{" in value:
+        return _PSEUDO.sub(lambda match: names.pseudo(match.group(1)) or match.group(0), value)
+    return value
+
+
+def _intrinsic(value: dict[str, Any], names: Names, path: str) -> str:
+    kind, argument = next(iter(value.items()))
+    if kind == "Ref":
+        return _ref(argument, names, path)
+    if kind == "Fn::GetAtt":
+        if isinstance(argument, str):
+            argument = argument.split(".", 1)
+        pair = isinstance(argument, list) and len(argument) == 2
+        if not pair or not all(isinstance(item, str) for item in argument):
+            raise ProjectError("Fn::GetAtt takes [logicalName, attribute]", path=path)
+        return _get_att(argument[0], argument[1], names, path)
+    if kind == "Fn::Sub":
+        return _sub(argument, names, path)
+    if kind == "Fn::Join":
+        if not isinstance(argument, list) or len(argument) != 2 or not isinstance(argument[1], list):
+            raise ProjectError("Fn::Join takes [delimiter, [values]]", path=path)
+        delimiter = evaluate(argument[0], names, path)
+        items = [evaluate(item, names, f"{path}[{index}]") for index, item in enumerate(argument[1])]
+        if not isinstance(delimiter, str) or not all(isinstance(item, str) for item in items):
+            raise ProjectError("Fn::Join joins texts only", path=path)
+        return delimiter.join(items)
+    raise ProjectError(f"{kind} is not supported here (Ref, Fn::GetAtt, Fn::Sub and Fn::Join are)", path=path)
+
+
+def _ref(target: Any, names: Names, path: str) -> str:
+    if not isinstance(target, str):
+        raise ProjectError("Ref takes a logical name", path=path)
+    pseudo = names.pseudo(target)
+    if pseudo is not None:
+        return pseudo
+    name = names.function_name(target)
+    if name is None:
+        raise ProjectError(f"Ref {target}: no function {target!r} in this project", path=path)
+    return name
+
+
+def _get_att(target: str, attribute: str, names: Names, path: str) -> str:
+    name = names.function_name(target)
+    if name is None:
+        raise ProjectError(f"Fn::GetAtt {target}.{attribute}: no function {target!r} in this project",
+                           path=path)
+    if attribute != "Arn":
+        raise ProjectError(f"Fn::GetAtt {target}.{attribute}: only the Arn attribute is supported", path=path)
+    return names.function_arn(name)
+
+
+def _sub(argument: Any, names: Names, path: str) -> str:
+    given: dict[str, Any] = {}
+    if isinstance(argument, list):
+        if len(argument) != 2 or not isinstance(argument[0], str) or not isinstance(argument[1], dict):
+            raise ProjectError("Fn::Sub takes a text, or [text, {name: value}]", path=path)
+        template = argument[0]
+        given = {key: evaluate(item, names, f"{path}.{key}") for key, item in argument[1].items()}
+    elif isinstance(argument, str):
+        template = argument
+    else:
+        raise ProjectError("Fn::Sub takes a text, or [text, {name: value}]", path=path)
+
+    def replace(match: re.Match[str]) -> str:
+        inner = match.group(1).strip()
+        if inner.startswith("!"):
+            return "${" + inner[1:] + "}"  # `${!Literal}` writes `${Literal}`
+        if inner in given:
+            value = given[inner]
+            if not isinstance(value, str | int | float):
+                raise ProjectError(f"Fn::Sub variable {inner} is not a text", path=path)
+            return str(value)
+        pseudo = names.pseudo(inner)
+        if pseudo is not None:
+            return pseudo
+        if "." in inner:
+            target, attribute = inner.split(".", 1)
+            return _get_att(target, attribute, names, path)
+        return _ref(inner, names, path)
+
+    return _SUB_VARIABLE.sub(replace, template)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+# --- function references in Tasks ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a Task names a function: the state's path, the field, and the text written there."""
+
+    state: str
+    field: str
+    text: str
+    qualifier: str | None  # a separate `Qualifier` parameter, for lambda:invoke
+    ref: arns.FunctionRef
+
+    @property
+    def qualified(self) -> bool:
+        return self.ref.qualifier is not None
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """One reference rewritten to an exact version."""
+
+    state: str
+    field: str
+    old: str
+    new: str
+    function: str
+    version: str
+
+
+def slots(definition: dict[str, Any]) -> list[Slot]:
+    """Every function a Task of `definition` names statically, in every nested block.
+
+    A bare name or partial ARN is read as the server reads it (`pinflow.arns.split_function`), so
+    that the ARNs here are the ones the server authorises calls against.
+    """
+    return [slot for slot, _, _ in _slots(definition)]
+
+
+def _slots(definition: dict[str, Any]) -> Iterator[tuple[Slot, dict[str, Any], str]]:
+    for state_path, state in _states(definition, ""):
+        resource = state.get("Resource")
+        if not isinstance(resource, str):
+            continue
+        if resource.startswith("arn:aws:lambda:"):
+            ref = arns.split_function(resource)
+            if ref is not None:
+                yield Slot(state_path, "Resource", resource, None, ref), state, "Resource"
+        elif resource.startswith(_INVOKE):
+            for block in ("Parameters", "Arguments"):
+                payload = state.get(block)
+                if not isinstance(payload, dict):
+                    continue
+                name = payload.get("FunctionName")
+                qualifier = payload.get("Qualifier")
+                if not isinstance(name, str) or name.startswith("{%"):
+                    continue  # computed at run time: cannot be known here
+                qualifier = qualifier if isinstance(qualifier, str) else None
+                ref = arns.split_function(name, qualifier)
+                if ref is not None:
+                    slot = Slot(state_path, f"{block}.FunctionName", name, qualifier, ref)
+                    yield slot, payload, "FunctionName"
+
+
+def _states(block: dict[str, Any], prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    states = block.get("States")
+    if not isinstance(states, dict):
+        return
+    for name, state in states.items():
+        if not isinstance(state, dict):
+            continue
+        path = f"{prefix}{name}"
+        yield path, state
+        for index, branch in enumerate(state.get("Branches") or ()):
+            if isinstance(branch, dict):
+                yield from _states(branch, f"{path}/Branches[{index}]/")
+        for key in ("ItemProcessor", "Iterator"):
+            processor = state.get(key)
+            if isinstance(processor, dict):
+                yield from _states(processor, f"{path}/{key}/")
+
+
+def pin(definition: dict[str, Any], versions: Mapping[str, str], *, region: str = arns.DEFAULT_REGION,
+        account: str = arns.DEFAULT_ACCOUNT) -> tuple[dict[str, Any], list[Rewrite], list[Slot]]:
+    """A copy of `definition` with its unqualified function references pinned to exact versions.
+
+    Args:
+        definition: plain ASL (intrinsics already evaluated).
+        versions: function name -> the version number to pin it to.
+        region, account: where a function given by bare name lives (an ARN says for itself).
+
+    Returns:
+        (the new definition, the rewrites made, the unqualified references left because `versions`
+        has no version for their function). References that already carry a qualifier (a version,
+        an alias, `$LATEST`) are the author's choice and are left as written.
+    """
+    pinned = copy.deepcopy(definition)
+    rewrites: list[Rewrite] = []
+    missed: list[Slot] = []
+    for slot, container, key in _slots(pinned):
+        if slot.qualified:
+            continue
+        version = versions.get(slot.ref.name)
+        if version is None:
+            missed.append(slot)
+            continue
+        full = slot.text.startswith("arn:")
+        new = arns.function(slot.ref.name, version, region=slot.ref.region if full else region,
+                            account=slot.ref.account if full or ":function:" in slot.text else account)
+        container[key] = new
+        rewrites.append(Rewrite(slot.state, slot.field, slot.text, new, slot.ref.name, version))
+    return pinned, rewrites, missed
+
+
+def functions_named(definitions: list[dict[str, Any]]) -> list[arns.FunctionRef]:
+    """Every function the definitions' Tasks name, unqualified, sorted by ARN, once each."""
+    found: dict[str, arns.FunctionRef] = {}
+    for definition in definitions:
+        for slot in slots(definition):
+            ref = slot.ref
+            found.setdefault(ref.unqualified_arn, arns.FunctionRef(ref.name, None, ref.region, ref.account))
+    return [found[key] for key in sorted(found)]
