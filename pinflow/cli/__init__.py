@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from pinflow.cli import local
+from pinflow.cli import deploy as deploy_commands
+from pinflow.cli import local, remote, server
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,5 +16,12 @@ def main() -> None:
 
 main.add_command(local.validate)
 main.add_command(local.run)
+main.add_command(server.server)
+main.add_command(remote.executions)
+main.add_command(remote.functions)
+main.add_command(remote.state_machines)
+main.add_command(deploy_commands.deploy)
+main.add_command(deploy_commands.gc)
+main.add_command(deploy_commands.demo)
 
 __all__ = ["main"]

@@ -17,7 +17,9 @@ errors = Console(stderr=True, highlight=False)
 
 def print_json(value: Any) -> None:
     """Print a JSON value, indented, without rich markup interpretation."""
-    console.print(json.dumps(value, indent=2, ensure_ascii=False), markup=False, highlight=False)
+    # soft_wrap: long strings must not be broken across lines, or the output is no longer JSON.
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _short(value: Any, width: int = 60) -> str:

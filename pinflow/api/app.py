@@ -1,0 +1,188 @@
+"""The ASGI app: AWS's wire protocols for Step Functions, Lambda and IAM on one port.
+
+Routing, as AWS endpoints tell them apart:
+- `POST /` with `X-Amz-Target: AWSStepFunctions.<Op>` -> Step Functions (AWS JSON 1.0);
+- `POST /` with a form body (`Action=...`) -> IAM (Query), when `pinflow.api.iam_api` exists;
+- the Lambda paths (`/2015-03-31/...`) -> `pinflow.api.lambda_api.ROUTES`, when that module exists.
+The Host header does not matter, so `sync-<host>` (botocore's prefix for StartSyncExecution and
+TestState) reaches the same app. With `auth`, every request's SigV4 signature is checked first.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import logging
+import time
+import uuid
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pinflow import errors
+from pinflow.api import auth as auth_module
+from pinflow.api import awsjson, stepfunctions
+
+log = logging.getLogger("pinflow.api")
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+IAM_XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
+
+
+def _optional(module: str) -> Any | None:
+    """A sibling API module if it is installed (it is looked up, not imported blindly, so that an
+    error inside it is not mistaken for its absence)."""
+    if importlib.util.find_spec(module) is None:
+        return None
+    return importlib.import_module(module)
+
+
+async def _root(request: Request) -> Response:
+    """POST /: Step Functions by its target header, IAM by its form body."""
+    target = request.headers.get("x-amz-target")
+    if target is not None:
+        return await stepfunctions.handle(request)
+    content_type = request.headers.get("content-type", "")
+    iam = request.app.state.iam
+    if content_type.startswith(FORM_CONTENT_TYPE) and iam is not None:
+        answer = iam.handle(request)
+        return await answer if inspect.isawaitable(answer) else answer
+    return awsjson.error_answer(awsjson.UnknownOperationException(
+        "The request names no operation (no X-Amz-Target header and no Action)"))
+
+
+def create_app(pf: Any, *, auth: auth_module.Auth | None = None) -> Starlette:
+    """The API server's app for the `Pinflow` instance `pf`.
+
+    Args:
+        pf: the running service (`pinflow.service.Pinflow`); the app does not start or stop it.
+        auth: verify every request's SigV4 signature against these keys; None accepts any.
+    """
+    routes: list[BaseRoute] = [Route("/", _root, methods=["POST"])]
+    lambda_api = _optional("pinflow.api.lambda_api")
+    if lambda_api is not None:
+        routes.extend(lambda_api.ROUTES)
+    app = Starlette(routes=routes)
+    app.state.pinflow = pf
+    app.state.iam = _optional("pinflow.api.iam_api")
+    app.state.auth = auth
+    if auth is not None:
+        app.add_middleware(Authenticate, auth=auth)
+    app.add_middleware(RequestLog)
+    return app
+
+
+class RequestLog:
+    """One debug line per request: method, path, operation, status, milliseconds."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not log.isEnabledFor(logging.DEBUG):
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            target = _header(scope, b"x-amz-target")
+            operation = target.partition(".")[2] if target else ""
+            log.debug("%s %s %s %d %.1fms", scope["method"], scope["path"], operation, status,
+                      (time.perf_counter() - began) * 1000)
+
+
+class Authenticate:
+    """Refuses a request whose SigV4 signature does not verify, in its protocol's error shape."""
+
+    def __init__(self, app: ASGIApp, auth: auth_module.Auth) -> None:
+        self.app = app
+        self.auth = auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        try:
+            query = scope["query_string"].decode("latin-1")
+            self.auth.verify(scope["method"], raw_path, query, headers, body)
+        except errors.ServiceError as exc:
+            log.info("refused %s %s: %s", scope["method"], scope["path"], exc.code)
+            await _rejection(scope, exc)(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class _Refusal(errors.ServiceError):
+    """An authentication failure re-coded for a protocol that names or numbers it differently."""
+
+    def __init__(self, code: str, status: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+def _rejection(scope: Scope, exc: errors.ServiceError) -> Response:
+    """`exc` in the error shape of the protocol the request used."""
+    if _header(scope, b"x-amz-target") is not None:
+        return awsjson.error_answer(exc)
+    if scope["path"] != "/":
+        # Lambda (REST-JSON) answers every authentication failure with 403.
+        refusal = _Refusal(exc.code, 403, exc.message)
+        restjson = _optional("pinflow.api.restjson")
+        if restjson is not None:
+            return restjson.error_response(refusal)
+        return Response(awsjson.encode({"Type": "User", "message": exc.message}), status_code=403,
+                        media_type="application/json",
+                        headers={"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": str(uuid.uuid4())})
+    code, status = auth_module.QUERY_CODES.get(exc.code, (exc.code, exc.status))
+    request_id = str(uuid.uuid4())
+    body = (f'<ErrorResponse xmlns="{IAM_XMLNS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+            f"<Message>{_xml_escape(exc.message)}</Message></Error><RequestId>{request_id}</RequestId>"
+            "</ErrorResponse>")
+    return Response(body.encode("utf-8"), status_code=status, media_type="text/xml",
+                    headers={"x-amzn-RequestId": request_id})
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

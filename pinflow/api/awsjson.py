@@ -1,0 +1,149 @@
+"""AWS JSON 1.0: an operation named by `X-Amz-Target`, a JSON object in, a JSON object or AWS's error out.
+
+This module knows the protocol, not the service: `dispatch` takes a table of operations (name ->
+handler taking the service facade and the request's parameters) and turns what a handler returns or
+raises into the answer botocore expects.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from pinflow import errors
+from pinflow.api import shapes
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/x-amz-json-1.0"
+REQUEST_ID_HEADER = "x-amzn-RequestId"
+
+# A handler blocks (it runs on the threadpool), or is a coroutine function (awaited on the event loop,
+# for operations that wait long, such as GetActivityTask's long poll).
+Handler = Callable[[Any, shapes.Params], Any]
+
+
+class SerializationException(errors.ServiceError):
+    """The body is not a JSON object, or a member has the wrong JSON type."""
+
+    code = "SerializationException"
+    status = 400
+
+
+class UnknownOperationException(errors.ServiceError):
+    """`X-Amz-Target` names no operation of the service."""
+
+    code = "UnknownOperationException"
+    status = 400
+
+
+class InternalFailure(errors.ServiceError):
+    code = "InternalFailure"
+    status = 500
+
+
+def encode(value: Any) -> bytes:
+    """A JSON body, compact, UTF-8 (non-ASCII kept as is, as AWS sends it)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def answer(payload: Mapping[str, Any] | None, status: int = 200) -> Response:
+    """A successful (or error) answer with the protocol's content type and a request id."""
+    return Response(encode(payload or {}), status_code=status, media_type=CONTENT_TYPE,
+                    headers={REQUEST_ID_HEADER: str(uuid.uuid4())})
+
+
+def error_answer(exc: errors.ServiceError) -> Response:
+    """AWS's JSON 1.0 error: `{"__type": code, "message": ...}` plus the shape's extra members."""
+    body: dict[str, Any] = {"__type": exc.code, "message": exc.message}
+    for key, value in exc.extra.items():
+        if value is not None:
+            body[key] = value
+    return answer(body, exc.status)
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """The request's parameters; an empty body is no parameters.
+
+    Raises:
+        SerializationException: not a JSON object.
+    """
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise SerializationException("Unable to parse the request body as JSON") from None
+    if not isinstance(body, dict):
+        raise SerializationException("Start of structure or map found where not expected.")
+    return body
+
+
+def operation_name(target: str | None, prefix: str) -> str | None:
+    """`AWSStepFunctions.StartExecution` -> `StartExecution` (None when the prefix differs)."""
+    if not target:
+        return None
+    service, _, name = target.partition(".")
+    return name if service == prefix and name else None
+
+
+def _failure(handler: Handler, exc: Exception) -> Response:
+    """What the client gets when an operation raised `exc` (called inside the `except`)."""
+    if isinstance(exc, errors.ServiceError):
+        return error_answer(exc)
+    if isinstance(exc, shapes.ParamError):
+        return error_answer(SerializationException(str(exc)))
+    # A client must get an AWS-shaped answer, whatever broke.
+    log.exception("operation %s failed", getattr(handler, "__name__", handler))
+    return error_answer(InternalFailure("An internal error occurred while handling the request."))
+
+
+def call(handler: Handler, service: Any, body: dict[str, Any]) -> Response:
+    """Run one blocking operation and shape its outcome (the caller picks the thread)."""
+    try:
+        return answer(handler(service, shapes.Params(body)))
+    except Exception as exc:  # noqa: BLE001 - _failure logs what is not an API error
+        return _failure(handler, exc)
+
+
+async def call_async(handler: Handler, service: Any, body: dict[str, Any]) -> Response:
+    """Await one coroutine operation and shape its outcome."""
+    try:
+        return answer(await handler(service, shapes.Params(body)))
+    except Exception as exc:  # noqa: BLE001 - _failure logs what is not an API error
+        return _failure(handler, exc)
+
+
+async def dispatch(request: Request, prefix: str, operations: Mapping[str, Handler],
+                   service: Any) -> Response:
+    """Answer one AWS JSON 1.0 request.
+
+    Args:
+        request: the HTTP request (POST /, `X-Amz-Target: <prefix>.<Operation>`).
+        prefix: the service's target prefix (`AWSStepFunctions`).
+        operations: operation name -> handler(service, params) returning the output members.
+        service: what handlers are given (the `Pinflow` facade).
+
+    Blocking handlers (the store, the engine's commits) run on the threadpool; coroutine handlers
+    are awaited here.
+    """
+    name = operation_name(request.headers.get("x-amz-target"), prefix)
+    handler = operations.get(name) if name else None
+    if handler is None:
+        return error_answer(UnknownOperationException(
+            f"Unknown operation {request.headers.get('x-amz-target')!r}"))
+    try:
+        body = parse_body(await request.body())
+    except errors.ServiceError as exc:
+        return error_answer(exc)
+    if inspect.iscoroutinefunction(handler):
+        return await call_async(handler, service, body)
+    return await run_in_threadpool(call, handler, service, body)

@@ -1,0 +1,308 @@
+"""Step Functions operations on executions: start (async and sync), describe, list, history, stop,
+redrive, task tokens and activity tasks.
+
+Standard executions live in the store and are driven by the engine; Express ones run in memory and
+leave nothing to describe, as on AWS (their ARNs are refused by the describe operations).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import math
+import random
+import threading
+import time
+import weakref
+from typing import Any
+
+from pinflow import arns, errors
+from pinflow.api import shapes
+from pinflow.api.shapes import Params
+from pinflow.engine import express
+from pinflow.registry import paging, sfn_shapes
+
+PAYLOAD_LIMIT = 262_144
+INCLUDED_DATA = ("ALL_DATA", "METADATA_ONLY")
+NOT_SUPPORTED = "This operation is not supported by this type of state machine"
+# GetActivityTask waits this long for a task, in slices so that a stopping server is noticed.
+ACTIVITY_POLL_SECONDS = 60.0
+# RedriveExecution is idempotent per clientToken for 15 minutes.
+REDRIVE_TOKEN_SECONDS = 900.0
+
+
+def check_input(text: str | None, error: type[errors.ServiceError] = errors.InvalidExecutionInput) -> Any:
+    """An execution input (JSON text, `{}` when absent), refused in AWS's words when it is not JSON.
+
+    Returns:
+        The parsed value.
+    """
+    if text is None:
+        return {}
+    if not text.strip():
+        raise error("Invalid State Machine Execution Input: 'Invalid execution input.'")
+    if len(text.encode("utf-8")) > PAYLOAD_LIMIT:
+        raise error(f"Invalid State Machine Execution Input: 'The input size exceeds the maximum number of "
+                    f"bytes service limit ({PAYLOAD_LIMIT})'")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise error(f"Invalid State Machine Execution Input: '{exc}'") from None
+
+
+def execution_arn(arn: str) -> str:
+    """Refuse what is not a Standard execution ARN, with AWS's wording.
+
+    Raises:
+        InvalidArn: not an ARN, or an Express execution, or another resource.
+    """
+    parsed = arns.parse(arn)
+    if parsed is None:
+        raise errors.InvalidArn(f"Invalid Arn: 'Invalid ARN prefix: {arn}'")
+    kind = parsed.parts[0]
+    if parsed.service != "states" or kind != "execution" or len(parsed.parts) != 3:
+        raise errors.InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {kind}'")
+    return arn
+
+
+def _arn_param(p: Params, name: str = "executionArn") -> str:
+    return execution_arn(p.required(name, high=256))
+
+
+# --- starting ----------------------------------------------------------------------------------------
+
+
+def start_execution(pf: Any, p: Params) -> dict[str, Any]:
+    """StartExecution by machine, version or alias ARN; a running Standard execution of the same name and
+    input is returned again."""
+    arn = p.required("stateMachineArn", high=256)
+    name = p.string("name", low=1, high=80)
+    input_text = p.string("input", high=PAYLOAD_LIMIT, sensitive=True)
+    trace_header = p.string("traceHeader", high=256)
+    sfn_shapes.split(arn)
+    check_input(input_text)
+    return pf.engine.start_execution(arn, name=name, input=input_text, trace_header=trace_header)
+
+
+def start_sync_execution(pf: Any, p: Params) -> dict[str, Any]:
+    """StartSyncExecution: run an Express execution to its end and answer with the outcome."""
+    arn = p.required("stateMachineArn", high=256)
+    name = p.string("name", low=1, high=80)
+    input_text = p.string("input", high=PAYLOAD_LIMIT, sensitive=True)
+    trace_header = p.string("traceHeader", high=256)
+    include = p.enum("includedData", INCLUDED_DATA, "ALL_DATA") == "ALL_DATA"
+    sfn_shapes.split(arn)
+    if name is not None:
+        sfn_shapes.check_name(name)
+    value = check_input(input_text)
+    target = pf.machines.resolve_start(arn, rng=random.Random())
+    if target.machine["type"] != "EXPRESS":
+        raise errors.StateMachineTypeNotSupported(NOT_SUPPORTED)
+    outcome = express.start_sync(pf.engine, target, name, value)
+    shaped: dict[str, Any] = {
+        "executionArn": outcome["executionArn"],
+        "stateMachineArn": outcome["stateMachineArn"],
+        "name": outcome["name"],
+        "startDate": outcome["startDate"],
+        "stopDate": outcome["stopDate"],
+        "status": outcome["status"],
+    }
+    for key in ("error", "cause"):
+        if outcome.get(key) is not None:
+            shaped[key] = outcome[key]
+    if include:
+        shaped["input"] = "{}" if input_text is None else input_text
+    shaped["inputDetails"] = {"included": include}
+    if outcome.get("output") is not None:
+        if include:
+            # Express renders its output with spaces; AWS sends compact JSON text.
+            shaped["output"] = shapes.json_text(json.loads(outcome["output"]))
+        shaped["outputDetails"] = {"included": include}
+    if trace_header:
+        shaped["traceHeader"] = trace_header
+    elapsed_ms = max(0.0, (outcome["stopDate"] - outcome["startDate"]) * 1000)
+    # Express bills in 100 ms steps and at least 64 MB.
+    shaped["billingDetails"] = {"billedMemoryUsedInMB": 64,
+                                "billedDurationInMilliseconds": max(100, math.ceil(elapsed_ms / 100) * 100)}
+    return shaped
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+
+def describe_execution(pf: Any, p: Params) -> dict[str, Any]:
+    """DescribeExecution of a Standard execution."""
+    arn = _arn_param(p)
+    include = p.enum("includedData", INCLUDED_DATA, "ALL_DATA") == "ALL_DATA"
+    return shapes.describe_execution(pf.engine.execution_row(arn), include_data=include)
+
+
+def describe_state_machine_for_execution(pf: Any, p: Params) -> dict[str, Any]:
+    """DescribeStateMachineForExecution: the revision the execution runs."""
+    arn = _arn_param(p)
+    p.enum("includedData", INCLUDED_DATA)
+    row = pf.engine.execution_row(arn)
+    return pf.machines.revision(row["revision_id"])
+
+
+def list_executions(pf: Any, p: Params) -> dict[str, Any]:
+    """ListExecutions of a machine, a version or an alias, newest first, with the status and redrive
+    filters."""
+    machine_arn = p.string("stateMachineArn", low=1, high=256)
+    map_run_arn = p.string("mapRunArn", low=1, high=2000)
+    status = p.enum("statusFilter", shapes.STATUS_FILTER)
+    redrive = p.enum("redriveFilter", ("REDRIVEN", "NOT_REDRIVEN"))
+    size = paging.page_size(p.integer("maxResults", low=0, high=1000))
+    token = p.token(high=3096)
+    if (machine_arn is None) == (map_run_arn is None):
+        raise errors.ValidationException("Must provide a StateMachine ARN or a MapRun ARN, but not both")
+    if map_run_arn is not None:
+        # Distributed Map runs are run inline here: there is no Map Run to list the children of.
+        raise errors.ResourceNotFound(f"Resource not found: '{map_run_arn}'", resourceName=map_run_arn)
+    assert machine_arn is not None
+    ref = sfn_shapes.split(machine_arn)
+    machine = pf.machines.describe(machine_arn)
+    if machine["type"] != "STANDARD":
+        raise errors.StateMachineTypeNotSupported(NOT_SUPPORTED)
+    base = arns.state_machine(ref.name)
+    version_arn = f"{base}:{ref.version}" if ref.version is not None else None
+    alias_arn = f"{base}:{ref.alias}" if ref.alias is not None else None
+    redriven = None if redrive is None else int(redrive == "REDRIVEN")
+    before = paging.decode(token)
+    if before is not None and (isinstance(before, bool) or not isinstance(before, int)):
+        raise errors.InvalidToken(f"Invalid Token: '{token}'")
+    with pf.store.transaction(write=False) as tx:
+        rows = tx.all("exec_list", (ref.name, status, status, version_arn, version_arn, alias_arn, alias_arn,
+                                    redriven, redriven, before if before is not None else 2**62, size + 1))
+    answer: dict[str, Any] = {"executions": [shapes.execution_item(row) for row in rows[:size]]}
+    if len(rows) > size:
+        with pf.store.transaction(write=False) as tx:
+            answer["nextToken"] = paging.encode(int(tx.scalar("exec_seq", (rows[size - 1]["arn"],))))
+    return answer
+
+
+def get_execution_history(pf: Any, p: Params) -> dict[str, Any]:
+    """GetExecutionHistory, in pages, oldest or newest first, with or without execution data."""
+    arn = _arn_param(p)
+    size = paging.page_size(p.integer("maxResults", low=0, high=1000))
+    reverse = p.boolean("reverseOrder")
+    include = p.boolean("includeExecutionData", True)
+    token = p.token(high=3096)
+    after = paging.decode(token)
+    if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
+        raise errors.InvalidToken(f"Invalid Token: '{token}'")
+    events = pf.engine.history(arn, reverse=reverse, after=after, limit=size + 1)
+    answer: dict[str, Any] = {"events": shapes.history_events(events[:size], include_data=include)}
+    if len(events) > size:
+        answer["nextToken"] = paging.encode(int(events[size - 1]["id"]))
+    return answer
+
+
+# --- control -------------------------------------------------------------------------------------------
+
+
+def stop_execution(pf: Any, p: Params) -> dict[str, Any]:
+    """StopExecution: the execution ends ABORTED with the given error and cause."""
+    arn = _arn_param(p)
+    error = p.string("error", high=256, sensitive=True)
+    cause = p.string("cause", high=32768, sensitive=True)
+    return pf.engine.stop_execution(arn, error, cause)
+
+
+_redrive_tokens: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], tuple[float, dict[str, Any]]]] = (
+    weakref.WeakKeyDictionary())
+_redrive_lock = threading.Lock()
+
+
+def redrive_execution(pf: Any, p: Params) -> dict[str, Any]:
+    """RedriveExecution; the same clientToken within 15 minutes is the same redrive."""
+    arn = _arn_param(p)
+    token = p.string("clientToken", low=1, high=64)
+    if token is None:
+        return pf.engine.redrive_execution(arn)
+    now = time.monotonic()
+    with _redrive_lock:
+        seen = _redrive_tokens.setdefault(pf, {})
+        for key in [key for key, (at, _) in seen.items() if now - at > REDRIVE_TOKEN_SECONDS]:
+            del seen[key]
+        earlier = seen.get((arn, token))
+    if earlier is not None:
+        return earlier[1]
+    result = pf.engine.redrive_execution(arn)
+    with _redrive_lock:
+        _redrive_tokens.setdefault(pf, {})[(arn, token)] = (now, result)
+    return result
+
+
+# --- callbacks and activities ------------------------------------------------------------------------
+
+
+def _task_token(p: Params) -> str:
+    return p.required("taskToken", high=2048, sensitive=True)
+
+
+def send_task_success(pf: Any, p: Params) -> None:
+    """SendTaskSuccess for a task token."""
+    token = _task_token(p)
+    output = p.string("output", required=True, high=PAYLOAD_LIMIT, sensitive=True)
+    pf.engine.send_task_success(token, output)
+
+
+def send_task_failure(pf: Any, p: Params) -> None:
+    """SendTaskFailure for a task token."""
+    token = _task_token(p)
+    pf.engine.send_task_failure(token, p.string("error", high=256, sensitive=True),
+                                p.string("cause", high=32768, sensitive=True))
+
+
+def send_task_heartbeat(pf: Any, p: Params) -> None:
+    """SendTaskHeartbeat for a task token."""
+    pf.engine.send_task_heartbeat(_task_token(p))
+
+
+# Long polls wait on threads of their own: workers polling for a minute each must not take every
+# thread of the pool that serves the other operations.
+_long_polls = concurrent.futures.ThreadPoolExecutor(max_workers=256, thread_name_prefix="pinflow-poll")
+
+
+async def get_activity_task(pf: Any, p: Params) -> dict[str, Any]:
+    """GetActivityTask: a task of the activity, or {} when none came within a minute."""
+    arn = p.required("activityArn", high=256)
+    worker = p.string("workerName", high=80)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(_long_polls, pf.activities.describe, arn)
+    deadline = time.monotonic() + ACTIVITY_POLL_SECONDS
+    # One-second slices, so that a stopping engine ends the poll.
+    while pf.engine.started:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        task = await loop.run_in_executor(_long_polls, pf.engine.get_activity_task, arn, worker,
+                                          min(1.0, remaining))
+        if task:
+            return dict(task)
+    return {}
+
+
+# --- Map Runs: none are kept (Distributed Map runs inline) ----------------------------------------------
+
+
+def _map_run_not_found(arn: str) -> errors.ServiceError:
+    return errors.ResourceNotFound(f"Resource not found: '{arn}'", resourceName=arn)
+
+
+def describe_map_run(pf: Any, p: Params) -> dict[str, Any]:
+    """DescribeMapRun: there are no Map Runs to describe."""
+    raise _map_run_not_found(p.required("mapRunArn", high=2000))
+
+
+def update_map_run(pf: Any, p: Params) -> None:
+    """UpdateMapRun: there are no Map Runs to update."""
+    raise _map_run_not_found(p.required("mapRunArn", high=2000))
+
+
+def list_map_runs(pf: Any, p: Params) -> dict[str, Any]:
+    """ListMapRuns of an execution: none."""
+    pf.engine.execution_row(_arn_param(p))
+    return {"mapRuns": []}

@@ -1,0 +1,122 @@
+"""`pinflow server`: the API, the engine's workers and its timers in one process."""
+
+from __future__ import annotations
+
+import gc
+import ipaddress
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+log = logging.getLogger("pinflow.server")
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+# How long a stopping server lets requests in flight finish (a GetActivityTask long poll would
+# otherwise hold it for a minute).
+GRACEFUL_SECONDS = 3
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names only this machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _auth(auth_file: str | None) -> Any:
+    from pinflow.api import auth
+
+    try:
+        keys = auth.load_keys(auth_file)
+    except (OSError, ValueError) as exc:
+        raise click.UsageError(f"cannot read the access keys: {exc}") from None
+    if auth_file is not None and not keys:
+        raise click.UsageError(f"{auth_file}: no access keys")
+    return auth.Auth(keys) if keys else None
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; a non-loopback one needs authentication (--auth).")
+@click.option("--port", default=8083, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Where the embedded SQLite database and unpacked code live (default .pinflow).")
+@click.option("--db", metavar="URL", default=None, help="A PostgreSQL URL (postgresql://...) instead.")
+@click.option("--auth", "auth_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help='Verify SigV4 signatures against a JSON file {"ACCESS_KEY_ID": "SECRET"} '
+                   "(or set PINFLOW_ACCESS_KEYS=id:secret,...).")
+@click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True,
+              help="debug logs one line per request.")
+def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file: str | None,
+           log_level: str) -> None:
+    """Serve the Step Functions, Lambda and IAM APIs, and run executions."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    if data_dir is not None and db is not None:
+        raise click.UsageError("--data-dir and --db are alternatives; give one")
+    authenticator = _auth(auth_file)
+    if not is_loopback(host) and authenticator is None:
+        raise click.UsageError(
+            f"refusing to listen on {host} without authentication: anyone who can reach it could run "
+            "code through it. Give --auth FILE (or PINFLOW_ACCESS_KEYS), or listen on 127.0.0.1.")
+    run(host, port, data_dir=data_dir or ".pinflow", db=db, auth=authenticator, log_level=log_level)
+
+
+def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any, log_level: str) -> None:
+    """Open the service, serve until SIGINT/SIGTERM, then stop the engine and the function workers."""
+    import uvicorn
+
+    from pinflow.api.app import create_app
+    from pinflow.service import Pinflow
+
+    pf = Pinflow.open(data_dir=data_dir, db=db)
+    mode = "SigV4 signatures verified" if auth is not None else "any credentials accepted"
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM and then raises the signal again; these
+    # handlers turn that into an exception, so that the engine and the workers are closed too.
+    previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        config = uvicorn.Config(create_app(pf, auth=auth), host=host, port=port, log_level=log_level,
+                                access_log=False, lifespan="off", timeout_graceful_shutdown=GRACEFUL_SECONDS)
+        # What is loaded by now lives as long as the server: keep it out of the garbage collector's
+        # full passes, which would otherwise scan it every time (a pause of ~15 ms each).
+        gc.collect()
+        gc.freeze()
+        _serve(config, lambda: log.info("pinflow listening on http://%s:%d (%s)", host, port, mode))
+    except _Stopped as stop:
+        log.info("stopping on %s", signal.Signals(stop.signum).name)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        pf.close()
+        log.info("stopped")
+
+
+class _Stopped(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+def _serve(config: Any, announce: Callable[[], None]) -> None:
+    """uvicorn's server (it handles SIGINT and SIGTERM), announcing once it listens."""
+    import uvicorn
+
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                announce()
+
+    Announcing(config).run()

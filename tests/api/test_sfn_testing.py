@@ -1,0 +1,163 @@
+"""ValidateStateMachineDefinition and TestState through boto3 against a real server, checked against
+AWS-recorded cases (../shared/conformance) and AWS's documented shapes."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
+
+
+def cases(name: str) -> list[dict]:
+    path = CONFORMANCE / name
+    if not path.exists():
+        pytest.skip(f"{path} is not here")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def recorded_test_state_cases() -> list:
+    """The recorded TestState cases as parameters (none when the recordings are not here)."""
+    path = CONFORMANCE / "test_state.jsonl"
+    if not path.exists():
+        return []
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        case = json.loads(line)
+        marks = []
+        if case["definition"].get("Type") == "Succeed" and case["inspection_level"] != "INFO":
+            marks.append(pytest.mark.xfail(reason="pinflow.asl.test_state records no inspection data "
+                                                  "(input, afterInputPath) for a Succeed state"))
+        found.append(pytest.param(case, id=case["id"].split("::")[-2], marks=marks))
+    return found
+
+
+def text(definition) -> str:
+    return definition if isinstance(definition, str) else json.dumps(definition)
+
+
+def unchecked_client(endpoint: str):
+    """A client that sends what botocore would refuse (AWS answers an empty definition, for one)."""
+    config = Config(inject_host_prefix=False, parameter_validation=False, retries={"max_attempts": 0})
+    return boto3.client("stepfunctions", endpoint_url=endpoint, region_name="us-east-1", config=config,
+                        aws_access_key_id="a", aws_secret_access_key="b")
+
+
+def test_validate_matches_aws_recordings(endpoint):
+    sfn = unchecked_client(endpoint)
+    recorded = [case for case in cases("validation.jsonl")
+                if case["expected"]["status"].startswith("VALIDATE")]
+    assert recorded
+    for case in recorded:
+        answer = sfn.validate_state_machine_definition(definition=text(case["definition"]),
+                                                       type=case.get("type", "STANDARD"))
+        expected = case["expected"]
+        assert answer["result"] == ("OK" if expected["status"] == "VALIDATE_OK" else "FAIL"), case["id"]
+        assert answer["diagnostics"] == expected["diagnostics"], case["id"]
+        assert answer["truncated"] is False
+    sfn.close()
+
+
+def test_validate_severity_and_truncation(sfn):
+    # Two problems: a missing target, and an unreachable state.
+    definition = json.dumps({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "Nowhere"}, "B": {"Type": "Pass", "End": True},
+        "C": {"Type": "Pass", "End": True}}})
+    full = sfn.validate_state_machine_definition(definition=definition)
+    assert full["result"] == "FAIL"
+    assert len(full["diagnostics"]) >= 2
+    assert all(d["severity"] == "ERROR" for d in full["diagnostics"])
+    one = sfn.validate_state_machine_definition(definition=definition, maxResults=1)
+    assert (len(one["diagnostics"]), one["truncated"]) == (1, True)
+    warned = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x": "$.y"},
+                                                          "End": True}}})
+    errors_only = sfn.validate_state_machine_definition(definition=warned)
+    with_warnings = sfn.validate_state_machine_definition(definition=warned, severity="WARNING")
+    assert (errors_only["result"], errors_only["diagnostics"]) == ("OK", [])
+    assert with_warnings["result"] == "OK"
+    assert [d["severity"] for d in with_warnings["diagnostics"]] == ["WARNING"]
+    express = json.dumps({"StartAt": "A", "States": {"A": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": "f", "Payload": {"t.$": "$$.Task.Token"}}, "End": True}}})
+    assert sfn.validate_state_machine_definition(definition=express)["result"] == "OK"
+    assert sfn.validate_state_machine_definition(definition=express, type="EXPRESS")["result"] == "FAIL"
+
+
+@pytest.mark.parametrize("case", recorded_test_state_cases())
+def test_test_state_matches_aws_recordings(sfn, case):
+    params = {"definition": text(case["definition"]), "input": json.dumps(case["input"]),
+              "inspectionLevel": case["inspection_level"]}
+    if case.get("variables") is not None:
+        params["variables"] = json.dumps(case["variables"])
+    if case.get("context") is not None:
+        params["context"] = json.dumps(case["context"])
+    answer = sfn.test_state(**params)
+    expected = case["expected"]
+    assert answer["status"] == expected["status"]
+    assert json.loads(answer["output"]) == expected["output"]
+    if "inspectionData" in expected:
+        assert {key: json.loads(value) for key, value in answer["inspectionData"].items()} == (
+            expected["inspectionData"])
+    else:
+        assert "inspectionData" not in answer
+
+
+def test_test_state_next_state_variables_and_errors(sfn):
+    state = {"Type": "Pass", "Parameters": {"v.$": "$x"}, "Next": "After"}
+    answer = sfn.test_state(definition=json.dumps(state), input="{}", variables='{"x": 42}')
+    assert (answer["status"], json.loads(answer["output"]), answer["nextState"]) == (
+        "SUCCEEDED", {"v": 42}, "After")
+    failed = sfn.test_state(definition=json.dumps({"Type": "Fail", "Error": "Boom", "Cause": "why"}))
+    assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "Boom", "why")
+    assert "output" not in failed
+    with pytest.raises(ClientError) as caught:
+        sfn.test_state(definition=json.dumps({"Type": "Nope"}))
+    assert caught.value.response["Error"]["Code"] == "InvalidDefinition"
+    with pytest.raises(ClientError) as caught:
+        sfn.test_state(definition=json.dumps({"Type": "Pass", "End": True}), input="not json")
+    assert caught.value.response["Error"]["Code"] == "InvalidExecutionInput"
+    machine = json.dumps({"StartAt": "One", "States": {"One": {"Type": "Pass", "Next": "Two"},
+                                                       "Two": {"Type": "Pass", "Result": 2, "End": True}}})
+    two = sfn.test_state(definition=machine, stateName="Two", input="{}")
+    assert (two["status"], json.loads(two["output"])) == ("SUCCEEDED", 2)
+
+
+def test_test_state_mocks(sfn):
+    task = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:absent",
+            "ResultSelector": {"doubled.$": "$.n"}, "Next": "Next"}
+    mocked = sfn.test_state(definition=json.dumps(task), input="{}", mock={"result": '{"n": 2}'},
+                            inspectionLevel="DEBUG")
+    assert (mocked["status"], json.loads(mocked["output"]), mocked["nextState"]) == (
+        "SUCCEEDED", {"doubled": 2}, "Next")
+    assert json.loads(mocked["inspectionData"]["result"]) == {"n": 2}
+    caught = dict(task, Catch=[{"ErrorEquals": ["Custom.Error"], "Next": "Handler"}])
+    answer = sfn.test_state(definition=json.dumps(caught), input="{}",
+                            mock={"errorOutput": {"error": "Custom.Error", "cause": "mocked"}})
+    assert (answer["status"], answer["error"], answer["cause"], answer["nextState"]) == (
+        "CAUGHT_ERROR", "Custom.Error", "mocked", "Handler")
+    retried = dict(task, Retry=[{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}])
+    answer = sfn.test_state(definition=json.dumps(retried), input="{}",
+                            mock={"errorOutput": {"error": "Custom.Error", "cause": "again"}})
+    assert (answer["status"], answer["error"]) == ("RETRIABLE", "Custom.Error")
+
+
+def test_test_state_calls_a_real_function(server, sfn):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return {'hello': event['name']}\n")
+    server.pf.functions.create_function("greeter", buffer.getvalue(), handler="app.handler", publish=True)
+    task = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:greeter:1",
+            "End": True}
+    answer = sfn.test_state(definition=json.dumps(task), input='{"name": "Ada"}',
+                            roleArn="arn:aws:iam::123456789012:role/unmanaged")
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", {"hello": "Ada"})
+    missing = dict(task, Resource="arn:aws:lambda:us-east-1:123456789012:function:nobody")
+    answer = sfn.test_state(definition=json.dumps(missing), input="{}")
+    assert (answer["status"], answer["error"]) == ("FAILED", "Lambda.ResourceNotFoundException")
