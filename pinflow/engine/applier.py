@@ -9,8 +9,8 @@ of success only once its change is durable.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -37,7 +37,11 @@ class Applier:
     def __init__(self, store: Store, *, batch: int = 512) -> None:
         self.store = store
         self.batch = batch
-        self.queue: queue.SimpleQueue[Work | None] = queue.SimpleQueue()
+        # Two queues: work on running executions (task results, timers, stops) goes before new
+        # executions, so a flood of starts never delays a Wait that is due.
+        self._running: deque[Work] = deque()
+        self._new: deque[Work] = deque()
+        self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
 
@@ -45,35 +49,35 @@ class Applier:
         self._thread = threading.Thread(target=self._run, name="pinflow-applier", daemon=True)
         self._thread.start()
 
-    def submit(self, work: Work) -> Future[Any]:
+    def submit(self, work: Work, *, new: bool = False) -> Future[Any]:
+        """Queue work; `new` marks the start of a new execution (it yields to running ones)."""
         work.base_after = len(work.after)
-        if self._stopping:
-            work.future.set_exception(RuntimeError("the engine is stopping"))
-            return work.future
-        self.queue.put(work)
+        with self._ready:
+            if self._stopping:
+                work.future.set_exception(RuntimeError("the engine is stopping"))
+                return work.future
+            (self._new if new else self._running).append(work)
+            self._ready.notify()
         return work.future
 
     def stop(self) -> None:
-        self._stopping = True
-        self.queue.put(None)
+        with self._ready:
+            self._stopping = True
+            self._ready.notify()
         if self._thread is not None:
             self._thread.join(timeout=30)
 
     def _take(self) -> list[Work] | None:
-        first = self.queue.get()
-        if first is None:
-            return None
-        items = [first]
-        while len(items) < self.batch:
-            try:
-                item = self.queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                self.queue.put(None)
-                break
-            items.append(item)
-        return items
+        with self._ready:
+            while not self._running and not self._new:
+                if self._stopping:
+                    return None
+                self._ready.wait()
+            items: list[Work] = []
+            for source in (self._running, self._new):
+                while source and len(items) < self.batch:
+                    items.append(source.popleft())
+            return items
 
     def _run(self) -> None:
         while True:

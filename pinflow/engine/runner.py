@@ -215,7 +215,7 @@ class Engine:
             return {"executionArn": execution_arn, "startDate": now}
 
         work = Work(apply)
-        return self.applier.submit(work)
+        return self.applier.submit(work, new=True)
 
     def pin(self, definition: Definition, role_arn: str, rng: random.Random) -> dict[str, Any]:
         """Resolve what an execution holds on to: alias targets, version references, its role's policies."""

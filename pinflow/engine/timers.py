@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from pinflow.asl import events
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
 
 log = logging.getLogger(__name__)
+MAINTENANCE_SECONDS = 1.0  # how often the store's housekeeping runs (a WAL checkpoint on SQLite)
 
 
 class TimerPoller:
@@ -47,9 +49,13 @@ class TimerPoller:
             self._wake.set()
 
     def _run(self) -> None:
+        last_maintenance = time.monotonic()
         while not self._stop.is_set():
             try:
                 fired = self.fire_due()
+                if time.monotonic() - last_maintenance > MAINTENANCE_SECONDS:
+                    last_maintenance = time.monotonic()
+                    self.engine.store.maintain()
             except Exception:
                 log.exception("timer poll failed")
                 fired = 0

@@ -151,7 +151,7 @@ def serve(handler: Callable[[Any, Any], Any], reader: protocol.FrameReader, repl
         context = lambda_context.LambdaContext(request_id, deadline_ms, invoked_arn)
         try:
             result = handler(event, context)
-        except Exception as exc:  # SystemExit and KeyboardInterrupt end the process, as on Lambda
+        except Exception as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt end the process, as on Lambda
             document = exception_document(exc, request_id)
             _log_error(document)
             tag, out = protocol.ERROR, dumps(document)
@@ -182,7 +182,7 @@ def main() -> None:
         handler = load_handler(os.environ.get("_HANDLER", ""))
     except _Fault as fault:
         document = errors.runtime_error(fault.message, fault.error_type, fault.trace, "")
-    except Exception as exc:  # an exception raised while importing the module
+    except Exception as exc:  # noqa: BLE001 - an exception raised while importing the module
         document = exception_document(exc, "")
     else:
         protocol.write_all(reply_fd, protocol.reply_frame(protocol.READY, b""))

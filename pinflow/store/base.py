@@ -45,6 +45,7 @@ class Dialect(Protocol):
     def begin(self, connection: Any, write: bool) -> None: ...
     def translate(self, sql: str) -> str: ...
     def migrations(self) -> list[tuple[int, str]]: ...
+    def maintain(self, connection: Any) -> None: ...
 
 
 class Tx:
@@ -58,7 +59,7 @@ class Tx:
     def _sql(self, name: str) -> str:
         sql = self._cache.get(name)
         if sql is None:
-            sql = self._dialect.translate(QUERIES[name] if name in QUERIES else name)
+            sql = self._dialect.translate(QUERIES.get(name, name))
             self._cache[name] = sql
         return sql
 
@@ -134,6 +135,10 @@ class Store:
         finally:
             if lock is not None:
                 lock.release()
+
+    def maintain(self) -> None:
+        """Housekeeping a long-running process does now and then (SQLite: a WAL checkpoint)."""
+        self.dialect.maintain(self._connection())
 
     def migrate(self) -> int:
         """Apply the dialect's numbered migrations not applied yet; returns the schema version."""

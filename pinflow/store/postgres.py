@@ -25,6 +25,9 @@ class PostgresDialect:
         # psycopg opens a transaction on the first statement; nothing to do.
         pass
 
+    def maintain(self, connection: Any) -> None:
+        """Nothing to do: the server looks after itself."""
+
     def translate(self, sql: str) -> str:
         # Portable queries use `?`; psycopg wants `%s` (and a literal % doubled).
         return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))

@@ -24,7 +24,14 @@ class SqliteDialect:
         connection.execute(f"PRAGMA synchronous={self.synchronous}")
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA busy_timeout=30000")
+        # No checkpoints on the commit path (they cost a writer milliseconds at random); the
+        # engine checkpoints in the background (`maintain`), and the last connection to close does.
+        connection.execute("PRAGMA wal_autocheckpoint=0")
         return connection
+
+    def maintain(self, connection: Any) -> None:
+        """Copy the write-ahead log into the database without blocking writers (PASSIVE)."""
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def begin(self, connection: Any, write: bool) -> None:
         # Reads run in autocommit mode: each statement sees a consistent snapshot (WAL), and

@@ -14,6 +14,7 @@ from pinflow.clock import FakeClock
 from pinflow.store import Store, open_store
 from tests.backends import BACKENDS, postgres_schema
 
+
 def _postgres_store() -> Iterator[Store]:
     with postgres_schema("pinflow_registry") as url:
         store = open_store(url)
