@@ -48,10 +48,13 @@ def pass_state(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> Non
 def succeed(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
     m.locate(frame)
     scope = m.scope(frame, frame["input"])
+    m.inspect("input", frame["input"])
     if m.d.language(state) == JSONATA:
         output = m.jsonata_field(state, "Output", m.bindings(scope), default=frame["input"])
     else:
-        output = m.output_path(state, m.input_path(state, frame["input"], scope), scope)
+        effective = m.input_path(state, frame["input"], scope)
+        m.inspect("afterInputPath", effective)
+        output = m.output_path(state, effective, scope)
     m.exit(frame, output, None)
 
 

@@ -72,16 +72,21 @@ def endpoint(server: RunningServer) -> str:
     return server.endpoint
 
 
+def _closing(client):
+    yield client
+    client.close()  # an unclosed client's socket would warn (an error under -W error) later
+
+
 @pytest.fixture
 def sfn(server: RunningServer):
-    return server.client("stepfunctions")
+    yield from _closing(server.client("stepfunctions"))
 
 
 @pytest.fixture
 def lam(server: RunningServer):
-    return server.client("lambda")
+    yield from _closing(server.client("lambda"))
 
 
 @pytest.fixture
 def iam(server: RunningServer):
-    return server.client("iam")
+    yield from _closing(server.client("iam"))
