@@ -168,17 +168,15 @@ def list_executions(pf: Any, p: Params) -> dict[str, Any]:
     base = arns.state_machine(ref.name)
     version_arn = f"{base}:{ref.version}" if ref.version is not None else None
     alias_arn = f"{base}:{ref.alias}" if ref.alias is not None else None
-    redriven = None if redrive is None else int(redrive == "REDRIVEN")
     before = paging.decode(token)
     if before is not None and (isinstance(before, bool) or not isinstance(before, int)):
         raise errors.InvalidToken(f"Invalid Token: '{token}'")
-    with pf.store.transaction(write=False) as tx:
-        rows = tx.all("exec_list", (ref.name, status, status, version_arn, version_arn, alias_arn, alias_arn,
-                                    redriven, redriven, before if before is not None else 2**62, size + 1))
-    answer: dict[str, Any] = {"executions": [shapes.execution_item(row) for row in rows[:size]]}
-    if len(rows) > size:
-        with pf.store.transaction(write=False) as tx:
-            answer["nextToken"] = paging.encode(int(tx.scalar("exec_seq", (rows[size - 1]["arn"],))))
+    rows, following = pf.engine.list_executions(
+        ref.name, status=status, version_arn=version_arn, alias_arn=alias_arn,
+        redriven=None if redrive is None else redrive == "REDRIVEN", before=before, limit=size)
+    answer: dict[str, Any] = {"executions": [shapes.execution_item(row) for row in rows]}
+    if following is not None:
+        answer["nextToken"] = paging.encode(following)
     return answer
 
 

@@ -134,8 +134,7 @@ def delete_state_machine(pf: Any, p: Params) -> None:
     arn = p.required("stateMachineArn", high=256)
     pf.machines.delete(arn)
     name = sfn_shapes.split(arn).name
-    with pf.store.transaction(write=False) as tx:
-        running = [row["arn"] for row in tx.all("exec_running_for_machine", (name,))]
+    running = pf.engine.running_executions(name)
     if running:
         # AWS answers at once with the machine DELETING and stops its executions afterwards.
         threading.Thread(target=_finish_delete, args=(pf, arn, running), name="pinflow-delete",

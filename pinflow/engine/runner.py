@@ -441,6 +441,23 @@ class Engine:
                 return row
             time.sleep(poll)
 
+    def list_executions(self, machine: str, *, status: str | None = None, version_arn: str | None = None,
+                        alias_arn: str | None = None, redriven: bool | None = None, before: int | None = None,
+                        limit: int = 100) -> tuple[list[dict[str, Any]], int | None]:
+        """A page of a machine's executions, newest first, and the position to continue from (None
+        when this is the last page). `before` is a position from an earlier page."""
+        flag = None if redriven is None else int(redriven)
+        with self.store.transaction(write=False) as tx:
+            rows = tx.all("exec_list", (machine, status, status, version_arn, version_arn, alias_arn, alias_arn,
+                                        flag, flag, before if before is not None else 2**62, limit + 1))
+            following = int(tx.scalar("exec_seq", (rows[limit - 1]["arn"],))) if len(rows) > limit else None
+        return rows[:limit], following
+
+    def running_executions(self, machine: str) -> list[str]:
+        """ARNs of a machine's RUNNING executions."""
+        with self.store.transaction(write=False) as tx:
+            return [row["arn"] for row in tx.all("exec_running_for_machine", (machine,))]
+
     def execution_row(self, execution_arn: str) -> dict[str, Any]:
         return self._execution_row(execution_arn)
 
