@@ -28,7 +28,7 @@ class Definition:
         self.blocks: dict[str, dict[str, Any]] = {}
         self.block_of: dict[str, str] = {}
         # Per-state memo for derived values (compiled paths, flags); keyed by (state name, what).
-        self.cache: dict[tuple[str, str], Any] = {}
+        self.cache: dict[tuple[Any, ...], Any] = {}
         self._index("", raw)
 
     def _index(self, key: str, block: dict[str, Any]) -> None:

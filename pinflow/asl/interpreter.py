@@ -586,8 +586,12 @@ class _Machine:
         return bindings
 
     def jsonata_value(self, value: Any, bindings: dict[str, Any], field_name: str) -> Any:
+        key = ("jsonata template", id(value), field_name)
         try:
-            result = jsonata.evaluate_template(value, bindings, now=self.at, rng=self.lazy_rng(), field=field_name)
+            template = self.d.cache.get(key)  # the definition owns `value`, so its id is stable
+            if template is None:
+                template = self.d.cache[key] = jsonata.compile_template(value, field_name)
+            result = template.evaluate(bindings, now=self.at, rng=self.lazy_rng())
             if result is jsonata.UNDEFINED:
                 raise jsonata.undefined_error(value, field_name)
         except AslError as exc:

@@ -248,40 +248,99 @@ def evaluate_template(
     Raises:
         AslError: States.QueryEvaluationError, with AWS's cause.
     """
-    if is_expression(template):
-        return _run(_compiled(template, field), _prepare(bindings), _context(now, rng), field)
-    if not isinstance(template, dict | list):
-        return template
-    walker = _Walker(bindings, _context(now, rng))
-    return walker.walk(template, field)
+    return compile_template(template, field).evaluate(bindings, now=now, rng=rng)
 
 
-class _Walker:
-    """One template's evaluation: the bindings are prepared once, for all its expressions."""
+class Template:
+    """A JSON template with its `{% %}` expressions compiled, and their places named, once.
 
-    def __init__(self, bindings: dict[str, Any], context: functions.Context) -> None:
+    Drivers keep one per template of a definition (see `compile_template`) and evaluate it for
+    each state that uses it.
+    """
+
+    __slots__ = ("_plan", "_whole")
+
+    def __init__(self, template: Any, field: str | None) -> None:
+        self._whole = is_expression(template)
+        self._plan = _plan(template, field)
+
+    def evaluate(self, bindings: dict[str, Any], *, now: float, rng: random.Random) -> Any:
+        """As `evaluate_template`: a fresh JSON value, or UNDEFINED when the whole template is one
+        expression that returns nothing; an expression nested deeper that returns nothing fails."""
+        run = _Evaluation(bindings, now, rng)
+        if self._whole:
+            expression, place = self._plan[1], self._plan[2]
+            return run.value(expression, place)
+        return run.build(self._plan)
+
+
+def compile_template(template: Any, field: str | None = None) -> Template:
+    """A template compiled for repeated evaluation (see `Template`)."""
+    return Template(template, field)
+
+
+# A plan is ("literal", value) | ("expression", Expression, place) | ("object", [(key, plan)])
+# | ("array", [plan]); literal objects and arrays are copied on evaluation, never shared.
+def _plan(value: Any, path: str | None) -> tuple[Any, ...]:
+    if isinstance(value, dict):
+        items = [(key, _plan(item, _key_path(path, key))) for key, item in value.items()]
+        if all(plan[0] == "literal" for _, plan in items):
+            return ("literal", value)
+        return ("object", items)
+    if isinstance(value, list):
+        plans = [_plan(item, f"{path or ''}[{index}]") for index, item in enumerate(value)]
+        if all(plan[0] == "literal" for plan in plans):
+            return ("literal", value)
+        return ("array", plans)
+    if is_expression(value):
+        return ("expression", _compiled(value, path), path)
+    return ("literal", value)
+
+
+class _Evaluation:
+    """One template's evaluation: the bindings are prepared for the library at most once."""
+
+    __slots__ = ("bindings", "context", "now", "prepared", "rng")
+
+    def __init__(self, bindings: dict[str, Any], now: float, rng: random.Random) -> None:
         self.bindings = bindings
+        self.now = now
+        self.rng = rng
         self.prepared: dict[str, Any] | None = None
-        self.context = context
+        self.context: functions.Context | None = None
 
-    def walk(self, value: Any, path: str | None) -> Any:
-        if isinstance(value, dict):
-            return {key: self.walk(item, _key_path(path, key)) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self.walk(item, f"{path or ''}[{index}]") for index, item in enumerate(value)]
-        if not is_expression(value):
-            return value
-        expression = _compiled(value, path)
-        result = native.SLOW
+    def value(self, expression: Expression, place: str | None) -> Any:
         if expression.native is not None:
-            result = _read_native(expression, self.bindings)
-        if result is native.SLOW:
-            if self.prepared is None:
-                self.prepared = _prepare(self.bindings)
-            result = _run(expression, self.prepared, self.context, path)
+            found = _read_native(expression, self.bindings)
+            if found is not native.SLOW:
+                return found
+        if self.prepared is None:
+            self.prepared = _prepare(self.bindings)
+            self.context = _context(self.now, self.rng)
+        assert self.context is not None
+        return _run(expression, self.prepared, self.context, place)
+
+    def build(self, plan: tuple[Any, ...]) -> Any:
+        kind = plan[0]
+        if kind == "literal":
+            value = plan[1]
+            return _copy(value) if type(value) is dict or type(value) is list else value
+        if kind == "object":
+            return {key: self.build(item) for key, item in plan[1]}
+        if kind == "array":
+            return [self.build(item) for item in plan[1]]
+        result = self.value(plan[1], plan[2])
         if result is UNDEFINED:
-            raise undefined_error(expression, path)
+            raise undefined_error(plan[1], plan[2])
         return result
+
+
+def _copy(value: Any) -> Any:
+    if type(value) is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copy(item) for item in value]
+    return value
 
 
 def _key_path(path: str | None, key: str) -> str:
