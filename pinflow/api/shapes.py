@@ -136,16 +136,8 @@ def redrive_status(status: str) -> tuple[str, str | None]:
 
 
 def describe_execution(row: Mapping[str, Any], *, include_data: bool = True) -> dict[str, Any]:
-    """DescribeExecution from an execution row."""
-    shaped: dict[str, Any] = {
-        "executionArn": row["arn"],
-        "stateMachineArn": machine_arn(row["machine"]),
-        "name": row["name"],
-        "status": row["status"],
-        "startDate": row["started_at"],
-    }
-    if row["stopped_at"] is not None:
-        shaped["stopDate"] = row["stopped_at"]
+    """DescribeExecution from an execution row: a ListExecutions item and the execution's data."""
+    shaped = execution_item(row)
     if include_data:
         shaped["input"] = row["input"]
     shaped["inputDetails"] = {"included": include_data}
@@ -159,13 +151,6 @@ def describe_execution(row: Mapping[str, Any], *, include_data: bool = True) -> 
         shaped["error"] = row["error"]
     if row["cause"] is not None:
         shaped["cause"] = row["cause"]
-    if row["version_arn"]:
-        shaped["stateMachineVersionArn"] = row["version_arn"]
-    if row["alias_arn"]:
-        shaped["stateMachineAliasArn"] = row["alias_arn"]
-    shaped["redriveCount"] = int(row["redrive_count"] or 0)
-    if row["redrive_date"] is not None:
-        shaped["redriveDate"] = row["redrive_date"]
     status, reason = redrive_status(row["status"])
     shaped["redriveStatus"] = status
     if reason is not None:
