@@ -72,10 +72,8 @@ class Dispatcher:
         self.engine = engine
         self.registry = registry
         self.invoker = invoker
-        # What never changes once written: an execution's role and pins, a numbered function
-        # version, a policy document's parsed form.
+        # What never changes once written: an execution's role and pins, a policy document's parsed form.
         self._executions = _Lru(10_000)
-        self._versions = _Lru(1_000)
         self._policies = _Lru(1_000)
 
     def run(self, execution_arn: str, command: cmd.InvokeTask,
@@ -163,10 +161,8 @@ class Dispatcher:
         return events.TaskSucceeded(command.task_id, output, now())
 
     def resolve(self, target: str, request: str) -> Any:
-        """The function version to run for `target`; numbered versions are immutable, so cached."""
-        ref = arns.split_function(target)
-        if ref is not None and ref.qualifier is not None and ref.qualifier.isdigit():
-            return self._versions.get_or(target, lambda: self.registry.functions.resolve(target, rng=random.Random()))
+        """The function version to run for `target`, read each time: a version can be deleted once no
+        execution holds it, and must not run from a cache afterwards."""
         return self.registry.functions.resolve(target, rng=random.Random(request))
 
     def _parsed(self, documents: list[dict[str, Any]]) -> list[Any]:

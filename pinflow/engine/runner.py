@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 PAYLOAD_LIMIT = 262_144
 REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
+REDRIVE_WINDOW_SECONDS = 14 * 24 * 3600  # AWS: an execution can be redriven for 14 days after it stops
 
 
 def dumps(value: Any) -> str:
@@ -324,8 +325,10 @@ class Engine:
                     follow_ups.append(functools.partial(self.dispatch, execution_arn, command, facts))
         if terminal:
             # The interpreter cancels every timer and task when an execution ends (the commands
-            # above removed their rows); what is left to let go of is what it held on to.
-            tx.execute("refs_delete", (execution_arn,))
+            # above removed their rows). A succeeded execution lets go of what it held; a failed,
+            # timed-out or aborted one keeps it while it can be redriven (see release_expired_refs).
+            if status == "SUCCEEDED":
+                tx.execute("refs_delete", (execution_arn,))
             split = arns.split_execution(execution_arn)
             if split is not None and tx.scalar("engine_machine_status", (split[0],)) == "DELETING":
                 # DeleteStateMachine waited for running executions; the last one to end removes it.
@@ -367,6 +370,9 @@ class Engine:
         if row["status"] not in REDRIVABLE:
             raise errors.ExecutionNotRedrivable(
                 f"Execution with ARN {execution_arn} cannot be redriven because its status is {row['status']}.")
+        if row["stopped_at"] is not None and row["stopped_at"] < self.clock() - REDRIVE_WINDOW_SECONDS:
+            raise errors.ExecutionNotRedrivable(
+                f"Execution with ARN {execution_arn} cannot be redriven because it stopped more than 14 days ago.")
         self._wait(self.submit_event(execution_arn, events.Redrive(self.clock())))
         row = self._execution_row(execution_arn)
         return {"redriveDate": row["redrive_date"]}
@@ -452,6 +458,11 @@ class Engine:
                                         flag, flag, before if before is not None else 2**62, limit + 1))
             following = int(tx.scalar("exec_seq", (rows[limit - 1]["arn"],))) if len(rows) > limit else None
         return rows[:limit], following
+
+    def release_expired_refs(self) -> None:
+        """Let go of what failed executions held once they can no longer be redriven (14 days)."""
+        with self.store.transaction() as tx:
+            tx.execute("refs_release_expired", (self.clock() - REDRIVE_WINDOW_SECONDS,))
 
     def running_executions(self, machine: str) -> list[str]:
         """ARNs of a machine's RUNNING executions."""

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAINTENANCE_SECONDS = 1.0  # how often the store's housekeeping runs (a WAL checkpoint on SQLite)
+REF_SWEEP_EVERY = 60  # in housekeeping rounds: releasing expired redrive holds can wait a minute
 
 
 class TimerPoller:
@@ -31,6 +32,7 @@ class TimerPoller:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_due: float | None = None
+        self._sweeps = 0
 
     def start(self) -> None:
         self._stop.clear()
@@ -56,6 +58,9 @@ class TimerPoller:
                 if time.monotonic() - last_maintenance > MAINTENANCE_SECONDS:
                     last_maintenance = time.monotonic()
                     self.engine.store.maintain()
+                    self._sweeps += 1
+                    if self._sweeps % REF_SWEEP_EVERY == 1:
+                        self.engine.release_expired_refs()
             except Exception:
                 log.exception("timer poll failed")
                 fired = 0

@@ -217,7 +217,7 @@ class FunctionRegistry:
                 if held:
                     raise errors.ResourceConflictException(
                         f"Cannot delete function {arns.function(ref.name)}: running executions hold its "
-                        f"versions: {refs.describe(held)}")
+                        f"versions (or failed ones that can still be redriven): {refs.describe(held)}")
                 for query in ("reg_fna_delete_all", "reg_fnv_delete_all", "reg_fn_delete"):
                     tx.execute(query, (ref.name,))
                 return
@@ -236,7 +236,7 @@ class FunctionRegistry:
             if held:
                 raise errors.ResourceConflictException(
                     f"Unable to delete version {version_arn(ref.name, version)} because running executions "
-                    f"reference it: {refs.describe(held)}")
+                    f"(or failed ones that can still be redriven) reference it: {refs.describe(held)}")
             tx.execute("reg_fnv_delete", (ref.name, version))
 
     # --- versions ----------------------------------------------------------------------------------

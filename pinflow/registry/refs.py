@@ -1,4 +1,5 @@
-"""Which running executions hold on to a version: the `execution_refs` rows the engine writes at start."""
+"""Which executions hold on to a version: the `execution_refs` rows the engine writes at start and
+keeps while the execution runs, and while a failed, timed-out or aborted one can still be redriven."""
 
 from __future__ import annotations
 

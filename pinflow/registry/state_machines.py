@@ -351,8 +351,9 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
             held = sorted(set(refs.holders(tx, canonical)) | set(refs.holders(tx, version_arn)))
             if held:
                 raise errors.ConflictException(
-                    "Version to be deleted must not be referenced by a running execution. Current list of "
-                    f"executions referencing this version: {refs.describe(held)}")
+                    "Version to be deleted must not be referenced by a running execution (or by a failed one "
+                    "that can still be redriven). Current list of executions referencing this version: "
+                    f"{refs.describe(held)}")
             tx.execute("reg_smv_delete", (ref.name, ref.version))
 
     # --- starting executions -----------------------------------------------------------------------

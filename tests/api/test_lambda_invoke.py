@@ -236,5 +236,11 @@ def test_delete_function_is_refused_while_a_running_execution_holds_the_version(
     assert (code, status) == ("ResourceConflictException", 409)
     assert execution in message
 
+    # Stopped, the execution can still be redriven (for 14 days), on the same version: still held.
     pf.engine.stop_execution(execution)
+    with pytest.raises(ClientError) as info:
+        lam.delete_function(FunctionName="hello", Qualifier="1")
+    assert error_of(info)[0] == "ResourceConflictException"
+    with pf.store.transaction() as tx:  # what the engine's sweep does once the redrive window closes
+        tx.execute("DELETE FROM execution_refs WHERE execution = ?", (execution,))
     assert lam.delete_function(FunctionName="hello", Qualifier="1")["ResponseMetadata"]["HTTPStatusCode"] == 204

@@ -143,7 +143,7 @@ def test_start_execution_is_idempotent_by_name_for_a_running_execution(open_pinf
         pf.engine.start_execution(sm, name="same", input='{"a": 2}')
 
 
-def test_versions_a_running_execution_needs_cannot_be_deleted(open_pinflow, tmp_path) -> None:
+def test_versions_a_running_execution_needs_cannot_be_deleted(open_pinflow, tmp_path, clock) -> None:
     pf = open_pinflow()
     pf.roles.create_role("control-role", ROLE_TRUST)
     pf.functions.create_function("held", function_zip(tmp_path, "held", (
@@ -158,8 +158,27 @@ def test_versions_a_running_execution_needs_cannot_be_deleted(open_pinflow, tmp_
     with pytest.raises(errors.ConflictException, match="h1"):
         pf.machines.delete_version(created["stateMachineVersionArn"])
     pf.engine.stop_execution(arn)
+    # An aborted execution can be redriven for 14 days, on the same versions: they stay held.
+    with pytest.raises(errors.ResourceConflictException, match="redriven"):
+        pf.functions.delete_function("held", qualifier="1")
+    clock.advance(14 * 24 * 3600 + 1)
+    pf.engine.release_expired_refs()
+    with pytest.raises(errors.ExecutionNotRedrivable):
+        pf.engine.redrive_execution(arn)
     pf.functions.delete_function("held", qualifier="1")
     pf.machines.delete_version(created["stateMachineVersionArn"])
+
+
+def test_a_succeeded_execution_lets_go_of_its_versions(open_pinflow, tmp_path) -> None:
+    pf = open_pinflow()
+    pf.functions.create_function("quick", function_zip(tmp_path, "quick", (
+        "def handler(event, context):\n    return 1\n")), handler="app.handler", publish=True)
+    definition = {"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": arns.function("quick", "1"), "End": True}}}
+    sm = pf.machines.create("quick-caller", json.dumps(definition), ROLE)["stateMachineArn"]
+    arn = pf.engine.start_execution(sm, name="q1")["executionArn"]
+    assert pf.engine.wait_for(arn)["status"] == "SUCCEEDED"
+    pf.functions.delete_function("quick", qualifier="1")
 
 
 def test_express_sync_execution_returns_the_outcome(open_pinflow) -> None:

@@ -115,3 +115,7 @@ SELECT definition, role_arn FROM revisions WHERE revision_id = ?;
 
 -- name: engine_machine_status
 SELECT status FROM state_machines WHERE name = ?;
+
+-- name: refs_release_expired
+DELETE FROM execution_refs WHERE execution IN (
+    SELECT arn FROM executions WHERE status IN ('FAILED', 'TIMED_OUT', 'ABORTED') AND stopped_at < ?);
