@@ -154,4 +154,7 @@ def split_function(text: str, qualifier: str | None = None) -> FunctionRef | Non
     own = rest[1] if len(rest) == 2 else None
     if own is not None and qualifier is not None and own != qualifier:
         return None
-    return FunctionRef(rest[0], own or qualifier, region, account)
+    chosen = own or qualifier
+    if chosen is not None and chosen.isdigit():
+        chosen = str(int(chosen))  # `hello:01` is version 1: one spelling, so holds and grants match
+    return FunctionRef(rest[0], chosen, region, account)

@@ -28,6 +28,8 @@ SCHEMA_VERSION = 1
 PAYLOAD_LIMIT = 262_144  # bytes, AWS's 256 KiB quota for a state's input or output
 VARIABLE_LIMIT = 262_144  # bytes per variable and per Assign
 VARIABLES_TOTAL_LIMIT = 10 * 1024 * 1024
+HISTORY_LIMIT = 25_000  # events in one execution's history (AWS's hard quota)
+EXPRESS_SECONDS = 300  # an Express execution's longest run
 
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 TERMINAL = frozenset({SUCCEEDED, FAILED, TIMED_OUT, ABORTED})
@@ -82,7 +84,10 @@ class _Machine:
 
     def apply(self, event: events.Event) -> None:
         if isinstance(event, events.Start):
-            self.start(event)
+            try:
+                self.start(event)
+            except Exception as exc:  # noqa: BLE001 - see crash()
+                self.crash(exc)
             return
         if self.state.get("schema") != SCHEMA_VERSION:
             raise ValueError(f"unsupported execution state schema {self.state.get('schema')!r}")
@@ -91,13 +96,24 @@ class _Machine:
             return
         if self.state["status"] != RUNNING:
             return
-        if isinstance(event, events.TaskSucceeded | events.TaskFailed | events.TaskStarted):
-            self.on_task(event)
-        elif isinstance(event, events.TimerFired):
-            self.on_timer(event.timer_id)
-        elif isinstance(event, events.StopRequested):
-            self.finish(ABORTED, "ExecutionAborted", {"error": event.error, "cause": event.cause},
-                        error=event.error, cause=event.cause)
+        try:
+            if isinstance(event, events.TaskSucceeded | events.TaskFailed | events.TaskStarted):
+                self.on_task(event)
+            elif isinstance(event, events.TimerFired):
+                self.on_timer(event.timer_id)
+            elif isinstance(event, events.StopRequested):
+                self.finish(ABORTED, "ExecutionAborted", {"error": event.error, "cause": event.cause},
+                            error=event.error, cause=event.cause)
+        except Exception as exc:  # noqa: BLE001 - a defect here must end the execution, not the driver
+            self.crash(exc)
+
+    def crash(self, exc: Exception) -> None:
+        """Fail the execution on an unexpected error inside the interpreter (a defect), with its
+        history intact, so no driver ever sees a Python exception from `step`."""
+        if self.state.get("status") == RUNNING:
+            cause = f"An internal error occurred: {type(exc).__name__}: {exc}"
+            self.finish(FAILED, "ExecutionFailed", {"error": errors.RUNTIME, "cause": cause},
+                        error=errors.RUNTIME, cause=cause)
 
     def start(self, event: events.Start) -> None:
         execution = dict(event.execution)
@@ -116,8 +132,11 @@ class _Machine:
             if execution.get(key):
                 details[member] = execution[key]
         started = self.record(None, "ExecutionStarted", details)
-        if self.d.timeout_seconds:
-            self.start_timer(None, cmd.EXECUTION_TIMEOUT_TIMER, self.at + self.d.timeout_seconds, "execution")
+        timeout = self.d.timeout_seconds
+        if event.type == "EXPRESS":
+            timeout = min(timeout or EXPRESS_SECONDS, EXPRESS_SECONDS)
+        if timeout:
+            self.start_timer(None, cmd.EXECUTION_TIMEOUT_TIMER, self.at + timeout, "execution")
         frame = self.new_frame(ROOT, None, "", dict(self.state.pop("preset_vars", None) or {}),
                                isolated=False, slot=0)
         frame["last"] = started
@@ -309,6 +328,12 @@ class _Machine:
         queue = self.queue
         frames = self.state["frames"]
         while queue and self.state["status"] == RUNNING:
+            if self.state["last_id"] >= HISTORY_LIMIT:
+                # AWS's hard quota on a Standard execution's history: a runaway loop ends here.
+                cause = f"The execution reached the maximum number of history events ({HISTORY_LIMIT})."
+                self.finish(FAILED, "ExecutionFailed", {"error": errors.RUNTIME, "cause": cause},
+                            error=errors.RUNTIME, cause=cause)
+                return
             frame, name, input = queue.popleft()
             if frames.get(frame["id"]) is frame:
                 self.enter_now(frame, name, input)
@@ -403,11 +428,22 @@ class _Machine:
         if total > VARIABLE_LIMIT:
             raise AslError(errors.RUNTIME, "The assignment has a size exceeding the maximum number of bytes "
                            "service limit.")
-        self.state["var_bytes"] = self.state.get("var_bytes", 0) + total
-        if self.state["var_bytes"] > VARIABLES_TOTAL_LIMIT:
+        # The 10 MiB limit is on the variables held now: a replaced value no longer counts.
+        sizes = frame.setdefault("var_sizes", {})
+        held = self.state.get("var_bytes", 0) + total - sum(sizes.get(name, 0) for name in values)
+        if held > VARIABLES_TOTAL_LIMIT:
             raise AslError(errors.RUNTIME, "The execution's variables exceed the maximum number of bytes "
                            "service limit.")
+        self.state["var_bytes"] = held
+        for name, value in values.items():
+            sizes[name] = _size(value)
         frame["vars"].update(values)
+
+    def drop_variables(self, frame: dict[str, Any]) -> None:
+        """A branch or iteration ended: its variables no longer count against the limit."""
+        released = sum((frame.get("var_sizes") or {}).values())
+        if released:
+            self.state["var_bytes"] = max(0, self.state.get("var_bytes", 0) - released)
 
     # --- ending frames ----------------------------------------------------------------------------
 
@@ -444,7 +480,7 @@ class _Machine:
                     wait["children"].pop(frame_id, None)
                     wait["running"] = 0
         for frame_id in [f for f in frames if f != ROOT]:
-            del frames[frame_id]
+            self.drop_variables(frames.pop(frame_id))
         root = self.state["frames"].get(ROOT)
         details = {k: v for k, v in details.items() if v is not None}
         self.record(root, type, details)

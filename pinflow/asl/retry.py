@@ -8,6 +8,8 @@ from typing import Any
 
 from pinflow.asl import errors
 
+LONGEST_WAIT = 99_999_999  # seconds: the largest IntervalSeconds AWS accepts
+
 
 def error_matches(error_equals: Sequence[str], error: str) -> bool:
     """Whether an ErrorEquals list handles `error`, with AWS's rules.
@@ -42,10 +44,14 @@ def delay(retrier: dict[str, Any], attempt: int, rng: random.Random | None) -> f
     """
     interval = retrier.get("IntervalSeconds", 1)
     rate = retrier.get("BackoffRate", 2.0)
-    seconds = float(interval) * float(rate) ** attempt
+    try:
+        seconds = float(interval) * float(rate) ** attempt
+    except OverflowError:  # a long run of retries outgrows a float: the cap (or the longest wait) applies
+        seconds = float(LONGEST_WAIT)
     cap = retrier.get("MaxDelaySeconds")
     if cap is not None:
         seconds = min(seconds, float(cap))
+    seconds = min(seconds, float(LONGEST_WAIT))
     if retrier.get("JitterStrategy") == "FULL" and rng is not None:
         seconds = rng.uniform(0.0, seconds)
     return seconds

@@ -65,6 +65,9 @@ def fail(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
         bindings = m.bindings(scope)
         error = m.jsonata_field(state, "Error", bindings, default=None)
         cause = m.jsonata_field(state, "Cause", bindings, default=None)
+        for key, value in (("Error", error), ("Cause", cause)):
+            if value is not None and not isinstance(value, str):
+                raise m.type_error(state[key], key, "string", value)
     else:
         error = _fail_field(m, frame, state, "Error", scope)
         cause = _fail_field(m, frame, state, "Cause", scope)

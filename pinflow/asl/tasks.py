@@ -235,33 +235,64 @@ def _map_limits_jsonpath(m: _Machine, state: State, scope: Scope) -> tuple[int, 
 
 
 def _map_limits_jsonata(m: _Machine, state: State, bindings: dict[str, Any]) -> tuple[int, dict[str, float] | None]:
-    def value(key: str) -> Any:
+    def number(key: str, kind: str = "integer") -> float | None:
         raw = state.get(key)
-        return m.jsonata_value(raw, bindings, key) if isinstance(raw, str) else raw
+        if raw is None:
+            return None
+        value = m.jsonata_value(raw, bindings, key) if isinstance(raw, str) else raw
+        whole = isinstance(value, float) and value.is_integer()
+        if not isinstance(value, int | float) or isinstance(value, bool) or (
+                kind == "integer" and isinstance(value, float) and not whole) or value < 0:
+            raise m.type_error(raw, key, kind, value)
+        return int(value) if kind == "integer" else value
 
     tolerated: dict[str, float] = {}
-    if state.get("ToleratedFailureCount") is not None:
-        tolerated["count"] = value("ToleratedFailureCount")
-    if state.get("ToleratedFailurePercentage") is not None:
-        tolerated["percentage"] = value("ToleratedFailurePercentage")
-    return int(value("MaxConcurrency") or 0), tolerated or None
+    count = number("ToleratedFailureCount")
+    if count is not None:
+        tolerated["count"] = count
+    percentage = number("ToleratedFailurePercentage", "number")
+    if percentage is not None:
+        if percentage > 100:
+            raise AslError(errors.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
+        tolerated["percentage"] = percentage
+    return int(number("MaxConcurrency") or 0), tolerated or None
+
+
+def _batch_limit(m: _Machine, state: State, batcher: dict[str, Any], key: str, scope: Scope) -> int | None:
+    """MaxItemsPerBatch or MaxInputBytesPerBatch: a literal, a JSONata expression or a `...Path`."""
+    if key in batcher:
+        raw = batcher[key]
+        value = raw
+        if isinstance(raw, str) and m.d.language(state) == JSONATA:
+            value = m.jsonata_value(raw, m.bindings(scope), f"ItemBatcher/{key}")
+    elif f"{key}Path" in batcher:
+        raw = batcher[f"{key}Path"]
+        value = scope.resolve_text(raw)
+    else:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0 or (
+            isinstance(value, float) and not value.is_integer()):
+        raise AslError(errors.RUNTIME, f"The {key} field refers to value {compact(value)} which is not a valid "
+                       "positive integer")
+    return int(value)
 
 
 def _batches(m: _Machine, state: State, inputs: list[Any], scope: Scope) -> list[Any]:
     batcher = state["ItemBatcher"]
-    size = batcher.get("MaxItemsPerBatch")
-    if size is None and "MaxItemsPerBatchPath" in batcher:
-        size = scope.resolve_text(batcher["MaxItemsPerBatchPath"])
-    max_bytes = batcher.get("MaxInputBytesPerBatch")
+    size = _batch_limit(m, state, batcher, "MaxItemsPerBatch", scope)
+    max_bytes = _batch_limit(m, state, batcher, "MaxInputBytesPerBatch", scope)
     batch_input = batcher.get("BatchInput")
-    if isinstance(batch_input, dict) and m.d.language(state) != JSONATA:
-        batch_input = templates.evaluate(batch_input, scope)
+    if batch_input is not None:
+        if m.d.language(state) == JSONATA:
+            batch_input = m.jsonata_value(batch_input, m.bindings(scope), "ItemBatcher/BatchInput")
+        elif isinstance(batch_input, dict):
+            batch_input = templates.evaluate(batch_input, scope)
     batches: list[list[Any]] = []
     current: list[Any] = []
     current_bytes = 0
     for item in inputs:
         item_bytes = len(compact(item).encode())
-        full = (size and len(current) >= int(size)) or (
+        full = (size and len(current) >= size) or (
             max_bytes and current and current_bytes + item_bytes > max_bytes)
         if full:
             batches.append(current)
@@ -373,7 +404,8 @@ def abort_children(m: _Machine, parent: Frame, wait: dict[str, Any], is_map: boo
 
 def remove_frame(m: _Machine, frame: Frame) -> None:
     """Drop a frame and everything under it, cancelling what they wait on."""
-    m.state["frames"].pop(frame["id"], None)
+    if m.state["frames"].pop(frame["id"], None) is not None:
+        m.drop_variables(frame)
     wait = frame.get("wait") or {}
     if wait.get("kind") == "task":
         m.state["tasks"].pop(wait["task"], None)

@@ -97,7 +97,11 @@ class Dispatcher:
             outcome = events.TaskFailed(command.task_id, "States.Runtime", f"Internal error: {exc}",
                                         self.engine.clock())
         if outcome is None:
-            return  # a callback task: the answer comes through SendTask*
+            # A callback task: its function ran; the answer comes through SendTask*. Mark the row so
+            # a restart does not invoke the function again (an approval mail sent twice).
+            with self.engine.store.transaction() as tx:
+                tx.execute("outbox_mark_claimed", (self.engine.clock(), execution_arn, command.task_id))
+            return
         self.engine.submit_event(execution_arn, outcome, consume=("outbox", command.task_id))
 
     def outcome(self, execution_arn: str, role_arn: str, pinned: dict[str, Any],
@@ -171,6 +175,20 @@ class Dispatcher:
         return [self._policies.get_or(json.dumps(d, sort_keys=True), lambda d=d: policy.parse_policy(d))
                 for d in documents]
 
+    def _request_context(self, role_arn: str, resource: str) -> dict[str, Any]:
+        """The condition keys IAM knows for this call (a Condition on an absent key never matches)."""
+        from datetime import UTC, datetime
+
+        called = arns.parse(resource)
+        moment = datetime.fromtimestamp(self.engine.clock(), tz=UTC)
+        return {
+            "aws:RequestedRegion": called.region if called else arns.DEFAULT_REGION,
+            "aws:PrincipalArn": role_arn,
+            "aws:CurrentTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "aws:EpochTime": str(int(moment.timestamp())),
+            "lambda:FunctionArn": resource,
+        }
+
     def authorise(self, role_arn: str, pinned: dict[str, Any], resource: str) -> None:
         """lambda:InvokeFunction on the exact ARN called, for the execution's role.
 
@@ -182,15 +200,21 @@ class Dispatcher:
         from pinflow.iam import evaluate
 
         current = self.registry.roles.policies_for(role_arn)
-        if current is None:
-            return  # a role pinflow does not manage: no policy to enforce
-        decision = evaluate.is_allowed(self._parsed(current), INVOKE_ACTION, resource)
+        snapshot = pinned.get("policies")
+        if current is None and snapshot is None:
+            return  # a role pinflow has never managed for this execution: no policy to enforce
+        context = self._request_context(role_arn, resource)
+        # A managed role deleted since the start denies everything (as a missing role does on AWS).
+        decision = evaluate.is_allowed(self._parsed(current or []), INVOKE_ACTION, resource, context=context)
         if decision.allowed:
             return
         pinned_refs = set(pinned.get("refs") or ()) | set((pinned.get("aliases") or {}).keys())
-        snapshot = pinned.get("policies")
-        if resource in pinned_refs and snapshot:
-            before = evaluate.is_allowed(self._parsed(snapshot), INVOKE_ACTION, resource)
+        if resource in pinned_refs:
+            # Grace for what the execution is pinned to: allowed if its role allowed it at the start
+            # (or was not managed by pinflow then, so nothing was enforced).
+            if snapshot is None:
+                return
+            before = evaluate.is_allowed(self._parsed(snapshot), INVOKE_ACTION, resource, context=context)
             if before.allowed:
                 return
         role_name = role_arn.rsplit("/", 1)[-1]

@@ -20,7 +20,6 @@ from pinflow.asl import events, interpreter
 if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
 
-EXPRESS_LIMIT_SECONDS = 300
 
 
 def _run(engine: Engine, target: Any, execution_arn: str, name: str, input_value: Any) -> dict[str, Any]:
@@ -55,9 +54,6 @@ def _run(engine: Engine, target: Any, execution_arn: str, name: str, input_value
             if due.get(timer_id) != at:
                 continue
             del due[timer_id]
-            if at - started > EXPRESS_LIMIT_SECONDS:
-                at = started + EXPRESS_LIMIT_SECONDS
-                timer_id = cmd.EXECUTION_TIMEOUT_TIMER
             sleep = getattr(engine.clock, "sleep", None)
             delay = at - engine.clock()
             if delay > 0:
@@ -91,5 +87,5 @@ def start_async(engine: Engine, target: Any, name: str, input_value: Any, trace_
     """StartExecution on an Express machine: run in the background (at least once, no history)."""
     execution_arn = arns.execution(target.machine["name"], name, express=True) + f":{uuid.uuid4()}"
     started = engine.clock()
-    engine.pool.submit(_run, engine, target, execution_arn, name, input_value)
+    engine.express_pool.submit(_run, engine, target, execution_arn, name, input_value)
     return {"executionArn": execution_arn, "startDate": started}

@@ -75,6 +75,9 @@ class Engine:
         self.applier = Applier(store)
         self.dispatcher = dispatch.Dispatcher(self, registry, invoker)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinflow-task")
+        # Asynchronous Express executions wait (Wait states) on threads of their own, never on the
+        # task workers that Standard executions need.
+        self.express_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinflow-express")
         self.timers = TimerPoller(self, interval=timer_interval)
         self._definitions: OrderedDict[str, Definition] = OrderedDict()
         self._definitions_lock = threading.Lock()
@@ -89,11 +92,12 @@ class Engine:
         """Start the writer, the timers and the task workers; re-dispatch what a crash left."""
         if self.started:
             return
+        # Read what a crash left before anything new can be written, so nothing is sent twice.
+        with self.store.transaction(write=False) as tx:
+            pending = tx.all("outbox_pending")
         self.started = True
         self.applier.start()
         self.timers.start()
-        with self.store.transaction(write=False) as tx:
-            pending = tx.all("outbox_pending")
         for row in pending:
             command = cmd.InvokeTask(**json.loads(row["command"]))
             self.dispatch(row["execution"], command)
@@ -105,6 +109,7 @@ class Engine:
         self.timers.stop()
         self.applier.stop()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.express_pool.shutdown(wait=False, cancel_futures=True)
         self.started = False
 
     # --- definitions ------------------------------------------------------------------------------
@@ -201,6 +206,7 @@ class Engine:
         ref_rows = [(execution_arn, ref) for ref in sorted(refs)]
 
         def apply(tx: Tx) -> dict[str, Any]:
+            self._check_refs(tx, refs)
             existing = tx.one("exec_by_name", (machine_name, name))
             if existing is not None:
                 # AWS: a running Standard execution with the same name and input is returned as is.
@@ -231,11 +237,29 @@ class Engine:
                     resolved = self.registry.functions.resolve(ref.arn, rng=rng)
                 except errors.ServiceError:
                     continue  # a missing alias fails the task that calls it, as on AWS
+                if resolved.executed_version == "$LATEST":
+                    continue  # an alias on $LATEST pins nothing: its code can change (docs/pinning.md)
                 aliases[ref.arn] = resolved.executed_version
                 refs.add(arns.function(ref.name, resolved.executed_version, region=ref.region,
                                        account=ref.account))
         return {"aliases": aliases, "refs": sorted(refs),
                 "policies": self.registry.roles.policies_for(role_arn)}
+
+    @staticmethod
+    def _check_refs(tx: Tx, refs: set[str]) -> None:
+        """The versions resolved before the write still exist (a deploy may have deleted one in the
+        moment between): checked in the transaction that records that the execution holds them."""
+        for ref in refs:
+            function = arns.split_function(ref)
+            if function is not None and function.qualifier and function.qualifier.isdigit():
+                if tx.one("engine_function_version", (function.name, int(function.qualifier))) is None:
+                    raise errors.ResourceNotFound(f"Resource not found: the function version {ref} was deleted "
+                                                  "while the execution was starting; start it again")
+                continue
+            machine = arns.split_state_machine(ref)
+            if machine is not None and machine.version is not None:
+                if tx.one("engine_machine_version", (machine.name, machine.version)) is None:
+                    raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{ref}'")
 
     @staticmethod
     def _references(definition: Definition) -> list[pins.FunctionReference]:
@@ -262,7 +286,12 @@ class Engine:
             row = tx.one("exec_get_for_update" if self.store.name == "postgres" else "exec_get", (execution_arn,))
             if row is None:
                 return False
-            if row["status"] != "RUNNING" and not isinstance(event, events.Redrive):
+            if isinstance(event, events.Redrive):
+                if row["status"] not in REDRIVABLE:  # a concurrent redrive got there first
+                    raise errors.ExecutionNotRedrivable(
+                        f"Execution with ARN {execution_arn} cannot be redriven because its status is "
+                        f"{row['status']}.")
+            elif row["status"] != "RUNNING":
                 return False
             definition = self.definition(tx, row["revision_id"])
             step = interpreter.step(definition, orjson.loads(row["state"]), event)
@@ -424,8 +453,11 @@ class Engine:
         while True:
             with self.store.transaction() as tx:
                 row = tx.one("outbox_next_activity_task", (activity_arn,))
-                if row is not None:
-                    tx.execute("outbox_claim_activity_task", (self.clock(), row["execution"], row["task_id"]))
+                # Another poller (another engine, on PostgreSQL) may have claimed it meanwhile.
+                if row is not None and tx.execute("outbox_claim_activity_task",
+                                                  (self.clock(), row["execution"], row["task_id"])) == 0:
+                    row = None
+                    continue
             if row is not None:
                 command = json.loads(row["command"])
                 self.submit_event(row["execution"], events.TaskStarted(row["task_id"], self.clock(), worker_name))

@@ -129,9 +129,15 @@ class Store:
             try:
                 yield Tx(connection, self.dialect, self._sql_cache)
             except BaseException:
-                connection.rollback()
+                self._rollback(connection)
                 raise
             connection.commit()
+        except BaseException:
+            if getattr(connection, "closed", False) or getattr(connection, "broken", False):
+                # The server dropped the connection: forget it, so this thread's next transaction
+                # opens a new one instead of failing forever.
+                self._local.connection = None
+            raise
         finally:
             if lock is not None:
                 lock.release()
@@ -139,6 +145,13 @@ class Store:
     def maintain(self) -> None:
         """Housekeeping a long-running process does now and then (SQLite: a WAL checkpoint)."""
         self.dialect.maintain(self._connection())
+
+    @staticmethod
+    def _rollback(connection: Any) -> None:
+        try:
+            connection.rollback()
+        except Exception:  # noqa: BLE001 - a broken connection cannot roll back; the error above matters
+            pass
 
     def migrate(self) -> int:
         """Apply the dialect's numbered migrations not applied yet; returns the schema version."""

@@ -119,3 +119,9 @@ SELECT status FROM state_machines WHERE name = ?;
 -- name: refs_release_expired
 DELETE FROM execution_refs WHERE execution IN (
     SELECT arn FROM executions WHERE status IN ('FAILED', 'TIMED_OUT', 'ABORTED') AND stopped_at < ?);
+
+-- name: engine_function_version
+SELECT version FROM function_versions WHERE name = ? AND version = ?;
+
+-- name: engine_machine_version
+SELECT version FROM machine_versions WHERE machine = ? AND version = ?;
