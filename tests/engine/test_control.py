@@ -193,3 +193,79 @@ def test_express_sync_execution_returns_the_outcome(open_pinflow) -> None:
     assert result["status"] == "SUCCEEDED"
     assert json.loads(result["output"]) == {"twice": 42}
     assert ":express:quick:q1:" in result["executionArn"]
+
+
+def test_a_callback_function_is_not_invoked_again_after_a_restart(open_pinflow, tmp_path) -> None:
+    pf = open_pinflow()
+    calls = tmp_path / "calls"
+    body = f'''
+def handler(event, context):
+    with open({str(calls)!r}, "a") as f:
+        f.write(context.aws_request_id + "\\n")
+'''
+    pf.functions.create_function("mailer", function_zip(tmp_path, "mailer", body), handler="app.handler", publish=True)
+    sm = machine(pf, "mailed", {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "mailer:1", "Payload": {"token.$": "$$.Task.Token"}}, "End": True},
+    }, "Ask")
+    arn = pf.engine.start_execution(sm, name="m1")["executionArn"]
+    wait_until(lambda: calls.exists() and calls.read_text().count("\n") == 1)
+    wait_until(lambda: _claimed(pf, arn))
+    for _ in range(2):
+        pf.close()
+        pf = open_pinflow()
+    assert pf.engine.execution_row(arn)["status"] == "RUNNING"
+    assert calls.read_text().count("\n") == 1
+
+
+def _claimed(pf, arn: str) -> bool:
+    with pf.store.transaction(write=False) as tx:
+        return tx.scalar("SELECT COUNT(*) FROM outbox WHERE execution = ? AND claimed_at IS NOT NULL", (arn,)) == 1
+
+
+def test_a_redrive_that_fails_again_counts_once(open_pinflow) -> None:
+    pf = open_pinflow()
+    sm = machine(pf, "failing", {"Nope": {"Type": "Fail", "Error": "E"}}, "Nope")
+    arn = pf.engine.start_execution(sm, name="f1")["executionArn"]
+    assert pf.engine.wait_for(arn)["status"] == "FAILED"
+    pf.engine.redrive_execution(arn)
+    assert pf.engine.wait_for(arn)["status"] == "FAILED"
+    assert pf.engine.execution_row(arn)["redrive_count"] == 1
+
+
+def test_an_alias_on_latest_is_not_pinned(open_pinflow, tmp_path) -> None:
+    pf = open_pinflow()
+    pf.functions.create_function("moving", function_zip(tmp_path, "m1", (
+        "def handler(event, context):\n    return 'one'\n")), handler="app.handler")
+    pf.functions.create_alias("moving", "live", "$LATEST")
+    sm = machine(pf, "on-latest", {
+        "Nap": {"Type": "Wait", "Seconds": 3600, "Next": "Call"},
+        "Call": {"Type": "Task", "Resource": arns.function("moving", "live"), "End": True}}, "Nap")
+    arn = pf.engine.start_execution(sm, name="l1")["executionArn"]
+    row = pf.engine.execution_row(arn)
+    assert json.loads(row["pins"])["aliases"] == {}
+    with pf.store.transaction(write=False) as tx:
+        assert tx.all("SELECT ref FROM execution_refs WHERE execution = ?", (arn,)) == []
+
+
+def test_a_role_created_after_the_start_does_not_strand_pinned_calls(open_pinflow, tmp_path, clock) -> None:
+    pf = open_pinflow()
+    pf.functions.create_function("graced", function_zip(tmp_path, "g", (
+        "def handler(event, context):\n    return 'ok'\n")), handler="app.handler", publish=True)
+    role = arns.role("late-role")
+    definition = {"StartAt": "Nap", "States": {
+        "Nap": {"Type": "Wait", "Seconds": 60, "Next": "Call"},
+        "Call": {"Type": "Task", "Resource": arns.function("graced", "1"), "End": True}}}
+    sm = pf.machines.create("late", json.dumps(definition), role)["stateMachineArn"]
+    arn = pf.engine.start_execution(sm, name="g1")["executionArn"]
+    # The role appears mid-run with a policy that does not grant graced:1.
+    pf.roles.create_role("late-role", ROLE_TRUST)
+    pf.roles.put_role_policy("late-role", "narrow", json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arns.function("other")}]}))
+    clock.advance(61)
+    row = pf.engine.wait_for(arn)
+    assert row["status"] == "SUCCEEDED", (row["error"], row["cause"])
+    fresh = pf.engine.start_execution(sm, name="g2")["executionArn"]
+    clock.advance(61)
+    denied = pf.engine.wait_for(fresh)
+    assert (denied["status"], denied["error"]) == ("FAILED", "Lambda.AWSLambdaException")
