@@ -3,9 +3,13 @@
 Routing, as AWS endpoints tell them apart:
 - `POST /` with `X-Amz-Target: AWSStepFunctions.<Op>` -> Step Functions (AWS JSON 1.0);
 - `POST /` with a form body (`Action=...`) -> IAM (Query), when `pinflow.api.iam_api` exists;
-- the Lambda paths (`/2015-03-31/...`) -> `pinflow.api.lambda_api.ROUTES`, when that module exists.
+- the Lambda paths (`/2015-03-31/...`) -> `pinflow.api.lambda_api.ROUTES`, when that module exists;
+  any other path or method is Lambda's 404 `UnknownOperationException`.
 The Host header does not matter, so `sync-<host>` (botocore's prefix for StartSyncExecution and
-TestState) reaches the same app. With `auth`, every request's SigV4 signature is checked first.
+TestState) reaches the same app. Before any handler runs, `Gate` checks the request: with `auth`, the
+SigV4 headers first (no body is read for a request that is not signed by a known key), then the body's
+size against its operation's limit (the declared Content-Length first, then as it streams), then the
+signature over the body.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ log = logging.getLogger("pinflow.api")
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 IAM_XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
+# Step Functions and IAM take API requests of up to 1 MB.
+ROOT_REQUEST_LIMIT = 1_048_576
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def _optional(module: str) -> Any | None:
@@ -56,6 +63,15 @@ async def _root(request: Request) -> Response:
         "The request names no operation (no X-Amz-Target header and no Action)"))
 
 
+async def _unknown(request: Request) -> Response:
+    """A path or method no operation serves."""
+    lambda_api = _optional("pinflow.api.lambda_api")
+    if lambda_api is not None:
+        answer: Response = await lambda_api.unknown_operation(request)
+        return answer
+    return Response(b"", status_code=404)
+
+
 def create_app(pf: Any, *, auth: auth_module.Auth | None = None) -> Starlette:
     """The API server's app for the `Pinflow` instance `pf`.
 
@@ -67,12 +83,13 @@ def create_app(pf: Any, *, auth: auth_module.Auth | None = None) -> Starlette:
     lambda_api = _optional("pinflow.api.lambda_api")
     if lambda_api is not None:
         routes.extend(lambda_api.ROUTES)
+    # Last, so that it answers only what no route above serves (a known path with another method too).
+    routes.append(Route("/{path:path}", _unknown, methods=_METHODS))
     app = Starlette(routes=routes)
     app.state.pinflow = pf
     app.state.iam = _optional("pinflow.api.iam_api")
     app.state.auth = auth
-    if auth is not None:
-        app.add_middleware(Authenticate, auth=auth)
+    app.add_middleware(Gate, auth=auth, lambda_api=lambda_api)
     app.add_middleware(RequestLog)
     return app
 
@@ -105,35 +122,56 @@ class RequestLog:
                       (time.perf_counter() - began) * 1000)
 
 
-class Authenticate:
-    """Refuses a request whose SigV4 signature does not verify, in its protocol's error shape."""
+class _TooLarge(Exception):
+    """The body grew past its limit while it was read."""
 
-    def __init__(self, app: ASGIApp, auth: auth_module.Auth) -> None:
+
+class Gate:
+    """Checks a request before any handler sees it, answering a refusal in its protocol's error shape.
+
+    With `auth`, the Authorization header, access key, date and signed headers are checked before a
+    byte of the body is read. The body is then read up to its operation's limit (a Content-Length over
+    the limit is refused at once; a body that streams past it is refused as soon as it does), and with
+    `auth` its signature is checked. The handler gets the body as read.
+    """
+
+    def __init__(self, app: ASGIApp, auth: auth_module.Auth | None, lambda_api: Any | None) -> None:
         self.app = app
         self.auth = auth
+        self.lambda_api = lambda_api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        chunks = []
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
-        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-        try:
-            query = scope["query_string"].decode("latin-1")
-            self.auth.verify(scope["method"], raw_path, query, headers, body)
-        except errors.ServiceError as exc:
-            log.info("refused %s %s: %s", scope["method"], scope["path"], exc.code)
-            await _rejection(scope, exc)(scope, receive, send)
+        signed = None
+        if self.auth is not None:
+            try:
+                signed = self.auth.check_headers(headers)
+            except errors.ServiceError as exc:
+                await self._refuse(scope, receive, send, exc)
+                return
+        limit, too_large = self._limit(scope)
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            await _answer(scope, too_large)(scope, receive, send)
             return
+        try:
+            body = await _read_body(receive, limit)
+        except _TooLarge:
+            await _answer(scope, too_large)(scope, receive, send)
+            return
+        if body is None:
+            return  # the client went away
+        if self.auth is not None and signed is not None:
+            raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+            try:
+                self.auth.check_signature(signed, scope["method"], raw_path,
+                                          scope["query_string"].decode("latin-1"), body)
+            except errors.ServiceError as exc:
+                await self._refuse(scope, receive, send, exc)
+                return
         replayed = False
 
         async def replay() -> Message:
@@ -145,6 +183,44 @@ class Authenticate:
 
         await self.app(scope, replay, send)
 
+    def _limit(self, scope: Scope) -> tuple[int, errors.ServiceError]:
+        """The body limit of the request's operation, and the answer past it."""
+        if scope["path"] != "/" and self.lambda_api is not None:
+            limit, error = self.lambda_api.body_limit(scope["method"], scope["path"])
+            return int(limit), error
+        target = _header(scope, b"x-amz-target") or ""
+        operation = target.partition(".")[2]
+        for_operation = f" for the {operation} operation" if operation else ""
+        return ROOT_REQUEST_LIMIT, _Coded("RequestEntityTooLargeException", 413,
+                                          f"Request must be smaller than {ROOT_REQUEST_LIMIT} bytes{for_operation}")
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, exc: errors.ServiceError) -> None:
+        log.info("refused %s %s: %s", scope["method"], scope["path"], exc.code)
+        await _rejection(scope, exc)(scope, receive, send)
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body; None when the client disconnects first.
+
+    Raises:
+        _TooLarge: the body passed `limit` bytes (what came past it is not kept).
+    """
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge()
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
 
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
@@ -153,8 +229,9 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class _Refusal(errors.ServiceError):
-    """An authentication failure re-coded for a protocol that names or numbers it differently."""
+class _Coded(errors.ServiceError):
+    """An error whose code and status are given: an authentication failure re-coded for a protocol that
+    names or numbers it differently, or a refusal with no class of its own."""
 
     def __init__(self, code: str, status: int, message: str) -> None:
         super().__init__(message)
@@ -163,16 +240,22 @@ class _Refusal(errors.ServiceError):
 
 
 def _rejection(scope: Scope, exc: errors.ServiceError) -> Response:
+    """An authentication failure in the error shape of the protocol the request used."""
+    if _header(scope, b"x-amz-target") is None and scope["path"] != "/":
+        # Lambda (REST-JSON) answers every authentication failure with 403.
+        return _answer(scope, _Coded(exc.code, 403, exc.message))
+    return _answer(scope, exc)
+
+
+def _answer(scope: Scope, exc: errors.ServiceError) -> Response:
     """`exc` in the error shape of the protocol the request used."""
     if _header(scope, b"x-amz-target") is not None:
         return awsjson.error_answer(exc)
     if scope["path"] != "/":
-        # Lambda (REST-JSON) answers every authentication failure with 403.
-        refusal = _Refusal(exc.code, 403, exc.message)
         restjson = _optional("pinflow.api.restjson")
         if restjson is not None:
-            return restjson.error_response(refusal)
-        return Response(awsjson.encode({"Type": "User", "message": exc.message}), status_code=403,
+            return restjson.error_response(exc)
+        return Response(awsjson.encode({"Type": "User", "message": exc.message}), status_code=exc.status,
                         media_type="application/json",
                         headers={"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": str(uuid.uuid4())})
     code, status = auth_module.QUERY_CODES.get(exc.code, (exc.code, exc.status))

@@ -154,6 +154,16 @@ def _parse_authorization(header: str) -> _Authorization:
     return _Authorization(key_id, scope, fields["SignedHeaders"].lower().split(";"), fields["Signature"])
 
 
+@dataclass(frozen=True)
+class Signed:
+    """A request's signature details, once its headers passed `Auth.check_headers`."""
+
+    authorization: _Authorization
+    secret: str = field(repr=False)
+    stamp: str
+    received: Mapping[str, list[str]] = field(repr=False)
+
+
 @dataclass
 class Auth:
     """Verifies SigV4 signatures against `keys` (access key id -> secret access key).
@@ -169,7 +179,7 @@ class Auth:
 
     def verify(self, method: str, raw_path: str, query: str, headers: Iterable[tuple[str, str]],
                body: bytes) -> str:
-        """Check one request's signature.
+        """Check one request's signature: `check_headers`, then `check_signature`.
 
         Args:
             method: the HTTP method.
@@ -185,7 +195,18 @@ class Auth:
             MissingAuthenticationToken: no Authorization header.
             IncompleteSignature: a malformed Authorization header.
             UnrecognizedClientException: an unknown access key.
-            InvalidSignatureException: the signature does not match, or its date is too far off.
+            InvalidSignatureException: the signature does not match, its date is too far off, or a
+                header that must be signed is not.
+        """
+        return self.check_signature(self.check_headers(headers), method, raw_path, query, body)
+
+    def check_headers(self, headers: Iterable[tuple[str, str]]) -> Signed:
+        """Everything that can be checked before the body is read: the Authorization header, the
+        access key, the date, and which headers are signed.
+
+        Raises:
+            MissingAuthenticationToken, IncompleteSignature, UnrecognizedClientException,
+            InvalidSignatureException: as `verify`.
         """
         received: dict[str, list[str]] = {}
         for name, value in headers:
@@ -204,7 +225,7 @@ class Auth:
                 f"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
                 f"Authorization={header}")
         self._check_time(stamp, signed_at)
-        date, region, service, _ = authorization.scope.split("/")
+        date = authorization.scope.split("/")[0]
         if date != stamp[:8]:
             raise errors.InvalidSignatureException(
                 f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
@@ -212,6 +233,25 @@ class Auth:
         if "host" not in authorization.signed_headers:
             raise errors.InvalidSignatureException("'Host' or ':authority' must be a 'SignedHeader' in the "
                                                    "AWS Authorization.")
+        # SigV4 wants every x-amz-* header in the signature (botocore signs them all). Unsigned, the
+        # operation's name (X-Amz-Target) or Lambda's invocation type could be swapped on a signed request.
+        unsigned = sorted(name for name in received
+                          if name.startswith("x-amz-") and name not in authorization.signed_headers)
+        if unsigned:
+            raise errors.InvalidSignatureException(
+                f"There were headers present in the request which were not signed: {', '.join(unsigned)}")
+        return Signed(authorization, secret, stamp, received)
+
+    def check_signature(self, signed: Signed, method: str, raw_path: str, query: str, body: bytes) -> str:
+        """Check the signature of a request whose headers passed `check_headers`.
+
+        Returns:
+            The access key id that signed the request.
+
+        Raises:
+            InvalidSignatureException: the body's hash or the signature does not match.
+        """
+        authorization, received = signed.authorization, signed.received
         digest = hashlib.sha256(body).hexdigest()
         claimed = received["x-amz-content-sha256"][0] if "x-amz-content-sha256" in received else None
         if claimed is not None and not claimed.startswith(_UNSIGNED) and claimed != digest:
@@ -226,9 +266,10 @@ class Auth:
             ";".join(authorization.signed_headers),
             claimed if claimed is not None else digest,
         ])
-        to_sign = "\n".join([ALGORITHM, stamp, authorization.scope,
+        to_sign = "\n".join([ALGORITHM, signed.stamp, authorization.scope,
                              hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
-        key = self._key(secret, date, region, service)
+        date, region, service, _ = authorization.scope.split("/")
+        key = self._key(signed.secret, date, region, service)
         expected = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, authorization.signature):
             raise errors.InvalidSignatureException(SIGNATURE_MISMATCH)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 import logging
 import random
@@ -29,6 +28,7 @@ from pinflow.api import restjson
 from pinflow.api.restjson import member
 from pinflow.functions import errors as function_errors
 from pinflow.functions import package
+from pinflow.registry import functions as function_registry
 from pinflow.registry import lambda_shapes, paging
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,10 @@ MAX_ITEMS = 10_000
 
 SYNC_PAYLOAD_LIMIT = 6_291_456
 EVENT_PAYLOAD_LIMIT = 1_048_576
+# Lambda's figure for a request carrying a zip directly: 50 MB of zip once base64 has made it 4/3 larger.
+CODE_UPLOAD_LIMIT = 69_905_067
+# Every other operation's body is a small JSON document.
+OTHER_REQUEST_LIMIT = 1_048_576
 # Lambda's own figure for the largest response it passes back (a little over 6 MiB).
 RESPONSE_PAYLOAD_LIMIT = 6_291_556
 
@@ -52,6 +56,8 @@ _ROLE_ARN = re.compile(r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@
 _ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 _HANDLER = re.compile(r"[^\s]+")
 _UNZIPPABLE = "Could not unzip uploaded file. Please check your file, then try to upload again."
+_CODE_PATH = re.compile(BASE + r"/[^/]+/code/?")
+_INVOKE_PATH = re.compile(BASE + r"/[^/]+/invocations/?")
 
 
 class InvalidRuntimeException(errors.ServiceError):
@@ -59,6 +65,36 @@ class InvalidRuntimeException(errors.ServiceError):
 
     code = "InvalidRuntimeException"
     status = 502
+
+
+class RequestEntityTooLargeException(errors.ServiceError):
+    """A request body over Lambda's limit for its operation (Invoke has RequestTooLargeException)."""
+
+    code = "RequestEntityTooLargeException"
+    status = 413
+
+
+class UnknownOperationException(errors.ServiceError):
+    """A path or method Lambda has no operation for."""
+
+    code = "UnknownOperationException"
+    status = 404
+
+
+def body_limit(method: str, path: str) -> tuple[int, errors.ServiceError]:
+    """The largest request body Lambda takes for the operation at `method` `path`, and its answer to a
+    larger one (the server answers it before reading the body)."""
+    if method == "POST" and path.rstrip("/") == BASE:
+        operation, limit = "CreateFunction", CODE_UPLOAD_LIMIT
+    elif method == "PUT" and _CODE_PATH.fullmatch(path):
+        operation, limit = "UpdateFunctionCode", CODE_UPLOAD_LIMIT
+    elif method == "POST" and _INVOKE_PATH.fullmatch(path):
+        return SYNC_PAYLOAD_LIMIT, errors.RequestTooLargeException(
+            f"Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation")
+    else:
+        operation, limit = "", OTHER_REQUEST_LIMIT
+    for_operation = f" for the {operation} operation" if operation else ""
+    return limit, RequestEntityTooLargeException(f"Request must be smaller than {limit} bytes{for_operation}")
 
 
 # --- plumbing --------------------------------------------------------------------------------------
@@ -113,10 +149,12 @@ def _environment(body: dict[str, Any]) -> dict[str, str] | None:
 
 
 def _zip_bytes(body: dict[str, Any]) -> bytes:
-    """The ZipFile member (base64 on the wire), checked to be a zip archive.
+    """The ZipFile member (base64 on the wire), checked as the invoker will unpack it.
 
     Raises:
-        InvalidParameterValueException: no ZipFile (S3 and images are not served here), or not a zip.
+        InvalidParameterValueException: no ZipFile (S3 and images are not served here), not a zip, a
+            zip the invoker would refuse to unpack (a name leaving the code folder, a name that is both
+            a file and a folder, a damaged entry), or one too large once unpacked.
     """
     encoded = member(body, "ZipFile", str)
     if encoded is None:
@@ -130,9 +168,12 @@ def _zip_bytes(body: dict[str, Any]) -> bytes:
         raise errors.InvalidRequestContentException(
             "Could not parse request body into json: member 'ZipFile' is not valid base64") from None
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            archive.infolist()
-    except (zipfile.BadZipFile, ValueError):
+        package.check(data)
+    except package.ArchiveTooLargeError:
+        raise errors.InvalidParameterValueException(
+            f"Unzipped size must be smaller than {package.MAX_UNZIPPED_BYTES} bytes") from None
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        # UnsafeArchiveError is a ValueError: what would fail at the first Invoke fails here instead.
         raise errors.InvalidParameterValueException(_UNZIPPABLE) from None
     return data
 
@@ -161,7 +202,8 @@ async def create_function(request: Request) -> Response:
     if member(body, "PackageType", str, "Zip") != "Zip":
         raise errors.InvalidParameterValueException(
             "Only the Zip package type is supported by this server")
-    zip_bytes = _zip_bytes(member(body, "Code", dict, {}))
+    # Decoding and reading every entry of up to 50 MB of zip must not hold up the event loop.
+    zip_bytes = await run_in_threadpool(_zip_bytes, member(body, "Code", dict, {}))
     runtime, handler = member(body, "Runtime", str), member(body, "Handler", str)
     if runtime is None or handler is None:
         raise errors.InvalidParameterValueException(
@@ -182,7 +224,7 @@ async def create_function(request: Request) -> Response:
 async def update_function_code(request: Request) -> Response:
     """UpdateFunctionCode: new zip for $LATEST, optionally published at once."""
     body = await restjson.read_json(request)
-    zip_bytes = _zip_bytes(body)
+    zip_bytes = await run_in_threadpool(_zip_bytes, body)
     pf = _pinflow(request)
     if member(body, "DryRun", bool, False):
         # Checks only: the answer shows the code that would be deployed, and nothing changes.
@@ -243,12 +285,11 @@ async def list_functions(request: Request) -> Response:
         return _listing("Functions", page, next_marker)
     if which != "ALL":
         raise _validation("functionVersion", which, "Member must satisfy enum value set: [ALL]")
-    start = paging.decode(marker, errors.InvalidParameterValueException) or 0
-    if not isinstance(start, int) or start < 0:
-        raise errors.InvalidParameterValueException(f"Invalid marker: '{marker}'")
     everything = await run_in_threadpool(_every_version, pf.functions)
-    end = start + size
-    return _listing("Functions", everything[start:end], paging.encode(end) if end < len(everything) else None)
+    page, next_marker = paging.keyset_page(
+        everything, lambda item: (str(item["FunctionName"]), *function_registry.version_key(item)), marker, size,
+        errors.InvalidParameterValueException)
+    return _listing("Functions", page, next_marker)
 
 
 def _every_version(functions: Any) -> list[dict[str, Any]]:
@@ -475,6 +516,12 @@ def _event_runner(pf: Any) -> ThreadPoolExecutor:
             runner = ThreadPoolExecutor(max_workers=EVENT_WORKERS, thread_name_prefix="pinflow-lambda-event")
             _event_runners[pf] = runner
         return runner
+
+
+@restjson.endpoint
+async def unknown_operation(request: Request) -> Response:
+    """Any other path or method: Lambda's 404 with an error type that botocore reads."""
+    raise UnknownOperationException("Unknown operation")
 
 
 # --- routes ----------------------------------------------------------------------------------------

@@ -1,24 +1,34 @@
 """The deploy plan computed from given data: what changes, and what it does to running executions.
 
 For functions, the comparison is with the newest published version (a new version is published only
-when code or configuration differ) and with `$LATEST` (what unqualified references run). For every
-RUNNING execution, each function its pinned definition names is classified as pinflow runs it (see
-docs/pinning.md): a numbered version is pinned; an alias was resolved once, at start, so it is pinned
-too; an unqualified name or `$LATEST` is live, and a deploy that changes that function changes the
-code under the execution. A role statement the deploy removes matters to a live reference the role
-no longer allows; pinned references keep the permissions the execution started with.
+when code or configuration differ) and with `$LATEST` (what unqualified references run). A version
+the deploy publishes is named `NEXT_VERSION`, not given a number: the server picks the number, and
+numbers of deleted versions are never used again. For every RUNNING execution, each function its
+pinned definition names is classified as pinflow runs it (see docs/pinning.md): a numbered version is
+pinned; an alias was resolved once, at start, so it is pinned too, unless it resolved to `$LATEST`,
+which is live; an unqualified name or `$LATEST` is live, and a deploy that changes that function
+changes the code under the execution. A Task that computes its function at run time is live too, and
+any function the deploy changes may be the one it calls. A role statement the deploy removes matters
+to a live reference the role no longer allows; pinned references keep the permissions the execution
+started with.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pinflow import arns
 from pinflow.deploy import rewrite, roles
+
+V = TypeVar("V", int, str)
+
+# The version a deploy publishes, in place of a number only the server can give it.
+NEXT_VERSION = "$NEXT"
 
 # What a published version snapshots and deploy compares, with the word the plan uses for each.
 COMPARED = {"CodeSha256": "code", "Handler": "handler", "Runtime": "runtime", "Timeout": "timeout",
@@ -32,6 +42,11 @@ def comparable(configuration: Mapping[str, Any]) -> dict[str, Any]:
             "Runtime": configuration.get("Runtime"), "Timeout": configuration.get("Timeout"),
             "MemorySize": configuration.get("MemorySize"), "Environment": dict(environment),
             "Role": configuration.get("Role")}
+
+
+def version_label(version: int | str) -> str:
+    """How the plan names a version: "version 4", or "next version" for the one a deploy publishes."""
+    return "next version" if version == NEXT_VERSION else f"version {version}"
 
 
 def differences(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> tuple[str, ...]:
@@ -62,7 +77,7 @@ class FunctionChange:
     name: str
     exists: bool
     old_version: int | None
-    new_version: int  # the version the deploy leaves newest (predicted when it publishes one)
+    new_version: int | str  # the version the deploy leaves newest; NEXT_VERSION when it publishes one
     reasons: tuple[str, ...]  # what differs from the newest published version
     latest_reasons: tuple[str, ...]  # what differs from $LATEST: what unqualified references see change
 
@@ -80,8 +95,7 @@ def function_change(key: str, desired: Mapping[str, Any], server: FunctionOnServ
     reasons = differences(server.newest, desired)
     latest_reasons = differences(server.latest, desired)
     old = server.newest_version
-    new = (old or 0) + 1 if reasons else old
-    assert new is not None
+    new: int | str = NEXT_VERSION if reasons or old is None else old
     return FunctionChange(key, server.name, server.latest is not None, old, new, reasons, latest_reasons)
 
 
@@ -143,12 +157,13 @@ class MachineChange:
     new_role: str
     diff: str
     old_version: int | None
-    new_version: int  # predicted when the deploy publishes one
+    new_version: int | str  # NEXT_VERSION when the deploy publishes one
     alias: str | None = None
     alias_old: tuple[tuple[int, int], ...] | None = None
-    alias_new: tuple[tuple[int, int], ...] | None = None
+    alias_new: tuple[tuple[int | str, int], ...] | None = None
     pinned: tuple[str, ...] = ()  # "State: reference -> exact version", for each rewrite
     live: tuple[str, ...] = ()  # "State: reference", for each reference left live
+    computed: tuple[str, ...] = ()  # "State: field expression", for each function named at run time
 
     @property
     def role_changed(self) -> bool:
@@ -187,11 +202,12 @@ def machine_change(key: str, name: str, definition: dict[str, Any], role_arn: st
         alias: the project's `Alias` (name, weight) or None.
     """
     new_text = pretty(definition)
+    computed = tuple(f"{task.state}: {task.describe()}" for task in rewrite.computed(definition))
     if server is None:
         diff = "".join(difflib.unified_diff([], new_text.splitlines(keepends=True), "(none)", name))
-        routes = ((1, 100),) if alias is not None else None
-        return MachineChange(key, name, False, True, None, role_arn, diff, None, 1,
-                             alias.name if alias is not None else None, None, routes)
+        routes: tuple[tuple[int | str, int], ...] | None = ((NEXT_VERSION, 100),) if alias is not None else None
+        return MachineChange(key, name, False, True, None, role_arn, diff, None, NEXT_VERSION,
+                             alias.name if alias is not None else None, None, routes, computed=computed)
     old_text = _pretty_text(server.definition)
     try:
         same = json.loads(server.definition) == definition
@@ -201,19 +217,21 @@ def machine_change(key: str, name: str, definition: dict[str, Any], role_arn: st
         old_text.splitlines(keepends=True), new_text.splitlines(keepends=True),
         f"{name} (deployed)", f"{name} (new)"))
     updates = not same or server.role_arn != role_arn
-    if updates or server.current_version is None:
-        version = max(server.versions, default=0) + 1
-    else:
+    version: int | str = NEXT_VERSION
+    alias_new: tuple[tuple[int | str, int], ...] | None = None
+    if not updates and server.current_version is not None:
         version = server.current_version
-    alias_new = None
-    if alias is not None:
-        alias_new = alias_routes(version, server.alias_routes, alias.weight)
+        if alias is not None:
+            alias_new = alias_routes(server.current_version, server.alias_routes, alias.weight)
+    elif alias is not None:
+        alias_new = alias_routes(NEXT_VERSION, server.alias_routes, alias.weight)
     return MachineChange(key, name, True, not same, server.role_arn, role_arn, diff, server.current_version,
-                         version, alias.name if alias is not None else None, server.alias_routes, alias_new)
+                         version, alias.name if alias is not None else None, server.alias_routes, alias_new,
+                         computed=computed)
 
 
-def alias_routes(version: int, old: tuple[tuple[int, int], ...] | None, weight: int
-                 ) -> tuple[tuple[int, int], ...]:
+def alias_routes(version: V, old: tuple[tuple[int, int], ...] | None, weight: int
+                 ) -> tuple[tuple[V | int, int], ...]:
     """Where an alias routes after a deploy: `weight`% to `version`, the rest to the version that had
     the most of the alias's traffic before (a canary); all of it at weight 100 or with no such version."""
     if old is None or weight >= 100:
@@ -252,26 +270,43 @@ class RunningExecution:
         return "an unpublished revision"
 
 
+# What a Call's kind means: how the execution reaches the function's code.
+VERSION, ALIAS, LATEST, COMPUTED = "version", "alias", "latest", "computed"
+
+
 @dataclass(frozen=True)
 class Call:
     """A function a running execution will still call, and what this deploy does to it."""
 
     state: str
-    function: str
+    function: str  # empty for a function computed at run time
     written: str
-    kind: str  # "version", "alias" or "latest"
-    version: str | None = None  # the version it calls, when known
+    kind: str  # VERSION, ALIAS, LATEST or COMPUTED
+    version: str | None = None  # the version it calls when known; "$LATEST" for an alias on $LATEST
     new_code: tuple[str, ...] = ()  # what this deploy changes under a live reference
     loses_permission: bool = False
     kept_by_pin: bool = False  # the new role would deny it, but the execution's start-time grant holds
 
+    @property
+    def live(self) -> bool:
+        """Whether each call runs the code current then: unqualified, `$LATEST`, computed at run time,
+        or an alias that resolved to `$LATEST` at start (or whose target the plan could not learn)."""
+        if self.kind == ALIAS:
+            return self.version is None or self.version == "$LATEST"
+        return self.kind in (LATEST, COMPUTED)
+
     def describe(self) -> str:
-        if self.kind == "version":
+        if self.kind == VERSION:
             return f"{self.function}:{self.version} (pinned)"
-        if self.kind == "alias":
+        if self.kind == ALIAS:
             alias = self.written.rsplit(":", 1)[-1]
-            resolved = f" -> version {self.version}" if self.version else ""
-            return f"{self.function}:{alias}{resolved} (alias, pinned at start)"
+            if self.version is None:
+                return f"{self.function}:{alias} (alias, target unknown: counted live)"
+            if self.version == "$LATEST":
+                return f"{self.function}:{alias} -> $LATEST (alias on $LATEST: live, runs whatever code is current)"
+            return f"{self.function}:{alias} -> version {self.version} (alias, pinned at start)"
+        if self.kind == COMPUTED:
+            return f"{self.written} (computed at run time: live)"
         shown = "$LATEST" if self.written.endswith(":$LATEST") else "unqualified"
         return f"{self.function} ({shown}: live, runs whatever code is current)"
 
@@ -287,7 +322,10 @@ class ExecutionImpact:
     def warnings(self) -> list[str]:
         found: list[str] = []
         for call in self.calls:
-            if call.new_code:
+            if call.new_code and call.kind == COMPUTED:
+                found.append(f"{call.state}: computes the function it calls at run time, so any function may "
+                             f"change under it; this deploy changes {'; '.join(call.new_code)}")
+            elif call.new_code:
                 found.append(f"{call.state}: calls {call.function} live and this deploy changes its "
                              f"{', '.join(call.new_code)}")
             if call.loses_permission:
@@ -300,39 +338,60 @@ class ExecutionImpact:
 
 
 def execution_impact(execution: RunningExecution, functions: Mapping[str, FunctionChange],
-                     role_changes: Mapping[str, RoleChange]) -> ExecutionImpact:
+                     role_changes: Mapping[str, RoleChange],
+                     alias_targets: Mapping[str, str] | None = None) -> ExecutionImpact:
     """Classify each function an execution's pinned definition names, and what the deploy changes under it.
+
+    An alias is classified by the version it resolved to at start: the version the history shows it
+    called, else the version it points at now (`alias_targets`, as GetAlias answers), else unknown,
+    which counts as live. `$LATEST` is live.
 
     Args:
         functions: the deploy's function changes by function name.
         role_changes: the deploy's role changes by role ARN.
+        alias_targets: alias ARN -> the alias's current FunctionVersion.
     """
     role = role_changes.get(execution.role_arn)
+    targets = alias_targets or {}
     calls: list[Call] = []
     for slot in rewrite.slots(execution.definition):
         ref = slot.ref
         kind = _kind(ref)
-        version = ref.qualifier if kind == "version" else execution.alias_versions.get(ref.arn)
+        version = ref.qualifier if kind == VERSION else None
+        if kind == ALIAS:
+            version = execution.alias_versions.get(ref.arn) or targets.get(ref.arn)
         change = functions.get(ref.name)
-        new_code = change.latest_reasons if kind == "latest" and change is not None else ()
+        call = Call(slot.state, ref.name, slot.text if slot.qualifier is None else f"{slot.text}:{slot.qualifier}",
+                    kind, version)
+        new_code = change.latest_reasons if call.live and change is not None else ()
         loses = kept = False
         if role is not None and role.changed:
             before = _allows(role.old_statements, ref.arn) if role.exists else False
             after = _allows(role.spec.statements, ref.arn)
             if before and not after:
-                if kind == "latest":
-                    loses = True
-                else:
-                    kept = True
-        calls.append(Call(slot.state, ref.name, slot.text if slot.qualifier is None else
-                          f"{slot.text}:{slot.qualifier}", kind, version, tuple(new_code), loses, kept))
+                # Only what the execution was pinned to at start keeps its start-time grant.
+                loses, kept = call.live, not call.live
+        calls.append(dataclasses.replace(call, new_code=tuple(new_code), loses_permission=loses,
+                                         kept_by_pin=kept))
+    changed = tuple(f"{change.name}'s {', '.join(change.latest_reasons)}"
+                    for change in functions.values() if change.updates_latest)
+    for task in rewrite.computed(execution.definition):
+        calls.append(Call(task.state, "", task.describe(), COMPUTED, new_code=changed))
     return ExecutionImpact(execution, tuple(calls))
+
+
+def aliases_to_resolve(executions: Sequence[RunningExecution]) -> list[str]:
+    """The function alias ARNs whose current target the plan needs (GetAlias): those a running
+    execution names and has not been seen calling yet."""
+    wanted = {slot.ref.arn for execution in executions for slot in rewrite.slots(execution.definition)
+              if _kind(slot.ref) == ALIAS and slot.ref.arn not in execution.alias_versions}
+    return sorted(wanted)
 
 
 def _kind(ref: arns.FunctionRef) -> str:
     if ref.qualifier is None or ref.qualifier == "$LATEST":
-        return "latest"
-    return "version" if ref.qualifier.isdigit() else "alias"
+        return LATEST
+    return VERSION if ref.qualifier.isdigit() else ALIAS
 
 
 def _allows(statements: Sequence[dict[str, Any]], resource: str) -> bool:
@@ -373,15 +432,20 @@ class Plan:
         return [impact for impact in self.executions if impact.affected]
 
 
-def impacts(executions: Sequence[RunningExecution], plan: Plan, project_machines: set[str]
-            ) -> list[ExecutionImpact]:
+def impacts(executions: Sequence[RunningExecution], plan: Plan, project_machines: set[str],
+            alias_targets: Mapping[str, str] | None = None) -> list[ExecutionImpact]:
     """The impact on each running execution: all of the project's machines', and any other execution
-    this deploy touches."""
+    this deploy touches.
+
+    Args:
+        alias_targets: alias ARN -> current FunctionVersion, for the aliases `aliases_to_resolve` names;
+            an alias neither seen called nor given here counts as live.
+    """
     by_name = {change.name: change for change in plan.functions}
     by_role = {change.spec.arn: change for change in plan.roles}
     found: list[ExecutionImpact] = []
     for execution in executions:
-        impact = execution_impact(execution, by_name, by_role)
+        impact = execution_impact(execution, by_name, by_role, alias_targets)
         if execution.machine in project_machines or impact.affected:
             found.append(impact)
     return found

@@ -39,10 +39,10 @@ def functions_table(changes: list[plan.FunctionChange]) -> Table:
         now = f"version {change.old_version}" if change.old_version is not None else (
             "$LATEST only" if change.exists else "(none)")
         if change.publishes:
-            after = Text(f"version {change.new_version} (new)", style="bold yellow")
+            after = Text(f"{plan.version_label(change.new_version)} (new)", style="bold yellow")
             why = ", ".join(change.reasons)
         else:
-            after = Text(f"version {change.new_version} (unchanged)", style="green")
+            after = Text(f"{plan.version_label(change.new_version)} (unchanged)", style="green")
             why = "$LATEST reset to it" if change.updates_latest else "-"
         table.add_row(Text(change.name), now, after, Text(why))
     return table
@@ -74,15 +74,16 @@ def role_lines(role: plan.RoleChange) -> Text | None:
 def machine_panel(change: plan.MachineChange) -> Panel:
     lines: list[Any] = []
     if not change.exists:
-        head = f"created; version {change.new_version} will be published"
+        head = "created; its first version will be published"
     elif change.updates:
         what = [word for word, changed in (("definition", change.definition_changed),
                                            ("role", change.role_changed)) if changed]
-        head = f"{' and '.join(what)} changed; version {change.old_version or '-'} -> {change.new_version}"
+        head = (f"{' and '.join(what)} changed; version {change.old_version or '-'} -> "
+                f"{plan.version_label(change.new_version)}")
     elif change.publishes:
-        head = f"unchanged; version {change.new_version} will be published for its current definition"
+        head = "unchanged; a version will be published for its current definition"
     else:
-        head = f"unchanged (version {change.new_version})"
+        head = f"unchanged ({plan.version_label(change.new_version)})"
     lines.append(Text(head))
     if change.role_changed:
         lines.append(Text(f"role {change.old_role} -> {change.new_role}"))
@@ -94,14 +95,17 @@ def machine_panel(change: plan.MachineChange) -> Panel:
         lines.append(Text(f"pinned  {entry}", style="green"))
     for entry in change.live:
         lines.append(Text(f"live    {entry}", style="yellow"))
+    for entry in change.computed:
+        lines.append(Text(f"live    {entry} (function computed at run time)", style="yellow"))
     if change.diff:
         lines.append(Syntax(change.diff.rstrip("\n"), "diff", theme="ansi_dark", background_color="default",
                             word_wrap=True))
     return Panel(Group(*lines), title=f"State machine {change.name}", title_align="left")
 
 
-def _routes(routes: tuple[tuple[int, int], ...]) -> str:
-    return ", ".join(f"v{version} {weight}%" for version, weight in routes)
+def _routes(routes: tuple[tuple[int | str, int], ...]) -> str:
+    return ", ".join(f"{'next version' if version == plan.NEXT_VERSION else f'v{version}'} {weight}%"
+                     for version, weight in routes)
 
 
 def executions_table(the_plan: plan.Plan) -> Table | Text:
@@ -118,7 +122,12 @@ def executions_table(the_plan: plan.Plan) -> Table | Text:
             verdict = Text("CHANGES UNDER IT\n" + "\n".join(impact.warnings), style="bold red")
         else:
             kept = [call for call in impact.calls if call.kept_by_pin]
-            reason = "its calls are pinned" if impact.calls else "it calls no function"
+            if not impact.calls:
+                reason = "it calls no function"
+            elif any(call.live for call in impact.calls):
+                reason = "this deploy changes no function it calls live"
+            else:
+                reason = "its calls are pinned"
             verdict = Text(f"safe: {reason}" + ("; keeps its start-time grant to "
                                                  + ", ".join(c.function for c in kept) if kept else ""),
                            style="green")

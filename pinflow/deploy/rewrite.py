@@ -9,7 +9,7 @@ Two steps:
 - `pin` rewrites every unqualified function reference of every Task (`Resource` ARNs and the
   `FunctionName` of `lambda:invoke`, in Parallel branches and Map processors too) to the exact version
   ARN `...:function:NAME:N`, whatever form named the function: an intrinsic, a bare name, or a plain
-  ARN of this service or another one.
+  ARN of this service or another one. A function computed at run time (`computed`) cannot be pinned.
 """
 
 from __future__ import annotations
@@ -256,6 +256,41 @@ def _slots(definition: dict[str, Any]) -> Iterator[tuple[Slot, dict[str, Any], s
                 if ref is not None:
                     slot = Slot(state_path, f"{block}.FunctionName", name, qualifier, ref)
                     yield slot, payload, "FunctionName"
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A Task that names its function only at run time: where, and the expression written there."""
+
+    state: str
+    field: str
+    text: str
+
+    def describe(self) -> str:
+        return f"{self.field} {self.text}"
+
+
+def computed(definition: dict[str, Any]) -> list[Computed]:
+    """Every `lambda:invoke` Task of `definition` whose function is computed at run time, in every nested
+    block: a `FunctionName.$` path or intrinsic, a JSONata `FunctionName`, or Arguments that are one
+    JSONata expression. Which function (and version) such a Task calls cannot be known before it runs."""
+    found: list[Computed] = []
+    for state_path, state in _states(definition, ""):
+        resource = state.get("Resource")
+        if not isinstance(resource, str) or not resource.startswith(_INVOKE):
+            continue
+        for block in ("Parameters", "Arguments"):
+            payload = state.get(block)
+            if isinstance(payload, str) and payload.lstrip().startswith("{%"):
+                found.append(Computed(state_path, block, payload))
+            elif isinstance(payload, dict):
+                dynamic = payload.get("FunctionName.$")
+                name = payload.get("FunctionName")
+                if dynamic is not None:
+                    found.append(Computed(state_path, f"{block}.FunctionName.$", str(dynamic)))
+                elif isinstance(name, str) and name.startswith("{%"):
+                    found.append(Computed(state_path, f"{block}.FunctionName", name))
+    return found
 
 
 def _states(block: dict[str, Any], prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:

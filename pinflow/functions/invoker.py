@@ -249,7 +249,8 @@ class Invoker:
             return found
 
     def _code_dir(self, code_sha256: str) -> Path:
-        """The folder holding the unpacked code, unpacked once (temp folder + rename) when absent."""
+        """The folder holding the unpacked code, unpacked once (temp folder, sealed read-only, renamed
+        into place) when absent."""
         digest = package.normalize_sha256(code_sha256)
         final = self._code_root / digest
         if final.is_dir():
@@ -265,14 +266,16 @@ class Invoker:
             staging = Path(tempfile.mkdtemp(prefix=f".{digest}-", dir=self._code_root))
             try:
                 package.unpack(data, staging)
+                # Every version with this code shares the folder: no handler may rewrite it.
+                package.seal(staging)
                 os.rename(staging, final)
             except OSError:
                 # Another process may have renamed its copy into place first; that one will do.
-                shutil.rmtree(staging, ignore_errors=True)
+                package.remove(staging)
                 if not final.is_dir():
                     raise
             except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
+                package.remove(staging)
                 raise
         return final
 

@@ -1,4 +1,4 @@
-"""Deterministic zip packaging of a function's folder, its digests, and safe unpacking."""
+"""Deterministic zip packaging of a function's folder, its digests, and safe, read-only unpacking."""
 
 from __future__ import annotations
 
@@ -7,14 +7,20 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 # The earliest time a zip entry can hold; every entry gets it so file times never change the bytes.
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
 EXEC_MODE = 0o755
+# What `seal` leaves: nothing in unpacked code is writable.
+READ_ONLY_FILE_MODE = 0o444
+READ_ONLY_EXEC_MODE = 0o555
+READ_ONLY_DIR_MODE = 0o555
 # Lambda refuses a function whose unzipped code is larger than this.
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
 
@@ -25,6 +31,10 @@ _DRIVE = re.compile(r"[A-Za-z]:")
 
 class UnsafeArchiveError(ValueError):
     """A zip that cannot be unpacked safely: a path leaving the target folder, or too much data."""
+
+
+class ArchiveTooLargeError(UnsafeArchiveError):
+    """A zip whose content is larger than the limit once unpacked."""
 
 
 def package_folder(path: str | os.PathLike[str]) -> bytes:
@@ -104,6 +114,24 @@ def normalize_sha256(value: str) -> str:
     return digest.hex()
 
 
+def check(zip_bytes: bytes, *, max_bytes: int = MAX_UNZIPPED_BYTES) -> None:
+    """Check that `unpack` would take this archive, without writing anything.
+
+    Every entry is read, so what only shows when data is decompressed (a damaged entry, one larger
+    than its header says) is found too.
+
+    Raises:
+        ArchiveTooLargeError: more than `max_bytes` of content.
+        UnsafeArchiveError: a name `unpack` refuses (see there).
+        zipfile.BadZipFile: `zip_bytes` is not a zip archive, or an entry is damaged.
+    """
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+        for info, _ in _plan(archive, max_bytes):
+            if not info.is_dir():
+                with archive.open(info) as source:
+                    _copy(info, source, None)
+
+
 def unpack(
     zip_bytes: bytes, dest_dir: str | os.PathLike[str], *, max_bytes: int = MAX_UNZIPPED_BYTES
 ) -> None:
@@ -118,20 +146,14 @@ def unpack(
         max_bytes: the most uncompressed data accepted (Lambda's 250 MiB by default).
 
     Raises:
-        UnsafeArchiveError: an absolute path, a `..` component, a drive or backslash in a name,
-            or more than `max_bytes` of content.
-        zipfile.BadZipFile: `zip_bytes` is not a zip archive.
+        ArchiveTooLargeError: more than `max_bytes` of content.
+        UnsafeArchiveError: an absolute path, a `..` component, a drive or backslash in a name, or
+            a name that is both a file and a folder (as a link stored as a file, then a file "in" it).
+        zipfile.BadZipFile: `zip_bytes` is not a zip archive, or an entry is damaged.
     """
     dest = Path(dest_dir)
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
-        members = archive.infolist()
-        plan: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
-        total = 0
-        for info in members:
-            plan.append((info, _safe_name(info.filename)))
-            total += info.file_size
-            if total > max_bytes:
-                raise UnsafeArchiveError(f"the archive unpacks to more than {max_bytes} bytes")
+        plan = _plan(archive, max_bytes)
         dest.mkdir(parents=True, exist_ok=True)
         root = dest.resolve()
         for info, relative in plan:
@@ -143,15 +165,80 @@ def unpack(
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            written = 0
             with archive.open(info) as source, open(target, "wb") as sink:
-                while chunk := source.read(1 << 16):
-                    written += len(chunk)
-                    if written > info.file_size:  # a header that lies about the size
-                        raise UnsafeArchiveError(f"entry {info.filename!r} is larger than it declares")
-                    sink.write(chunk)
+                _copy(info, source, sink)
             mode = (info.external_attr >> 16) & 0o777
             os.chmod(target, EXEC_MODE if mode & stat.S_IXUSR else FILE_MODE)
+
+
+def seal(folder: str | os.PathLike[str]) -> None:
+    """Make an unpacked folder read-only: files 0444 (0555 when executable), folders 0555, itself too.
+
+    Unpacked code is shared by every version with the same SHA-256, so no handler may change it.
+    """
+    root = Path(folder)
+    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+        for name in filenames:
+            path = Path(dirpath, name)
+            if path.is_symlink():
+                continue
+            executable = path.stat().st_mode & stat.S_IXUSR
+            os.chmod(path, READ_ONLY_EXEC_MODE if executable else READ_ONLY_FILE_MODE)
+        for name in dirnames:
+            path = Path(dirpath, name)
+            if not path.is_symlink():
+                os.chmod(path, READ_ONLY_DIR_MODE)
+    os.chmod(root, READ_ONLY_DIR_MODE)
+
+
+def remove(folder: str | os.PathLike[str]) -> None:
+    """Delete an unpacked folder, sealed or not (a read-only folder's entries cannot be unlinked)."""
+    root = Path(folder)
+    if not root.exists():
+        return
+    for dirpath, dirnames, _ in os.walk(root):
+        for name in dirnames:
+            path = Path(dirpath, name)
+            if not path.is_symlink():
+                os.chmod(path, stat.S_IRWXU)
+    os.chmod(root, stat.S_IRWXU)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _plan(archive: zipfile.ZipFile, max_bytes: int) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
+    """Each entry with the relative path it unpacks to, once every name and the total size passed."""
+    plan: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
+    files: dict[PurePosixPath, str] = {}
+    folders: dict[PurePosixPath, str] = {}
+    total = 0
+    for info in archive.infolist():
+        relative = _safe_name(info.filename)
+        plan.append((info, relative))
+        total += info.file_size
+        if total > max_bytes:
+            raise ArchiveTooLargeError(f"the archive unpacks to more than {max_bytes} bytes")
+        for parent in relative.parents:
+            if parent.parts:
+                folders.setdefault(parent, info.filename)
+        if info.is_dir():
+            folders.setdefault(relative, info.filename)
+        else:
+            files.setdefault(relative, info.filename)
+    for path, name in files.items():
+        if path in folders:
+            raise UnsafeArchiveError(f"entry {name!r} is a file, and {folders[path]!r} needs it as a folder")
+    return plan
+
+
+def _copy(info: zipfile.ZipInfo, source: IO[bytes], sink: IO[bytes] | None) -> None:
+    """Copy one entry's data (to nowhere when `sink` is None), refusing more than its header declares."""
+    written = 0
+    while chunk := source.read(1 << 16):
+        written += len(chunk)
+        if written > info.file_size:  # a header that lies about the size
+            raise UnsafeArchiveError(f"entry {info.filename!r} is larger than it declares")
+        if sink is not None:
+            sink.write(chunk)
 
 
 def _safe_name(name: str) -> PurePosixPath:

@@ -47,6 +47,12 @@ def version_arn(name: str, version: int | str) -> str:
     return arns.function(name, str(version))
 
 
+def version_key(configuration: Mapping[str, Any]) -> tuple[int, int]:
+    """Where a `FunctionConfiguration` lists among its function's: $LATEST first, then by number."""
+    version = str(configuration["Version"])
+    return (0, 0) if version == LATEST else (1, int(version))
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
@@ -278,9 +284,6 @@ class FunctionRegistry:
             ResourceNotFoundException: no such function.
         """
         fn_name = shapes.function_ref(name).name
-        start = paging.decode(marker, errors.InvalidParameterValueException) or 0
-        if not isinstance(start, int) or start < 0:
-            raise errors.InvalidParameterValueException(f"Invalid marker: '{marker}'")
         size = max(1, int(max_items))
         with self._store.transaction(write=False) as tx:
             row = self._function(tx, fn_name)
@@ -292,8 +295,7 @@ class FunctionRegistry:
                 everything.append(shapes.configuration(fn_name, config, version=config["Version"],
                                                        revision_id=config["RevisionId"],
                                                        arn=version_arn(fn_name, config["Version"])))
-        page = everything[start:start + size]
-        return page, (paging.encode(start + size) if start + size < len(everything) else None)
+        return paging.keyset_page(everything, version_key, marker, size, errors.InvalidParameterValueException)
 
     # --- aliases -----------------------------------------------------------------------------------
 
@@ -380,17 +382,14 @@ class FunctionRegistry:
                      max_items: int = 50) -> tuple[list[dict[str, Any]], str | None]:
         """ListAliases, by alias name; `function_version` keeps the aliases whose primary version it is."""
         fn_name = shapes.function_ref(name).name
-        start = paging.decode(marker, errors.InvalidParameterValueException) or 0
-        if not isinstance(start, int) or start < 0:
-            raise errors.InvalidParameterValueException(f"Invalid marker: '{marker}'")
         size = max(1, int(max_items))
         with self._store.transaction(write=False) as tx:
             self._function(tx, fn_name)
             everything = [shapes.alias_configuration(fn_name, alias, stored)
                           for alias, stored in self._aliases(tx, fn_name)
                           if function_version is None or stored["FunctionVersion"] == function_version]
-        page = everything[start:start + size]
-        return page, (paging.encode(start + size) if start + size < len(everything) else None)
+        return paging.keyset_page(everything, lambda alias: (str(alias["Name"]),), marker, size,
+                                  errors.InvalidParameterValueException)
 
     # --- tags --------------------------------------------------------------------------------------
 

@@ -60,7 +60,9 @@ class MachineAliases:
             existing = tx.one("reg_sma_get", (machine, name))
             if existing is not None:
                 config = json.loads(existing["config"])
-                if config["routingConfiguration"] != wanted or config.get("description") != description:
+                # The same routes in another order are the same routing.
+                if (_route_set(config["routingConfiguration"]) != _route_set(wanted)
+                        or config.get("description") != description):
                     raise errors.ConflictException(
                         "Failed to create alias because an alias with the same name and a different routing "
                         "configuration already exists.")
@@ -145,19 +147,21 @@ class MachineAliases:
             StateMachineDoesNotExist / StateMachineDeleting: no usable machine.
         """
         ref = shapes.split(arn)
-        start, size = paging.offset(next_token), paging.page_size(max_results)
+        size = paging.page_size(max_results)
         with self._store.transaction(write=False) as tx:
             row = tx.one("reg_sm_get", (ref.name,))
             if row is None:
                 raise shapes.does_not_exist(arn)
             if row["status"] == DELETING:
                 raise shapes.deleting(arn)
-            aliases = sorted(self._aliases(tx, ref.name), key=lambda item: (item[1]["creationDate"], item[0]))
+            aliases = self._aliases(tx, ref.name)
+        page, token = paging.keyset_page(aliases, lambda item: (item[1]["creationDate"], item[0]), next_token,
+                                         size)
         answer: dict[str, Any] = {"stateMachineAliases": [
             {"stateMachineAliasArn": f"{row['arn']}:{alias}", "creationDate": config["creationDate"]}
-            for alias, config in aliases[start:start + size]]}
-        if start + size < len(aliases):
-            answer["nextToken"] = paging.encode(start + size)
+            for alias, config in page]}
+        if token is not None:
+            answer["nextToken"] = token
         return answer
 
     def _aliases(self, tx: Tx, name: str) -> list[tuple[str, dict[str, Any]]]:
@@ -170,6 +174,10 @@ class MachineAliases:
                 raise errors.ResourceNotFound(shapes.NO_SUCH_RESOURCE)
         return [{"stateMachineVersionArn": f"{row['arn']}:{route.version}", "weight": route.weight}
                 for route in routes]
+
+
+def _route_set(routing: Sequence[Mapping[str, Any]]) -> frozenset[tuple[str, int]]:
+    return frozenset((str(route["stateMachineVersionArn"]), int(route["weight"])) for route in routing)
 
 
 def alias_ref(alias_arn: str) -> arns.StateMachineRef:

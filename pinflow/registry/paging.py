@@ -1,11 +1,21 @@
-"""Opaque pagination tokens and page sizes for the registry's list operations."""
+"""Opaque pagination tokens and page sizes for the registry's list operations.
+
+Lists page by key (`keyset_page`): a token names the last item a page returned, so an item added or
+removed between two pages neither repeats nor skips one that was there all along, as an offset would.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from pinflow import errors
+
+T = TypeVar("T")
+# An item's place in its list; compared as a tuple (negate a number to list newest first).
+Key = tuple[int | float | str, ...]
 
 # Step Functions: maxResults 0 (or absent) means the default page of 100; at most 1000.
 DEFAULT_PAGE = 100
@@ -32,6 +42,44 @@ def decode(token: str | None, error: type[errors.ServiceError] = errors.InvalidT
     if isinstance(position, bool) or not isinstance(position, int | str):
         raise error(f"Invalid Token: '{token}'")
     return position
+
+
+def keyset_page(items: Iterable[T], key: Callable[[T], Key], token: str | None, size: int,
+                error: type[errors.ServiceError] = errors.InvalidToken) -> tuple[list[T], str | None]:
+    """One page of `items` in `key` order, starting after the item a previous page's token names.
+
+    Args:
+        items: every item (in any order).
+        key: an item's place; unique per item.
+        token: a token this function made for the same list, or None for the first page.
+        size: the most items on the page.
+        error: raised for a token this function did not make for such a list.
+
+    Returns:
+        (the page, the token for the next page or None when this page ends the list).
+    """
+    ordered = sorted(items, key=key)
+    if token is not None:
+        after = _decode_key(token, error)
+        try:
+            ordered = [item for item in ordered if key(item) > after]
+        except TypeError:  # a token made for a list keyed by other types
+            raise error(f"Invalid Token: '{token}'") from None
+    page = ordered[:size]
+    if len(ordered) <= size:
+        return page, None
+    return page, base64.urlsafe_b64encode(json.dumps({"k": list(key(page[-1]))}).encode()).decode("ascii")
+
+
+def _decode_key(token: str, error: type[errors.ServiceError]) -> Key:
+    try:
+        found = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))["k"]
+    except (ValueError, KeyError, TypeError, UnicodeError):
+        raise error(f"Invalid Token: '{token}'") from None
+    if not isinstance(found, list) or not all(
+            isinstance(part, int | float | str) and not isinstance(part, bool) for part in found):
+        raise error(f"Invalid Token: '{token}'")
+    return tuple(found)
 
 
 def offset(token: str | None) -> int:

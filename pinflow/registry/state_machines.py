@@ -25,6 +25,8 @@ DELETING = machine_aliases.DELETING
 ACTIVE = "ACTIVE"
 # PublishStateMachineVersion's revisionId for a machine that was never updated.
 INITIAL = "INITIAL"
+# The page queries' LIMIT when a list reads every row and pages by key (`paging.keyset_page`).
+_EVERY_ROW = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -239,14 +241,15 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
 
     def list(self, next_token: str | None = None, max_results: int | None = None) -> dict[str, Any]:
         """ListStateMachines, by name: {"stateMachines": [...], "nextToken"?}."""
-        start, size = paging.offset(next_token), paging.page_size(max_results)
+        size = paging.page_size(max_results)
         with self._store.transaction(write=False) as tx:
-            rows = tx.all("reg_sm_page", (size + 1, start))
+            rows = tx.all("reg_sm_page", (_EVERY_ROW, 0))
+        page, token = paging.keyset_page(rows, lambda row: (row["name"],), next_token, size)
         answer: dict[str, Any] = {"stateMachines": [
             {"stateMachineArn": row["arn"], "name": row["name"], "type": row["type"],
-             "creationDate": row["created_at"]} for row in rows[:size]]}
-        if len(rows) > size:
-            answer["nextToken"] = paging.encode(start + size)
+             "creationDate": row["created_at"]} for row in page]}
+        if token is not None:
+            answer["nextToken"] = token
         return answer
 
     def revision(self, revision_id: str) -> dict[str, Any]:
@@ -312,17 +315,19 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
         ref = shapes.split(arn)
         if ref.version is not None or ref.alias is not None:
             raise shapes.invalid_arn(arn)
-        start, size = paging.offset(next_token), paging.page_size(max_results)
+        size = paging.page_size(max_results)
         with self._store.transaction(write=False) as tx:
             row = tx.one("reg_sm_get", (ref.name,))
             if row is None:
                 return {"stateMachineVersions": []}  # AWS answers an empty list, not an error
-            rows = tx.all("reg_smv_page", (ref.name, size + 1, start))
+            rows = tx.all("reg_smv_page", (ref.name, _EVERY_ROW, 0))
+        # Newest first: the key negates the number.
+        page, token = paging.keyset_page(rows, lambda version: (-int(version["version"]),), next_token, size)
         answer: dict[str, Any] = {"stateMachineVersions": [
             {"stateMachineVersionArn": f"{row['arn']}:{version['version']}",
-             "creationDate": version["created_at"]} for version in rows[:size]]}
-        if len(rows) > size:
-            answer["nextToken"] = paging.encode(start + size)
+             "creationDate": version["created_at"]} for version in page]}
+        if token is not None:
+            answer["nextToken"] = token
         return answer
 
     def delete_version(self, version_arn: str) -> None:

@@ -90,6 +90,39 @@ def test_create_function_refuses_a_package_that_is_not_a_zip(lam):
                               "Could not unzip uploaded file. Please check your file, then try to upload again.")
 
 
+def _zip_with_modes(entries: list[tuple[str, str, int]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data, mode in entries:
+            info = zipfile.ZipInfo(name)
+            info.create_system = 3
+            info.external_attr = mode << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+UNUNZIPPABLE = {
+    "dot-dot": [("app.py", HELLO, 0o100644), ("../../escaped.txt", "x", 0o100644)],
+    "absolute": [("app.py", HELLO, 0o100644), ("/tmp/escaped.txt", "x", 0o100644)],
+    "link-then-file-in-it": [("link", "/etc", 0o120777), ("app.py", HELLO, 0o100644), ("link/x", "y", 0o100644)],
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNUNZIPPABLE))
+def test_a_zip_that_could_not_be_unpacked_is_refused_at_upload(lam, case):
+    package = _zip_with_modes(UNUNZIPPABLE[case])
+    with pytest.raises(ClientError) as info:
+        lam.create_function(FunctionName="hello", Runtime="python3.11", Handler="app.handler", Role=ROLE,
+                            Code={"ZipFile": package})
+    assert error_of(info) == ("InvalidParameterValueException", 400,
+                              "Could not unzip uploaded file. Please check your file, then try to upload again.")
+    create(lam)
+    with pytest.raises(ClientError) as info:
+        lam.update_function_code(FunctionName="hello", ZipFile=package)
+    assert error_of(info)[:2] == ("InvalidParameterValueException", 400)
+    assert lam.invoke(FunctionName="hello")["Payload"].read() == b'{"hello": "world"}'
+
+
 def test_update_function_code_dry_run_changes_nothing(lam):
     created = create(lam)
     package = zip_of(HELLO + "# next\n")
@@ -257,6 +290,10 @@ def test_list_functions_with_function_version_all_lists_versions(lam):
     paged = [(f["FunctionName"], f["Version"]) for page in lam.get_paginator("list_functions").paginate(
         FunctionVersion="ALL", PaginationConfig={"PageSize": 2}) for f in page["Functions"]]
     assert paged == [("one", "$LATEST"), ("one", "1"), ("two", "$LATEST")]
+    first = lam.list_functions(FunctionVersion="ALL", MaxItems=2)
+    create(lam, "a-new-one")  # listed before the marker: an offset would repeat ("one", "1")
+    rest = lam.list_functions(FunctionVersion="ALL", MaxItems=2, Marker=first["NextMarker"])
+    assert [(f["FunctionName"], f["Version"]) for f in rest["Functions"]] == [("two", "$LATEST")]
 
 
 def test_list_functions_with_a_bad_marker_is_refused(lam):

@@ -213,6 +213,28 @@ def test_aliases(sfn):
         "ResourceNotFound", "Request references a resource that does not exist.", 400)
 
 
+def test_version_pages_hold_when_a_version_is_published_between_them(sfn):
+    arn = sfn.create_state_machine(name="paged", definition=PASS, roleArn=ROLE, publish=True)["stateMachineArn"]
+    for n in range(2, 6):
+        sfn.update_state_machine(stateMachineArn=arn, definition=pass_result(str(n)), publish=True)
+    first = sfn.list_state_machine_versions(stateMachineArn=arn, maxResults=2)
+    assert [v["stateMachineVersionArn"] for v in first["stateMachineVersions"]] == [f"{arn}:5", f"{arn}:4"]
+    sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("6"), publish=True)
+    second = sfn.list_state_machine_versions(stateMachineArn=arn, maxResults=2, nextToken=first["nextToken"])
+    assert [v["stateMachineVersionArn"] for v in second["stateMachineVersions"]] == [f"{arn}:3", f"{arn}:2"]
+
+
+def test_an_alias_created_again_with_its_routes_reordered_is_the_same_alias(sfn):
+    arn = sfn.create_state_machine(name="m", definition=PASS, roleArn=ROLE, publish=True)["stateMachineArn"]
+    sfn.update_state_machine(stateMachineArn=arn, definition=pass_result("b"), publish=True)
+    routes = [{"stateMachineVersionArn": f"{arn}:1", "weight": 50},
+              {"stateMachineVersionArn": f"{arn}:2", "weight": 50}]
+    created = sfn.create_state_machine_alias(name="a", routingConfiguration=routes)
+    again = sfn.create_state_machine_alias(name="a", routingConfiguration=list(reversed(routes)))
+    assert (again["stateMachineAliasArn"], again["creationDate"]) == (
+        created["stateMachineAliasArn"], created["creationDate"])
+
+
 def test_list_state_machines_pages(sfn):
     for index in range(5):
         sfn.create_state_machine(name=f"m{index}", definition=PASS, roleArn=ROLE)

@@ -114,7 +114,8 @@ def test_code_configuration_and_environment_changes_each_publish_once(make_proje
     (path.parent / "handler.py").write_text("def hello(event, context):\n    return 2\n")
     code, output = _deploy(path, cl)
     assert [c.reasons for c in code.plan.functions] == [("code",)]
-    assert "version 2 (new)" in output
+    assert "next version (new)" in output
+    assert "function svc-dev-hello version 2" in code.outcome.published
     environment, _ = _deploy(path, cl, MOOD="excited")
     assert [c.reasons for c in environment.plan.functions] == [("environment",)]
     configuration, _ = _deploy(path, cl, MOOD="excited", TIMEOUT="30")

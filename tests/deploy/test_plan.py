@@ -38,12 +38,15 @@ def test_an_unchanged_function_publishes_nothing() -> None:
 def test_code_or_configuration_changes_publish_a_new_version(field: str, value: object, word: str) -> None:
     change = plan.function_change("hello", DESIRED, _server(**{field: value}))
     assert change.reasons == change.latest_reasons == (word,)
-    assert (change.publishes, change.old_version, change.new_version) == (True, 4, 5)
+    # The number is the server's to give (deleted versions' numbers are never used again).
+    assert (change.publishes, change.old_version, change.new_version) == (True, 4, plan.NEXT_VERSION)
 
 
-def test_a_new_function_gets_version_one() -> None:
+def test_a_new_function_publishes_its_next_version() -> None:
     change = plan.function_change("hello", DESIRED, plan.FunctionOnServer("svc-dev-hello"))
-    assert (change.exists, change.reasons, change.new_version) == (False, ("new",), 1)
+    assert (change.exists, change.reasons, change.new_version) == (False, ("new",), plan.NEXT_VERSION)
+    assert plan.version_label(change.new_version) == "next version"
+    assert plan.version_label(4) == "version 4"
 
 
 def test_latest_drift_is_reset_without_publishing() -> None:
@@ -68,7 +71,7 @@ def test_an_unchanged_machine_publishes_nothing_and_a_changed_one_shows_a_diff()
     changed_definition = json.loads(json.dumps(DEFINITION).replace("hello:1", "hello:2"))
     changed = plan.machine_change("flow", "flow", changed_definition, ROLE.arn, _machine(DEFINITION))
     assert (changed.updates, changed.publishes) == (True, True)
-    assert (changed.old_version, changed.new_version) == (2, 3)
+    assert (changed.old_version, changed.new_version) == (2, plan.NEXT_VERSION)
     assert f'-      "Resource": "{HELLO}:1"' in changed.diff
     assert f'+      "Resource": "{HELLO}:2"' in changed.diff
     other_role = "arn:aws:iam::123456789012:role/x"
@@ -113,6 +116,85 @@ def test_a_running_execution_is_affected_only_through_live_references(resource: 
         assert call.version == "1" and "pinned at start" in call.describe()
     if affected:
         assert impact.warnings == ["Hello: calls svc-dev-hello live and this deploy changes its code"]
+
+
+LIVE_ALIAS = f"{HELLO}:live"
+
+
+@pytest.mark.parametrize(("seen", "target", "version", "affected", "shown"), [
+    ("1", None, "1", False, "svc-dev-hello:live -> version 1 (alias, pinned at start)"),
+    # What the history shows it called decides over where the alias points now.
+    ("1", "$LATEST", "1", False, "svc-dev-hello:live -> version 1 (alias, pinned at start)"),
+    (None, "3", "3", False, "svc-dev-hello:live -> version 3 (alias, pinned at start)"),
+    (None, "$LATEST", "$LATEST", True, "svc-dev-hello:live -> $LATEST (alias on $LATEST: live"),
+    ("$LATEST", None, "$LATEST", True, "svc-dev-hello:live -> $LATEST (alias on $LATEST: live"),
+    (None, None, None, True, "svc-dev-hello:live (alias, target unknown: counted live)"),
+])
+def test_an_alias_is_pinned_only_when_it_resolved_to_a_number(seen: str | None, target: str | None,
+                                                                version: str | None, affected: bool,
+                                                                shown: str) -> None:
+    execution = _execution(LIVE_ALIAS, alias_versions={LIVE_ALIAS: seen} if seen else {})
+    impact = plan.execution_impact(execution, {"svc-dev-hello": NEW_CODE}, {},
+                                   {LIVE_ALIAS: target} if target else None)
+    (call,) = impact.calls
+    assert (call.kind, call.version, call.live, impact.affected) == ("alias", version, affected, affected)
+    assert call.describe().startswith(shown)
+    if affected:
+        assert impact.warnings == ["Hello: calls svc-dev-hello live and this deploy changes its code"]
+    # Nothing changes under any alias when the deploy leaves the function as it is.
+    unchanged = plan.function_change("hello", DESIRED, _server())
+    assert not plan.execution_impact(execution, {"svc-dev-hello": unchanged}, {},
+                                     {LIVE_ALIAS: target} if target else None).affected
+
+
+def test_the_plan_asks_for_the_targets_of_aliases_not_seen_called() -> None:
+    seen = _execution(LIVE_ALIAS, alias_versions={LIVE_ALIAS: "1"})
+    other = f"{HELLO}:canary"
+    waiting = _execution(other, name="day-2")
+    pinned = _execution(f"{HELLO}:2", name="day-3")
+    assert plan.aliases_to_resolve([seen, waiting, pinned]) == [other]
+    found = plan.impacts([seen, waiting], plan.Plan(functions=[NEW_CODE]), {"flow"}, {other: "$LATEST"})
+    assert [impact.affected for impact in found] == [False, True]
+
+
+def test_an_alias_on_latest_keeps_no_start_time_grant() -> None:
+    granted = ({"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": [HELLO, f"{HELLO}:*"]},)
+    narrowed = plan.RoleChange(roles.RoleSpec(ROLE.name, ROLE.service, ()), True, granted)
+    execution = _execution(LIVE_ALIAS)
+    live = plan.execution_impact(execution, {}, {ROLE.arn: narrowed}, {LIVE_ALIAS: "$LATEST"})
+    assert live.warnings == [f"Hello: the new role no longer allows invoking {LIVE_ALIAS}"]
+    pinned = plan.execution_impact(execution, {}, {ROLE.arn: narrowed}, {LIVE_ALIAS: "2"})
+    assert not pinned.affected and pinned.calls[0].kept_by_pin
+
+
+def _computed_execution() -> plan.RunningExecution:
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+            "Parameters": {"FunctionName.$": "$.fn", "Payload": {}}}
+    return _execution(HELLO, definition={"StartAt": "Pick", "States": {"Pick": task}})
+
+
+def test_a_function_computed_at_run_time_is_live_and_any_function_change_reaches_it() -> None:
+    execution = _computed_execution()
+    other = plan.function_change("other", DESIRED, plan.FunctionOnServer("svc-dev-other", {**DESIRED, "Timeout": 1},
+                                                                            4, dict(DESIRED)))
+    impact = plan.execution_impact(execution, {"svc-dev-other": other}, {})
+    (call,) = impact.calls
+    assert (call.kind, call.live, call.describe()) == (
+        "computed", True, "Parameters.FunctionName.$ $.fn (computed at run time: live)")
+    assert impact.warnings == ["Pick: computes the function it calls at run time, so any function may change "
+                               "under it; this deploy changes svc-dev-other's timeout"]
+    # A deploy that changes no function's code or configuration changes nothing under it.
+    unchanged = plan.function_change("hello", DESIRED, _server())
+    assert not plan.execution_impact(execution, {"svc-dev-hello": unchanged}, {}).affected
+    the_plan = plan.Plan(functions=[other])
+    the_plan.executions = plan.impacts([_computed_execution()], the_plan, set())
+    assert len(the_plan.unsafe) == 1
+
+
+def test_a_machine_lists_its_functions_computed_at_run_time() -> None:
+    definition = _computed_execution().definition
+    change = plan.machine_change("flow", "flow", definition, ROLE.arn, None)
+    assert change.computed == ("Pick: Parameters.FunctionName.$ $.fn",)
 
 
 def test_a_removed_statement_matters_only_to_live_references() -> None:

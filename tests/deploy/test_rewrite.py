@@ -97,3 +97,30 @@ def test_a_bare_name_is_pinned_in_the_project_region_and_account() -> None:
     expected = "arn:aws:lambda:eu-west-1:111122223333:function:svc-dev-hello:7"
     assert states["Invoke"]["Parameters"]["FunctionName"] == expected
     assert states["Direct"]["Resource"] == f"{HELLO}:7"  # an ARN keeps its own region and account
+
+
+def test_functions_computed_at_run_time_are_found_in_every_form_and_block() -> None:
+    invoke = "arn:aws:states:::lambda:invoke"
+    definition = {"StartAt": "Path", "States": {
+        "Path": {"Type": "Task", "Resource": invoke, "Next": "Intrinsic",
+                 "Parameters": {"FunctionName.$": "$.fn", "Payload": {}}},
+        "Intrinsic": {"Type": "Task", "Resource": f"{invoke}.waitForTaskToken", "Next": "Each",
+                      "Parameters": {"FunctionName.$": "States.Format('svc-dev-{}', $.which)"}},
+        "Each": {"Type": "Map", "Next": "Static", "ItemProcessor": {"StartAt": "Jsonata", "States": {
+            "Jsonata": {"Type": "Task", "Resource": invoke, "QueryLanguage": "JSONata", "End": True,
+                        "Arguments": {"FunctionName": "{% $states.input.fn %}"}}}}},
+        "Static": {"Type": "Task", "Resource": invoke, "Next": "Whole",
+                   "Parameters": {"FunctionName": HELLO}},
+        "Whole": {"Type": "Task", "Resource": invoke, "QueryLanguage": "JSONata", "End": True,
+                  "Arguments": "{% {'FunctionName': $states.input.fn} %}"},
+    }}
+    assert [(c.state, c.field, c.text) for c in rewrite.computed(definition)] == [
+        ("Path", "Parameters.FunctionName.$", "$.fn"),
+        ("Intrinsic", "Parameters.FunctionName.$", "States.Format('svc-dev-{}', $.which)"),
+        ("Each/ItemProcessor/Jsonata", "Arguments.FunctionName", "{% $states.input.fn %}"),
+        ("Whole", "Arguments", "{% {'FunctionName': $states.input.fn} %}"),
+    ]
+    # Nothing computed is among the static references, and pinning leaves it as written.
+    assert [slot.state for slot in rewrite.slots(definition)] == ["Static"]
+    pinned, _, _ = rewrite.pin(definition, {"svc-dev-hello": "4"})
+    assert pinned["States"]["Path"] == definition["States"]["Path"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 
 from click.testing import CliRunner
@@ -145,3 +146,90 @@ def test_a_statement_removed_from_the_role_is_flagged_for_live_references(make_p
     assert [s["Resource"] for s in role.removed] == [sorted([HELLO, f"{HELLO}:*"])]
     (impact,) = [i for i in prepared.the_plan.unsafe if i.execution.arn == started["live"]]
     assert impact.warnings == [f"Hello: the new role no longer allows invoking {HELLO}"]
+
+
+LIVE_PROJECT = """
+service: svc
+functions:
+  hello:
+    handler: handler.hello
+stepFunctions:
+  stateMachines:
+    onlatest:
+      name: onlatest
+      definition:
+        StartAt: Wait
+        States:
+          Wait: {Type: Wait, Seconds: 60, Next: Hello}
+          Hello: {Type: Task, Resource: "arn:aws:lambda:us-east-1:123456789012:function:svc-dev-hello:live", End: true}
+    computed:
+      name: computed
+      useExactVersion: true
+      iamRoleStatements:
+        - {Effect: Allow, Action: lambda:InvokeFunction, Resource: "*"}
+      definition:
+        StartAt: Wait
+        States:
+          Wait: {Type: Wait, Seconds: 60, Next: Pick}
+          Pick:
+            Type: Task
+            Resource: arn:aws:states:::lambda:invoke
+            Parameters: {"FunctionName.$": "$.fn", Payload: {}}
+            End: true
+"""
+
+
+def test_an_alias_on_latest_and_a_computed_function_are_live_under_strict(make_project, cl, server,
+                                                                         monkeypatch) -> None:
+    monkeypatch.setattr(output.console, "width", 200)
+    path = make_project(LIVE_PROJECT)
+    assert apply.deploy(project.load(path), cl, Console(file=io.StringIO())).status == 0
+    cl.lam.create_alias(FunctionName="svc-dev-hello", Name="live", FunctionVersion="$LATEST")
+    started = {name: cl.sfn.start_execution(stateMachineArn=arns.state_machine(name), name=f"{name}-1",
+                                            input='{"fn": "svc-dev-hello"}')["executionArn"]
+               for name in ("onlatest", "computed")}
+    (path.parent / "handler.py").write_text("def hello(event, context):\n    return 'changed'\n")
+
+    prepared = apply.prepare(project.load(path), cl)
+    impacts = {impact.execution.machine: impact for impact in prepared.the_plan.executions}
+    (alias_call,) = impacts["onlatest"].calls
+    assert (alias_call.kind, alias_call.live) == ("alias", True)
+    (computed_call,) = impacts["computed"].calls
+    assert (computed_call.kind, computed_call.live) == ("computed", True)
+    assert sorted(impact.execution.arn for impact in prepared.the_plan.unsafe) == sorted(started.values())
+
+    base = ["deploy", "--endpoint", server.endpoint, "--config", str(path)]
+    refused = CliRunner().invoke(main, [*base, "--strict", "--yes"])
+    assert refused.exit_code == 3, refused.output
+    assert "Pick: Parameters.FunctionName.$ $.fn (computed at run time: live)" in refused.output
+    assert "live    Pick: Parameters.FunctionName.$ $.fn (function computed at run time)" in refused.output
+    assert [v["Version"] for v in clients.function_versions(cl.lam, "svc-dev-hello")] == ["1"]
+
+
+def test_the_plan_names_the_next_version_and_the_deploy_pins_the_one_the_server_gives(make_project,
+                                                                                      cl) -> None:
+    files = {"handler.py": "def hello(event, context):\n    return 1\n"}
+    single = PROJECT.split("    live:\n")[0]  # the `pinned` machine only
+    path = make_project(single, files)
+    assert apply.deploy(project.load(path), cl, Console(file=io.StringIO())).status == 0
+    (path.parent / "handler.py").write_text("def hello(event, context):\n    return 2\n")
+    assert apply.deploy(project.load(path), cl, Console(file=io.StringIO())).status == 0
+    machine = arns.state_machine("pinned")
+    first = cl.sfn.describe_state_machine(stateMachineArn=f"{machine}:1")["definition"]
+    cl.sfn.update_state_machine(stateMachineArn=machine, definition=first)
+    cl.sfn.delete_state_machine_version(stateMachineVersionArn=f"{machine}:2")
+    cl.lam.delete_function(FunctionName="svc-dev-hello", Qualifier="2")  # 2 is never given out again
+
+    (path.parent / "handler.py").write_text("def hello(event, context):\n    return 3\n")
+    shown = io.StringIO()
+    result = apply.deploy(project.load(path), cl, Console(file=shown, width=200))
+    (function,) = [f for f in result.plan.functions if f.name == "svc-dev-hello"]
+    (change,) = result.plan.machines
+    assert function.new_version == change.new_version == "$NEXT"
+    assert "next version (new)" in shown.getvalue()
+    assert "version - -> next version" in shown.getvalue()
+    assert result.outcome is not None
+    assert "function svc-dev-hello version 3" in result.outcome.published
+    assert "state machine pinned version 3" in result.outcome.published
+    resource = json.loads(cl.sfn.describe_state_machine(stateMachineArn=machine)["definition"])
+    assert resource["States"]["Hello"]["Resource"] == f"{HELLO}:3"

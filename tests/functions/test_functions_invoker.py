@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -477,3 +478,15 @@ def test_asl_error_from_a_document_without_an_error_type() -> None:
 def test_asl_error_from_a_success_is_a_mistake() -> None:
     with pytest.raises(ValueError):
         errors.asl_error_from(invoker.InvokeResult({"ok": 1}, None, "1", 1.0))
+
+
+def test_unpacked_code_is_read_only(tmp_path: Path, functions: Functions) -> None:
+    spec = functions.publish({"app.py": APP, "lib/helpers.py": "VALUE = 1\n"})
+    with invoker.Invoker(tmp_path / "code", functions.load) as inv:
+        assert inv.invoke(spec, {"do": "echo"}, request_id="r").payload == {"do": "echo"}
+    folder = tmp_path / "code" / spec.code_sha256
+    modes = {path.relative_to(folder).as_posix(): stat.S_IMODE(path.stat().st_mode)
+             for path in [folder, *folder.rglob("*")]}
+    assert modes == {".": 0o555, "app.py": 0o444, "lib": 0o555, "lib/helpers.py": 0o444}
+    # Nothing was left behind in the code root but the sealed folder.
+    assert [p.name for p in (tmp_path / "code").iterdir()] == [spec.code_sha256]

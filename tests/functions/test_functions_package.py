@@ -129,3 +129,65 @@ def test_unpack_will_not_follow_a_link_already_in_the_folder(tmp_path: Path) -> 
 def test_package_folder_needs_a_folder(tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError):
         package.package_folder(tmp_path / "missing")
+
+
+def _zip_of(entries: list[tuple[str, bytes, int]]) -> bytes:
+    """An archive whose entries carry unix modes (a link is S_IFLNK with its target as data)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data, mode in entries:
+            info = zipfile.ZipInfo(name)
+            info.create_system = 3
+            info.external_attr = mode << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+LINK_THEN_FILE_IN_IT = [("link", b"/etc", stat.S_IFLNK | 0o777), ("app.py", b"x = 1", stat.S_IFREG | 0o644),
+                        ("link/x", b"y", stat.S_IFREG | 0o644)]
+
+
+def test_a_name_that_is_both_a_file_and_a_folder_is_refused(tmp_path: Path) -> None:
+    # A link is written as a file, so a file "inside" it could never be unpacked.
+    with pytest.raises(package.UnsafeArchiveError, match="needs it as a folder"):
+        package.unpack(_zip_of(LINK_THEN_FILE_IN_IT), tmp_path / "dest")
+    assert not (tmp_path / "dest").exists()
+    folder_then_file = [("a/b.py", b"", stat.S_IFREG | 0o644), ("a", b"", stat.S_IFREG | 0o644)]
+    with pytest.raises(package.UnsafeArchiveError):
+        package.check(_zip_of(folder_then_file))
+
+
+def test_check_refuses_what_unpack_refuses_and_writes_nothing(tmp_path: Path) -> None:
+    for name in ("../evil.py", "/tmp/evil.py", "a/../../evil.py"):
+        with pytest.raises(package.UnsafeArchiveError):
+            package.check(_zip_with(name))
+    with pytest.raises(package.ArchiveTooLargeError):
+        package.check(_zip_with("big.bin", b"\0" * 10_000), max_bytes=5_000)
+    with pytest.raises(zipfile.BadZipFile):
+        package.check(b"not a zip")
+    source = tmp_path / "src"
+    _write_sources(source)
+    package.check(package.package_folder(source))
+    assert not any(tmp_path.glob("**/evil.py"))
+    # A damaged entry only shows when its data is read (its CRC no longer matches).
+    stored = io.BytesIO()
+    with zipfile.ZipFile(stored, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("app.py", b"print('hello')\n")
+    corrupted = stored.getvalue().replace(b"print('hello')", b"print('HELLO')", 1)
+    with pytest.raises(zipfile.BadZipFile):
+        package.check(corrupted)
+
+
+def test_seal_makes_the_unpacked_code_read_only(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    _write_sources(source)
+    dest = tmp_path / "out"
+    package.unpack(package.package_folder(source), dest)
+    package.seal(dest)
+    modes = {path.relative_to(dest).as_posix(): stat.S_IMODE(path.stat().st_mode)
+             for path in [dest, *dest.rglob("*")]}
+    assert modes == {".": 0o555, "app.py": 0o444, "pkg": 0o555, "pkg/__init__.py": 0o444,
+                     "pkg/helpers.py": 0o444, "bin": 0o555, "bin/tool.sh": 0o555}
+    package.remove(dest)
+    assert not dest.exists()
+    package.remove(dest)  # removing what is not there is no error

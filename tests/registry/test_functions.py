@@ -159,6 +159,27 @@ def test_list_versions_latest_first_then_ascending_with_markers(functions: Funct
     assert ([v["Version"] for v in rest], marker) == (["3"], None)
 
 
+def test_version_and_alias_pages_hold_when_items_come_and_go_between_them(functions: FunctionRegistry) -> None:
+    functions.create_function("hello", V1, "app.handler", publish=True)
+    functions.update_function_code("hello", V2, publish=True)
+    page, marker = functions.list_versions_by_function("hello", max_items=2)
+    assert [v["Version"] for v in page] == ["$LATEST", "1"]
+    functions.delete_function("hello", "1")  # an offset would now skip version 2
+    functions.update_function_code("hello", V3, publish=True)
+    rest, marker = functions.list_versions_by_function("hello", marker=marker, max_items=2)
+    assert ([v["Version"] for v in rest], marker) == (["2", "3"], None)
+
+    for alias in ("beta", "delta"):
+        functions.create_alias("hello", alias, "2")
+    aliases, marker = functions.list_aliases("hello", max_items=1)
+    assert [a["Name"] for a in aliases] == ["beta"]
+    functions.create_alias("hello", "alpha", "3")  # before the marker: an offset would repeat "beta"
+    rest, marker = functions.list_aliases("hello", marker=marker, max_items=5)
+    assert ([a["Name"] for a in rest], marker) == (["delta"], None)
+    with pytest.raises(errors.InvalidParameterValueException):
+        functions.list_aliases("hello", marker="not-a-marker")
+
+
 def test_list_functions_pages_by_name(functions: FunctionRegistry) -> None:
     for name in ("charlie", "alpha", "bravo"):
         functions.create_function(name, V1, "app.handler")

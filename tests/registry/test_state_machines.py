@@ -124,6 +124,37 @@ def test_list_state_machines_by_name_with_tokens(machines: StateMachineRegistry)
         machines.list(next_token="not-a-token")
 
 
+def test_pages_neither_repeat_nor_skip_when_items_come_and_go_between_them(machines: StateMachineRegistry,
+                                                                           clock: FakeClock) -> None:
+    for name in ("b", "d", "f"):
+        machines.create(name, definition(), ROLE)
+    page = machines.list(max_results=2)
+    assert [m["name"] for m in page["stateMachines"]] == ["b", "d"]
+    machines.create("a", definition(), ROLE)  # before the token: an offset would repeat "d"
+    assert [m["name"] for m in machines.list(next_token=page["nextToken"])["stateMachines"]] == ["f"]
+
+    machines.update(arns.state_machine("b"), definition=definition("x"), publish=True)
+    for n in range(2, 6):
+        machines.update(arns.state_machine("b"), definition=definition(f"v{n}"), publish=True)
+    versions = machines.list_versions(arns.state_machine("b"), max_results=2)
+    assert [v["stateMachineVersionArn"][-1] for v in versions["stateMachineVersions"]] == ["5", "4"]
+    machines.update(arns.state_machine("b"), definition=definition("v6"), publish=True)  # version 6, newest
+    rest = machines.list_versions(arns.state_machine("b"), next_token=versions["nextToken"], max_results=2)
+    assert [v["stateMachineVersionArn"][-1] for v in rest["stateMachineVersions"]] == ["3", "2"]
+
+    b = arns.state_machine("b")
+    for name in ("one", "two", "three"):
+        clock.advance(1)
+        machines.create_alias(name, [{"stateMachineVersionArn": f"{b}:1", "weight": 100}])
+    aliases = machines.list_aliases(b, max_results=2)
+    assert [a["stateMachineAliasArn"].rsplit(":", 1)[1] for a in aliases["stateMachineAliases"]] == ["one", "two"]
+    machines.delete_alias(f"{b}:one")  # an offset would now skip "three"
+    rest = machines.list_aliases(b, next_token=aliases["nextToken"], max_results=2)
+    assert [a["stateMachineAliasArn"].rsplit(":", 1)[1] for a in rest["stateMachineAliases"]] == ["three"]
+    with pytest.raises(errors.InvalidToken):
+        machines.list_versions(b, next_token=page["nextToken"])  # a token of another list
+
+
 # --- revisions -------------------------------------------------------------------------------------
 
 
@@ -263,6 +294,13 @@ def test_alias_lifecycle(machines: StateMachineRegistry, clock: FakeClock) -> No
         machines.create_alias("live", [{"stateMachineVersionArn": f"{SM}:2", "weight": 100}], description="prod")
     with pytest.raises(errors.ConflictException, match=conflict):
         machines.create_alias("live", routing, description="other")
+    both = [{"stateMachineVersionArn": f"{SM}:1", "weight": 40}, {"stateMachineVersionArn": f"{SM}:2", "weight": 60}]
+    assert machines.create_alias("both", both)["stateMachineAliasArn"] == f"{SM}:both"
+    # The same routes in another order are the same routing: idempotent, not a conflict.
+    assert machines.create_alias("both", list(reversed(both)))["stateMachineAliasArn"] == f"{SM}:both"
+    with pytest.raises(errors.ConflictException, match=conflict):
+        machines.create_alias("both", [{**both[0], "weight": 60}, {**both[1], "weight": 40}])
+    machines.delete_alias(f"{SM}:both")
 
     clock.advance(1)
     split = [{"stateMachineVersionArn": f"{SM}:1", "weight": 50}, {"stateMachineVersionArn": f"{SM}:2", "weight": 50}]
