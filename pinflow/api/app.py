@@ -154,12 +154,13 @@ class Gate:
                 return
         limit, too_large = self._limit(scope)
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-            await _answer(scope, too_large)(scope, receive, send)
-            return
         try:
+            if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+                raise _TooLarge()
             body = await _read_body(receive, limit)
         except _TooLarge:
+            # What the client still sends is read and dropped by the server, never kept.
+            log.info("refused %s %s: body over %d bytes", scope["method"], scope["path"], limit)
             await _answer(scope, too_large)(scope, receive, send)
             return
         if body is None:

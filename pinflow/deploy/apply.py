@@ -97,7 +97,8 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
                                                            if machine.alias else None), machine.alias)
         the_plan.machines.append(dataclasses.replace(change, pinned=pinned, live=live))
     running = observe.running_executions(cl.sfn)
-    the_plan.executions = plan.impacts(running, the_plan, {m.name for m in project.state_machines.values()})
+    the_plan.executions = plan.impacts(running, the_plan, {m.name for m in project.state_machines.values()},
+                                       observe.alias_targets(cl.lam, plan.aliases_to_resolve(running)))
     the_plan.notes.extend(f"not used by pinflow, ignored: {key}" for key in project.ignored)
     return prepared
 
@@ -149,7 +150,7 @@ def _render(prepared: Prepared, key: str, versions: dict[str, str], cl: clients.
             wanted[name] = prepared.external_versions[name]
         definition, rewrites, missed = rewrite.pin(definition, wanted, region=project.region,
                                                    account=project.account)
-        pinned = tuple(f"{r.state}: {r.function} -> version {r.version}" for r in rewrites)
+        pinned = tuple(f"{r.state}: {r.function} -> {plan.version_label(r.version)}" for r in rewrites)
         live = tuple(f"{s.state}: {s.text} (no published version to pin to)" for s in missed)
     else:
         pinned = ()

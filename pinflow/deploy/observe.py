@@ -144,6 +144,20 @@ def running_executions(sfn: Any, machines: Iterable[dict[str, Any]] | None = Non
     return found
 
 
+def alias_targets(lam: Any, alias_arns: Iterable[str]) -> dict[str, str]:
+    """Alias ARN -> the version it routes to now (GetAlias), for aliases that exist."""
+    targets: dict[str, str] = {}
+    for arn in alias_arns:
+        ref = arns.split_function(arn)
+        if ref is None or ref.qualifier is None:
+            continue
+        try:
+            targets[arn] = lam.get_alias(FunctionName=ref.name, Name=ref.qualifier)["FunctionVersion"]
+        except lam.exceptions.ResourceNotFoundException:
+            continue  # a missing alias fails the call that names it; nothing to pin
+    return targets
+
+
 def _is_alias(qualifier: str | None) -> bool:
     return qualifier is not None and not qualifier.isdigit() and qualifier != "$LATEST"
 
