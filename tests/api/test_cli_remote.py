@@ -13,12 +13,19 @@ import pytest
 from click.testing import CliRunner
 
 from pinflow.cli import main
+from tests.roles import execution_role
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 WAIT = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}})
 FAIL = json.dumps({"StartAt": "Greet", "States": {
     "Greet": {"Type": "Pass", "Parameters": {"greeting.$": "States.Format('hi {}', $.who)"}, "Next": "Fail"},
     "Fail": {"Type": "Fail", "Error": "Nope", "Cause": "always"}}})
+
+
+@pytest.fixture(autouse=True)
+def _execution_role(pinflow_service):
+    """CreateStateMachine refuses a role Step Functions cannot assume, as on AWS."""
+    execution_role(pinflow_service, ROLE.rsplit("/", 1)[-1])
 
 
 def run(endpoint: str, *args: str) -> tuple[int, str]:

@@ -194,3 +194,10 @@ DELETE FROM role_policies WHERE role = ? AND name = ?;
 
 -- name: reg_rp_all
 SELECT name, document FROM role_policies WHERE role = ? ORDER BY name;
+
+-- name: reg_counter_delete
+-- A function deleted and created again numbers its versions from 1, as on Lambda.
+DELETE FROM counters WHERE key = ?;
+
+-- name: reg_role_set_config
+UPDATE roles SET config = ? WHERE name = ?;
