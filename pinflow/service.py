@@ -36,6 +36,7 @@ class Pinflow:
         from pinflow.engine.runner import Engine
         from pinflow.functions.invoker import Invoker
         from pinflow.registry.activities import ActivityRegistry
+        from pinflow.registry.function_policy import FunctionPolicies
         from pinflow.registry.functions import FunctionRegistry
         from pinflow.registry.managed_policies import ManagedPolicyRegistry
         from pinflow.registry.roles import RoleRegistry
@@ -44,6 +45,7 @@ class Pinflow:
         self.store = store
         self.clock = clock
         self.functions = FunctionRegistry(store, clock)
+        self.function_policies = FunctionPolicies(store, clock)
         self.roles = RoleRegistry(store, clock, permissive=permissive_iam)
         self.policies = ManagedPolicyRegistry(store, clock)
         self.machines = StateMachineRegistry(store, clock, validate=_definition_errors,

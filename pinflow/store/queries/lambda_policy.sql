@@ -30,8 +30,8 @@ UPDATE functions SET reserved_concurrency = ? WHERE name = ?;
 -- name: fnp_concurrency_total
 SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions WHERE name <> ?;
 
--- name: fnp_account_usage
-SELECT COUNT(*) AS functions FROM functions;
-
--- name: fnp_code_size
-SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blobs;
+-- name: fnp_code_sizes
+-- Every configuration that holds code: $LATEST of each function and each published version.
+SELECT name, latest AS config FROM functions
+UNION ALL
+SELECT name, config FROM function_versions;
