@@ -35,8 +35,8 @@ def test_add_permission_get_policy_remove_permission(lam):
     create(lam)
     before = lam.get_function(FunctionName="hello")["Configuration"]["RevisionId"]
     answer = lam.add_permission(FunctionName="hello", StatementId="events", Action="lambda:InvokeFunction",
-                                Principal="events.amazonaws.com", SourceArn="arn:aws:events:us-east-1:123456789012:rule/r",
-                                SourceAccount="123456789012")
+                                Principal="events.amazonaws.com", SourceAccount="123456789012",
+                                SourceArn="arn:aws:events:us-east-1:123456789012:rule/r")
     assert answer["ResponseMetadata"]["HTTPStatusCode"] == 201
     statement = json.loads(answer["Statement"])
     # The statement as Lambda writes it (and as Terraform's aws_lambda_permission reads it back).
