@@ -413,10 +413,10 @@ def test_a_missing_handler_file_names_its_line(make_project, cl):
 
 
 class _Html(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+    def do_GET(self) -> None:
         self._page()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._page()
 
     def _page(self) -> None:
