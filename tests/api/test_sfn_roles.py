@@ -117,3 +117,18 @@ def test_permissive_iam_is_explicit_and_announced(permissive):
         iam.close()
     finally:
         sfn.close()
+
+
+def test_the_server_flag(tmp_path):
+    from tests.api.test_server import Server
+
+    server = Server(tmp_path, "--permissive-iam")
+    try:
+        server.wait_ready()
+        sfn = server.client()
+        created = sfn.create_state_machine(name="m", definition=PASS, roleArn=MISSING)
+        assert created["ResponseMetadata"]["HTTPHeaders"]["x-pinflow-iam"] == "permissive"
+        sfn.close()
+    finally:
+        assert server.stop() == 0
+    assert "IAM permissive: roles this server does not have are accepted and not enforced" in server.output()
