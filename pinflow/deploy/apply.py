@@ -377,15 +377,17 @@ def _deploy_machine(prepared: Prepared, change: plan.MachineChange, cl: clients.
     role_arn = _machine_role(prepared, change.key, definition, None)
     server = observe.machine_state(cl.sfn, machine.name, None)
     if server is None:
-        answer = cl.sfn.create_state_machine(name=machine.name, definition=text, roleArn=role_arn,
-                                             type=machine.type, publish=True)
+        with _refusals(prepared.project, change.key):
+            answer = cl.sfn.create_state_machine(name=machine.name, definition=text, roleArn=role_arn,
+                                                 type=machine.type, publish=True)
         version_arn = answer["stateMachineVersionArn"]
         _published(outcome, steps, machine.name, version_arn, "created, ")
         return str(version_arn)
     same = _same_definition(server.definition, definition) and server.role_arn == role_arn
     if not same:
-        answer = cl.sfn.update_state_machine(stateMachineArn=server.arn, definition=text, roleArn=role_arn,
-                                             publish=True)
+        with _refusals(prepared.project, change.key):
+            answer = cl.sfn.update_state_machine(stateMachineArn=server.arn, definition=text, roleArn=role_arn,
+                                                 publish=True)
         version_arn = answer["stateMachineVersionArn"]
         _published(outcome, steps, machine.name, version_arn, "updated, ")
         return str(version_arn)
@@ -395,6 +397,32 @@ def _deploy_machine(prepared: Prepared, change: plan.MachineChange, cl: clients.
     version_arn = answer["stateMachineVersionArn"]
     _published(outcome, steps, machine.name, version_arn, "")
     return str(version_arn)
+
+
+@contextmanager
+def _refusals(project: Project, key: str) -> Iterator[None]:
+    """A definition or role the server refuses when it is written, located in the project file like the
+    errors found before (`InvalidDefinition` names a JSON Pointer; AccessDeniedException is the role).
+
+    Raises:
+        ProjectError: for those two refusals; any other error as it is.
+    """
+    machine = project.state_machines[key]
+    try:
+        yield
+    except Exception as exc:
+        code = clients.error_code(exc)
+        if code not in ("InvalidDefinition", "AccessDeniedException"):
+            raise
+        message = clients.error_message(exc)
+        where = f"stepFunctions.stateMachines.{key}.role" if code == "AccessDeniedException" else machine.where
+        parts: list[str] = []
+        if code == "InvalidDefinition" and " at /" in message:
+            parts = [part for part in message.rsplit(" at /", 1)[1].rstrip("'").split("/") if part]
+            where = ".".join([machine.where, *parts])
+        line = _line_at(machine.definition, parts) if parts else None
+        raise ProjectError(message, file=project.file_label, line=line or project.lines.get(where),
+                           path=where) from None
 
 
 def _published(outcome: Outcome, steps: Steps, name: str, version_arn: str, what: str) -> None:

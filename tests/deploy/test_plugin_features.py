@@ -455,3 +455,16 @@ def test_the_deploy_command_and_endpoints(make_project, server):
     finally:
         html.shutdown()
         html.server_close()
+
+
+def test_a_refusal_when_the_machine_is_written_is_located_too(make_project):
+    from botocore.exceptions import ClientError
+
+    loaded = project.load(make_project(INVALID, HANDLER), environ={})
+    # Step Functions' wording for a definition CreateStateMachine refuses (a JSON Pointer at the end).
+    refused = ClientError({"Error": {"Code": "InvalidDefinition", "Message": (
+        "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at "
+        "/States/Hello/Next'")}}, "CreateStateMachine")
+    with pytest.raises(ProjectError) as info, apply._refusals(loaded, "broken"):
+        raise refused
+    assert (info.value.line, info.value.path) == (19, "stepFunctions.stateMachines.broken.definition.States.Hello.Next")
