@@ -72,6 +72,15 @@ def ensure_machine(sfn: Any, kind: str) -> str:
         for item in page["stateMachines"]:
             if item["name"] == name:
                 return str(item["stateMachineArn"])
+    # Step Functions refuses a role it cannot assume: the benchmark's role is made first.
+    iam = boto3.client("iam", endpoint_url=sfn.meta.endpoint_url, region_name="us-east-1",
+                       aws_access_key_id="api-load", aws_secret_access_key="api-load")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    try:
+        iam.create_role(RoleName=ROLE.rsplit("/", 1)[-1], AssumeRolePolicyDocument=trust)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
     return str(sfn.create_state_machine(name=name, definition=definition(), roleArn=ROLE, type=kind)[
         "stateMachineArn"])
 

@@ -26,6 +26,16 @@ from pinflow.functions.package import package_folder
 from pinflow.service import Pinflow
 
 ROLE = arns.role("bench-role")
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def make_role(pf: Pinflow) -> str:
+    """The machines' role: Step Functions may assume it, and AWSLambdaRole (attached) lets it invoke, so
+    every Task pays for the IAM check it pays on a real deploy."""
+    pf.roles.create_role("bench-role", TRUST)
+    pf.policies.attach_role_policy("bench-role", "arn:aws:iam::aws:policy/service-role/AWSLambdaRole")
+    return ROLE
 
 
 def chain(function_arn: str) -> str:
@@ -78,7 +88,7 @@ def transitions_run(executions: int) -> float:
         try:
             function_arn = make_function(pf, Path(tmp) / "src")
             name = "chain"
-            machine = pf.machines.create(name, chain(function_arn), ROLE)["stateMachineArn"]
+            machine = pf.machines.create(name, chain(function_arn), make_role(pf))["stateMachineArn"]
             began = time.perf_counter()
             start_all(pf, machine, executions, "run")
             wait_all(pf, name, executions)
@@ -99,7 +109,7 @@ def parked_run(count: int, wait_seconds: int = 5) -> dict[str, float]:
             definition = json.dumps({"StartAt": "Park", "States": {
                 "Park": {"Type": "Wait", "Seconds": wait_seconds, "Next": "Done"},
                 "Done": {"Type": "Succeed"}}})
-            machine = pf.machines.create("parked", definition, ROLE)["stateMachineArn"]
+            machine = pf.machines.create("parked", definition, make_role(pf))["stateMachineArn"]
             created = start_all(pf, machine, count, "parked")
             wait_all(pf, "parked", count, timeout=600 + count / 100)
             lateness = []

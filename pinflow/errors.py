@@ -25,6 +25,7 @@ def _error(code: str, status: int = 400, base: type[ServiceError] = ServiceError
 
 
 # Step Functions
+AccessDeniedException = _error("AccessDeniedException")
 ActivityDoesNotExist = _error("ActivityDoesNotExist")
 ActivityAlreadyExists = _error("ActivityAlreadyExists")
 ConflictException = _error("ConflictException")
@@ -58,12 +59,16 @@ PreconditionFailedException = _error("PreconditionFailedException", 412)
 CodeStorageExceededException = _error("CodeStorageExceededException", 400)
 InvalidRequestContentException = _error("InvalidRequestContentException", 400)
 RequestTooLargeException = _error("RequestTooLargeException", 413)
+PolicyLengthExceededException = _error("PolicyLengthExceededException", 400)
 
 # IAM (Query protocol)
 NoSuchEntity = _error("NoSuchEntity", 404)
 EntityAlreadyExists = _error("EntityAlreadyExists", 409)
 MalformedPolicyDocument = _error("MalformedPolicyDocument", 400)
 DeleteConflict = _error("DeleteConflict", 409)
+LimitExceeded = _error("LimitExceeded", 409)
+InvalidInput = _error("InvalidInput", 400)
+AccessDenied = _error("AccessDenied", 403)
 
 # Authentication (any protocol)
 UnrecognizedClientException = _error("UnrecognizedClientException", 400)

@@ -25,19 +25,31 @@ class Pinflow:
     """A running pinflow: store, registries, invoker and engine."""
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, code_root: Path | None = None,
-                 start: bool = True, workers: int = 16) -> None:
+                 start: bool = True, workers: int = 16, permissive_iam: bool = False) -> None:
+        """Wire a store's registries, invoker and engine together.
+
+        Args:
+            permissive_iam: accept state machine roles that name no role here and run their
+                executions unchecked (`pinflow server --permissive-iam`); off, such a role is refused
+                as Step Functions refuses it, and roles are always enforced.
+        """
         from pinflow.engine.runner import Engine
         from pinflow.functions.invoker import Invoker
         from pinflow.registry.activities import ActivityRegistry
+        from pinflow.registry.function_policy import FunctionPolicies
         from pinflow.registry.functions import FunctionRegistry
+        from pinflow.registry.managed_policies import ManagedPolicyRegistry
         from pinflow.registry.roles import RoleRegistry
         from pinflow.registry.state_machines import StateMachineRegistry
 
         self.store = store
         self.clock = clock
         self.functions = FunctionRegistry(store, clock)
-        self.roles = RoleRegistry(store, clock)
-        self.machines = StateMachineRegistry(store, clock, validate=_definition_errors)
+        self.function_policies = FunctionPolicies(store, clock)
+        self.roles = RoleRegistry(store, clock, permissive=permissive_iam)
+        self.policies = ManagedPolicyRegistry(store, clock)
+        self.machines = StateMachineRegistry(store, clock, validate=_definition_errors,
+                                             role_check=self.roles.check_execution_role)
         self.activities = ActivityRegistry(store, clock)
         self.registry = SimpleNamespace(functions=self.functions, machines=self.machines, roles=self.roles,
                                         activities=self.activities)

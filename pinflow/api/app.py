@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pinflow import errors
 from pinflow.api import auth as auth_module
-from pinflow.api import awsjson, stepfunctions
+from pinflow.api import awsjson, server_info, stepfunctions
 
 log = logging.getLogger("pinflow.api")
 
@@ -91,6 +91,7 @@ def create_app(pf: Any, *, auth: auth_module.Auth | None = None) -> Starlette:
     app.state.auth = auth
     app.add_middleware(Gate, auth=auth, lambda_api=lambda_api)
     app.add_middleware(RequestLog)
+    app.add_middleware(server_info.Identify, permissive=bool(getattr(pf.roles, "permissive", False)))
     return app
 
 

@@ -1,4 +1,5 @@
-"""The IAM API (Query protocol): roles and their inline policies, answered in IAM's XML.
+"""The IAM API (Query protocol): roles, their inline policies and tags, answered in IAM's XML (managed
+policies and attachments are in `iam_policies`).
 
 A request is `POST /` with a form body (`Action=CreateRole&Version=2010-05-08&RoleName=...`); the
 answer is `<{Action}Response xmlns=...><{Action}Result>...</{Action}Result><ResponseMetadata>` or
@@ -9,12 +10,10 @@ as ISO 8601.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
 from starlette.concurrency import run_in_threadpool
@@ -22,15 +21,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pinflow import errors
+from pinflow.api import iam_policies, iam_query
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/"
 VERSION = "2010-05-08"
 CONTENT_TYPE = "text/xml"
-
-_NAME = re.compile(r"[\w+=,.@-]+")
-_NAME_PATTERN = r"[\w+=,.@-]+"
 
 # IAM calls the generic validation failure ValidationError; the rest of pinflow says ValidationException.
 _IAM_CODES = {"ValidationException": "ValidationError"}
@@ -52,74 +49,15 @@ Params = Mapping[str, str]
 Operation = Callable[[Any, Params], dict[str, Any] | None]
 
 
-# --- parameters ------------------------------------------------------------------------------------
-
-
-def _validation(field: str, value: object, constraint: str) -> errors.ServiceError:
-    shown = "null" if value is None else f"'{value}'"
-    return errors.ValidationException(
-        f"1 validation error detected: Value {shown} at '{field}' failed to satisfy constraint: {constraint}")
-
-
-def _text(params: Params, name: str, field: str, *, required: bool = True, limit: int | None = None,
-          default: str | None = None) -> str | None:
-    value = params.get(name)
-    if value is None:
-        if required:
-            raise _validation(field, None, "Member must not be null")
-        return default
-    if limit is not None and len(value) > limit:
-        raise _validation(field, value, f"Member must have length less than or equal to {limit}")
-    return value
-
-
-def _name(params: Params, name: str, field: str, limit: int) -> str:
-    """A role or policy name: required, at most `limit` characters of IAM's name alphabet."""
-    value = _text(params, name, field, limit=limit)
-    assert value is not None
-    if not value:
-        raise _validation(field, value, "Member must have length greater than or equal to 1")
-    if not _NAME.fullmatch(value):
-        raise _validation(field, value, f"Member must satisfy regular expression pattern: {_NAME_PATTERN}")
-    return value
-
-
-def _max_items(params: Params) -> int:
-    text = params.get("MaxItems")
-    if text is None:
-        return 100
-    try:
-        value = int(text)
-    except ValueError:
-        raise _validation("maxItems", text, "Member must be an integer") from None
-    if value < 1:
-        raise _validation("maxItems", value, "Member must have value greater than or equal to 1")
-    if value > 1000:
-        raise _validation("maxItems", value, "Member must have value less than or equal to 1000")
-    return value
-
-
-def _tags(params: Params) -> dict[str, str]:
-    """`Tags.member.N.Key` / `Tags.member.N.Value` pairs, in N order."""
-    tags: dict[str, str] = {}
-    index = 1
-    while f"Tags.member.{index}.Key" in params:
-        tags[params[f"Tags.member.{index}.Key"]] = params.get(f"Tags.member.{index}.Value", "")
-        index += 1
-    return tags
-
-
 # --- shapes ----------------------------------------------------------------------------------------
 
-
-def iso_time(seconds: float) -> str:
-    """IAM's date format: ISO 8601 in UTC, to the second."""
-    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def encode_policy(document: str) -> str:
-    """A policy document as IAM sends it: percent-encoded (botocore unquotes and parses it)."""
-    return quote(document, safe="")
+iso_time = iam_query.iso_time
+encode_policy = iam_query.encode_policy
+_validation = iam_query.validation
+_text = iam_query.text
+_name = iam_query.entity_name
+_max_items = iam_query.max_items
+_tags = iam_query.tags
 
 
 def _role(role: Mapping[str, Any], *, last_used: bool = False) -> dict[str, Any]:
@@ -219,6 +157,31 @@ def list_role_policies(pf: Any, params: Params) -> dict[str, Any]:
     return answer
 
 
+def update_assume_role_policy(pf: Any, params: Params) -> None:
+    """UpdateAssumeRolePolicy: a new trust policy (what decides whether Step Functions may use the role)."""
+    pf.roles.update_assume_role_policy(_name(params, "RoleName", "roleName", 64),
+                                       iam_query.required(params, "PolicyDocument", "policyDocument", 131072))
+
+
+def tag_role(pf: Any, params: Params) -> None:
+    """TagRole: add or overwrite tags (at most 50 per role)."""
+    tags = _tags(params)
+    if not tags:
+        raise _validation("tags", None, "Member must not be null")
+    pf.roles.tag_role(_name(params, "RoleName", "roleName", 64), tags)
+
+
+def untag_role(pf: Any, params: Params) -> None:
+    """UntagRole."""
+    pf.roles.untag_role(_name(params, "RoleName", "roleName", 64), iam_query.members(params, "TagKeys"))
+
+
+def list_role_tags(pf: Any, params: Params) -> dict[str, Any]:
+    """ListRoleTags, with IAM's Marker/IsTruncated paging."""
+    tags = pf.roles.list_role_tags(_name(params, "RoleName", "roleName", 64))
+    return iam_query.page(tags, "Tags", params, lambda tag: tag["Key"])
+
+
 OPERATIONS: dict[str, Operation] = {
     "CreateRole": create_role,
     "GetRole": get_role,
@@ -228,6 +191,11 @@ OPERATIONS: dict[str, Operation] = {
     "GetRolePolicy": get_role_policy,
     "DeleteRolePolicy": delete_role_policy,
     "ListRolePolicies": list_role_policies,
+    "UpdateAssumeRolePolicy": update_assume_role_policy,
+    "TagRole": tag_role,
+    "UntagRole": untag_role,
+    "ListRoleTags": list_role_tags,
+    **iam_policies.OPERATIONS,
 }
 
 

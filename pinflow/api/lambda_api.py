@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pinflow import errors
-from pinflow.api import restjson
+from pinflow.api import lambda_resources, restjson
 from pinflow.api.restjson import member
 from pinflow.functions import errors as function_errors
 from pinflow.functions import package
@@ -547,4 +547,5 @@ ROUTES = [
     Route(_ONE + "/aliases/{Name}", update_alias, methods=["PUT"]),
     Route(_ONE + "/aliases/{Name}", delete_alias, methods=["DELETE"]),
     Route(_ONE + "/invocations", invoke, methods=["POST"]),
+    *lambda_resources.ROUTES,
 ]

@@ -21,23 +21,24 @@ def _endpoint_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def _failures(endpoint: str | None = None) -> Iterator[None]:
-    """End the command with status 1 and a one-line reason for a project or API error."""
-    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+    """End the command with status 1 and a one-line reason for a project, endpoint or API error."""
+    from botocore.exceptions import BotoCoreError, ClientError
 
+    from pinflow.deploy import endpoint as endpoints
     from pinflow.deploy.yamlfile import ProjectError
 
+    shown = endpoint or ""
     try:
+        shown = endpoints.normalize(endpoint) if endpoint else shown
         yield
-    except ProjectError as exc:
-        errors.print(f"error: {exc}", markup=False)
-    except EndpointConnectionError:
-        errors.print(f"error: cannot reach a pinflow server at {endpoint} (start one with `pinflow server`, "
-                     "or give --endpoint)", markup=False)
+    except (ProjectError, endpoints.EndpointError) as exc:
+        errors.print(f"error: {exc}", markup=False, soft_wrap=True)
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        errors.print(f"error: {error.get('Code', 'Error')}: {error.get('Message', '')}", markup=False)
+        line = endpoints.explain(exc, shown) or f"{error.get('Code', 'Error')}: {error.get('Message', '')}"
+        errors.print(f"error: {line}", markup=False, soft_wrap=True)
     except BotoCoreError as exc:
-        errors.print(f"error: {exc}", markup=False)
+        errors.print(f"error: {endpoints.explain(exc, shown) or exc}", markup=False, soft_wrap=True)
     else:
         return
     sys.exit(1)
@@ -75,7 +76,7 @@ def deploy(endpoint: str, stage: str | None, config: Path | None, plan_only: boo
 
 def _confirm() -> bool:
     if not sys.stdin.isatty():
-        errors.print("error: not asking on a non-interactive input; give --yes to deploy", markup=False)
+        errors.print("error: not asking on a non-interactive input; give --yes to deploy", markup=False, soft_wrap=True)
         return False
     return click.confirm("Deploy?", default=False)
 

@@ -44,6 +44,13 @@ def client(service: str, endpoint: str) -> Any:
     import boto3
     from botocore.config import Config
 
+    from pinflow.deploy import endpoint as endpoints
+
+    try:
+        endpoint = endpoints.normalize(endpoint)
+    except endpoints.EndpointError as exc:
+        errors.print(f"error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(1)
     session = boto3.Session()
     options: dict[str, Any] = {}
     if session.get_credentials() is None:
@@ -90,13 +97,18 @@ def _call(operation: Callable[..., Any], **params: Any) -> Any:
     """Call the API; an AWS error or an unreachable server ends the command with status 1."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from pinflow.deploy import endpoint as endpoints
+
+    where = getattr(getattr(operation, "__self__", None), "meta", None)
+    shown = str(getattr(where, "endpoint_url", "the endpoint"))
     try:
         return operation(**params)
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        errors.print(f"{error.get('Code', 'Error')}: {error.get('Message', '')}", markup=False)
+        errors.print(endpoints.explain(exc, shown) or f"{error.get('Code', 'Error')}: {error.get('Message', '')}",
+                     markup=False, soft_wrap=True)
     except BotoCoreError as exc:
-        errors.print(str(exc), markup=False)
+        errors.print(endpoints.explain(exc, shown) or str(exc), markup=False, soft_wrap=True)
     sys.exit(1)
 
 
@@ -237,8 +249,8 @@ def invoke(name: str, payload: str | None, qualifier: str | None, endpoint: str)
         value = body
     if answer.get("FunctionError"):
         version = answer.get("ExecutedVersion", "?")
-        errors.print(f"{answer['FunctionError']} error (version {version})", markup=False)
-        errors.print(json.dumps(value, indent=2, ensure_ascii=False), markup=False)
+        errors.print(f"{answer['FunctionError']} error (version {version})", markup=False, soft_wrap=True)
+        errors.print(json.dumps(value, indent=2, ensure_ascii=False), markup=False, soft_wrap=True)
         sys.exit(1)
     print_json(value)
 

@@ -55,8 +55,11 @@ def _auth(auth_file: str | None) -> Any:
                    "(or set PINFLOW_ACCESS_KEYS=id:secret,...).")
 @click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True,
               help="debug logs one line per request.")
+@click.option("--permissive-iam", is_flag=True,
+              help="Accept state machine roles this server does not have, and run their executions without "
+                   "IAM checks (roles it has are still enforced). Deploy plans print that the server runs so.")
 def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file: str | None,
-           log_level: str) -> None:
+           log_level: str, permissive_iam: bool) -> None:
     """Serve the Step Functions, Lambda and IAM APIs, and run executions."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
@@ -67,18 +70,22 @@ def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file
         raise click.UsageError(
             f"refusing to listen on {host} without authentication: anyone who can reach it could run "
             "code through it. Give --auth FILE (or PINFLOW_ACCESS_KEYS), or listen on 127.0.0.1.")
-    run(host, port, data_dir=data_dir or ".pinflow", db=db, auth=authenticator, log_level=log_level)
+    run(host, port, data_dir=data_dir or ".pinflow", db=db, auth=authenticator, log_level=log_level,
+        permissive_iam=permissive_iam)
 
 
-def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any, log_level: str) -> None:
+def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any, log_level: str,
+        permissive_iam: bool = False) -> None:
     """Open the service, serve until SIGINT/SIGTERM, then stop the engine and the function workers."""
     import uvicorn
 
     from pinflow.api.app import create_app
     from pinflow.service import Pinflow
 
-    pf = Pinflow.open(data_dir=data_dir, db=db)
+    pf = Pinflow.open(data_dir=data_dir, db=db, permissive_iam=permissive_iam)
     mode = "SigV4 signatures verified" if auth is not None else "any credentials accepted"
+    if permissive_iam:
+        mode += "; IAM permissive: roles this server does not have are accepted and not enforced"
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then raises the signal again; these
     # handlers turn that into an exception, so that the engine and the workers are closed too.
     previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -19,9 +19,10 @@ from rich.console import Console
 from rich.text import Text
 
 from pinflow import arns
-from pinflow.deploy import clients, observe, package, plan, report, rewrite, roles
+from pinflow.deploy import clients, endpoint, observe, package, plan, report, rewrite, roles, timeouts, yamlfile
 from pinflow.deploy.project import Project
 from pinflow.deploy.yamlfile import ProjectError
+from pinflow.registry import roles as iam_roles
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -54,7 +55,7 @@ class Outcome:
 
 def names_of(project: Project) -> rewrite.Names:
     return rewrite.Names(project.service, project.stage, project.region, project.account,
-                         project.function_names())
+                         project.function_names(), project.activities)
 
 
 def prepare(project: Project, cl: clients.Clients) -> Prepared:
@@ -64,17 +65,17 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
         ProjectError: a function cannot be packaged or an intrinsic cannot be resolved.
     """
     names = names_of(project)
-    label = project.file_label
+    mode = endpoint.server_mode(cl.sfn.list_state_machines(maxResults=1), cl.endpoint)
     functions_role = roles.functions_role(
         project.service, project.stage, project.region,
-        _located(label, lambda: rewrite.evaluate(list(project.function_role_statements), names,
-                                                 "provider.iam.role.statements")),
+        _located(project, lambda: rewrite.evaluate(list(project.function_role_statements), names,
+                                                   "provider.iam.role.statements")),
         project.account)
     packages: dict[str, package.Package] = {}
     desired: dict[str, dict[str, Any]] = {}
-    the_plan = plan.Plan()
+    the_plan = plan.Plan(iam_mode=mode)
     for key, function in project.functions.items():
-        packages[key] = _located(label, functools.partial(package.package_function, function, project.root))
+        packages[key] = _located(project, functools.partial(package.package_function, function, project.root))
         desired[key] = {"CodeSha256": packages[key].sha256, "Handler": function.handler,
                         "Runtime": function.runtime, "Timeout": function.timeout,
                         "MemorySize": function.memory_size, "Environment": dict(function.environment),
@@ -85,12 +86,22 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
         exists, statements = observe.role_state(cl.iam, functions_role.name)
         the_plan.roles.append(plan.RoleChange(functions_role, exists, statements))
 
+    the_plan.activities = [(name, observe.activity_exists(cl.sfn, arns.activity(
+        name, region=project.region, account=project.account))) for name in project.activities]
     prepared = Prepared(project, packages, desired, functions_role, {}, {}, the_plan)
     versions = {change.name: str(change.new_version) for change in the_plan.functions}
     for key, machine in project.state_machines.items():
         definition, pinned, live = _render(prepared, key, versions, cl)
         _validate(cl, project, key, definition)
         prepared.definitions[key] = definition
+        if machine.use_exact_version:
+            the_plan.unpinnable.extend(f"{machine.name}: {entry}" for entry in live)
+            the_plan.unpinnable.extend(f"{machine.name}: {task.state}: {task.describe()} (function computed at "
+                                       "run time)" for task in rewrite.computed(definition))
+        if machine.configure_task_timeouts:
+            the_plan.notes.extend(timeouts.configure(machine.definition, project.functions, key)[1])
+        if machine.role is not None:
+            _check_given_role(cl, project, key, mode, the_plan)
         role_arn = _machine_role(prepared, key, definition, cl)
         change = plan.machine_change(key, machine.name, definition, role_arn,
                                      observe.machine_state(cl.sfn, machine.name, machine.alias.name
@@ -101,6 +112,32 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
                                        observe.alias_targets(cl.lam, plan.aliases_to_resolve(running)))
     the_plan.notes.extend(f"not used by pinflow, ignored: {key}" for key in project.ignored)
     return prepared
+
+
+def _check_given_role(cl: clients.Clients, project: Project, key: str, mode: str, the_plan: plan.Plan) -> None:
+    """A machine's own `role` must be one Step Functions can assume on the server, or CreateStateMachine
+    would refuse it; on a permissive server, a role it does not have is accepted and noted.
+
+    Raises:
+        ProjectError: at the `role` line, when the server would refuse the role.
+    """
+    machine = project.state_machines[key]
+    role_arn = str(machine.role)
+    found = observe.role_by_arn(cl.iam, role_arn)
+    where = f"stepFunctions.stateMachines.{key}.role"
+    line = project.lines.get(where)
+    if found is None and mode == endpoint.PERMISSIVE:
+        the_plan.notes.append(f"{where}: {role_arn} does not exist on the server; it runs with --permissive-iam, "
+                              "so the executions of this state machine will not be checked against any policy")
+        return
+    if found is None:
+        raise ProjectError(f"{role_arn} does not exist on the server, and Step Functions refuses a role it cannot "
+                           "assume (AccessDeniedException); create it first, or leave `role` out to have one "
+                           "generated", file=project.file_label, line=line, path=where)
+    if not iam_roles.trusts(found.get("AssumeRolePolicyDocument") or {}, iam_roles.STATES_PRINCIPAL):
+        raise ProjectError(f"{role_arn}: its trust policy does not let states.amazonaws.com assume it, and Step "
+                           "Functions refuses such a role (AccessDeniedException)", file=project.file_label,
+                           line=line, path=where)
 
 
 def _validate(cl: clients.Clients, project: Project, key: str, definition: dict[str, Any]) -> None:
@@ -115,17 +152,36 @@ def _validate(cl: clients.Clients, project: Project, key: str, definition: dict[
     problems = [d for d in answer.get("diagnostics", []) if d.get("severity") == "ERROR"]
     if answer.get("result") == "FAIL" and problems:
         first = problems[0]
-        pointer = (first.get("location") or "").strip("/").replace("/", ".")
+        parts = [part for part in (first.get("location") or "").split("/") if part]
+        pointer = ".".join(parts)
         where = f"{machine.where}.{pointer}" if pointer else machine.where
-        raise ProjectError(f"{first['code']}: {first['message']}", file=project.file_label, path=where)
+        line = _line_at(machine.definition, parts) or project.lines.get(machine.where)
+        raise ProjectError(f"{first['code']}: {first['message']}", file=project.file_label, line=line, path=where)
 
 
-def _located(label: str, action: Callable[[], Any]) -> Any:
+def _line_at(value: Any, parts: list[str]) -> int | None:
+    """The line of the deepest key or item a JSON Pointer reaches in a loaded YAML value."""
+    line: int | None = None
+    for part in parts:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, yamlfile.YamlMap) and part in value:
+            line, value = value.line_of(part), value[part]
+        elif isinstance(value, yamlfile.YamlList) and part.isdigit() and int(part) < len(value):
+            line, value = value.line_of(int(part)), value[int(part)]
+        else:
+            break
+    return line
+
+
+def _located(project: Project, action: Callable[[], Any]) -> Any:
+    """`action()`, its ProjectError given the file and, when the project knows it, the line."""
     try:
         return action()
     except ProjectError as exc:
         if exc.file is None:
-            exc.file = label
+            exc.file = project.file_label
+        if exc.line is None:
+            exc.line = project.lines.get(exc.path)
         raise
 
 
@@ -134,8 +190,11 @@ def _render(prepared: Prepared, key: str, versions: dict[str, str], cl: clients.
     """A machine's definition as the server will get it, with (pinned, live) reference descriptions."""
     project = prepared.project
     machine = project.state_machines[key]
-    definition = _located(project.file_label, lambda: rewrite.evaluate(machine.definition, names_of(project),
-                                                                        machine.where))
+    written = machine.definition
+    if machine.configure_task_timeouts:
+        written = timeouts.configure(written, project.functions, key)[0]
+    definition = _located(project, lambda: rewrite.evaluate(written, names_of(project), machine.where,
+                                                            definition=True))
     if machine.use_exact_version:
         wanted = dict(versions)
         for slot in rewrite.slots(definition):
@@ -168,10 +227,19 @@ def _machine_role(prepared: Prepared, key: str, definition: dict[str, Any],
         return machine.role
     if key not in prepared.machine_statements:
         where = f"stepFunctions.stateMachines.{key}.iamRoleStatements"
-        prepared.machine_statements[key] = tuple(_located(project.file_label, lambda: rewrite.evaluate(
+        prepared.machine_statements[key] = tuple(_located(project, lambda: rewrite.evaluate(
             list(machine.role_statements), names_of(project), where)))
+    computed = rewrite.computed(definition)
     spec = roles.machine_role(machine.name, rewrite.functions_named([definition]),
-                              prepared.machine_statements[key], project.account)
+                              prepared.machine_statements[key], project.account,
+                              [task.allowed for task in computed])
+    if cl is not None:
+        for task in computed:
+            granted = ", ".join(task.allowed) if task.allowed else "*"
+            prepared.the_plan.notes.append(
+                f"{machine.name}: {task.state} computes its function at run time ({task.describe()}); its role "
+                f"allows lambda:InvokeFunction on {granted}, as the serverless-step-functions plugin grants"
+                + ("" if task.allowed else " (list AllowedFunctions in the Task's Parameters to narrow it)"))
     if cl is not None:
         exists, statements = observe.role_state(cl.iam, spec.name)
         prepared.the_plan.roles.append(plan.RoleChange(spec, exists, statements))
@@ -217,10 +285,16 @@ def execute(prepared: Prepared, cl: clients.Clients, console: Console) -> Outcom
     outcome = Outcome()
     aliases = sum(1 for machine in project.state_machines.values() if machine.alias is not None)
     total = len(the_plan.roles) + len(the_plan.functions) + len(the_plan.machines) + aliases
+    total += sum(1 for _, exists in the_plan.activities if not exists)
     with Steps(console, total) as steps:
         for role in the_plan.roles:
             with steps.step(f"role {role.spec.name}"):
                 _ensure_role(cl, role, steps)
+        for name, exists in the_plan.activities:
+            if not exists:
+                with steps.step(f"activity {name}"):
+                    cl.sfn.create_activity(name=name)  # idempotent by name, as on AWS
+                    steps.done(f"activity {name} created")
         by_key = {change.key: change for change in the_plan.functions}
         for key, function in project.functions.items():
             with steps.step(f"function {function.name}"):
@@ -303,15 +377,17 @@ def _deploy_machine(prepared: Prepared, change: plan.MachineChange, cl: clients.
     role_arn = _machine_role(prepared, change.key, definition, None)
     server = observe.machine_state(cl.sfn, machine.name, None)
     if server is None:
-        answer = cl.sfn.create_state_machine(name=machine.name, definition=text, roleArn=role_arn,
-                                             type=machine.type, publish=True)
+        with _refusals(prepared.project, change.key):
+            answer = cl.sfn.create_state_machine(name=machine.name, definition=text, roleArn=role_arn,
+                                                 type=machine.type, publish=True)
         version_arn = answer["stateMachineVersionArn"]
         _published(outcome, steps, machine.name, version_arn, "created, ")
         return str(version_arn)
     same = _same_definition(server.definition, definition) and server.role_arn == role_arn
     if not same:
-        answer = cl.sfn.update_state_machine(stateMachineArn=server.arn, definition=text, roleArn=role_arn,
-                                             publish=True)
+        with _refusals(prepared.project, change.key):
+            answer = cl.sfn.update_state_machine(stateMachineArn=server.arn, definition=text, roleArn=role_arn,
+                                                 publish=True)
         version_arn = answer["stateMachineVersionArn"]
         _published(outcome, steps, machine.name, version_arn, "updated, ")
         return str(version_arn)
@@ -321,6 +397,32 @@ def _deploy_machine(prepared: Prepared, change: plan.MachineChange, cl: clients.
     version_arn = answer["stateMachineVersionArn"]
     _published(outcome, steps, machine.name, version_arn, "")
     return str(version_arn)
+
+
+@contextmanager
+def _refusals(project: Project, key: str) -> Iterator[None]:
+    """A definition or role the server refuses when it is written, located in the project file like the
+    errors found before (`InvalidDefinition` names a JSON Pointer; AccessDeniedException is the role).
+
+    Raises:
+        ProjectError: for those two refusals; any other error as it is.
+    """
+    machine = project.state_machines[key]
+    try:
+        yield
+    except Exception as exc:
+        code = clients.error_code(exc)
+        if code not in ("InvalidDefinition", "AccessDeniedException"):
+            raise
+        message = clients.error_message(exc)
+        where = f"stepFunctions.stateMachines.{key}.role" if code == "AccessDeniedException" else machine.where
+        parts: list[str] = []
+        if code == "InvalidDefinition" and " at /" in message:
+            parts = [part for part in message.rsplit(" at /", 1)[1].rstrip("'").split("/") if part]
+            where = ".".join([machine.where, *parts])
+        line = _line_at(machine.definition, parts) if parts else None
+        raise ProjectError(message, file=project.file_label, line=line or project.lines.get(where),
+                           path=where) from None
 
 
 def _published(outcome: Outcome, steps: Steps, name: str, version_arn: str, what: str) -> None:
@@ -389,6 +491,11 @@ def deploy(project: Project, cl: clients.Clients, console: Console, *, plan_only
     if strict and unsafe:
         console.print(f"[bold red]Refused (--strict):[/bold red] this deploy changes code or permissions "
                       f"under {len(unsafe)} running execution(s).")
+        return Result(EXIT_REFUSED, the_plan)
+    if strict and the_plan.unpinnable:
+        console.print(f"[bold red]Refused (--strict):[/bold red] useExactVersion cannot pin "
+                      f"{len(the_plan.unpinnable)} reference(s): {'; '.join(the_plan.unpinnable)}", markup=True,
+                      highlight=False)
         return Result(EXIT_REFUSED, the_plan)
     if plan_only:
         return Result(EXIT_OK, the_plan)

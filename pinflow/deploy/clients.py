@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pinflow import arns
+from pinflow.deploy import endpoint as endpoints
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8083"
 
@@ -23,9 +24,14 @@ class Clients:
 
 
 def connect(endpoint: str, region: str = arns.DEFAULT_REGION) -> Clients:
-    """Clients for the server at `endpoint`. Host-prefix injection is off (StartSyncExecution and
-    TestState would otherwise go to `sync-<host>`); a local server accepts any credentials, so
-    placeholders are used when none are configured."""
+    """Clients for the server at `endpoint` (`host:port` means http). Host-prefix injection is off
+    (StartSyncExecution and TestState would otherwise go to `sync-<host>`); a local server accepts
+    any credentials, so placeholders are used when none are configured.
+
+    Raises:
+        EndpointError: the endpoint is malformed (see `endpoint.normalize`).
+    """
+    endpoint = endpoints.normalize(endpoint)
     # Without this, a machine with no AWS credentials spends seconds asking the EC2 metadata service.
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     import boto3

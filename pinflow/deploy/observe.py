@@ -62,6 +62,30 @@ def role_state(iam: Any, name: str) -> tuple[bool, tuple[dict[str, Any], ...]]:
     return True, tuple(statements)
 
 
+def role_by_arn(iam: Any, role_arn: str) -> dict[str, Any] | None:
+    """The role an ARN names (path included), as GetRole answers it; None when there is none."""
+    parsed = arns.parse(role_arn)
+    if parsed is None or parsed.service != "iam" or not parsed.resource.startswith("role/"):
+        return None
+    try:
+        role = iam.get_role(RoleName=parsed.resource.rsplit("/", 1)[-1])["Role"]
+    except Exception as exc:
+        if clients.error_code(exc) in NOT_FOUND:
+            return None
+        raise
+    return dict(role) if role.get("Arn") == role_arn else None
+
+
+def activity_exists(sfn: Any, activity_arn: str) -> bool:
+    try:
+        sfn.describe_activity(activityArn=activity_arn)
+    except Exception as exc:
+        if clients.error_code(exc) in ("ActivityDoesNotExist", *NOT_FOUND):
+            return False
+        raise
+    return True
+
+
 def machine_state(sfn: Any, name: str, alias: str | None) -> plan.MachineOnServer | None:
     """A state machine's current definition, role, versions and alias; None when it does not exist."""
     arn = arns.state_machine(name)

@@ -419,11 +419,15 @@ class Plan:
     machines: list[MachineChange] = field(default_factory=list)
     executions: list[ExecutionImpact] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    activities: list[tuple[str, bool]] = field(default_factory=list)  # (name, exists on the server)
+    unpinnable: list[str] = field(default_factory=list)  # "machine: State: reference" useExactVersion cannot pin
+    iam_mode: str = "enforced"  # what the server announced: "enforced" or "permissive"
 
     @property
     def has_changes(self) -> bool:
         return (any(f.publishes or f.updates_latest for f in self.functions)
                 or any(r.changed for r in self.roles)
+                or any(not exists for _, exists in self.activities)
                 or any(m.updates or m.publishes or m.moves_alias for m in self.machines))
 
     @property

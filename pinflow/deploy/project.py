@@ -6,8 +6,11 @@ Read: `service`; `provider` (`stage`, `region`, `accountId`, `runtime`, `timeout
 or `package.patterns`); `stepFunctions.stateMachines` (`name`, `type`, `definition` inline or from
 `${file(...)}`, `useExactVersion`, `role`, `iamRoleStatements`, and pinflow's `alias`).
 Function names follow Serverless: `<service>-<stage>-<function>`, stage `dev` unless given.
-Keys the serverless-step-functions plugin knows but pinflow does not act on (events, alarms, ...)
-are accepted and listed in `Project.ignored`.
+`stepFunctions.activities` are created, and `configureTaskTimeouts` is honoured as the plugin does
+it. Whatever pinflow reads but does not act on (`resources`, `provider.tags`, a state machine's
+`events`, `alarms`, `encryptionConfig`, `kmsKeyArns`, ...) is accepted and listed in
+`Project.ignored`, so that the plan says so: nothing is dropped silently. `Project.lines` keeps the
+line of each key errors found later (by the server, by packaging) point at.
 """
 
 from __future__ import annotations
@@ -32,10 +35,17 @@ DEFAULT_MEMORY = 1024
 MACHINE_TYPES = ("STANDARD", "EXPRESS")
 # Keys of a state machine the serverless-step-functions plugin accepts and pinflow has no use for.
 IGNORED_MACHINE_KEYS = ("events", "alarms", "notifications", "loggingConfig", "tracingConfig",
-                        "encryptionConfig", "tags", "retain", "dependsOn", "id", "inheritGlobalTags",
+                        "encryptionConfig", "kmsKeyArns", "tags", "retain", "dependsOn", "id", "inheritGlobalTags",
                         "noOutput")
 MACHINE_KEYS = ("name", "type", "definition", "useExactVersion", "role", "iamRoleStatements", "alias",
-                *IGNORED_MACHINE_KEYS)
+                "configureTaskTimeouts", *IGNORED_MACHINE_KEYS)
+# What pinflow reads from the rest of the file; any other key is listed as not used.
+TOP_KEYS = ("service", "provider", "functions", "stepFunctions", "package", "custom", "plugins",
+            "frameworkVersion", "configValidationMode", "variablesResolutionMode", "useDotenv", "params")
+PROVIDER_KEYS = ("name", "runtime", "stage", "region", "accountId", "timeout", "memorySize", "environment", "iam",
+                 "iamRoleStatements")
+FUNCTION_KEYS = ("handler", "name", "runtime", "timeout", "memorySize", "environment", "pinflow", "package")
+PLUGIN = "serverless-step-functions"
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,7 @@ class StateMachine:
     role_statements: tuple[dict[str, Any], ...] = ()
     alias: Alias | None = None
     where: str = ""  # the definition's path in the file, for errors
+    configure_task_timeouts: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,8 @@ class Project:
     function_role_statements: tuple[dict[str, Any], ...] = ()
     ignored: tuple[str, ...] = ()
     file_label: str = ""
+    activities: tuple[str, ...] = ()
+    lines: dict[str, int] = field(default_factory=dict)  # key path -> line, for errors found later
 
     @property
     def root(self) -> Path:
@@ -167,13 +180,39 @@ def load(path: Path, *, stage: str | None = None, environ: Mapping[str, str] | N
     if provider.get("name") not in (None, "aws"):
         raise reader.error(provider, "name", "only the aws provider is supported", "provider")
     ignored: list[str] = []
+    lines: dict[str, int] = {}
+    _unused(tree, provider, ignored)
     defaults = _FunctionDefaults.read(reader, provider, tree)
-    functions = _functions(reader, tree, service, context.stage, defaults, path.parent)
-    machines = _machines(reader, tree, service, context.stage, ignored)
+    functions = _functions(reader, tree, service, context.stage, defaults, path.parent, ignored, lines)
+    machines = _machines(reader, tree, service, context.stage, ignored, lines)
     return Project(path=path, service=service, stage=context.stage, region=context.region,
                    account=context.account, functions=functions, state_machines=machines,
                    function_role_statements=_provider_statements(reader, provider), ignored=tuple(ignored),
-                   file_label=label)
+                   file_label=label, activities=_activities(reader, tree), lines=lines)
+
+
+def _unused(tree: YamlMap, provider: YamlMap, ignored: list[str]) -> None:
+    """List what the file holds that pinflow does not act on (the plan prints it)."""
+    ignored.extend(key for key in tree if key not in TOP_KEYS)
+    ignored.extend(f"provider.{key}" for key in provider if key not in PROVIDER_KEYS)
+    iam = provider.get("iam")
+    if isinstance(iam, YamlMap) and not isinstance(iam.get("role"), YamlMap | type(None)):
+        ignored.append("provider.iam.role (the functions' role is generated from provider.iam.role.statements)")
+    plugins = tree.get("plugins")
+    listed = plugins.get("modules") if isinstance(plugins, YamlMap) else plugins
+    if isinstance(listed, list):
+        ignored.extend(f"plugins: {name}" for name in listed if name != PLUGIN)
+
+
+def _activities(reader: _Reader, tree: YamlMap) -> tuple[str, ...]:
+    """`stepFunctions.activities`: the names of the activities to create."""
+    section = tree.get("stepFunctions")
+    value = section.get("activities") if isinstance(section, YamlMap) else None
+    if value is None:
+        return ()
+    if not isinstance(value, YamlList) or not all(isinstance(item, str) and arns.valid_name(item) for item in value):
+        raise reader.error(section, "activities", "must be a list of activity names", "stepFunctions")
+    return tuple(value)
 
 
 class _Reader:
@@ -313,7 +352,7 @@ class _FunctionDefaults:
 
 
 def _functions(reader: _Reader, tree: YamlMap, service: str, stage: str, defaults: _FunctionDefaults,
-               root: Path) -> dict[str, Function]:
+               root: Path, ignored: list[str], lines: dict[str, int]) -> dict[str, Function]:
     section = reader.mapping(tree, "functions", "")
     if section is None:
         return {}
@@ -324,6 +363,8 @@ def _functions(reader: _Reader, tree: YamlMap, service: str, stage: str, default
             raise reader.error(section, key, "must be a mapping (handler, ...)", "functions")
         handler = reader.text(spec, "handler", path, required=True)
         assert handler is not None
+        lines[f"{path}.handler"] = spec.line_of("handler") or 0
+        ignored.extend(f"{path}.{name}" for name in spec if name not in FUNCTION_KEYS)
         name = reader.text(spec, "name", path) or f"{service}-{stage}-{key}"
         if not arns.valid_function_name(name):
             raise reader.error(spec if "name" in spec else section, "name" if "name" in spec else key,
@@ -360,8 +401,8 @@ def _provider_statements(reader: _Reader, provider: YamlMap) -> tuple[dict[str, 
     return reader.statements(provider, "iamRoleStatements", "provider")
 
 
-def _machines(reader: _Reader, tree: YamlMap, service: str, stage: str, ignored: list[str]
-              ) -> dict[str, StateMachine]:
+def _machines(reader: _Reader, tree: YamlMap, service: str, stage: str, ignored: list[str],
+              lines: dict[str, int]) -> dict[str, StateMachine]:
     section = reader.mapping(tree, "stepFunctions", "")
     if section is None:
         return {}
@@ -369,7 +410,7 @@ def _machines(reader: _Reader, tree: YamlMap, service: str, stage: str, ignored:
     if machines is None:
         return {}
     for key in section:
-        if key not in ("stateMachines", "validate", "noOutput"):
+        if key not in ("stateMachines", "validate", "noOutput", "activities"):
             ignored.append(f"stepFunctions.{key}")
     found: dict[str, StateMachine] = {}
     for key, spec in machines.items():
@@ -398,6 +439,9 @@ def _machines(reader: _Reader, tree: YamlMap, service: str, stage: str, ignored:
         if not isinstance(definition, dict) or not isinstance(definition.get("States"), dict):
             raise reader.error(spec, "definition", "must be an ASL definition (StartAt, States)", path)
         role = spec.get("role")
+        for located in ("role", "definition", "name"):
+            if located in spec:
+                lines[f"{path}.{located}"] = spec.line_of(located) or 0
         if role is not None and not (isinstance(role, str) and role.startswith("arn:")):
             raise reader.error(spec, "role", "must be a role ARN (pinflow has no CloudFormation resources to "
                                "refer to); leave it out to have a role generated", path)
@@ -406,6 +450,7 @@ def _machines(reader: _Reader, tree: YamlMap, service: str, stage: str, ignored:
             use_exact_version=reader.flag(spec, "useExactVersion", path),
             role=role, role_statements=reader.statements(spec, "iamRoleStatements", path),
             alias=_alias(reader, spec, path), where=f"{path}.definition",
+            configure_task_timeouts=reader.flag(spec, "configureTaskTimeouts", path),
         )
     return found
 

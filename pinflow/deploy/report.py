@@ -18,8 +18,17 @@ def print_plan(console: Console, the_plan: plan.Plan, project: Project, endpoint
     """Print the whole plan."""
     console.print(Text.assemble(("Deploy plan", "bold"), f" for {project.service} (stage {project.stage}) "
                                 f"from {project.file_label} to {endpoint}"))
+    if the_plan.iam_mode == "permissive":
+        console.print(Text("IAM: PERMISSIVE. The server runs with --permissive-iam: a state machine role it does "
+                           "not have is accepted, and its executions run without IAM checks.", style="bold yellow"))
+    else:
+        console.print(Text("IAM: enforced (every task invocation is checked against its role's policies).",
+                           style="dim"))
     if the_plan.functions:
         console.print(functions_table(the_plan.functions))
+    for name, exists in the_plan.activities:
+        console.print(Text(f"Activity {name}: " + ("exists" if exists else "created"),
+                           style="dim" if exists else "bold"))
     for role in the_plan.roles:
         rendered = role_lines(role)
         if rendered is not None:
@@ -27,6 +36,9 @@ def print_plan(console: Console, the_plan: plan.Plan, project: Project, endpoint
     for machine in the_plan.machines:
         console.print(machine_panel(machine))
     console.print(executions_table(the_plan))
+    for reference in the_plan.unpinnable:
+        console.print(Text(f"note: useExactVersion cannot pin {reference}; it stays live (--strict refuses this)",
+                           style="yellow"))
     for note in the_plan.notes:
         console.print(Text(f"note: {note}", style="dim"))
 

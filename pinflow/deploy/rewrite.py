@@ -39,6 +39,7 @@ class Names:
     region: str
     account: str
     functions: Mapping[str, str]  # function key -> deployed name
+    activities: tuple[str, ...] = ()  # the project's activity names
 
     def pseudo(self, name: str) -> str | None:
         """A pseudo parameter's value (`AWS::Region`, ...), None for an unknown one."""
@@ -62,6 +63,10 @@ class Names:
     def function_arn(self, name: str) -> str:
         return arns.function(name, region=self.region, account=self.account)
 
+    def activity_name(self, logical: str) -> str | None:
+        """The name of one of the project's activities given by name or by logical id."""
+        return next((name for name in self.activities if logical in (name, activity_logical_id(name))), None)
+
 
 def logical_id(key: str) -> str:
     """Serverless's logical id of a function: `hello-world` -> `HelloDashworldLambdaFunction`."""
@@ -69,20 +74,29 @@ def logical_id(key: str) -> str:
     return normalized.replace("-", "Dash").replace("_", "Underscore") + "LambdaFunction"
 
 
+def activity_logical_id(name: str) -> str:
+    """The plugin's logical id of an activity: `my-task` -> `MyDashtaskStepFunctionsActivity`."""
+    normalized = name[:1].upper() + name[1:]
+    return normalized.replace("-", "Dash").replace("_", "Underscore") + "StepFunctionsActivity"
+
+
 def is_intrinsic(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and (
         "Ref" in value or next(iter(value)).startswith("Fn::"))
 
 
-def evaluate(value: Any, names: Names, path: str = "") -> Any:
+def evaluate(value: Any, names: Names, path: str = "", *, definition: bool = False) -> Any:
     """A plain JSON copy of `value` with every intrinsic resolved.
+
+    Args:
+        definition: `value` is (part of) a state machine definition, where `Ref` of a function is its ARN.
 
     Raises:
         ProjectError: an intrinsic naming something unknown or unsupported, located.
     """
     if is_intrinsic(value):
         try:
-            return _intrinsic(value, names, path)
+            return _intrinsic(value, names, path, definition)
         except ProjectError as exc:
             if exc.line is None:
                 exc.file, exc.line = yamlfile.located(value)
@@ -91,7 +105,7 @@ def evaluate(value: Any, names: Names, path: str = "") -> Any:
         made: dict[str, Any] = {}
         for key, item in value.items():
             try:
-                made[key] = evaluate(item, names, _join(path, key))
+                made[key] = evaluate(item, names, _join(path, key), definition=definition)
             except ProjectError as exc:
                 if exc.line is None and isinstance(value, YamlMap):
                     exc.file, exc.line = value.file, value.line_of(key)
@@ -101,7 +115,7 @@ def evaluate(value: Any, names: Names, path: str = "") -> Any:
         listed: list[Any] = []
         for index, item in enumerate(value):
             try:
-                listed.append(evaluate(item, names, f"{path}[{index}]"))
+                listed.append(evaluate(item, names, f"{path}[{index}]", definition=definition))
             except ProjectError as exc:
                 if exc.line is None and isinstance(value, YamlList):
                     exc.file, exc.line = value.file, value.line_of(index)
@@ -112,10 +126,11 @@ def evaluate(value: Any, names: Names, path: str = "") -> Any:
     return value
 
 
-def _intrinsic(value: dict[str, Any], names: Names, path: str) -> str:
+def _intrinsic(value: dict[str, Any], names: Names, path: str, definition: bool = False) -> str:
     kind, argument = next(iter(value.items()))
     if kind == "Ref":
-        return _ref(argument, names, path)
+        name = names.function_name(argument) if definition and isinstance(argument, str) else None
+        return names.function_arn(name) if name is not None else _ref(argument, names, path)
     if kind == "Fn::GetAtt":
         if isinstance(argument, str):
             argument = argument.split(".", 1)
@@ -142,13 +157,22 @@ def _ref(target: Any, names: Names, path: str) -> str:
     pseudo = names.pseudo(target)
     if pseudo is not None:
         return pseudo
+    activity = names.activity_name(target)
+    if activity is not None:
+        return arns.activity(activity, region=names.region, account=names.account)
     name = names.function_name(target)
     if name is None:
-        raise ProjectError(f"Ref {target}: no function {target!r} in this project", path=path)
+        raise ProjectError(f"Ref {target}: no function or activity {target!r} in this project", path=path)
     return name
 
 
 def _get_att(target: str, attribute: str, names: Names, path: str) -> str:
+    activity = names.activity_name(target)
+    if activity is not None:
+        if attribute != "Name":
+            raise ProjectError(f"Fn::GetAtt {target}.{attribute}: an activity has the Name attribute (Ref gives "
+                               "its ARN)", path=path)
+        return activity
     name = names.function_name(target)
     if name is None:
         raise ProjectError(f"Fn::GetAtt {target}.{attribute}: no function {target!r} in this project",
@@ -260,11 +284,13 @@ def _slots(definition: dict[str, Any]) -> Iterator[tuple[Slot, dict[str, Any], s
 
 @dataclass(frozen=True)
 class Computed:
-    """A Task that names its function only at run time: where, and the expression written there."""
+    """A Task that names its function only at run time: where, the expression written there, and the
+    functions it may call (`AllowedFunctions`, the plugin's way to narrow its grant), if given."""
 
     state: str
     field: str
     text: str
+    allowed: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return f"{self.field} {self.text}"
@@ -286,10 +312,13 @@ def computed(definition: dict[str, Any]) -> list[Computed]:
             elif isinstance(payload, dict):
                 dynamic = payload.get("FunctionName.$")
                 name = payload.get("FunctionName")
+                allowed = payload.get("AllowedFunctions")
+                listed = tuple(str(item) for item in allowed) if isinstance(allowed, list) else (
+                    (allowed,) if isinstance(allowed, str) else ())
                 if dynamic is not None:
-                    found.append(Computed(state_path, f"{block}.FunctionName.$", str(dynamic)))
+                    found.append(Computed(state_path, f"{block}.FunctionName.$", str(dynamic), listed))
                 elif isinstance(name, str) and name.startswith("{%"):
-                    found.append(Computed(state_path, f"{block}.FunctionName", name))
+                    found.append(Computed(state_path, f"{block}.FunctionName", name, listed))
     return found
 
 

@@ -3,7 +3,10 @@
 A state machine's role allows `lambda:InvokeFunction` on `function:NAME` *and* `function:NAME:*` for
 every function its definition names. Granting only the version just published would cut executions
 still running on an older version off their function (the IAM half of the problem pinflow solves);
-the pair covers every version and alias, as AWS's documentation recommends.
+the pair covers every version and alias, as AWS's documentation recommends. A Task that computes its
+function at run time (`FunctionName.$`, JSONata) gets what the serverless-step-functions plugin
+grants it (lib/deploy/stepFunctions/iamStrategies/lambda.js): `lambda:InvokeFunction` on its
+`AllowedFunctions`, or on `*` when it names none.
 """
 
 from __future__ import annotations
@@ -63,13 +66,28 @@ def invoke_statement(functions: Iterable[arns.FunctionRef]) -> dict[str, Any] | 
     return {"Effect": "Allow", "Action": [INVOKE], "Resource": sorted(set(resources))}
 
 
+def computed_statement(allowed: Sequence[Sequence[str]]) -> dict[str, Any] | None:
+    """The grant for Tasks that compute their function at run time, one `AllowedFunctions` list each
+    (empty: the Task names none, so `*`); None for no such Task."""
+    if not allowed:
+        return None
+    if any(not functions for functions in allowed):
+        return {"Effect": "Allow", "Action": [INVOKE], "Resource": "*"}
+    return {"Effect": "Allow", "Action": [INVOKE], "Resource": sorted({arn for group in allowed for arn in group})}
+
+
 def machine_role(machine_name: str, functions: Sequence[arns.FunctionRef],
-                 extra: Sequence[dict[str, Any]], account: str) -> RoleSpec:
-    """The generated role of a state machine: invoke grants for `functions`, then `extra` statements."""
+                 extra: Sequence[dict[str, Any]], account: str,
+                 computed: Sequence[Sequence[str]] = ()) -> RoleSpec:
+    """The generated role of a state machine: invoke grants for `functions` and for the Tasks that
+    compute theirs (`computed`: the AllowedFunctions of each), then `extra` statements."""
     statements: list[dict[str, Any]] = []
     invoke = invoke_statement(functions)
     if invoke is not None:
         statements.append(invoke)
+    dynamic = computed_statement(computed)
+    if dynamic is not None:
+        statements.append(dynamic)
     statements.extend(extra)
     return RoleSpec(role_name(machine_name, "-role"), "states.amazonaws.com", tuple(statements), account)
 

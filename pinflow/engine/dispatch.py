@@ -192,17 +192,18 @@ class Dispatcher:
     def authorise(self, role_arn: str, pinned: dict[str, Any], resource: str) -> None:
         """lambda:InvokeFunction on the exact ARN called, for the execution's role.
 
-        The role's current policies decide. If they deny, the policies the execution started with
-        still allow a call to a function version the execution is pinned to (a numbered version
-        or an alias resolved at start): a deploy that narrows the role never strands a running
+        The role's current policies (inline and attached) decide; a role that does not exist allows
+        nothing, unless the server is permissive and never had it. If they deny, the policies the
+        execution started with still allow a call to a function version the execution is pinned to
+        (a numbered version or an alias resolved at start): a deploy that narrows the role never strands a running
         execution, while new executions get the new policy at once.
         """
         from pinflow.iam import evaluate
 
         current = self.registry.roles.policies_for(role_arn)
         snapshot = pinned.get("policies")
-        if current is None and snapshot is None:
-            return  # a role pinflow has never managed for this execution: no policy to enforce
+        if current is None and snapshot is None and self.registry.roles.permissive:
+            return  # `--permissive-iam`: a role this server has never had is not enforced (the plan says so)
         context = self._request_context(role_arn, resource)
         # A managed role deleted since the start denies everything (as a missing role does on AWS).
         decision = evaluate.is_allowed(self._parsed(current or []), INVOKE_ACTION, resource, context=context)
@@ -211,10 +212,10 @@ class Dispatcher:
         pinned_refs = set(pinned.get("refs") or ()) | set((pinned.get("aliases") or {}).keys())
         if resource in pinned_refs:
             # Grace for what the execution is pinned to: allowed if its role allowed it at the start
-            # (or was not managed by pinflow then, so nothing was enforced).
-            if snapshot is None:
+            # (or, on a permissive server, did not exist then, so nothing was enforced).
+            if snapshot is None and self.registry.roles.permissive:
                 return
-            before = evaluate.is_allowed(self._parsed(snapshot), INVOKE_ACTION, resource, context=context)
+            before = evaluate.is_allowed(self._parsed(snapshot or []), INVOKE_ACTION, resource, context=context)
             if before.allowed:
                 return
         role_name = role_arn.rsplit("/", 1)[-1]

@@ -2,7 +2,8 @@
 
 Code lives in `blobs` under the hex SHA-256 of the zip bytes, so a version keeps exactly the code it
 was published with whatever happens to the sources. Version numbers come from `counters` and are
-never handed out twice, not even after the function is deleted and created again. A version that an
+never handed out twice for one function; a function deleted and created again numbers its versions
+from 1, as Lambda does. A version that an
 alias routes to, or that a running execution holds (`execution_refs`), cannot be deleted.
 """
 
@@ -175,6 +176,8 @@ class FunctionRegistry:
         tags = json.loads(row["tags"] or "{}")
         if tags:
             answer["Tags"] = tags
+        if row.get("reserved_concurrency") is not None:
+            answer["Concurrency"] = {"ReservedConcurrentExecutions": int(row["reserved_concurrency"])}
         return answer
 
     def get_configuration(self, name_or_arn: str, qualifier: str | None = None) -> dict[str, Any]:
@@ -224,8 +227,10 @@ class FunctionRegistry:
                     raise errors.ResourceConflictException(
                         f"Cannot delete function {arns.function(ref.name)}: running executions hold its "
                         f"versions (or failed ones that can still be redriven): {refs.describe(held)}")
-                for query in ("reg_fna_delete_all", "reg_fnv_delete_all", "reg_fn_delete"):
+                for query in ("reg_fna_delete_all", "reg_fnv_delete_all", "fnp_delete_function", "reg_fn_delete"):
                     tx.execute(query, (ref.name,))
+                # Created again, the function numbers its versions from 1, as on Lambda.
+                tx.execute("reg_counter_delete", (_counter_key(ref.name),))
                 return
             if not ref.qualifier.isdigit():
                 raise errors.InvalidParameterValueException("Deletion of aliases is not supported.")
@@ -244,6 +249,7 @@ class FunctionRegistry:
                     f"Unable to delete version {version_arn(ref.name, version)} because running executions "
                     f"(or failed ones that can still be redriven) reference it: {refs.describe(held)}")
             tx.execute("reg_fnv_delete", (ref.name, version))
+            tx.execute("fnp_delete_qualifier", (ref.name, str(version)))
 
     # --- versions ----------------------------------------------------------------------------------
 

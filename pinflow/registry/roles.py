@@ -1,4 +1,5 @@
-"""IAM roles and their inline policies: what an execution role may do, read before every invocation."""
+"""IAM roles, their inline policies, tags and trust: what an execution role may do, read before every
+invocation, and whether Step Functions may use it at all."""
 
 from __future__ import annotations
 
@@ -10,10 +11,18 @@ from typing import Any
 
 from pinflow import arns, errors
 from pinflow.iam import policy as iam_policy
+from pinflow.iam import wildcard
+from pinflow.registry import managed_policies
 from pinflow.store import Store, Tx
 
 # IAM role IDs: "AROA" and 17 characters from upper-case letters and digits.
 _ID_ALPHABET = string.ascii_uppercase + string.digits
+MAX_TAGS = 50
+STATES_PRINCIPAL = "states.amazonaws.com"
+# What Step Functions answers CreateStateMachine/UpdateStateMachine when it cannot assume the role
+# (the role does not exist, or its trust policy does not name Step Functions).
+CANNOT_ASSUME = ("Neither the global service principal states.amazonaws.com, nor the regional one is authorized "
+                 "to assume the provided role.")
 
 
 def _role_missing(name: str) -> errors.ServiceError:
@@ -21,11 +30,16 @@ def _role_missing(name: str) -> errors.ServiceError:
 
 
 class RoleRegistry:
-    """Roles and inline role policies in the store."""
+    """Roles, inline role policies and tags in the store.
 
-    def __init__(self, store: Store, clock: Callable[[], float]) -> None:
+    `permissive` (`pinflow server --permissive-iam`) accepts role ARNs that name no role here for state
+    machines, and their executions run unchecked; roles that exist are enforced either way.
+    """
+
+    def __init__(self, store: Store, clock: Callable[[], float], *, permissive: bool = False) -> None:
         self._store = store
         self._clock = clock
+        self.permissive = permissive
 
     def create_role(self, name: str, assume_role_policy_document: str, path: str = "/", description: str = "",
                     tags: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -38,10 +52,7 @@ class RoleRegistry:
             EntityAlreadyExists: a role of that name exists.
             MalformedPolicyDocument: the trust policy is not JSON.
         """
-        try:
-            json.loads(assume_role_policy_document)
-        except (TypeError, ValueError):
-            raise errors.MalformedPolicyDocument("This policy contains invalid Json") from None
+        _check_json(assume_role_policy_document)
         if not path.startswith("/") or not path.endswith("/"):
             raise errors.ValidationException(
                 f"1 validation error detected: Value '{path}' at 'path' failed to satisfy constraint: Member must "
@@ -91,13 +102,67 @@ class RoleRegistry:
 
         Raises:
             NoSuchEntity: no such role.
-            DeleteConflict: the role still has inline policies.
+            DeleteConflict: the role still has inline or attached policies.
         """
         with self._store.transaction() as tx:
             self._role(tx, name)
             if tx.all("reg_rp_all", (name,)):
                 raise errors.DeleteConflict("Cannot delete entity, must delete policies first.")
+            if tx.all("iam_attached_to_role", (name,)):
+                raise errors.DeleteConflict("Cannot delete entity, must detach all policies first.")
             tx.execute("reg_role_delete", (name,))
+
+    def update_assume_role_policy(self, name: str, document: str) -> None:
+        """UpdateAssumeRolePolicy: a new trust policy.
+
+        Raises:
+            NoSuchEntity: no such role.
+            MalformedPolicyDocument: the document is not JSON.
+        """
+        _check_json(document)
+        with self._store.transaction() as tx:
+            role = self._role(tx, name)
+            role["AssumeRolePolicyDocument"] = document
+            tx.execute("reg_role_set_config", (json.dumps(role), name))
+
+    def tag_role(self, name: str, tags: Mapping[str, str]) -> None:
+        """TagRole: add or overwrite tags.
+
+        Raises:
+            NoSuchEntity: no such role.
+            LimitExceeded: the role would have more than 50 tags.
+        """
+        with self._store.transaction() as tx:
+            role = self._role(tx, name)
+            merged = {tag["Key"]: tag["Value"] for tag in role.get("Tags") or ()}
+            merged.update(tags)
+            if len(merged) > MAX_TAGS:
+                raise errors.LimitExceeded(f"Cannot exceed quota for TagsPerRole: {MAX_TAGS}")
+            role["Tags"] = [{"Key": key, "Value": value} for key, value in merged.items()]
+            tx.execute("reg_role_set_config", (json.dumps(role), name))
+
+    def untag_role(self, name: str, keys: list[str]) -> None:
+        """UntagRole; keys the role does not have are ignored.
+
+        Raises:
+            NoSuchEntity: no such role.
+        """
+        with self._store.transaction() as tx:
+            role = self._role(tx, name)
+            kept = [tag for tag in role.get("Tags") or () if tag["Key"] not in set(keys)]
+            if kept:
+                role["Tags"] = kept
+            else:
+                role.pop("Tags", None)
+            tx.execute("reg_role_set_config", (json.dumps(role), name))
+
+    def list_role_tags(self, name: str) -> list[dict[str, str]]:
+        """ListRoleTags, in the order they were added.
+
+        Raises:
+            NoSuchEntity: no such role.
+        """
+        return list(self.get_role(name).get("Tags") or [])
 
     def put_role_policy(self, role: str, name: str, document: str) -> None:
         """PutRolePolicy: add or replace an inline policy, validated as IAM does.
@@ -153,23 +218,102 @@ class RoleRegistry:
         return answer
 
     def policies_for(self, role_arn: str) -> list[dict[str, Any]] | None:
-        """The parsed documents of a role's inline policies, by policy name; None when pinflow does not
-        know the role (so the caller has no policy to enforce)."""
+        """The parsed documents of a role's policies: its inline policies by name, then the default
+        version of each attached managed policy; None when pinflow does not know the role (the caller
+        then has no policy that allows anything)."""
+        with self._store.transaction(write=False) as tx:
+            role = self._by_arn(tx, role_arn)
+            if role is None:
+                return None
+            name = role["RoleName"]
+            inline = [json.loads(policy["document"]) for policy in tx.all("reg_rp_all", (name,))]
+            return inline + managed_policies.attached_documents(tx, name)
+
+    def check_execution_role(self, role_arn: str) -> None:
+        """Refuse a state machine role Step Functions could not assume, as CreateStateMachine and
+        UpdateStateMachine do: a role that does not exist, or whose trust policy does not let
+        `states.amazonaws.com` (or a regional `states.<region>.amazonaws.com`) call sts:AssumeRole.
+        With `permissive`, a role that does not exist here is accepted.
+
+        Raises:
+            AccessDeniedException: with Step Functions' wording.
+        """
+        with self._store.transaction(write=False) as tx:
+            role = self._by_arn(tx, role_arn)
+        if role is None:
+            if self.permissive:
+                return
+            raise errors.AccessDeniedException(CANNOT_ASSUME)
+        if not trusts(role["AssumeRolePolicyDocument"], STATES_PRINCIPAL):
+            raise errors.AccessDeniedException(CANNOT_ASSUME)
+
+    def _by_arn(self, tx: Tx, role_arn: str) -> dict[str, Any] | None:
+        """The role an ARN names (path and account included), None when there is none."""
         arn = arns.parse(role_arn) if isinstance(role_arn, str) else None
         if arn is None or arn.service != "iam" or not arn.resource.startswith("role/"):
             return None
-        name = arn.resource.rsplit("/", 1)[-1]
-        with self._store.transaction(write=False) as tx:
-            row = tx.one("reg_role_get", (name,))
-            if row is None or json.loads(row["config"])["Arn"].split(":", 4)[4] != role_arn.split(":", 4)[4]:
-                return None
-            return [json.loads(policy["document"]) for policy in tx.all("reg_rp_all", (name,))]
+        row = tx.one("reg_role_get", (arn.resource.rsplit("/", 1)[-1],))
+        if row is None:
+            return None
+        role = dict(json.loads(row["config"]))
+        return role if role["Arn"] == str(role_arn) else None
 
     def _role(self, tx: Tx, name: str) -> dict[str, Any]:
         row = tx.one("reg_role_get", (name,))
         if row is None:
             raise _role_missing(name)
         return dict(json.loads(row["config"]))
+
+
+def _check_json(document: str) -> None:
+    try:
+        json.loads(document)
+    except (TypeError, ValueError):
+        raise errors.MalformedPolicyDocument("This policy contains invalid Json") from None
+
+
+def trusts(document: str | Mapping[str, Any], service: str) -> bool:
+    """Whether a trust policy lets the AWS service `service` (e.g. `states.amazonaws.com`, or its
+    regional form `states.<region>.amazonaws.com`) assume the role: an Allow of sts:AssumeRole to that
+    service principal (or to `*`) that no Deny takes back. Conditions are not evaluated."""
+    try:
+        parsed = json.loads(document) if isinstance(document, str) else document
+    except ValueError:
+        return False
+    statements = parsed.get("Statement") if isinstance(parsed, Mapping) else None
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    allowed = False
+    for statement in statements if isinstance(statements, list) else ():
+        if not isinstance(statement, Mapping) or not _assumes(statement) or not _names(statement, service):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def _assumes(statement: Mapping[str, Any]) -> bool:
+    listed = statement.get("Action", statement.get("NotAction"))
+    actions = [listed] if isinstance(listed, str) else listed if isinstance(listed, list) else []
+    hit = any(isinstance(action, str) and wildcard.matches_action(action, "sts:AssumeRole") for action in actions)
+    return hit if "Action" in statement else not hit
+
+
+def _names(statement: Mapping[str, Any], service: str) -> bool:
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if not isinstance(principal, Mapping):
+        return False
+    if principal.get("AWS") == "*":
+        return True
+    listed = principal.get("Service")
+    services = [listed] if isinstance(listed, str) else listed if isinstance(listed, list) else []
+    prefix = service.split(".", 1)[0]
+    return any(name == service or (isinstance(name, str) and name.startswith(prefix + ".")
+                                   and name.endswith(".amazonaws.com") and name.count(".") == 3)
+               for name in services)
 
 
 def _check_policy(document: str, name: str) -> None:

@@ -59,7 +59,8 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
     """State machines, revisions, versions and aliases in the store."""
 
     def __init__(self, store: Store, clock: Callable[[], float],
-                 validate: Callable[[str], list[str]] | None = None) -> None:
+                 validate: Callable[[str], list[str]] | None = None,
+                 role_check: Callable[[str], None] | None = None) -> None:
         """A registry over `store`.
 
         Args:
@@ -67,10 +68,13 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
             clock: epoch seconds now.
             validate: AWS-worded problems of a definition text (none when it is valid); the first
                 becomes InvalidDefinition's "Invalid State Machine Definition: '<problem>'".
+            role_check: raises (AccessDeniedException, as Step Functions does) for a role ARN the
+                machine could not run with; called by CreateStateMachine and UpdateStateMachine.
         """
         self._store = store
         self._clock = clock
         self._validate = validate
+        self._role_check = role_check
 
     # --- machines ----------------------------------------------------------------------------------
 
@@ -88,6 +92,7 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
 
         Raises:
             InvalidName, InvalidArn, ValidationException, InvalidDefinition: bad arguments.
+            AccessDeniedException: the role cannot be assumed by Step Functions (`role_check`).
             StateMachineAlreadyExists: the name is taken by a different machine.
             StateMachineDeleting: the name's machine is being deleted.
         """
@@ -97,6 +102,8 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
             raise errors.ValidationException("Version description can only be set when publish is true")
         shapes.check_role(role_arn)
         self._check_definition(definition)
+        if self._role_check is not None:
+            self._role_check(role_arn)
         wanted = _revision_config(logging, tracing, encryption)
         created = {"publish": bool(publish), "versionDescription": version_description}
         tag_map = tagging.from_list(tags)
@@ -146,6 +153,8 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
             shapes.check_role(role_arn)
         if definition is not None:
             self._check_definition(definition)
+        if role_arn is not None and self._role_check is not None:
+            self._role_check(role_arn)
         now = self._clock()
         with self._store.transaction() as tx:
             row = self._lock(tx, ref.name, arn)

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from pinflow import errors
 from pinflow.api import auth
 from tests.api.conftest import RunningServer
+from tests.roles import execution_role
 
 KEY_ID, SECRET = "AKIDPINFLOWTEST", "s3cr3t/with+chars"
 CONFIG = Config(inject_host_prefix=False, retries={"max_attempts": 0}, region_name="us-east-1")
@@ -134,6 +135,7 @@ def test_keys_from_file_and_environment(tmp_path):
 
 
 def test_server_accepts_good_signatures(guarded):
+    execution_role(guarded.pf, "r")
     sfn = client(guarded, "stepfunctions")
     assert sfn.list_state_machines()["stateMachines"] == []
     arn = sfn.create_state_machine(name="m", roleArn="arn:aws:iam::123456789012:role/r", type="EXPRESS",

@@ -13,12 +13,19 @@ import pytest
 from click.testing import CliRunner
 
 from pinflow.cli import main
+from tests.roles import execution_role
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 WAIT = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}})
 FAIL = json.dumps({"StartAt": "Greet", "States": {
     "Greet": {"Type": "Pass", "Parameters": {"greeting.$": "States.Format('hi {}', $.who)"}, "Next": "Fail"},
     "Fail": {"Type": "Fail", "Error": "Nope", "Cause": "always"}}})
+
+
+@pytest.fixture(autouse=True)
+def _execution_role(pinflow_service):
+    """CreateStateMachine refuses a role Step Functions cannot assume, as on AWS."""
+    execution_role(pinflow_service, ROLE.rsplit("/", 1)[-1])
 
 
 def run(endpoint: str, *args: str) -> tuple[int, str]:
@@ -91,7 +98,19 @@ def test_errors_exit_with_status_one(endpoint):
 def test_unreachable_server(tmp_path):
     code, output = run("http://127.0.0.1:9", "state-machines", "list")
     assert code == 1
-    assert "Could not connect" in output
+    assert output == ("cannot reach a pinflow server at http://127.0.0.1:9 (start one with `pinflow server`, or "
+                      "give --endpoint)\n")
+
+
+@pytest.mark.parametrize(("given", "said"), [
+    ("127.0.0.1:9", "cannot reach a pinflow server at http://127.0.0.1:9"),  # no scheme: http is meant
+    ("http://127.0.0.1:9/api", "a pinflow server is addressed without a path; give http://127.0.0.1:9"),
+    ("ftp://127.0.0.1:9", "only http:// and https:// are served"),
+])
+def test_endpoints_as_people_give_them(given, said):
+    code, output = run(given, "state-machines", "list")
+    assert code == 1
+    assert said in output and len(output.strip().splitlines()) == 1 and "Traceback" not in output
 
 
 def test_state_machines_list(endpoint, sfn):

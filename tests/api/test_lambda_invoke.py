@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.test_lambda_functions import ARN, create, error_of, zip_of
+from tests.roles import execution_role
 
 ECHO = """
 def handler(event, context):
@@ -221,7 +222,7 @@ def test_delete_function_is_refused_while_a_running_execution_holds_the_version(
     definition = {"StartAt": "Later", "States": {
         "Later": {"Type": "Wait", "Seconds": 3600, "Next": "Call"},
         "Call": {"Type": "Task", "Resource": f"{ARN}:hello:1", "End": True}}}
-    machine = pf.machines.create("waiter", json.dumps(definition), "arn:aws:iam::123456789012:role/sfn-role")
+    machine = pf.machines.create("waiter", json.dumps(definition), execution_role(pf, "sfn-role"))
     execution = pf.engine.start_execution(machine["stateMachineArn"], name="held")["executionArn"]
     assert pf.engine.execution_row(execution)["status"] == "RUNNING"
 

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from pinflow import errors
 from pinflow.api import auth
 from tests.api.conftest import RunningServer
+from tests.roles import execution_role
 
 KEY_ID, SECRET = "AKIDGATETEST", "gate-secret"
 CONFIG = Config(inject_host_prefix=False, retries={"max_attempts": 0}, region_name="us-east-1")
@@ -42,6 +43,12 @@ def signed_sfn(guarded) -> Iterator:
                           aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET)
     yield client
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def _execution_role(pinflow_service):
+    """CreateStateMachine refuses a role Step Functions cannot assume, as on AWS."""
+    execution_role(pinflow_service, ROLE.rsplit("/", 1)[-1])
 
 
 def _answer_before_body(server: RunningServer, method: str, path: str, headers: dict[str, str],

@@ -18,6 +18,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from tests.roles import STATES_TRUST
+
 _SCRIPT = Path(sys.executable).parent / "pinflow"
 _MODULE = [sys.executable, "-c", "from pinflow.cli import main; main()"]
 PINFLOW = [str(_SCRIPT)] if _SCRIPT.exists() else _MODULE
@@ -101,6 +103,7 @@ def started(tmp_path) -> Iterator[Server]:
 def test_ready_within_two_seconds_and_logs_each_request(started):
     assert started.wait_ready() < 2.0
     sfn = started.client()
+    started.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=STATES_TRUST)
     sfn.create_state_machine(name="logged", definition=PASS, roleArn="arn:aws:iam::123456789012:role/r")
     sfn.list_state_machines()
     assert started.stop() == 0
@@ -122,6 +125,7 @@ def test_stops_cleanly(started, sig):
 def test_data_survives_a_restart(tmp_path):
     first = Server(tmp_path)
     first.wait_ready()
+    first.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=STATES_TRUST)
     arn = first.client().create_state_machine(name="kept", definition=PASS,
                                               roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
     execution = first.client().start_execution(stateMachineArn=arn, name="one")["executionArn"]

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from tests.roles import execution_role
+
 AWS = shutil.which("aws")
 pytestmark = pytest.mark.skipif(AWS is None, reason="the aws command line is not installed")
 
@@ -24,7 +26,8 @@ def aws(endpoint: str, *args: str) -> dict:
     return json.loads(result.stdout) if result.stdout.strip() else {}
 
 
-def test_aws_cli_lists_creates_starts_describes(endpoint):
+def test_aws_cli_lists_creates_starts_describes(endpoint, pinflow_service):
+    execution_role(pinflow_service, "r")
     assert aws(endpoint, "list-state-machines") == {"stateMachines": []}
     definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "hi", "End": True}}})
     created = aws(endpoint, "create-state-machine", "--name", "cli", "--definition", definition,

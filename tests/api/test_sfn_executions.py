@@ -11,7 +11,15 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.roles import execution_role
+
 ROLE = "arn:aws:iam::123456789012:role/sfn-role"
+
+
+@pytest.fixture(autouse=True)
+def _execution_role(pinflow_service):
+    """CreateStateMachine refuses a role Step Functions cannot assume, as on AWS."""
+    execution_role(pinflow_service, ROLE.rsplit("/", 1)[-1])
 
 
 def error_of(call, **params) -> tuple[str, str, int]:

@@ -9,11 +9,19 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.roles import execution_role
+
 ROLE = "arn:aws:iam::123456789012:role/sfn-role"
 # AWS-recorded cases live beside the repository (../shared/conformance); tests skip without them.
 CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
 PASS = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"Arg1": "argument1"},
                                                     "End": True}}})
+
+
+@pytest.fixture(autouse=True)
+def _execution_role(pinflow_service):
+    """CreateStateMachine refuses a role Step Functions cannot assume, as on AWS."""
+    execution_role(pinflow_service, ROLE.rsplit("/", 1)[-1])
 
 
 def error_of(call, **params) -> tuple[str, str, int]:

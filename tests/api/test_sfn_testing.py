@@ -13,6 +13,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.roles import execution_role
+
 CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
 
 
@@ -152,8 +154,8 @@ def test_test_state_calls_a_real_function(server, sfn):
     task = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:greeter:1",
             "End": True}
     answer = sfn.test_state(definition=json.dumps(task), input='{"name": "Ada"}',
-                            roleArn="arn:aws:iam::123456789012:role/unmanaged")
+                            roleArn=execution_role(server.pf, "tester"))
     assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", {"hello": "Ada"})
     missing = dict(task, Resource="arn:aws:lambda:us-east-1:123456789012:function:nobody")
-    answer = sfn.test_state(definition=json.dumps(missing), input="{}")
+    answer = sfn.test_state(definition=json.dumps(missing), input="{}", roleArn=execution_role(server.pf, "tester"))
     assert (answer["status"], answer["error"]) == ("FAILED", "Lambda.ResourceNotFoundException")

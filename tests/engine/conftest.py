@@ -32,8 +32,8 @@ def open_pinflow(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeCloc
     with ExitStack() as stack:
         url = stack.enter_context(postgres_schema("pinflow_engine")) if request.param == "postgres" else None
 
-        def open_() -> Pinflow:
-            pf = Pinflow.open(data_dir=tmp_path / "data", db=url, clock=clock)
+        def open_(**options: object) -> Pinflow:
+            pf = Pinflow.open(data_dir=tmp_path / "data", db=url, clock=clock, **options)
             opened.append(pf)
             return pf
 

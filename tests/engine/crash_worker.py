@@ -14,6 +14,7 @@ from pathlib import Path
 from pinflow import arns, errors
 from pinflow.functions.package import package_folder
 from pinflow.service import Pinflow
+from tests.roles import execution_role
 
 FLAKY = '''
 def handler(event, context):
@@ -57,7 +58,8 @@ def main(data_dir: str, count: int, db: str | None = None) -> int:
         definition["States"] = dict(DEFINITION["States"])
         definition["States"]["Call"] = dict(DEFINITION["States"]["Call"])
         try:
-            machine = pf.machines.create("crashy", json.dumps(definition), arns.role("crash-role"))["stateMachineArn"]
+            machine = pf.machines.create("crashy", json.dumps(definition),
+                                         execution_role(pf, "crash-role"))["stateMachineArn"]
         except errors.StateMachineAlreadyExists:
             machine = arns.state_machine("crashy")
         for i in range(count):

@@ -10,13 +10,12 @@ import pytest
 
 from pinflow import arns, errors
 from tests.engine.conftest import ROLE_TRUST, function_zip, wait_until
-
-ROLE = arns.role("control-role")
+from tests.roles import execution_role
 
 
 def machine(pf, name: str, states: dict, start: str, **top) -> str:
     definition = {"StartAt": start, "States": states, **top}
-    return pf.machines.create(name, json.dumps(definition), ROLE)["stateMachineArn"]
+    return pf.machines.create(name, json.dumps(definition), execution_role(pf, "control-role"))["stateMachineArn"]
 
 
 def test_stop_execution_aborts_and_records_the_reason(open_pinflow) -> None:
@@ -145,13 +144,12 @@ def test_start_execution_is_idempotent_by_name_for_a_running_execution(open_pinf
 
 def test_versions_a_running_execution_needs_cannot_be_deleted(open_pinflow, tmp_path, clock) -> None:
     pf = open_pinflow()
-    pf.roles.create_role("control-role", ROLE_TRUST)
     pf.functions.create_function("held", function_zip(tmp_path, "held", (
         "def handler(event, context):\n    return 1\n")), handler="app.handler", publish=True)
     definition = {"StartAt": "Nap", "States": {
         "Nap": {"Type": "Wait", "Seconds": 3600, "Next": "Call"},
         "Call": {"Type": "Task", "Resource": arns.function("held", "1"), "End": True}}}
-    created = pf.machines.create("holder", json.dumps(definition), ROLE, publish=True)
+    created = pf.machines.create("holder", json.dumps(definition), execution_role(pf, "control-role"), publish=True)
     arn = pf.engine.start_execution(created["stateMachineVersionArn"], name="h1")["executionArn"]
     with pytest.raises(errors.ResourceConflictException, match="h1"):
         pf.functions.delete_function("held", qualifier="1")
@@ -175,7 +173,8 @@ def test_a_succeeded_execution_lets_go_of_its_versions(open_pinflow, tmp_path) -
         "def handler(event, context):\n    return 1\n")), handler="app.handler", publish=True)
     definition = {"StartAt": "Call", "States": {
         "Call": {"Type": "Task", "Resource": arns.function("quick", "1"), "End": True}}}
-    sm = pf.machines.create("quick-caller", json.dumps(definition), ROLE)["stateMachineArn"]
+    role = execution_role(pf, "control-role")
+    sm = pf.machines.create("quick-caller", json.dumps(definition), role)["stateMachineArn"]
     arn = pf.engine.start_execution(sm, name="q1")["executionArn"]
     assert pf.engine.wait_for(arn)["status"] == "SUCCEEDED"
     pf.functions.delete_function("quick", qualifier="1")
@@ -187,7 +186,8 @@ def test_express_sync_execution_returns_the_outcome(open_pinflow) -> None:
     pf = open_pinflow()
     shape = {"Type": "Pass", "Parameters": {"twice.$": "States.MathAdd($.n, $.n)"}, "End": True}
     definition = {"StartAt": "Shape", "States": {"Shape": shape}}
-    sm = pf.machines.create("quick", json.dumps(definition), ROLE, type="EXPRESS")["stateMachineArn"]
+    role = execution_role(pf, "control-role")
+    sm = pf.machines.create("quick", json.dumps(definition), role, type="EXPRESS")["stateMachineArn"]
     target = pf.machines.resolve_start(sm, rng=__import__("random").Random(1))
     result = express.start_sync(pf.engine, target, "q1", {"n": 21})
     assert result["status"] == "SUCCEEDED"
@@ -249,7 +249,8 @@ def test_an_alias_on_latest_is_not_pinned(open_pinflow, tmp_path) -> None:
 
 
 def test_a_role_created_after_the_start_does_not_strand_pinned_calls(open_pinflow, tmp_path, clock) -> None:
-    pf = open_pinflow()
+    # Only a permissive server lets a machine name a role that does not exist yet.
+    pf = open_pinflow(permissive_iam=True)
     pf.functions.create_function("graced", function_zip(tmp_path, "g", (
         "def handler(event, context):\n    return 'ok'\n")), handler="app.handler", publish=True)
     role = arns.role("late-role")

@@ -23,7 +23,7 @@ SELECT execution, ref FROM execution_refs WHERE ref = ? ORDER BY execution;
 SELECT execution, ref FROM execution_refs WHERE ref LIKE ? ESCAPE '!' ORDER BY execution;
 
 -- name: reg_fn_get
-SELECT name, created_at, next_version, latest, revision_id, tags FROM functions WHERE name = ?;
+SELECT name, created_at, next_version, latest, revision_id, tags, reserved_concurrency FROM functions WHERE name = ?;
 
 -- name: reg_fn_lock
 -- Takes the function's row lock on PostgreSQL (SQLite already has its single writer); 0 rows = none.
@@ -194,3 +194,10 @@ DELETE FROM role_policies WHERE role = ? AND name = ?;
 
 -- name: reg_rp_all
 SELECT name, document FROM role_policies WHERE role = ? ORDER BY name;
+
+-- name: reg_counter_delete
+-- A function deleted and created again numbers its versions from 1, as on Lambda.
+DELETE FROM counters WHERE key = ?;
+
+-- name: reg_role_set_config
+UPDATE roles SET config = ? WHERE name = ?;

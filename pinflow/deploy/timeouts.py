@@ -1,0 +1,76 @@
+"""`configureTaskTimeouts: true`, as the serverless-step-functions plugin does it (its
+lib/deploy/stepFunctions/configureTaskTimeouts.js).
+
+Before intrinsics are resolved, every Task (in Parallel branches and Map processors too) whose
+function is one of the project's, named by `Ref` or `Fn::GetAtt` in `Resource` or in the
+`Parameters.FunctionName` of `lambda:invoke`, gets `TimeoutSeconds` = the function's timeout
+(its own, else the provider's, else Serverless's 6 s) unless it sets `TimeoutSeconds` or
+`TimeoutSecondsPath`; one that sets a larger `TimeoutSeconds` is reported (the function fails
+first).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pinflow.deploy import rewrite
+from pinflow.engine import pins
+
+
+def configure(definition: Any, functions: Mapping[str, Any], machine: str) -> tuple[Any, list[str]]:
+    """A copy of `definition` with Task timeouts injected, and the warnings for over-long ones.
+
+    Args:
+        definition: the state machine's definition as written (intrinsics unresolved).
+        functions: the project's functions by key (`project.Function`, with `timeout`).
+        machine: the state machine's key, for the warnings.
+    """
+    made = copy.deepcopy(definition)
+    warnings: list[str] = []
+    for name, state in _tasks(made):
+        key = _function_key(state, functions)
+        if key is None:
+            continue
+        limit = int(functions[key].timeout)
+        if "TimeoutSeconds" not in state and "TimeoutSecondsPath" not in state:
+            state["TimeoutSeconds"] = limit
+        elif isinstance(state.get("TimeoutSeconds"), int) and state["TimeoutSeconds"] > limit:
+            warnings.append(f'state machine "{machine}" task "{name}": TimeoutSeconds ({state["TimeoutSeconds"]}s) '
+                            f'is greater than the function "{key}" timeout ({limit}s): the function fails first')
+    return made, warnings
+
+
+def _function_key(state: Mapping[str, Any], functions: Mapping[str, Any]) -> str | None:
+    resource = state.get("Resource")
+    named: Any = resource
+    if isinstance(resource, str) and resource.startswith(pins.LAMBDA_INVOKE_PREFIX):
+        parameters = state.get("Parameters")
+        named = parameters.get("FunctionName") if isinstance(parameters, Mapping) else None
+    if not isinstance(named, Mapping) or len(named) != 1:
+        return None
+    if isinstance(named.get("Ref"), str):
+        logical = named["Ref"]
+    elif isinstance(named.get("Fn::GetAtt"), list) and named["Fn::GetAtt"] and isinstance(named["Fn::GetAtt"][0], str):
+        logical = named["Fn::GetAtt"][0]
+    else:
+        return None
+    if logical in functions:
+        return logical
+    return next((key for key in functions if rewrite.logical_id(key) == logical), None)
+
+
+def _tasks(block: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    states = block.get("States") if isinstance(block, Mapping) else None
+    if not isinstance(states, Mapping):
+        return
+    for name, state in states.items():
+        if not isinstance(state, dict):
+            continue
+        if state.get("Type") == "Task":
+            yield name, state
+        for branch in state.get("Branches") or ():
+            yield from _tasks(branch)
+        for key in ("ItemProcessor", "Iterator"):
+            yield from _tasks(state.get(key))

@@ -1,0 +1,150 @@
+"""Lambda's resource-based policy, tags, reserved concurrency and account settings through boto3, and
+version numbering after a function is deleted and created again."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from botocore.exceptions import ClientError
+
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:hello"
+ROLE = "arn:aws:iam::123456789012:role/lambda-role"
+
+
+def code(text: str = "def handler(event, context):\n    return 1\n") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", text)
+    return buffer.getvalue()
+
+
+def create(lam, **options) -> dict:
+    return lam.create_function(FunctionName="hello", Runtime="python3.11", Handler="app.handler", Role=ROLE,
+                               Code={"ZipFile": code()}, **options)
+
+
+def error_of(info: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
+    response = info.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
+
+
+def test_add_permission_get_policy_remove_permission(lam):
+    create(lam)
+    before = lam.get_function(FunctionName="hello")["Configuration"]["RevisionId"]
+    answer = lam.add_permission(FunctionName="hello", StatementId="events", Action="lambda:InvokeFunction",
+                                Principal="events.amazonaws.com", SourceAccount="123456789012",
+                                SourceArn="arn:aws:events:us-east-1:123456789012:rule/r")
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 201
+    statement = json.loads(answer["Statement"])
+    # The statement as Lambda writes it (and as Terraform's aws_lambda_permission reads it back).
+    assert statement == {"Sid": "events", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                         "Action": "lambda:InvokeFunction", "Resource": ARN,
+                         "Condition": {"StringEquals": {"AWS:SourceAccount": "123456789012"},
+                                       "ArnLike": {"AWS:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/r"}}}
+    lam.add_permission(FunctionName="hello", StatementId="account", Action="lambda:InvokeFunction",
+                       Principal="111122223333")
+    policy = lam.get_policy(FunctionName="hello")
+    document = json.loads(policy["Policy"])
+    assert (document["Version"], [s["Sid"] for s in document["Statement"]]) == ("2012-10-17", ["events", "account"])
+    assert document["Statement"][1]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    # Each change of the policy is a new revision of the function, as on Lambda.
+    assert policy["RevisionId"] == lam.get_function(FunctionName="hello")["Configuration"]["RevisionId"] != before
+    lam.remove_permission(FunctionName="hello", StatementId="events")
+    lam.remove_permission(FunctionName="hello", StatementId="account")
+    with pytest.raises(ClientError) as info:
+        lam.get_policy(FunctionName="hello")
+    assert error_of(info) == ("ResourceNotFoundException", 404, "The resource you requested does not exist.")
+
+
+def test_permission_errors(lam):
+    with pytest.raises(ClientError) as info:
+        lam.add_permission(FunctionName="hello", StatementId="s", Action="lambda:InvokeFunction", Principal="*")
+    assert error_of(info) == ("ResourceNotFoundException", 404, f"Function not found: {ARN}")
+    create(lam)
+    lam.add_permission(FunctionName="hello", StatementId="s", Action="lambda:InvokeFunction", Principal="*")
+    with pytest.raises(ClientError) as info:
+        lam.add_permission(FunctionName="hello", StatementId="s", Action="lambda:InvokeFunction", Principal="*")
+    assert error_of(info)[:2] == ("ResourceConflictException", 409)
+    with pytest.raises(ClientError) as info:
+        lam.add_permission(FunctionName="hello", StatementId="t", Action="lambda:InvokeFunction", Principal="*",
+                           RevisionId="not-the-revision")
+    assert error_of(info)[:2] == ("PreconditionFailedException", 412)
+    with pytest.raises(ClientError) as info:
+        lam.remove_permission(FunctionName="hello", StatementId="nobody")
+    assert error_of(info)[:2] == ("ResourceNotFoundException", 404)
+    with pytest.raises(ClientError) as info:
+        lam.add_permission(FunctionName="hello", StatementId="bad id!", Action="lambda:InvokeFunction", Principal="*")
+    assert error_of(info)[:2] == ("ValidationException", 400)
+    with pytest.raises(ClientError) as info:
+        lam.add_permission(FunctionName="hello", StatementId="x" * 90, Action="lambda:InvokeFunction",
+                           Principal="*", SourceArn="arn:aws:s3:::" + "b" * 30_000)
+    assert error_of(info)[:2] == ("PolicyLengthExceededException", 400)
+
+
+def test_a_qualified_policy_belongs_to_its_alias(lam):
+    create(lam, Publish=True)
+    alias = lam.create_alias(FunctionName="hello", Name="live", FunctionVersion="1")
+    lam.add_permission(FunctionName="hello", Qualifier="live", StatementId="s", Action="lambda:InvokeFunction",
+                       Principal="sns.amazonaws.com")
+    policy = lam.get_policy(FunctionName="hello", Qualifier="live")
+    assert json.loads(policy["Policy"])["Statement"][0]["Resource"] == f"{ARN}:live"
+    assert policy["RevisionId"] == lam.get_alias(FunctionName="hello", Name="live")["RevisionId"] != alias["RevisionId"]
+    with pytest.raises(ClientError):
+        lam.get_policy(FunctionName="hello")  # the function itself has none
+
+
+def test_tags(lam):
+    create(lam, Tags={"team": "blue"})
+    lam.tag_resource(Resource=ARN, Tags={"env": "dev", "team": "red"})
+    assert lam.list_tags(Resource=ARN)["Tags"] == {"team": "red", "env": "dev"}
+    lam.untag_resource(Resource=ARN, TagKeys=["team"])
+    assert lam.list_tags(Resource=ARN)["Tags"] == {"env": "dev"}
+    assert lam.get_function(FunctionName="hello")["Tags"] == {"env": "dev"}
+    with pytest.raises(ClientError) as info:
+        lam.list_tags(Resource=f"{ARN}:1")
+    assert error_of(info)[:2] == ("InvalidParameterValueException", 400)
+    with pytest.raises(ClientError) as info:
+        lam.list_tags(Resource="arn:aws:lambda:us-east-1:123456789012:function:nobody")
+    assert error_of(info)[:2] == ("ResourceNotFoundException", 404)
+    with pytest.raises(ClientError) as info:
+        lam.tag_resource(Resource=ARN, Tags={f"k{i}": "v" for i in range(50)})
+    assert error_of(info)[:2] == ("InvalidParameterValueException", 400)
+
+
+def test_reserved_concurrency_and_account_settings(lam):
+    create(lam, Publish=True)
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName="hello")
+    assert "Concurrency" not in lam.get_function(FunctionName="hello")
+    assert lam.put_function_concurrency(FunctionName="hello", ReservedConcurrentExecutions=25)[
+        "ReservedConcurrentExecutions"] == 25
+    assert lam.get_function_concurrency(FunctionName="hello")["ReservedConcurrentExecutions"] == 25
+    assert lam.get_function(FunctionName="hello")["Concurrency"] == {"ReservedConcurrentExecutions": 25}
+    settings = lam.get_account_settings()
+    assert settings["AccountLimit"]["ConcurrentExecutions"] == 1000
+    assert settings["AccountLimit"]["UnreservedConcurrentExecutions"] == 975
+    assert settings["AccountUsage"]["FunctionCount"] == 1
+    assert settings["AccountUsage"]["TotalCodeSize"] == len(code())
+    # Lambda keeps at least 100 executions unreserved in the account.
+    with pytest.raises(ClientError) as info:
+        lam.put_function_concurrency(FunctionName="hello", ReservedConcurrentExecutions=901)
+    assert error_of(info)[:2] == ("InvalidParameterValueException", 400)
+    lam.delete_function_concurrency(FunctionName="hello")
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName="hello")
+    with pytest.raises(ClientError) as info:
+        lam.put_function_concurrency(FunctionName="nobody", ReservedConcurrentExecutions=1)
+    assert error_of(info)[:2] == ("ResourceNotFoundException", 404)
+
+
+def test_a_function_created_again_numbers_its_versions_from_one(lam):
+    create(lam, Publish=True)
+    lam.update_function_code(FunctionName="hello", ZipFile=code("def handler(e, c):\n    return 2\n"), Publish=True)
+    lam.add_permission(FunctionName="hello", StatementId="s", Action="lambda:InvokeFunction", Principal="*")
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName="hello")["Versions"]] == [
+        "$LATEST", "1", "2"]
+    lam.delete_function(FunctionName="hello")
+    assert create(lam, Publish=True)["Version"] == "1"
+    with pytest.raises(ClientError):
+        lam.get_policy(FunctionName="hello")  # the old function's policy went with it
