@@ -38,15 +38,18 @@ export function lastPart(arn: string | null | undefined): string {
   return arn ? arn.slice(arn.lastIndexOf(":") + 1) : "";
 }
 
+/** A JSON value shown as indented JSON (a string value keeps its quotes). */
 export function pretty(value: unknown): string {
-  if (typeof value === "string") {
-    try {
-      return JSON.stringify(JSON.parse(value), null, 2);
-    } catch {
-      return value;
-    }
-  }
   return JSON.stringify(value, null, 2);
+}
+
+/** JSON text (an execution's input or output) indented; shown as it is when it does not parse. */
+export function prettyText(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
 }
 
 export function iterationLabel(iteration: [string, number][]): string {

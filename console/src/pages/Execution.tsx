@@ -125,8 +125,8 @@ export function Execution({ arn }: { arn: string }) {
         <Card title="Events"><EventsTable arn={arn} lastEventId={lastEventId} state={eventState} onClearState={() => setEventState(null)} /></Card>
       ) : tab === "io" ? (
         <Card title="Execution input and output">
-          <div class="two"><div><h4>Input</h4><Json value={execution.input} test="execution-input" /></div>
-            <div><h4>Output</h4>{execution.output !== null ? <Json value={execution.output} test="execution-output" /> : <p class="muted">No output.</p>}</div></div>
+          <div class="two"><div><h4>Input</h4><Json text={execution.input} test="execution-input" /></div>
+            <div><h4>Output</h4>{execution.output !== null ? <Json text={execution.output} test="execution-output" /> : <p class="muted">No output.</p>}</div></div>
         </Card>
       ) : (
         <Card title="Definition it runs"><pre class="json">{JSON.stringify(page.value.definition, null, 2)}</pre></Card>

@@ -2,7 +2,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api";
-import { EXECUTION_LABEL, pretty, STATE_LABEL } from "../format";
+import { EXECUTION_LABEL, pretty, prettyText, STATE_LABEL } from "../format";
 
 export function ExecutionStatus({ status }: { status: string }) {
   return <span class={`badge ex-${status}`} data-test="execution-status">{EXECUTION_LABEL[status] ?? status}</span>;
@@ -12,8 +12,10 @@ export function StateBadge({ status }: { status: string }) {
   return <span class={`badge st-${status}`}>{STATE_LABEL[status] ?? status}</span>;
 }
 
-export function Json({ value, test }: { value: unknown; test?: string }) {
-  if (value === undefined || value === null) return <pre class="json muted">null</pre>;
+/** A JSON value; or JSON text (`text`), as an execution's input and output come. */
+export function Json({ value, text, test }: { value?: unknown; text?: string; test?: string }) {
+  if (text !== undefined) return <pre class="json" data-test={test}>{prettyText(text)}</pre>;
+  if (value === undefined) return <pre class="json muted">-</pre>;
   return <pre class="json" data-test={test}>{pretty(value)}</pre>;
 }
 
