@@ -120,6 +120,7 @@ class Digest:
         self._open: dict[Context, dict[str, Run]] = {}
         self._children: dict[Context, set[Context]] = {}
         self._entered: dict[int, Context] = {}  # MapIterationStarted id -> the iteration's path
+        self._ended: list[Run] = []  # the runs the execution's end closed (a redrive may go on with them)
 
     # --- feeding -----------------------------------------------------------------------------------
 
@@ -183,7 +184,7 @@ class Digest:
         elif kind in _EXECUTION_ENDS:
             self._execution_end(kind, event_id, previous_state, context)
         elif kind == "ExecutionRedriven":
-            pass  # the failed states are entered again; their new runs replace the old
+            self._redriven()
         elif state is not None:
             self._state_event(kind, event_id, state, scoped)
 
@@ -237,9 +238,18 @@ class Digest:
         blamed = self._run(state, self.layout.scope(state, context)) if state is not None else None
         if blamed is not None and blamed.status == IN_PROGRESS and kind != "ExecutionAborted":
             blamed.failure, blamed.pending = event_id, True
-        for runs in list(self._open.values()):
-            for run in list(runs.values()):
-                self._close(run, FAILED if run.pending and kind != "ExecutionAborted" else CANCELLED)
+        self._ended = [run for runs in self._open.values() for run in runs.values()]
+        for run in self._ended:
+            self._close(run, FAILED if run.pending and kind != "ExecutionAborted" else CANCELLED)
+
+    def _redriven(self) -> None:
+        """A redrive enters the failed states again (their new runs replace the old), but carries on a
+        Map or Parallel state the failure ended without entering it again: those run again."""
+        for run in self._ended:
+            if self.layout.kind.get(run.state) in ("Map", "Parallel") and run.exited is None:
+                run.status, run.pending, run.failure = IN_PROGRESS, False, None
+                self._open.setdefault(run.context, {})[run.state] = run
+        self._ended = []
 
     def _end_inside(self, container: str, context: Context) -> int | None:
         """A Map or Parallel state ended early: close the open runs inside it; the first failure found."""

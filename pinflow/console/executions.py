@@ -145,7 +145,7 @@ def state(pf: Any, histories: Histories, arn: str, name: str, selection: digest.
         "eventCount": len(ids),
         "events": [table_row(by_id[i], started, name, run.context, definition) for i in shown if i in by_id],
     })
-    if failure is not None:
+    if failure is not None and run.status in (digest.FAILED, digest.CAUGHT):
         error, cause = _failure(failure, shaped["definition"])
         shaped.update({"error": error, "cause": cause, "failedAt": failure["timestamp"]})
     return shaped

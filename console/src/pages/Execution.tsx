@@ -113,7 +113,7 @@ export function Execution({ arn }: { arn: string }) {
           <Graph definition={page.value.definition} statuses={summary.value?.states} maps={maps}
                  selected={selected} onSelect={(state) => go(state, iteration)} />
           {selected ? (
-            <StatePanel arn={arn} name={selected} iteration={iteration} lastEventId={lastEventId} map={maps[selected]}
+            <StatePanel key={selected} arn={arn} name={selected} iteration={iteration} lastEventId={lastEventId} map={maps[selected]}
                         onIteration={(chosen) => go(selected, chosen)}
                         onShowEvents={(state) => { setEventState(state); setTab("events"); }} />
           ) : <div class="state-panel muted">Select a state to see its input, output, error and events.</div>}

@@ -9,7 +9,7 @@ export function StatePanel({ arn, name, iteration, lastEventId, map, onIteration
   arn: string; name: string; iteration: Iteration; lastEventId: number; map?: MapSummary;
   onIteration: (iteration: Iteration) => void; onShowEvents: (state: string) => void;
 }) {
-  const [tab, setTab] = useState("input");
+  const [tab, setTab] = useState(map ? "iterations" : "input");
   const query = iteration.length ? `?iteration=${enc(JSON.stringify(iteration))}` : "";
   const { value, error } = useLoad(() => get<StateDetail>(`executions/${enc(arn)}/states/${enc(name)}${query}`),
                                    [arn, name, query, lastEventId]);
