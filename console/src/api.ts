@@ -83,7 +83,7 @@ export interface Grant {
 
 export interface Call {
   state: string; function: string; written: string; kind: "version" | "alias" | "latest" | "computed";
-  version: string | null; live: boolean; describe: string; status: StateStatus; calledArn?: string;
+  version: string | null; live: boolean; describe: string; calledArn?: string;
   pinnedRef?: boolean; grant?: Grant;
   latest?: { codeSha256?: string; sameCodeAs?: string | null; lastModified?: string; missing?: boolean; message?: string } | null;
 }
@@ -115,7 +115,9 @@ export interface EventRow {
   step: string | null; iteration: Iteration; resource: string | null; details: any;
 }
 
-export interface EventsPage { total: number; page: number; size: number; types: string[]; items: EventRow[] }
+export interface EventsPage {
+  total: number; page: number; size: number; types: string[]; lastEventId: number; items: EventRow[];
+}
 
 export interface StateDetail {
   name: string; type: string; status: StateStatus; runs: number; definition: any; runStatus?: StateStatus;

@@ -2,6 +2,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { get, remove, whenSignedOut, type Session } from "./api";
+import { startLayoutWorker } from "./graph/Graph";
 import { Execution } from "./pages/Execution";
 import { Function, Functions } from "./pages/Functions";
 import { Machine } from "./pages/Machine";
@@ -51,7 +52,9 @@ function App() {
             <button class="link" onClick={signOut} data-test="sign-out">Sign out</button></span>) : null}
       </header>
       <main>
-        {!session ? null : where.path === "/sign-in" || !session.signedIn
+        {/* The view asks for its data at once, without waiting to learn whether sign-in is on: without a
+            session its requests answer 401, which brings the sign-in page. */}
+        {where.path === "/sign-in" || (session && !session.signedIn)
           ? <SignIn onSignedIn={setSession} />
           : <View path={where.path} />}
       </main>
@@ -59,4 +62,5 @@ function App() {
   );
 }
 
+startLayoutWorker();  // ELK takes a moment to start: let it while the first page asks for its data
 render(<App />, document.getElementById("app")!);

@@ -14,13 +14,14 @@ from typing import Any
 from urllib.parse import quote
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pinflow import arns
+from pinflow import arns, errors
 from pinflow.console import PREFIX, executions, inventory
 from pinflow.console import session as session_module
 from pinflow.console.histories import Histories
@@ -48,7 +49,7 @@ def create(pf: Any, *, auth: Any = None) -> ASGIApp:
     app = Starlette(routes=[
         *api,
         Mount("/static", app=StaticFiles(directory=STATIC)),
-        Route("/{path:path}", _page, methods=["GET", "HEAD"]),
+        Route("/{path:path}", _page_for(histories), methods=["GET", "HEAD"]),
     ])
     return SessionGate(app, sessions)
 
@@ -156,9 +157,25 @@ def _session_route(sessions: session_module.Sessions | None) -> Any:
     return json_route(work)
 
 
-async def _page(request: Request) -> Response:
-    """The front end's page (it shows the view the path names)."""
-    return HTMLResponse(_index(), headers={"Cache-Control": "no-store"})
+def _page_for(histories: Histories) -> Any:
+    async def page(request: Request) -> Response:
+        """The front end's page (it shows the view the path names). For an execution's page, its
+        history is digested once the page is sent, while the browser loads the front end."""
+        warm = None
+        parts = request.path_params["path"].split("/")
+        if len(parts) == 2 and parts[0] == "executions" and parts[1]:
+            warm = BackgroundTask(_warm, histories, parts[1])
+        return HTMLResponse(_index(), headers={"Cache-Control": "no-store"}, background=warm)
+
+    return page
+
+
+def _warm(histories: Histories, arn: str) -> None:
+    try:
+        with histories.current(arn):
+            pass
+    except errors.ServiceError:
+        pass  # no such execution: its page says so when it asks
 
 
 @cache

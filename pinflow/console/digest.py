@@ -42,6 +42,32 @@ _CONTAINER_EVENTS = {f"{kind}State{what}": kind for kind in ("Map", "Parallel")
                      for what in ("Started", "Succeeded", "Failed", "Aborted")}
 _EXECUTION_ENDS = ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
 _NOT_A_FAILURE = ("MapIterationFailed", "MapStateFailed", "ParallelStateFailed", "MapRunFailed")
+# What an event type does to the digest (computed once per type: a history has a few dozen types).
+_OTHER, _ENTERED, _EXITED, _ITERATION, _CONTAINER, _EXECUTION, _EXECUTION_END, _REDRIVEN = range(8)
+_ROLES: dict[str, int] = {}
+
+
+def _role(kind: str) -> int:
+    role = _ROLES.get(kind)
+    if role is None:
+        if kind.endswith("StateEntered"):
+            role = _ENTERED
+        elif kind.endswith("StateExited"):
+            role = _EXITED
+        elif kind in _ITERATION_STATUS:
+            role = _ITERATION
+        elif kind in _CONTAINER_EVENTS:
+            role = _CONTAINER
+        elif kind in _EXECUTION_ENDS:
+            role = _EXECUTION_END
+        elif kind == "ExecutionRedriven":
+            role = _REDRIVEN
+        elif kind.startswith("Execution"):
+            role = _EXECUTION
+        else:
+            role = _OTHER
+        _ROLES[kind] = role
+    return role
 
 
 @dataclass(slots=True)
@@ -131,61 +157,57 @@ class Digest:
             if event_id <= self.last_id:
                 continue
             while self.last_id < event_id - 1:  # a gap never happens; keep the index aligned anyway
-                self._index("", None, ROOT, 0.0)
+                self._take({"id": self.last_id + 1, "type": ""})
             self._take(event)
 
-    def _index(self, kind: str, state: str | None, context: Context, at: float) -> None:
-        self.types.append(kind)
-        self.states.append(state)
-        self.contexts.append(context)
-        self.timestamps.append(at)
-        self.last_id += 1
-
-    def _before(self, event: dict[str, Any]) -> tuple[str | None, Context]:
-        """The state and iteration path an event continues: those of the event it follows, entering
-        an iteration when that event started one."""
-        previous = int(event.get("previousEventId") or 0)
-        if not 0 < previous <= len(self.types):
-            return None, ROOT
-        state, context = self.states[previous - 1], self.contexts[previous - 1]
-        entered = self._entered.get(previous)
-        if entered is not None:
-            context = entered
-        return state, context
-
     def _take(self, event: dict[str, Any]) -> None:
-        kind = str(event["type"])
-        details = details_of(event)
+        kind = event["type"]
+        role = _role(kind)
         layout = self.layout
-        previous_state, context = self._before(event)
-        event_id = int(event["id"])
-        if kind.endswith("StateEntered") or kind.endswith("StateExited") or kind in _ITERATION_STATUS:
+        # The state and iteration path of the event this one follows (entering an iteration when that
+        # event started one).
+        previous = event.get("previousEventId") or 0
+        if 0 < previous <= self.last_id:
+            previous_state, context = self.states[previous - 1], self.contexts[previous - 1]
+            context = self._entered.get(previous, context)
+        else:
+            previous_state, context = None, ROOT
+        details: dict[str, Any] = {}
+        if role in (_ENTERED, _EXITED, _ITERATION):
+            details = details_of(event)
             named = details.get("name")
             state = named if isinstance(named, str) else previous_state
-        elif kind in _CONTAINER_EVENTS:
+        elif role == _CONTAINER:
             state = previous_state
             while state is not None and layout.kind.get(state) != _CONTAINER_EVENTS[kind]:
                 state = layout.parent.get(state)
-        elif kind.startswith("Execution"):
+        elif role >= _EXECUTION:
             state = None
         else:
             state = previous_state
-        scoped = layout.scope(state, context)
-        self._index(kind, state, scoped, float(event.get("timestamp") or 0.0))
-        if kind in _ITERATION_STATUS and state is not None:
+        scoped = layout.scope(state, context) if context else ROOT
+        self.types.append(kind)
+        self.states.append(state)
+        self.contexts.append(scoped)
+        self.timestamps.append(event.get("timestamp") or 0.0)
+        self.last_id += 1
+        event_id = self.last_id
+        if role == _EXECUTION_END:
+            self._execution_end(kind, event_id, previous_state, context)
+        elif role == _REDRIVEN:
+            self._redriven()
+        elif state is None:
+            return
+        elif role == _ITERATION:
             self._iteration(kind, event_id, state, scoped, details)
-        elif kind.endswith("StateEntered") and state is not None:
+        elif role == _ENTERED:
             self._enter(kind, event_id, state, scoped)
-        elif kind.endswith("StateExited") and state is not None:
+        elif role == _EXITED:
             run = self._run(state, scoped)
             if run is not None:
                 run.exited = event_id
                 self._close(run, CAUGHT if run.pending else SUCCEEDED)
-        elif kind in _EXECUTION_ENDS:
-            self._execution_end(kind, event_id, previous_state, context)
-        elif kind == "ExecutionRedriven":
-            self._redriven()
-        elif state is not None:
+        else:
             self._state_event(kind, event_id, state, scoped)
 
     def _enter(self, kind: str, event_id: int, state: str, context: Context) -> None:

@@ -35,10 +35,11 @@ def execution_item(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def describe(pf: Any, histories: Histories, arn: str) -> dict[str, Any]:
-    """The execution, its input and output, its definition and what it is pinned to."""
+    """The execution, its input and output, its definition and what it is pinned to. It does not wait
+    for the history's digest (the summary brings each state's status), so the page can lay out its
+    graph while a long history is read."""
     row = pf.engine.execution_row(arn)
-    with histories.current(arn) as (digested, definition):
-        reached = {name: digested.status(name)[0] for name in digested.layout.kind}
+    definition = histories.definition(arn)
     shaped = execution_item(row)
     shaped.update({
         "input": row["input"],
@@ -50,7 +51,7 @@ def describe(pf: Any, histories: Histories, arn: str) -> dict[str, Any]:
         "redrivable": row["status"] in ("FAILED", "TIMED_OUT", "ABORTED"),
     })
     return {"execution": shaped, "definition": definition,
-            "pinned": pinned.pinned(pf, row, definition, reached)}
+            "pinned": pinned.pinned(pf, row, definition)}
 
 
 def summary(pf: Any, histories: Histories, arn: str, selection: digest.Context) -> dict[str, Any]:
@@ -178,9 +179,10 @@ def events(histories: Histories, arn: str, *, types: set[str] | None, state_name
             ids.reverse()
         chosen = ids[page * size:(page + 1) * size]
         where = {i: (digested.states[i - 1], digested.contexts[i - 1]) for i in chosen}
+        last = digested.last_id
     by_id = {event["id"]: event for event in histories.events(arn, sorted(chosen))}
     rows = [table_row(by_id[i], started, *where[i], definition) for i in chosen if i in by_id]
-    return {"total": len(ids), "page": page, "size": size, "types": present, "items": rows}
+    return {"total": len(ids), "page": page, "size": size, "types": present, "lastEventId": last, "items": rows}
 
 
 def table_row(event: dict[str, Any], started: float | None, state_name: str | None, context: digest.Context,

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from pinflow.console import digest
 
 # Events read per query while bringing a digest up to date.
@@ -73,9 +75,9 @@ class Histories:
 
     def _catch_up(self, arn: str, digested: digest.Digest) -> None:
         while True:
-            events = self.pf.engine.history(arn, after=digested.last_id, limit=READ_PAGE)
-            digested.feed(events)
-            if len(events) < READ_PAGE:
+            texts = self.pf.engine.history_text(arn, after=digested.last_id, limit=READ_PAGE)
+            digested.feed(_decode(text) for text in texts)
+            if len(texts) < READ_PAGE:
                 return
 
     def events(self, arn: str, ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -99,3 +101,12 @@ class Histories:
             return None
         found = self.events(arn, [event_id])
         return found[0] if found else None
+
+
+def _decode(text: str) -> Any:
+    """An event's JSON text; orjson (a long history's decoding is most of a first visit's wait), the
+    standard library for what orjson refuses (an integer beyond 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

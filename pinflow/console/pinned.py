@@ -16,15 +16,8 @@ INVOKE = "lambda:InvokeFunction"
 START_EXECUTION = "arn:aws:states:::states:startExecution"
 
 
-def pinned(pf: Any, row: dict[str, Any], definition: dict[str, Any],
-           reached: dict[str, str]) -> dict[str, Any]:
-    """What the execution in `row` (an engine row) is pinned to.
-
-    Args:
-        definition: the definition it runs.
-        reached: state name -> its status in the history (`digest` statuses), to tell a call made from
-            one still to come.
-    """
+def pinned(pf: Any, row: dict[str, Any], definition: dict[str, Any]) -> dict[str, Any]:
+    """What the execution in `row` (an engine row) running `definition` is pinned to."""
     pins = json.loads(row.get("pins") or "{}")
     aliases: dict[str, str] = dict(pins.get("aliases") or {})
     running = plan.RunningExecution(
@@ -34,7 +27,7 @@ def pinned(pf: Any, row: dict[str, Any], definition: dict[str, Any],
     impact = plan.execution_impact(running, {}, {})
     grants = _Grants(pf, row["role_arn"], pins)
     held = set(pins.get("refs") or ())
-    calls = [_call(pf, call, reached, grants, held | set(aliases)) for call in impact.calls]
+    calls = [_call(pf, call, grants, held | set(aliases)) for call in impact.calls]
     return {
         "machine": _machine(pf, row),
         "calls": calls,
@@ -58,7 +51,7 @@ def _machine(pf: Any, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _call(pf: Any, call: plan.Call, reached: dict[str, str], grants: _Grants, held: set[str]) -> dict[str, Any]:
+def _call(pf: Any, call: plan.Call, grants: _Grants, held: set[str]) -> dict[str, Any]:
     ref = arns.split_function(call.written) if call.kind != plan.COMPUTED else None
     shaped: dict[str, Any] = {
         "state": call.state,
@@ -68,7 +61,6 @@ def _call(pf: Any, call: plan.Call, reached: dict[str, str], grants: _Grants, he
         "version": call.version,
         "live": call.live,
         "describe": call.describe(),
-        "status": reached.get(call.state, "not_reached"),
     }
     if ref is not None:
         shaped["calledArn"] = ref.arn

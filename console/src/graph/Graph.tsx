@@ -10,15 +10,38 @@ import { build, type Built, type NodeInfo } from "./build";
 let elk: ELK | null = null;
 const layouts = new Map<string, Promise<ElkNode>>();
 
+/** Start ELK's worker (it loads its script while the page asks for its data). */
+export function startLayoutWorker(): ELK {
+  if (!elk) {
+    const workerUrl = document.querySelector<HTMLMetaElement>('meta[name="pinflow-elk-worker"]')?.content;
+    const Elk = ((ElkApi as any).default ?? ElkApi) as new (options: object) => ELK;
+    elk = new Elk({ workerUrl });
+  }
+  return elk;
+}
+
+// Layouts are kept for the tab's session (sessionStorage): the executions of one machine share a
+// definition, so moving between them, or from the machine's page to one, lays nothing out again.
+const STORED = "pinflow-layout:";
+
+function fingerprint(text: string): string {
+  let hash = 0x811c9dc5;  // FNV-1a, 32 bits
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return `${(hash >>> 0).toString(16)}-${text.length}`;
+}
+
 function layout(key: string, built: Built): Promise<ElkNode> {
   let found = layouts.get(key);
   if (!found) {
-    if (!elk) {
-      const workerUrl = document.querySelector<HTMLMetaElement>('meta[name="pinflow-elk-worker"]')?.content;
-      const Elk = ((ElkApi as any).default ?? ElkApi) as new (options: object) => ELK;
-      elk = new Elk({ workerUrl });
-    }
-    found = elk.layout(built.graph);
+    const stored = STORED + fingerprint(JSON.stringify(built.graph));
+    const kept = sessionStorage.getItem(stored);
+    found = kept ? Promise.resolve(JSON.parse(kept) as ElkNode) : startLayoutWorker().layout(built.graph).then((graph) => {
+      try { sessionStorage.setItem(stored, JSON.stringify(graph)); } catch { /* full: lay it out next time */ }
+      return graph;
+    });
     layouts.set(key, found);
   }
   return found;

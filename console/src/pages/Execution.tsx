@@ -39,8 +39,12 @@ export function Execution({ arn }: { arn: string }) {
     [arn, iterationKey], POLL_MS, (found) => found.execution.status === "RUNNING");
   const lastEventId = summary.value?.lastEventId ?? 0;
   const status = summary.value?.execution.status;
-  const page = useLoad(() => get<ExecutionPage>(`executions/${enc(arn)}`), [arn, status, lastEventId]);
+  const page = useLoad(() => get<ExecutionPage>(`executions/${enc(arn)}`), [arn]);
   useEffect(() => setActionError(null), [arn]);
+  // Read the execution again when its status moves on (its output, error, redrive count).
+  useEffect(() => {
+    if (status && page.value && status !== page.value.execution.status) page.reload();
+  }, [status]);
 
   const go = (state: string | null, chosen: Iteration) => {
     const query = new URLSearchParams();
@@ -69,8 +73,24 @@ export function Execution({ arn }: { arn: string }) {
     }
   };
 
-  if (page.error && !page.value) return <Problem error={page.error} />;
-  if (!page.value) return <Loading />;
+  const events = (
+    <>
+      <Tabs tabs={[["events", "Events"], ["io", "Execution input and output"], ["definition", "Definition"]]} active={tab} onChange={setTab} />
+      {tab === "events" || !page.value ? (
+        <Card title="Events"><EventsTable arn={arn} lastEventId={lastEventId} state={eventState} onClearState={() => setEventState(null)} /></Card>
+      ) : tab === "io" ? (
+        <Card title="Execution input and output">
+          <div class="two"><div><h4>Input</h4><Json text={page.value.execution.input} test="execution-input" /></div>
+            <div><h4>Output</h4>{page.value.execution.output !== null ? <Json text={page.value.execution.output} test="execution-output" />
+              : <p class="muted">No output.</p>}</div></div>
+        </Card>
+      ) : (
+        <Card title="Definition it runs"><pre class="json">{JSON.stringify(page.value.definition, null, 2)}</pre></Card>
+      )}
+    </>
+  );
+  // The events table asks for its page at once: it needs nothing the other answers bring.
+  if (!page.value) return <div>{page.error ? <Problem error={page.error} /> : <Loading />}{events}</div>;
   const execution = page.value.execution;
   const live = summary.value?.execution ?? execution;
   const maps = summary.value?.maps ?? {};
@@ -119,18 +139,8 @@ export function Execution({ arn }: { arn: string }) {
           ) : <div class="state-panel muted">Select a state to see its input, output, error and events.</div>}
         </div>
       </Card>
-      <PinnedPanel pinned={page.value.pinned} running={live.status === "RUNNING"} />
-      <Tabs tabs={[["events", "Events"], ["io", "Execution input and output"], ["definition", "Definition"]]} active={tab} onChange={setTab} />
-      {tab === "events" ? (
-        <Card title="Events"><EventsTable arn={arn} lastEventId={lastEventId} state={eventState} onClearState={() => setEventState(null)} /></Card>
-      ) : tab === "io" ? (
-        <Card title="Execution input and output">
-          <div class="two"><div><h4>Input</h4><Json text={execution.input} test="execution-input" /></div>
-            <div><h4>Output</h4>{execution.output !== null ? <Json text={execution.output} test="execution-output" /> : <p class="muted">No output.</p>}</div></div>
-        </Card>
-      ) : (
-        <Card title="Definition it runs"><pre class="json">{JSON.stringify(page.value.definition, null, 2)}</pre></Card>
-      )}
+      <PinnedPanel pinned={page.value.pinned} running={live.status === "RUNNING"} statuses={summary.value?.states ?? {}} />
+      {events}
       {restart ? <StartDialog machine={restart.name} machineArn={restart.arn} versions={restart.versions} aliases={restart.aliases}
                               input={execution.input} target={execution.stateMachineVersionArn ?? execution.stateMachineAliasArn ?? restart.arn}
                               onClose={() => setRestart(null)} /> : null}

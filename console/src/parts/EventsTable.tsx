@@ -17,8 +17,15 @@ export function EventsTable({ arn, lastEventId, state, onClearState }: {
   const query = new URLSearchParams({ page: String(page), size: String(SIZE), order: newestFirst ? "desc" : "asc" });
   if (type) query.set("types", type);
   if (state) query.set("state", state);
-  const { value, error } = useLoad(() => get<EventsPage>(`executions/${enc(arn)}/events?${query}`),
-                                   [arn, page, type, newestFirst, state, lastEventId]);
+  // Read again only when the execution has events this page has not seen (`lastEventId` comes from the
+  // page's live summary), so the first page is asked for once, at the same time as the summary.
+  const [seen, setSeen] = useState(0);
+  const stale = seen > 0 && lastEventId > seen ? lastEventId : 0;
+  const { value, error } = useLoad(async () => {
+    const found = await get<EventsPage>(`executions/${enc(arn)}/events?${query}`);
+    setSeen(found.lastEventId);
+    return found;
+  }, [arn, page, type, newestFirst, state, stale]);
   const pages = value ? Math.max(1, Math.ceil(value.total / SIZE)) : 1;
   const toggle = (id: number) => {
     const next = new Set(open);

@@ -1,13 +1,15 @@
 // What an execution is pinned to: the machine version or revision it runs, each function it called or
 // will call (pinned or live, so whether a deploy can change it), child state machines, the role's
 // grants it keeps, and the versions it keeps from deletion.
-import type { Call, Pinned } from "../api";
+import type { Call, Pinned, StateStatus } from "../api";
 import { enc } from "../api";
 import { lastPart, STATE_LABEL } from "../format";
 import { href } from "../router";
 import { Card, Json } from "./common";
 
-export function PinnedPanel({ pinned, running }: { pinned: Pinned; running: boolean }) {
+export function PinnedPanel({ pinned, running, statuses }: {
+  pinned: Pinned; running: boolean; statuses: Record<string, { status: StateStatus }>;
+}) {
   const m = pinned.machine;
   return (
     <Card title="Pinned to" test="pinned">
@@ -20,7 +22,8 @@ export function PinnedPanel({ pinned, running }: { pinned: Pinned; running: bool
       {pinned.calls.length ? (
         <table class="table pinned-calls" data-test="pinned-calls">
           <thead><tr><th>State</th><th>Calls</th><th>Reference</th><th>Runs</th><th>Role allows it</th><th>{running ? "What a deploy changes" : "Deploys"}</th><th>Step</th></tr></thead>
-          <tbody>{pinned.calls.map((call, index) => <CallRow key={index} call={call} />)}</tbody>
+          <tbody>{pinned.calls.map((call, index) => (
+            <CallRow key={index} call={call} status={statuses[call.state]?.status ?? "not_reached"} />))}</tbody>
         </table>
       ) : <p class="muted">Its definition calls no function.</p>}
       {pinned.children.length ? (
@@ -50,7 +53,7 @@ export function PinnedPanel({ pinned, running }: { pinned: Pinned; running: bool
   );
 }
 
-function CallRow({ call }: { call: Call }) {
+function CallRow({ call, status }: { call: Call; status: StateStatus }) {
   const runs = call.kind === "computed" ? "decided at run time"
     : call.live ? "$LATEST at each call" + (call.latest?.sameCodeAs ? ` (now the code of version ${call.latest.sameCodeAs})` : "")
     : `version ${call.version}`;
@@ -68,7 +71,7 @@ function CallRow({ call }: { call: Call }) {
       <td data-test="pin-version">{runs}</td>
       <td>{grant}</td>
       <td class={call.live ? "warn" : ""}>{deploy}</td>
-      <td>{STATE_LABEL[call.status] ?? call.status}</td>
+      <td>{STATE_LABEL[status] ?? status}</td>
     </tr>
   );
 }
