@@ -75,15 +75,15 @@ export function build(definition: any): Built {
         const id = `${name}\u0000branch${index}`;
         nodes.set(id, { id, kind: "branch", label: `Branch ${index + 1}` });
         const inner = block(branch, false);
-        return { id, children: inner.children, edges: inner.edges, layoutOptions: boxOptions(26) };
+        return { id, children: inner.children, edges: inner.edges, layoutOptions: boxOptions(26, 160) };
       });
-      return { id: name, children: branches, edges: [], width: width(name, 180), layoutOptions: boxOptions(HEADER) };
+      return { id: name, children: branches, edges: [], layoutOptions: boxOptions(HEADER, header(name)) };
     }
     if (type === "Map") {
       nodes.set(name, { id: name, kind: "map", state: name, type, label: name });
       const inner = block(state.ItemProcessor ?? state.Iterator ?? {}, false);
-      return { id: name, children: inner.children, edges: inner.edges, width: width(name, 180),
-               layoutOptions: boxOptions(HEADER + 8) };
+      return { id: name, children: inner.children, edges: inner.edges,
+               layoutOptions: boxOptions(HEADER + 8, header(name)) };
     }
     nodes.set(name, { id: name, kind: "state", state: name, type, label: name });
     return { id: name, width: width(name), height: NODE_HEIGHT };
@@ -112,7 +112,12 @@ function layered(): Record<string, string> {
   };
 }
 
-function boxOptions(top: number): Record<string, string> {
+/** A box wide enough for its header: the state's name and "Distributed Map · 12345 iterations". */
+function header(name: string): number {
+  return Math.round(name.length * 7.6 + 250);
+}
+
+function boxOptions(top: number, minimumWidth: number): Record<string, string> {
   return { ...layered(), "elk.padding": `[top=${top},left=16,bottom=16,right=16]`,
-           "elk.nodeSize.constraints": "MINIMUM_SIZE", "elk.nodeSize.minimum": "(180,60)" };
+           "elk.nodeSize.constraints": "MINIMUM_SIZE", "elk.nodeSize.minimum": `(${minimumWidth},60)` };
 }

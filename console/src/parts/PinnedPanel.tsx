@@ -23,7 +23,9 @@ export function PinnedPanel({ pinned, running, statuses }: {
         <table class="table pinned-calls" data-test="pinned-calls">
           <thead><tr><th>State</th><th>Calls</th><th>Reference</th><th>Runs</th><th>Role allows it</th><th>{running ? "What a deploy changes" : "Deploys"}</th><th>Step</th></tr></thead>
           <tbody>{pinned.calls.map((call, index) => (
-            <CallRow key={index} call={call} status={statuses[call.state]?.status ?? "not_reached"} />))}</tbody>
+            // A state inside a Map or Parallel is named by its path (Lines/ItemProcessor/Charge); names are
+            // unique in a machine, so its last part finds its status.
+            <CallRow key={index} call={call} status={statuses[call.state.split("/").pop() ?? ""]?.status ?? "not_reached"} />))}</tbody>
         </table>
       ) : <p class="muted">Its definition calls no function.</p>}
       {pinned.children.length ? (
