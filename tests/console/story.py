@@ -37,6 +37,6 @@ def deploy(cl: clients.Clients, loaded: project.Project) -> tuple[str, str]:
     return machine, result.outcome.machines[machine]
 
 
-def shot(page: Any, folder: Path, name: str) -> None:
-    """A full-page screenshot `name`.png."""
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+def shot(page: Any, folder: Path, name: str, *, full_page: bool = True) -> None:
+    """A screenshot `name`.png, of the whole page or of what the window shows."""
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)

@@ -68,4 +68,4 @@ def test_a_25000_event_history_shows_its_first_screen_in_under_a_second(page, co
     page.locator("[data-state=Fan] .box-header").click()
     expect(page.locator("[data-test=iteration]")).to_have_count(50)
     expect(page.locator("[data-state=Fan]")).to_contain_text(f"{ITEMS} iterations")
-    shot(page, shots, "execution-25000-events")
+    shot(page, shots, "execution-25000-events", full_page=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -173,3 +174,30 @@ def test_a_session_ends_when_it_expires_or_its_key_goes() -> None:
     now[0] -= 61
     del keys[KEY_ID]
     assert sessions.check(token) is None
+
+
+def test_pinflow_server_serves_the_console_on_its_port(tmp_path) -> None:
+    from tests.api.test_server import Server
+
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({KEY_ID: SECRET}))
+    server = Server(tmp_path, "--auth", str(keys))
+    endpoint = f"http://127.0.0.1:{server.port}"
+    try:
+        deadline = time.monotonic() + 15
+        while "listening on" not in server.output():
+            assert time.monotonic() < deadline and server.process.poll() is None, server.output()
+            time.sleep(0.05)
+        status, _, body = call(f"{endpoint}/console/api/session")
+        assert status == 200 and json.loads(body)["authRequired"] is True
+        status, headers, _ = call(f"{endpoint}/console/api/session",
+                                  {"accessKeyId": KEY_ID, "secretAccessKey": SECRET})
+        token = headers["set-cookie"].split(";")[0]
+        status, _, body = call(f"{endpoint}/console/api/state-machines", headers={"Cookie": token})
+        assert (status, json.loads(body)) == (200, {"stateMachines": []})
+        assert server.stop() == 0
+        assert f"web console at http://127.0.0.1:{server.port}/console/" in server.output()
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait()
