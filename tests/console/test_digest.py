@@ -1,6 +1,7 @@
 """The history digest: each state's status as AWS's console colours it, from histories the interpreter
-writes. The graph view's legend in AWS's console (Developer Guide, "Viewing executions") has In
-progress, Succeeded, Failed, Caught error and Cancelled, and leaves states not reached uncoloured."""
+writes. AWS's console (Step Functions Developer Guide, "Execution Details page - Interface overview",
+Graph view) colours each state In progress, Succeeded, Failed, Caught error or Cancelled, and leaves
+the states not reached uncoloured."""
 
 from __future__ import annotations
 

@@ -57,6 +57,7 @@ export function PinnedPanel({ pinned, running, statuses }: {
 
 function CallRow({ call, status }: { call: Call; status: StateStatus }) {
   const runs = call.kind === "computed" ? "decided at run time"
+    : call.kind === "alias" && call.version === null ? "the alias's target (not known yet: counted live)"
     : call.live ? "$LATEST at each call" + (call.latest?.sameCodeAs ? ` (now the code of version ${call.latest.sameCodeAs})` : "")
     : `version ${call.version}`;
   const grant = !call.grant ? "-" : !call.grant.enforced ? "not enforced"
