@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pinflow import errors
+from pinflow import console, errors
 from pinflow.api import auth as auth_module
 from pinflow.api import awsjson, server_info, stepfunctions
 
@@ -83,6 +83,7 @@ def create_app(pf: Any, *, auth: auth_module.Auth | None = None) -> Starlette:
     lambda_api = _optional("pinflow.api.lambda_api")
     if lambda_api is not None:
         routes.extend(lambda_api.ROUTES)
+    routes.extend(console.routes(pf, auth=auth))  # the web console, under /console/, signs in on its own
     # Last, so that it answers only what no route above serves (a known path with another method too).
     routes.append(Route("/{path:path}", _unknown, methods=_METHODS))
     app = Starlette(routes=routes)
@@ -142,7 +143,7 @@ class Gate:
         self.lambda_api = lambda_api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or console.owns(scope["path"]):
             await self.app(scope, receive, send)
             return
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]

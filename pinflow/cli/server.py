@@ -96,7 +96,8 @@ def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any
         # full passes, which would otherwise scan it every time (a pause of ~15 ms each).
         gc.collect()
         gc.freeze()
-        _serve(config, lambda: log.info("pinflow listening on http://%s:%d (%s)", host, port, mode))
+        _serve(config, lambda: log.info("pinflow listening on http://%s:%d (%s); web console at http://%s:%d/console/",
+                                        host, port, mode, host, port))
     except _Stopped as stop:
         log.info("stopping on %s", signal.Signals(stop.signum).name)
     finally:

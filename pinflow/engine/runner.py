@@ -515,6 +515,13 @@ class Engine:
                 rows = tx.all("history_page_asc", (execution_arn, after or 0, limit))
         return [json.loads(r["event"]) for r in rows]
 
+    def history_text(self, execution_arn: str, *, after: int = 0, limit: int = 100) -> list[str]:
+        """History events after event id `after`, oldest first, as stored (JSON text): for a reader
+        that decodes many at once its own way (the console's digest of a long history)."""
+        self._execution_row(execution_arn)
+        with self.store.transaction(write=False) as tx:
+            return [r["event"] for r in tx.all("history_page_asc", (execution_arn, after, limit))]
+
 
 def parse_input(text: Any, error: type[errors.ServiceError]) -> Any:
     """Parse a JSON input or output; AWS's error type when it is not JSON or too large."""

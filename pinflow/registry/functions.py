@@ -251,6 +251,30 @@ class FunctionRegistry:
             tx.execute("reg_fnv_delete", (ref.name, version))
             tx.execute("fnp_delete_qualifier", (ref.name, str(version)))
 
+    def holders(self, name: str) -> dict[str, list[str]]:
+        """Which executions hold each version of a function (running ones, and failed ones that can still
+        be redriven): what keeps a version from being deleted. Version -> execution ARNs.
+
+        Raises:
+            ResourceNotFoundException: no such function.
+        """
+        fn_name = shapes.function_ref(name).name
+        tail = refs.like_literal(f":function:{fn_name}")
+
+        def keep(ref: str) -> bool:
+            parsed = arns.split_function(ref)
+            return parsed is not None and parsed.name == fn_name and bool(parsed.qualifier)
+
+        with self._store.transaction(write=False) as tx:
+            self._function(tx, fn_name)
+            by_ref = refs.holders_by_ref(tx, f"%{tail}:%", keep)
+        held: dict[str, set[str]] = {}
+        for ref, executions in by_ref.items():
+            parsed = arns.split_function(ref)
+            assert parsed is not None and parsed.qualifier is not None
+            held.setdefault(parsed.qualifier, set()).update(executions)
+        return {version: sorted(executions) for version, executions in held.items()}
+
     # --- versions ----------------------------------------------------------------------------------
 
     def publish_version(self, name: str, code_sha256: str | None = None, revision_id: str | None = None,

@@ -22,6 +22,15 @@ def holders_matching(tx: Tx, pattern: str, keep: Callable[[str], bool]) -> list[
     return sorted(found)
 
 
+def holders_by_ref(tx: Tx, pattern: str, keep: Callable[[str], bool]) -> dict[str, list[str]]:
+    """As `holders_matching`, grouped by the ref held: ref -> executions, in ARN order."""
+    found: dict[str, set[str]] = {}
+    for row in tx.all("reg_refs_like", (pattern,)):
+        if keep(row["ref"]):
+            found.setdefault(row["ref"], set()).add(row["execution"])
+    return {ref: sorted(executions) for ref, executions in sorted(found.items())}
+
+
 def like_literal(text: str) -> str:
     """`text` escaped for a LIKE pattern whose escape character is `!`."""
     return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
