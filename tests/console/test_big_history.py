@@ -11,8 +11,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from pinflow import arns
 from tests.console.story import execution_url, shot
+from tests.roles import execution_role
 
 # A Map of ITEMS Pass iterations writes 4 events per item (MapIterationStarted, PassStateEntered,
 # PassStateExited, MapIterationSucceeded) and 6 around them: 24,998 events.
@@ -36,7 +36,7 @@ def _first_screen(page, url: str, total: int) -> float:
 
 @pytest.mark.slow
 def test_a_25000_event_history_shows_its_first_screen_in_under_a_second(page, console, service, shots) -> None:
-    machine = service.machines.create("fan-out", json.dumps(FAN_OUT), arns.role("fan-out"))
+    machine = service.machines.create("fan-out", json.dumps(FAN_OUT), execution_role(service, "fan-out"))
     executions = []
     for number in range(3):
         arn = service.engine.start_execution(machine["stateMachineArn"], name=f"big-{number}",

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from pinflow import arns
 from tests.console.story import execution_url, shot
+from tests.roles import execution_role
 
 CHARGE = '''
 import os
@@ -51,7 +52,7 @@ def _zip(source: str) -> bytes:
 @pytest.mark.slow
 def test_a_failed_map_iteration_is_found_shown_and_redriven(page, console, service, shots, tmp_path: Path) -> None:
     service.functions.create_function("charge", _zip(CHARGE), "charge.handler", publish=True)
-    machine = service.machines.create("orders", json.dumps(ORDERS), arns.role("orders"))
+    machine = service.machines.create("orders", json.dumps(ORDERS), execution_role(service, "orders"))
     tickets = tmp_path / "tickets"
     tickets.mkdir()
     (tickets / "a").touch()  # line b has no ticket yet: its charge fails

@@ -19,6 +19,7 @@ from pinflow import arns
 from pinflow.api.auth import Auth
 from pinflow.console.session import Sessions
 from tests.api.conftest import RunningServer
+from tests.roles import execution_role
 
 KEY_ID, SECRET = "AKIAROUTES", "routes-secret-abcdefghijklmnop"
 WAITING = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 600, "End": True}}}
@@ -72,7 +73,7 @@ def test_the_console_is_served_under_its_prefix(console) -> None:
 
 
 def test_starting_refuses_what_step_functions_refuses(console, service) -> None:
-    service.machines.create("hold", json.dumps(WAITING), arns.role("hold"))
+    service.machines.create("hold", json.dumps(WAITING), execution_role(service, "hold"))
     url = f"{console.endpoint}/console/api/state-machines/hold/executions"
     # AWS answers StartExecution with bad JSON input by InvalidExecutionInput (400).
     status, _, body = call(url, {"input": "{not json"})
@@ -114,7 +115,7 @@ def test_a_function_version_is_held_while_an_execution_is_pinned_to_it(console, 
         "Hold": {"Type": "Wait", "Seconds": 600, "Next": "Charge"},
         "Charge": {"Type": "Task", "Resource": arns.function("charge", "1"), "Next": "Again"},
         "Again": {"Type": "Task", "Resource": arns.function("charge"), "End": True}}}
-    machine = service.machines.create("pinned", json.dumps(definition), arns.role("pinned"))
+    machine = service.machines.create("pinned", json.dumps(definition), execution_role(service, "pinned"))
     arn = service.engine.start_execution(machine["stateMachineArn"], name="holder")["executionArn"]
 
     status, _, body = call(f"{console.endpoint}/console/api/functions/charge")
