@@ -79,6 +79,8 @@ class _Machine:
         self.history: list[dict[str, Any]] = []
         self.queue: deque[tuple[dict[str, Any], str, Any]] = deque()
         self.iso_cache: dict[float, str] = {}
+        # Frame id -> the previousEventId of the StateEntered it recorded in this step.
+        self.entry_links: dict[str, int] = {}
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -131,7 +133,7 @@ class _Machine:
                             ("StateMachineAliasArn", "stateMachineAliasArn")):
             if execution.get(key):
                 details[member] = execution[key]
-        started = self.record(None, "ExecutionStarted", details)
+        self.record(None, "ExecutionStarted", details)
         timeout = self.d.timeout_seconds
         if event.type == "EXPRESS":
             timeout = min(timeout or EXPRESS_SECONDS, EXPRESS_SECONDS)
@@ -139,7 +141,7 @@ class _Machine:
             self.start_timer(None, cmd.EXECUTION_TIMEOUT_TIMER, self.at + timeout, "execution")
         frame = self.new_frame(ROOT, None, "", dict(self.state.pop("preset_vars", None) or {}),
                                isolated=False, slot=0)
-        frame["last"] = started
+        # AWS links the first state's StateEntered to no event (previousEventId 0).
         self.enter(frame, self.state.get("start_at") or self.d.start_at(""), event.input)
         self.run_ready()
 
@@ -278,10 +280,12 @@ class _Machine:
         name = frame["state"]
 
         def context() -> dict[str, Any]:
+            state: dict[str, Any] = {"EnteredTime": self.iso(frame["entered_at"]), "Name": name}
+            if self.d.state(frame["block"], name)["Type"] == "Task":
+                state["RetryCount"] = frame["retry_count"]  # AWS has it in Task states only
             built = {
                 "Execution": self.state["execution"],
-                "State": {"EnteredTime": self.iso(frame["entered_at"]), "Name": name,
-                          "RetryCount": frame["retry_count"]},
+                "State": state,
                 "StateMachine": self.state["state_machine"],
             }
             preset = self.state.get("preset_context")
@@ -293,13 +297,20 @@ class _Machine:
 
         return Scope(input, context, self.variables(frame), self.rng, self.at, name)
 
-    def record(self, frame: dict[str, Any] | None, type: str, details: dict[str, Any] | None) -> int:
-        """Append a history event; returns its id."""
+    def record(self, frame: dict[str, Any] | None, type: str, details: dict[str, Any] | None, *,
+               previous: int | None = None, advance: bool = True) -> int:
+        """Append a history event; returns its id.
+
+        The event links (previousEventId) to `previous` when given, else to the frame's last event
+        (the event before it in the history for events of no frame). With `advance`, it becomes
+        the frame's last event. `pinflow.asl.history` states AWS's linking rules that callers apply.
+        """
         self.state["last_id"] += 1
         event_id: int = self.state["last_id"]
-        previous = frame["last"] if frame is not None else event_id - 1
+        if previous is None:
+            previous = frame["last"] if frame is not None else event_id - 1
         self.history.append(history.make(event_id, previous, self.at, type, details))
-        if frame is not None:
+        if frame is not None and advance:
             frame["last"] = event_id
         return event_id
 
@@ -348,12 +359,12 @@ class _Machine:
                    exc: AslError | None) -> None:
         _tasks.child_done(self, parent, child, output, exc)
 
-    def guard(self, frame: dict[str, Any], action: Any) -> None:
-        """Run `action`, turning an AslError into the state's error handling."""
+    def guard(self, frame: dict[str, Any], action: Any, *, state_failed: bool = True) -> None:
+        """Run `action`, turning an AslError into the state's error handling (see handle_error)."""
         try:
             action()
         except AslError as exc:
-            self.handle_error(frame, exc)
+            self.handle_error(frame, exc, state_failed=state_failed)
 
     # --- entering and leaving states -------------------------------------------------------------
 
@@ -369,6 +380,7 @@ class _Machine:
         frame["retries"] = {}
         frame["retry_count"] = 0
         frame["wait"] = None
+        self.entry_links[frame["id"]] = frame["last"]
         frame["entered_id"] = self.record(frame, f"{state['Type']}StateEntered",
                                           {"name": name, "input": input, "inputDetails": {"truncated": False}})
         self.execute(frame)
@@ -381,7 +393,7 @@ class _Machine:
         except AslError as exc:
             if exc.error in (errors.RUNTIME, errors.QUERY_EVALUATION_ERROR):
                 self.locate(frame)
-                exc = AslError(exc.error, self.located(exc.cause, None))
+                exc = AslError(exc.error, self.located(exc.cause, None), exc.location)
             self.handle_error(frame, exc)
 
     def exit(self, frame: dict[str, Any], output: Any, next_name: str | None,
@@ -482,20 +494,32 @@ class _Machine:
         for frame_id in [f for f in frames if f != ROOT]:
             self.drop_variables(frames.pop(frame_id))
         root = self.state["frames"].get(ROOT)
-        details = {k: v for k, v in details.items() if v is not None}
+        # An error or cause that is not there is left out; an output of null is sent ("null").
+        details = {k: v for k, v in details.items() if v is not None or k == "output"}
         self.record(root, type, details)
         self.state.update(status=status, output=output, error=error, cause=cause)
 
     # --- errors -------------------------------------------------------------------------------
 
-    def handle_error(self, frame: dict[str, Any], exc: AslError) -> None:
-        """Retry, catch, or fail the frame, as the state's Retry and Catch say."""
+    def handle_error(self, frame: dict[str, Any], exc: AslError, *, state_failed: bool = True) -> None:
+        """Retry, catch, or fail the frame, as the state's Retry and Catch say.
+
+        A Map or Parallel that is not retried records MapStateFailed/ParallelStateFailed first
+        (AWS does, for the errors a Catch could handle), unless `state_failed` is False: its
+        XStateSucceeded is already recorded and the error came from processing its result.
+        """
         if self.state["status"] != RUNNING:
             return
         state = self.d.state(frame["block"], frame["state"])
         if exc.error == errors.QUERY_EVALUATION_ERROR:
-            self.record(frame, "EvaluationFailed", {"error": exc.error, "cause": exc.cause,
-                                                    "state": frame["state"]})
+            details = {"error": exc.error, "cause": exc.cause, "state": frame["state"]}
+            if exc.location:
+                details["location"] = exc.location
+            # AWS links an EvaluationFailed met while entering a state to the event before its
+            # StateEntered; one met later (a result, a Wait's timestamp) to the state's last event.
+            entering = frame["last"] == frame["entered_id"]
+            self.record(frame, "EvaluationFailed", details,
+                        previous=self.entry_links.get(frame["id"]) if entering else None)
         if state["Type"] in ("Task", "Parallel", "Map") and not self.state.get("test_no_handlers"):
             index = retry.find(state.get("Retry"), exc.error)
             if index is not None:
@@ -513,6 +537,9 @@ class _Machine:
                         return
                     self.start_timer(frame, timer_id, self.at + seconds, "retry")
                     return
+        if state_failed and state["Type"] in ("Parallel", "Map") and exc.error not in errors.UNCATCHABLE:
+            self.record(frame, f"{state['Type']}StateFailed", None)
+        if state["Type"] in ("Task", "Parallel", "Map") and not self.state.get("test_no_handlers"):
             index = retry.find(state.get("Catch"), exc.error)
             if index is not None:
                 self.catch(frame, state, state["Catch"][index], exc)
@@ -631,13 +658,13 @@ class _Machine:
             if result is jsonata.UNDEFINED:
                 raise jsonata.undefined_error(value, field_name)
         except AslError as exc:
-            raise AslError(exc.error, self.located(exc.cause, field_name)) from None
+            raise AslError(exc.error, self.located(exc.cause, field_name), exc.location or field_name) from None
         return result
 
     def type_error(self, value: Any, field_name: str, expected: str, result: Any) -> AslError:
         """AWS's error for a JSONata field whose value has the wrong type."""
         exc = jsonata.result_type_error(value, field_name, expected, result)
-        return AslError(exc.error, self.located(exc.cause, field_name))
+        return AslError(exc.error, self.located(exc.cause, field_name), field_name)
 
     def located(self, cause: str | None, field_name: str | None) -> str:
         prefix = (f"An error occurred while executing the state '{self.current_name}' (entered at the event "

@@ -82,7 +82,7 @@ def _fail_field(m: _Machine, frame: dict[str, Any], state: dict[str, Any], key: 
         try:
             value = scope.resolve_text(text, f"{key}Path")
         except AslError as exc:
-            raise AslError(exc.error, m.located(exc.cause, None)) from None
+            raise AslError(exc.error, m.located(exc.cause, None), exc.location) from None
     else:
         value = templates.evaluate_dynamic(text, scope, f"{key}Path")
     return value if isinstance(value, str) else compact(value)
@@ -115,7 +115,7 @@ def choice(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
             try:
                 hit = conditions.matches(rule, inner)
             except AslError as exc:
-                raise AslError(exc.error, m.located(exc.cause, None)) from None
+                raise AslError(exc.error, m.located(exc.cause, None), exc.location) from None
             if hit:
                 next_name = rule["Next"]
                 break
@@ -145,9 +145,11 @@ def wait(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
             stamp = m.jsonata_value(state.get("Timestamp"), bindings, "Timestamp")
             parsed = timestamps.parse(stamp)
             if parsed is None:
+                # AWS reads the timestamp once the state waits: this failure follows WaitStateEntered.
+                m.entry_links.pop(frame["id"], None)
                 raise AslError(errors.QUERY_EVALUATION_ERROR, m.located(
                     "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
-                    f"string: {stamp}", None))
+                    f"string: {stamp}", None), "Timestamp")
             due = parsed
         output = m.jsonata_field(state, "Output", bindings, default=frame["input"])
         assigned = m.jsonata_assign(state, bindings)
@@ -202,4 +204,4 @@ def _located_resolve(m: _Machine, scope: Scope, text: str) -> Any:
     try:
         return scope.resolve_text(text)
     except AslError as exc:
-        raise AslError(exc.error, m.located(exc.cause, None)) from None
+        raise AslError(exc.error, m.located(exc.cause, None), exc.location) from None

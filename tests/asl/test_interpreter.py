@@ -128,7 +128,9 @@ def test_history_of_a_simple_chain() -> None:
         "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded",
     ]
     assert [event["id"] for event in result.history] == list(range(1, 9))
-    assert [event["previousEventId"] for event in result.history] == list(range(0, 8))
+    # AWS links ExecutionStarted and the first StateEntered to no event (0); each other event to the one
+    # before it (the AWS-recorded histories in the conformance cases).
+    assert [event["previousEventId"] for event in result.history] == [0, 0, 2, 3, 4, 5, 6, 7]
     first = result.history[0]
     assert first["executionStartedEventDetails"]["input"] == {"x": 0}
     entered = result.history[1]
@@ -146,9 +148,9 @@ def test_history_ids_are_consecutive_and_point_back_within_concurrent_frames() -
     definition = chain(("M", {"Type": "Map", "ItemProcessor": processor}))
     history = asl.run(definition, [1, 2, 3]).history
     assert [event["id"] for event in history] == list(range(1, len(history) + 1))
-    assert history[0]["previousEventId"] == 0
+    assert history[0]["previousEventId"] == history[1]["previousEventId"] == 0
     ids = {event["id"] for event in history}
-    for event in history[1:]:
+    for event in history[2:]:
         assert event["previousEventId"] in ids
         assert event["previousEventId"] < event["id"]
 
@@ -197,7 +199,7 @@ def test_context_object_fields() -> None:
         "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name", "input.$": "$$.Execution.Input",
         "start.$": "$$.Execution.StartTime", "role.$": "$$.Execution.RoleArn",
         "machine.$": "$$.StateMachine.Id", "machine_name.$": "$$.StateMachine.Name",
-        "state.$": "$$.State.Name", "entered.$": "$$.State.EnteredTime", "retries.$": "$$.State.RetryCount",
+        "state.$": "$$.State.Name", "entered.$": "$$.State.EnteredTime",
     }
     definition = chain(("Wait", {"Type": "Wait", "Seconds": 10}),
                        ("Read", {"Type": "Pass", "Parameters": template}))
@@ -213,8 +215,28 @@ def test_context_object_fields() -> None:
         "machine_name": "orders",
         "state": "Read",
         "entered": "2023-11-14T22:13:30.123Z",
-        "retries": 0,
     }
+
+
+def test_the_retry_count_is_in_the_context_object_of_task_states_only() -> None:
+    # AWS's recording of `"InputPath": "$$"` in a Pass state (conformance case
+    # context_object/test_context_object.py::test_input_path[$$]) has State {Name, EnteredTime} only;
+    # AWS documents $$.State.RetryCount for Task states' retries.
+    definition = chain(("Read", {"Type": "Pass", "InputPath": "$$.State"}),
+                       ("Call", {"Type": "Task", "Resource": FUNCTION, "Parameters": {"state.$": "$$.State"},
+                                 "Retry": [{"ErrorEquals": ["Again"], "IntervalSeconds": 1}]}))
+    calls: list[Any] = []
+
+    def handler(payload: Any) -> Any:
+        calls.append(payload)
+        if len(calls) == 1:
+            raise asl.TaskError("Again", "once")
+        return payload
+
+    result = asl.run(definition, {}, handlers={FUNCTION: handler})
+    assert result.status == "SUCCEEDED"
+    assert sorted(result.history[2]["stateExitedEventDetails"]["output"]) == ["EnteredTime", "Name"]
+    assert [call["state"]["RetryCount"] for call in calls] == [0, 1]
 
 
 def test_wait_for_task_token_puts_the_token_in_the_context_object() -> None:
