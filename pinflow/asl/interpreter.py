@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from pinflow.asl import commands as cmd
-from pinflow.asl import errors, events, history, jsonata, paths, retry, templates, timestamps
+from pinflow.asl import errors, events, history, jsonata, paths, retry, templates, testing, timestamps
 from pinflow.asl.definition import JSONATA, Definition, parse
 from pinflow.asl.errors import AslError
 from pinflow.asl.scope import Scope, compact
@@ -43,6 +43,7 @@ class Step:
     state: dict[str, Any]
     commands: list[cmd.Command] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    test: testing.Outcome | None = None  # TestState's report of this step (only when testing)
 
     @property
     def status(self) -> str:
@@ -50,7 +51,7 @@ class Step:
 
 
 def step(definition: Definition | dict[str, Any] | str, state: dict[str, Any] | None,
-         event: events.Event) -> Step:
+         event: events.Event, *, test: testing.Options | None = None) -> Step:
     """Apply one event to an execution.
 
     Args:
@@ -58,21 +59,26 @@ def step(definition: Definition | dict[str, Any] | str, state: dict[str, Any] | 
         state: the execution state from the previous step, or None for a `Start` event. The dict is
             taken over by this call: use the returned state afterwards, never the one passed in.
         event: what happened.
+        test: TestState's options, given with every step of a tested state: the execution then
+            runs that one state and ends, and `Step.test` reports TestState's outcome.
 
     Returns:
         The new state, the commands to carry out and the history events to append. An event for a
         task or timer that is no longer pending changes nothing (drivers may deliver twice).
     """
-    machine = _Machine(parse(definition), state, event.at)
+    machine = _Machine(parse(definition), state, event.at, test)
     machine.apply(event)
-    return Step(machine.state, machine.commands, machine.history)
+    return Step(machine.state, machine.commands, machine.history, machine.outcome)
 
 
 class _Machine:
     """One step's worth of work on an execution state."""
 
-    def __init__(self, definition: Definition, state: dict[str, Any] | None, at: float) -> None:
+    def __init__(self, definition: Definition, state: dict[str, Any] | None, at: float,
+                 test: testing.Options | None = None) -> None:
         self.d = definition
+        self.test = test
+        self.outcome = testing.Outcome() if test is not None else None
         self.state: dict[str, Any] = state if state is not None else {}
         self.at = at
         self.commands: list[cmd.Command] = []
@@ -121,7 +127,8 @@ class _Machine:
         execution = dict(event.execution)
         execution.setdefault("StartTime", timestamps.format(event.at))
         execution["Input"] = event.input
-        execution.setdefault("RedriveCount", 0)
+        if event.type != "EXPRESS":  # AWS's Express context object has no RedriveCount (no redrive)
+            execution.setdefault("RedriveCount", 0)
         self.state.update({
             "schema": SCHEMA_VERSION, "status": RUNNING, "type": event.type, "seed": event.seed,
             "draws": 0, "counter": 0, "last_id": 0, "execution": execution,
@@ -139,10 +146,10 @@ class _Machine:
             timeout = min(timeout or EXPRESS_SECONDS, EXPRESS_SECONDS)
         if timeout:
             self.start_timer(None, cmd.EXECUTION_TIMEOUT_TIMER, self.at + timeout, "execution")
-        frame = self.new_frame(ROOT, None, "", dict(self.state.pop("preset_vars", None) or {}),
-                               isolated=False, slot=0)
+        test = self.test
+        frame = self.new_frame(ROOT, None, "", dict(test.variables) if test else {}, isolated=False, slot=0)
         # AWS links the first state's StateEntered to no event (previousEventId 0).
-        self.enter(frame, self.state.get("start_at") or self.d.start_at(""), event.input)
+        self.enter(frame, test.state_name if test else self.d.start_at(""), event.input)
         self.run_ready()
 
     def on_task(self, event: events.TaskSucceeded | events.TaskFailed | events.TaskStarted) -> None:
@@ -288,7 +295,7 @@ class _Machine:
                 "State": state,
                 "StateMachine": self.state["state_machine"],
             }
-            preset = self.state.get("preset_context")
+            preset = self.test.context if self.test else None
             if preset:
                 for key, value in preset.items():
                     built[key] = {**built[key], **value} if isinstance(built.get(key), dict) and \
@@ -411,8 +418,8 @@ class _Machine:
             details["assignedVariablesDetails"] = {"truncated": False}
         if state["Type"] != "Fail":
             self.record(frame, f"{state['Type']}StateExited", details)
-        if self.state.get("test"):
-            self.state["next_state"] = next_name
+        if self.outcome is not None:
+            self.outcome.next_state = next_name
             self.frame_succeeded(frame, output)
         elif next_name is not None:
             self.enter(frame, next_name, output)
@@ -520,7 +527,7 @@ class _Machine:
             entering = frame["last"] == frame["entered_id"]
             self.record(frame, "EvaluationFailed", details,
                         previous=self.entry_links.get(frame["id"]) if entering else None)
-        if state["Type"] in ("Task", "Parallel", "Map") and not self.state.get("test_no_handlers"):
+        if state["Type"] in ("Task", "Parallel", "Map"):
             index = retry.find(state.get("Retry"), exc.error)
             if index is not None:
                 retrier = state["Retry"][index]
@@ -531,15 +538,15 @@ class _Machine:
                     seconds = retry.delay(retrier, attempts, self.rng())
                     timer_id = self.new_id("r")
                     frame["wait"] = {"kind": "retry", "timer": timer_id}
-                    if self.state.get("test"):
-                        self.state["test_status"] = "RETRIABLE"
+                    if self.outcome is not None:
+                        self.outcome.status = testing.RETRIABLE
                         self.fail_frame(frame, exc.error, exc.cause)
                         return
                     self.start_timer(frame, timer_id, self.at + seconds, "retry")
                     return
         if state_failed and state["Type"] in ("Parallel", "Map") and exc.error not in errors.UNCATCHABLE:
             self.record(frame, f"{state['Type']}StateFailed", None)
-        if state["Type"] in ("Task", "Parallel", "Map") and not self.state.get("test_no_handlers"):
+        if state["Type"] in ("Task", "Parallel", "Map"):
             index = retry.find(state.get("Catch"), exc.error)
             if index is not None:
                 self.catch(frame, state, state["Catch"][index], exc)
@@ -562,9 +569,9 @@ class _Machine:
         except AslError as inner:
             self.fail_frame(frame, inner.error, inner.cause)
             return
-        if self.state.get("test"):
-            self.state["test_status"] = "CAUGHT_ERROR"
-            self.state["test_error"] = exc.as_output()
+        if self.outcome is not None:
+            self.outcome.status = testing.CAUGHT_ERROR
+            self.outcome.error = exc.as_output()
         self.exit(frame, output, catcher["Next"], assigned)
 
     # --- JSONPath pipeline ----------------------------------------------------------------------
@@ -637,9 +644,8 @@ class _Machine:
 
     def inspect(self, key: str, value: Any) -> None:
         """Keep a stage of the data flow for TestState's inspectionData (DEBUG and TRACE)."""
-        inspect = self.state.get("inspect")
-        if inspect is not None:
-            inspect[key] = value
+        if self.outcome is not None and self.test is not None and self.test.inspect:
+            self.outcome.inspection[key] = value
 
     def bindings(self, scope: Scope, **extra: Any) -> dict[str, Any]:
         states: dict[str, Any] = {"input": scope.input, "context": scope.context}

@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -294,6 +295,73 @@ class StepLimitError(BoundError):
     message = "Expression evaluation timeout: Check for infinite loop"
 
 
+_JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
+_PREFIXED_NUMBER = re.compile(r"0[xX][0-9A-Fa-f]+|0[oO][0-7]+|0[bB][01]+")
+
+
+def _stringified(value: Any) -> str:
+    """A value as jsonata-js quotes it in a message (JSON.stringify)."""
+    return json.dumps(None if value is NULL else value, separators=(",", ":"), ensure_ascii=False)
+
+
+class _Checked:
+    """Built-in functions whose library version fails with a bare Python error where jsonata-js (and
+    AWS) fails with a coded one; each keeps the library's signature and behaviour otherwise."""
+
+    @staticmethod
+    def number(arg: Any) -> Any:
+        """`$number`: jsonata-js casts a JSON-number text, or a 0x/0o/0b text, else fails with D3030."""
+        if arg is None or isinstance(arg, bool) or _is_number(arg) or arg is NULL:
+            return Functions.number(arg)
+        if isinstance(arg, str):
+            if _JSON_NUMBER.fullmatch(arg):
+                value = float(arg)
+                if math.isfinite(value):
+                    return Utils.convert_number(value)
+            elif _PREFIXED_NUMBER.fullmatch(arg):
+                return int(arg[2:], {"x": 16, "o": 8, "b": 2}[arg[1].lower()])
+        raise FunctionError(f"D3030: Unable to cast value to a number: {_stringified(arg)}")
+
+    @staticmethod
+    def sort(arr: Any, comparator: Any) -> Any:
+        """`$sort`: without a comparator, only all numbers or all strings (D3070 otherwise)."""
+        if comparator is None and isinstance(arr, list) and len(arr) > 1 and not (
+                all(_is_number(item) for item in arr) or all(isinstance(item, str) for item in arr)):
+            raise FunctionError("D3070: The single argument form of the sort function can only be applied to "
+                                "an array of strings or an array of numbers.  Use the second argument to "
+                                "specify a comparison function")
+        return Functions.sort(arr, comparator)
+
+    @staticmethod
+    def datetime_to_millis(timestamp: Any, picture: Any) -> Any:
+        """`$toMillis`: a timestamp that is not ISO 8601 fails with D3110 (when no picture is given)."""
+        try:
+            return Functions.datetime_to_millis(timestamp, picture)
+        except (ValueError, TypeError, OverflowError):
+            if picture is not None:
+                raise
+            raise FunctionError("D3110: The argument of the toMillis function must be an ISO 8601 formatted "
+                                f"timestamp. Given {_stringified(timestamp)}") from None
+
+    @staticmethod
+    def format_integer(value: Any, picture: Any) -> Any:
+        """`$formatInteger`: a picture the implementation cannot read fails with D3130."""
+        try:
+            return Functions.format_integer(value, picture)
+        except RuntimeError:
+            raise FunctionError("D3130: Formatting or parsing an integer as a sequence starting with "
+                                f"{_stringified(picture)} is not supported by this implementation") from None
+
+
+# name -> (signature, method of _Checked): the library's own signatures.
+CHECKED: dict[str, tuple[str, str]] = {
+    "number": ("<(nsb)-:n>", "number"),
+    "sort": ("<af?:a>", "sort"),
+    "toMillis": ("<s-s?:n>", "datetime_to_millis"),
+    "formatInteger": ("<n-s:s>", "format_integer"),
+}
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "partition": _partition,
     "range": _range,
@@ -312,6 +380,8 @@ def frame() -> Any:
     functions = Jsonata.Frame(Jsonata.static_frame)
     for name, implementation in FUNCTIONS.items():
         functions.bind(name, Jsonata.JLambda(implementation))
+    for name, (signature, method) in CHECKED.items():
+        functions.bind(name, Jsonata.function(name, signature, _Checked, method))
     # Bound to nothing, `$eval(...)` fails as AWS's does: "T1006: Attempted to invoke a non-function".
     functions.bind("eval", None)
     return functions

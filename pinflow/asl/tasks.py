@@ -160,7 +160,10 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
         else:
             items = frame["input"]
         if not isinstance(items, list):
-            raise m.type_error(state.get("Items"), "Items", "array", items)
+            # Without Items a Map iterates its input, as if Items were `$states.input`; AWS fails any
+            # value but an array with States.QueryEvaluationError.
+            written = state.get("Items", "{% $states.input %}")
+            raise m.type_error(written if isinstance(written, str) else compact(written), "Items", "array", items)
         inputs = []
         for index, item in enumerate(items):
             if "ItemSelector" in state:

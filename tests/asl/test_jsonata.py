@@ -614,3 +614,26 @@ def test_any_template_ends_in_json_or_a_query_evaluation_error(template: Any, st
         if result is not jsonata.UNDEFINED:
             json.dumps(result, allow_nan=False)
     assert bindings == before
+
+
+# --- errors the library raises as bare Python errors ------------------------------------------------
+
+
+@pytest.mark.parametrize(("expr", "detail"), [
+    # jsonata-js, the reference implementation AWS's JSONata behaves as: $number casts a JSON number's
+    # text (or 0x/0o/0b) and otherwise throws D3030 "Unable to cast value to a number: <value>".
+    ("$number('x')", 'D3030: Unable to cast value to a number: "x"'),
+    ("$number('1 ')", 'D3030: Unable to cast value to a number: "1 "'),
+    ("$toMillis('x')", 'D3110: The argument of the toMillis function must be an ISO 8601 formatted timestamp. '
+                       'Given "x"'),
+    ("$sort([1, 'a'])", "D3070: The single argument form of the sort function can only be applied to an array "
+                        "of strings or an array of numbers.  Use the second argument to specify a comparison "
+                        "function"),
+])
+def test_library_failures_keep_jsonatas_own_code_and_message(expr: str, detail: str) -> None:
+    assert cause(expr) == threw(expr, detail)
+
+
+def test_number_still_casts_what_jsonata_casts() -> None:
+    assert [run(expr) for expr in ("$number('12')", "$number('-1.5e2')", "$number('0x1F')", "$number(true)",
+                                   "['1', '2'].$number()")] == [12, -150, 31, 1, [1, 2]]

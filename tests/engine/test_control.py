@@ -269,3 +269,41 @@ def test_a_role_created_after_the_start_does_not_strand_pinned_calls(open_pinflo
     clock.advance(61)
     denied = pf.engine.wait_for(fresh)
     assert (denied["status"], denied["error"]) == ("FAILED", "Lambda.AWSLambdaException")
+
+
+@pytest.mark.parametrize("machine_type", ["STANDARD", "EXPRESS"])
+def test_a_task_cancelled_in_the_step_that_asked_for_it_never_runs(open_pinflow, tmp_path, clock,
+                                                                  machine_type) -> None:
+    # Parallel of [Task, Fail], caught, and the execution goes on: the Fail ends the Parallel in the same
+    # step, so AWS never starts the Task. Standard (outbox rows) and Express (the in-memory loop) follow
+    # the one rule.
+    from pinflow.engine import express
+
+    pf = open_pinflow()
+    calls = tmp_path / "calls"
+    body = f'''
+def handler(event, context):
+    with open({str(calls)!r}, "a") as f:
+        f.write("called\\n")
+'''
+    pf.functions.create_function("sidecar", function_zip(tmp_path, "sidecar", body), handler="app.handler",
+                                 publish=True)
+    branches = [
+        {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": arns.function("sidecar", "1"),
+                                                "End": True}}},
+        {"StartAt": "Stop", "States": {"Stop": {"Type": "Fail", "Error": "Stop"}}},
+    ]
+    definition = {"StartAt": "Both", "States": {
+        "Both": {"Type": "Parallel", "Branches": branches, "Next": "After",
+                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "After"}]},
+        "After": {"Type": "Wait", "Seconds": 1, "End": True}}}
+    sm = pf.machines.create(f"cancelled-{machine_type.lower()}", json.dumps(definition), ROLE,
+                            type=machine_type)["stateMachineArn"]
+    if machine_type == "EXPRESS":
+        target = pf.machines.resolve_start(sm, rng=__import__("random").Random(1))
+        assert express.start_sync(pf.engine, target, "c1", {})["status"] == "SUCCEEDED"
+    else:
+        arn = pf.engine.start_execution(sm, name="c1")["executionArn"]
+        clock.advance(2)
+        assert pf.engine.wait_for(arn)["status"] == "SUCCEEDED"
+    assert not calls.exists()
