@@ -12,6 +12,7 @@ surplus or mistyped argument fails with T0410, an undefined one usually gives un
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -24,6 +25,7 @@ from typing import Any
 
 from jsonata import JException, Jsonata, Utils
 from jsonata.functions import Functions
+from jsonata.signature import Signature
 
 NULL = Utils.NULL_VALUE
 
@@ -289,6 +291,12 @@ class DepthLimitError(BoundError):
                "Consider rewriting as tail-recursive.")
 
 
+class InvalidTimeError(BoundError):
+    """A time JavaScript's Date cannot hold (jsonata-js fails with its RangeError, which has no code)."""
+
+    message = "Invalid time value"
+
+
 class StepLimitError(BoundError):
     """Evaluation took more steps than pinflow allows (AWS bounds it by time, which pinflow cannot read)."""
 
@@ -344,6 +352,14 @@ class _Checked:
                                 f"timestamp. Given {_stringified(timestamp)}") from None
 
     @staticmethod
+    def datetime_from_millis(millis: Any, picture: Any, timezone: Any) -> Any:
+        """`$fromMillis`: without a picture, JavaScript's `Date.toISOString()`, which writes years past
+        9999 as +YYYYYY (the library's datetime stops at 9999) and refuses a time past 8.64e15 ms."""
+        if millis is None or picture is not None or timezone is not None:
+            return Functions.datetime_from_millis(millis, picture, timezone)
+        return _iso_from_millis(millis)
+
+    @staticmethod
     def format_integer(value: Any, picture: Any) -> Any:
         """`$formatInteger`: a picture the implementation cannot read fails with D3130."""
         try:
@@ -353,12 +369,38 @@ class _Checked:
                                 f"{_stringified(picture)} is not supported by this implementation") from None
 
 
+_MAX_TIME_MS = 8.64e15  # JavaScript's Date range: 100,000,000 days either side of the epoch
+
+
+def _iso_from_millis(millis: float) -> str:
+    if not math.isfinite(millis) or abs(millis) > _MAX_TIME_MS:
+        raise InvalidTimeError()
+    whole = int(millis)  # JavaScript's TimeClip drops the fraction
+    days, ms = divmod(whole, 86_400_000)
+    # Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
+    shifted = days + 719_468
+    era = shifted // 146_097
+    day_of_era = shifted - era * 146_097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    month_index = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * month_index + 2) // 5 + 1
+    month = month_index + 3 if month_index < 10 else month_index - 9
+    year = year_of_era + era * 400 + (1 if month <= 2 else 0)
+    shown = f"{year:04d}" if 0 <= year <= 9999 else f"{'+' if year > 0 else '-'}{abs(year):06d}"
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, fraction = divmod(rest, 1000)
+    return f"{shown}-{month:02d}-{day:02d}T{hours:02d}:{minutes:02d}:{seconds:02d}.{fraction:03d}Z"
+
+
 # name -> (signature, method of _Checked): the library's own signatures.
 CHECKED: dict[str, tuple[str, str]] = {
     "number": ("<(nsb)-:n>", "number"),
     "sort": ("<af?:a>", "sort"),
     "toMillis": ("<s-s?:n>", "datetime_to_millis"),
     "formatInteger": ("<n-s:s>", "format_integer"),
+    "fromMillis": ("<n-s?s?:s>", "datetime_from_millis"),
 }
 
 
@@ -375,13 +417,39 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+class _NullAwareSignature(Signature):  # type: ignore[misc, unused-ignore]  # the library is untyped
+    """A built-in function's signature that reads JSON null as null ("l"), as jsonata-js does.
+
+    The library reads its null marker as a missing argument, so `$formatInteger(null, '#')` reaches
+    the function and crashes it; jsonata-js (and AWS) refuse null where the signature has no room for
+    it: T0410.
+    """
+
+    def get_symbol(self, value: Any) -> str:
+        return "l" if value is NULL else str(super().get_symbol(value))
+
+
+def _null_aware(function: Any) -> Any:
+    """A copy of a built-in function whose signature reads JSON null as jsonata-js does."""
+    signature = getattr(function, "signature", None)
+    if not isinstance(function, Jsonata.JNativeFunction) or signature is None:
+        return function
+    checked = _NullAwareSignature.__new__(_NullAwareSignature)
+    checked.__dict__.update(signature.__dict__)
+    copied = copy.copy(function)
+    copied.signature = checked
+    return copied
+
+
 def frame() -> Any:
     """A library frame holding these functions (and no `$eval`), above the built-in functions."""
     functions = Jsonata.Frame(Jsonata.static_frame)
+    for name, builtin in Jsonata.static_frame.bindings.items():
+        functions.bind(name, _null_aware(builtin))
     for name, implementation in FUNCTIONS.items():
         functions.bind(name, Jsonata.JLambda(implementation))
     for name, (signature, method) in CHECKED.items():
-        functions.bind(name, Jsonata.function(name, signature, _Checked, method))
+        functions.bind(name, _null_aware(Jsonata.function(name, signature, _Checked, method)))
     # Bound to nothing, `$eval(...)` fails as AWS's does: "T1006: Attempted to invoke a non-function".
     functions.bind("eval", None)
     return functions
