@@ -150,7 +150,7 @@ def test_state(
         definition: one state, or a whole machine together with `state_name`.
         input: the state's input.
         variables: the workflow variables the state sees.
-        context: fields merged into the context object (Execution, State, ...).
+        context: the context object the state sees (as given), instead of an execution's.
         inspection_level: INFO, DEBUG or TRACE; DEBUG and TRACE fill `inspection_data`.
 
     Returns:
@@ -169,7 +169,7 @@ def test_state(
             language = raw["QueryLanguage"]
     if language:
         machine = dict(machine, QueryLanguage=language)
-    options = testing.Options(state_name, dict(variables or {}), dict(context or {}),
+    options = testing.Options(state_name, dict(variables or {}), None if context is None else dict(context),
                               inspect=inspection_level in ("DEBUG", "TRACE"))
     start = events.Start(input={} if input is None else input, at=DEFAULT_START,
                          execution={"Id": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:test:test", "Name": "test"},

@@ -147,7 +147,9 @@ class _Machine:
         if timeout:
             self.start_timer(None, cmd.EXECUTION_TIMEOUT_TIMER, self.at + timeout, "execution")
         test = self.test
-        frame = self.new_frame(ROOT, None, "", dict(test.variables) if test else {}, isolated=False, slot=0)
+        # TestState may run any state of a machine, one inside a Map or a Parallel too.
+        block = self.d.block_of.get(test.state_name, "") if test else ""
+        frame = self.new_frame(ROOT, None, block, dict(test.variables) if test else {}, isolated=False, slot=0)
         # AWS links the first state's StateEntered to no event (previousEventId 0).
         self.enter(frame, test.state_name if test else self.d.start_at(""), event.input)
         self.run_ready()
@@ -290,17 +292,16 @@ class _Machine:
             state: dict[str, Any] = {"EnteredTime": self.iso(frame["entered_at"]), "Name": name}
             if self.d.state(frame["block"], name)["Type"] == "Task":
                 state["RetryCount"] = frame["retry_count"]  # AWS has it in Task states only
-            built = {
+            if self.test is not None and self.test.context is not None:
+                # TestState's context stands for the whole context object (AWS's recordings: an empty
+                # one gives an empty `$$`); a copy, so an expression never changes the given one.
+                given: dict[str, Any] = json.loads(json.dumps(self.test.context))
+                return given
+            return {
                 "Execution": self.state["execution"],
                 "State": state,
                 "StateMachine": self.state["state_machine"],
             }
-            preset = self.test.context if self.test else None
-            if preset:
-                for key, value in preset.items():
-                    built[key] = {**built[key], **value} if isinstance(built.get(key), dict) and \
-                        isinstance(value, dict) else value
-            return built
 
         return Scope(input, context, self.variables(frame), self.rng, self.at, name)
 

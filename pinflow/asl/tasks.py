@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pinflow.asl import commands as cmd
-from pinflow.asl import errors, templates
+from pinflow.asl import errors, templates, tokens
 from pinflow.asl.definition import JSONATA
 from pinflow.asl.errors import AslError
 from pinflow.asl.scope import Scope, compact
@@ -62,30 +62,37 @@ def task(m: _Machine, frame: Frame, state: State) -> None:
     resource = state["Resource"]
     kind, pattern, resource_type, resource_name = classify(resource)
     scope = m.scope(frame, frame["input"])
+    task_id = m.new_id("t")
     token = None
     extra: dict[str, Any] = {}
     if pattern == "wait_for_task_token":
-        token = f"{m.rng().getrandbits(128):032x}{m.state['counter']:x}"
+        token = tokens.make(str(m.state["execution"].get("Id", "")), task_id, m.rng().getrandbits(128))
+        given = (m.test.context or {}).get("Task") if m.test is not None else None
+        if isinstance(given, dict) and isinstance(given.get("Token"), str):
+            token = given["Token"]  # TestState: the token the given context object holds
         extra["Task"] = {"Token": token}
+    m.inspect("input", frame["input"])
     if m.d.language(state) == JSONATA:
         bindings = m.bindings(scope.with_context(extra) if extra else scope)
         payload = m.jsonata_field(state, "Arguments", bindings, default=frame["input"])
+        m.inspect("afterArguments", payload)
         timeout = _positive_int(m, state, "TimeoutSeconds", scope, bindings)
         heartbeat = _positive_int(m, state, "HeartbeatSeconds", scope, bindings)
         credentials = m.jsonata_field(state, "Credentials", bindings, default=None)
     else:
         effective = m.input_path(state, frame["input"], scope)
+        m.inspect("afterInputPath", effective)
         timeout = _positive_int(m, state, "TimeoutSeconds", scope.with_input(effective), None)
         heartbeat = _positive_int(m, state, "HeartbeatSeconds", scope.with_input(effective), None)
         payload = effective
         if "Parameters" in state:
             inner = scope.with_input(effective)
             payload = templates.evaluate(state["Parameters"], inner.with_context(extra) if extra else inner)
+        m.inspect("afterParameters", payload)
         credentials = state.get("Credentials")
         if isinstance(credentials, dict):
             credentials = templates.evaluate(credentials, scope.with_input(effective))
     m.check_size(frame, payload)
-    task_id = m.new_id("t")
     timers = []
     if timeout is not None:
         timers.append(f"{task_id}/timeout")

@@ -21,13 +21,14 @@ class Options:
     Attributes:
         state_name: the state to run (the machine's start is ignored).
         variables: the workflow variables the state sees.
-        context: fields merged over the context object (Execution, State, Task, ...).
+        context: the context object the state sees, when given (AWS uses it as given: `{}` gives an
+            empty `$$`); None for the one an execution would have.
         inspect: keep the stages of the data flow (inspection levels DEBUG and TRACE).
     """
 
     state_name: str
     variables: Mapping[str, Any] = field(default_factory=dict)
-    context: Mapping[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] | None = None
     inspect: bool = False
 
 

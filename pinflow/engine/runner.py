@@ -26,7 +26,7 @@ import orjson
 
 from pinflow import arns, errors
 from pinflow.asl import commands as cmd
-from pinflow.asl import events, interpreter
+from pinflow.asl import events, interpreter, tokens
 from pinflow.asl.definition import Definition
 from pinflow.engine import dispatch, pins
 from pinflow.engine.applier import Applier, Work
@@ -400,13 +400,25 @@ class Engine:
     # --- callbacks: task tokens and activities ---------------------------------------------------------
 
     def _token_row(self, token: str) -> dict[str, Any]:
+        """The outbox row of the task a token answers.
+
+        Raises:
+            InvalidToken: the text is not a token this service issued.
+            TaskTimedOut: the token's task has closed (answered, timed out, or its execution ended);
+                AWS: "The task token has either expired or the task associated with the token has
+                already been closed."
+        """
         if not isinstance(token, str) or not 1 <= len(token) <= 2048:
             raise errors.InvalidToken("Invalid token")
         with self.store.transaction(write=False) as tx:
             row = tx.one("outbox_by_token", (token,))
-        if row is None:
-            raise errors.TaskDoesNotExist("Task Does Not Exist")
-        return row
+            named = tokens.read(token) if row is None else None
+            known = named is not None and tx.one("exec_get", (named[0],)) is not None
+        if row is not None:
+            return row
+        if not known:
+            raise errors.InvalidToken("Invalid token")
+        raise errors.TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
 
     def send_task_success(self, token: str, output: str) -> None:
         row = self._token_row(token)

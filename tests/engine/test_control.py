@@ -99,8 +99,16 @@ def test_wait_for_task_token_completes_through_send_task_success(open_pinflow, t
     row = pf.engine.wait_for(arn)
     assert row["status"] == "SUCCEEDED"
     assert json.loads(row["output"]) == {"approved": True}
-    with pytest.raises(errors.TaskDoesNotExist):
+    # AWS (SendTaskSuccess/Failure/Heartbeat's errors): TaskTimedOut when "the task associated with the
+    # token has already been closed", InvalidToken when "the provided token is not valid".
+    with pytest.raises(errors.TaskTimedOut):
         pf.engine.send_task_success(token, "{}")  # already answered
+    with pytest.raises(errors.TaskTimedOut):
+        pf.engine.send_task_heartbeat(token)
+    with pytest.raises(errors.InvalidToken):
+        pf.engine.send_task_failure("not-a-token", "E")
+    with pytest.raises(errors.InvalidToken):
+        pf.engine.send_task_success(token[:-4], "{}")  # a token cut short is no token
 
 
 def test_send_task_failure_fails_the_task_with_the_given_error(open_pinflow) -> None:
@@ -307,3 +315,20 @@ def handler(event, context):
         clock.advance(2)
         assert pf.engine.wait_for(arn)["status"] == "SUCCEEDED"
     assert not calls.exists()
+
+
+def test_a_token_whose_task_timed_out_answers_task_timed_out(open_pinflow, clock) -> None:
+    pf = open_pinflow()
+    activity = pf.activities.create("slowpokes")["activityArn"]
+    sm = machine(pf, "timing-out", {"Review": {"Type": "Task", "Resource": activity, "TimeoutSeconds": 5,
+                                               "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}],
+                                               "Next": "Late"},
+                                    "Late": {"Type": "Wait", "Seconds": 3600, "End": True}}, "Review")
+    arn = pf.engine.start_execution(sm, name="t1")["executionArn"]
+    token = pf.engine.get_activity_task(activity, wait_seconds=5)["taskToken"]
+    clock.advance(6)
+    wait_until(lambda: any(e["type"] == "ActivityTimedOut" for e in pf.engine.history(arn, limit=100)))
+    # The execution still runs (it waits in Late); the task it gave the token for has closed.
+    assert pf.engine.execution_row(arn)["status"] == "RUNNING"
+    with pytest.raises(errors.TaskTimedOut):
+        pf.engine.send_task_success(token, "{}")
