@@ -7,7 +7,7 @@ ignores an event whose task or timer is no longer pending, so at-least-once deli
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -75,21 +75,23 @@ class Carrier(Protocol):
     def cancel_task(self, command: CancelTask) -> None: ...
 
 
-def carry_out(commands: Iterable[Command], carrier: Carrier) -> None:
+def carry_out(commands: Sequence[Command], carrier: Carrier) -> None:
     """Hand each command of one step to `carrier`, in order.
 
     A task asked for and cancelled in the same step (a sibling branch failed, a Catch moved on) is
     never invoked: its InvokeTask is dropped, its CancelTask still handed over.
     """
-    commands = list(commands)
-    cancelled = {command.task_id for command in commands if isinstance(command, CancelTask)}
+    # Every step of every execution comes through here: exact type checks, and no set to build for a
+    # single command (it cannot both ask for a task and cancel it).
+    cancelled = {c.task_id for c in commands if type(c) is CancelTask} if len(commands) > 1 else ()
     for command in commands:
-        if isinstance(command, InvokeTask):
-            if command.task_id not in cancelled:
-                carrier.invoke(command)
-        elif isinstance(command, StartTimer):
-            carrier.start_timer(command)
-        elif isinstance(command, CancelTimer):
-            carrier.cancel_timer(command)
+        kind = type(command)
+        if kind is InvokeTask:
+            if command.task_id not in cancelled:  # type: ignore[union-attr]
+                carrier.invoke(command)  # type: ignore[arg-type]
+        elif kind is StartTimer:
+            carrier.start_timer(command)  # type: ignore[arg-type]
+        elif kind is CancelTimer:
+            carrier.cancel_timer(command)  # type: ignore[arg-type]
         else:
-            carrier.cancel_task(command)
+            carrier.cancel_task(command)  # type: ignore[arg-type]

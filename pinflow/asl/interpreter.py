@@ -125,7 +125,9 @@ class _Machine:
 
     def start(self, event: events.Start) -> None:
         execution = dict(event.execution)
-        execution.setdefault("StartTime", timestamps.format(event.at))
+        if "StartTime" not in execution:
+            # Through the step's memo: the first state's EnteredTime is the same moment.
+            execution["StartTime"] = self.iso(event.at)
         execution["Input"] = event.input
         if event.type != "EXPRESS":  # AWS's Express context object has no RedriveCount (no redrive)
             execution.setdefault("RedriveCount", 0)
@@ -290,7 +292,7 @@ class _Machine:
 
         def context() -> dict[str, Any]:
             state: dict[str, Any] = {"EnteredTime": self.iso(frame["entered_at"]), "Name": name}
-            if self.d.state(frame["block"], name)["Type"] == "Task":
+            if self.d.type_of.get(name) == "Task":
                 state["RetryCount"] = frame["retry_count"]  # AWS has it in Task states only
             if self.test is not None and self.test.context is not None:
                 # TestState's context stands for the whole context object (AWS's recordings: an empty

@@ -20,7 +20,6 @@ What this module adds to the library, and why:
 
 from __future__ import annotations
 
-import decimal
 import functools
 import json
 import math
@@ -47,7 +46,6 @@ MAX_STRING: Final = 6_990_256
 MAX_ELEMENTS: Final = functions.MAX_ELEMENTS
 
 _NULL = Utils.NULL_VALUE
-_DECIMALS: Final = decimal.Context(prec=400, Emax=999_999, Emin=-999_999)
 _LONG = 1 << 63
 
 
@@ -483,10 +481,7 @@ def _run(expression: Expression, prepared: dict[str, Any], context: functions.Co
     frame["__evaluate_exit"] = guard.leave
     _evaluator(context)
     try:
-        # The library rounds through `decimal`, whose default 28 digits fail on a number like 1e28
-        # that JavaScript (and AWS) round without trouble.
-        with decimal.localcontext(_DECIMALS):
-            raw = expression.compiled.evaluate(None, frame)
+        raw = expression.compiled.evaluate(None, frame)
     except (functions.FunctionError, functions.BoundError) as error:
         detail, coded = error.detail, isinstance(error, functions.FunctionError)
         raise AslError(errors.QUERY_EVALUATION_ERROR, _threw(expression.text, field, detail, coded), field) from None

@@ -13,6 +13,7 @@ surplus or mistyped argument fails with T0410, an undefined one usually gives un
 from __future__ import annotations
 
 import copy
+import decimal
 import hashlib
 import json
 import math
@@ -360,6 +361,19 @@ class _Checked:
         return _iso_from_millis(millis)
 
     @staticmethod
+    def round(arg: Any, precision: Any) -> Any:
+        """`$round`: the library rounds through `decimal`, whose default 28 digits fail on a number like
+        1e28 that JavaScript (and AWS) round without trouble."""
+        with decimal.localcontext(_DECIMALS):
+            return Functions.round(arg, precision)
+
+    @staticmethod
+    def format_base(value: Any, radix: Any) -> Any:
+        """`$formatBase`: rounds as `$round` does first."""
+        with decimal.localcontext(_DECIMALS):
+            return Functions.format_base(value, radix)
+
+    @staticmethod
     def format_integer(value: Any, picture: Any) -> Any:
         """`$formatInteger`: a picture the implementation cannot read fails with D3130."""
         try:
@@ -369,6 +383,7 @@ class _Checked:
                                 f"{_stringified(picture)} is not supported by this implementation") from None
 
 
+_DECIMALS = decimal.Context(prec=400, Emax=999_999, Emin=-999_999)
 _MAX_TIME_MS = 8.64e15  # JavaScript's Date range: 100,000,000 days either side of the epoch
 
 
@@ -401,6 +416,8 @@ CHECKED: dict[str, tuple[str, str]] = {
     "toMillis": ("<s-s?:n>", "datetime_to_millis"),
     "formatInteger": ("<n-s:s>", "format_integer"),
     "fromMillis": ("<n-s?s?:s>", "datetime_from_millis"),
+    "round": ("<n-n?:n>", "round"),
+    "formatBase": ("<n-n?:s>", "format_base"),
 }
 
 

@@ -58,18 +58,20 @@ class Loop:
     def run(self, start: events.Start, max_events: int = 1_000_000) -> Finished:
         """Run from `start` until the execution ends, `max_events` events were applied, or it waits
         on something nothing in the loop will deliver (its status then stays RUNNING)."""
-        finished = Finished({}, test=testing.Outcome() if self._test is not None else None)
+        test = self._test
+        outcome = testing.Outcome() if test is not None else None
+        history: list[dict[str, Any]] = []
         state: dict[str, Any] | None = None
         event: events.Event | None = start
         self._now = start.at
         for _ in range(max_events):
             if event is None:
                 break
-            step = interpreter.step(self.definition, state, event, test=self._test)
+            step = interpreter.step(self.definition, state, event, test=test)
             state = step.state
-            finished.history.extend(step.history)
-            if finished.test is not None:
-                finished.test.merge(step.test)
+            history += step.history
+            if outcome is not None:
+                outcome.merge(step.test)
             if state["status"] != interpreter.RUNNING:
                 break
             if step.commands:
@@ -78,8 +80,7 @@ class Loop:
             if event is not None:
                 self._now = event.at
         assert state is not None
-        finished.state = state
-        return finished
+        return Finished(state, history, outcome)
 
     # --- commands.Carrier -----------------------------------------------------------------------------
 
