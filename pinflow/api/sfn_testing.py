@@ -18,7 +18,7 @@ from pinflow.api.sfn_executions import check_input
 from pinflow.api.sfn_machines import DEFINITION_LIMIT, MACHINE_TYPES, check_definition
 from pinflow.api.shapes import Params
 from pinflow.asl import commands as cmd
-from pinflow.asl import events, source
+from pinflow.asl import events, json_errors, source
 from pinflow.asl.validation import diagnostics as diag
 
 INSPECTION_LEVELS = ("INFO", "DEBUG", "TRACE")
@@ -68,6 +68,10 @@ def _check_state(definition: str, state_name: str | None) -> None:
         return
     try:
         state = json.loads(definition)
+    except json.JSONDecodeError as exc:
+        described = json_errors.describe(definition, exc).message  # worded as AWS's parser words it
+        raise errors.InvalidDefinition(
+            f"Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {described}'") from None
     except ValueError as exc:
         raise errors.InvalidDefinition(
             f"Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {exc}'") from None
