@@ -84,9 +84,10 @@ class _Machine:
         self.commands: list[cmd.Command] = []
         self.history: list[dict[str, Any]] = []
         self.queue: deque[tuple[dict[str, Any], str, Any]] = deque()
-        self.iso_cache: dict[float, str] = {}
-        # Frame id -> the previousEventId of the StateEntered it recorded in this step.
-        self.entry_links: dict[str, int] = {}
+        # The step's memo, one dict for what is worked out once per step: timestamps by time (float
+        # keys), context objects by (frame, state, attempt), and by frame id the previousEventId of the
+        # StateEntered the frame recorded in this step (str keys).
+        self.memo: dict[Any, Any] = {}
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -282,28 +283,34 @@ class _Machine:
 
     def iso(self, seconds: float) -> str:
         """`timestamps.format`, memoised for the step (many states share an entry time)."""
-        text = self.iso_cache.get(seconds)
+        text: str | None = self.memo.get(seconds)
         if text is None:
-            text = self.iso_cache[seconds] = timestamps.format(seconds)
+            text = self.memo[seconds] = timestamps.format(seconds)
         return text
 
     def scope(self, frame: dict[str, Any], input: Any) -> Scope:
         name = frame["state"]
 
         def context() -> dict[str, Any]:
-            state: dict[str, Any] = {"EnteredTime": self.iso(frame["entered_at"]), "Name": name}
-            if self.d.type_of.get(name) == "Task":
-                state["RetryCount"] = frame["retry_count"]  # AWS has it in Task states only
             if self.test is not None and self.test.context is not None:
                 # TestState's context stands for the whole context object (AWS's recordings: an empty
                 # one gives an empty `$$`); a copy, so an expression never changes the given one.
                 given: dict[str, Any] = json.loads(json.dumps(self.test.context))
                 return given
-            return {
-                "Execution": self.state["execution"],
-                "State": state,
-                "StateMachine": self.state["state_machine"],
-            }
+            # One context object per state entered and attempt, for the step: a JSONata state reads
+            # it for every field it evaluates. Values are never changed in place, so sharing is safe.
+            key = (frame["id"], name, frame["retry_count"])
+            built: dict[str, Any] | None = self.memo.get(key)
+            if built is None:
+                state: dict[str, Any] = {"EnteredTime": self.iso(frame["entered_at"]), "Name": name}
+                if self.d.type_of.get(name) == "Task":
+                    state["RetryCount"] = frame["retry_count"]  # AWS has it in Task states only
+                built = self.memo[key] = {
+                    "Execution": self.state["execution"],
+                    "State": state,
+                    "StateMachine": self.state["state_machine"],
+                }
+            return built
 
         return Scope(input, context, self.variables(frame), self.rng, self.at, name)
 
@@ -390,7 +397,7 @@ class _Machine:
         frame["retries"] = {}
         frame["retry_count"] = 0
         frame["wait"] = None
-        self.entry_links[frame["id"]] = frame["last"]
+        self.memo[frame["id"]] = frame["last"]  # for an EvaluationFailed met while entering
         frame["entered_id"] = self.record(frame, f"{state['Type']}StateEntered",
                                           {"name": name, "input": input, "inputDetails": {"truncated": False}})
         self.execute(frame)
@@ -529,7 +536,7 @@ class _Machine:
             # StateEntered; one met later (a result, a Wait's timestamp) to the state's last event.
             entering = frame["last"] == frame["entered_id"]
             self.record(frame, "EvaluationFailed", details,
-                        previous=self.entry_links.get(frame["id"]) if entering else None)
+                        previous=self.memo.get(frame["id"]) if entering else None)
         if state["Type"] in ("Task", "Parallel", "Map"):
             index = retry.find(state.get("Retry"), exc.error)
             if index is not None:

@@ -146,7 +146,7 @@ def wait(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
             parsed = _within_bound(m, timestamps.parse(stamp))
             if parsed is None:
                 # AWS reads the timestamp once the state waits: this failure follows WaitStateEntered.
-                m.entry_links.pop(frame["id"], None)
+                m.memo.pop(frame["id"], None)
                 raise AslError(errors.QUERY_EVALUATION_ERROR, m.located(
                     "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
                     f"string: {stamp}", None), "Timestamp")

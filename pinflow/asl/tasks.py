@@ -71,24 +71,29 @@ def task(m: _Machine, frame: Frame, state: State) -> None:
         if isinstance(given, dict) and isinstance(given.get("Token"), str):
             token = given["Token"]  # TestState: the token the given context object holds
         extra["Task"] = {"Token": token}
-    m.inspect("input", frame["input"])
+    inspecting = m.outcome is not None  # TestState: keep the stages of the data flow
+    if inspecting:
+        m.inspect("input", frame["input"])
     if m.d.language(state) == JSONATA:
         bindings = m.bindings(scope.with_context(extra) if extra else scope)
         payload = m.jsonata_field(state, "Arguments", bindings, default=frame["input"])
-        m.inspect("afterArguments", payload)
+        if inspecting:
+            m.inspect("afterArguments", payload)
         timeout = _positive_int(m, state, "TimeoutSeconds", scope, bindings)
         heartbeat = _positive_int(m, state, "HeartbeatSeconds", scope, bindings)
         credentials = m.jsonata_field(state, "Credentials", bindings, default=None)
     else:
         effective = m.input_path(state, frame["input"], scope)
-        m.inspect("afterInputPath", effective)
+        if inspecting:
+            m.inspect("afterInputPath", effective)
         timeout = _positive_int(m, state, "TimeoutSeconds", scope.with_input(effective), None)
         heartbeat = _positive_int(m, state, "HeartbeatSeconds", scope.with_input(effective), None)
         payload = effective
         if "Parameters" in state:
             inner = scope.with_input(effective)
             payload = templates.evaluate(state["Parameters"], inner.with_context(extra) if extra else inner)
-        m.inspect("afterParameters", payload)
+        if inspecting:
+            m.inspect("afterParameters", payload)
         credentials = state.get("Credentials")
         if isinstance(credentials, dict):
             credentials = templates.evaluate(credentials, scope.with_input(effective))
