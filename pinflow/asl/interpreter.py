@@ -394,16 +394,18 @@ class _Machine:
         frame["state"] = name
         frame["input"] = input
         frame["entered_at"] = self.at
-        frame["retries"] = {}
+        if frame["retries"]:
+            frame["retries"] = {}
         frame["retry_count"] = 0
         frame["wait"] = None
         self.memo[frame["id"]] = frame["last"]  # for an EvaluationFailed met while entering
-        frame["entered_id"] = self.record(frame, f"{state['Type']}StateEntered",
+        frame["entered_id"] = self.record(frame, _ENTERED[state["Type"]],
                                           {"name": name, "input": input, "inputDetails": {"truncated": False}})
-        self.execute(frame)
+        self.execute(frame, state)
 
-    def execute(self, frame: dict[str, Any]) -> None:
-        state = self.d.state(frame["block"], frame["state"])
+    def execute(self, frame: dict[str, Any], state: dict[str, Any] | None = None) -> None:
+        if state is None:
+            state = self.d.state(frame["block"], frame["state"])
         handler = _HANDLERS[state["Type"]]
         try:
             handler(self, frame, state)
@@ -427,7 +429,7 @@ class _Machine:
             details["assignedVariables"] = {k: compact(v) for k, v in assigned.items()}
             details["assignedVariablesDetails"] = {"truncated": False}
         if state["Type"] != "Fail":
-            self.record(frame, f"{state['Type']}StateExited", details)
+            self.record(frame, _EXITED[state["Type"]], details)
         if self.outcome is not None:
             self.outcome.next_state = next_name
             self.frame_succeeded(frame, output)
@@ -737,10 +739,15 @@ def _size(value: Any) -> int:
         return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
+_KINDS = ("Pass", "Succeed", "Fail", "Choice", "Wait", "Task", "Parallel", "Map")
+
 # The state-type dispatch: every state type and the one function that runs it. It lives here, and
 # only here; the handlers build on _Machine, so they are imported after it.
 from pinflow.asl import states as _states  # noqa: E402
 from pinflow.asl import tasks as _tasks  # noqa: E402
+
+_ENTERED = {kind: f"{kind}StateEntered" for kind in _KINDS}
+_EXITED = {kind: f"{kind}StateExited" for kind in _KINDS}
 
 _HANDLERS = {
     "Pass": _states.pass_state,
