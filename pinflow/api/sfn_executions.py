@@ -114,11 +114,11 @@ def start_sync_execution(pf: Any, p: Params) -> dict[str, Any]:
     if include:
         shaped["input"] = "{}" if input_text is None else input_text
     shaped["inputDetails"] = {"included": include}
-    if outcome.get("output") is not None:
-        if include:
-            # Express renders its output with spaces; AWS sends compact JSON text.
-            shaped["output"] = shapes.json_text(json.loads(outcome["output"]))
-        shaped["outputDetails"] = {"included": include}
+    if outcome.get("output") is not None and include:
+        # Express renders its output with spaces; AWS sends compact JSON text.
+        shaped["output"] = shapes.json_text(json.loads(outcome["output"]))
+    # AWS sends outputDetails whatever the status: a FAILED answer has it, without an output.
+    shaped["outputDetails"] = {"included": include}
     if trace_header:
         shaped["traceHeader"] = trace_header
     elapsed_ms = max(0.0, (outcome["stopDate"] - outcome["startDate"]) * 1000)

@@ -40,7 +40,9 @@ def check_definition(definition: str, machine_type: str) -> None:
     """
     for diagnostic in asl.validate(definition, type=machine_type):
         if diagnostic.severity == "ERROR":
-            where = f" at {diagnostic.location}" if diagnostic.location else ""
+            # Text that is not JSON carries its location in the parser's message already.
+            location = diagnostic.location
+            where = f" at {location}" if location and location not in diagnostic.message else ""
             raise errors.InvalidDefinition(
                 f"Invalid State Machine Definition: '{diagnostic.code}: {diagnostic.message}{where}'")
 

@@ -18,7 +18,7 @@ from pinflow.api.sfn_executions import check_input
 from pinflow.api.sfn_machines import DEFINITION_LIMIT, MACHINE_TYPES, check_definition
 from pinflow.api.shapes import Params
 from pinflow.asl import commands as cmd
-from pinflow.asl import events, source
+from pinflow.asl import events, json_errors, source
 from pinflow.asl.validation import diagnostics as diag
 
 INSPECTION_LEVELS = ("INFO", "DEBUG", "TRACE")
@@ -68,6 +68,10 @@ def _check_state(definition: str, state_name: str | None) -> None:
         return
     try:
         state = json.loads(definition)
+    except json.JSONDecodeError as exc:
+        described = json_errors.describe(definition, exc).message  # worded as AWS's parser words it
+        raise errors.InvalidDefinition(
+            f"Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {described}'") from None
     except ValueError as exc:
         raise errors.InvalidDefinition(
             f"Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {exc}'") from None
@@ -86,6 +90,78 @@ def _check_state(definition: str, state_name: str | None) -> None:
             continue
         where = f" at {d.location}" if d.location else ""
         raise errors.InvalidDefinition(f"Invalid State Machine Definition: '{d.code}: {d.message}{where}'")
+
+
+# What a TestState context object may hold (AWS answers anything else with ValidationException
+# "Invalid Context object provided: ..."), and the type each field must have.
+_CONTEXT_FIELDS: dict[str, dict[str, type | tuple[type, ...] | None]] = {
+    "Execution": {"Id": str, "Input": None, "Name": str, "RoleArn": str, "StartTime": str,
+                  "RedriveCount": int, "RedriveTime": str},
+    "State": {"EnteredTime": str, "Name": str, "RetryCount": int},
+    "StateMachine": {"Id": str, "Name": str},
+    "Task": {"Token": str},
+}
+_TYPE_NAMES = {str: "a string", int: "an integer"}
+
+
+def _tested_state(definition: str, state_name: str | None) -> dict[str, Any]:
+    """The state TestState runs: the definition itself, or the machine's state named `state_name`.
+
+    Raises:
+        ValidationException: no state of the machine (nested ones included) has that name.
+    """
+    raw = source.load(definition)
+    if state_name is None:
+        return raw
+    parsed = asl.Definition(raw)
+    block = parsed.block_of.get(state_name)
+    if block is None:
+        raise errors.ValidationException("State not found in definition")  # AWS's answer
+    found: dict[str, Any] = parsed.state(block, state_name)
+    return found
+
+
+def _check_mock(state: dict[str, Any], mock: dict[str, Any] | None, reveal_secrets: bool | None) -> None:
+    """Refuse a mock AWS would refuse (its ValidationException messages)."""
+    if mock is None:
+        return
+    kind = state.get("Type")
+    if kind not in ("Task", "Map", "Parallel"):
+        raise errors.ValidationException(f"State type '{kind}' is not supported when a mock is specified")
+    if "result" in mock and "errorOutput" in mock:
+        raise errors.ValidationException("A test mock should have only one of the following fields: "
+                                         "[result, errorOutput].")
+    if reveal_secrets:
+        raise errors.ValidationException("TestState does not support RevealSecrets when a mock is specified.")
+
+
+def _check_context(state: dict[str, Any], context: dict[str, Any] | None) -> None:
+    """Refuse a context object AWS would refuse: unknown fields, fields of the wrong type, Map, and a
+    Task (token) for a state that has none."""
+    if context is None:
+        return
+
+    def refuse(why: str) -> errors.ServiceError:
+        return errors.ValidationException(f"Invalid Context object provided: {why}")
+
+    for name, value in context.items():
+        if name == "Map":
+            raise refuse("'Map' field is not supported when mocking a Context object")
+        fields = _CONTEXT_FIELDS.get(name)
+        if fields is None or not isinstance(value, dict):
+            raise refuse(f"Field '{name}' is not allowed")
+        for key, item in value.items():
+            if key not in fields:
+                raise refuse(f"Field '{key}' is not allowed")
+            expected = fields[key]
+            wrong = expected is not None and (not isinstance(item, expected) or isinstance(item, bool))
+            if wrong:
+                raise refuse(f"{name}.{key} must be {_TYPE_NAMES.get(expected, 'valid')}")  # type: ignore[arg-type]
+    if "Task" in context:
+        resource = state.get("Resource") if state.get("Type") == "Task" else None
+        if not (isinstance(resource, str) and (".sync" in resource or resource.endswith(".waitForTaskToken"))):
+            raise refuse("Context object contains 'Task' when state is not a Task state with a '.sync' or "
+                         "'.waitForTaskToken' service integration pattern")
 
 
 def _top_level(location: str | None, own: str) -> bool:
@@ -153,7 +229,7 @@ def test_state(pf: Any, p: Params) -> dict[str, Any]:
     role_arn = p.string("roleArn", low=1, high=256)
     input_value = check_input(p.string("input", high=262_144, sensitive=True))
     level = p.enum("inspectionLevel", INSPECTION_LEVELS, "INFO") or "INFO"
-    p.boolean("revealSecrets")
+    reveal_secrets = p.boolean("revealSecrets")
     variables = _json_object(p, "variables")
     context = _json_object(p, "context")
     state_name = p.string("stateName", low=1, high=80, sensitive=True)
@@ -162,6 +238,9 @@ def test_state(pf: Any, p: Params) -> dict[str, Any]:
     if role_arn is not None and arns.parse(role_arn) is None:
         raise errors.InvalidArn(f"Invalid Arn: 'Invalid ARN prefix: {role_arn}'")
     _check_state(definition, state_name)
+    state = _tested_state(definition, state_name)
+    _check_mock(state, mock, reveal_secrets)
+    _check_context(state, context)
     result = asl.test_state(definition, input_value, variables=variables, context=context,
                             inspection_level=level, handlers=_Tasks(pf, role_arn, mock).handlers(definition),
                             state_name=state_name)

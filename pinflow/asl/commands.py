@@ -1,14 +1,15 @@
-"""Commands the interpreter gives out: what its driver must do after persisting a step.
+"""Commands the interpreter gives out, and the one rule for carrying them out.
 
-Drivers (the durable engine, Express, `run`, TestState) carry these out and report back with
-events. A driver may deliver an event late or twice: the interpreter ignores an event whose task or
-timer is no longer pending, so at-least-once delivery is safe.
+Drivers (the durable engine, Express, `run`, TestState) hand a step's commands to a `Carrier` through
+`carry_out` and report back with events. A driver may deliver an event late or twice: the interpreter
+ignores an event whose task or timer is no longer pending, so at-least-once delivery is safe.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 EXECUTION_TIMEOUT_TIMER = "execution-timeout"
 
@@ -59,3 +60,38 @@ class CancelTask:
 
 
 Command = InvokeTask | StartTimer | CancelTimer | CancelTask
+
+
+class Carrier(Protocol):
+    """What carries a step's commands out: the in-memory loop runs them, the durable engine writes
+    them down (outbox and timer rows) in the step's transaction."""
+
+    def invoke(self, command: InvokeTask) -> None: ...
+
+    def start_timer(self, command: StartTimer) -> None: ...
+
+    def cancel_timer(self, command: CancelTimer) -> None: ...
+
+    def cancel_task(self, command: CancelTask) -> None: ...
+
+
+def carry_out(commands: Sequence[Command], carrier: Carrier) -> None:
+    """Hand each command of one step to `carrier`, in order.
+
+    A task asked for and cancelled in the same step (a sibling branch failed, a Catch moved on) is
+    never invoked: its InvokeTask is dropped, its CancelTask still handed over.
+    """
+    # Every step of every execution comes through here: exact type checks, and no set to build for a
+    # single command (it cannot both ask for a task and cancel it).
+    cancelled = {c.task_id for c in commands if type(c) is CancelTask} if len(commands) > 1 else ()
+    for command in commands:
+        kind = type(command)
+        if kind is InvokeTask:
+            if command.task_id not in cancelled:  # type: ignore[union-attr]
+                carrier.invoke(command)  # type: ignore[arg-type]
+        elif kind is StartTimer:
+            carrier.start_timer(command)  # type: ignore[arg-type]
+        elif kind is CancelTimer:
+            carrier.cancel_timer(command)  # type: ignore[arg-type]
+        else:
+            carrier.cancel_task(command)  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ JSONATA = "JSONata"
 class Definition:
     """A parsed definition. Treat it as immutable; drivers keep one per state machine version."""
 
-    __slots__ = ("block_of", "blocks", "cache", "query_language", "raw", "timeout_seconds")
+    __slots__ = ("block_of", "blocks", "cache", "query_language", "raw", "timeout_seconds", "type_of")
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
@@ -27,6 +27,7 @@ class Definition:
         self.timeout_seconds: int | None = timeout if isinstance(timeout, int) and timeout > 0 else None
         self.blocks: dict[str, dict[str, Any]] = {}
         self.block_of: dict[str, str] = {}
+        self.type_of: dict[str, Any] = {}  # state name -> its Type
         # Per-state memo for derived values (compiled paths, flags); keyed by (state name, what).
         self.cache: dict[tuple[Any, ...], Any] = {}
         self._index("", raw)
@@ -40,6 +41,7 @@ class Definition:
             self.block_of.setdefault(name, key)
             if not isinstance(state, dict):
                 continue
+            self.type_of.setdefault(name, state.get("Type"))
             if state.get("Type") == "Parallel":
                 for index, branch in enumerate(state.get("Branches") or ()):
                     if isinstance(branch, dict):

@@ -1,19 +1,21 @@
 """In-memory drivers of the interpreter: `run` (a whole execution) and `test_state` (one state).
 
-Both use a virtual clock: a Wait or a retry back-off moves the clock forward instead of sleeping.
-Tasks run through Python callables given by the caller, synchronously, at the current virtual time.
+Both run through `pinflow.asl.loop` with a virtual clock: a Wait or a retry back-off moves the clock
+forward instead of sleeping. Tasks run through Python callables given by the caller, synchronously,
+at the current virtual time.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import deque
+import functools
+import random
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pinflow.asl import commands as cmd
-from pinflow.asl import events, interpreter, source
+from pinflow.asl import events, loop, source, testing
 from pinflow.asl.definition import Definition, parse
 from pinflow.asl.errors import AslError
 
@@ -68,6 +70,8 @@ def run(
         input: the execution input (default `{}`).
         handlers: maps a Task's Resource to a callable taking the payload and returning the result;
             raise TaskError (or any exception: its class name becomes the error) to fail the task.
+        type: "STANDARD" or "EXPRESS" (Express's execution ARN, five-minute limit, context object).
+        seed: feeds every random draw, the Express execution ARN's uuid included.
         clock: a real clock for callers that want real time (the CLI): Waits then really wait.
         max_events: stop after this many events (an endless loop of states).
 
@@ -76,86 +80,41 @@ def run(
     """
     parsed = parse(definition)
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{state_machine_name}"
+    if type == "EXPRESS":
+        # AWS's Express form: arn:aws:states:<region>:<account>:express:<machine>:<name>:<uuid>.
+        run_id = uuid.UUID(int=random.Random(f"{seed}/execution").getrandbits(128), version=4)
+        execution_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:express:{state_machine_name}:{name}:{run_id}"
+    else:
+        execution_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{state_machine_name}:{name}"
     start = events.Start(
         input={} if input is None else input, at=clock() if clock else start_time,
-        execution={"Id": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{state_machine_name}:{name}", "Name": name,
+        execution={"Id": execution_arn, "Name": name,
                    "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/{state_machine_name}-role"},
         state_machine={"Id": arn, "Name": state_machine_name}, seed=seed, type=type,
     )
-    return _Loop(parsed, handlers or {}, clock).run(start, max_events)
+    wait_until = functools.partial(_sleep_until, clock) if clock is not None else None
+    finished = loop.Loop(parsed, functools.partial(_invoke, handlers or {}), wait_until=wait_until).run(
+        start, max_events)
+    state = finished.state
+    return Result(state["status"], state.get("output"), state.get("error"), state.get("cause"),
+                  finished.history, state=state)
 
 
-class _Loop:
-    def __init__(self, definition: Definition, handlers: Mapping[str, Handler],
-                 clock: Callable[[], float] | None) -> None:
-        self.definition = definition
-        self.handlers = handlers
-        self.clock = clock
-        self.timers: list[tuple[float, int, str]] = []
-        self.due: dict[str, float] = {}
-        self.inbox: deque[events.Event] = deque()
-        self.history: list[dict[str, Any]] = []
-        self.sequence = 0
-
-    def run(self, start: events.Event, max_events: int, state: dict[str, Any] | None = None) -> Result:
-        now = start.at
-        event: events.Event | None = start
-        for _ in range(max_events):
-            if event is None:
-                break
-            result = interpreter.step(self.definition, state, event)
-            state = result.state
-            self.history.extend(result.history)
-            if state["status"] != interpreter.RUNNING:
-                break
-            cancelled = {c.task_id for c in result.commands if isinstance(c, cmd.CancelTask)}
-            for command in result.commands:
-                if not (isinstance(command, cmd.InvokeTask) and command.task_id in cancelled):
-                    self.carry_out(command, now)
-            event = self.next_event()
-            if event is not None:
-                now = event.at
-        assert state is not None
-        return Result(state["status"], state.get("output"), state.get("error"), state.get("cause"),
-                      self.history, state=state)
-
-    def carry_out(self, command: cmd.Command, now: float) -> None:
-        if isinstance(command, cmd.StartTimer):
-            self.sequence += 1
-            self.due[command.timer_id] = command.due_at
-            heapq.heappush(self.timers, (command.due_at, self.sequence, command.timer_id))
-        elif isinstance(command, cmd.CancelTimer):
-            self.due.pop(command.timer_id, None)
-        elif isinstance(command, cmd.InvokeTask):
-            self.inbox.append(self.invoke(command, now))
-
-    def invoke(self, command: cmd.InvokeTask, now: float) -> events.Event:
-        handler = self.handlers.get(command.resource)
-        if handler is None:
-            error, cause = _unknown_resource(command.resource)
-            return events.TaskFailed(command.task_id, error, cause, now)
-        try:
-            output = handler(command.payload)
-        except TaskError as exc:
-            return events.TaskFailed(command.task_id, exc.error, exc.cause, now)
-        except AslError as exc:
-            return events.TaskFailed(command.task_id, exc.error, exc.cause, now)
-        except Exception as exc:  # noqa: BLE001 - a handler's error is the task's error, as in Lambda
-            return events.TaskFailed(command.task_id, type(exc).__name__, str(exc), now)
-        return events.TaskSucceeded(command.task_id, output, now)
-
-    def next_event(self) -> events.Event | None:
-        if self.inbox:
-            return self.inbox.popleft()
-        while self.timers:
-            due, _, timer_id = heapq.heappop(self.timers)
-            if self.due.get(timer_id) != due:
-                continue  # cancelled or re-armed
-            del self.due[timer_id]
-            if self.clock is not None:
-                _sleep_until(self.clock, due)
-            return events.TimerFired(timer_id, due)
-        return None
+def _invoke(handlers: Mapping[str, Handler], command: cmd.InvokeTask, now: float) -> events.Event:
+    """A task run through the caller's handler for its resource."""
+    handler = handlers.get(command.resource)
+    if handler is None:
+        error, cause = _unknown_resource(command.resource)
+        return events.TaskFailed(command.task_id, error, cause, now)
+    try:
+        output = handler(command.payload)
+    except TaskError as exc:
+        return events.TaskFailed(command.task_id, exc.error, exc.cause, now)
+    except AslError as exc:
+        return events.TaskFailed(command.task_id, exc.error, exc.cause, now)
+    except Exception as exc:  # noqa: BLE001 - a handler's error is the task's error, as in Lambda
+        return events.TaskFailed(command.task_id, type(exc).__name__, str(exc), now)
+    return events.TaskSucceeded(command.task_id, output, now)
 
 
 def _sleep_until(clock: Callable[[], float], due: float) -> None:
@@ -191,7 +150,7 @@ def test_state(
         definition: one state, or a whole machine together with `state_name`.
         input: the state's input.
         variables: the workflow variables the state sees.
-        context: fields merged into the context object (Execution, State, ...).
+        context: the context object the state sees (as given), instead of an execution's.
         inspection_level: INFO, DEBUG or TRACE; DEBUG and TRACE fill `inspection_data`.
 
     Returns:
@@ -210,24 +169,22 @@ def test_state(
             language = raw["QueryLanguage"]
     if language:
         machine = dict(machine, QueryLanguage=language)
-    parsed = Definition(machine)
-    state: dict[str, Any] = {"test": True, "test_no_handlers": False, "inspect": {} if inspection_level in
-                             ("DEBUG", "TRACE") else None}
+    options = testing.Options(state_name, dict(variables or {}), None if context is None else dict(context),
+                              inspect=inspection_level in ("DEBUG", "TRACE"))
     start = events.Start(input={} if input is None else input, at=DEFAULT_START,
                          execution={"Id": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:test:test", "Name": "test"},
                          state_machine={"Id": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:test",
                                         "Name": "test"})
-    state["preset_vars"] = dict(variables or {})
-    state["preset_context"] = dict(context or {})
-    state["start_at"] = state_name
-    result = _Loop(parsed, handlers or {}, None).run(start, 10_000, state)
-    final = result.state or {}
-    status = final.get("test_status") or result.status
-    if status == "CAUGHT_ERROR":
-        caught = final.get("test_error") or {}
-        return Result(status, result.output, caught.get("Error"), caught.get("Cause"), result.history,
-                      final.get("next_state"), final.get("inspect"), final)
-    if status == "RETRIABLE":
-        return Result(status, None, result.error, result.cause, result.history, None, final.get("inspect"), final)
-    return Result(result.status, result.output, result.error, result.cause, result.history,
-                  final.get("next_state"), final.get("inspect"), final)
+    finished = loop.Loop(Definition(machine), functools.partial(_invoke, handlers or {}), test=options).run(
+        start, 10_000)
+    state, outcome = finished.state, finished.test or testing.Outcome()
+    inspection = outcome.inspection if options.inspect else None
+    if outcome.status == testing.CAUGHT_ERROR:
+        caught = outcome.error or {}
+        return Result(outcome.status, state.get("output"), caught.get("Error"), caught.get("Cause"),
+                      finished.history, outcome.next_state, inspection, state)
+    if outcome.status == testing.RETRIABLE:
+        return Result(outcome.status, None, state.get("error"), state.get("cause"), finished.history, None,
+                      inspection, state)
+    return Result(state["status"], state.get("output"), state.get("error"), state.get("cause"), finished.history,
+                  outcome.next_state, inspection, state)

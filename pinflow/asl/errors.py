@@ -30,10 +30,12 @@ UNCATCHABLE = frozenset({DATA_LIMIT_EXCEEDED, RUNTIME})
 class AslError(Exception):
     """An ASL runtime error: `error` is the name matched by ErrorEquals, `cause` the text shown to users."""
 
-    def __init__(self, error: str, cause: str | None = None) -> None:
+    def __init__(self, error: str, cause: str | None = None, location: str | None = None) -> None:
         super().__init__(f"{error}: {cause}" if cause else error)
         self.error = error
         self.cause = cause
+        # The field whose evaluation failed ("Output/result"), for EvaluationFailed's `location`.
+        self.location = location
 
     def as_output(self) -> dict[str, str | None]:
         """The Error Output a catcher sees."""

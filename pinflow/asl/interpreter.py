@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from pinflow.asl import commands as cmd
-from pinflow.asl import errors, events, history, jsonata, paths, retry, templates, timestamps
+from pinflow.asl import errors, events, history, jsonata, paths, retry, templates, testing, timestamps
 from pinflow.asl.definition import JSONATA, Definition, parse
 from pinflow.asl.errors import AslError
 from pinflow.asl.scope import Scope, compact
@@ -43,6 +43,7 @@ class Step:
     state: dict[str, Any]
     commands: list[cmd.Command] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    test: testing.Outcome | None = None  # TestState's report of this step (only when testing)
 
     @property
     def status(self) -> str:
@@ -50,7 +51,7 @@ class Step:
 
 
 def step(definition: Definition | dict[str, Any] | str, state: dict[str, Any] | None,
-         event: events.Event) -> Step:
+         event: events.Event, *, test: testing.Options | None = None) -> Step:
     """Apply one event to an execution.
 
     Args:
@@ -58,27 +59,35 @@ def step(definition: Definition | dict[str, Any] | str, state: dict[str, Any] | 
         state: the execution state from the previous step, or None for a `Start` event. The dict is
             taken over by this call: use the returned state afterwards, never the one passed in.
         event: what happened.
+        test: TestState's options, given with every step of a tested state: the execution then
+            runs that one state and ends, and `Step.test` reports TestState's outcome.
 
     Returns:
         The new state, the commands to carry out and the history events to append. An event for a
         task or timer that is no longer pending changes nothing (drivers may deliver twice).
     """
-    machine = _Machine(parse(definition), state, event.at)
+    machine = _Machine(parse(definition), state, event.at, test)
     machine.apply(event)
-    return Step(machine.state, machine.commands, machine.history)
+    return Step(machine.state, machine.commands, machine.history, machine.outcome)
 
 
 class _Machine:
     """One step's worth of work on an execution state."""
 
-    def __init__(self, definition: Definition, state: dict[str, Any] | None, at: float) -> None:
+    def __init__(self, definition: Definition, state: dict[str, Any] | None, at: float,
+                 test: testing.Options | None = None) -> None:
         self.d = definition
+        self.test = test
+        self.outcome = testing.Outcome() if test is not None else None
         self.state: dict[str, Any] = state if state is not None else {}
         self.at = at
         self.commands: list[cmd.Command] = []
         self.history: list[dict[str, Any]] = []
         self.queue: deque[tuple[dict[str, Any], str, Any]] = deque()
-        self.iso_cache: dict[float, str] = {}
+        # The step's memo, one dict for what is worked out once per step: timestamps by time (float
+        # keys), context objects by (frame, state, attempt), and by frame id the previousEventId of the
+        # StateEntered the frame recorded in this step (str keys).
+        self.memo: dict[Any, Any] = {}
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -117,9 +126,12 @@ class _Machine:
 
     def start(self, event: events.Start) -> None:
         execution = dict(event.execution)
-        execution.setdefault("StartTime", timestamps.format(event.at))
+        if "StartTime" not in execution:
+            # Through the step's memo: the first state's EnteredTime is the same moment.
+            execution["StartTime"] = self.iso(event.at)
         execution["Input"] = event.input
-        execution.setdefault("RedriveCount", 0)
+        if event.type != "EXPRESS":  # AWS's Express context object has no RedriveCount (no redrive)
+            execution.setdefault("RedriveCount", 0)
         self.state.update({
             "schema": SCHEMA_VERSION, "status": RUNNING, "type": event.type, "seed": event.seed,
             "draws": 0, "counter": 0, "last_id": 0, "execution": execution,
@@ -131,16 +143,18 @@ class _Machine:
                             ("StateMachineAliasArn", "stateMachineAliasArn")):
             if execution.get(key):
                 details[member] = execution[key]
-        started = self.record(None, "ExecutionStarted", details)
+        self.record(None, "ExecutionStarted", details)
         timeout = self.d.timeout_seconds
         if event.type == "EXPRESS":
             timeout = min(timeout or EXPRESS_SECONDS, EXPRESS_SECONDS)
         if timeout:
             self.start_timer(None, cmd.EXECUTION_TIMEOUT_TIMER, self.at + timeout, "execution")
-        frame = self.new_frame(ROOT, None, "", dict(self.state.pop("preset_vars", None) or {}),
-                               isolated=False, slot=0)
-        frame["last"] = started
-        self.enter(frame, self.state.get("start_at") or self.d.start_at(""), event.input)
+        test = self.test
+        # TestState may run any state of a machine, one inside a Map or a Parallel too.
+        block = self.d.block_of.get(test.state_name, "") if test else ""
+        frame = self.new_frame(ROOT, None, block, dict(test.variables) if test else {}, isolated=False, slot=0)
+        # AWS links the first state's StateEntered to no event (previousEventId 0).
+        self.enter(frame, test.state_name if test else self.d.start_at(""), event.input)
         self.run_ready()
 
     def on_task(self, event: events.TaskSucceeded | events.TaskFailed | events.TaskStarted) -> None:
@@ -269,37 +283,51 @@ class _Machine:
 
     def iso(self, seconds: float) -> str:
         """`timestamps.format`, memoised for the step (many states share an entry time)."""
-        text = self.iso_cache.get(seconds)
+        text: str | None = self.memo.get(seconds)
         if text is None:
-            text = self.iso_cache[seconds] = timestamps.format(seconds)
+            text = self.memo[seconds] = timestamps.format(seconds)
         return text
 
     def scope(self, frame: dict[str, Any], input: Any) -> Scope:
         name = frame["state"]
 
         def context() -> dict[str, Any]:
-            built = {
-                "Execution": self.state["execution"],
-                "State": {"EnteredTime": self.iso(frame["entered_at"]), "Name": name,
-                          "RetryCount": frame["retry_count"]},
-                "StateMachine": self.state["state_machine"],
-            }
-            preset = self.state.get("preset_context")
-            if preset:
-                for key, value in preset.items():
-                    built[key] = {**built[key], **value} if isinstance(built.get(key), dict) and \
-                        isinstance(value, dict) else value
+            if self.test is not None and self.test.context is not None:
+                # TestState's context stands for the whole context object (AWS's recordings: an empty
+                # one gives an empty `$$`); a copy, so an expression never changes the given one.
+                given: dict[str, Any] = json.loads(json.dumps(self.test.context))
+                return given
+            # One context object per state entered and attempt, for the step: a JSONata state reads
+            # it for every field it evaluates. Values are never changed in place, so sharing is safe.
+            key = (frame["id"], name, frame["retry_count"])
+            built: dict[str, Any] | None = self.memo.get(key)
+            if built is None:
+                state: dict[str, Any] = {"EnteredTime": self.iso(frame["entered_at"]), "Name": name}
+                if self.d.type_of.get(name) == "Task":
+                    state["RetryCount"] = frame["retry_count"]  # AWS has it in Task states only
+                built = self.memo[key] = {
+                    "Execution": self.state["execution"],
+                    "State": state,
+                    "StateMachine": self.state["state_machine"],
+                }
             return built
 
         return Scope(input, context, self.variables(frame), self.rng, self.at, name)
 
-    def record(self, frame: dict[str, Any] | None, type: str, details: dict[str, Any] | None) -> int:
-        """Append a history event; returns its id."""
+    def record(self, frame: dict[str, Any] | None, type: str, details: dict[str, Any] | None, *,
+               previous: int | None = None, advance: bool = True) -> int:
+        """Append a history event; returns its id.
+
+        The event links (previousEventId) to `previous` when given, else to the frame's last event
+        (the event before it in the history for events of no frame). With `advance`, it becomes
+        the frame's last event. `pinflow.asl.history` states AWS's linking rules that callers apply.
+        """
         self.state["last_id"] += 1
         event_id: int = self.state["last_id"]
-        previous = frame["last"] if frame is not None else event_id - 1
+        if previous is None:
+            previous = frame["last"] if frame is not None else event_id - 1
         self.history.append(history.make(event_id, previous, self.at, type, details))
-        if frame is not None:
+        if frame is not None and advance:
             frame["last"] = event_id
         return event_id
 
@@ -348,12 +376,12 @@ class _Machine:
                    exc: AslError | None) -> None:
         _tasks.child_done(self, parent, child, output, exc)
 
-    def guard(self, frame: dict[str, Any], action: Any) -> None:
-        """Run `action`, turning an AslError into the state's error handling."""
+    def guard(self, frame: dict[str, Any], action: Any, *, state_failed: bool = True) -> None:
+        """Run `action`, turning an AslError into the state's error handling (see handle_error)."""
         try:
             action()
         except AslError as exc:
-            self.handle_error(frame, exc)
+            self.handle_error(frame, exc, state_failed=state_failed)
 
     # --- entering and leaving states -------------------------------------------------------------
 
@@ -366,22 +394,25 @@ class _Machine:
         frame["state"] = name
         frame["input"] = input
         frame["entered_at"] = self.at
-        frame["retries"] = {}
+        if frame["retries"]:
+            frame["retries"] = {}
         frame["retry_count"] = 0
         frame["wait"] = None
-        frame["entered_id"] = self.record(frame, f"{state['Type']}StateEntered",
+        self.memo[frame["id"]] = frame["last"]  # for an EvaluationFailed met while entering
+        frame["entered_id"] = self.record(frame, _ENTERED[state["Type"]],
                                           {"name": name, "input": input, "inputDetails": {"truncated": False}})
-        self.execute(frame)
+        self.execute(frame, state)
 
-    def execute(self, frame: dict[str, Any]) -> None:
-        state = self.d.state(frame["block"], frame["state"])
+    def execute(self, frame: dict[str, Any], state: dict[str, Any] | None = None) -> None:
+        if state is None:
+            state = self.d.state(frame["block"], frame["state"])
         handler = _HANDLERS[state["Type"]]
         try:
             handler(self, frame, state)
         except AslError as exc:
             if exc.error in (errors.RUNTIME, errors.QUERY_EVALUATION_ERROR):
                 self.locate(frame)
-                exc = AslError(exc.error, self.located(exc.cause, None))
+                exc = AslError(exc.error, self.located(exc.cause, None), exc.location)
             self.handle_error(frame, exc)
 
     def exit(self, frame: dict[str, Any], output: Any, next_name: str | None,
@@ -398,9 +429,9 @@ class _Machine:
             details["assignedVariables"] = {k: compact(v) for k, v in assigned.items()}
             details["assignedVariablesDetails"] = {"truncated": False}
         if state["Type"] != "Fail":
-            self.record(frame, f"{state['Type']}StateExited", details)
-        if self.state.get("test"):
-            self.state["next_state"] = next_name
+            self.record(frame, _EXITED[state["Type"]], details)
+        if self.outcome is not None:
+            self.outcome.next_state = next_name
             self.frame_succeeded(frame, output)
         elif next_name is not None:
             self.enter(frame, next_name, output)
@@ -482,21 +513,33 @@ class _Machine:
         for frame_id in [f for f in frames if f != ROOT]:
             self.drop_variables(frames.pop(frame_id))
         root = self.state["frames"].get(ROOT)
-        details = {k: v for k, v in details.items() if v is not None}
+        # An error or cause that is not there is left out; an output of null is sent ("null").
+        details = {k: v for k, v in details.items() if v is not None or k == "output"}
         self.record(root, type, details)
         self.state.update(status=status, output=output, error=error, cause=cause)
 
     # --- errors -------------------------------------------------------------------------------
 
-    def handle_error(self, frame: dict[str, Any], exc: AslError) -> None:
-        """Retry, catch, or fail the frame, as the state's Retry and Catch say."""
+    def handle_error(self, frame: dict[str, Any], exc: AslError, *, state_failed: bool = True) -> None:
+        """Retry, catch, or fail the frame, as the state's Retry and Catch say.
+
+        A Map or Parallel that is not retried records MapStateFailed/ParallelStateFailed first
+        (AWS does, for the errors a Catch could handle), unless `state_failed` is False: its
+        XStateSucceeded is already recorded and the error came from processing its result.
+        """
         if self.state["status"] != RUNNING:
             return
         state = self.d.state(frame["block"], frame["state"])
         if exc.error == errors.QUERY_EVALUATION_ERROR:
-            self.record(frame, "EvaluationFailed", {"error": exc.error, "cause": exc.cause,
-                                                    "state": frame["state"]})
-        if state["Type"] in ("Task", "Parallel", "Map") and not self.state.get("test_no_handlers"):
+            details = {"error": exc.error, "cause": exc.cause, "state": frame["state"]}
+            if exc.location:
+                details["location"] = exc.location
+            # AWS links an EvaluationFailed met while entering a state to the event before its
+            # StateEntered; one met later (a result, a Wait's timestamp) to the state's last event.
+            entering = frame["last"] == frame["entered_id"]
+            self.record(frame, "EvaluationFailed", details,
+                        previous=self.memo.get(frame["id"]) if entering else None)
+        if state["Type"] in ("Task", "Parallel", "Map"):
             index = retry.find(state.get("Retry"), exc.error)
             if index is not None:
                 retrier = state["Retry"][index]
@@ -507,12 +550,15 @@ class _Machine:
                     seconds = retry.delay(retrier, attempts, self.rng())
                     timer_id = self.new_id("r")
                     frame["wait"] = {"kind": "retry", "timer": timer_id}
-                    if self.state.get("test"):
-                        self.state["test_status"] = "RETRIABLE"
+                    if self.outcome is not None:
+                        self.outcome.status = testing.RETRIABLE
                         self.fail_frame(frame, exc.error, exc.cause)
                         return
                     self.start_timer(frame, timer_id, self.at + seconds, "retry")
                     return
+        if state_failed and state["Type"] in ("Parallel", "Map") and exc.error not in errors.UNCATCHABLE:
+            self.record(frame, f"{state['Type']}StateFailed", None)
+        if state["Type"] in ("Task", "Parallel", "Map"):
             index = retry.find(state.get("Catch"), exc.error)
             if index is not None:
                 self.catch(frame, state, state["Catch"][index], exc)
@@ -535,9 +581,9 @@ class _Machine:
         except AslError as inner:
             self.fail_frame(frame, inner.error, inner.cause)
             return
-        if self.state.get("test"):
-            self.state["test_status"] = "CAUGHT_ERROR"
-            self.state["test_error"] = exc.as_output()
+        if self.outcome is not None:
+            self.outcome.status = testing.CAUGHT_ERROR
+            self.outcome.error = exc.as_output()
         self.exit(frame, output, catcher["Next"], assigned)
 
     # --- JSONPath pipeline ----------------------------------------------------------------------
@@ -610,9 +656,8 @@ class _Machine:
 
     def inspect(self, key: str, value: Any) -> None:
         """Keep a stage of the data flow for TestState's inspectionData (DEBUG and TRACE)."""
-        inspect = self.state.get("inspect")
-        if inspect is not None:
-            inspect[key] = value
+        if self.outcome is not None and self.test is not None and self.test.inspect:
+            self.outcome.inspection[key] = value
 
     def bindings(self, scope: Scope, **extra: Any) -> dict[str, Any]:
         states: dict[str, Any] = {"input": scope.input, "context": scope.context}
@@ -631,13 +676,13 @@ class _Machine:
             if result is jsonata.UNDEFINED:
                 raise jsonata.undefined_error(value, field_name)
         except AslError as exc:
-            raise AslError(exc.error, self.located(exc.cause, field_name)) from None
+            raise AslError(exc.error, self.located(exc.cause, field_name), exc.location or field_name) from None
         return result
 
     def type_error(self, value: Any, field_name: str, expected: str, result: Any) -> AslError:
         """AWS's error for a JSONata field whose value has the wrong type."""
         exc = jsonata.result_type_error(value, field_name, expected, result)
-        return AslError(exc.error, self.located(exc.cause, field_name))
+        return AslError(exc.error, self.located(exc.cause, field_name), field_name)
 
     def located(self, cause: str | None, field_name: str | None) -> str:
         prefix = (f"An error occurred while executing the state '{self.current_name}' (entered at the event "
@@ -694,10 +739,15 @@ def _size(value: Any) -> int:
         return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
+_KINDS = ("Pass", "Succeed", "Fail", "Choice", "Wait", "Task", "Parallel", "Map")
+
 # The state-type dispatch: every state type and the one function that runs it. It lives here, and
 # only here; the handlers build on _Machine, so they are imported after it.
 from pinflow.asl import states as _states  # noqa: E402
 from pinflow.asl import tasks as _tasks  # noqa: E402
+
+_ENTERED = {kind: f"{kind}StateEntered" for kind in _KINDS}
+_EXITED = {kind: f"{kind}StateExited" for kind in _KINDS}
 
 _HANDLERS = {
     "Pass": _states.pass_state,

@@ -355,7 +355,7 @@ def _compiled(expr: str | Expression, field: str | None) -> Expression:
     except JsonataSyntaxError as error:
         # A definition is checked before it runs, so this is a caller passing unchecked text.
         raise AslError(errors.QUERY_EVALUATION_ERROR, _threw(expression_text(expr), field,
-                                                             f"{error.code}: {error}", True)) from None
+                                                             f"{error.code}: {error}", True), field) from None
 
 
 def _context(now: float, rng: random.Random) -> functions.Context:
@@ -484,13 +484,13 @@ def _run(expression: Expression, prepared: dict[str, Any], context: functions.Co
         raw = expression.compiled.evaluate(None, frame)
     except (functions.FunctionError, functions.BoundError) as error:
         detail, coded = error.detail, isinstance(error, functions.FunctionError)
-        raise AslError(errors.QUERY_EVALUATION_ERROR, _threw(expression.text, field, detail, coded)) from None
+        raise AslError(errors.QUERY_EVALUATION_ERROR, _threw(expression.text, field, detail, coded), field) from None
     except JException as error:
         detail, coded = _detail(error, expression)
-        raise AslError(errors.QUERY_EVALUATION_ERROR, _threw(expression.text, field, detail, coded)) from None
+        raise AslError(errors.QUERY_EVALUATION_ERROR, _threw(expression.text, field, detail, coded), field) from None
     except Exception:  # noqa: BLE001 - a failure inside the library itself (RecursionError, ...)
         cause = f"{_sentence(expression.text, field)} threw an internal error during evaluation."
-        raise AslError(errors.QUERY_EVALUATION_ERROR, cause) from None
+        raise AslError(errors.QUERY_EVALUATION_ERROR, cause, field) from None
     if raw is None:
         return UNDEFINED
     try:
@@ -499,7 +499,7 @@ def _run(expression: Expression, prepared: dict[str, Any], context: functions.Co
         cause = f"{_sentence(expression.text, field)} returned an unsupported result type."
     except RecursionError:  # a value nested deeper than Python's stack (from `$parse`)
         cause = f"{_sentence(expression.text, field)} threw an internal error during evaluation."
-    raise AslError(errors.QUERY_EVALUATION_ERROR, cause)
+    raise AslError(errors.QUERY_EVALUATION_ERROR, cause, field)
 
 
 # --- causes ------------------------------------------------------------------------------------
@@ -520,7 +520,7 @@ def _threw(text: str, field: str | None, detail: str, coded: bool) -> str:
 def undefined_error(expr: str | Expression, field: str | None) -> AslError:
     """AWS's error for an expression in `field` that returned nothing."""
     return AslError(errors.QUERY_EVALUATION_ERROR,
-                    f"{_sentence(expression_text(expr), field)} returned nothing (undefined).")
+                    f"{_sentence(expression_text(expr), field)} returned nothing (undefined).", field)
 
 
 def type_name(value: Any) -> str:
@@ -541,7 +541,7 @@ def result_type_error(expr: str | Expression, field: str | None, expected: str, 
     shown = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return AslError(errors.QUERY_EVALUATION_ERROR,
                     f"{_sentence(expression_text(expr), field)} returned an unexpected result type. "
-                    f"Expected '{expected}', but was '{type_name(value)}' for value: {shown}")
+                    f"Expected '{expected}', but was '{type_name(value)}' for value: {shown}", field)
 
 
 # --- the library's errors in jsonata-js's words -------------------------------------------------

@@ -12,10 +12,13 @@ surplus or mistyped argument fails with T0410, an undefined one usually gives un
 
 from __future__ import annotations
 
+import copy
+import decimal
 import hashlib
 import json
 import math
 import random
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from typing import Any
 
 from jsonata import JException, Jsonata, Utils
 from jsonata.functions import Functions
+from jsonata.signature import Signature
 
 NULL = Utils.NULL_VALUE
 
@@ -288,10 +292,133 @@ class DepthLimitError(BoundError):
                "Consider rewriting as tail-recursive.")
 
 
+class InvalidTimeError(BoundError):
+    """A time JavaScript's Date cannot hold (jsonata-js fails with its RangeError, which has no code)."""
+
+    message = "Invalid time value"
+
+
 class StepLimitError(BoundError):
     """Evaluation took more steps than pinflow allows (AWS bounds it by time, which pinflow cannot read)."""
 
     message = "Expression evaluation timeout: Check for infinite loop"
+
+
+_JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
+_PREFIXED_NUMBER = re.compile(r"0[xX][0-9A-Fa-f]+|0[oO][0-7]+|0[bB][01]+")
+
+
+def _stringified(value: Any) -> str:
+    """A value as jsonata-js quotes it in a message (JSON.stringify)."""
+    return json.dumps(None if value is NULL else value, separators=(",", ":"), ensure_ascii=False)
+
+
+class _Checked:
+    """Built-in functions whose library version fails with a bare Python error where jsonata-js (and
+    AWS) fails with a coded one; each keeps the library's signature and behaviour otherwise."""
+
+    @staticmethod
+    def number(arg: Any) -> Any:
+        """`$number`: jsonata-js casts a JSON-number text, or a 0x/0o/0b text, else fails with D3030."""
+        if arg is None or isinstance(arg, bool) or _is_number(arg) or arg is NULL:
+            return Functions.number(arg)
+        if isinstance(arg, str):
+            if _JSON_NUMBER.fullmatch(arg):
+                value = float(arg)
+                if math.isfinite(value):
+                    return Utils.convert_number(value)
+            elif _PREFIXED_NUMBER.fullmatch(arg):
+                return int(arg[2:], {"x": 16, "o": 8, "b": 2}[arg[1].lower()])
+        raise FunctionError(f"D3030: Unable to cast value to a number: {_stringified(arg)}")
+
+    @staticmethod
+    def sort(arr: Any, comparator: Any) -> Any:
+        """`$sort`: without a comparator, only all numbers or all strings (D3070 otherwise)."""
+        if comparator is None and isinstance(arr, list) and len(arr) > 1 and not (
+                all(_is_number(item) for item in arr) or all(isinstance(item, str) for item in arr)):
+            raise FunctionError("D3070: The single argument form of the sort function can only be applied to "
+                                "an array of strings or an array of numbers.  Use the second argument to "
+                                "specify a comparison function")
+        return Functions.sort(arr, comparator)
+
+    @staticmethod
+    def datetime_to_millis(timestamp: Any, picture: Any) -> Any:
+        """`$toMillis`: a timestamp that is not ISO 8601 fails with D3110 (when no picture is given)."""
+        try:
+            return Functions.datetime_to_millis(timestamp, picture)
+        except (ValueError, TypeError, OverflowError):
+            if picture is not None:
+                raise
+            raise FunctionError("D3110: The argument of the toMillis function must be an ISO 8601 formatted "
+                                f"timestamp. Given {_stringified(timestamp)}") from None
+
+    @staticmethod
+    def datetime_from_millis(millis: Any, picture: Any, timezone: Any) -> Any:
+        """`$fromMillis`: without a picture, JavaScript's `Date.toISOString()`, which writes years past
+        9999 as +YYYYYY (the library's datetime stops at 9999) and refuses a time past 8.64e15 ms."""
+        if millis is None or picture is not None or timezone is not None:
+            return Functions.datetime_from_millis(millis, picture, timezone)
+        return _iso_from_millis(millis)
+
+    @staticmethod
+    def round(arg: Any, precision: Any) -> Any:
+        """`$round`: the library rounds through `decimal`, whose default 28 digits fail on a number like
+        1e28 that JavaScript (and AWS) round without trouble."""
+        with decimal.localcontext(_DECIMALS):
+            return Functions.round(arg, precision)
+
+    @staticmethod
+    def format_base(value: Any, radix: Any) -> Any:
+        """`$formatBase`: rounds as `$round` does first."""
+        with decimal.localcontext(_DECIMALS):
+            return Functions.format_base(value, radix)
+
+    @staticmethod
+    def format_integer(value: Any, picture: Any) -> Any:
+        """`$formatInteger`: a picture the implementation cannot read fails with D3130."""
+        try:
+            return Functions.format_integer(value, picture)
+        except RuntimeError:
+            raise FunctionError("D3130: Formatting or parsing an integer as a sequence starting with "
+                                f"{_stringified(picture)} is not supported by this implementation") from None
+
+
+_DECIMALS = decimal.Context(prec=400, Emax=999_999, Emin=-999_999)
+_MAX_TIME_MS = 8.64e15  # JavaScript's Date range: 100,000,000 days either side of the epoch
+
+
+def _iso_from_millis(millis: float) -> str:
+    if not math.isfinite(millis) or abs(millis) > _MAX_TIME_MS:
+        raise InvalidTimeError()
+    whole = int(millis)  # JavaScript's TimeClip drops the fraction
+    days, ms = divmod(whole, 86_400_000)
+    # Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
+    shifted = days + 719_468
+    era = shifted // 146_097
+    day_of_era = shifted - era * 146_097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    month_index = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * month_index + 2) // 5 + 1
+    month = month_index + 3 if month_index < 10 else month_index - 9
+    year = year_of_era + era * 400 + (1 if month <= 2 else 0)
+    shown = f"{year:04d}" if 0 <= year <= 9999 else f"{'+' if year > 0 else '-'}{abs(year):06d}"
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, fraction = divmod(rest, 1000)
+    return f"{shown}-{month:02d}-{day:02d}T{hours:02d}:{minutes:02d}:{seconds:02d}.{fraction:03d}Z"
+
+
+# name -> (signature, method of _Checked): the library's own signatures.
+CHECKED: dict[str, tuple[str, str]] = {
+    "number": ("<(nsb)-:n>", "number"),
+    "sort": ("<af?:a>", "sort"),
+    "toMillis": ("<s-s?:n>", "datetime_to_millis"),
+    "formatInteger": ("<n-s:s>", "format_integer"),
+    "fromMillis": ("<n-s?s?:s>", "datetime_from_millis"),
+    "round": ("<n-n?:n>", "round"),
+    "formatBase": ("<n-n?:s>", "format_base"),
+}
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -307,11 +434,39 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+class _NullAwareSignature(Signature):  # type: ignore[misc, unused-ignore]  # the library is untyped
+    """A built-in function's signature that reads JSON null as null ("l"), as jsonata-js does.
+
+    The library reads its null marker as a missing argument, so `$formatInteger(null, '#')` reaches
+    the function and crashes it; jsonata-js (and AWS) refuse null where the signature has no room for
+    it: T0410.
+    """
+
+    def get_symbol(self, value: Any) -> str:
+        return "l" if value is NULL else str(super().get_symbol(value))
+
+
+def _null_aware(function: Any) -> Any:
+    """A copy of a built-in function whose signature reads JSON null as jsonata-js does."""
+    signature = getattr(function, "signature", None)
+    if not isinstance(function, Jsonata.JNativeFunction) or signature is None:
+        return function
+    checked = _NullAwareSignature.__new__(_NullAwareSignature)
+    checked.__dict__.update(signature.__dict__)
+    copied = copy.copy(function)
+    copied.signature = checked
+    return copied
+
+
 def frame() -> Any:
     """A library frame holding these functions (and no `$eval`), above the built-in functions."""
     functions = Jsonata.Frame(Jsonata.static_frame)
+    for name, builtin in Jsonata.static_frame.bindings.items():
+        functions.bind(name, _null_aware(builtin))
     for name, implementation in FUNCTIONS.items():
         functions.bind(name, Jsonata.JLambda(implementation))
+    for name, (signature, method) in CHECKED.items():
+        functions.bind(name, _null_aware(Jsonata.function(name, signature, _Checked, method)))
     # Bound to nothing, `$eval(...)` fails as AWS's does: "T1006: Attempted to invoke a non-function".
     functions.bind("eval", None)
     return functions

@@ -68,7 +68,7 @@ class Path:
                     except IndexError:
                         raise PathNotFound(self.text) from None
             return node
-        return list(_walk(document, self.segments, 0))
+        return list(_walk(document, self.segments, 0, document))
 
     def exists(self, document: Any) -> bool:
         """Whether the path selects something (IsPresent)."""
@@ -79,13 +79,13 @@ class Path:
         return self.definite or bool(found)
 
 
-def _walk(node: Any, segments: tuple[tuple[str, Any], ...], i: int) -> Iterator[Any]:
+def _walk(node: Any, segments: tuple[tuple[str, Any], ...], i: int, root: Any) -> Iterator[Any]:
     if i == len(segments):
         yield node
         return
     kind, arg = segments[i]
-    for child in _step(node, kind, arg):
-        yield from _walk(child, segments, i + 1)
+    for child in _step(node, kind, arg, root):
+        yield from _walk(child, segments, i + 1, root)
 
 
 def _children(node: Any) -> list[Any]:
@@ -96,7 +96,8 @@ def _children(node: Any) -> list[Any]:
     return []
 
 
-def _step(node: Any, kind: str, arg: Any) -> Iterator[Any]:
+def _step(node: Any, kind: str, arg: Any, root: Any) -> Iterator[Any]:
+    """The children `node` leads to through one segment; `root` is the document a filter's `$` reads."""
     if kind == NAME:
         if type(node) is dict and arg in node:
             yield node[arg]
@@ -122,26 +123,31 @@ def _step(node: Any, kind: str, arg: Any) -> Iterator[Any]:
     elif kind == FILTER:
         if type(node) is list:
             for child in node:
-                if arg(child):
+                if arg(child, root):
                     yield child
-        elif type(node) is dict and arg(node):
+        elif type(node) is dict and arg(node, root):
             # Jayway applies a filter to an object as to a one-element list.
             yield node
     elif kind == DEEP:
         inner_kind, inner_arg = arg
-        yield from _deep(node, inner_kind, inner_arg)
+        yield from _deep(node, inner_kind, inner_arg, root)
 
 
-def _deep(node: Any, kind: str, arg: Any) -> Iterator[Any]:
-    yield from _step(node, kind, arg)
+def _deep(node: Any, kind: str, arg: Any, root: Any) -> Iterator[Any]:
+    yield from _step(node, kind, arg, root)
     for child in _children(node):
         if type(child) in (dict, list):
-            yield from _deep(child, kind, arg)
+            yield from _deep(child, kind, arg, root)
 
 
 # --- parsing -------------------------------------------------------------------------------------
 
 _VARIABLE_ROOT = re.compile(r"\$([^\W\d][\w]*)")
+_LITERAL = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?(?![\w])|(true|false|null)(?![\w])")
+_BARE_WORD = re.compile(r"[^\s=!<>&|()\[\]'\"]+")
+# A filter's predicate reads the node under test and the document's root; an operand gives a value.
+Predicate = Callable[[Any, Any], bool]
+Operand = Callable[[Any, Any], Any]
 _DOT_NAME = re.compile(r"[^.\[\]()\s'\"=<>!&|,]+")
 _INT = re.compile(r"-?\d+")
 
@@ -159,6 +165,8 @@ def compile_path(text: str, *, reference: bool = False) -> Path:
     """
     if not isinstance(text, str) or not text.startswith("$"):
         raise PathSyntaxError(f"The path '{text}' does not start with '$'")
+    # Jayway trims a path before reading it: AWS reads "$$.Execution.Name " as "$$.Execution.Name".
+    source, text = text, text.rstrip()
     if text.startswith("$$"):
         root, pos = "$$", 2
     else:
@@ -171,8 +179,8 @@ def compile_path(text: str, *, reference: bool = False) -> Path:
     segments = parser.parse_segments()
     definite = all(kind in (NAME, INDEX) for kind, _ in segments)
     if reference and not definite:
-        raise PathSyntaxError(f"The path '{text}' is not a reference path")
-    return Path(text, root, tuple(segments), definite)
+        raise PathSyntaxError(f"The path '{source}' is not a reference path")
+    return Path(source, root, tuple(segments), definite)
 
 
 def is_path(value: object) -> bool:
@@ -309,35 +317,36 @@ class _Parser:
         indexes = tuple(int(p) for p in items)
         return (INDEX, indexes[0]) if len(indexes) == 1 else (UNION_INDEXES, indexes)
 
-    # Filters: `@.x`, `@.x == 1`, `@.x < @.y`, `!(@.x)`, `&&`, `||`, parentheses.
-    def parse_filter_or(self) -> Callable[[Any], bool]:
+    # Filters: `@.x`, `@.x == 1`, `@.x < @.y`, `@.x == $.y`, `!(@.x)`, `&&`, `||`, parentheses. A
+    # predicate takes the node under test and the document's root (what `$` reads inside a filter).
+    def parse_filter_or(self) -> Predicate:
         left = self.parse_filter_and()
         while True:
             self.skip_spaces()
             if self.text.startswith("||", self.pos):
                 self.pos += 2
                 right = self.parse_filter_and()
-                left = (lambda a, b: lambda node: a(node) or b(node))(left, right)
+                left = (lambda a, b: lambda node, root: a(node, root) or b(node, root))(left, right)
             else:
                 return left
 
-    def parse_filter_and(self) -> Callable[[Any], bool]:
+    def parse_filter_and(self) -> Predicate:
         left = self.parse_filter_unary()
         while True:
             self.skip_spaces()
             if self.text.startswith("&&", self.pos):
                 self.pos += 2
                 right = self.parse_filter_unary()
-                left = (lambda a, b: lambda node: a(node) and b(node))(left, right)
+                left = (lambda a, b: lambda node, root: a(node, root) and b(node, root))(left, right)
             else:
                 return left
 
-    def parse_filter_unary(self) -> Callable[[Any], bool]:
+    def parse_filter_unary(self) -> Predicate:
         self.skip_spaces()
         if self.text.startswith("!", self.pos) and not self.text.startswith("!=", self.pos):
             self.pos += 1
             inner = self.parse_filter_unary()
-            return lambda node: not inner(node)
+            return lambda node, root: not inner(node, root)
         if self.text.startswith("(", self.pos):
             self.pos += 1
             inner = self.parse_filter_or()
@@ -352,28 +361,38 @@ class _Parser:
                     return _regex_predicate(left, self.parse_regex())
                 right = self.parse_operand()
                 return _comparison(op, left, right)
-        return lambda node: left(node) is not _MISSING
+        return lambda node, root: left(node, root) is not _MISSING
 
-    def parse_operand(self) -> Callable[[Any], Any]:
+    def parse_operand(self) -> Operand:
         self.skip_spaces()
         text = self.text
         if self.pos >= len(text):
             raise self.error("an operand is expected")
         ch = text[self.pos]
-        if ch == "@":
+        if ch in "@$":
+            # `@` is the node under test; `$` the document's root, as in Jayway.
             self.pos += 1
             segments = tuple(self.parse_segments(stop=self._at_operator))
-            sub = Path("@", "@", segments, all(k in (NAME, INDEX) for k, _ in segments))
-            return lambda node: _relative(sub, node)
+            sub = Path(ch, ch, segments, all(k in (NAME, INDEX) for k, _ in segments))
+            if ch == "@":
+                return lambda node, root: _relative(sub, node)
+            return lambda node, root: _relative(sub, root)
         if ch in "'\"":
             value: Any = self.parse_quoted()
-            return lambda node: value
-        match = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?|true|false|null").match(text, self.pos)
-        if not match:
+            return lambda node, root: value
+        match = _LITERAL.match(text, self.pos)
+        if match:
+            self.pos = match.end()
+            literal = json.loads(match.group(0))
+            return lambda node, root: literal
+        word = _BARE_WORD.match(text, self.pos)
+        if not word:
             raise self.error(f"unexpected {ch!r} in filter at {self.pos}")
-        self.pos = match.end()
-        literal = json.loads(match.group(0))
-        return lambda node: literal
+        # A bare word is a string: AWS runs published samples comparing `@.status==Failure`, as the
+        # Jayway releases that read an unquoted value as text (ValueNode.toValueNode) do.
+        self.pos = word.end()
+        bare = word.group(0)
+        return lambda node, root: bare
 
     def _at_operator(self) -> bool:
         ch = self.text[self.pos]
@@ -408,9 +427,9 @@ def _relative(path: Path, node: Any) -> Any:
         return _MISSING
 
 
-def _comparison(op: str, left: Callable[[Any], Any], right: Callable[[Any], Any]) -> Callable[[Any], bool]:
-    def predicate(node: Any) -> bool:
-        a, b = left(node), right(node)
+def _comparison(op: str, left: Operand, right: Operand) -> Predicate:
+    def predicate(node: Any, root: Any) -> bool:
+        a, b = left(node, root), right(node, root)
         if a is _MISSING or b is _MISSING:
             return op == "!=" and a is not b
         if op == "==":
@@ -431,9 +450,9 @@ def _comparison(op: str, left: Callable[[Any], Any], right: Callable[[Any], Any]
     return predicate
 
 
-def _regex_predicate(left: Callable[[Any], Any], pattern: re.Pattern[str]) -> Callable[[Any], bool]:
-    def predicate(node: Any) -> bool:
-        value = left(node)
+def _regex_predicate(left: Operand, pattern: re.Pattern[str]) -> Predicate:
+    def predicate(node: Any, root: Any) -> bool:
+        value = left(node, root)
         return isinstance(value, str) and pattern.fullmatch(value) is not None
 
     return predicate

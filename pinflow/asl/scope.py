@@ -91,7 +91,7 @@ class Scope:
             return path.find(document)
         except paths.PathNotFound:
             if path.root == "$$":
-                where = "the context object"
+                where = "the input"  # AWS's wording, for the context object too
                 shown = compact(self.context)
             elif path.root == "$":
                 where = "the input"

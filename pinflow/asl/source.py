@@ -9,17 +9,21 @@ from typing import Any
 
 import yaml
 
+from pinflow.asl import json_errors
+
 INVALID_JSON = "INVALID_JSON_DESCRIPTION"
 SCHEMA = "SCHEMA_VALIDATION_FAILED"
 NOT_AN_OBJECT = "Definition must be a valid JSON object"
 
 
 class DefinitionSyntaxError(ValueError):
-    """The definition cannot be read; `code` is the ValidateStateMachineDefinition code AWS gives."""
+    """The definition cannot be read; `code` is the ValidateStateMachineDefinition code AWS gives and
+    `location` where its parser stopped (Jackson's description), when known."""
 
-    def __init__(self, message: str, code: str = INVALID_JSON) -> None:
+    def __init__(self, message: str, code: str = INVALID_JSON, location: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.location = location
 
 
 @dataclass(frozen=True)
@@ -76,23 +80,30 @@ def parse(text: str) -> Parsed:
             duplicates[id(obj)] = tuple(repeated)
         return obj
 
+    if not text.strip():
+        raise DefinitionSyntaxError(NOT_AN_OBJECT, SCHEMA)  # AWS's answer to an empty definition
     try:
         return Parsed(
             json.loads(text, object_pairs_hook=object_pairs, parse_constant=_reject_constant), duplicates
         )
     except json.JSONDecodeError as error:
-        json_error = f"{error.msg}\n at [line: {error.lineno}, column: {error.colno}]"
+        described = json_errors.describe(text, error)
+        json_error = DefinitionSyntaxError(described.message, location=described.location)
     except ValueError as error:
-        json_error = str(error)
+        json_error = DefinitionSyntaxError(str(error))
     except RecursionError:
         raise DefinitionSyntaxError("The definition is too deeply nested") from None
     if text.lstrip().startswith(("{", "[")):
         # Meant as JSON (YAML's flow style would read many broken JSON texts): report the JSON error.
-        raise DefinitionSyntaxError(json_error)
+        raise json_error
     try:
-        return Parsed(yaml.load(text, Loader=_YamlLoader))
+        value = yaml.load(text, Loader=_YamlLoader)
     except (yaml.YAMLError, RecursionError):
-        raise DefinitionSyntaxError(json_error) from None
+        raise json_error from None
+    if not isinstance(value, dict):
+        # YAML reads almost any text as a scalar; only a mapping is a definition written in YAML.
+        raise json_error
+    return Parsed(value)
 
 
 def load(definition: dict[str, Any] | str) -> dict[str, Any]:

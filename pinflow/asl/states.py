@@ -82,7 +82,7 @@ def _fail_field(m: _Machine, frame: dict[str, Any], state: dict[str, Any], key: 
         try:
             value = scope.resolve_text(text, f"{key}Path")
         except AslError as exc:
-            raise AslError(exc.error, m.located(exc.cause, None)) from None
+            raise AslError(exc.error, m.located(exc.cause, None), exc.location) from None
     else:
         value = templates.evaluate_dynamic(text, scope, f"{key}Path")
     return value if isinstance(value, str) else compact(value)
@@ -115,7 +115,7 @@ def choice(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
             try:
                 hit = conditions.matches(rule, inner)
             except AslError as exc:
-                raise AslError(exc.error, m.located(exc.cause, None)) from None
+                raise AslError(exc.error, m.located(exc.cause, None), exc.location) from None
             if hit:
                 next_name = rule["Next"]
                 break
@@ -143,11 +143,13 @@ def wait(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
             due = m.at + seconds
         else:
             stamp = m.jsonata_value(state.get("Timestamp"), bindings, "Timestamp")
-            parsed = timestamps.parse(stamp)
+            parsed = _within_bound(m, timestamps.parse(stamp))
             if parsed is None:
+                # AWS reads the timestamp once the state waits: this failure follows WaitStateEntered.
+                m.memo.pop(frame["id"], None)
                 raise AslError(errors.QUERY_EVALUATION_ERROR, m.located(
                     "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
-                    f"string: {stamp}", None))
+                    f"string: {stamp}", None), "Timestamp")
             due = parsed
         output = m.jsonata_field(state, "Output", bindings, default=frame["input"])
         assigned = m.jsonata_assign(state, bindings)
@@ -173,12 +175,16 @@ def wait(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
                     f"The SecondsPath parameter references a negative value: {text} == {compact(value)}", None))
             due = m.at + value
         elif "Timestamp" in state:
-            parsed_literal = timestamps.parse(state["Timestamp"])
-            due = m.at if parsed_literal is None else parsed_literal
+            parsed_literal = _within_bound(m, timestamps.parse(state["Timestamp"]))
+            if parsed_literal is None:
+                raise AslError(errors.RUNTIME, m.located(
+                    "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time "
+                    f"format string: {state['Timestamp']}", None))
+            due = parsed_literal
         else:
             text = state.get("TimestampPath", "$")
             value = _located_resolve(m, inner, text)
-            parsed = timestamps.parse(value)
+            parsed = _within_bound(m, timestamps.parse(value))
             if parsed is None:
                 shown = value if isinstance(value, str) else compact(value)
                 raise AslError(errors.RUNTIME, m.located(
@@ -198,8 +204,19 @@ def wait(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
     m.start_timer(frame, timer_id, due, "wait")
 
 
+# AWS holds a Wait's time as a signed 32-bit count of seconds from now: a timestamp 24,855 days ahead
+# waits, one 24,856 days ahead fails (measured against AWS; LocalStack's tests/aws/services/stepfunctions/
+# v2/base/test_wait.py::test_timestamp_too_far_in_future_boundary).
+MAX_WAIT_SECONDS = 2**31 - 1
+
+
+def _within_bound(m: _Machine, due: float | None) -> float | None:
+    """`due`, or None (an invalid timestamp) when it lies further ahead than AWS can wait."""
+    return None if due is None or due - m.at > MAX_WAIT_SECONDS else due
+
+
 def _located_resolve(m: _Machine, scope: Scope, text: str) -> Any:
     try:
         return scope.resolve_text(text)
     except AslError as exc:
-        raise AslError(exc.error, m.located(exc.cause, None)) from None
+        raise AslError(exc.error, m.located(exc.cause, None), exc.location) from None

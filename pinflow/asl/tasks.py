@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pinflow.asl import commands as cmd
-from pinflow.asl import errors, templates
+from pinflow.asl import errors, templates, tokens
 from pinflow.asl.definition import JSONATA
 from pinflow.asl.errors import AslError
 from pinflow.asl.scope import Scope, compact
@@ -62,30 +62,42 @@ def task(m: _Machine, frame: Frame, state: State) -> None:
     resource = state["Resource"]
     kind, pattern, resource_type, resource_name = classify(resource)
     scope = m.scope(frame, frame["input"])
+    task_id = m.new_id("t")
     token = None
     extra: dict[str, Any] = {}
     if pattern == "wait_for_task_token":
-        token = f"{m.rng().getrandbits(128):032x}{m.state['counter']:x}"
+        token = tokens.make(str(m.state["execution"].get("Id", "")), task_id, m.rng().getrandbits(128))
+        given = (m.test.context or {}).get("Task") if m.test is not None else None
+        if isinstance(given, dict) and isinstance(given.get("Token"), str):
+            token = given["Token"]  # TestState: the token the given context object holds
         extra["Task"] = {"Token": token}
+    inspecting = m.outcome is not None  # TestState: keep the stages of the data flow
+    if inspecting:
+        m.inspect("input", frame["input"])
     if m.d.language(state) == JSONATA:
         bindings = m.bindings(scope.with_context(extra) if extra else scope)
         payload = m.jsonata_field(state, "Arguments", bindings, default=frame["input"])
+        if inspecting:
+            m.inspect("afterArguments", payload)
         timeout = _positive_int(m, state, "TimeoutSeconds", scope, bindings)
         heartbeat = _positive_int(m, state, "HeartbeatSeconds", scope, bindings)
         credentials = m.jsonata_field(state, "Credentials", bindings, default=None)
     else:
         effective = m.input_path(state, frame["input"], scope)
+        if inspecting:
+            m.inspect("afterInputPath", effective)
         timeout = _positive_int(m, state, "TimeoutSeconds", scope.with_input(effective), None)
         heartbeat = _positive_int(m, state, "HeartbeatSeconds", scope.with_input(effective), None)
         payload = effective
         if "Parameters" in state:
             inner = scope.with_input(effective)
             payload = templates.evaluate(state["Parameters"], inner.with_context(extra) if extra else inner)
+        if inspecting:
+            m.inspect("afterParameters", payload)
         credentials = state.get("Credentials")
         if isinstance(credentials, dict):
             credentials = templates.evaluate(credentials, scope.with_input(effective))
     m.check_size(frame, payload)
-    task_id = m.new_id("t")
     timers = []
     if timeout is not None:
         timers.append(f"{task_id}/timeout")
@@ -160,7 +172,10 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
         else:
             items = frame["input"]
         if not isinstance(items, list):
-            raise m.type_error(state.get("Items"), "Items", "array", items)
+            # Without Items a Map iterates its input, as if Items were `$states.input`; AWS fails any
+            # value but an array with States.QueryEvaluationError.
+            written = state.get("Items", "{% $states.input %}")
+            raise m.type_error(written if isinstance(written, str) else compact(written), "Items", "array", items)
         inputs = []
         for index, item in enumerate(items):
             if "ItemSelector" in state:
@@ -168,7 +183,7 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
                 inputs.append(m.jsonata_value(state["ItemSelector"], m.bindings(item_scope), "ItemSelector"))
             else:
                 inputs.append(item)
-        limits = _map_limits_jsonata(m, state, bindings)
+        max_concurrency = int(_jsonata_number(m, state, bindings, "MaxConcurrency") or 0)
     else:
         effective = m.input_path(state, frame["input"], scope)
         inner = scope.with_input(effective)
@@ -186,11 +201,15 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
                 inputs.append(templates.evaluate(selector, item_scope))
             else:
                 inputs.append(item)
-        limits = _map_limits_jsonpath(m, state, inner)
+        max_concurrency = int(_int_field(m, state, "MaxConcurrency", inner) or 0)
     if "ItemBatcher" in state:
         inputs = _batches(m, state, inputs, scope)
     m.record(frame, "MapStateStarted", {"length": len(inputs)})
-    max_concurrency, tolerated = limits
+    # AWS reads the tolerated failure thresholds after MapStateStarted.
+    if m.d.language(state) == JSONATA:
+        tolerated = _tolerated_jsonata(m, state, bindings)
+    else:
+        tolerated = _tolerated_jsonpath(m, state, inner)
     frame["wait"] = _children_wait(len(inputs), inputs, max_concurrency=max_concurrency, isolated=distributed,
                                    tolerated=tolerated)
     launch_children(m, frame)
@@ -218,8 +237,7 @@ def _int_field(m: _Machine, state: State, key: str, scope: Scope) -> int | float
     return value
 
 
-def _map_limits_jsonpath(m: _Machine, state: State, scope: Scope) -> tuple[int, dict[str, float] | None]:
-    max_concurrency = _int_field(m, state, "MaxConcurrency", scope) or 0
+def _tolerated_jsonpath(m: _Machine, state: State, scope: Scope) -> dict[str, float] | None:
     tolerated: dict[str, float] = {}
     count = _int_field(m, state, "ToleratedFailureCount", scope)
     percentage = _int_field(m, state, "ToleratedFailurePercentage", scope)
@@ -231,31 +249,33 @@ def _map_limits_jsonpath(m: _Machine, state: State, scope: Scope) -> tuple[int, 
         if not 0 <= percentage <= 100:
             raise AslError(errors.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
         tolerated["percentage"] = percentage
-    return int(max_concurrency), tolerated or None
+    return tolerated or None
 
 
-def _map_limits_jsonata(m: _Machine, state: State, bindings: dict[str, Any]) -> tuple[int, dict[str, float] | None]:
-    def number(key: str, kind: str = "integer") -> float | None:
-        raw = state.get(key)
-        if raw is None:
-            return None
-        value = m.jsonata_value(raw, bindings, key) if isinstance(raw, str) else raw
-        whole = isinstance(value, float) and value.is_integer()
-        if not isinstance(value, int | float) or isinstance(value, bool) or (
-                kind == "integer" and isinstance(value, float) and not whole) or value < 0:
-            raise m.type_error(raw, key, kind, value)
-        return int(value) if kind == "integer" else value
+def _jsonata_number(m: _Machine, state: State, bindings: dict[str, Any], key: str,
+                    kind: str = "integer") -> float | None:
+    raw = state.get(key)
+    if raw is None:
+        return None
+    value = m.jsonata_value(raw, bindings, key) if isinstance(raw, str) else raw
+    whole = isinstance(value, float) and value.is_integer()
+    if not isinstance(value, int | float) or isinstance(value, bool) or (
+            kind == "integer" and isinstance(value, float) and not whole) or value < 0:
+        raise m.type_error(raw, key, kind, value)
+    return int(value) if kind == "integer" else value
 
+
+def _tolerated_jsonata(m: _Machine, state: State, bindings: dict[str, Any]) -> dict[str, float] | None:
     tolerated: dict[str, float] = {}
-    count = number("ToleratedFailureCount")
+    count = _jsonata_number(m, state, bindings, "ToleratedFailureCount")
     if count is not None:
         tolerated["count"] = count
-    percentage = number("ToleratedFailurePercentage", "number")
+    percentage = _jsonata_number(m, state, bindings, "ToleratedFailurePercentage", "number")
     if percentage is not None:
         if percentage > 100:
             raise AslError(errors.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
         tolerated["percentage"] = percentage
-    return int(number("MaxConcurrency") or 0), tolerated or None
+    return tolerated or None
 
 
 def _batch_limit(m: _Machine, state: State, batcher: dict[str, Any], key: str, scope: Scope) -> int | None:
@@ -318,21 +338,28 @@ def _children_wait(total: int, inputs: list[Any], *, max_concurrency: int, isola
             "isolated": isolated, "tolerated": tolerated, "closed": False}
 
 
-def launch_children(m: _Machine, frame: Frame) -> None:
-    """Start queued branches or iterations up to MaxConcurrency; complete at once when none remain."""
+def launch_children(m: _Machine, frame: Frame, after: int | None = None) -> None:
+    """Start queued branches or iterations up to MaxConcurrency; complete at once when none remain.
+
+    The first children link to the state's MapStateStarted/ParallelStateStarted; a child started
+    because another ended (MaxConcurrency) links to `after`, the last event of the one that ended,
+    as AWS's histories do.
+    """
     wait = frame["wait"]
     state = m.d.state(frame["block"], frame["state"])
     is_map = state["Type"] == "Map"
+    previous = frame["last"] if after is None else after
     while wait["queue"] and (wait["max"] <= 0 or wait["running"] < wait["max"]):
         slot = wait["queue"].pop(0)
         child_id = m.new_id("f")
         block = frame["state"] if is_map else f"{frame['state']}/{slot}"
         child = m.new_frame(child_id, frame["id"], block, {}, isolated=wait["isolated"], slot=slot)
-        child["last"] = frame["last"]
+        child["last"] = previous
         wait["children"][child_id] = slot
         wait["running"] += 1
         if is_map:
-            child["last"] = m.record(frame, "MapIterationStarted", {"name": frame["state"], "index": slot})
+            child["last"] = m.record(frame, "MapIterationStarted", {"name": frame["state"], "index": slot},
+                                     previous=previous, advance=False)
         m.enter(child, m.d.start_at(block), wait["inputs"][slot])
     if wait["running"] == 0 and not wait["queue"]:
         _complete(m, frame, state)
@@ -348,14 +375,21 @@ def child_done(m: _Machine, parent: Frame, child: Frame, output: Any, exc: AslEr
     wait["running"] -= 1
     state = m.d.state(parent["block"], parent["state"])
     is_map = state["Type"] == "Map"
+    # AWS links a MapIteration{Succeeded,Failed} to the last event of its iteration, and a Parallel's
+    # next event to the last event of the branch that ended.
+    last = child["last"]
     if exc is None:
         wait["results"][slot] = output
         wait["done"][slot] = True
         if is_map:
-            m.record(parent, "MapIterationSucceeded", {"name": parent["state"], "index": slot})
+            m.record(parent, "MapIterationSucceeded", {"name": parent["state"], "index": slot}, previous=last)
+        else:
+            parent["last"] = last
     else:
         if is_map:
-            m.record(parent, "MapIterationFailed", {"name": parent["state"], "index": slot})
+            m.record(parent, "MapIterationFailed", {"name": parent["state"], "index": slot}, previous=last)
+        else:
+            parent["last"] = last
         wait["failed"] += 1
         tolerated = wait["tolerated"]
         if is_map and tolerated is not None and not _exceeded(wait, tolerated):
@@ -367,10 +401,10 @@ def child_done(m: _Machine, parent: Frame, child: Frame, output: Any, exc: AslEr
                                "The specified tolerated failure threshold was exceeded")
             abort_children(m, parent, wait, is_map)
             wait["closed"] = True
-            m.record(parent, "MapStateFailed" if is_map else "ParallelStateFailed", None)
+            parent["last"] = last
             m.handle_error(parent, exc)
             return
-    launch_children(m, parent)
+    launch_children(m, parent, last)
 
 
 def _exceeded(wait: dict[str, Any], tolerated: dict[str, float]) -> bool:
@@ -385,10 +419,12 @@ def _complete(m: _Machine, frame: Frame, state: State) -> None:
     if wait.get("closed"):
         return
     wait["closed"] = True
-    m.record(frame, "MapStateSucceeded" if state["Type"] == "Map" else "ParallelStateSucceeded", None)
+    # AWS's XStateExited links to the event before XStateSucceeded, as XStateSucceeded does.
+    m.record(frame, "MapStateSucceeded" if state["Type"] == "Map" else "ParallelStateSucceeded", None,
+             advance=False)
     results = wait["results"]
     frame["wait"] = None
-    m.guard(frame, lambda: m.finish_result(frame, state, results))
+    m.guard(frame, lambda: m.finish_result(frame, state, results), state_failed=False)
 
 
 def abort_children(m: _Machine, parent: Frame, wait: dict[str, Any], is_map: bool) -> None:

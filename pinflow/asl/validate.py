@@ -26,7 +26,7 @@ def validate(definition: Any, *, type: str = "STANDARD") -> list[Diagnostic]:
         try:
             parsed = source.parse(definition)
         except source.DefinitionSyntaxError as error:
-            return [Diagnostic(error.code, None, str(error))]
+            return [Diagnostic(error.code, error.location, str(error))]
         definition = parsed.value
         duplicate_keys = dict(parsed.duplicate_keys)
     try:

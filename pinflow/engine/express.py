@@ -1,4 +1,5 @@
-"""Express executions: the same interpreter, in memory, with no history kept (as on AWS).
+"""Express executions: the same interpreter and command loop (`pinflow.asl.loop`), in memory, with no
+history kept (as on AWS).
 
 StartSyncExecution runs one to its end and answers with the outcome; StartExecution on an Express
 machine runs it in the background. Waits really wait (up to Express's five minutes).
@@ -6,20 +7,19 @@ machine runs it in the background. Waits really wait (up to Express's five minut
 
 from __future__ import annotations
 
-import heapq
+import functools
 import json
 import random
+import time
 import uuid
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from pinflow import arns
 from pinflow.asl import commands as cmd
-from pinflow.asl import events, interpreter
+from pinflow.asl import events, loop
 
 if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
-
 
 
 def _run(engine: Engine, target: Any, execution_arn: str, name: str, input_value: Any) -> dict[str, Any]:
@@ -28,52 +28,30 @@ def _run(engine: Engine, target: Any, execution_arn: str, name: str, input_value
     pinned = engine.pin(definition, target.role_arn, rng)
     started = engine.clock()
     context = {"Id": execution_arn, "Name": name, "RoleArn": target.role_arn}
-    step = interpreter.step(definition, None, events.Start(
+    start = events.Start(
         input=input_value, at=started, execution=context,
         state_machine={"Id": target.machine["arn"], "Name": target.machine["name"]},
-        seed=rng.getrandbits(63), type="EXPRESS"))
-    timers: list[tuple[float, int, str]] = []
-    due: dict[str, float] = {}
-    inbox: deque[events.Event] = deque()
-    sequence = 0
-    while step.state["status"] == "RUNNING":
-        for command in step.commands:
-            if isinstance(command, cmd.StartTimer):
-                sequence += 1
-                due[command.timer_id] = command.due_at
-                heapq.heappush(timers, (command.due_at, sequence, command.timer_id))
-            elif isinstance(command, cmd.CancelTimer):
-                due.pop(command.timer_id, None)
-            elif isinstance(command, cmd.InvokeTask):
-                outcome = engine.dispatcher.outcome(execution_arn, target.role_arn, pinned, command)
-                if outcome is not None:
-                    inbox.append(outcome)
-        event: events.Event | None = inbox.popleft() if inbox else None
-        while event is None and timers:
-            at, _, timer_id = heapq.heappop(timers)
-            if due.get(timer_id) != at:
-                continue
-            del due[timer_id]
-            sleep = getattr(engine.clock, "sleep", None)
-            delay = at - engine.clock()
-            if delay > 0:
-                if sleep is not None:
-                    sleep(delay)
-                else:
-                    import time
+        seed=rng.getrandbits(63), type="EXPRESS")
 
-                    time.sleep(delay)
-            event = events.TimerFired(timer_id, at)
-        if event is None:
-            break  # waiting on a callback that Express cannot take
-        step = interpreter.step(definition, step.state, event)
-    state = step.state
+    def invoke(command: cmd.InvokeTask, now: float) -> events.Event | None:
+        return engine.dispatcher.outcome(execution_arn, target.role_arn, pinned, command)
+
+    # A callback task (its outcome cannot come back here) leaves the execution RUNNING: the loop ends.
+    state = loop.Loop(definition, invoke, wait_until=functools.partial(_wait_until, engine.clock)).run(start).state
     return {
         "executionArn": execution_arn, "stateMachineArn": target.machine["arn"], "name": name,
         "startDate": started, "stopDate": engine.clock(), "status": state["status"],
         "output": json.dumps(state.get("output")) if state["status"] == "SUCCEEDED" else None,
         "error": state.get("error"), "cause": state.get("cause"),
     }
+
+
+def _wait_until(clock: Any, due: float) -> None:
+    """Express waits really wait, on the engine's clock (a fake clock in tests only advances)."""
+    delay = due - clock()
+    if delay > 0:
+        sleep = getattr(clock, "sleep", None)
+        (sleep or time.sleep)(delay)
 
 
 def start_sync(engine: Engine, target: Any, name: str | None, input_value: Any) -> dict[str, Any]:

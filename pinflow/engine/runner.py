@@ -26,7 +26,7 @@ import orjson
 
 from pinflow import arns, errors
 from pinflow.asl import commands as cmd
-from pinflow.asl import events, interpreter
+from pinflow.asl import events, interpreter, tokens
 from pinflow.asl.definition import Definition
 from pinflow.engine import dispatch, pins
 from pinflow.engine.applier import Applier, Work
@@ -330,28 +330,10 @@ class Engine:
             tx.execute("exec_save", (status, dumps(state), output, state.get("error"), state.get("cause"),
                                      self.clock() if terminal else None, execution_arn))
         tx.executemany("history_insert", history if history is not None else self.history_rows(execution_arn, step))
-        follow_ups: list[Callable[[], None]] = []
-        now = self.clock()
-        # A task asked for and cancelled in the same step (a sibling branch failed) is never sent.
-        cancelled = {c.task_id for c in step.commands if isinstance(c, cmd.CancelTask)}
-        for command in step.commands:
-            if isinstance(command, cmd.InvokeTask) and command.task_id in cancelled:
-                continue
-            if isinstance(command, cmd.StartTimer):
-                tx.execute("timer_upsert", (execution_arn, command.timer_id, command.due_at))
-                self.timers.poke(command.due_at)
-            elif isinstance(command, cmd.CancelTimer):
-                tx.execute("timer_delete", (execution_arn, command.timer_id))
-            elif isinstance(command, cmd.CancelTask):
-                tx.execute("outbox_consume", (execution_arn, command.task_id))
-            elif isinstance(command, cmd.InvokeTask):
-                activity = command.resource if dispatch.is_activity(command.resource) else None
-                tx.execute("outbox_insert", (execution_arn, command.task_id, dumps(_command_fields(command)),
-                                             command.task_token, activity, None, now))
-                if activity is not None:
-                    follow_ups.append(self._notify_activity)
-                else:
-                    follow_ups.append(functools.partial(self.dispatch, execution_arn, command, facts))
+        writer = _StepWriter(self, tx, execution_arn, facts)
+        # The commands are written down (outbox and timer rows), by the same rule every driver follows.
+        cmd.carry_out(step.commands, writer)
+        follow_ups = writer.follow_ups
         if terminal:
             # The interpreter cancels every timer and task when an execution ends (the commands
             # above removed their rows). A succeeded execution lets go of what it held; a failed,
@@ -418,13 +400,25 @@ class Engine:
     # --- callbacks: task tokens and activities ---------------------------------------------------------
 
     def _token_row(self, token: str) -> dict[str, Any]:
+        """The outbox row of the task a token answers.
+
+        Raises:
+            InvalidToken: the text is not a token this service issued.
+            TaskTimedOut: the token's task has closed (answered, timed out, or its execution ended);
+                AWS: "The task token has either expired or the task associated with the token has
+                already been closed."
+        """
         if not isinstance(token, str) or not 1 <= len(token) <= 2048:
             raise errors.InvalidToken("Invalid token")
         with self.store.transaction(write=False) as tx:
             row = tx.one("outbox_by_token", (token,))
-        if row is None:
-            raise errors.TaskDoesNotExist("Task Does Not Exist")
-        return row
+            named = tokens.read(token) if row is None else None
+            known = named is not None and tx.one("exec_get", (named[0],)) is not None
+        if row is not None:
+            return row
+        if not known:
+            raise errors.InvalidToken("Invalid token")
+        raise errors.TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
 
     def send_task_success(self, token: str, output: str) -> None:
         row = self._token_row(token)
@@ -521,6 +515,39 @@ class Engine:
         self._execution_row(execution_arn)
         with self.store.transaction(write=False) as tx:
             return [r["event"] for r in tx.all("history_page_asc", (execution_arn, after, limit))]
+
+
+class _StepWriter:
+    """Carries a step's commands out by writing them in its transaction (a `commands.Carrier`):
+    timer rows, outbox rows for invocations; `follow_ups` is what to do once the step is committed."""
+
+    def __init__(self, engine: Engine, tx: Tx, execution_arn: str,
+                 facts: tuple[str, dict[str, Any]] | None) -> None:
+        self.engine = engine
+        self.tx = tx
+        self.execution_arn = execution_arn
+        self.facts = facts
+        self.now = engine.clock()
+        self.follow_ups: list[Callable[[], None]] = []
+
+    def invoke(self, command: cmd.InvokeTask) -> None:
+        activity = command.resource if dispatch.is_activity(command.resource) else None
+        self.tx.execute("outbox_insert", (self.execution_arn, command.task_id, dumps(_command_fields(command)),
+                                          command.task_token, activity, None, self.now))
+        if activity is not None:
+            self.follow_ups.append(self.engine._notify_activity)
+        else:
+            self.follow_ups.append(functools.partial(self.engine.dispatch, self.execution_arn, command, self.facts))
+
+    def start_timer(self, command: cmd.StartTimer) -> None:
+        self.tx.execute("timer_upsert", (self.execution_arn, command.timer_id, command.due_at))
+        self.engine.timers.poke(command.due_at)
+
+    def cancel_timer(self, command: cmd.CancelTimer) -> None:
+        self.tx.execute("timer_delete", (self.execution_arn, command.timer_id))
+
+    def cancel_task(self, command: cmd.CancelTask) -> None:
+        self.tx.execute("outbox_consume", (self.execution_arn, command.task_id))
 
 
 def parse_input(text: Any, error: type[errors.ServiceError]) -> Any:

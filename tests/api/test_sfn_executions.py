@@ -285,9 +285,10 @@ def test_task_token_errors_and_empty_activity_poll(sfn, monkeypatch):
     answer = sfn.get_activity_task(activityArn=activity)
     assert "taskToken" not in answer
     assert error_of(sfn.get_activity_task, activityArn=activity + "-gone")[0] == "ActivityDoesNotExist"
-    assert error_of(sfn.send_task_success, taskToken="no-such-token", output="{}")[0] == "TaskDoesNotExist"
-    assert error_of(sfn.send_task_failure, taskToken="no-such-token")[0] == "TaskDoesNotExist"
-    assert error_of(sfn.send_task_heartbeat, taskToken="no-such-token")[0] == "TaskDoesNotExist"
+    # AWS's errors for SendTask*: InvalidToken, "The provided token is not valid".
+    assert error_of(sfn.send_task_success, taskToken="no-such-token", output="{}")[0] == "InvalidToken"
+    assert error_of(sfn.send_task_failure, taskToken="no-such-token")[0] == "InvalidToken"
+    assert error_of(sfn.send_task_heartbeat, taskToken="no-such-token")[0] == "InvalidToken"
 
 
 def test_long_polls_do_not_hold_up_other_operations(server, sfn, monkeypatch):
@@ -334,6 +335,9 @@ def test_express_async_and_sync(sfn):
     failed = sfn.start_sync_execution(stateMachineArn=failing)
     assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "Oops", "bad")
     assert failed["ResponseMetadata"]["HTTPStatusCode"] == 200
+    # AWS's FAILED answer carries outputDetails, without an output (LocalStack's recording of AWS,
+    # express/test_express_sync.snapshot.json, test_base[BASE_RAISE_FAILURE]).
+    assert failed["outputDetails"] == {"included": True} and "output" not in failed
     standard = create(sfn, "slow")
     assert error_of(sfn.start_sync_execution, stateMachineArn=standard) == (
         "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine", 400)
@@ -393,3 +397,17 @@ def test_delete_stops_running_executions(sfn):
     assert sfn.list_state_machines()["stateMachines"] == []
     # The name is free again.
     create(sfn, "doomed", WAIT)
+
+
+def test_a_token_answered_once_is_closed(sfn):
+    # AWS (SendTaskSuccess's errors): TaskTimedOut, "the task associated with the token has already been
+    # closed"; text that was never a token is InvalidToken.
+    activity = sfn.create_activity(name="once")["activityArn"]
+    arn = create(sfn, "answered-once", activity_machine(activity))
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    token = sfn.get_activity_task(activityArn=activity, workerName="w1")["taskToken"]
+    sfn.send_task_success(taskToken=token, output="{}")
+    assert wait_status(sfn, execution)["status"] == "SUCCEEDED"
+    assert error_of(sfn.send_task_success, taskToken=token, output="{}")[0] == "TaskTimedOut"
+    assert error_of(sfn.send_task_heartbeat, taskToken=token)[0] == "TaskTimedOut"
+    assert error_of(sfn.send_task_failure, taskToken="x" + token)[0] == "InvalidToken"

@@ -99,6 +99,19 @@ def test_express_refuses_callbacks_at_creation(sfn):
     sfn.create_state_machine(name="standard", definition=definition, roleArn=ROLE)
 
 
+def test_express_refuses_activities_at_creation(sfn):
+    # AWS's answer, recorded in LocalStack's test_sfn_api_express.snapshot.json (test_illegal_activity_task).
+    activity = sfn.create_activity(name="reviewers")["activityArn"]
+    definition = json.dumps({"StartAt": "ActivityTask", "States": {"ActivityTask": {
+        "Type": "Task", "Resource": activity, "End": True}}})
+    code, message, status = error_of(sfn.create_state_machine, name="express-activity", definition=definition,
+                                     roleArn=ROLE, type="EXPRESS")
+    assert (code, status) == ("InvalidDefinition", 400)
+    assert message == ("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does "
+                       "not support Activity ARN at /States/ActivityTask/Resource'")
+    sfn.create_state_machine(name="standard-activity", definition=definition, roleArn=ROLE)
+
+
 def test_conformance_creation_failures_have_aws_wording(sfn):
     cases = [case for case in conformance_cases("validation.jsonl")
              if case["expected"]["status"] == "CREATE_FAILED" and "Invalid State Machine Definition: '" in

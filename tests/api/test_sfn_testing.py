@@ -159,3 +159,82 @@ def test_test_state_calls_a_real_function(server, sfn):
     missing = dict(task, Resource="arn:aws:lambda:us-east-1:123456789012:function:nobody")
     answer = sfn.test_state(definition=json.dumps(missing), input="{}", roleArn=execution_role(server.pf, "tester"))
     assert (answer["status"], answer["error"]) == ("FAILED", "Lambda.ResourceNotFoundException")
+
+
+def _refusal(sfn, **request) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        sfn.test_state(**request)
+    error = caught.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+MACHINE = json.dumps({"StartAt": "Fan", "States": {
+    "Fan": {"Type": "Map", "ItemProcessor": {"StartAt": "Item", "States": {
+        "Item": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": True}}}, "Next": "Done"},
+    "Done": {"Type": "Succeed"}}})
+
+
+def test_test_state_refuses_a_state_name_the_definition_lacks(sfn):
+    # AWS's answer (LocalStack's recording, test_test_state_machine_scenarios.snapshot.json,
+    # test_base_state_name_validation_failures[dne]).
+    assert _refusal(sfn, definition=MACHINE, stateName="dne", input="{}") == (
+        "ValidationException", "State not found in definition")
+    # A state inside a Map is one of the machine's states (the same recordings, BASE_MAP_STATE_MACHINE).
+    inner = sfn.test_state(definition=MACHINE, stateName="Item", input='{"Value": 1}')
+    assert (inner["status"], json.loads(inner["output"])) == ("SUCCEEDED", {"v": {"Value": 1}})
+
+
+def test_test_state_refuses_a_mock_on_a_state_that_takes_none(sfn):
+    # AWS's answers (LocalStack's recording, test_state_mock_validation.snapshot.json).
+    for kind, state in (("Pass", {"Type": "Pass", "End": True}), ("Succeed", {"Type": "Succeed"}),
+                        ("Fail", {"Type": "Fail", "Error": "E"})):
+        assert _refusal(sfn, definition=json.dumps(state), input="{}", mock={"result": "{}"}) == (
+            "ValidationException", f"State type '{kind}' is not supported when a mock is specified")
+    task = json.dumps({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                       "End": True})
+    assert _refusal(sfn, definition=task, input="{}",
+                    mock={"result": "{}", "errorOutput": {"error": "E", "cause": "c"}}) == (
+        "ValidationException", "A test mock should have only one of the following fields: [result, errorOutput].")
+    assert _refusal(sfn, definition=task, input="{}", mock={"result": "{}"}, revealSecrets=True,
+                    roleArn="arn:aws:iam::123456789012:role/r") == (
+        "ValidationException", "TestState does not support RevealSecrets when a mock is specified.")
+
+
+def test_test_state_checks_the_context_object_as_aws_does(sfn):
+    # AWS's answers (LocalStack's recording, test_state_context_object.snapshot.json).
+    task = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "End": True,
+            "ResultPath": "$.out", "Parameters": {"ctx.$": "$$"}}
+    invalid = "Invalid Context object provided: "
+    for context, why in (
+            ({"Pokedex": {}}, "Field 'Pokedex' is not allowed"),
+            ({"Execution": {"pokemon": 1}}, "Field 'pokemon' is not allowed"),
+            ({"Execution": {"Id": 1}}, "Execution.Id must be a string"),
+            ({"Map": {"Item": {"Index": 0}}}, "'Map' field is not supported when mocking a Context object"),
+            ({"Task": {"Token": "abc"}}, "Context object contains 'Task' when state is not a Task state with a "
+                                         "'.sync' or '.waitForTaskToken' service integration pattern")):
+        assert _refusal(sfn, definition=json.dumps(task), input="{}", mock={"result": "{}"},
+                        context=json.dumps(context)) == ("ValidationException", invalid + why)
+    # The context given stands for the whole context object: an empty one gives an empty `$$`.
+    answer = sfn.test_state(definition=json.dumps(task), input="{}", mock={"result": '"r"'}, context="{}",
+                            inspectionLevel="DEBUG")
+    assert json.loads(answer["inspectionData"]["afterParameters"]) == {"ctx": {}}
+
+
+def test_test_state_inspects_a_task_as_aws_does(sfn):
+    # AWS's inspectionData for a Task (LocalStack's recording, test_state_context_object.snapshot.json,
+    # test_state_task_context_object): input, afterInputPath, afterParameters, result,
+    # afterResultSelector, afterResultPath.
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "InputPath": "$.call", "Parameters": {"FunctionName.$": "$.FunctionName", "Payload": {"k": 1}},
+            "ResultSelector": {"got.$": "$.answer"}, "ResultPath": "$.result", "End": True}
+    answer = sfn.test_state(definition=json.dumps(task), input='{"call": {"FunctionName": "f"}}',
+                            mock={"result": '{"answer": 42}'}, inspectionLevel="TRACE")
+    data = {key: json.loads(value) for key, value in answer["inspectionData"].items()}
+    assert data == {
+        "input": {"call": {"FunctionName": "f"}},
+        "afterInputPath": {"FunctionName": "f"},
+        "afterParameters": {"FunctionName": "f", "Payload": {"k": 1}},
+        "result": {"answer": 42},
+        "afterResultSelector": {"got": 42},
+        "afterResultPath": {"call": {"FunctionName": "f"}, "result": {"got": 42}},
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import heapq
 import json
+import re
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -128,7 +129,9 @@ def test_history_of_a_simple_chain() -> None:
         "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded",
     ]
     assert [event["id"] for event in result.history] == list(range(1, 9))
-    assert [event["previousEventId"] for event in result.history] == list(range(0, 8))
+    # AWS links ExecutionStarted and the first StateEntered to no event (0); each other event to the one
+    # before it (the AWS-recorded histories in the conformance cases).
+    assert [event["previousEventId"] for event in result.history] == [0, 0, 2, 3, 4, 5, 6, 7]
     first = result.history[0]
     assert first["executionStartedEventDetails"]["input"] == {"x": 0}
     entered = result.history[1]
@@ -146,9 +149,9 @@ def test_history_ids_are_consecutive_and_point_back_within_concurrent_frames() -
     definition = chain(("M", {"Type": "Map", "ItemProcessor": processor}))
     history = asl.run(definition, [1, 2, 3]).history
     assert [event["id"] for event in history] == list(range(1, len(history) + 1))
-    assert history[0]["previousEventId"] == 0
+    assert history[0]["previousEventId"] == history[1]["previousEventId"] == 0
     ids = {event["id"] for event in history}
-    for event in history[1:]:
+    for event in history[2:]:
         assert event["previousEventId"] in ids
         assert event["previousEventId"] < event["id"]
 
@@ -197,7 +200,7 @@ def test_context_object_fields() -> None:
         "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name", "input.$": "$$.Execution.Input",
         "start.$": "$$.Execution.StartTime", "role.$": "$$.Execution.RoleArn",
         "machine.$": "$$.StateMachine.Id", "machine_name.$": "$$.StateMachine.Name",
-        "state.$": "$$.State.Name", "entered.$": "$$.State.EnteredTime", "retries.$": "$$.State.RetryCount",
+        "state.$": "$$.State.Name", "entered.$": "$$.State.EnteredTime",
     }
     definition = chain(("Wait", {"Type": "Wait", "Seconds": 10}),
                        ("Read", {"Type": "Pass", "Parameters": template}))
@@ -213,8 +216,28 @@ def test_context_object_fields() -> None:
         "machine_name": "orders",
         "state": "Read",
         "entered": "2023-11-14T22:13:30.123Z",
-        "retries": 0,
     }
+
+
+def test_the_retry_count_is_in_the_context_object_of_task_states_only() -> None:
+    # AWS's recording of `"InputPath": "$$"` in a Pass state (conformance case
+    # context_object/test_context_object.py::test_input_path[$$]) has State {Name, EnteredTime} only;
+    # AWS documents $$.State.RetryCount for Task states' retries.
+    definition = chain(("Read", {"Type": "Pass", "InputPath": "$$.State"}),
+                       ("Call", {"Type": "Task", "Resource": FUNCTION, "Parameters": {"state.$": "$$.State"},
+                                 "Retry": [{"ErrorEquals": ["Again"], "IntervalSeconds": 1}]}))
+    calls: list[Any] = []
+
+    def handler(payload: Any) -> Any:
+        calls.append(payload)
+        if len(calls) == 1:
+            raise asl.TaskError("Again", "once")
+        return payload
+
+    result = asl.run(definition, {}, handlers={FUNCTION: handler})
+    assert result.status == "SUCCEEDED"
+    assert sorted(result.history[2]["stateExitedEventDetails"]["output"]) == ["EnteredTime", "Name"]
+    assert [call["state"]["RetryCount"] for call in calls] == [0, 1]
 
 
 def test_wait_for_task_token_puts_the_token_in_the_context_object() -> None:
@@ -644,3 +667,90 @@ def test_a_parsed_definition_runs_like_its_source() -> None:
 
 def test_context_times_use_the_clock_of_the_events() -> None:
     assert timestamps.format(START + 0.5) == "2023-11-14T22:13:20.500Z"
+
+
+# --- AWS's bound on a Wait -------------------------------------------------------------------------------
+
+
+def _days_ahead(days: int) -> str:
+    return timestamps.format(START + days * 86_400)
+
+
+@pytest.mark.parametrize("language", ["JSONPath", "JSONata"])
+def test_a_wait_further_ahead_than_aws_can_hold_fails(language: str) -> None:
+    # Measured against AWS (LocalStack's tests/aws/services/stepfunctions/v2/base/test_wait.py,
+    # test_timestamp_too_far_in_future_boundary): a timestamp 24,855 days ahead waits, 24,856 days ahead
+    # fails; AWS holds the wait as a signed 32-bit count of seconds.
+    if language == "JSONPath":
+        definition = chain(("W", {"Type": "Wait", "TimestampPath": "$.at"}))
+        error = errors.RUNTIME
+    else:
+        definition = chain(("W", {"Type": "Wait", "Timestamp": "{% $states.input.at %}"}), QueryLanguage="JSONata")
+        error = errors.QUERY_EVALUATION_ERROR
+    assert asl.run(definition, {"at": _days_ahead(24_855)}, start_time=START).status == "SUCCEEDED"
+    result = asl.run(definition, {"at": _days_ahead(24_856)}, start_time=START)
+    assert (result.status, result.error) == ("FAILED", error)
+    assert "ISO-8601 extended offset date-time format string" in (result.cause or "")
+
+
+# --- Express --------------------------------------------------------------------------------------------
+
+
+def test_an_express_run_has_an_express_execution_arn_and_context() -> None:
+    definition = chain(("Read", {"Type": "Pass", "InputPath": "$$.Execution"}))
+    output = asl.run(definition, {"k": 1}, type="EXPRESS", name="job", state_machine_name="orders", seed=7).output
+    # AWS's Express form (StartSyncExecution's executionArn, and $$.Execution.Id in the recording of
+    # express/test_express_sync.py::test_query_runtime_memory): ...:express:<machine>:<name>:<uuid>, and
+    # no RedriveCount (an Express execution cannot be redriven).
+    assert re.fullmatch(r"arn:aws:states:us-east-1:123456789012:express:orders:job:[0-9a-f-]{36}", output["Id"])
+    assert "RedriveCount" not in output
+    again = asl.run(definition, {"k": 1}, type="EXPRESS", name="job", state_machine_name="orders", seed=7).output
+    assert again["Id"] == output["Id"]  # drawn from the seed: pure, and the same on a replay
+    assert asl.run(definition, {}, name="job").output["Id"].endswith(":execution:state-machine:job")
+
+
+# --- the one command loop -------------------------------------------------------------------------------
+
+
+class _Recorder:
+    """A commands.Carrier that writes down what it was handed."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def invoke(self, command: commands.InvokeTask) -> None:
+        self.calls.append(("invoke", command.task_id))
+
+    def start_timer(self, command: commands.StartTimer) -> None:
+        self.calls.append(("start", command.timer_id))
+
+    def cancel_timer(self, command: commands.CancelTimer) -> None:
+        self.calls.append(("cancel timer", command.timer_id))
+
+    def cancel_task(self, command: commands.CancelTask) -> None:
+        self.calls.append(("cancel task", command.task_id))
+
+
+def test_carry_out_drops_a_task_cancelled_in_the_same_step() -> None:
+    recorder = _Recorder()
+    commands.carry_out([
+        commands.InvokeTask("t1", FUNCTION, {}, "A", 0), commands.StartTimer("t1/timeout", START + 5),
+        commands.InvokeTask("t2", FUNCTION, {}, "B", 0), commands.CancelTimer("t1/timeout"),
+        commands.CancelTask("t1"),
+    ], recorder)
+    assert recorder.calls == [("start", "t1/timeout"), ("invoke", "t2"), ("cancel timer", "t1/timeout"),
+                              ("cancel task", "t1")]
+
+
+def test_a_task_whose_branch_failed_in_the_same_step_is_never_run() -> None:
+    # Parallel of [Task, Fail] caught and moved on: the Fail ends the Parallel in the step that asked
+    # for the Task, so the Task must not run (AWS never starts it); every driver uses the same loop.
+    branches = [{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": FUNCTION, "End": True}}},
+                {"StartAt": "Stop", "States": {"Stop": {"Type": "Fail", "Error": "Stop"}}}]
+    definition = chain(("Both", {"Type": "Parallel", "Branches": branches,
+                                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "After"}]}),
+                       ("After", {"Type": "Wait", "Seconds": 1}))  # the execution goes on after the step
+    calls: list[Any] = []
+    result = asl.run(definition, {}, handlers={FUNCTION: calls.append})
+    assert result.status == "SUCCEEDED"
+    assert calls == []

@@ -614,3 +614,49 @@ def test_any_template_ends_in_json_or_a_query_evaluation_error(template: Any, st
         if result is not jsonata.UNDEFINED:
             json.dumps(result, allow_nan=False)
     assert bindings == before
+
+
+# --- errors the library raises as bare Python errors ------------------------------------------------
+
+
+@pytest.mark.parametrize(("expr", "detail"), [
+    # jsonata-js, the reference implementation AWS's JSONata behaves as: $number casts a JSON number's
+    # text (or 0x/0o/0b) and otherwise throws D3030 "Unable to cast value to a number: <value>".
+    ("$number('x')", 'D3030: Unable to cast value to a number: "x"'),
+    ("$number('1 ')", 'D3030: Unable to cast value to a number: "1 "'),
+    ("$toMillis('x')", 'D3110: The argument of the toMillis function must be an ISO 8601 formatted timestamp. '
+                       'Given "x"'),
+    ("$sort([1, 'a'])", "D3070: The single argument form of the sort function can only be applied to an array "
+                        "of strings or an array of numbers.  Use the second argument to specify a comparison "
+                        "function"),
+])
+def test_library_failures_keep_jsonatas_own_code_and_message(expr: str, detail: str) -> None:
+    assert cause(expr) == threw(expr, detail)
+
+
+def test_number_still_casts_what_jsonata_casts() -> None:
+    assert [run(expr) for expr in ("$number('12')", "$number('-1.5e2')", "$number('0x1F')", "$number(true)",
+                                   "['1', '2'].$number()")] == [12, -150, 31, 1, [1, 2]]
+
+
+def test_null_where_a_signature_has_no_room_for_it_is_a_signature_mismatch() -> None:
+    # jsonata-js types JSON null as "l" when it checks a signature: `<n-s:s>` refuses it with T0410
+    # (the library read null as a missing argument and crashed inside the function).
+    assert cause("$formatInteger(null, '#')") == threw("$formatInteger(null, '#')", mismatch("formatInteger", 1))
+    assert cause("$uppercase(null)") == threw("$uppercase(null)", mismatch("uppercase", 1))
+    assert run("$string(null)") == "null"  # `<x-b?:s>` takes any value
+
+
+def test_from_millis_writes_what_javascripts_date_writes() -> None:
+    # jsonata-js's $fromMillis without a picture is `new Date(ms).toISOString()`: years past 9999 as
+    # +YYYYYY, before year 0 as -YYYYYY, and a RangeError past 8.64e15 ms.
+    assert run("$fromMillis(253402300800000)") == "+010000-01-01T00:00:00.000Z"
+    assert run("$fromMillis(-62198755200000)") == "-000001-01-01T00:00:00.000Z"
+    assert run("$fromMillis(951782400000)") == "2000-02-29T00:00:00.000Z"
+    assert cause("$fromMillis(8.64e15 + 1)").endswith("threw an error during evaluation: Invalid time value")
+
+
+def test_rounding_a_number_past_28_digits_works() -> None:
+    # JavaScript rounds 1e28 (a double) without trouble; the library's decimal arithmetic did not.
+    assert run("$round(1e28)") == 1e28
+    assert run("$formatBase(1e28, 16)") == "204fce5e3e25020000000000"

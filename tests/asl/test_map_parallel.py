@@ -389,3 +389,44 @@ def test_map_inside_parallel_inside_map() -> None:
     par = {"Type": "Parallel", "Branches": [single(inner_map, "InnerMap"), second]}
     definition = map_machine(single(par, "Par"))
     assert succeeded(definition, [{"xs": [1]}, {"xs": [2, 3]}]) == [[[1], "b"], [[2, 3], "b"]]
+
+
+# --- JSONata Items that are not an array -------------------------------------------------------------
+
+
+def _jsonata_map(**fields: Any) -> dict[str, Any]:
+    processor = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    return {"QueryLanguage": "JSONata", "StartAt": "M",
+            "States": {"M": {"Type": "Map", "ItemProcessor": processor, **fields, "End": True}}}
+
+
+@pytest.mark.parametrize(("expression", "shown", "kind"), [
+    ("1", "1", "number"), ("'text'", '"text"', "string"), ("true", "true", "boolean"),
+    ("{'a': 1}", '{"a":1}', "object"), ("null", "null", "null"),
+])
+def test_jsonata_items_that_are_not_an_array_fail_with_aws_cause(expression: str, shown: str, kind: str) -> None:
+    # AWS's recordings (conformance cases test_map_state_items_eval_jsonata_fail[number|string|boolean|
+    # object|null]): States.QueryEvaluationError, "returned an unexpected result type", with the value.
+    result = asl.run(_jsonata_map(Items=f"{{% {expression} %}}"), {})
+    assert (result.status, result.error) == ("FAILED", errors.QUERY_EVALUATION_ERROR)
+    assert result.cause == (
+        "An error occurred while executing the state 'M' (entered at the event id #2). The JSONata expression "
+        f"'{expression}' specified for the field 'Items' returned an unexpected result type. Expected 'array', "
+        f"but was '{kind}' for value: {shown}")
+    failed = next(e for e in result.history if e["type"] == "EvaluationFailed")
+    assert failed["evaluationFailedEventDetails"]["location"] == "Items"
+    # ... and AWS records MapStateFailed before the execution fails (same recordings).
+    assert [e["type"] for e in result.history][-2:] == ["MapStateFailed", "ExecutionFailed"]
+
+
+def test_a_jsonata_map_without_items_fails_the_same_way_on_an_input_that_is_not_an_array() -> None:
+    # Without Items a Map iterates its input (AWS documents Items as optional, the input by default);
+    # whatever the value's type, AWS fails a non-array with States.QueryEvaluationError.
+    result = asl.run(_jsonata_map(), {"a": 1})
+    assert (result.status, result.error) == ("FAILED", errors.QUERY_EVALUATION_ERROR)
+    assert "returned an unexpected result type. Expected 'array', but was 'object' for value: {\"a\":1}" in (
+        result.cause or "")
+    literal = asl.run(_jsonata_map(Items={"a": "{% 1 %}"}), {})
+    assert (literal.status, literal.error) == ("FAILED", errors.QUERY_EVALUATION_ERROR)
+    assert "Expected 'array', but was 'object' for value: {\"a\":1}" in (literal.cause or "")
+    assert succeeded(_jsonata_map(), [1, 2]) == [1, 2]

@@ -275,3 +275,30 @@ def test_every_json_value_flows_through_a_pass_state(value: Any) -> None:
 
 def test_default_execution_input_is_an_empty_object() -> None:
     assert succeeded(pass_machine(), None) == {}
+
+
+# --- what AWS's path engine (Jayway) reads ------------------------------------------------------------
+
+
+def test_dollar_inside_a_filter_is_the_document_root() -> None:
+    # Jayway's filter grammar: `$` in a filter is the document's root, `@` the item under test.
+    document = {"items": [{"id": 1}, {"id": 2}], "wanted": 2}
+    output = succeeded(pass_machine(Parameters={"found.$": "$.items[?(@.id == $.wanted)]"}), document)
+    assert output == {"found": [{"id": 2}]}
+
+
+def test_whitespace_after_a_path_is_ignored() -> None:
+    # Jayway trims a path before compiling it, so AWS reads "$$.Execution.Name " as "$$.Execution.Name".
+    output = succeeded(pass_machine(Parameters={"name.$": "$$.Execution.Name ", "v.$": "$.v "}), {"v": 1},
+                       name="run-1")
+    assert output == {"name": "run-1", "v": 1}
+    assert asl.validate(pass_machine(Parameters={"name.$": "$$.Execution.Name "})) == []
+
+
+def test_a_bare_word_in_a_filter_comparison_is_a_string() -> None:
+    # Three published AWS samples, which AWS accepted and ran, filter with `[?(@.status==Failure)]`:
+    # Jayway reads an unquoted value as text (ValueNode.toValueNode), so it matches "Failure".
+    definition = pass_machine(Parameters={"failed.$": "$.results[?(@.status==Failure)].id"})
+    assert asl.validate(definition) == []
+    results = [{"id": 1, "status": "Failure"}, {"id": 2, "status": "Success"}]
+    assert succeeded(definition, {"results": results}) == {"failed": [1]}

@@ -132,11 +132,33 @@ def test_empty_text_is_not_an_object() -> None:
 
 
 def test_broken_json_is_an_invalid_json_description() -> None:
-    ((code, location, _),) = errors('{"StartAt": }')
-    assert (code, location) == ("INVALID_JSON_DESCRIPTION", None)
-    assert found('{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}, "x": NaN}') == {
-        ("INVALID_JSON_DESCRIPTION", None)
-    }
+    ((code, location, message),) = errors('{"StartAt": }')
+    assert (code, location) == ("INVALID_JSON_DESCRIPTION", '[Source: (String)"{"StartAt": }"; line: 1, column: 14]')
+    assert message == ("Unexpected character ('}' (code 125)): expected a value\n at " + location)
+    ((code, location, message),) = errors('{\n  "StartAt": "A"\n  "States": {}\n}')
+    assert location.endswith("; line: 3, column: 4]")
+    assert message.startswith("Unexpected character ('\"' (code 34)): was expecting comma to separate Object entries")
+    assert [code for code, *_ in errors('{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}, "x": NaN}')] == [
+        "INVALID_JSON_DESCRIPTION"]
+
+
+def test_text_that_is_not_json_is_described_as_aws_parser_describes_it() -> None:
+    # AWS's ValidateStateMachineDefinition, recorded in LocalStack's
+    # tests/aws/services/stepfunctions/v2/test_sfn_api_validation.snapshot.json
+    # (test_validate_state_machine_definition_not_a_definition[NOT_A_DEF]): Jackson's message, and its
+    # description of where it stopped as the location.
+    location = '[Source: (String)"not a definition"; line: 1, column: 4]'
+    assert errors("not a definition") == [(
+        "INVALID_JSON_DESCRIPTION", location,
+        "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or "
+        "'false')\n at " + location)]
+    # The same recording: an empty definition is not an object, and {} lacks the required fields.
+    assert errors("") == [(SCHEMA, None, "Definition must be a valid JSON object")]
+    assert errors("{}") == [(SCHEMA, "/", "These fields are required: [States, StartAt]")]
+    # Jackson quotes at most 500 characters of the source.
+    long_text = "nope " + "x" * 600
+    ((_, location, _),) = errors(long_text)
+    assert location == f'[Source: (String)"{long_text[:500]}"[truncated 105 chars]; line: 1, column: 5]'
 
 
 def test_a_state_name_repeated_in_the_text_is_a_duplicate() -> None:
@@ -153,8 +175,9 @@ def test_load() -> None:
         source.load("{")
     assert raised.value.code == "INVALID_JSON_DESCRIPTION"
     with pytest.raises(source.DefinitionSyntaxError) as raised:
-        source.load("just words")
-    assert (raised.value.code, str(raised.value)) == (SCHEMA, "Definition must be a valid JSON object")
+        source.load("just words")  # YAML would read a string; only a mapping is a YAML definition
+    assert raised.value.code == "INVALID_JSON_DESCRIPTION"
+    assert str(raised.value).startswith("Unrecognized token 'just'")
     with pytest.raises(source.DefinitionSyntaxError):
         source.load("a: &x [1]\nb: *x\n")  # aliases could expand a small text into a huge document
 
@@ -570,15 +593,21 @@ def test_express_refuses_sync_and_callbacks() -> None:
     for pattern in (".sync", ".sync:2", ".waitForTaskToken"):
         definition = task(Resource=f"arn:aws:states:::states:startExecution{pattern}")
         assert valid(definition)
-        kind = ".sync" if pattern.startswith(".sync") else pattern
-        assert errors(definition, type="EXPRESS") == [
-            (
-                SCHEMA,
-                "/States/T/Resource",
-                f"Express state machine does not support '{kind}' service integration ",
-            )
-        ]
+        # AWS's messages, as recorded (LocalStack's test_sfn_api_express.snapshot.json,
+        # test_illegal_callbacks[SYNC|WAIT_FOR_TASK_TOKEN]): the '.waitForTaskToken' one ends with a space.
+        message = ("Express state machine does not support '.sync' service integration" if pattern.startswith(
+            ".sync") else "Express state machine does not support '.waitForTaskToken' service integration ")
+        assert errors(definition, type="EXPRESS") == [(SCHEMA, "/States/T/Resource", message)]
     assert valid(task(), type="EXPRESS")
+
+
+def test_express_refuses_activities() -> None:
+    # AWS refuses an Express machine whose Task runs an activity (recorded in LocalStack's
+    # test_sfn_api_express.snapshot.json, test_illegal_activity_task).
+    definition = task(Resource="arn:aws:states:us-east-1:123456789012:activity:review")
+    assert valid(definition)
+    assert errors(definition, type="EXPRESS") == [
+        (SCHEMA, "/States/T/Resource", "Express state machine does not support Activity ARN")]
 
 
 def test_task_credentials() -> None:
@@ -896,4 +925,18 @@ def test_any_input_gives_diagnostics_never_an_exception(definition: Any) -> None
     assert isinstance(diagnostics, list)
     for diagnostic in diagnostics:
         assert diagnostic.severity in ("ERROR", "WARNING")
-        assert diagnostic.location is None or diagnostic.location.startswith("/")
+        # A JSON Pointer, or (text that is not JSON) where AWS's parser stopped.
+        assert diagnostic.location is None or diagnostic.location.startswith("/") or (
+            diagnostic.code == "INVALID_JSON_DESCRIPTION" and diagnostic.location.startswith("[Source: "))
+
+
+def test_reader_config_max_items_zero_is_accepted() -> None:
+    # AWS documents only MaxItems' upper bound (100,000,000); published samples that AWS accepted and ran
+    # use 0 for "no limit".
+    reader = {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"},
+              "ReaderConfig": {"InputType": "JSON", "MaxItems": 0}}
+    distributed = {**PROCESSOR, "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}}
+    assert valid(map_state(ItemProcessor=distributed, ItemReader=reader))
+    reader["ReaderConfig"] = {"InputType": "JSON", "MaxItems": -1}
+    assert found(map_state(ItemProcessor=distributed, ItemReader=reader)) == {
+        (SCHEMA, "/States/S/ItemReader/ReaderConfig/MaxItems")}

@@ -1,8 +1,10 @@
-"""The AWS-recorded conformance cases, judged as `conformance/check.py` judges them.
+"""The AWS-recorded conformance cases, judged as `conformance/check.py` judges them: results, and the
+event histories of the cases that carry one (`check.py --history`).
 
 Cases live beside the repository in `../shared/conformance/*.jsonl`; the module is skipped when that
-folder is absent. Cases listed in `known_differences.KNOWN_DIFFERENCES` are expected to fail (strictly:
-a case that starts passing must leave the table).
+folder is absent. Cases listed in `known_differences.KNOWN_DIFFERENCES` (results) and
+`known_differences.HISTORY_KNOWN_DIFFERENCES` (histories) are expected to fail (strictly: a case that
+starts passing must leave its table).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ CASES = ROOT.parent / "shared" / "conformance"
 KINDS = ("executions", "validation", "test_state")
 
 if not (CASES / "check.py").is_file():
-    pytest.skip(f"no conformance cases at {CASES}", allow_module_level=True)
+    pytest.skip(f"no conformance cases at {CASES}: the AWS-recorded cases and their event histories "
+                "are not checked", allow_module_level=True)
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -36,8 +39,9 @@ def _load(name: str, path: Path) -> ModuleType:
 
 
 CHECK = _load("pinflow_conformance_check", CASES / "check.py")
-KNOWN_DIFFERENCES: dict[str, str] = _load(
-    "pinflow_known_differences", Path(__file__).with_name("known_differences.py")).KNOWN_DIFFERENCES
+_KNOWN = _load("pinflow_known_differences", Path(__file__).with_name("known_differences.py"))
+KNOWN_DIFFERENCES: dict[str, str] = _KNOWN.KNOWN_DIFFERENCES
+HISTORY_KNOWN_DIFFERENCES: dict[str, str] = _KNOWN.HISTORY_KNOWN_DIFFERENCES
 
 
 def _slug(case_id: str) -> str:
@@ -48,24 +52,30 @@ def _slug(case_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:40]
 
 
-def _cases() -> list[Any]:
+def _cases(history: bool = False) -> list[Any]:
+    """Every case as a pytest parameter; with `history`, the execution cases that carry an event
+    history, except those whose recording `check.py` leaves out as unreproducible."""
+    known = HISTORY_KNOWN_DIFFERENCES if history else KNOWN_DIFFERENCES
     params = []
-    for kind in KINDS:
+    for kind in ("executions",) if history else KINDS:
         path = CASES / f"{kind}.jsonl"
         if not path.is_file():
             continue
         lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         for index, line in enumerate(lines):
             case = json.loads(line)
+            if history and ("history" not in case["expected"] or CHECK.corpus_defect(case["id"])):
+                continue
             marks = []
-            if case["id"] in KNOWN_DIFFERENCES:
-                marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[case["id"]]))
+            if case["id"] in known:
+                marks.append(pytest.mark.xfail(strict=True, reason=known[case["id"]]))
             name = f"{kind[0]}{index:03d}-{_slug(case['id'])}"
             params.append(pytest.param(kind, case, id=name, marks=marks))
     return params
 
 
 ALL_CASES = _cases()
+HISTORY_CASES = _cases(history=True)
 
 
 @pytest.mark.parametrize(("kind", "case"), ALL_CASES)
@@ -77,3 +87,16 @@ def test_case(kind: str, case: dict[str, Any]) -> None:
 def test_known_differences_name_existing_cases() -> None:
     ids = {param.values[1]["id"] for param in ALL_CASES}
     assert sorted(set(KNOWN_DIFFERENCES) - ids) == []
+
+
+@pytest.mark.parametrize(("kind", "case"), HISTORY_CASES)
+def test_history(kind: str, case: dict[str, Any]) -> None:
+    """The event history, event by event, as `check.py --history` compares it with AWS's recording."""
+    result = asl.run(case["definition"], case.get("input"))
+    differences = CHECK.judge_history(case, result)
+    assert differences == [], "\n".join(f"event {index}: {why}" for index, _, why, *_ in differences[:3])
+
+
+def test_history_known_differences_name_existing_cases() -> None:
+    ids = {param.values[1]["id"] for param in HISTORY_CASES}
+    assert sorted(set(HISTORY_KNOWN_DIFFERENCES) - ids) == []

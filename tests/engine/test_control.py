@@ -98,8 +98,16 @@ def test_wait_for_task_token_completes_through_send_task_success(open_pinflow, t
     row = pf.engine.wait_for(arn)
     assert row["status"] == "SUCCEEDED"
     assert json.loads(row["output"]) == {"approved": True}
-    with pytest.raises(errors.TaskDoesNotExist):
+    # AWS (SendTaskSuccess/Failure/Heartbeat's errors): TaskTimedOut when "the task associated with the
+    # token has already been closed", InvalidToken when "the provided token is not valid".
+    with pytest.raises(errors.TaskTimedOut):
         pf.engine.send_task_success(token, "{}")  # already answered
+    with pytest.raises(errors.TaskTimedOut):
+        pf.engine.send_task_heartbeat(token)
+    with pytest.raises(errors.InvalidToken):
+        pf.engine.send_task_failure("not-a-token", "E")
+    with pytest.raises(errors.InvalidToken):
+        pf.engine.send_task_success(token[:-4], "{}")  # a token cut short is no token
 
 
 def test_send_task_failure_fails_the_task_with_the_given_error(open_pinflow) -> None:
@@ -270,3 +278,58 @@ def test_a_role_created_after_the_start_does_not_strand_pinned_calls(open_pinflo
     clock.advance(61)
     denied = pf.engine.wait_for(fresh)
     assert (denied["status"], denied["error"]) == ("FAILED", "Lambda.AWSLambdaException")
+
+
+@pytest.mark.parametrize("machine_type", ["STANDARD", "EXPRESS"])
+def test_a_task_cancelled_in_the_step_that_asked_for_it_never_runs(open_pinflow, tmp_path, clock,
+                                                                  machine_type) -> None:
+    # Parallel of [Task, Fail], caught, and the execution goes on: the Fail ends the Parallel in the same
+    # step, so AWS never starts the Task. Standard (outbox rows) and Express (the in-memory loop) follow
+    # the one rule.
+    from pinflow.engine import express
+
+    pf = open_pinflow()
+    calls = tmp_path / "calls"
+    body = f'''
+def handler(event, context):
+    with open({str(calls)!r}, "a") as f:
+        f.write("called\\n")
+'''
+    pf.functions.create_function("sidecar", function_zip(tmp_path, "sidecar", body), handler="app.handler",
+                                 publish=True)
+    branches = [
+        {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": arns.function("sidecar", "1"),
+                                                "End": True}}},
+        {"StartAt": "Stop", "States": {"Stop": {"Type": "Fail", "Error": "Stop"}}},
+    ]
+    definition = {"StartAt": "Both", "States": {
+        "Both": {"Type": "Parallel", "Branches": branches, "Next": "After",
+                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "After"}]},
+        "After": {"Type": "Wait", "Seconds": 1, "End": True}}}
+    sm = pf.machines.create(f"cancelled-{machine_type.lower()}", json.dumps(definition), ROLE,
+                            type=machine_type)["stateMachineArn"]
+    if machine_type == "EXPRESS":
+        target = pf.machines.resolve_start(sm, rng=__import__("random").Random(1))
+        assert express.start_sync(pf.engine, target, "c1", {})["status"] == "SUCCEEDED"
+    else:
+        arn = pf.engine.start_execution(sm, name="c1")["executionArn"]
+        clock.advance(2)
+        assert pf.engine.wait_for(arn)["status"] == "SUCCEEDED"
+    assert not calls.exists()
+
+
+def test_a_token_whose_task_timed_out_answers_task_timed_out(open_pinflow, clock) -> None:
+    pf = open_pinflow()
+    activity = pf.activities.create("slowpokes")["activityArn"]
+    sm = machine(pf, "timing-out", {"Review": {"Type": "Task", "Resource": activity, "TimeoutSeconds": 5,
+                                               "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}],
+                                               "Next": "Late"},
+                                    "Late": {"Type": "Wait", "Seconds": 3600, "End": True}}, "Review")
+    arn = pf.engine.start_execution(sm, name="t1")["executionArn"]
+    token = pf.engine.get_activity_task(activity, wait_seconds=5)["taskToken"]
+    clock.advance(6)
+    wait_until(lambda: any(e["type"] == "ActivityTimedOut" for e in pf.engine.history(arn, limit=100)))
+    # The execution still runs (it waits in Late); the task it gave the token for has closed.
+    assert pf.engine.execution_row(arn)["status"] == "RUNNING"
+    with pytest.raises(errors.TaskTimedOut):
+        pf.engine.send_task_success(token, "{}")

@@ -211,8 +211,9 @@ def _check_s3_io(
         if values.expect(ctx.report, config_location, io[config], values.OBJECT):
             view = io[config]
             if config == "ReaderConfig":
+                # AWS documents only the upper bound; published samples AWS ran use 0 for "no limit".
                 _number_field(
-                    ctx, scope, config_location, view, "MaxItems", jsonata, low=1, high=MAX_READER_ITEMS
+                    ctx, scope, config_location, view, "MaxItems", jsonata, low=0, high=MAX_READER_ITEMS
                 )
             elif jsonata:
                 jsonata_rules.check_expressions(ctx, scope, config_location, view)

@@ -40,6 +40,8 @@ def problem(resource: str, *, express: bool) -> str | None:
     if match is None:
         return _not_recognized(resource)
     service, region, account, rest = match.group(2), match.group(3), match.group(4), match.group(5)
+    if express and service == "states" and rest.startswith("activity:"):
+        return "Express state machine does not support Activity ARN"  # AWS's CreateStateMachine message
     if service != "states" or region or account:
         return None  # a Lambda function, an activity or another service's ARN: AWS resolves it later
     pattern = ""
@@ -54,7 +56,8 @@ def problem(resource: str, *, express: bool) -> str | None:
         if name in _OPTIMIZED and action not in _OPTIMIZED[name]:
             return _not_recognized(resource)
     if express and pattern:
-        # AWS's message ends with a space; it is kept as recorded.
-        kind = ".sync" if pattern.startswith(".sync") else pattern
-        return f"Express state machine does not support '{kind}' service integration "
+        # AWS's message for '.waitForTaskToken' ends with a space, its '.sync' one does not: both as recorded.
+        if pattern.startswith(".sync"):
+            return "Express state machine does not support '.sync' service integration"
+        return f"Express state machine does not support '{pattern}' service integration "
     return None
