@@ -306,7 +306,8 @@ def handler(event, context):
         "Both": {"Type": "Parallel", "Branches": branches, "Next": "After",
                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "After"}]},
         "After": {"Type": "Wait", "Seconds": 1, "End": True}}}
-    sm = pf.machines.create(f"cancelled-{machine_type.lower()}", json.dumps(definition), ROLE,
+    role = execution_role(pf, "control-role")
+    sm = pf.machines.create(f"cancelled-{machine_type.lower()}", json.dumps(definition), role,
                             type=machine_type)["stateMachineArn"]
     if machine_type == "EXPRESS":
         target = pf.machines.resolve_start(sm, rng=__import__("random").Random(1))
