@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from pinflow import arns
+from tests.roles import execution_role
 
 CASES = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
-ROLE = arns.role("history-role")
 # The events whose linking rules the interpreter applies (Map and Parallel, evaluation failures).
 RULED = {"MapIterationStarted", "ParallelStateStarted", "EvaluationFailed", "MapStateFailed", "ParallelStateFailed"}
 
@@ -62,10 +61,11 @@ def test_recorded_histories_are_chosen() -> None:
 
 def test_the_engine_records_aws_histories(open_pinflow, clock) -> None:
     pf = open_pinflow()
+    role = execution_role(pf, "history-role")
     failures = []
     for index, case in enumerate(HISTORIES):
         definition = case["definition"] if isinstance(case["definition"], str) else json.dumps(case["definition"])
-        machine = pf.machines.create(f"recorded-{index}", definition, ROLE)["stateMachineArn"]
+        machine = pf.machines.create(f"recorded-{index}", definition, role)["stateMachineArn"]
         arn = pf.engine.start_execution(machine, name="run", input=json.dumps(case.get("input", {})))["executionArn"]
         while pf.engine.wait_for(arn, timeout=0.5)["status"] == "RUNNING":
             clock.advance(60)  # a retry's back-off is a timer
