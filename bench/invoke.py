@@ -1,10 +1,11 @@
 """Median overhead of a warm invocation of a no-op handler, in microseconds.
 
-Usage: python bench/invoke.py [--runs 5] [--calls 2000] [--json]
+Usage: python bench/invoke.py [--runs 5] [--calls 2000] [--isolation sandbox|none] [--json]
 
 Each run times `calls` sequential invocations of one warm worker; the figure is the median of
 the runs' medians. The handler does nothing, so the time is the invoker's own cost: encoding,
-the round trip through the pipes, decoding and the log check.
+the round trip through the pipes, decoding and the log check. The worker runs in the sandbox by
+default (`--isolation none` measures it without).
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from pinflow.functions import invoker, package
+from pinflow.functions import invoker, package, sandbox
 
 HANDLER_SOURCE = "def handler(event, context):\n    return None\n"
 
 
-def measure(runs: int, calls: int) -> float:
+def measure(runs: int, calls: int, isolation: sandbox.Isolation) -> float:
     """The median of each run's median invocation time, in microseconds."""
     with tempfile.TemporaryDirectory(prefix="pinflow-bench-") as tmp:
         source = Path(tmp, "src")
@@ -36,7 +37,7 @@ def measure(runs: int, calls: int) -> float:
             code_sha256=digest,
             handler="noop.handler",
         )
-        with invoker.Invoker(Path(tmp, "code"), {digest: code}.__getitem__) as inv:
+        with invoker.Invoker(Path(tmp, "code"), {digest: code}.__getitem__, isolation=isolation) as inv:
             event = {"key": "value"}
             for i in range(200):  # start the worker and let both sides warm up
                 inv.invoke(spec, event, request_id=f"warm-{i}")
@@ -57,13 +58,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--json", action="store_true", help='print {"warm_invoke_overhead_us": N}')
+    parser.add_argument("--isolation", choices=(sandbox.SANDBOX, sandbox.NONE), default=sandbox.SANDBOX)
+    parser.add_argument("--json", action="store_true", help='print {"warm_invoke_overhead_us": N, ...}')
     args = parser.parse_args()
-    overhead = measure(args.runs, args.calls)
+    overhead = measure(args.runs, args.calls, sandbox.create(args.isolation))
     if args.json:
-        print(json.dumps({"warm_invoke_overhead_us": round(overhead, 1)}))
+        print(json.dumps({"warm_invoke_overhead_us": round(overhead, 1), "isolation": args.isolation}))
     else:
-        print(f"warm invoke overhead: {overhead:.1f} us (median of {args.runs} runs x {args.calls} calls)")
+        print(f"warm invoke overhead: {overhead:.1f} us (median of {args.runs} runs x {args.calls} calls, "
+              f"isolation {args.isolation})")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-import time
-from pathlib import Path
+import socket
 
 import pytest
 from botocore.exceptions import ClientError
@@ -27,16 +26,14 @@ def handler(event, context):
     print("hello-log line")
     return "done"
 """
+# Talks to the test over loopback: a sandboxed function cannot see the test's files.
 BACKGROUND = """
-import os
-import time
+import socket
 
 def handler(event, context):
-    deadline = time.time() + 20
-    while not os.path.exists(event["go"]) and time.time() < deadline:
-        time.sleep(0.02)
-    with open(event["done"], "w") as out:
-        out.write(context.aws_request_id)
+    with socket.create_connection(("127.0.0.1", event["port"]), timeout=20) as channel:
+        if channel.recv(2) == b"go":
+            channel.sendall(context.aws_request_id.encode())
 """
 SLOW = """
 import time
@@ -127,20 +124,23 @@ def test_log_type_tail_answers_the_base64_log_tail(lam):
     assert "LogResult" not in lam.invoke(FunctionName="hello", LogType="None")
 
 
-def test_event_answers_202_and_runs_in_the_background(lam, tmp_path: Path):
+def test_event_answers_202_and_runs_in_the_background(lam):
     create(lam, source=BACKGROUND, Timeout=30)
-    go, done = tmp_path / "go", tmp_path / "done"
-    response = lam.invoke(FunctionName="hello", InvocationType="Event",
-                          Payload=json.dumps({"go": str(go), "done": str(done)}))
-    # The handler waits for `go`, which exists only once Invoke has answered.
-    assert response["StatusCode"] == 202
-    assert response["Payload"].read() == b""
-    assert not done.exists()
-    go.write_text("")
-    deadline = time.monotonic() + 20
-    while not done.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert done.read_text() == response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(20)
+        response = lam.invoke(FunctionName="hello", InvocationType="Event",
+                              Payload=json.dumps({"port": listener.getsockname()[1]}))
+        # The handler waits for "go", which is sent only once Invoke has answered.
+        assert response["StatusCode"] == 202
+        assert response["Payload"].read() == b""
+        channel, _ = listener.accept()
+        with channel:
+            channel.settimeout(20)
+            channel.sendall(b"go")
+            received = b""
+            while chunk := channel.recv(64):
+                received += chunk
+    assert received.decode() == response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
 
 
 def test_dry_run_answers_204_without_running(lam):

@@ -33,7 +33,9 @@ def open_pinflow(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeCloc
         url = stack.enter_context(postgres_schema("pinflow_engine")) if request.param == "postgres" else None
 
         def open_() -> Pinflow:
-            pf = Pinflow.open(data_dir=tmp_path / "data", db=url, clock=clock)
+            # Handlers here talk to the test through files in tmp_path, which a sandboxed worker cannot
+            # see; the sandbox has tests of its own (tests/functions/test_sandbox.py).
+            pf = Pinflow.open(data_dir=tmp_path / "data", db=url, clock=clock, isolation="none")
             opened.append(pf)
             return pf
 
