@@ -422,6 +422,10 @@ def _event(raw: bytes) -> Any:
         return {}
     try:
         return json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise errors.InvalidRequestContentException(
+            "Could not parse request body into json: Could not parse payload into json: the JSON is nested too "
+            "deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise errors.InvalidRequestContentException(
             f"Could not parse request body into json: Could not parse payload into json: {exc}") from None

@@ -8,7 +8,7 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pinflow import arns, errors
+from pinflow import arns, errors, jsontext
 from pinflow.iam import policy as iam_policy
 from pinflow.store import Store, Tx
 
@@ -39,8 +39,8 @@ class RoleRegistry:
             MalformedPolicyDocument: the trust policy is not JSON.
         """
         try:
-            json.loads(assume_role_policy_document)
-        except (TypeError, ValueError):
+            jsontext.parse(assume_role_policy_document)
+        except (TypeError, ValueError):  # not JSON, nested too deeply, or a lone surrogate
             raise errors.MalformedPolicyDocument("This policy contains invalid Json") from None
         if not path.startswith("/") or not path.endswith("/"):
             raise errors.ValidationException(
