@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pinflow import arns
-from pinflow.functions import errors, package, pool, protocol, sandbox
+from pinflow.functions import errors, package, pool, protocol, runtimes, sandbox
 
 # Lambda gives the init phase (importing the handler) up to 10 seconds of its own.
 INIT_TIMEOUT_SECONDS = 10.0
@@ -258,8 +258,8 @@ class Invoker:
         found = self._pools.get(key)
         if found is not None:
             return found
-        if not spec.runtime.startswith("python3"):
-            raise ValueError(f"unsupported runtime {spec.runtime!r}: only python3.x runs here")
+        if not runtimes.runnable(spec.runtime):
+            raise ValueError(f"unsupported runtime {spec.runtime!r}: only {runtimes.DESCRIPTION} runs here")
         if self._closed:
             raise RuntimeError("the invoker is closed")
         code_dir, tree = self._code_dir(spec.code_sha256)

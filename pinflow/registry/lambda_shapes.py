@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pinflow import arns, errors
+from pinflow.functions import runtimes
 
 LATEST = "$LATEST"
 
@@ -181,16 +182,22 @@ def check_environment(environment: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def check_runtime(runtime: object) -> None:
-    """Refuse a runtime that is not one of Lambda's (botocore's model lists them).
+    """Refuse a runtime that is not one of Lambda's (botocore's model lists them), or that this server
+    cannot run (such a function would only ever fail, later, with a 502).
 
     Raises:
-        ValidationException: with Lambda's enum wording.
+        ValidationException: not one of Lambda's, with Lambda's enum wording.
+        InvalidParameterValueException: one of Lambda's that this server's workers do not run.
     """
     allowed = lambda_runtimes()
     if runtime not in allowed:
         raise errors.ValidationException(
             f"1 validation error detected: Value '{runtime}' at 'runtime' failed to satisfy constraint: "
             f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+    if not runtimes.runnable(str(runtime)):
+        raise errors.InvalidParameterValueException(
+            f"The runtime parameter of {runtime} is not supported for creating or updating functions on this "
+            f"server: it runs {runtimes.DESCRIPTION} functions.")
 
 
 @functools.cache

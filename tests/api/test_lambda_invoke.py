@@ -183,11 +183,15 @@ def test_an_unknown_invocation_type_is_refused(lam):
         "Member must satisfy enum value set: [RequestResponse, Event, DryRun]")
 
 
-def test_a_runtime_that_cannot_run_here_is_502(lam):
-    create(lam, source=ECHO, Runtime="nodejs20.x")
+def test_a_runtime_that_cannot_run_here_is_refused_at_creation(lam):
+    # Accepted, it could only ever fail later, at Invoke, with a 502 InvalidRuntimeException.
     with pytest.raises(ClientError) as info:
-        lam.invoke(FunctionName="hello")
-    assert error_of(info)[:2] == ("InvalidRuntimeException", 502)
+        create(lam, source=ECHO, Runtime="nodejs20.x")
+    assert error_of(info)[:2] == ("InvalidParameterValueException", 400)
+    create(lam, source=ECHO)
+    with pytest.raises(ClientError) as info:
+        lam.update_function_configuration(FunctionName="hello", Runtime="nodejs20.x")
+    assert error_of(info)[:2] == ("InvalidParameterValueException", 400)
 
 
 def test_an_alias_runs_its_version_and_reports_it(lam):

@@ -122,6 +122,8 @@ CASES: dict[str, tuple[str, str, wire.Request, int, str]] = {
     "lambda reserved environment name": ("lambda", "CreateFunction", _lambda("CreateFunction", _create_function(
         Code={"ZipFile": strategies.ECHO_ZIP}, Environment={"Variables": {"AWS_REGION": "eu-west-1"}})),
         400, "InvalidParameterValueException"),
+    "lambda runtime this server does not run": ("lambda", "CreateFunction", _lambda("CreateFunction", _create_function(
+        Code={"ZipFile": strategies.ECHO_ZIP}, Runtime="nodejs20.x")), 400, "InvalidParameterValueException"),
     "lambda runtime ../../bin/sh": ("lambda", "CreateFunction", _lambda("CreateFunction", _create_function(
         Code={"ZipFile": strategies.ECHO_ZIP}, Runtime="../../bin/sh")), 400, "ValidationException"),
     # IAM's XML cannot carry \x00 or \x01: refused, never written into an answer.
