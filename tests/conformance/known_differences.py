@@ -18,7 +18,4 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     _FUNDAMENTAL + "test_wait_for_callback::failure__execution_history": _PLACEHOLDER + "a Lambda function",
     _FUNDAMENTAL + "test_step_functions_calling_api_gateway::success__execution_history":
         _PLACEHOLDER + "API Gateway",
-    _V2 + "test_sfn_api_express.py::TestSfnApiExpress::test_illegal_callbacks[WAIT_FOR_TASK_TOKEN]"
-    "::creation_error": "AWS refused the definition because the machine is EXPRESS; the check calls "
-    "validate() without the machine type",
 }
