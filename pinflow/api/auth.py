@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from pinflow import errors
+from pinflow import arns, errors
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 ENV_KEYS = "PINFLOW_ACCESS_KEYS"
@@ -194,7 +194,7 @@ class Auth:
 
     keys: Mapping[str, str]
     clock: Callable[[], float] = time.time
-    region: str = "us-east-1"
+    region: str = arns.DEFAULT_REGION
     _signing_keys: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
 
     def verify(self, method: str, raw_path: str, query: str, headers: Iterable[tuple[str, str]],

@@ -84,9 +84,7 @@ class Isolation:
     name = NONE
 
     def __init__(self, reason: str = "") -> None:
-        """Args:
-            reason: why there is no sandbox, for the start-up message.
-        """
+        """No isolation, for `reason` (why there is no sandbox, said in the start-up message)."""
         self.reason = reason
         self._pdeathsig = _setpriv_with_pdeathsig()
 
