@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pinflow import errors
 from pinflow.api import auth as auth_module
-from pinflow.api import awsjson, query, stepfunctions
+from pinflow.api import awsjson, querytext, stepfunctions
 
 log = logging.getLogger("pinflow.api")
 
@@ -306,4 +306,4 @@ def _answer(scope: Scope, exc: errors.ServiceError) -> Response:
 
 
 def _xml_escape(text: str) -> str:
-    return query.xml_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return querytext.xml_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

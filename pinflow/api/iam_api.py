@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pinflow import errors
-from pinflow.api import query
+from pinflow.api import querytext
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ def _append(parent: ElementTree.Element, name: str, value: Any) -> None:
     elif isinstance(value, bool):
         child.text = "true" if value else "false"
     else:
-        child.text = query.xml_text(str(value))  # a value stored before the checks at the door included
+        child.text = querytext.xml_text(str(value))  # a value stored before the checks at the door included
 
 
 def _document(root: ElementTree.Element) -> bytes:
@@ -296,7 +296,7 @@ def call(pf: Any, params: Params) -> tuple[bytes, int, str]:
     try:
         if operation is None:
             raise InvalidAction(f"Could not find operation {action} for version {params.get('Version', VERSION)}")
-        query.check_text(params, "iam", action)
+        querytext.check_text(params, "iam", action)
         return success_xml(action, operation(pf, params), request_id), 200, request_id
     except errors.ServiceError as exc:
         return error_xml(exc, request_id), exc.status, request_id
@@ -309,7 +309,7 @@ def call(pf: Any, params: Params) -> tuple[bytes, int, str]:
 def _call_raw(pf: Any, body: bytes, query_string: str) -> tuple[bytes, int, str]:
     """`call` on a request's raw parameters (decoded here, off the event loop: a body may be 1 MB)."""
     try:
-        params = query.parameters(body, query_string)
+        params = querytext.parameters(body, query_string)
     except errors.ServiceError as exc:
         request_id = str(uuid.uuid4())
         return error_xml(exc, request_id), exc.status, request_id

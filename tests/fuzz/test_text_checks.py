@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pinflow import errors, jsontext
-from pinflow.api import query
+from pinflow.api import querytext
 
 
 @pytest.mark.parametrize(("raw", "member"), [
@@ -55,9 +55,9 @@ def test_answers_encode_whatever_is_stored() -> None:
 
 
 def test_query_parameters_must_be_utf8() -> None:
-    assert query.parameters(b"A=%C3%A9&B=", "C=1") == {"A": "é", "B": "", "C": "1"}
-    with pytest.raises(query.InvalidQueryParameter):
-        query.parameters(b"A=%ED%A0%80", "")
+    assert querytext.parameters(b"A=%C3%A9&B=", "C=1") == {"A": "é", "B": "", "C": "1"}
+    with pytest.raises(querytext.InvalidQueryParameter):
+        querytext.parameters(b"A=%ED%A0%80", "")
 
 
 @pytest.mark.parametrize(("params", "message"), [
@@ -70,11 +70,11 @@ def test_query_parameters_must_be_utf8() -> None:
 def test_characters_xml_cannot_carry_are_refused_with_iams_validation_error(params: dict[str, str],
                                                                              message: str) -> None:
     with pytest.raises(errors.ValidationException) as refused:
-        query.check_text({"RoleName": "r", **params}, "iam", "CreateRole")
+        querytext.check_text({"RoleName": "r", **params}, "iam", "CreateRole")
     assert refused.value.message.startswith("1 validation error detected: ")
     assert message in refused.value.message
-    query.check_text({"Description": "tab\tnew\nline\r é"}, "iam", "CreateRole")
+    querytext.check_text({"Description": "tab\tnew\nline\r é"}, "iam", "CreateRole")
 
 
 def test_stored_text_is_made_writable_as_xml() -> None:
-    assert query.xml_text("a\x00b\x1f\ufffec\td") == "a\ufffdb\ufffd\ufffdc\td"
+    assert querytext.xml_text("a\x00b\x1f\ufffec\td") == "a\ufffdb\ufffd\ufffdc\td"

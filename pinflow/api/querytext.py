@@ -1,4 +1,4 @@
-"""The Query protocol's parameters and XML text: refused when XML cannot carry them, cleaned when it must.
+"""The Query protocol's parameters and XML text (IAM): refused when XML cannot carry them, cleaned when it must.
 
 IAM answers in XML 1.0, which cannot carry most control characters (not even escaped), so a value
 holding one would make every later answer that includes it unreadable. `parameters` decodes a
