@@ -232,15 +232,17 @@ class Sandbox(Isolation):
             account_file.write_text(text)
             account_file.chmod(0o444)
             binds.append((account_file, f"/etc/{name}"))
+        # The new file systems first: a Python installation under /tmp is then bound over the private
+        # /tmp, rather than hidden by it.
+        arguments += ["--proc", "/proc", "--dev", "/dev",
+                      "--perms", "1777", "--tmpfs", "/dev/shm",
+                      "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
         made: set[str] = set()
         targets = [target for _, target in binds]
         for target in [*targets, f"{TASK_ROOT}/x"]:
             arguments += _parent_dirs(target, made, targets)
         for source, target in binds:
             arguments += ["--ro-bind", str(source), target]
-        arguments += ["--proc", "/proc", "--dev", "/dev",
-                      "--perms", "1777", "--tmpfs", "/dev/shm",
-                      "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
         return arguments
 
     def _accounts(self) -> dict[str, str]:

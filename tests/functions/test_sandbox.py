@@ -26,7 +26,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from pinflow.functions import sandbox
+from pinflow.functions import invoker, package, sandbox
 from tests.functions.conftest import eventually, host_processes, sandbox_or_skip
 
 CONFIG = Config(inject_host_prefix=False, retries={"max_attempts": 0}, region_name="us-east-1")
@@ -278,3 +278,31 @@ def test_workers_die_with_a_killed_server(tmp_path: Path, servers: list[Server],
     server.process.wait()
 
     assert eventually(lambda: not host_processes(marker), 10), host_processes(marker)
+
+
+def test_a_python_installation_under_tmp_is_not_hidden_by_the_private_tmp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clone (and its virtual environment) under /tmp, as CI may make it, must still be seen."""
+    sandbox_or_skip()
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    site.chmod(0o755)
+    (site / "from_tmp.py").write_text("VALUE = 'seen'\n")
+    (site / "from_tmp.py").chmod(0o644)
+    found = sandbox._python_folders()
+    monkeypatch.setattr(sandbox, "_python_folders", lambda: [*found, site])
+    isolation = sandbox.create_sandbox()
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "app.py").write_text(
+        f"import os, sys\nsys.path.append({str(site)!r})\nimport from_tmp\n"
+        "def handler(event, context):\n"
+        "    open('/tmp/scratch', 'w').write('x')\n"
+        "    return [from_tmp.VALUE, os.path.exists('/tmp/scratch')]\n")
+    code = package.package_folder(source)
+    digest = package.sha256_hex(code)
+    spec = invoker.FunctionSpec("f", "1", "arn:aws:lambda:us-east-1:123456789012:function:f:1", digest,
+                                "app.handler")
+    with invoker.Invoker(tmp_path / "code", {digest: code}.__getitem__, isolation=isolation) as running:
+        assert running.invoke(spec, {}, request_id="r").payload == ["seen", True]
