@@ -72,6 +72,11 @@ async def _unknown(request: Request) -> Response:
     return Response(b"", status_code=404)
 
 
+async def _no_route(scope: Scope, receive: Receive, send: Send) -> None:
+    response = await _unknown(Request(scope, receive))
+    await response(scope, receive, send)
+
+
 def create_app(pf: Any, *, auth: auth_module.Auth | None = None) -> Starlette:
     """The API server's app for the `Pinflow` instance `pf`.
 
@@ -86,6 +91,8 @@ def create_app(pf: Any, *, auth: auth_module.Auth | None = None) -> Starlette:
     # Last, so that it answers only what no route above serves (a known path with another method too).
     routes.append(Route("/{path:path}", _unknown, methods=_METHODS))
     app = Starlette(routes=routes)
+    # A path even the catch-all cannot match (one holding a newline) gets the same answer, not a plain 404.
+    app.router.default = _no_route
     app.state.pinflow = pf
     app.state.iam = _optional("pinflow.api.iam_api")
     app.state.auth = auth

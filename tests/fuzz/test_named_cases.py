@@ -126,6 +126,9 @@ CASES: dict[str, tuple[str, str, wire.Request, int, str]] = {
         Code={"ZipFile": strategies.ECHO_ZIP}, Runtime="nodejs20.x")), 400, "InvalidParameterValueException"),
     "lambda runtime ../../bin/sh": ("lambda", "CreateFunction", _lambda("CreateFunction", _create_function(
         Code={"ZipFile": strategies.ECHO_ZIP}, Runtime="../../bin/sh")), 400, "ValidationException"),
+    # A path no route can match (a newline in it) is still answered in Lambda's shape.
+    "lambda path holding a newline": ("lambda", "ListTags", wire.Request("GET", "/2017-03-31/tags/%0Aarn"),
+                                      404, "UnknownOperationException"),
     # IAM's XML cannot carry \x00 or \x01: refused, never written into an answer.
     "iam role description with \\x00": ("iam", "CreateRole", _iam("CreateRole", {
         "RoleName": "named", "AssumeRolePolicyDocument": strategies.TRUST, "Description": "a\x00b"}),

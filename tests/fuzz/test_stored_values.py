@@ -25,6 +25,7 @@ ROLE = f"{strategies.ROLE_ARN}old"
 @pytest.fixture
 def old_store(tmp_path: Path) -> Iterator[RunningServer]:
     pf = Pinflow.open(data_dir=tmp_path / "data")
+    pf.roles.create_role("old", strategies.TRUST, description="a\x00b", tags={"team": "\x01"})
     pf.functions.create_function("old", strategies.ECHO_ZIP, handler="app.handler", description=f"a{S}",
                                  environment={"MOOD": S}, role=ROLE, publish=True, tags={"team": S})
     pf.functions.create_alias("old", "live", "1", description=S)
@@ -32,7 +33,6 @@ def old_store(tmp_path: Path) -> Iterator[RunningServer]:
     version = pf.machines.publish_version(machine)["stateMachineVersionArn"]
     pf.machines.create_alias("live", [{"stateMachineVersionArn": version, "weight": 100}], description=S)
     pf.machines.tag_resource(machine, {"team": S})
-    pf.roles.create_role("old", strategies.TRUST, description="a\x00b", tags={"team": "\x01"})
     server = RunningServer(pf)
     yield server
     server.stop()
