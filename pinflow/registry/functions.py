@@ -554,7 +554,7 @@ class FunctionRegistry:
 
 
 def _version_row(tx: Tx, name: str, version: str | int) -> dict[str, Any] | None:
-    """A published version's row; None for a number never handed out (one too large to be included)."""
+    """A published version's row; None for a number never handed out (as any too large for the store)."""
     number = int(version)
     return tx.one("reg_fnv_get", (name, number)) if counters.storable(number) else None
 
