@@ -74,7 +74,7 @@ class Worker:
                 stdin=subprocess.DEVNULL,
                 stdout=log_fd,
                 stderr=log_fd,
-                pass_fds=(request_read, reply_write),
+                pass_fds=(request_read, reply_write, *launch.pass_fds),
                 # Its own process group, so a timeout also ends whatever the handler started.
                 start_new_session=True,
             )
@@ -83,6 +83,7 @@ class Worker:
                 os.close(fd)
             raise
         finally:
+            launch.close()
             for fd in (request_read, reply_write, log_fd):
                 os.close(fd)
         return cls(process, request_write, reply_read, log_path, isolation)

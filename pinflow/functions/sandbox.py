@@ -21,7 +21,7 @@ can give it, otherwise none, with the reason logged).
 
 from __future__ import annotations
 
-import atexit
+import contextlib
 import functools
 import logging
 import os
@@ -30,7 +30,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,11 +70,21 @@ class Unavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Launch:
-    """How to start one worker: `subprocess.Popen(argv, env=env, cwd=cwd, pass_fds=...)`."""
+    """How to start one worker: `subprocess.Popen(argv, env=env, cwd=cwd, pass_fds=pass_fds + ...)`.
+
+    The caller closes `pass_fds` once the process has started (or failed to).
+    """
 
     argv: list[str]
     env: dict[str, str]
     cwd: str
+    pass_fds: tuple[int, ...] = ()
+
+    def close(self) -> None:
+        """Close the descriptors the launch holds for the process."""
+        for fd in self.pass_fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 class Isolation:
@@ -137,8 +146,6 @@ class Sandbox(Isolation):
         self.bwrap = bwrap
         self.setpriv = setpriv
         self.uid = uid
-        self._private = Path(tempfile.mkdtemp(prefix="pinflow-sandbox-"))
-        atexit.register(shutil.rmtree, self._private, ignore_errors=True)
         self._fixed = self._fixed_arguments([Path(p).resolve() for p in protect])
 
     @property
@@ -148,13 +155,22 @@ class Sandbox(Isolation):
     def task_root(self, code_dir: Path) -> str:
         return TASK_ROOT
 
-    def command(self, argv: Sequence[str], *, code_dir: Path, env: Mapping[str, str]) -> Launch:
-        """Run `argv` in the sandbox, `code_dir` read-only at /var/task.
+    def command(self, argv: Sequence[str], *, code_dir: Path | None, env: Mapping[str, str]) -> Launch:
+        """Run `argv` in the sandbox, `code_dir` read-only at /var/task (None: an empty /var/task).
 
         The environment's PATH is replaced by one the sandbox has, and HOME and TMPDIR are dropped
         (Lambda sets neither): they would name host folders the worker cannot see.
         """
-        arguments = [self.bwrap, *self._fixed, "--ro-bind", str(code_dir), TASK_ROOT, "--chdir", TASK_ROOT]
+        task = ["--ro-bind", str(code_dir), TASK_ROOT] if code_dir is not None else []
+        arguments = [self.bwrap, *self._fixed, *task, "--chdir", TASK_ROOT]
+        # /etc/passwd and /etc/group are written by bwrap from pipes: no file is left behind.
+        fds = []
+        for name, text in self._accounts().items():
+            read, write = os.pipe()
+            os.write(write, text.encode())  # a few bytes: the pipe holds them without a reader
+            os.close(write)
+            fds.append(read)
+            arguments += ["--perms", "0444", "--ro-bind-data", str(read), f"/etc/{name}"]
         if self.uid is not None:
             assert self.setpriv is not None
             # bwrap runs as root without a user namespace (so that another user id exists inside);
@@ -164,7 +180,7 @@ class Sandbox(Isolation):
         worker_env = {name: value for name, value in env.items() if name not in _HOST_PATHS}
         worker_env["PATH"] = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
         # bwrap's own folder must exist for it to start; the worker's is set with --chdir.
-        return Launch([*arguments, *argv], worker_env, "/")
+        return Launch([*arguments, *argv], worker_env, "/", tuple(fds))
 
     def exit_status(self, returncode: int) -> int:
         # bwrap exits with 128 + N when the command was killed by signal N.
@@ -183,17 +199,15 @@ class Sandbox(Isolation):
         Raises:
             Unavailable: it did not work, with what bubblewrap or Python said.
         """
-        empty = Path(tempfile.mkdtemp(prefix="probe-", dir=self._private))
-        empty.chmod(0o555)
-        launch = self.command([sys.executable, "-c", "import pinflow.functions.worker_main"], code_dir=empty,
+        launch = self.command([sys.executable, "-c", "import pinflow.functions.worker_main"], code_dir=None,
                               env={"PYTHONPATH": RUNTIME_ROOT, "LANG": "C.UTF-8"})
         try:
             done = subprocess.run(launch.argv, env=launch.env, cwd=launch.cwd, capture_output=True,
-                                  timeout=_PROBE_SECONDS, check=False)
+                                  timeout=_PROBE_SECONDS, check=False, pass_fds=launch.pass_fds)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise Unavailable(f"bubblewrap could not start: {exc}") from None
         finally:
-            empty.rmdir()
+            launch.close()
         if done.returncode != 0:
             said = done.stderr.decode("utf-8", "replace").strip().splitlines()
             raise Unavailable(f"a sandboxed Python did not start: {said[-1] if said else done.returncode}")
@@ -227,11 +241,6 @@ class Sandbox(Isolation):
             for secret in protect:
                 if secret == source or secret.is_relative_to(source):
                     raise Unavailable(f"the sandbox would have to show {source}, which holds {secret}")
-        for name, text in self._accounts().items():
-            account_file = self._private / name
-            account_file.write_text(text)
-            account_file.chmod(0o444)
-            binds.append((account_file, f"/etc/{name}"))
         # The new file systems first: a Python installation under /tmp is then bound over the private
         # /tmp, rather than hidden by it.
         arguments += ["--proc", "/proc", "--dev", "/dev",
@@ -239,7 +248,7 @@ class Sandbox(Isolation):
                       "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
         made: set[str] = set()
         targets = [target for _, target in binds]
-        for target in [*targets, f"{TASK_ROOT}/x"]:
+        for target in [*targets, f"{TASK_ROOT}/x", "/etc/passwd"]:
             arguments += _parent_dirs(target, made, targets)
         for source, target in binds:
             arguments += ["--ro-bind", str(source), target]

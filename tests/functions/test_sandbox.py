@@ -296,13 +296,14 @@ def test_a_python_installation_under_tmp_is_not_hidden_by_the_private_tmp(
     source = tmp_path / "src"
     source.mkdir()
     (source / "app.py").write_text(
-        f"import os, sys\nsys.path.append({str(site)!r})\nimport from_tmp\n"
+        f"import getpass, os, sys\nsys.path.append({str(site)!r})\nimport from_tmp\n"
         "def handler(event, context):\n"
         "    open('/tmp/scratch', 'w').write('x')\n"
-        "    return [from_tmp.VALUE, os.path.exists('/tmp/scratch')]\n")
+        "    return [from_tmp.VALUE, os.path.exists('/tmp/scratch'), getpass.getuser()]\n")
     code = package.package_folder(source)
     digest = package.sha256_hex(code)
     spec = invoker.FunctionSpec("f", "1", "arn:aws:lambda:us-east-1:123456789012:function:f:1", digest,
                                 "app.handler")
     with invoker.Invoker(tmp_path / "code", {digest: code}.__getitem__, isolation=isolation) as running:
-        assert running.invoke(spec, {}, request_id="r").payload == ["seen", True]
+        # The sandbox's own /etc/passwd names the worker's user as Lambda's does.
+        assert running.invoke(spec, {}, request_id="r").payload == ["seen", True, "sbx_user1051"]
