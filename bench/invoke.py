@@ -1,28 +1,31 @@
-"""Median overhead of a warm invocation of a no-op handler, in microseconds.
+"""Median overhead of a warm invocation of a no-op handler, in microseconds (and a cold start's, in ms).
 
-Usage: python bench/invoke.py [--runs 5] [--calls 2000] [--json]
+Usage: python bench/invoke.py [--runs 5] [--calls 2000] [--cold 10] [--isolation sandbox|none] [--json]
 
 Each run times `calls` sequential invocations of one warm worker; the figure is the median of
 the runs' medians. The handler does nothing, so the time is the invoker's own cost: encoding,
-the round trip through the pipes, decoding and the log check.
+the round trip through the pipes, decoding and the log check. A cold start (a version's first
+invocation: the code check, the sandbox, the interpreter, the import) is timed `cold` times. The
+worker runs in the sandbox by default (`--isolation none` measures it without).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from pinflow.functions import invoker, package
+from pinflow.functions import invoker, package, sandbox
 
 HANDLER_SOURCE = "def handler(event, context):\n    return None\n"
 
 
-def measure(runs: int, calls: int) -> float:
-    """The median of each run's median invocation time, in microseconds."""
+def measure(runs: int, calls: int, cold: int, isolation: sandbox.Isolation) -> tuple[float, float]:
+    """The median of each run's median invocation time in microseconds, and the median cold start in ms."""
     with tempfile.TemporaryDirectory(prefix="pinflow-bench-") as tmp:
         source = Path(tmp, "src")
         source.mkdir()
@@ -36,7 +39,12 @@ def measure(runs: int, calls: int) -> float:
             code_sha256=digest,
             handler="noop.handler",
         )
-        with invoker.Invoker(Path(tmp, "code"), {digest: code}.__getitem__) as inv:
+        with invoker.Invoker(Path(tmp, "code"), {digest: code}.__getitem__, isolation=isolation) as inv:
+            starts = []
+            for number in range(2, cold + 2):  # each version number is a pool of its own: a cold start
+                started = time.perf_counter()
+                inv.invoke(dataclasses.replace(spec, version=str(number)), {}, request_id=f"cold-{number}")
+                starts.append(time.perf_counter() - started)
             event = {"key": "value"}
             for i in range(200):  # start the worker and let both sides warm up
                 inv.invoke(spec, event, request_id=f"warm-{i}")
@@ -49,7 +57,7 @@ def measure(runs: int, calls: int) -> float:
                     inv.invoke(spec, event, request_id=f"{run}-{i}")
                     samples.append(clock() - started)
                 medians.append(statistics.median(samples))
-    return statistics.median(medians) * 1e6
+    return statistics.median(medians) * 1e6, statistics.median(starts) * 1e3 if starts else 0.0
 
 
 def main() -> None:
@@ -57,13 +65,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--json", action="store_true", help='print {"warm_invoke_overhead_us": N}')
+    parser.add_argument("--cold", type=int, default=10, help="cold starts to time")
+    parser.add_argument("--isolation", choices=(sandbox.SANDBOX, sandbox.NONE), default=sandbox.SANDBOX)
+    parser.add_argument("--json", action="store_true", help='print {"warm_invoke_overhead_us": N, ...}')
     args = parser.parse_args()
-    overhead = measure(args.runs, args.calls)
+    overhead, cold = measure(args.runs, args.calls, args.cold, sandbox.create(args.isolation))
     if args.json:
-        print(json.dumps({"warm_invoke_overhead_us": round(overhead, 1)}))
+        print(json.dumps({"warm_invoke_overhead_us": round(overhead, 1), "cold_start_ms": round(cold, 1),
+                          "isolation": args.isolation}))
     else:
-        print(f"warm invoke overhead: {overhead:.1f} us (median of {args.runs} runs x {args.calls} calls)")
+        print(f"warm invoke overhead: {overhead:.1f} us (median of {args.runs} runs x {args.calls} calls, "
+              f"isolation {args.isolation}); cold start: {cold:.1f} ms (median of {args.cold})")
 
 
 if __name__ == "__main__":

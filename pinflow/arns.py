@@ -97,7 +97,7 @@ def split_state_machine(text: str) -> StateMachineRef | None:
     if len(parts) == 2:
         return StateMachineRef(parts[1])
     qualifier = parts[2]
-    if qualifier.isdigit():
+    if qualifier.isascii() and qualifier.isdigit():  # isdigit alone takes "²", which int() refuses
         return StateMachineRef(parts[1], version=int(qualifier))
     return StateMachineRef(parts[1], alias=qualifier)
 
@@ -155,6 +155,6 @@ def split_function(text: str, qualifier: str | None = None) -> FunctionRef | Non
     if own is not None and qualifier is not None and own != qualifier:
         return None
     chosen = own or qualifier
-    if chosen is not None and chosen.isdigit():
+    if chosen is not None and chosen.isascii() and chosen.isdigit():
         chosen = str(int(chosen))  # `hello:01` is version 1: one spelling, so holds and grants match
     return FunctionRef(rest[0], chosen, region, account)

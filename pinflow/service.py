@@ -25,13 +25,16 @@ class Pinflow:
     """A running pinflow: store, registries, invoker and engine."""
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, code_root: Path | None = None,
-                 start: bool = True, workers: int = 16, permissive_iam: bool = False) -> None:
-        """Wire a store's registries, invoker and engine together.
+                 start: bool = True, workers: int = 16, permissive_iam: bool = False,
+                 isolation: Any = None) -> None:
+        """Wire the registries, the invoker and the engine over `store`.
 
         Args:
             permissive_iam: accept state machine roles that name no role here and run their
                 executions unchecked (`pinflow server --permissive-iam`); off, such a role is refused
                 as Step Functions refuses it, and roles are always enforced.
+            isolation: what function workers run under (a `pinflow.functions.sandbox.Isolation`, or
+                None for the sandbox when this machine can give it; see `sandbox.create`).
         """
         from pinflow.engine.runner import Engine
         from pinflow.functions.invoker import Invoker
@@ -54,15 +57,23 @@ class Pinflow:
         self.registry = SimpleNamespace(functions=self.functions, machines=self.machines, roles=self.roles,
                                         activities=self.activities)
         root = code_root or _default_code_root(store)
-        self.invoker = Invoker(root, self.functions.load_code)
+        self.invoker = Invoker(root, self.functions.load_code, isolation=isolation)
         self.engine = Engine(store, self.registry, self.invoker, clock=clock, workers=workers)
         if start:
             self.engine.start()
 
     @classmethod
     def open(cls, data_dir: str | Path = ".pinflow", db: str | None = None, **options: Any) -> Pinflow:
-        """Open (creating if needed) the store in `data_dir`, or the database at URL `db`."""
+        """Open (creating if needed) the store in `data_dir`, or the database at URL `db`.
+
+        `isolation` may be a mode ("sandbox", "none", "auto"): the sandbox is then made to never show
+        `data_dir` to a worker.
+        """
+        from pinflow.functions import sandbox
+
         synchronous = options.pop("synchronous", "FULL")
+        if isinstance(options.get("isolation"), str):
+            options["isolation"] = sandbox.create(options["isolation"], protect=[data_dir])
         store = open_store(db, data_dir=data_dir, synchronous=synchronous)
         options.setdefault("code_root", Path(data_dir) / "code")
         return cls(store, **options)

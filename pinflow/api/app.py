@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pinflow import console, errors
 from pinflow.api import auth as auth_module
-from pinflow.api import awsjson, server_info, stepfunctions
+from pinflow.api import awsjson, querytext, server_info, stepfunctions
 
 log = logging.getLogger("pinflow.api")
 
@@ -72,6 +72,11 @@ async def _unknown(request: Request) -> Response:
     return Response(b"", status_code=404)
 
 
+async def _no_route(scope: Scope, receive: Receive, send: Send) -> None:
+    response = await _unknown(Request(scope, receive))
+    await response(scope, receive, send)
+
+
 def create_app(pf: Any, *, auth: auth_module.Auth | None = None) -> Starlette:
     """The API server's app for the `Pinflow` instance `pf`.
 
@@ -87,6 +92,8 @@ def create_app(pf: Any, *, auth: auth_module.Auth | None = None) -> Starlette:
     # Last, so that it answers only what no route above serves (a known path with another method too).
     routes.append(Route("/{path:path}", _unknown, methods=_METHODS))
     app = Starlette(routes=routes)
+    # A path even the catch-all cannot match (one holding a newline) gets the same answer, not a plain 404.
+    app.router.default = _no_route
     app.state.pinflow = pf
     app.state.iam = _optional("pinflow.api.iam_api")
     app.state.auth = auth
@@ -148,16 +155,18 @@ class Gate:
             return
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
         signed = None
+        service = self._service(scope)
         if self.auth is not None:
             try:
-                signed = self.auth.check_headers(headers)
+                signed = self.auth.check_headers(headers, service)
             except errors.ServiceError as exc:
                 await self._refuse(scope, receive, send, exc)
                 return
         limit, too_large = self._limit(scope)
         declared = _header(scope, b"content-length")
         try:
-            if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            if declared is not None and declared.strip().isascii() and declared.strip().isdigit() and \
+                    int(declared) > limit:
                 raise _TooLarge()
             body = await _read_body(receive, limit)
         except _TooLarge:
@@ -171,7 +180,7 @@ class Gate:
             raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
             try:
                 self.auth.check_signature(signed, scope["method"], raw_path,
-                                          scope["query_string"].decode("latin-1"), body)
+                                          scope["query_string"].decode("latin-1"), body, service)
             except errors.ServiceError as exc:
                 await self._refuse(scope, receive, send, exc)
                 return
@@ -184,7 +193,30 @@ class Gate:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send)
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, replay, sending)
+        except Exception:
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            if not started:
+                await _answer(scope, _internal_failure(scope))(scope, receive, send)
+
+    def _service(self, scope: Scope) -> auth_module.Service:
+        """The service a request is for, as its signature must be scoped: Step Functions by its target
+        header, Lambda by its path, IAM otherwise (a global service, signed for us-east-1)."""
+        region = self.auth.region if self.auth is not None else "us-east-1"
+        if _header(scope, b"x-amz-target") is not None:
+            return auth_module.Service("states", region)
+        if scope["path"] != "/":
+            # Lambda's REST API takes unsigned payloads (botocore never sends them to it, but SDKs may).
+            return auth_module.Service("lambda", region, payload_signed=False)
+        return auth_module.Service("iam", auth_module.IAM_REGION)
 
     def _limit(self, scope: Scope) -> tuple[int, errors.ServiceError]:
         """The body limit of the request's operation, and the answer past it."""
@@ -242,6 +274,17 @@ class _Coded(errors.ServiceError):
         self.status = status
 
 
+def _internal_failure(scope: Scope) -> errors.ServiceError:
+    """Each protocol's name for a failure on the server's side."""
+    if _header(scope, b"x-amz-target") is not None:
+        code = "InternalFailure"
+    elif scope["path"] != "/":
+        code = "ServiceException"
+    else:
+        code = "ServiceFailure"
+    return _Coded(code, 500, "An internal error occurred while handling the request.")
+
+
 def _rejection(scope: Scope, exc: errors.ServiceError) -> Response:
     """An authentication failure in the error shape of the protocol the request used."""
     if _header(scope, b"x-amz-target") is None and scope["path"] != "/":
@@ -263,7 +306,8 @@ def _answer(scope: Scope, exc: errors.ServiceError) -> Response:
                         headers={"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": str(uuid.uuid4())})
     code, status = auth_module.QUERY_CODES.get(exc.code, (exc.code, exc.status))
     request_id = str(uuid.uuid4())
-    body = (f'<ErrorResponse xmlns="{IAM_XMLNS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+    kind = "Sender" if status < 500 else "Receiver"
+    body = (f'<ErrorResponse xmlns="{IAM_XMLNS}"><Error><Type>{kind}</Type><Code>{code}</Code>'
             f"<Message>{_xml_escape(exc.message)}</Message></Error><RequestId>{request_id}</RequestId>"
             "</ErrorResponse>")
     return Response(body.encode("utf-8"), status_code=status, media_type="text/xml",
@@ -271,4 +315,4 @@ def _answer(scope: Scope, exc: errors.ServiceError) -> Response:
 
 
 def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return querytext.xml_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

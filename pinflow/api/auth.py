@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from pinflow import errors
+from pinflow import arns, errors
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 ENV_KEYS = "PINFLOW_ACCESS_KEYS"
@@ -29,6 +29,8 @@ ENV_KEYS = "PINFLOW_ACCESS_KEYS"
 MAX_SKEW_SECONDS = 15 * 60
 _STAMP = "%Y%m%dT%H%M%SZ"
 _UNSIGNED = ("UNSIGNED-PAYLOAD", "STREAMING-")
+# IAM is a global service: requests to it are signed for us-east-1 in the aws partition.
+IAM_REGION = "us-east-1"
 
 INVALID_TOKEN = "The security token included in the request is invalid."
 SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. "
@@ -164,6 +166,22 @@ class Signed:
     received: Mapping[str, list[str]] = field(repr=False)
 
 
+@dataclass(frozen=True)
+class Service:
+    """Who a request is for, as its credential scope must name it.
+
+    Attributes:
+        name: the signing name (`states`, `lambda`, `iam`).
+        region: the region the signature must be scoped to.
+        payload_signed: whether the signature must cover the payload's SHA-256 (AWS JSON and Query
+            services refuse `UNSIGNED-PAYLOAD` and streaming payloads).
+    """
+
+    name: str
+    region: str
+    payload_signed: bool = True
+
+
 @dataclass
 class Auth:
     """Verifies SigV4 signatures against `keys` (access key id -> secret access key).
@@ -171,14 +189,16 @@ class Auth:
     Args:
         keys: the accepted access keys.
         clock: seconds since the epoch (a test may move it).
+        region: the server's region, which regional services' signatures must be scoped to.
     """
 
     keys: Mapping[str, str]
     clock: Callable[[], float] = time.time
+    region: str = arns.DEFAULT_REGION
     _signing_keys: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
 
     def verify(self, method: str, raw_path: str, query: str, headers: Iterable[tuple[str, str]],
-               body: bytes) -> str:
+               body: bytes, service: Service | None = None) -> str:
         """Check one request's signature: `check_headers`, then `check_signature`.
 
         Args:
@@ -187,6 +207,7 @@ class Auth:
             query: the query string as sent.
             headers: (name, value) pairs as received; names in any case.
             body: the request body.
+            service: the service the request is for; None checks neither scope nor payload hash.
 
         Returns:
             The access key id that signed the request.
@@ -195,14 +216,16 @@ class Auth:
             MissingAuthenticationToken: no Authorization header.
             IncompleteSignature: a malformed Authorization header.
             UnrecognizedClientException: an unknown access key.
-            InvalidSignatureException: the signature does not match, its date is too far off, or a
-                header that must be signed is not.
+            InvalidSignatureException: the signature does not match, its date is too far off, its
+                scope names another region or service, the payload is not signed where it must be,
+                or a header that must be signed is not.
         """
-        return self.check_signature(self.check_headers(headers), method, raw_path, query, body)
+        signed = self.check_headers(headers, service)
+        return self.check_signature(signed, method, raw_path, query, body, service)
 
-    def check_headers(self, headers: Iterable[tuple[str, str]]) -> Signed:
+    def check_headers(self, headers: Iterable[tuple[str, str]], service: Service | None = None) -> Signed:
         """Everything that can be checked before the body is read: the Authorization header, the
-        access key, the date, and which headers are signed.
+        access key, the date, the credential scope, and which headers are signed.
 
         Raises:
             MissingAuthenticationToken, IncompleteSignature, UnrecognizedClientException,
@@ -225,7 +248,12 @@ class Auth:
                 f"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
                 f"Authorization={header}")
         self._check_time(stamp, signed_at)
-        date = authorization.scope.split("/")[0]
+        date, region, service_name, _ = authorization.scope.split("/")
+        if service is not None and region != service.region:
+            raise errors.InvalidSignatureException(f"Credential should be scoped to a valid region, not '{region}'. ")
+        if service is not None and service_name != service.name:
+            raise errors.InvalidSignatureException(
+                f"Credential should be scoped to correct service: '{service.name}'. ")
         if date != stamp[:8]:
             raise errors.InvalidSignatureException(
                 f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
@@ -242,18 +270,24 @@ class Auth:
                 f"There were headers present in the request which were not signed: {', '.join(unsigned)}")
         return Signed(authorization, secret, stamp, received)
 
-    def check_signature(self, signed: Signed, method: str, raw_path: str, query: str, body: bytes) -> str:
+    def check_signature(self, signed: Signed, method: str, raw_path: str, query: str, body: bytes,
+                        service: Service | None = None) -> str:
         """Check the signature of a request whose headers passed `check_headers`.
 
         Returns:
             The access key id that signed the request.
 
         Raises:
-            InvalidSignatureException: the body's hash or the signature does not match.
+            InvalidSignatureException: the body's hash or the signature does not match, or the payload
+                is not signed and `service` wants it signed.
         """
         authorization, received = signed.authorization, signed.received
         digest = hashlib.sha256(body).hexdigest()
         claimed = received["x-amz-content-sha256"][0] if "x-amz-content-sha256" in received else None
+        if claimed is not None and claimed.startswith(_UNSIGNED) and service is not None and service.payload_signed:
+            raise errors.InvalidSignatureException(
+                f"{SIGNATURE_MISMATCH} This service signs the payload itself: x-amz-content-sha256 must be "
+                f"the SHA-256 of the body, not '{claimed}'.")
         if claimed is not None and not claimed.startswith(_UNSIGNED) and claimed != digest:
             raise errors.InvalidSignatureException(
                 "The provided 'x-amz-content-sha256' header does not match what was computed.")
@@ -268,8 +302,8 @@ class Auth:
         ])
         to_sign = "\n".join([ALGORITHM, signed.stamp, authorization.scope,
                              hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
-        date, region, service, _ = authorization.scope.split("/")
-        key = self._key(signed.secret, date, region, service)
+        date, region, service_name, _ = authorization.scope.split("/")
+        key = self._key(signed.secret, date, region, service_name)
         expected = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, authorization.signature):
             raise errors.InvalidSignatureException(SIGNATURE_MISMATCH)

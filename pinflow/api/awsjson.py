@@ -8,7 +8,6 @@ raises into the answer botocore expects.
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -18,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pinflow import errors
+from pinflow import errors, jsontext
 from pinflow.api import shapes
 
 log = logging.getLogger(__name__)
@@ -51,8 +50,8 @@ class InternalFailure(errors.ServiceError):
 
 
 def encode(value: Any) -> bytes:
-    """A JSON body, compact, UTF-8 (non-ASCII kept as is, as AWS sends it)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """A JSON body, compact, UTF-8 (non-ASCII kept as is, as AWS sends it), whatever the value holds."""
+    return jsontext.encode(value)
 
 
 def answer(payload: Mapping[str, Any] | None, status: int = 200) -> Response:
@@ -74,14 +73,19 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     """The request's parameters; an empty body is no parameters.
 
     Raises:
-        SerializationException: not a JSON object.
+        SerializationException: not a JSON object (or nested too deeply to read).
+        ValidationException: a string in it holds a lone surrogate, which can be neither stored nor
+            answered back.
     """
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+        body = jsontext.parse(raw)
+    except jsontext.NotJson:
         raise SerializationException("Unable to parse the request body as JSON") from None
+    except jsontext.UnpairedSurrogate as exc:
+        raise shapes.invalid(exc.member or "body", None, "Member must be valid Unicode text (it holds an "
+                             "unpaired surrogate)", sensitive=True) from None
     if not isinstance(body, dict):
         raise SerializationException("Start of structure or map found where not expected.")
     return body
@@ -140,8 +144,10 @@ async def dispatch(request: Request, prefix: str, operations: Mapping[str, Handl
     if handler is None:
         return error_answer(UnknownOperationException(
             f"Unknown operation {request.headers.get('x-amz-target')!r}"))
+    raw = await request.body()
     try:
-        body = parse_body(await request.body())
+        # A large body is parsed on the threadpool: the event loop serves every other request meanwhile.
+        body = parse_body(raw) if len(raw) < jsontext.INLINE_BYTES else await run_in_threadpool(parse_body, raw)
     except errors.ServiceError as exc:
         return error_answer(exc)
     if inspect.iscoroutinefunction(handler):

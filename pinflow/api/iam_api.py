@@ -13,7 +13,6 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pinflow import errors
-from pinflow.api import iam_policies, iam_query
+from pinflow.api import iam_policies, iam_query, querytext
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +213,7 @@ def _append(parent: ElementTree.Element, name: str, value: Any) -> None:
     elif isinstance(value, bool):
         child.text = "true" if value else "false"
     else:
-        child.text = str(value)
+        child.text = querytext.xml_text(str(value))  # a value stored before the checks at the door included
 
 
 def _document(root: ElementTree.Element) -> bytes:
@@ -263,6 +262,7 @@ def call(pf: Any, params: Params) -> tuple[bytes, int, str]:
     try:
         if operation is None:
             raise InvalidAction(f"Could not find operation {action} for version {params.get('Version', VERSION)}")
+        querytext.check_text(params, "iam", action)
         return success_xml(action, operation(pf, params), request_id), 200, request_id
     except errors.ServiceError as exc:
         return error_xml(exc, request_id), exc.status, request_id
@@ -270,6 +270,16 @@ def call(pf: Any, params: Params) -> tuple[bytes, int, str]:
         log.exception("IAM %s failed", action)
         failure = ServiceFailure("An internal error occurred while handling the request.")
         return error_xml(failure, request_id), failure.status, request_id
+
+
+def _call_raw(pf: Any, body: bytes, query_string: str) -> tuple[bytes, int, str]:
+    """`call` on a request's raw parameters (decoded here, off the event loop: a body may be 1 MB)."""
+    try:
+        params = querytext.parameters(body, query_string)
+    except errors.ServiceError as exc:
+        request_id = str(uuid.uuid4())
+        return error_xml(exc, request_id), exc.status, request_id
+    return call(pf, params)
 
 
 async def handle(request: Request) -> Response:
@@ -283,7 +293,6 @@ async def handle(request: Request) -> Response:
         The XML answer: 200 with the operation's result, or IAM's error document and status.
     """
     raw = await request.body()
-    params = dict(request.query_params)
-    params.update(parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
-    content, status, request_id = await run_in_threadpool(call, request.app.state.pinflow, params)
+    content, status, request_id = await run_in_threadpool(_call_raw, request.app.state.pinflow, raw,
+                                                          request.url.query)
     return _xml_response(content, status, request_id)

@@ -27,7 +27,7 @@ from pinflow import errors
 from pinflow.api import lambda_resources, restjson
 from pinflow.api.restjson import member
 from pinflow.functions import errors as function_errors
-from pinflow.functions import package
+from pinflow.functions import package, runtimes
 from pinflow.registry import functions as function_registry
 from pinflow.registry import lambda_shapes, paging
 
@@ -422,6 +422,10 @@ def _event(raw: bytes) -> Any:
         return {}
     try:
         return json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise errors.InvalidRequestContentException(
+            "Could not parse request body into json: Could not parse payload into json: the JSON is nested too "
+            "deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise errors.InvalidRequestContentException(
             f"Could not parse request body into json: Could not parse payload into json: {exc}") from None
@@ -459,7 +463,7 @@ async def invoke(request: Request) -> Response:
                                        rng=random.Random(request_id))
     if invocation_type == "DryRun":
         return restjson.empty_response(204, request_id=request_id)
-    if not resolved.spec.runtime.startswith("python3"):
+    if not runtimes.runnable(resolved.spec.runtime):  # stored before CreateFunction checked runtimes
         raise InvalidRuntimeException(
             f"The runtime parameter of {resolved.spec.runtime} is not supported by this server.")
     if invocation_type == "Event":

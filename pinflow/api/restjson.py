@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pinflow import errors
+from pinflow import errors, jsontext
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,8 @@ def new_request_id() -> str:
 
 def json_response(body: Any, status: int = 200, *, request_id: str | None = None,
                   headers: Mapping[str, str] | None = None) -> Response:
-    """A JSON answer with Lambda's request-id header."""
-    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    return raw_response(text.encode("utf-8"), status, request_id=request_id, headers=headers)
+    """A JSON answer with Lambda's request-id header, whatever the body holds."""
+    return raw_response(jsontext.encode(body), status, request_id=request_id, headers=headers)
 
 
 def raw_response(content: bytes, status: int = 200, *, request_id: str | None = None,
@@ -90,15 +89,23 @@ async def read_json(request: Request) -> dict[str, Any]:
     """The request body as a JSON object ({} for an empty body).
 
     Raises:
-        InvalidRequestContentException: the body is not a JSON object.
+        InvalidRequestContentException: the body is not a JSON object (or nested too deeply to read).
+        InvalidParameterValueException: a string in it holds a lone surrogate, which can be neither
+            stored nor answered back.
     """
     raw = await request.body()
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+        # A large body (CreateFunction's can be 70 MB) is parsed on the threadpool, off the event loop.
+        body = jsontext.parse(raw) if len(raw) < jsontext.INLINE_BYTES else await run_in_threadpool(
+            jsontext.parse, raw)
+    except jsontext.NotJson as exc:
         raise errors.InvalidRequestContentException(f"Could not parse request body into json: {exc}") from None
+    except jsontext.UnpairedSurrogate as exc:
+        raise errors.InvalidParameterValueException(
+            f"The value of {exc.member or 'the request body'} is not valid Unicode text: it holds an unpaired "
+            "surrogate") from None
     if not isinstance(body, dict):
         raise errors.InvalidRequestContentException(
             "Could not parse request body into json: the body must be a JSON object")

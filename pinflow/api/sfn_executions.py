@@ -17,7 +17,7 @@ import time
 import weakref
 from typing import Any
 
-from pinflow import arns, errors
+from pinflow import arns, errors, jsontext
 from pinflow.api import shapes
 from pinflow.api.shapes import Params
 from pinflow.engine import express
@@ -46,8 +46,8 @@ def check_input(text: str | None, error: type[errors.ServiceError] = errors.Inva
         raise error(f"Invalid State Machine Execution Input: 'The input size exceeds the maximum number of "
                     f"bytes service limit ({PAYLOAD_LIMIT})'")
     try:
-        return json.loads(text)
-    except ValueError as exc:
+        return jsontext.parse(text)
+    except ValueError as exc:  # not JSON, nested too deeply, or a lone surrogate that could not be stored
         raise error(f"Invalid State Machine Execution Input: '{exc}'") from None
 
 

@@ -16,6 +16,7 @@ import click
 log = logging.getLogger("pinflow.server")
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+ISOLATION_MODES = ("sandbox", "none", "auto")
 # How long a stopping server lets requests in flight finish (a GetActivityTask long poll would
 # otherwise hold it for a minute).
 GRACEFUL_SECONDS = 3
@@ -58,8 +59,13 @@ def _auth(auth_file: str | None) -> Any:
 @click.option("--permissive-iam", is_flag=True,
               help="Accept state machine roles this server does not have, and run their executions without "
                    "IAM checks (roles it has are still enforced). Deploy plans print that the server runs so.")
+@click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="sandbox", show_default=True,
+              envvar="PINFLOW_ISOLATION",
+              help="What function workers run under: sandbox (bubblewrap namespaces; the server refuses to "
+                   "start without them), none (the server's own user and files), or auto (the sandbox when "
+                   "this machine can give it). Also PINFLOW_ISOLATION. See docs/isolation.md.")
 def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file: str | None,
-           log_level: str, permissive_iam: bool) -> None:
+           log_level: str, permissive_iam: bool, isolation: str) -> None:
     """Serve the Step Functions, Lambda and IAM APIs, and run executions."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
@@ -70,19 +76,41 @@ def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file
         raise click.UsageError(
             f"refusing to listen on {host} without authentication: anyone who can reach it could run "
             "code through it. Give --auth FILE (or PINFLOW_ACCESS_KEYS), or listen on 127.0.0.1.")
-    run(host, port, data_dir=data_dir or ".pinflow", db=db, auth=authenticator, log_level=log_level,
+    folder = data_dir or ".pinflow"
+    workers = _isolation(isolation, [folder, *([auth_file] if auth_file else [])])
+    run(host, port, data_dir=folder, db=db, auth=authenticator, log_level=log_level, isolation=workers,
         permissive_iam=permissive_iam)
 
 
+def _isolation(mode: str, protect: list[str]) -> Any:
+    """The isolation asked for, or a clear refusal when the sandbox was asked for and cannot be had."""
+    from pinflow.functions import sandbox
+
+    try:
+        chosen = sandbox.create(sandbox.NONE if mode == sandbox.NONE else sandbox.SANDBOX, protect=protect)
+    except sandbox.Unavailable as exc:
+        if mode == sandbox.AUTO:
+            return sandbox.Isolation(f"the sandbox is unavailable: {exc}")
+        raise click.ClickException(
+            f"function isolation is not available on this machine: {exc}.\n"
+            "Functions would run as this server's user, able to read its store, its files and its "
+            "environment. Install bubblewrap, or choose explicitly: --isolation none (or auto, which "
+            "takes the sandbox where it works).") from None
+    return chosen
+
+
 def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any, log_level: str,
-        permissive_iam: bool = False) -> None:
+        isolation: Any = None, permissive_iam: bool = False) -> None:
     """Open the service, serve until SIGINT/SIGTERM, then stop the engine and the function workers."""
     import uvicorn
 
     from pinflow.api.app import create_app
     from pinflow.service import Pinflow
 
-    pf = Pinflow.open(data_dir=data_dir, db=db, permissive_iam=permissive_iam)
+    pf = Pinflow.open(data_dir=data_dir, db=db, isolation=isolation, permissive_iam=permissive_iam)
+    # What functions can reach is said before anything runs; without a sandbox, loudly.
+    isolated = pf.invoker.isolation.name == "sandbox"
+    log.log(logging.INFO if isolated else logging.WARNING, "%s", pf.invoker.isolation.describe())
     mode = "SigV4 signatures verified" if auth is not None else "any credentials accepted"
     if permissive_iam:
         mode += "; IAM permissive: roles this server does not have are accepted and not enforced"

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from pinflow import arns, errors
+from pinflow import arns, errors, jsontext
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, interpreter, tokens
 from pinflow.asl.definition import Definition
@@ -557,8 +557,8 @@ def parse_input(text: Any, error: type[errors.ServiceError]) -> Any:
     if len(text.encode()) > PAYLOAD_LIMIT:
         raise error(f"The input size exceeds the maximum number of bytes service limit ({PAYLOAD_LIMIT})")
     try:
-        return json.loads(text)
-    except ValueError as exc:
+        return jsontext.parse(text)
+    except ValueError as exc:  # not JSON, nested too deeply, or a lone surrogate that could not be stored
         raise error(f"Invalid JSON: {exc}") from None
 
 

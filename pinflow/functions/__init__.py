@@ -4,4 +4,5 @@ Modules are imported by their users (`from pinflow.functions import invoker`), n
 worker process starts without loading the invoker's machinery.
 """
 
-__all__ = ["errors", "invoker", "lambda_context", "package", "pool", "protocol", "worker_main"]
+__all__ = ["errors", "invoker", "lambda_context", "package", "pool", "protocol", "runtimes", "sandbox", "spawner",
+           "worker_main"]

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from pinflow import arns
-from pinflow.functions import errors, package, pool, protocol
+from pinflow.functions import errors, package, pool, protocol, runtimes, sandbox
 
 # Lambda gives the init phase (importing the handler) up to 10 seconds of its own.
 INIT_TIMEOUT_SECONDS = 10.0
 
 # Variables a worker keeps from the engine's environment; everything else comes from the function.
 _INHERITED_ENV = ("PATH", "HOME", "TMPDIR", "LD_LIBRARY_PATH", "LC_ALL", "LC_CTYPE", "SYSTEMROOT")
-_PINFLOW_SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,18 @@ class InvokeResult:
 
 
 class CodeIntegrityError(RuntimeError):
-    """The bytes loaded for a code blob do not have the SHA-256 the function version names."""
+    """The code does not have the SHA-256 the function version names: the bytes loaded for it, or the
+    folder it was unpacked to, which changed on disk."""
+
+
+@dataclass(frozen=True)
+class _Version:
+    """What the invoker keeps for one function version: its warm workers and how to start one."""
+
+    pool: pool.Pool
+    code_dir: Path
+    tree_digest: str
+    env: dict[str, str]
 
 
 class Invoker:
@@ -78,15 +88,18 @@ class Invoker:
         *,
         max_workers_per_version: int = 4,
         idle_seconds: float = 300,
+        isolation: sandbox.Isolation | None = None,
     ) -> None:
         """Create an invoker; no process starts until the first invocation.
 
         Args:
             code_root: where code is unpacked, one folder per SHA-256 (hex).
-            load_code: returns a code blob's zip bytes given the spec's `code_sha256`; called only
-                when that code is not unpacked yet.
+            load_code: returns a code blob's zip bytes given the spec's `code_sha256`; called once per
+                code in this invoker's life, to check its SHA-256 (and unpack it when needed).
             max_workers_per_version: the most concurrent invocations of one version; more wait.
             idle_seconds: a worker unused this long is stopped.
+            isolation: what workers run under; None takes the sandbox when this machine can give it
+                (see `sandbox.create`, mode "auto").
         """
         # Absolute, because workers run with their code folder as the working directory.
         self._code_root = Path(code_root).resolve()
@@ -94,9 +107,12 @@ class Invoker:
         self._load_code = load_code
         self._max_workers = max_workers_per_version
         self._idle_seconds = idle_seconds
-        self._pools: dict[tuple[Any, ...], tuple[pool.Pool, Path, dict[str, str]]] = {}
+        self.isolation = isolation if isolation is not None else sandbox.create(sandbox.AUTO)
+        self._pools: dict[tuple[Any, ...], _Version] = {}
         self._lock = threading.Lock()
         self._unpack_locks: dict[str, threading.Lock] = {}
+        # The tree digest of each code folder as unpacked, from its verified zip; see `_code_dir`.
+        self._trees: dict[str, str] = {}
         self._log_dir = Path(tempfile.mkdtemp(prefix="pinflow-logs-"))
         self._closed = False
         self._stop_reaper = threading.Event()
@@ -118,18 +134,20 @@ class Invoker:
         Raises:
             TypeError, ValueError: `event` is not JSON-serialisable.
             ValueError: the runtime is not a Python one.
-            CodeIntegrityError: the code blob does not match `spec.code_sha256`.
+            CodeIntegrityError: the code blob does not match `spec.code_sha256`, or its unpacked folder
+                was changed on disk (it is checked each time a worker starts).
             RuntimeError: the invoker is closed.
         """
         event_json = json.dumps(event, separators=(",", ":"), allow_nan=False).encode()
-        worker_pool, code_dir, env = self._pool_for(spec)
+        version = self._pool_for(spec)
+        worker_pool = version.pool
         try:
             worker = worker_pool.checkout()
         except pool.PoolClosed:
             raise RuntimeError("the invoker is closed") from None
         init_ms: float | None = None
         if worker is None:
-            worker, failure, init_ms = self._start_worker(worker_pool, code_dir, env, spec, request_id)
+            worker, failure, init_ms = self._start_worker(version, spec, request_id)
             if failure is not None:
                 return failure
             assert worker is not None
@@ -165,14 +183,18 @@ class Invoker:
         return self._result(spec, request_id, payload, errors.UNHANDLED, duration_ms, init_ms, log)
 
     def _start_worker(
-        self, worker_pool: pool.Pool, code_dir: Path, env: dict[str, str], spec: FunctionSpec, request_id: str
+        self, version: _Version, spec: FunctionSpec, request_id: str
     ) -> tuple[pool.Worker | None, InvokeResult | None, float]:
-        """Start a worker in the caller's slot; an init failure becomes this invocation's result."""
+        """Start a worker in the caller's slot, once its code checks; an init failure becomes this
+        invocation's result."""
         self._ensure_reaper()
+        worker_pool = version.pool
         started = time.perf_counter()
         log_path = self._log_dir / f"{uuid.uuid4().hex}.log"
         try:
-            worker = pool.Worker.start(code_dir, env, log_path)
+            self._code_dir(spec.code_sha256)  # unpacked again if the folder was removed
+            self._verify(spec, version)
+            worker = pool.Worker.start(version.code_dir, version.env, log_path, self.isolation)
         except BaseException:
             worker_pool.release(None, healthy=False)
             raise
@@ -221,7 +243,7 @@ class Invoker:
         tail = text.encode()[-pool.LOG_TAIL_BYTES :].decode("utf-8", errors="ignore")
         return InvokeResult(payload, function_error, spec.version, duration_ms, tail)
 
-    def _pool_for(self, spec: FunctionSpec) -> tuple[pool.Pool, Path, dict[str, str]]:
+    def _pool_for(self, spec: FunctionSpec) -> _Version:
         """The pool of this exact version, unpacking its code on first use."""
         key = (
             spec.code_sha256,
@@ -236,51 +258,76 @@ class Invoker:
         found = self._pools.get(key)
         if found is not None:
             return found
-        if not spec.runtime.startswith("python3"):
-            raise ValueError(f"unsupported runtime {spec.runtime!r}: only python3.x runs here")
+        if not runtimes.runnable(spec.runtime):
+            raise ValueError(f"unsupported runtime {spec.runtime!r}: only {runtimes.DESCRIPTION} runs here")
         if self._closed:
             raise RuntimeError("the invoker is closed")
-        code_dir = self._code_dir(spec.code_sha256)
+        code_dir, tree = self._code_dir(spec.code_sha256)
         with self._lock:
             found = self._pools.get(key)
             if found is None:
-                found = (pool.Pool(self._max_workers), code_dir, self._environment(spec, code_dir))
+                found = _Version(pool.Pool(self._max_workers), code_dir, tree, self._environment(spec, code_dir))
                 self._pools[key] = found
             return found
 
-    def _code_dir(self, code_sha256: str) -> Path:
-        """The folder holding the unpacked code, unpacked once (temp folder, sealed read-only, renamed
-        into place) when absent."""
+    def _code_dir(self, code_sha256: str) -> tuple[Path, str]:
+        """The folder holding the unpacked code and the tree digest it must have.
+
+        The first time in this process, the zip is loaded and checked against its SHA-256, and the
+        digest of the folder it unpacks to is computed from it; the folder is unpacked (temp folder,
+        sealed read-only, renamed into place) when absent, now or later. A folder left by an earlier run
+        is kept, and checked against that digest like any other before a worker starts.
+        """
         digest = package.normalize_sha256(code_sha256)
         final = self._code_root / digest
-        if final.is_dir():
-            return final
+        tree = self._trees.get(digest)
+        if tree is not None and final.is_dir():
+            return final, tree
         with self._lock:
             lock = self._unpack_locks.setdefault(digest, threading.Lock())
         with lock:
-            if final.is_dir():
-                return final
+            tree = self._trees.get(digest)
+            if tree is not None and final.is_dir():
+                return final, tree
             data = self._load_code(code_sha256)
             if package.sha256_hex(data) != digest:
                 raise CodeIntegrityError(f"the code loaded for {code_sha256} has another SHA-256")
-            staging = Path(tempfile.mkdtemp(prefix=f".{digest}-", dir=self._code_root))
-            try:
-                package.unpack(data, staging)
-                # Every version with this code shares the folder: no handler may rewrite it.
-                package.seal(staging)
-                os.rename(staging, final)
-            except OSError:
-                # Another process may have renamed its copy into place first; that one will do.
-                package.remove(staging)
-                if not final.is_dir():
-                    raise
-            except BaseException:
-                package.remove(staging)
+            tree = package.archive_digest(data)
+            if not final.is_dir():
+                self._unpack(data, final)
+            self._trees[digest] = tree
+        return final, tree
+
+    def _unpack(self, data: bytes, final: Path) -> None:
+        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=self._code_root))
+        try:
+            package.unpack(data, staging)
+            # Every version with this code shares the folder: no handler may rewrite it.
+            package.seal(staging)
+            os.rename(staging, final)
+        except OSError:
+            # Another process may have renamed its copy into place first; that one will do.
+            package.remove(staging)
+            if not final.is_dir():
                 raise
-        return final
+        except BaseException:
+            package.remove(staging)
+            raise
 
     @staticmethod
-    def _environment(spec: FunctionSpec, code_dir: Path) -> dict[str, str]:
+    def _verify(spec: FunctionSpec, version: _Version) -> None:
+        """Check the unpacked folder against the digest its zip gives, before a worker runs from it."""
+        try:
+            found = package.tree_digest(version.code_dir)
+        except OSError as exc:
+            found = f"unreadable ({exc})"
+        if found != version.tree_digest:
+            raise CodeIntegrityError(
+                f"the unpacked code of {spec.function_name}:{spec.version} at {version.code_dir} no longer "
+                f"matches its CodeSha256 {spec.code_sha256}: it was changed on disk, and will not run. Remove "
+                "the folder to have it unpacked again from the store.")
+
+    def _environment(self, spec: FunctionSpec, code_dir: Path) -> dict[str, str]:
         """A worker's environment: the function's variables, then the ones Lambda reserves."""
         env = {name: os.environ[name] for name in _INHERITED_ENV if name in os.environ}
         env.update(spec.environment)
@@ -290,7 +337,8 @@ class Invoker:
         env.update(
             {
                 "_HANDLER": spec.handler,
-                "LAMBDA_TASK_ROOT": str(code_dir),
+                "LAMBDA_TASK_ROOT": self.isolation.task_root(code_dir),
+                "LAMBDA_RUNTIME_DIR": self.isolation.runtime_root,
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
                 "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
                 "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
@@ -308,9 +356,9 @@ class Invoker:
         )
         # pinflow itself must be importable by the worker; the worker takes this entry off again.
         user_path = env.get("PYTHONPATH")
-        root = _PINFLOW_SOURCE_ROOT
+        root = self.isolation.runtime_root
         env["PYTHONPATH"] = f"{user_path}{os.pathsep}{root}" if user_path else root
-        env["_PINFLOW_SOURCE_ROOT"] = _PINFLOW_SOURCE_ROOT
+        env["_PINFLOW_SOURCE_ROOT"] = root
         env.setdefault("PATH", os.path.dirname(sys.executable))
         return env
 
@@ -326,7 +374,7 @@ class Invoker:
         while not self._stop_reaper.wait(interval):
             cutoff = time.monotonic() - self._idle_seconds
             with self._lock:
-                pools = [entry[0] for entry in self._pools.values()]
+                pools = [entry.pool for entry in self._pools.values()]
             for worker_pool in pools:
                 for worker in worker_pool.take_idle(cutoff):
                     worker.stop()
@@ -335,7 +383,7 @@ class Invoker:
         """Stop every worker; invocations still running end with `Runtime.ExitError`."""
         with self._lock:
             self._closed = True
-            pools = [entry[0] for entry in self._pools.values()]
+            pools = [entry.pool for entry in self._pools.values()]
             reaper = self._reaper
         self._stop_reaper.set()
         if reaper is not None:

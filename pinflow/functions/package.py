@@ -191,6 +191,86 @@ def seal(folder: str | os.PathLike[str]) -> None:
     os.chmod(root, READ_ONLY_DIR_MODE)
 
 
+def archive_digest(zip_bytes: bytes, *, max_bytes: int = MAX_UNZIPPED_BYTES) -> str:
+    """The `tree_digest` that `unpack` followed by `seal` gives for this archive, computed without writing.
+
+    Raises:
+        as `unpack`.
+    """
+    entries: dict[str, str] = {".": _dir_entry(".")}
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+        for info, relative in _plan(archive, max_bytes):
+            for parent in relative.parents:
+                if parent.parts:
+                    entries[parent.as_posix()] = _dir_entry(parent.as_posix())
+            name = relative.as_posix()
+            if info.is_dir():
+                entries[name] = _dir_entry(name)
+                continue
+            digest = hashlib.sha256()
+            with archive.open(info) as source:
+                _copy(info, source, _Hashing(digest))
+            executable = ((info.external_attr >> 16) & 0o777) & stat.S_IXUSR
+            entries[name] = _file_entry(name, READ_ONLY_EXEC_MODE if executable else READ_ONLY_FILE_MODE,
+                                        digest.hexdigest())
+    return _combine(entries)
+
+
+def tree_digest(folder: str | os.PathLike[str]) -> str:
+    """A SHA-256 over everything in an unpacked folder: each name, type, permission bits and content.
+
+    Two folders have the same digest exactly when they hold the same names with the same contents and
+    the same read-only modes; a link, a device or a writable file anywhere changes it.
+    """
+    root = Path(folder)
+    entries: dict[str, str] = {".": _dir_entry(".", stat.S_IMODE(os.lstat(root).st_mode))}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath, name)
+            relative = path.relative_to(root).as_posix()
+            info = os.lstat(path)
+            mode = stat.S_IMODE(info.st_mode)
+            if stat.S_ISDIR(info.st_mode):
+                entries[relative] = _dir_entry(relative, mode)
+            elif stat.S_ISREG(info.st_mode):
+                entries[relative] = _file_entry(relative, mode, _file_sha256(path))
+            else:
+                entries[relative] = f"other {relative} {info.st_mode:o}"
+    return _combine(entries)
+
+
+def _dir_entry(name: str, mode: int = READ_ONLY_DIR_MODE) -> str:
+    return f"dir {name} {mode:o}"
+
+
+def _file_entry(name: str, mode: int, sha256: str) -> str:
+    return f"file {name} {mode:o} {sha256}"
+
+
+def _combine(entries: dict[str, str]) -> str:
+    # repr() quotes each entry, so that a name holding a newline cannot pass for two entries.
+    return hashlib.sha256("\n".join(repr(entries[name]) for name in sorted(entries)).encode()).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Hashing:
+    """A write-only sink that feeds a hash (for `_copy`)."""
+
+    def __init__(self, digest: hashlib._Hash) -> None:
+        self._digest = digest
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        return len(data)
+
+
 def remove(folder: str | os.PathLike[str]) -> None:
     """Delete an unpacked folder, sealed or not (a read-only folder's entries cannot be unlinked)."""
     root = Path(folder)
@@ -230,7 +310,7 @@ def _plan(archive: zipfile.ZipFile, max_bytes: int) -> list[tuple[zipfile.ZipInf
     return plan
 
 
-def _copy(info: zipfile.ZipInfo, source: IO[bytes], sink: IO[bytes] | None) -> None:
+def _copy(info: zipfile.ZipInfo, source: IO[bytes], sink: IO[bytes] | _Hashing | None) -> None:
     """Copy one entry's data (to nowhere when `sink` is None), refusing more than its header declares."""
     written = 0
     while chunk := source.read(1 << 16):

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pinflow.functions import protocol
+from pinflow.functions import protocol, sandbox, spawner
 
 # Lambda returns the last 4 KB of the log with LogType=Tail.
 LOG_TAIL_BYTES = 4096
@@ -38,9 +38,11 @@ class Worker:
     """One worker process, its two pipes and its log file. Used by one invocation at a time."""
 
     def __init__(
-        self, process: subprocess.Popen[bytes], request_fd: int, reply_fd: int, log_path: Path
+        self, process: subprocess.Popen[bytes], request_fd: int, reply_fd: int, log_path: Path,
+        isolation: sandbox.Isolation,
     ) -> None:
         self.process = process
+        self._isolation = isolation
         self.last_used = time.monotonic()
         self._request_fd = request_fd
         self._reply_fd = reply_fd
@@ -53,23 +55,26 @@ class Worker:
         self._disposed = False
 
     @classmethod
-    def start(cls, code_dir: Path, env: dict[str, str], log_path: Path) -> Worker:
-        """Start a worker process for the code in `code_dir` (it imports the handler straight away)."""
+    def start(cls, code_dir: Path, env: dict[str, str], log_path: Path, isolation: sandbox.Isolation) -> Worker:
+        """Start a worker process for the code in `code_dir` under `isolation` (it imports the handler
+        straight away)."""
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
         child_env = dict(env)
         child_env[protocol.REQUEST_FD_ENV] = str(request_read)
         child_env[protocol.REPLY_FD_ENV] = str(reply_write)
+        launch = isolation.command([sys.executable, "-m", "pinflow.functions.worker_main"],
+                                   code_dir=code_dir, env=child_env)
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "pinflow.functions.worker_main"],
-                cwd=code_dir,
-                env=child_env,
+            process = spawner.spawn(
+                launch.argv,
+                cwd=launch.cwd,
+                env=launch.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log_fd,
                 stderr=log_fd,
-                pass_fds=(request_read, reply_write),
+                pass_fds=(request_read, reply_write, *launch.pass_fds),
                 # Its own process group, so a timeout also ends whatever the handler started.
                 start_new_session=True,
             )
@@ -78,9 +83,10 @@ class Worker:
                 os.close(fd)
             raise
         finally:
+            launch.close()
             for fd in (request_read, reply_write, log_fd):
                 os.close(fd)
-        return cls(process, request_write, reply_read, log_path)
+        return cls(process, request_write, reply_read, log_path, isolation)
 
     def alive(self) -> bool:
         """Whether the process is still running."""
@@ -123,7 +129,7 @@ class Worker:
         # The reply pipe closed: the process is ending. One that lingers is treated as crashed.
         self._await_exit(_STOP_GRACE_SECONDS)
         self.kill()
-        return Reply(exited=True, returncode=self.process.returncode)
+        return Reply(exited=True, returncode=self._isolation.exit_status(self.process.returncode))
 
     def _has_exited(self) -> bool:
         """Whether the process has ended, without reaping it (its pid stays reserved while unreaped)."""

@@ -21,7 +21,10 @@ from typing import Any
 from pinflow.functions import errors, lambda_context, protocol
 
 _THIS_FILE = os.path.abspath(__file__)
+# Tracebacks show the function's files under Lambda's task root, wherever the code really is.
+LAMBDA_TASK_ROOT = "/var/task"
 _current_request_id = ""
+_task_root = LAMBDA_TASK_ROOT
 
 
 class _Fault(Exception):
@@ -54,7 +57,7 @@ def load_handler(spec: str) -> Callable[[Any, Any], Any]:
     except ImportError as exc:
         raise _Fault(errors.IMPORT_MODULE_ERROR, f"Unable to import module '{module_name}': {exc}") from None
     except SyntaxError as exc:
-        trace = [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}']
+        trace = [f'  File "{_shown(exc.filename)}" Line {exc.lineno}\n    {exc.text}']
         raise _Fault(
             errors.USER_CODE_SYNTAX_ERROR, f"Syntax error in module '{module_name}': {exc}", trace
         ) from None
@@ -73,9 +76,16 @@ def exception_document(exc: BaseException, request_id: str) -> dict[str, Any]:
     start = 0
     while start < len(frames) and frames[start].filename == _THIS_FILE:
         start += 1
-    rows = [(f.filename, f.lineno, f.name, f.line) for f in frames[start:]]
+    rows = [(_shown(f.filename), f.lineno, f.name, f.line) for f in frames[start:]]
     trace = traceback.format_list(rows)  # type: ignore[arg-type]
     return errors.runtime_error(str(exc), type(exc).__name__, trace, request_id)
+
+
+def _shown(filename: str | None) -> str | None:
+    """A file name as Lambda shows it: under /var/task when it is in the function's code."""
+    if filename and _task_root != LAMBDA_TASK_ROOT and filename.startswith(_task_root + os.sep):
+        return LAMBDA_TASK_ROOT + filename[len(_task_root):]
+    return filename
 
 
 def _log_error(document: dict[str, Any]) -> None:
@@ -176,7 +186,9 @@ def main() -> None:
     # from the reply pipe closing.
     for fd in (request_fd, reply_fd):
         os.set_inheritable(fd, False)
-    _setup_sys_path(os.environ.get("LAMBDA_TASK_ROOT", os.getcwd()))
+    global _task_root
+    _task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    _setup_sys_path(_task_root)
     _setup_output()
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pinflow import jsontext
 from pinflow.iam import conditions
 
 VERSION = "2012-10-17"
@@ -92,8 +93,8 @@ def parse_policy(document: str | bytes | Mapping[str, Any], *, name: str | None 
     """
     if isinstance(document, str | bytes):
         try:
-            document = json.loads(document)
-        except ValueError as exc:
+            document = jsontext.parse(document)
+        except ValueError as exc:  # not JSON, nested too deeply, or a lone surrogate
             raise MalformedPolicyDocument(INVALID_JSON, detail=str(exc)) from None
     raw_statements, pointers = _check_syntax(document)
     assert isinstance(document, Mapping)

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from pinflow.store import Tx
 
+# The largest number the stores keep (PostgreSQL's INTEGER); a larger one was never handed out.
+MAX_NUMBER = 2**31 - 1
+
+
+def storable(number: int) -> bool:
+    """Whether `number` could have been handed out (and so can be looked up in the store at all)."""
+    return 0 <= number <= MAX_NUMBER
+
 
 def current(tx: Tx, key: str) -> int:
     """The last number handed out under `key` (0 for none)."""

@@ -90,6 +90,7 @@ class FunctionRegistry:
             ValidationException / InvalidParameterValueException: a bad name or setting.
         """
         shapes.check_function_name(name)
+        shapes.check_runtime(runtime)
         shapes.check_limits(timeout, memory_size)
         now = self._clock()
         digest = package.sha256_hex(zip_bytes)
@@ -150,6 +151,8 @@ class FunctionRegistry:
             PreconditionFailedException: `revision_id` is not $LATEST's current RevisionId.
         """
         fn_name = shapes.function_ref(name).name
+        if runtime is not None:
+            shapes.check_runtime(runtime)
         shapes.check_limits(timeout, memory_size)
         changes: dict[str, Any] = {"Handler": handler, "Runtime": runtime, "Timeout": timeout,
                                    "MemorySize": memory_size, "Description": description, "Role": role}
@@ -232,10 +235,10 @@ class FunctionRegistry:
                 # Created again, the function numbers its versions from 1, as on Lambda.
                 tx.execute("reg_counter_delete", (_counter_key(ref.name),))
                 return
-            if not ref.qualifier.isdigit():
+            if not shapes.is_number(ref.qualifier):
                 raise errors.InvalidParameterValueException("Deletion of aliases is not supported.")
             version = int(ref.qualifier)
-            if tx.one("reg_fnv_get", (ref.name, version)) is None:
+            if _version_row(tx, ref.name, version) is None:
                 raise _not_found(ref.arn)
             using = [alias for alias, stored in self._aliases(tx, ref.name)
                      if str(version) in _alias_versions(stored)]
@@ -475,7 +478,7 @@ class FunctionRegistry:
             if row is None:
                 raise _not_found(requested)
             version = ref.qualifier or LATEST
-            if version != LATEST and not version.isdigit():
+            if version != LATEST and not shapes.is_number(version):
                 alias = version
                 stored = tx.one("reg_fna_get", (ref.name, alias))
                 if stored is None:
@@ -484,7 +487,7 @@ class FunctionRegistry:
             if version == LATEST:
                 config = json.loads(row["latest"])
             else:
-                found = tx.one("reg_fnv_get", (ref.name, int(version)))
+                found = _version_row(tx, ref.name, version)
                 if found is None:
                     raise _not_found(requested)
                 config = json.loads(found["config"])
@@ -516,7 +519,7 @@ class FunctionRegistry:
         if row is None:
             raise _not_found(ref.arn)
         version = ref.qualifier or LATEST
-        if version != LATEST and not version.isdigit():
+        if version != LATEST and not shapes.is_number(version):
             stored = tx.one("reg_fna_get", (ref.name, version))
             if stored is None:
                 raise _not_found(ref.arn)
@@ -525,7 +528,7 @@ class FunctionRegistry:
             shaped = shapes.configuration(ref.name, json.loads(row["latest"]), version=LATEST,
                                           revision_id=row["revision_id"], arn=ref.arn)
             return shaped, row
-        found = tx.one("reg_fnv_get", (ref.name, int(version)))
+        found = _version_row(tx, ref.name, version)
         if found is None:
             raise _not_found(ref.arn)
         config = json.loads(found["config"])
@@ -569,7 +572,7 @@ class FunctionRegistry:
         return [(row["alias"], json.loads(row["config"])) for row in tx.all("reg_fna_all", (name,))]
 
     def _check_version_exists(self, tx: Tx, name: str, version: str) -> None:
-        if version != LATEST and tx.one("reg_fnv_get", (name, int(version))) is None:
+        if version != LATEST and _version_row(tx, name, version) is None:
             raise _not_found(version_arn(name, version))
 
     def _apply_routing(self, tx: Tx, name: str, stored: dict[str, Any],
@@ -578,6 +581,12 @@ class FunctionRegistry:
         if extra is not None:
             self._check_version_exists(tx, name, extra[0])
             stored["RoutingConfig"] = {"AdditionalVersionWeights": {extra[0]: extra[1]}}
+
+
+def _version_row(tx: Tx, name: str, version: str | int) -> dict[str, Any] | None:
+    """A published version's row; None for a number never handed out (as any too large for the store)."""
+    number = int(version)
+    return tx.one("reg_fnv_get", (name, number)) if counters.storable(number) else None
 
 
 def _alias_versions(stored: Mapping[str, Any]) -> set[str]:

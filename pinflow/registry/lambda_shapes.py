@@ -9,6 +9,7 @@ publish-if-unchanged compares).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pinflow import arns, errors
+from pinflow.functions import runtimes
 
 LATEST = "$LATEST"
 
@@ -28,6 +30,23 @@ _ALIAS_PATTERN = "(?!^[0-9]+$)([a-zA-Z0-9-_]+)"
 _FUNCTION_PATTERN = (r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
                      r"([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?")
 _VERSION_PATTERN = r"(\$LATEST|[0-9]+)"
+_ENV_PATTERN = "[a-zA-Z]([a-zA-Z0-9_])+"
+_ENV_NAME = re.compile(_ENV_PATTERN)
+# Lambda's limit on a function's environment variables, measured as their compact JSON.
+ENVIRONMENT_BYTES = 4096
+# Variables Lambda sets itself and refuses in a configuration (its "reserved environment variables").
+RESERVED_ENVIRONMENT = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+})
+
+
+def is_number(text: str) -> bool:
+    """Whether a qualifier is a version number (ASCII digits: `str.isdigit` also takes "²")."""
+    return text.isascii() and text.isdigit()
 
 
 def lambda_time(seconds: float) -> str:
@@ -125,13 +144,69 @@ def check_limits(timeout: object, memory_size: object) -> None:
 
 
 def check_environment(environment: Mapping[str, Any] | None) -> dict[str, str]:
-    """Environment variables as a plain dict; Lambda takes string values only."""
+    """Environment variables as a plain dict, refused as Lambda refuses what can never run.
+
+    Names follow Lambda's pattern (so none holds `=`), none is one Lambda reserves, no value holds a
+    NUL (no process environment can), and the whole, as compact JSON, fits in 4 KB.
+
+    Raises:
+        ValidationException: a name off the pattern (values are sensitive: not shown).
+        InvalidParameterValueException: not strings, a reserved name, a NUL, or over 4 KB.
+    """
     variables = dict(environment or {})
     for key, value in variables.items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise errors.InvalidParameterValueException(
                 f"Environment variable {key!r} must have a string name and a string value")
+    if any(not _ENV_NAME.fullmatch(key) for key in variables):
+        raise errors.ValidationException(
+            "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: "
+            f"Map keys must satisfy constraint: [Member must satisfy regular expression pattern: {_ENV_PATTERN}]")
+    reserved = [key for key in variables if key in RESERVED_ENVIRONMENT]
+    if reserved:
+        raise errors.InvalidParameterValueException(
+            "Lambda was unable to configure your environment variables because the environment variables you "
+            "have provided contains reserved keys that are currently not supported for modification. Reserved "
+            f"keys used in this request: {', '.join(reserved)}")
+    with_nul = [key for key, value in variables.items() if "\x00" in value]
+    if with_nul:
+        raise errors.InvalidParameterValueException(
+            "Lambda was unable to configure your environment variables because the value of "
+            f"{', '.join(with_nul)} holds a NUL character, which no process environment can hold")
+    measured = json.dumps(variables, separators=(",", ":"), ensure_ascii=False)
+    if len(measured.encode("utf-8", "surrogatepass")) > ENVIRONMENT_BYTES:
+        raise errors.InvalidParameterValueException(
+            "Lambda was unable to configure your environment variables because the environment variables you "
+            f"have provided exceeded the 4KB limit. String measured: {measured}")
     return variables
+
+
+def check_runtime(runtime: object) -> None:
+    """Refuse a runtime that is not one of Lambda's (botocore's model lists them), or that this server
+    cannot run (such a function would only ever fail, later, with a 502).
+
+    Raises:
+        ValidationException: not one of Lambda's, with Lambda's enum wording.
+        InvalidParameterValueException: one of Lambda's that this server's workers do not run.
+    """
+    allowed = lambda_runtimes()
+    if runtime not in allowed:
+        raise errors.ValidationException(
+            f"1 validation error detected: Value '{runtime}' at 'runtime' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+    if not runtimes.runnable(str(runtime)):
+        raise errors.InvalidParameterValueException(
+            f"The runtime parameter of {runtime} is not supported for creating or updating functions on this "
+            f"server: it runs {runtimes.DESCRIPTION} functions.")
+
+
+@functools.cache
+def lambda_runtimes() -> tuple[str, ...]:
+    """Every value of Lambda's Runtime enum, from botocore's model of the Lambda API."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("lambda")
+    return tuple(model.shape_for("Runtime").enum)
 
 
 def check_function_name(name: object) -> None:
@@ -188,7 +263,7 @@ def routing(weights_config: Mapping[str, Any] | None, primary: str) -> tuple[str
     if primary == LATEST:
         raise errors.InvalidParameterValueException(
             "$LATEST is not supported for an alias pointing to more than 1 version")
-    if not extra.isdigit():
+    if not is_number(extra):
         raise errors.ValidationException(
             f"1 validation error detected: Value '{{{extra}={weight}}}' at "
             "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must satisfy "

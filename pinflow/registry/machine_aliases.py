@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pinflow import arns, errors
-from pinflow.registry import paging
+from pinflow.registry import counters, paging
 from pinflow.registry import sfn_shapes as shapes
 from pinflow.store import Store, Tx
 
@@ -170,7 +170,7 @@ class MachineAliases:
     def _routing(self, tx: Tx, row: Mapping[str, Any], routes: list[shapes.Route]) -> list[dict[str, Any]]:
         """The stored routingConfiguration; every routed version must exist."""
         for route in routes:
-            if tx.one("reg_smv_get", (route.machine, route.version)) is None:
+            if not counters.storable(route.version) or tx.one("reg_smv_get", (route.machine, route.version)) is None:
                 raise errors.ResourceNotFound(shapes.NO_SUCH_RESOURCE)
         return [{"stateMachineVersionArn": f"{row['arn']}:{route.version}", "weight": route.weight}
                 for route in routes]

@@ -9,7 +9,7 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pinflow import arns, errors
+from pinflow import arns, errors, jsontext
 from pinflow.iam import policy as iam_policy
 from pinflow.iam import wildcard
 from pinflow.registry import managed_policies
@@ -267,8 +267,8 @@ class RoleRegistry:
 
 def _check_json(document: str) -> None:
     try:
-        json.loads(document)
-    except (TypeError, ValueError):
+        jsontext.parse(document)
+    except (TypeError, ValueError):  # not JSON, nested too deeply, or a lone surrogate
         raise errors.MalformedPolicyDocument("This policy contains invalid Json") from None
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pinflow import arns, errors
+from pinflow.registry import counters
 
 TYPES = ("STANDARD", "EXPRESS")
 # What AWS answers for a machine created without these configurations.
@@ -31,10 +32,13 @@ def split(text: str) -> arns.StateMachineRef:
 
     Raises:
         InvalidArn: not a state machine ARN.
+        StateMachineDoesNotExist: a version number larger than any version can be.
     """
     ref = arns.split_state_machine(text) if isinstance(text, str) else None
     if ref is None:
         raise invalid_arn(text)
+    if ref.version is not None and not counters.storable(ref.version):
+        raise does_not_exist(text)  # larger than any version number handed out
     return ref
 
 
@@ -110,6 +114,12 @@ def routes(routing: Sequence[Mapping[str, Any]] | None) -> list[Route]:
         ValidationException: with AWS's wording.
     """
     items = list(routing or [])
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, Mapping):
+            # The JSON is well formed, but not of the list's item shape.
+            raise errors.ValidationException(
+                f"1 validation error detected: Value '{item}' at 'routingConfiguration.{index}.member' failed "
+                "to satisfy constraint: Member must be a RoutingConfigurationListItem structure")
     if not items:
         raise errors.ValidationException(
             "1 validation error detected: Value '[]' at 'routingConfiguration' failed to satisfy constraint: "

@@ -189,3 +189,86 @@ def test_server_refuses_lambda_and_iam_in_their_shapes(guarded):
 def test_default_server_accepts_any_credentials(server):
     sfn = client(server, "stepfunctions", key_id="anything", secret="at-all")
     assert sfn.list_state_machines()["stateMachines"] == []
+
+
+class _PayloadClaim(SigV4Auth):
+    """botocore's signer, claiming a payload hash other than the body's (as S3 clients may)."""
+
+    def __init__(self, claim: str, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.claim = claim
+
+    def payload(self, request) -> str:
+        return self.claim
+
+    def add_auth(self, request) -> None:
+        request.headers["X-Amz-Content-SHA256"] = self.claim
+        super().add_auth(request)
+
+
+def _send(server: RunningServer, request: AWSRequest) -> tuple[int, bytes]:
+    prepared = request.prepare()
+    raw = urllib.request.Request(prepared.url, data=prepared.body, method=prepared.method,
+                                 headers=dict(prepared.headers.items()))
+    try:
+        with urllib.request.urlopen(raw) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read()
+
+
+def _request(server: RunningServer, kind: str) -> AWSRequest:
+    if kind == "states":
+        return AWSRequest("POST", server.endpoint + "/", data=b"{}", headers={
+            "X-Amz-Target": "AWSStepFunctions.ListStateMachines", "Content-Type": "application/x-amz-json-1.0"})
+    if kind == "iam":
+        return AWSRequest("POST", server.endpoint + "/", data=b"Action=ListRoles&Version=2010-05-08",
+                          headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    return AWSRequest("GET", server.endpoint + "/2015-03-31/functions/")
+
+
+@pytest.mark.parametrize("claim", ["UNSIGNED-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"])
+def test_unsigned_and_streaming_payloads_are_refused_by_the_json_and_query_services(guarded, claim):
+    # AWS JSON and Query services sign the payload's SHA-256 (botocore always sends it to them);
+    # only services that document it (S3, Lambda's REST API) take a payload left unsigned.
+    for kind, service, code in (("states", "states", '"__type":"InvalidSignatureException"'),
+                                ("iam", "iam", "<Code>SignatureDoesNotMatch</Code>")):
+        request = _request(guarded, kind)
+        _PayloadClaim(claim, Credentials(KEY_ID, SECRET), service, "us-east-1").add_auth(request)
+        status, body = _send(guarded, request)
+        assert status == 403 and code in body.decode(), body
+        assert claim in body.decode()
+    request = _request(guarded, "lambda")
+    _PayloadClaim("UNSIGNED-PAYLOAD", Credentials(KEY_ID, SECRET), "lambda", "us-east-1").add_auth(request)
+    assert _send(guarded, request)[0] == 200
+
+
+def test_the_credential_scope_must_name_this_server_and_service(guarded):
+    def refused(kind: str, service: str, region: str) -> tuple[int, str]:
+        request = _request(guarded, kind)
+        SigV4Auth(Credentials(KEY_ID, SECRET), service, region).add_auth(request)
+        status, body = _send(guarded, request)
+        return status, body.decode()
+
+    # AWS's words for a scope naming another region or service.
+    status, body = refused("states", "states", "eu-west-1")
+    assert status == 403 and "Credential should be scoped to a valid region, not 'eu-west-1'. " in body
+    assert '"__type":"InvalidSignatureException"' in body
+    status, body = refused("states", "lambda", "us-east-1")
+    assert status == 403 and "Credential should be scoped to correct service: 'states'. " in body
+    status, body = refused("lambda", "states", "us-east-1")
+    assert status == 403 and "Credential should be scoped to correct service: 'lambda'. " in body
+    # IAM is global: signed for us-east-1 whatever region a client is configured with.
+    status, body = refused("iam", "iam", "us-east-2")
+    assert status == 403 and "<Code>SignatureDoesNotMatch</Code>" in body
+    assert "Credential should be scoped to a valid region, not 'us-east-2'. " in body
+    # boto3 itself: a client given this endpoint signs with its own region, which must be the server's
+    # (us-east-1) for Step Functions and Lambda, and us-east-1 for IAM, as AWS's IAM endpoint wants.
+    elsewhere = Config(inject_host_prefix=False, retries={"max_attempts": 0}, region_name="eu-west-1")
+    for service, code in (("stepfunctions", "InvalidSignatureException"), ("iam", "SignatureDoesNotMatch")):
+        made = boto3.client(service, endpoint_url=guarded.endpoint, config=elsewhere, aws_access_key_id=KEY_ID,
+                            aws_secret_access_key=SECRET)
+        _made.append(made)
+        with pytest.raises(ClientError) as caught:
+            made.list_state_machines() if service == "stepfunctions" else made.list_roles()
+        assert caught.value.response["Error"]["Code"] == code

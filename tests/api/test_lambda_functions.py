@@ -245,11 +245,11 @@ def test_update_function_code_of_a_missing_function_is_404(lam):
 
 
 def test_update_function_configuration_keeps_what_it_is_not_given(lam):
-    create(lam, Description="first", Environment={"Variables": {"A": "1"}})
+    create(lam, Description="first", Environment={"Variables": {"AA": "1"}})
     updated = lam.update_function_configuration(FunctionName="hello", Timeout=60,
-                                                Environment={"Variables": {"B": "2"}})
+                                                Environment={"Variables": {"BB": "2"}})
     assert updated["Timeout"] == 60
-    assert updated["Environment"] == {"Variables": {"B": "2"}}
+    assert updated["Environment"] == {"Variables": {"BB": "2"}}
     assert updated["Description"] == "first"
     got = lam.get_function_configuration(FunctionName="hello")
     assert (got["Timeout"], got["MemorySize"], got["Handler"]) == (60, 128, "app.handler")

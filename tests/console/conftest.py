@@ -84,7 +84,8 @@ def shots(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[Pinflow]:
-    pf = Pinflow.open(data_dir=tmp_path / "data")
+    # The story's handlers are read from tmp_path by the test; the sandbox has tests of its own.
+    pf = Pinflow.open(data_dir=tmp_path / "data", isolation="none")
     yield pf
     pf.close()
 

@@ -33,6 +33,9 @@ def open_pinflow(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeCloc
         url = stack.enter_context(postgres_schema("pinflow_engine")) if request.param == "postgres" else None
 
         def open_(**options: object) -> Pinflow:
+            # Handlers here talk to the test through files in tmp_path, which a sandboxed worker cannot
+            # see; the sandbox has tests of its own (tests/functions/test_sandbox.py).
+            options.setdefault("isolation", "none")
             pf = Pinflow.open(data_dir=tmp_path / "data", db=url, clock=clock, **options)
             opened.append(pf)
             return pf

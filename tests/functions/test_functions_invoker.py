@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pinflow.functions import errors, invoker, package
+from pinflow.functions import errors, invoker, package, sandbox
+from tests.functions.conftest import eventually, host_processes
 
 ARN = "arn:aws:lambda:eu-west-1:123456789012:function:hello"
 
 APP = """
-import os, signal, sys, time
+import os, signal, sys, time, uuid
+
+# One value per worker process: inside a sandbox every worker is pid 2 of its own namespace.
+INSTANCE = uuid.uuid4().hex
 
 def handler(event, context):
     action = event.get("do")
@@ -37,8 +41,8 @@ def handler(event, context):
         }
     if action == "env":
         return dict(os.environ)
-    if action == "pid":
-        return os.getpid()
+    if action == "instance":
+        return INSTANCE
     if action == "raise":
         raise ValueError("bad " + event["what"])
     if action == "sleep":
@@ -86,7 +90,9 @@ class Functions:
     def publish(
         self, files: dict[str, str], *, version: str = "1", handler: str = "app.handler", **config: Any
     ):
+        """A spec for `files`; its environment holds a marker naming its worker processes on the host."""
         self._count += 1
+        config["environment"] = {**config.get("environment", {}), "TEST_MARKER": f"marker-{uuid.uuid4().hex}"}
         source = self._tmp / f"src{self._count}"
         for name, text in files.items():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
@@ -110,9 +116,14 @@ def functions(tmp_path: Path) -> Functions:
 
 
 @pytest.fixture
-def inv(tmp_path: Path, functions: Functions) -> Iterator[invoker.Invoker]:
-    with invoker.Invoker(tmp_path / "code", functions.load, max_workers_per_version=2) as running:
+def inv(tmp_path: Path, functions: Functions, isolation: sandbox.Isolation) -> Iterator[invoker.Invoker]:
+    with invoker.Invoker(tmp_path / "code", functions.load, max_workers_per_version=2,
+                         isolation=isolation) as running:
         yield running
+
+
+def marker(spec: invoker.FunctionSpec) -> str:
+    return f"TEST_MARKER={spec.environment['TEST_MARKER']}"
 
 
 def test_event_and_context_reach_the_handler(inv: invoker.Invoker, functions: Functions) -> None:
@@ -157,15 +168,15 @@ def test_two_versions_of_the_same_module_run_side_by_side(inv: invoker.Invoker, 
 
 def test_warm_workers_are_reused(inv: invoker.Invoker, functions: Functions) -> None:
     spec = functions.publish({"app.py": APP})
-    pids = {inv.invoke(spec, {"do": "pid"}, request_id=f"r{i}").payload for i in range(5)}
-    assert len(pids) == 1
+    instances = {inv.invoke(spec, {"do": "instance"}, request_id=f"r{i}").payload for i in range(5)}
+    assert len(instances) == 1
 
 
 def test_a_handler_exception_comes_back_as_lambda_reports_it(
     inv: invoker.Invoker, functions: Functions
 ) -> None:
     spec = functions.publish({"app.py": APP})
-    first_pid = inv.invoke(spec, {"do": "pid"}, request_id="r0").payload
+    first = inv.invoke(spec, {"do": "instance"}, request_id="r0").payload
     result = inv.invoke(spec, {"do": "raise", "what": "input"}, request_id="req-9")
     assert result.function_error == "Unhandled"
     payload = result.payload
@@ -175,19 +186,22 @@ def test_a_handler_exception_comes_back_as_lambda_reports_it(
     assert payload["requestId"] == "req-9"
     assert len(payload["stackTrace"]) == 1  # the runtime's own frames are left out
     frame = payload["stackTrace"][0]
+    # The function's files are shown under /var/task, as on Lambda (sandboxed or not).
     assert re.fullmatch(
-        r'  File ".*/app\.py", line \d+, in handler\n    raise ValueError\("bad " \+ .*\)\n', frame
+        r'  File "/var/task/app\.py", line \d+, in handler\n    raise ValueError\("bad " \+ .*\)\n', frame
     )
     assert "[ERROR] ValueError: bad input" in result.log_tail
+    assert '  File "/var/task/app.py", line' in result.log_tail
     # An exception does not cost the warm worker.
-    assert inv.invoke(spec, {"do": "pid"}, request_id="r1").payload == first_pid
+    assert inv.invoke(spec, {"do": "instance"}, request_id="r1").payload == first
 
 
 def test_a_handler_past_its_timeout_is_killed_and_replaced(
     inv: invoker.Invoker, functions: Functions
 ) -> None:
     spec = functions.publish({"app.py": APP}, timeout=0.5)
-    first_pid = inv.invoke(spec, {"do": "pid"}, request_id="r0").payload
+    first = inv.invoke(spec, {"do": "instance"}, request_id="r0").payload
+    assert host_processes(marker(spec))
     started = time.monotonic()
     result = inv.invoke(spec, {"do": "sleep", "seconds": 30}, request_id="req-slow")
     assert time.monotonic() - started < 5
@@ -196,11 +210,10 @@ def test_a_handler_past_its_timeout_is_killed_and_replaced(
         "errorType": "Sandbox.Timedout",
         "errorMessage": "RequestId: req-slow Error: Task timed out after 0.50 seconds",
     }
-    with pytest.raises(ProcessLookupError):
-        os.kill(first_pid, 0)
-    after = inv.invoke(spec, {"do": "pid"}, request_id="r2")
+    assert eventually(lambda: not host_processes(marker(spec)))
+    after = inv.invoke(spec, {"do": "instance"}, request_id="r2")
     assert after.function_error is None
-    assert after.payload != first_pid
+    assert after.payload != first
 
 
 def test_a_handler_within_its_timeout_finishes(inv: invoker.Invoker, functions: Functions) -> None:
@@ -208,32 +221,16 @@ def test_a_handler_within_its_timeout_finishes(inv: invoker.Invoker, functions: 
     assert inv.invoke(spec, {"do": "sleep", "seconds": 0.2}, request_id="r").payload == "woke up"
 
 
-def _running(pid: int) -> bool:
-    """Whether a process exists and is not a zombie waiting to be reaped."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _eventually(check: Any, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_a_timeout_also_ends_what_the_handler_started(inv: invoker.Invoker, functions: Functions) -> None:
     spec = functions.publish({"app.py": APP}, timeout=0.5)
-    child = inv.invoke(spec, {"do": "spawn"}, request_id="r1").payload
-    assert _running(child)
+    inv.invoke(spec, {"do": "echo"}, request_id="r0")
+    before = set(host_processes(marker(spec)))
+    inv.invoke(spec, {"do": "spawn"}, request_id="r1")
+    assert len(set(host_processes(marker(spec))) - before) == 1  # the sleep it started
     assert inv.invoke(spec, {"do": "sleep", "seconds": 30}, request_id="r2").payload["errorType"] == (
         "Sandbox.Timedout"
     )
-    assert _eventually(lambda: not _running(child))
+    assert eventually(lambda: not host_processes(marker(spec)))
 
 
 def test_a_crash_is_seen_at_once_even_when_a_child_lives_on(
@@ -364,7 +361,7 @@ def test_an_event_that_is_not_json_is_refused(inv: invoker.Invoker, functions: F
 def test_concurrent_invocations_from_threads(inv: invoker.Invoker, functions: Functions) -> None:
     spec = functions.publish({"app.py": APP})
     other = functions.publish(
-        {"app.py": "import os\ndef handler(e, c):\n    return [e, os.getpid()]\n"}, version="2"
+        {"app.py": "import uuid\nI = uuid.uuid4().hex\ndef handler(e, c):\n    return [e, I]\n"}, version="2"
     )
     results: dict[tuple[int, int], Any] = {}
 
@@ -381,14 +378,14 @@ def test_concurrent_invocations_from_threads(inv: invoker.Invoker, functions: Fu
     for worker in workers:
         worker.join()
     assert len(results) == 60
-    pids = set()
+    instances = set()
     for (thread, call), result in results.items():
         if call % 2:
             assert result.payload == {"t": thread, "c": call}
         else:
             assert result.payload[0] == {"t": thread, "c": call}
-            pids.add(result.payload[1])
-    assert 1 <= len(pids) <= 2  # max_workers_per_version
+            instances.add(result.payload[1])
+    assert 1 <= len(instances) <= 2  # max_workers_per_version
 
 
 def test_code_is_loaded_and_unpacked_once(tmp_path: Path, functions: Functions) -> None:
@@ -419,29 +416,22 @@ def test_code_that_does_not_match_its_digest_is_refused(tmp_path: Path, function
     assert not (tmp_path / "code" / spec.code_sha256).exists()
 
 
-def test_idle_workers_are_stopped(tmp_path: Path, functions: Functions) -> None:
+def test_idle_workers_are_stopped(tmp_path: Path, functions: Functions, isolation: sandbox.Isolation) -> None:
     spec = functions.publish({"app.py": APP})
-    with invoker.Invoker(tmp_path / "code", functions.load, idle_seconds=0.2) as inv:
-        pid = inv.invoke(spec, {"do": "pid"}, request_id="r").payload
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail("the idle worker was not stopped")
-        assert inv.invoke(spec, {"do": "pid"}, request_id="r").payload != pid
+    with invoker.Invoker(tmp_path / "code", functions.load, idle_seconds=0.2, isolation=isolation) as inv:
+        first = inv.invoke(spec, {"do": "instance"}, request_id="r").payload
+        assert host_processes(marker(spec))
+        assert eventually(lambda: not host_processes(marker(spec))), "the idle worker was not stopped"
+        assert inv.invoke(spec, {"do": "instance"}, request_id="r").payload != first
 
 
-def test_close_stops_every_worker(tmp_path: Path, functions: Functions) -> None:
+def test_close_stops_every_worker(tmp_path: Path, functions: Functions, isolation: sandbox.Isolation) -> None:
     spec = functions.publish({"app.py": APP})
-    inv = invoker.Invoker(tmp_path / "code", functions.load)
-    pid = inv.invoke(spec, {"do": "pid"}, request_id="r").payload
+    inv = invoker.Invoker(tmp_path / "code", functions.load, isolation=isolation)
+    inv.invoke(spec, {"do": "instance"}, request_id="r")
+    assert host_processes(marker(spec))
     inv.close()
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    assert not host_processes(marker(spec))
     with pytest.raises(RuntimeError):
         inv.invoke(spec, {}, request_id="r")
 

@@ -194,14 +194,14 @@ def test_list_functions_pages_by_name(functions: FunctionRegistry) -> None:
 
 
 def test_resolve_unqualified_and_latest_follow_latest(functions: FunctionRegistry) -> None:
-    functions.create_function("hello", V1, "app.handler", timeout=7, environment={"A": "1"}, publish=True)
+    functions.create_function("hello", V1, "app.handler", timeout=7, environment={"AA": "1"}, publish=True)
     functions.update_function_code("hello", V2)
     for named in ("hello", HELLO, f"{HELLO}:$LATEST"):
         resolved = functions.resolve(named, rng=random.Random(0))
         assert resolved.executed_version == "$LATEST"
         assert resolved.spec.version == "$LATEST"
         assert resolved.spec.code_sha256 == hashlib.sha256(V2).hexdigest()
-        assert (resolved.spec.timeout, dict(resolved.spec.environment)) == (7.0, {"A": "1"})
+        assert (resolved.spec.timeout, dict(resolved.spec.environment)) == (7.0, {"AA": "1"})
         assert resolved.alias is None
     assert functions.resolve("hello", rng=random.Random(0)).requested_arn == HELLO
     assert functions.resolve("hello", "$LATEST", rng=random.Random(0)).requested_arn == f"{HELLO}:$LATEST"
