@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pinflow import arns
+from tests.roles import execution_role
 
 CASES = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
 ROLE = arns.role("history-role")
@@ -62,6 +63,7 @@ def test_recorded_histories_are_chosen() -> None:
 
 def test_the_engine_records_aws_histories(open_pinflow, clock) -> None:
     pf = open_pinflow()
+    execution_role(pf, "history-role")  # CreateStateMachine refuses a role Step Functions cannot assume
     failures = []
     for index, case in enumerate(HISTORIES):
         definition = case["definition"] if isinstance(case["definition"], str) else json.dumps(case["definition"])
