@@ -198,7 +198,7 @@ def _render(prepared: Prepared, key: str, versions: dict[str, str], cl: clients.
     if machine.use_exact_version:
         wanted = dict(versions)
         for slot in rewrite.slots(definition):
-            name = slot.ref.name
+            name = slot.name
             if slot.qualified or name in wanted:
                 continue
             if name not in prepared.external_versions:
@@ -230,9 +230,8 @@ def _machine_role(prepared: Prepared, key: str, definition: dict[str, Any],
         prepared.machine_statements[key] = tuple(_located(project, lambda: rewrite.evaluate(
             list(machine.role_statements), names_of(project), where)))
     computed = rewrite.computed(definition)
-    spec = roles.machine_role(machine.name, rewrite.functions_named([definition]),
-                              prepared.machine_statements[key], project.account,
-                              [task.allowed for task in computed])
+    spec = roles.machine_role(machine.name, definition, prepared.machine_statements[key], project.account,
+                              project.region)
     if cl is not None:
         for task in computed:
             granted = ", ".join(task.allowed) if task.allowed else "*"

@@ -72,9 +72,9 @@ def decide(functions: Sequence[FunctionInventory], machines: Sequence[MachineInv
 
     def need(definition: dict[str, Any], why: str) -> None:
         for slot in rewrite.slots(definition):
-            qualifier = slot.ref.qualifier
+            qualifier = slot.qualifier
             if qualifier is not None and qualifier.isdigit():
-                needed.setdefault((slot.ref.name, int(qualifier)), []).append(why)
+                needed.setdefault((slot.name, int(qualifier)), []).append(why)
 
     for execution in running:
         need(execution.definition, f"running execution {execution.name}")

@@ -200,7 +200,7 @@ def test_every_reference_form_resolves_to_the_function(make_project) -> None:
         assert states[name]["Resource"] == ARN, name
     # Ref is the function's name, as in CloudFormation.
     assert states["K"]["Parameters"]["FunctionName"] == "shop-dev-hello"
-    assert {slot.ref.name for slot in rewrite.slots(definition)} == {"shop-dev-hello"}
+    assert {slot.name for slot in rewrite.slots(definition)} == {"shop-dev-hello"}
 
 
 def _error(make_project: Callable[..., Path], text: str, files: dict[str, str] | None = None) -> ProjectError:
