@@ -58,31 +58,42 @@ def _auth(auth_file: str | None) -> Any:
 @click.option("--permissive-iam", is_flag=True,
               help="Accept state machine roles this server does not have, and run their executions without "
                    "IAM checks (roles it has are still enforced). Deploy plans print that the server runs so.")
+@click.option("--http-task-hosts", metavar="PATTERNS", default="public", show_default=True,
+              help="Hosts HTTP Tasks may call, comma-separated: `public` (any host whose addresses are all "
+                   "public: not this machine, not a private, link-local or reserved network), host names "
+                   "(`*.example.com`), addresses or networks (`10.0.0.0/8`), each with an optional :port, "
+                   "or `*` for anything.")
 def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file: str | None,
-           log_level: str, permissive_iam: bool) -> None:
+           log_level: str, permissive_iam: bool, http_task_hosts: str) -> None:
     """Serve the Step Functions, Lambda and IAM APIs, and run executions."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     if data_dir is not None and db is not None:
         raise click.UsageError("--data-dir and --db are alternatives; give one")
     authenticator = _auth(auth_file)
+    from pinflow.engine.integrations.hosts import HostPolicy
+
+    try:
+        HostPolicy.from_text(http_task_hosts)
+    except ValueError as exc:
+        raise click.UsageError(f"--http-task-hosts: {exc}") from None
     if not is_loopback(host) and authenticator is None:
         raise click.UsageError(
             f"refusing to listen on {host} without authentication: anyone who can reach it could run "
             "code through it. Give --auth FILE (or PINFLOW_ACCESS_KEYS), or listen on 127.0.0.1.")
     run(host, port, data_dir=data_dir or ".pinflow", db=db, auth=authenticator, log_level=log_level,
-        permissive_iam=permissive_iam)
+        permissive_iam=permissive_iam, http_task_hosts=http_task_hosts)
 
 
 def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any, log_level: str,
-        permissive_iam: bool = False) -> None:
+        permissive_iam: bool = False, http_task_hosts: str | None = None) -> None:
     """Open the service, serve until SIGINT/SIGTERM, then stop the engine and the function workers."""
     import uvicorn
 
     from pinflow.api.app import create_app
     from pinflow.service import Pinflow
 
-    pf = Pinflow.open(data_dir=data_dir, db=db, permissive_iam=permissive_iam)
+    pf = Pinflow.open(data_dir=data_dir, db=db, permissive_iam=permissive_iam, http_hosts=http_task_hosts)
     mode = "SigV4 signatures verified" if auth is not None else "any credentials accepted"
     if permissive_iam:
         mode += "; IAM permissive: roles this server does not have are accepted and not enforced"
