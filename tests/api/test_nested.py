@@ -50,9 +50,8 @@ def _parent(resource: str, child_arn: str, **task: Any) -> dict[str, Any]:
     return {"StartAt": "Call", "States": {"Call": call}}
 
 
-CHILD = {"StartAt": "Double", "States": {"Double": {"Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)",
-                                                                                   "by.$": "$.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"},
-                                                    "End": True}}}
+CHILD = {"StartAt": "Double", "States": {"Double": {"Type": "Pass", "End": True, "Parameters": {
+    "doubled.$": "States.MathAdd($.n, $.n)", "by.$": "$.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"}}}}
 WAITING_CHILD = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 30, "End": True}}}
 FAILING_CHILD = {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Child.Broke", "Cause": "on purpose"}}}
 
@@ -231,7 +230,8 @@ def test_a_version_arn_starts_that_version_and_an_unknown_machine_fails_as_aws_s
     failed = _finished(sfn, sfn.start_execution(stateMachineArn=missing, input='{"n": 2}')["executionArn"])
     # As AWS records it: StepFunctions.StateMachineDoesNotExistException, "(Service: AWSStepFunctions; ...)".
     assert failed["error"] == "StepFunctions.StateMachineDoesNotExistException"
-    assert failed["cause"].startswith("State Machine Does Not Exist: ") and "Service: AWSStepFunctions" in failed["cause"]
+    assert failed["cause"].startswith("State Machine Does Not Exist: ")
+    assert "Service: AWSStepFunctions" in failed["cause"]
 
 
 @pytest.fixture
