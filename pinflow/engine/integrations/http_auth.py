@@ -10,6 +10,7 @@ and fetched again when the API answers 401. urllib3 (botocore's own HTTP client)
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -61,6 +62,19 @@ def _parameters(given: dict[str, Any]) -> Invocation:
     return Invocation(pairs("HeaderParameters"), pairs("QueryStringParameters"), pairs("BodyParameters"))
 
 
+class _WithoutQueries(logging.Filter):
+    """urllib3 logs each request line at DEBUG, query string included, and a connection's query
+    parameters may be secret (an API key): the query is left out of those lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) > 4 and isinstance(record.args[4], str):
+            path, mark, _ = record.args[4].partition("?")
+            if mark:
+                record.args = (*record.args[:4], f"{path}?(query not logged)", *record.args[5:])
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_WithoutQueries())
 _POOL = urllib3.PoolManager(num_pools=32, maxsize=8, retries=False)
 _tokens: dict[str, tuple[str, float]] = {}
 _tokens_lock = threading.Lock()
