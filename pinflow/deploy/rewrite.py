@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pinflow import arns
@@ -41,6 +41,7 @@ class Names:
     account: str
     functions: Mapping[str, str]  # function key -> deployed name
     activities: tuple[str, ...] = ()  # the project's activity names
+    machines: Mapping[str, str] = field(default_factory=dict)  # state machine key -> deployed name
 
     def pseudo(self, name: str) -> str | None:
         """A pseudo parameter's value (`AWS::Region`, ...), None for an unknown one."""
@@ -64,6 +65,17 @@ class Names:
     def function_arn(self, name: str) -> str:
         return arns.function(name, region=self.region, account=self.account)
 
+    def machine_name(self, logical: str) -> str | None:
+        """The deployed name of one of the project's state machines given by key, name or logical id
+        (`<Key>StepFunctionsStateMachine`, as the serverless-step-functions plugin names it)."""
+        for key, name in self.machines.items():
+            if logical in (key, name, machine_logical_id(key), machine_logical_id(name)):
+                return name
+        return None
+
+    def machine_arn(self, name: str) -> str:
+        return arns.state_machine(name, region=self.region, account=self.account)
+
     def activity_name(self, logical: str) -> str | None:
         """The name of one of the project's activities given by name or by logical id."""
         return next((name for name in self.activities if logical in (name, activity_logical_id(name))), None)
@@ -73,6 +85,12 @@ def logical_id(key: str) -> str:
     """Serverless's logical id of a function: `hello-world` -> `HelloDashworldLambdaFunction`."""
     normalized = key[:1].upper() + key[1:]
     return normalized.replace("-", "Dash").replace("_", "Underscore") + "LambdaFunction"
+
+
+def machine_logical_id(key: str) -> str:
+    """The plugin's logical id of a state machine: `my-flow` -> `MyDashflowStepFunctionsStateMachine`."""
+    normalized = key[:1].upper() + key[1:]
+    return normalized.replace("-", "Dash").replace("_", "Underscore") + "StepFunctionsStateMachine"
 
 
 def activity_logical_id(name: str) -> str:
@@ -161,9 +179,13 @@ def _ref(target: Any, names: Names, path: str) -> str:
     activity = names.activity_name(target)
     if activity is not None:
         return arns.activity(activity, region=names.region, account=names.account)
+    machine = names.machine_name(target) if names.function_name(target) is None else None
+    if machine is not None:
+        return names.machine_arn(machine)  # CloudFormation: a state machine's Ref is its ARN
     name = names.function_name(target)
     if name is None:
-        raise ProjectError(f"Ref {target}: no function or activity {target!r} in this project", path=path)
+        raise ProjectError(f"Ref {target}: no function, state machine or activity {target!r} in this project",
+                           path=path)
     return name
 
 
@@ -174,10 +196,16 @@ def _get_att(target: str, attribute: str, names: Names, path: str) -> str:
             raise ProjectError(f"Fn::GetAtt {target}.{attribute}: an activity has the Name attribute (Ref gives "
                                "its ARN)", path=path)
         return activity
+    machine = names.machine_name(target) if names.function_name(target) is None else None
+    if machine is not None:
+        if attribute not in ("Arn", "Name"):
+            raise ProjectError(f"Fn::GetAtt {target}.{attribute}: a state machine has the Arn and Name attributes",
+                               path=path)
+        return names.machine_arn(machine) if attribute == "Arn" else machine
     name = names.function_name(target)
     if name is None:
-        raise ProjectError(f"Fn::GetAtt {target}.{attribute}: no function {target!r} in this project",
-                           path=path)
+        raise ProjectError(f"Fn::GetAtt {target}.{attribute}: no function or state machine {target!r} in this "
+                           "project", path=path)
     if attribute != "Arn":
         raise ProjectError(f"Fn::GetAtt {target}.{attribute}: only the Arn attribute is supported", path=path)
     return names.function_arn(name)

@@ -266,7 +266,7 @@ def test_a_definition_file_in_json_keeps_its_own_line_numbers(make_project) -> N
     error = _error(make_project, "service: s\nstepFunctions:\n  stateMachines:\n    m:\n"
                    "      definition: ${file(machine.json)}\n", files)
     assert (error.file, error.line) == ("machine.json", 4)
-    assert "no function 'ghost'" in str(error)
+    assert "no function or state machine 'ghost'" in str(error)
 
 
 def test_both_example_days_load() -> None:
