@@ -46,7 +46,7 @@ class HttpInvoke(base.Integration):
     patterns = frozenset(base.SUFFIXES[suffix] for suffix in resources.patterns("http", "invoke"))
 
     def serves(self, resource: str) -> bool:
-        return resource == RESOURCE
+        return resource == RESOURCE or resource.startswith(RESOURCE + ".")
 
     def _request(self, call: Call) -> tuple[str, str, str]:
         """(endpoint, method, connection ARN) of a call, or TaskError for a field that is wrong."""
@@ -126,8 +126,6 @@ class HttpInvoke(base.Integration):
     # --- what a definition names ------------------------------------------------------------------
 
     def references(self, state_path: str, state: dict[str, Any]) -> list[Reference]:
-        if not self.serves(state["Resource"]):
-            return []
         found = []
         for block, payload in base.parameters_of(state):
             authentication = payload.get("Authentication")
