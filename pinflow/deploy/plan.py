@@ -333,11 +333,12 @@ class ExecutionImpact:
 
     execution: RunningExecution
     calls: tuple[Call, ...]
+    children: tuple[Call, ...] = ()  # the child state machines it will still start
 
     @property
     def warnings(self) -> list[str]:
         found: list[str] = []
-        for call in self.calls:
+        for call in (*self.calls, *self.children):
             if call.new_code and call.target == rewrite.MACHINE:
                 found.append(f"{call.state}: starts child state machine {call.function} live and this deploy "
                              f"changes its {', '.join(call.new_code)}")
@@ -396,8 +397,7 @@ def execution_impact(execution: RunningExecution, functions: Mapping[str, Functi
                     for change in functions.values() if change.updates_latest)
     for task in rewrite.computed(execution.definition):
         calls.append(Call(task.state, "", task.describe(), COMPUTED, new_code=changed))
-    calls.extend(child_calls(execution, machines or {}))
-    return ExecutionImpact(execution, tuple(calls))
+    return ExecutionImpact(execution, tuple(calls), tuple(child_calls(execution, machines or {})))
 
 
 def child_calls(execution: RunningExecution, machines: Mapping[str, MachineChange]) -> list[Call]:

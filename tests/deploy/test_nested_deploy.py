@@ -76,7 +76,8 @@ def test_a_running_parent_keeps_starting_the_child_version_it_was_deployed_with(
     plan = apply.prepare(project.load(make_project(PROJECT % {"answer": "v2", "exact": "true"}, files={})),
                          cl).the_plan
     (impact,) = [i for i in plan.executions if i.execution.arn == old]
-    assert [call.describe() for call in impact.calls] == ["child state machine child:1 (pinned)"]
+    assert impact.calls == ()  # no function
+    assert [call.describe() for call in impact.children] == ["child state machine child:1 (pinned)"]
     assert not impact.affected
     (parent_change,) = [m for m in plan.machines if m.name == "parent"]
     assert parent_change.pinned == ("Call: child -> next version",)
@@ -96,7 +97,7 @@ def test_an_unpinned_child_reference_is_live_and_the_plan_warns_when_the_child_c
     plan = apply.prepare(project.load(make_project(PROJECT % {"answer": "v2", "exact": "false"}, files={})),
                          cl).the_plan
     (impact,) = [i for i in plan.executions if i.execution.arn == running]
-    (call,) = impact.calls
+    (call,) = impact.children
     assert call.live and "unqualified: live" in call.describe()
     assert impact.warnings == ["Call: starts child state machine child live and this deploy changes its definition"]
     _deploy(make_project, cl, "v2", exact="false")
