@@ -276,3 +276,16 @@ def test_a_parent_waiting_on_a_sync_child_resumes_after_a_restart(restartable) -
     described = _finished(sfn, run)
     assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"child": "done"})
     sfn.close()
+
+
+def test_an_express_child_runs_to_its_end_for_a_sync_task(sfn, iam) -> None:
+    role = _role(iam, "parent-express", ALL_STATES)
+    child = str(sfn.create_state_machine(name="child-express", definition=json.dumps(CHILD), roleArn=role,
+                                         type="EXPRESS")["stateMachineArn"])
+    parent = _machine(sfn, "parent-express", _parent(f"{NESTED}.sync:2", child), role)
+    run = sfn.start_execution(stateMachineArn=parent, input='{"n": 3}')["executionArn"]
+    described = _finished(sfn, run)
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    assert (output["Status"], output["Output"]) == ("SUCCEEDED", {"doubled": 6, "by": run})
+    assert ":express:child-express:" in output["ExecutionArn"]

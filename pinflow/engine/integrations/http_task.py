@@ -56,7 +56,7 @@ class HttpInvoke(base.Integration):
             parameters.get("Authentication"), dict) else None
         if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("https", "http") or not urlsplit(
                 endpoint).hostname:
-            raise base.TaskError("States.Runtime", "The field 'ApiEndpoint' must be an https URL")
+            raise base.TaskError("States.Runtime", "The field 'ApiEndpoint' must be an https (or http) URL")
         if not isinstance(method, str) or method.upper() not in METHODS:
             raise base.TaskError("States.Runtime", f"The field 'Method' must be one of {', '.join(METHODS)}")
         if not isinstance(connection, str):

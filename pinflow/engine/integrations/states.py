@@ -99,9 +99,10 @@ class StartExecution(base.Integration):
         input_text = given if isinstance(given, str) else json.dumps(
             {} if given is None else given, separators=(",", ":"), ensure_ascii=False)
         try:
-            target = engine.registry.machines.resolve_start(machine_arn, rng=random.Random())
-            if target.machine["type"] == "EXPRESS" and pattern in (base.SYNC, base.SYNC2):
-                return base.Done(self._express(call, target, name, input_text))
+            if pattern in (base.SYNC, base.SYNC2):
+                target = engine.registry.machines.resolve_start(machine_arn, rng=random.Random())
+                if target.machine["type"] == "EXPRESS":
+                    return base.Done(self._express(call, target, name, input_text))
             started = engine.start_execution(machine_arn, name, input_text,
                                              parent=(call.execution_arn, call.command.task_id))
         except errors.ExecutionAlreadyExists as exc:
