@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-request_id = base.request_id
-
 
 class Dispatcher:
     def __init__(self, engine: Engine, registry: Any) -> None:
