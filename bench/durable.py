@@ -5,8 +5,11 @@
 2. N executions (default 100,000) started into a 5-second Wait: the time to create them, the
    lateness with which they resume (WaitStateExited minus the due time; p50 and p99), and the
    process's peak RSS.
+3. 500 parents, each starting one child with a nested `.sync:2` call (child: a Pass state) and
+   ending with the child's output: parent+child executions per second (a pair counts once), median
+   of several runs.
 
-Usage: python bench/durable.py [--runs 3] [--executions 1000] [--parked 100000] [--json]
+Usage: python bench/durable.py [--runs 3] [--executions 1000] [--parked 100000] [--nested 500] [--json]
 """
 
 from __future__ import annotations
@@ -32,9 +35,12 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 
 def make_role(pf: Pinflow) -> str:
     """The machines' role: Step Functions may assume it, and AWSLambdaRole (attached) lets it invoke, so
-    every Task pays for the IAM check it pays on a real deploy."""
+    every Task pays for the IAM check it pays on a real deploy; it may start and watch child executions."""
     pf.roles.create_role("bench-role", TRUST)
     pf.policies.attach_role_policy("bench-role", "arn:aws:iam::aws:policy/service-role/AWSLambdaRole")
+    pf.roles.put_role_policy("bench-role", "nested", json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["states:StartExecution", "states:DescribeExecution", "states:StopExecution"],
+        "Resource": "*"}]}))
     return ROLE
 
 
@@ -102,6 +108,31 @@ def transitions_run(executions: int) -> float:
             pf.close()
 
 
+def nested_run(pairs: int) -> float:
+    """Parent+child executions per second: `pairs` parents, each one nested `.sync:2` call."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pf = Pinflow.open(data_dir=Path(tmp) / "data", synchronous="FULL")
+        try:
+            role = make_role(pf)
+            child = pf.machines.create("child", json.dumps({"StartAt": "Answer", "States": {
+                "Answer": {"Type": "Pass", "Result": {"ok": True}, "End": True}}}), role)["stateMachineArn"]
+            parent = pf.machines.create("parent", json.dumps({"StartAt": "Call", "States": {"Call": {
+                "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": child, "Input": {}}, "OutputPath": "$.Output", "End": True}}}),
+                role)["stateMachineArn"]
+            began = time.perf_counter()
+            start_all(pf, parent, pairs, "pair", in_flight=pairs)
+            wait_all(pf, "parent", pairs)
+            elapsed = time.perf_counter() - began
+            with pf.store.transaction(write=False) as tx:
+                failed = tx.scalar("SELECT COUNT(*) FROM executions WHERE status <> 'SUCCEEDED'")
+            if failed:
+                raise RuntimeError(f"{failed} executions did not succeed")
+            return pairs / elapsed
+        finally:
+            pf.close()
+
+
 def parked_run(count: int, wait_seconds: int = 5) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         pf = Pinflow.open(data_dir=Path(tmp) / "data", synchronous="FULL")
@@ -141,10 +172,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--executions", type=int, default=1000)
     parser.add_argument("--parked", type=int, default=100_000)
+    parser.add_argument("--nested", type=int, default=500, help="parent+child pairs per nested run")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     rates = [transitions_run(args.executions) for _ in range(args.runs)]
     figures: dict[str, float] = {"durable_transitions_per_s": statistics.median(rates)}
+    nested = [nested_run(args.nested) for _ in range(args.runs)]
+    figures["nested_pairs_per_s"] = statistics.median(nested)
     figures.update(parked_run(args.parked))
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.json:
@@ -152,6 +186,8 @@ def main() -> int:
     else:
         print(f"durable transitions/s (median of {args.runs}): {figures['durable_transitions_per_s']:,.0f}"
               f"  runs: {', '.join(f'{r:,.0f}' for r in rates)}")
+        print(f"parent+child executions/s, one nested .sync:2 call each (median of {args.runs}): "
+              f"{figures['nested_pairs_per_s']:,.0f}  runs: {', '.join(f'{r:,.0f}' for r in nested)}")
         print(f"created {args.parked:,} parked executions in {figures['parked_create_s']:.1f} s; resumed "
               f"late by p50 {figures['parked_resume_p50_s']:.3f} s, p99 {figures['parked_resume_p99_s']:.3f} s")
         print(f"peak RSS: {figures['peak_rss_mb']:.0f} MB")

@@ -61,6 +61,9 @@ InvalidRequestContentException = _error("InvalidRequestContentException", 400)
 RequestTooLargeException = _error("RequestTooLargeException", 413)
 PolicyLengthExceededException = _error("PolicyLengthExceededException", 400)
 
+# EventBridge (AWS JSON 1.1; ResourceNotFoundException is shared with Lambda)
+ResourceAlreadyExistsException = _error("ResourceAlreadyExistsException")
+
 # IAM (Query protocol)
 NoSuchEntity = _error("NoSuchEntity", 404)
 EntityAlreadyExists = _error("EntityAlreadyExists", 409)

@@ -26,7 +26,7 @@ class Pinflow:
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, code_root: Path | None = None,
                  start: bool = True, workers: int = 16, permissive_iam: bool = False,
-                 isolation: Any = None) -> None:
+                 isolation: Any = None, http_hosts: str | None = None) -> None:
         """Wire the registries, the invoker and the engine over `store`.
 
         Args:
@@ -35,10 +35,14 @@ class Pinflow:
                 as Step Functions refuses it, and roles are always enforced.
             isolation: what function workers run under (a `pinflow.functions.sandbox.Isolation`, or
                 None for the sandbox when this machine can give it; see `sandbox.create`).
+            http_hosts: the hosts HTTP Tasks may reach, comma-separated (`pinflow server
+                --http-task-hosts`); None allows public addresses only.
         """
+        from pinflow.engine.integrations.hosts import HostPolicy
         from pinflow.engine.runner import Engine
         from pinflow.functions.invoker import Invoker
         from pinflow.registry.activities import ActivityRegistry
+        from pinflow.registry.connections import ConnectionRegistry
         from pinflow.registry.function_policy import FunctionPolicies
         from pinflow.registry.functions import FunctionRegistry
         from pinflow.registry.managed_policies import ManagedPolicyRegistry
@@ -54,11 +58,13 @@ class Pinflow:
         self.machines = StateMachineRegistry(store, clock, validate=_definition_errors,
                                              role_check=self.roles.check_execution_role)
         self.activities = ActivityRegistry(store, clock)
+        self.connections = ConnectionRegistry(store, clock)
         self.registry = SimpleNamespace(functions=self.functions, machines=self.machines, roles=self.roles,
-                                        activities=self.activities)
+                                        activities=self.activities, connections=self.connections)
         root = code_root or _default_code_root(store)
         self.invoker = Invoker(root, self.functions.load_code, isolation=isolation)
-        self.engine = Engine(store, self.registry, self.invoker, clock=clock, workers=workers)
+        self.engine = Engine(store, self.registry, self.invoker, clock=clock, workers=workers,
+                             http_hosts=HostPolicy.from_text(http_hosts))
         if start:
             self.engine.start()
 

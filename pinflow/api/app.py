@@ -2,6 +2,7 @@
 
 Routing, as AWS endpoints tell them apart:
 - `POST /` with `X-Amz-Target: AWSStepFunctions.<Op>` -> Step Functions (AWS JSON 1.0);
+- `POST /` with `X-Amz-Target: AWSEvents.<Op>` -> EventBridge's connections (AWS JSON 1.1);
 - `POST /` with a form body (`Action=...`) -> IAM (Query), when `pinflow.api.iam_api` exists;
 - the Lambda paths (`/2015-03-31/...`) -> `pinflow.api.lambda_api.ROUTES`, when that module exists;
   any other path or method is Lambda's 404 `UnknownOperationException`.
@@ -30,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pinflow import console, errors
 from pinflow.api import auth as auth_module
-from pinflow.api import awsjson, querytext, server_info, stepfunctions
+from pinflow.api import awsjson, events_api, querytext, server_info, stepfunctions
 
 log = logging.getLogger("pinflow.api")
 
@@ -52,6 +53,8 @@ def _optional(module: str) -> Any | None:
 async def _root(request: Request) -> Response:
     """POST /: Step Functions by its target header, IAM by its form body."""
     target = request.headers.get("x-amz-target")
+    if target is not None and target.startswith(events_api.TARGET_PREFIX + "."):
+        return await events_api.handle(request)
     if target is not None:
         return await stepfunctions.handle(request)
     content_type = request.headers.get("content-type", "")

@@ -19,9 +19,9 @@ class InvokeTask:
     """Run a Task state's resource with `payload`; answer with TaskSucceeded or TaskFailed.
 
     `task_id` is unique within the execution and stable across redeliveries, so a function can use
-    it (with the execution's id) to de-duplicate. `pattern` is "request_response", "sync" or
-    "wait_for_task_token"; for the last one (and for activities) `task_token` is what a worker
-    hands back through SendTaskSuccess/Failure/Heartbeat.
+    it (with the execution's id) to de-duplicate. `pattern` is "request_response", "sync" (`.sync`),
+    "sync2" (`.sync:2`) or "wait_for_task_token"; for the last one (and for activities) `task_token`
+    is what a worker hands back through SendTaskSuccess/Failure/Heartbeat.
     """
 
     task_id: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pinflow.asl import source
+from pinflow.asl import source, walk
 
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
@@ -30,26 +30,15 @@ class Definition:
         self.type_of: dict[str, Any] = {}  # state name -> its Type
         # Per-state memo for derived values (compiled paths, flags); keyed by (state name, what).
         self.cache: dict[tuple[Any, ...], Any] = {}
-        self._index("", raw)
+        self._index(raw)
 
-    def _index(self, key: str, block: dict[str, Any]) -> None:
-        self.blocks[key] = block
-        states = block.get("States")
-        if not isinstance(states, dict):
-            return
-        for name, state in states.items():
-            self.block_of.setdefault(name, key)
-            if not isinstance(state, dict):
-                continue
-            self.type_of.setdefault(name, state.get("Type"))
-            if state.get("Type") == "Parallel":
-                for index, branch in enumerate(state.get("Branches") or ()):
-                    if isinstance(branch, dict):
-                        self._index(f"{name}/{index}", branch)
-            elif state.get("Type") == "Map":
-                processor = state.get("ItemProcessor") or state.get("Iterator")
-                if isinstance(processor, dict):
-                    self._index(name, processor)
+    def _index(self, raw: dict[str, Any]) -> None:
+        for found in walk.blocks(raw):
+            self.blocks[found.key] = found.block
+            for name, state in found.states().items():
+                self.block_of.setdefault(name, found.key)
+                if isinstance(state, dict):
+                    self.type_of.setdefault(name, state.get("Type"))
 
     def state(self, block: str, name: str) -> dict[str, Any]:
         """The state `name` in `block`."""

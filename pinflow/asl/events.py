@@ -56,6 +56,16 @@ class TaskStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskSubmitted:
+    """The task `task_id` started something that runs on its own (a child execution, a `.sync` job):
+    `output` is what starting it answered. TaskSucceeded or TaskFailed follows when it ends."""
+
+    task_id: str
+    output: Any
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class TimerFired:
     """The timer `timer_id` (from a StartTimer command) is due."""
 
@@ -79,4 +89,4 @@ class Redrive:
     at: float
 
 
-Event = Start | TaskSucceeded | TaskFailed | TaskStarted | TimerFired | StopRequested | Redrive
+Event = Start | TaskSucceeded | TaskFailed | TaskStarted | TaskSubmitted | TimerFired | StopRequested | Redrive

@@ -106,7 +106,8 @@ class _Machine:
         if self.state["status"] != RUNNING:
             return
         try:
-            if isinstance(event, events.TaskSucceeded | events.TaskFailed | events.TaskStarted):
+            if isinstance(event, events.TaskSucceeded | events.TaskFailed | events.TaskStarted
+                          | events.TaskSubmitted):
                 self.on_task(event)
             elif isinstance(event, events.TimerFired):
                 self.on_timer(event.timer_id)
@@ -157,7 +158,8 @@ class _Machine:
         self.enter(frame, test.state_name if test else self.d.start_at(""), event.input)
         self.run_ready()
 
-    def on_task(self, event: events.TaskSucceeded | events.TaskFailed | events.TaskStarted) -> None:
+    def on_task(self, event: events.TaskSucceeded | events.TaskFailed | events.TaskStarted
+                | events.TaskSubmitted) -> None:
         frame_id = self.state["tasks"].get(event.task_id)
         frame = self.state["frames"].get(frame_id) if frame_id else None
         if frame is None or (frame.get("wait") or {}).get("task") != event.task_id:
@@ -170,6 +172,9 @@ class _Machine:
                 self.record(frame, f"{kind}Started", {"workerName": event.worker_name} if event.worker_name
                             else ({} if kind == "Activity" else None) if kind != "Task" else
                             {"resourceType": wait["resource_type"], "resource": wait["resource_name"]})
+            return
+        if isinstance(event, events.TaskSubmitted):
+            _tasks.task_submitted(self, frame, event.output)
             return
         self.clear_task(frame)
         if isinstance(event, events.TaskSucceeded):

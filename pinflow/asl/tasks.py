@@ -25,7 +25,8 @@ def classify(resource: str) -> tuple[str, str, str, str]:
     """(history kind, pattern, resourceType, resource name) for a Task's Resource ARN.
 
     History kind is the prefix of the task's history events: "LambdaFunction" for a bare function
-    ARN, "Activity" for an activity, "Task" for every service integration.
+    ARN, "Activity" for an activity, "Task" for every service integration. The pattern is one of
+    `PATTERNS`' values.
     """
     parts = resource.split(":")
     if len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function":
@@ -34,12 +35,19 @@ def classify(resource: str) -> tuple[str, str, str, str]:
         return "Activity", "wait_for_task_token", "activity", resource
     service_api = ":".join(parts[5:]) if len(parts) > 5 else resource
     service, _, api = service_api.partition(":")
-    pattern = "request_response"
-    if api.endswith(".waitForTaskToken"):
-        pattern = "wait_for_task_token"
-    elif ".sync" in api:
-        pattern = "sync"
-    return "Task", pattern, service, api
+    return "Task", pattern_of(api), service, api
+
+
+# A resource's suffix and the pattern the engine is told (`commands.InvokeTask.pattern`).
+PATTERNS = {"": "request_response", ".sync": "sync", ".sync:2": "sync2", ".waitForTaskToken": "wait_for_task_token"}
+
+
+def pattern_of(api: str) -> str:
+    """The integration pattern an action names: `startExecution.sync:2` -> "sync2"."""
+    for suffix in (".waitForTaskToken", ".sync:2", ".sync"):
+        if api.endswith(suffix):
+            return PATTERNS[suffix]
+    return "request_response"
 
 
 def _positive_int(m: _Machine, state: State, key: str, scope: Scope, bindings: dict[str, Any] | None) -> int | None:
@@ -134,6 +142,17 @@ def task(m: _Machine, frame: Frame, state: State) -> None:
 def _region(resource: str) -> str:
     parts = resource.split(":")
     return parts[3] if len(parts) > 3 and parts[3] else "us-east-1"
+
+
+def task_submitted(m: _Machine, frame: Frame, output: Any) -> None:
+    """What started a `.sync` task answered (AWS records it once, as TaskSubmitted, between TaskStarted
+    and the task's end)."""
+    wait = frame["wait"]
+    if wait["events"] != "Task" or wait.get("submitted"):
+        return
+    wait["submitted"] = True
+    m.record(frame, "TaskSubmitted", {"resourceType": wait["resource_type"], "resource": wait["resource_name"],
+                                      "output": output, "outputDetails": {"truncated": False}})
 
 
 def task_succeeded(m: _Machine, frame: Frame, output: Any) -> None:

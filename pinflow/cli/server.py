@@ -64,14 +64,25 @@ def _auth(auth_file: str | None) -> Any:
               help="What function workers run under: sandbox (bubblewrap namespaces; the server refuses to "
                    "start without them), none (the server's own user and files), or auto (the sandbox when "
                    "this machine can give it). Also PINFLOW_ISOLATION. See docs/isolation.md.")
+@click.option("--http-task-hosts", metavar="PATTERNS", default="public", show_default=True,
+              help="Hosts HTTP Tasks may call, comma-separated: `public` (any host whose addresses are all "
+                   "public: not this machine, not a private, link-local or reserved network), host names "
+                   "(`*.example.com`), addresses or networks (`10.0.0.0/8`), each with an optional :port, "
+                   "or `*` for anything.")
 def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file: str | None,
-           log_level: str, permissive_iam: bool, isolation: str) -> None:
+           log_level: str, permissive_iam: bool, isolation: str, http_task_hosts: str) -> None:
     """Serve the Step Functions, Lambda and IAM APIs, and run executions."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     if data_dir is not None and db is not None:
         raise click.UsageError("--data-dir and --db are alternatives; give one")
     authenticator = _auth(auth_file)
+    from pinflow.engine.integrations.hosts import HostPolicy
+
+    try:
+        HostPolicy.from_text(http_task_hosts)
+    except ValueError as exc:
+        raise click.UsageError(f"--http-task-hosts: {exc}") from None
     if not is_loopback(host) and authenticator is None:
         raise click.UsageError(
             f"refusing to listen on {host} without authentication: anyone who can reach it could run "
@@ -79,7 +90,7 @@ def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file
     folder = data_dir or ".pinflow"
     workers = _isolation(isolation, [folder, *([auth_file] if auth_file else [])])
     run(host, port, data_dir=folder, db=db, auth=authenticator, log_level=log_level, isolation=workers,
-        permissive_iam=permissive_iam)
+        permissive_iam=permissive_iam, http_task_hosts=http_task_hosts)
 
 
 def _isolation(mode: str, protect: list[str]) -> Any:
@@ -100,14 +111,15 @@ def _isolation(mode: str, protect: list[str]) -> Any:
 
 
 def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any, log_level: str,
-        isolation: Any = None, permissive_iam: bool = False) -> None:
+        isolation: Any = None, permissive_iam: bool = False, http_task_hosts: str | None = None) -> None:
     """Open the service, serve until SIGINT/SIGTERM, then stop the engine and the function workers."""
     import uvicorn
 
     from pinflow.api.app import create_app
     from pinflow.service import Pinflow
 
-    pf = Pinflow.open(data_dir=data_dir, db=db, isolation=isolation, permissive_iam=permissive_iam)
+    pf = Pinflow.open(data_dir=data_dir, db=db, isolation=isolation, permissive_iam=permissive_iam,
+                      http_hosts=http_task_hosts)
     # What functions can reach is said before anything runs; without a sandbox, loudly.
     isolated = pf.invoker.isolation.name == "sandbox"
     log.log(logging.INFO if isolated else logging.WARNING, "%s", pf.invoker.isolation.describe())

@@ -55,7 +55,39 @@ class Outcome:
 
 def names_of(project: Project) -> rewrite.Names:
     return rewrite.Names(project.service, project.stage, project.region, project.account,
-                         project.function_names(), project.activities)
+                         project.function_names(), project.activities,
+                         {key: machine.name for key, machine in project.state_machines.items()})
+
+
+def machine_order(project: Project) -> list[str]:
+    """The project's state machine keys, each after the project's machines it starts (their versions are
+    known first, so a parent can be pinned to them); a cycle is broken where it closes (that reference
+    stays live, and the plan says so)."""
+    names = names_of(project)
+    by_name = {machine.name: key for key, machine in project.state_machines.items()}
+    children: dict[str, list[str]] = {}
+    for key, machine in project.state_machines.items():
+        try:
+            definition = rewrite.evaluate(machine.definition, names, machine.where, definition=True)
+        except ProjectError:
+            definition = {}  # reported where the machine is rendered
+        named = rewrite.slots(definition, rewrite.MACHINE) if isinstance(definition, dict) else []
+        children[key] = [by_name[ref.name] for ref in named if ref.name in by_name and by_name[ref.name] != key]
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(key: str) -> None:
+        if key in ordered or key in visiting:
+            return
+        visiting.add(key)
+        for child in children[key]:
+            visit(child)
+        visiting.discard(key)
+        ordered.append(key)
+
+    for key in project.state_machines:
+        visit(key)
+    return ordered
 
 
 def prepare(project: Project, cl: clients.Clients) -> Prepared:
@@ -90,8 +122,10 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
         name, region=project.region, account=project.account))) for name in project.activities]
     prepared = Prepared(project, packages, desired, functions_role, {}, {}, the_plan)
     versions = {change.name: str(change.new_version) for change in the_plan.functions}
-    for key, machine in project.state_machines.items():
-        definition, pinned, live = _render(prepared, key, versions, cl)
+    machine_versions: dict[str, str] = {}
+    for key in machine_order(project):
+        machine = project.state_machines[key]
+        definition, pinned, live = _render(prepared, key, versions, cl, machine_versions)
         _validate(cl, project, key, definition)
         prepared.definitions[key] = definition
         if machine.use_exact_version:
@@ -107,6 +141,7 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
                                      observe.machine_state(cl.sfn, machine.name, machine.alias.name
                                                            if machine.alias else None), machine.alias)
         the_plan.machines.append(dataclasses.replace(change, pinned=pinned, live=live))
+        machine_versions[machine.name] = str(change.new_version)
     running = observe.running_executions(cl.sfn)
     the_plan.executions = plan.impacts(running, the_plan, {m.name for m in project.state_machines.values()},
                                        observe.alias_targets(cl.lam, plan.aliases_to_resolve(running)))
@@ -185,9 +220,13 @@ def _located(project: Project, action: Callable[[], Any]) -> Any:
         raise
 
 
-def _render(prepared: Prepared, key: str, versions: dict[str, str], cl: clients.Clients
-            ) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]:
-    """A machine's definition as the server will get it, with (pinned, live) reference descriptions."""
+def _render(prepared: Prepared, key: str, versions: dict[str, str], cl: clients.Clients,
+            machine_versions: dict[str, str] | None = None) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]:
+    """A machine's definition as the server will get it, with (pinned, live) reference descriptions.
+
+    With useExactVersion, functions are pinned to `versions` (their newest published otherwise), and the
+    project's own state machines a Task starts to `machine_versions` (a pinflow extension: the
+    serverless-step-functions plugin leaves them unpinned)."""
     project = prepared.project
     machine = project.state_machines[key]
     written = machine.definition
@@ -198,7 +237,7 @@ def _render(prepared: Prepared, key: str, versions: dict[str, str], cl: clients.
     if machine.use_exact_version:
         wanted = dict(versions)
         for slot in rewrite.slots(definition):
-            name = slot.ref.name
+            name = slot.name
             if slot.qualified or name in wanted:
                 continue
             if name not in prepared.external_versions:
@@ -207,13 +246,16 @@ def _render(prepared: Prepared, key: str, versions: dict[str, str], cl: clients.
                     continue
                 prepared.external_versions[name] = found
             wanted[name] = prepared.external_versions[name]
+        own = {machine.name for machine in project.state_machines.values()}
         definition, rewrites, missed = rewrite.pin(definition, wanted, region=project.region,
-                                                   account=project.account)
+                                                   account=project.account, machines=machine_versions or {})
         pinned = tuple(f"{r.state}: {r.function} -> {plan.version_label(r.version)}" for r in rewrites)
-        live = tuple(f"{s.state}: {s.text} (no published version to pin to)" for s in missed)
+        live = tuple(f"{s.state}: {s.text} (no published version to pin to)" for s in missed
+                     if s.kind == rewrite.FUNCTION or s.name in own)
     else:
         pinned = ()
-        live = tuple(f"{s.state}: {s.text}" for s in rewrite.slots(definition) if not s.qualified)
+        live = tuple(f"{s.state}: {s.text}" for s in rewrite.slots(definition, None)
+                     if not s.qualified and s.kind in (rewrite.FUNCTION, rewrite.MACHINE))
     return definition, pinned, live
 
 
@@ -230,9 +272,8 @@ def _machine_role(prepared: Prepared, key: str, definition: dict[str, Any],
         prepared.machine_statements[key] = tuple(_located(project, lambda: rewrite.evaluate(
             list(machine.role_statements), names_of(project), where)))
     computed = rewrite.computed(definition)
-    spec = roles.machine_role(machine.name, rewrite.functions_named([definition]),
-                              prepared.machine_statements[key], project.account,
-                              [task.allowed for task in computed])
+    spec = roles.machine_role(machine.name, definition, prepared.machine_statements[key], project.account,
+                              project.region)
     if cl is not None:
         for task in computed:
             granted = ", ".join(task.allowed) if task.allowed else "*"
@@ -300,13 +341,16 @@ def execute(prepared: Prepared, cl: clients.Clients, console: Console) -> Outcom
             with steps.step(f"function {function.name}"):
                 outcome.functions[function.name] = _deploy_function(prepared, key, by_key[key], cl, steps,
                                                                     outcome)
-        for change in the_plan.machines:
-            definition, _, _ = _render(prepared, change.key, outcome.functions, cl)
+        machine_versions: dict[str, str] = {}
+        by_machine = {change.key: change for change in the_plan.machines}
+        for change in (by_machine[key] for key in machine_order(project) if key in by_machine):
+            definition, _, _ = _render(prepared, change.key, outcome.functions, cl, machine_versions)
             prepared.definitions[change.key] = definition
             machine = project.state_machines[change.key]
             with steps.step(f"state machine {machine.name}"):
                 version_arn = _deploy_machine(prepared, change, cl, steps, outcome)
                 outcome.machines[machine.name] = version_arn
+                machine_versions[machine.name] = version_arn.rsplit(":", 1)[1]
             if machine.alias is not None:
                 with steps.step(f"alias {machine.alias.name} of {machine.name}"):
                     outcome.aliases[machine.name] = _move_alias(cl, machine.alias, version_arn, steps)

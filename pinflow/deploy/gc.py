@@ -1,7 +1,8 @@
 """`pinflow gc`: delete the function versions and state machine versions nothing needs any more.
 
 A state machine version is kept while an alias routes to it, while it holds the machine's current
-definition, or while a running execution runs on it. A function version is kept while it is its
+definition, while a running execution runs on it, or while a kept definition (a machine's current one,
+a kept version's, a running execution's) starts it as a child. A function version is kept while it is its
 function's newest (what the next deploy compares with), while an alias routes to it, while a kept
 definition names it (a machine's current one or a kept version's), or while a running execution
 calls it. The server refuses to delete a version a running execution holds (an alias a running
@@ -69,12 +70,17 @@ def decide(functions: Sequence[FunctionInventory], machines: Sequence[MachineInv
     """Which versions to keep (with reasons) and which to delete; machine versions come first."""
     decision = Decision()
     needed: dict[tuple[str, int], list[str]] = {}
+    children: dict[tuple[str, int], list[str]] = {}  # state machine versions a kept definition starts
 
     def need(definition: dict[str, Any], why: str) -> None:
-        for slot in rewrite.slots(definition):
-            qualifier = slot.ref.qualifier
-            if qualifier is not None and qualifier.isdigit():
-                needed.setdefault((slot.ref.name, int(qualifier)), []).append(why)
+        for slot in rewrite.slots(definition, None):
+            qualifier = slot.qualifier
+            if qualifier is None or not qualifier.isdigit():
+                continue
+            if slot.kind == rewrite.FUNCTION:
+                needed.setdefault((slot.name, int(qualifier)), []).append(why)
+            elif slot.kind == rewrite.MACHINE:
+                children.setdefault((slot.name, int(qualifier)), []).append(why)
 
     for execution in running:
         need(execution.definition, f"running execution {execution.name}")
@@ -85,19 +91,35 @@ def decide(functions: Sequence[FunctionInventory], machines: Sequence[MachineInv
                     f"running execution {execution.name} (alias {ref.qualifier} resolved at start)")
     for machine in machines:
         need(machine.definition, f"current definition of {machine.name}")
-        for number, (revision, definition) in sorted(machine.versions.items()):
-            reasons = [f"alias {alias}" for alias, routed in sorted(machine.aliases.items())
-                       if number in routed]
-            if revision == machine.revision_id:
-                reasons.append("current definition")
-            reasons.extend(f"running execution {execution.name}" for execution in running
-                           if execution.version_arn == f"{machine.arn}:{number}")
-            candidate = Candidate(MACHINE_VERSION, f"{machine.arn}:{number}", tuple(reasons))
-            if reasons:
-                decision.keep.append(candidate)
-                need(definition, f"{machine.name} version {number}")
+    # A kept version's definition may start a version of another machine, which is then kept too, and
+    # so on down a chain of children: decide until nothing more is kept.
+    kept: dict[str, tuple[str, ...]] = {}
+    grown = True
+    while grown:
+        grown = False
+        for machine in machines:
+            for number, (revision, definition) in sorted(machine.versions.items()):
+                arn = f"{machine.arn}:{number}"
+                reasons = [f"alias {alias}" for alias, routed in sorted(machine.aliases.items())
+                           if number in routed]
+                if revision == machine.revision_id:
+                    reasons.append("current definition")
+                reasons.extend(f"running execution {execution.name}" for execution in running
+                               if execution.version_arn == arn)
+                reasons.extend(f"started by {why}" for why in children.get((machine.name, number), []))
+                if reasons and arn not in kept:
+                    kept[arn] = tuple(dict.fromkeys(reasons))
+                    need(definition, f"{machine.name} version {number}")
+                    grown = True
+                elif reasons:
+                    kept[arn] = tuple(dict.fromkeys(reasons))
+    for machine in machines:
+        for number in sorted(machine.versions):
+            arn = f"{machine.arn}:{number}"
+            if arn in kept:
+                decision.keep.append(Candidate(MACHINE_VERSION, arn, kept[arn]))
             else:
-                decision.delete.append(candidate)
+                decision.delete.append(Candidate(MACHINE_VERSION, arn))
     for function in functions:
         newest = max(function.versions, default=None)
         for number in function.versions:

@@ -151,7 +151,7 @@ def running_executions(sfn: Any, machines: Iterable[dict[str, Any]] | None = Non
                     continue
                 raise
             definition = json.loads(pinned["definition"])
-            aliases = [slot.ref.arn for slot in rewrite.slots(definition) if _is_alias(slot.ref.qualifier)]
+            aliases = [slot.arn for slot in rewrite.slots(definition) if _is_alias(slot.qualifier)]
             seen = alias_versions(sfn, item["executionArn"], set(aliases)) if aliases else {}
             revision = pinned.get("revisionId")
             holder = None

@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pinflow import arns
 from pinflow.deploy import rewrite, roles
 
 V = TypeVar("V", int, str)
@@ -286,16 +285,22 @@ class Call:
     new_code: tuple[str, ...] = ()  # what this deploy changes under a live reference
     loses_permission: bool = False
     kept_by_pin: bool = False  # the new role would deny it, but the execution's start-time grant holds
+    target: str = rewrite.FUNCTION  # what is called: a function, or a child state machine
 
     @property
     def live(self) -> bool:
         """Whether each call runs the code current then: unqualified, `$LATEST`, computed at run time,
-        or an alias that resolved to `$LATEST` at start (or whose target the plan could not learn)."""
+        or an alias that resolved to `$LATEST` at start (or whose target the plan could not learn). A
+        child state machine named by an alias is live: the alias is drawn when the child starts."""
+        if self.kind == ALIAS and self.target == rewrite.MACHINE:
+            return True
         if self.kind == ALIAS:
             return self.version is None or self.version == "$LATEST"
         return self.kind in (LATEST, COMPUTED)
 
     def describe(self) -> str:
+        if self.target == rewrite.MACHINE:
+            return self._describe_child()
         if self.kind == VERSION:
             return f"{self.function}:{self.version} (pinned)"
         if self.kind == ALIAS:
@@ -310,6 +315,17 @@ class Call:
         shown = "$LATEST" if self.written.endswith(":$LATEST") else "unqualified"
         return f"{self.function} ({shown}: live, runs whatever code is current)"
 
+    def _describe_child(self) -> str:
+        if self.kind == VERSION:
+            return f"child state machine {self.function}:{self.version} (pinned)"
+        if self.kind == ALIAS:
+            alias = self.written.rsplit(":", 1)[-1]
+            return (f"child state machine {self.function}:{alias} (alias, drawn when the child starts: live, "
+                    "runs the version the alias routes to then)")
+        if self.kind == COMPUTED:
+            return f"child state machine {self.written} (computed at run time: live)"
+        return f"child state machine {self.function} (unqualified: live, runs the definition current when it starts)"
+
 
 @dataclass(frozen=True)
 class ExecutionImpact:
@@ -317,12 +333,16 @@ class ExecutionImpact:
 
     execution: RunningExecution
     calls: tuple[Call, ...]
+    children: tuple[Call, ...] = ()  # the child state machines it will still start
 
     @property
     def warnings(self) -> list[str]:
         found: list[str] = []
-        for call in self.calls:
-            if call.new_code and call.kind == COMPUTED:
+        for call in (*self.calls, *self.children):
+            if call.new_code and call.target == rewrite.MACHINE:
+                found.append(f"{call.state}: starts child state machine {call.function} live and this deploy "
+                             f"changes its {', '.join(call.new_code)}")
+            elif call.new_code and call.kind == COMPUTED:
                 found.append(f"{call.state}: computes the function it calls at run time, so any function may "
                              f"change under it; this deploy changes {'; '.join(call.new_code)}")
             elif call.new_code:
@@ -339,7 +359,8 @@ class ExecutionImpact:
 
 def execution_impact(execution: RunningExecution, functions: Mapping[str, FunctionChange],
                      role_changes: Mapping[str, RoleChange],
-                     alias_targets: Mapping[str, str] | None = None) -> ExecutionImpact:
+                     alias_targets: Mapping[str, str] | None = None,
+                     machines: Mapping[str, MachineChange] | None = None) -> ExecutionImpact:
     """Classify each function an execution's pinned definition names, and what the deploy changes under it.
 
     An alias is classified by the version it resolved to at start: the version the history shows it
@@ -350,19 +371,18 @@ def execution_impact(execution: RunningExecution, functions: Mapping[str, Functi
         functions: the deploy's function changes by function name.
         role_changes: the deploy's role changes by role ARN.
         alias_targets: alias ARN -> the alias's current FunctionVersion.
+        machines: the deploy's state machine changes by name (for the children it starts).
     """
     role = role_changes.get(execution.role_arn)
     targets = alias_targets or {}
     calls: list[Call] = []
-    for slot in rewrite.slots(execution.definition):
-        ref = slot.ref
+    for ref in rewrite.slots(execution.definition):
         kind = _kind(ref)
         version = ref.qualifier if kind == VERSION else None
         if kind == ALIAS:
             version = execution.alias_versions.get(ref.arn) or targets.get(ref.arn)
         change = functions.get(ref.name)
-        call = Call(slot.state, ref.name, slot.text if slot.qualifier is None else f"{slot.text}:{slot.qualifier}",
-                    kind, version)
+        call = Call(ref.state, ref.name, rewrite.written(ref), kind, version)
         new_code = change.latest_reasons if call.live and change is not None else ()
         loses = kept = False
         if role is not None and role.changed:
@@ -377,18 +397,35 @@ def execution_impact(execution: RunningExecution, functions: Mapping[str, Functi
                     for change in functions.values() if change.updates_latest)
     for task in rewrite.computed(execution.definition):
         calls.append(Call(task.state, "", task.describe(), COMPUTED, new_code=changed))
-    return ExecutionImpact(execution, tuple(calls))
+    return ExecutionImpact(execution, tuple(calls), tuple(child_calls(execution, machines or {})))
+
+
+def child_calls(execution: RunningExecution, machines: Mapping[str, MachineChange]) -> list[Call]:
+    """The child state machines a running execution will still start: a version it names is pinned; an
+    alias or an unqualified ARN is resolved when the child starts, so it is live, and a deploy that
+    changes that machine changes what the child runs."""
+    calls: list[Call] = []
+    for ref in rewrite.slots(execution.definition, rewrite.MACHINE):
+        kind = _kind(ref)
+        change = machines.get(ref.name)
+        call = Call(ref.state, ref.name, ref.text, kind, ref.qualifier if kind == VERSION else None,
+                    target=rewrite.MACHINE)
+        changes = ("definition",) if call.live and change is not None and change.updates else ()
+        calls.append(dataclasses.replace(call, new_code=changes))
+    for task in rewrite.computed(execution.definition, rewrite.MACHINE):
+        calls.append(Call(task.state, "", task.describe(), COMPUTED, target=rewrite.MACHINE))
+    return calls
 
 
 def aliases_to_resolve(executions: Sequence[RunningExecution]) -> list[str]:
     """The function alias ARNs whose current target the plan needs (GetAlias): those a running
     execution names and has not been seen calling yet."""
-    wanted = {slot.ref.arn for execution in executions for slot in rewrite.slots(execution.definition)
-              if _kind(slot.ref) == ALIAS and slot.ref.arn not in execution.alias_versions}
+    wanted = {slot.arn for execution in executions for slot in rewrite.slots(execution.definition)
+              if _kind(slot) == ALIAS and slot.arn not in execution.alias_versions}
     return sorted(wanted)
 
 
-def _kind(ref: arns.FunctionRef) -> str:
+def _kind(ref: rewrite.Slot) -> str:
     if ref.qualifier is None or ref.qualifier == "$LATEST":
         return LATEST
     return VERSION if ref.qualifier.isdigit() else ALIAS
@@ -447,9 +484,10 @@ def impacts(executions: Sequence[RunningExecution], plan: Plan, project_machines
     """
     by_name = {change.name: change for change in plan.functions}
     by_role = {change.spec.arn: change for change in plan.roles}
+    by_machine = {change.name: change for change in plan.machines}
     found: list[ExecutionImpact] = []
     for execution in executions:
-        impact = execution_impact(execution, by_name, by_role, alias_targets)
+        impact = execution_impact(execution, by_name, by_role, alias_targets, by_machine)
         if execution.machine in project_machines or impact.affected:
             found.append(impact)
     return found

@@ -129,15 +129,16 @@ def executions_table(the_plan: plan.Plan) -> Table | Text:
         table.add_column(column, overflow="fold")
     for impact in the_plan.executions:
         execution = impact.execution
-        calls = "\n".join(f"{call.state}: {call.describe()}" for call in impact.calls) or "(no functions)"
+        calls = "\n".join(f"{call.state}: {call.describe()}" for call in (*impact.calls, *impact.children)
+                          ) or "(no functions)"
         if impact.affected:
             verdict = Text("CHANGES UNDER IT\n" + "\n".join(impact.warnings), style="bold red")
         else:
             kept = [call for call in impact.calls if call.kept_by_pin]
             if not impact.calls:
                 reason = "it calls no function"
-            elif any(call.live for call in impact.calls):
-                reason = "this deploy changes no function it calls live"
+            elif any(call.live for call in (*impact.calls, *impact.children)):
+                reason = "this deploy changes nothing it calls live"
             else:
                 reason = "its calls are pinned"
             verdict = Text(f"safe: {reason}" + ("; keeps its start-time grant to "

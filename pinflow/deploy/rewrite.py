@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pinflow import arns
 from pinflow.deploy import yamlfile
 from pinflow.deploy.yamlfile import ProjectError, YamlList, YamlMap
-from pinflow.engine import pins
+from pinflow.engine.integrations import aws_lambda, states, table
+from pinflow.engine.integrations import base as integration_base
+from pinflow.engine.integrations.base import Reference
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _PSEUDO = re.compile(r"#\{(AWS::[A-Za-z]+)\}")
-_INVOKE = pins.LAMBDA_INVOKE_PREFIX
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Names:
     account: str
     functions: Mapping[str, str]  # function key -> deployed name
     activities: tuple[str, ...] = ()  # the project's activity names
+    machines: Mapping[str, str] = field(default_factory=dict)  # state machine key -> deployed name
 
     def pseudo(self, name: str) -> str | None:
         """A pseudo parameter's value (`AWS::Region`, ...), None for an unknown one."""
@@ -63,6 +65,17 @@ class Names:
     def function_arn(self, name: str) -> str:
         return arns.function(name, region=self.region, account=self.account)
 
+    def machine_name(self, logical: str) -> str | None:
+        """The deployed name of one of the project's state machines given by key, name or logical id
+        (`<Key>StepFunctionsStateMachine`, as the serverless-step-functions plugin names it)."""
+        for key, name in self.machines.items():
+            if logical in (key, name, machine_logical_id(key), machine_logical_id(name)):
+                return name
+        return None
+
+    def machine_arn(self, name: str) -> str:
+        return arns.state_machine(name, region=self.region, account=self.account)
+
     def activity_name(self, logical: str) -> str | None:
         """The name of one of the project's activities given by name or by logical id."""
         return next((name for name in self.activities if logical in (name, activity_logical_id(name))), None)
@@ -72,6 +85,12 @@ def logical_id(key: str) -> str:
     """Serverless's logical id of a function: `hello-world` -> `HelloDashworldLambdaFunction`."""
     normalized = key[:1].upper() + key[1:]
     return normalized.replace("-", "Dash").replace("_", "Underscore") + "LambdaFunction"
+
+
+def machine_logical_id(key: str) -> str:
+    """The plugin's logical id of a state machine: `my-flow` -> `MyDashflowStepFunctionsStateMachine`."""
+    normalized = key[:1].upper() + key[1:]
+    return normalized.replace("-", "Dash").replace("_", "Underscore") + "StepFunctionsStateMachine"
 
 
 def activity_logical_id(name: str) -> str:
@@ -160,9 +179,13 @@ def _ref(target: Any, names: Names, path: str) -> str:
     activity = names.activity_name(target)
     if activity is not None:
         return arns.activity(activity, region=names.region, account=names.account)
+    machine = names.machine_name(target) if names.function_name(target) is None else None
+    if machine is not None:
+        return names.machine_arn(machine)  # CloudFormation: a state machine's Ref is its ARN
     name = names.function_name(target)
     if name is None:
-        raise ProjectError(f"Ref {target}: no function or activity {target!r} in this project", path=path)
+        raise ProjectError(f"Ref {target}: no function, state machine or activity {target!r} in this project",
+                           path=path)
     return name
 
 
@@ -173,10 +196,16 @@ def _get_att(target: str, attribute: str, names: Names, path: str) -> str:
             raise ProjectError(f"Fn::GetAtt {target}.{attribute}: an activity has the Name attribute (Ref gives "
                                "its ARN)", path=path)
         return activity
+    machine = names.machine_name(target) if names.function_name(target) is None else None
+    if machine is not None:
+        if attribute not in ("Arn", "Name"):
+            raise ProjectError(f"Fn::GetAtt {target}.{attribute}: a state machine has the Arn and Name attributes",
+                               path=path)
+        return names.machine_arn(machine) if attribute == "Arn" else machine
     name = names.function_name(target)
     if name is None:
-        raise ProjectError(f"Fn::GetAtt {target}.{attribute}: no function {target!r} in this project",
-                           path=path)
+        raise ProjectError(f"Fn::GetAtt {target}.{attribute}: no function or state machine {target!r} in this "
+                           "project", path=path)
     if attribute != "Arn":
         raise ProjectError(f"Fn::GetAtt {target}.{attribute}: only the Arn attribute is supported", path=path)
     return names.function_arn(name)
@@ -218,22 +247,12 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-# --- function references in Tasks ---------------------------------------------------------------------
+# --- references in Tasks ------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Slot:
-    """Where a Task names a function: the state's path, the field, and the text written there."""
-
-    state: str
-    field: str
-    text: str
-    qualifier: str | None  # a separate `Qualifier` parameter, for lambda:invoke
-    ref: arns.FunctionRef
-
-    @property
-    def qualified(self) -> bool:
-        return self.ref.qualifier is not None
+# What a Task names statically, and what it names only at run time, as the integrations see them.
+Slot = Reference
+Computed = integration_base.Computed
+FUNCTION, MACHINE = aws_lambda.KIND, states.KIND
 
 
 @dataclass(frozen=True)
@@ -244,139 +263,81 @@ class Rewrite:
     field: str
     old: str
     new: str
-    function: str
+    function: str  # the function's (or state machine's) name
     version: str
+    kind: str = FUNCTION
 
 
-def slots(definition: dict[str, Any]) -> list[Slot]:
-    """Every function a Task of `definition` names statically, in every nested block.
-
-    A bare name or partial ARN is read as the server reads it (`pinflow.arns.split_function`), so
-    that the ARNs here are the ones the server authorises calls against.
-    """
-    return [slot for slot, _, _ in _slots(definition)]
+def slots(definition: dict[str, Any], kind: str | None = FUNCTION) -> list[Reference]:
+    """Everything of `kind` (functions by default; None: every kind) a Task of `definition` names
+    statically, in every nested block. A bare function name or partial ARN is read as the server reads
+    it (`pinflow.arns.split_function`), so that the ARNs here are the ones the server authorises."""
+    return table.references(definition, kind)
 
 
-def _slots(definition: dict[str, Any]) -> Iterator[tuple[Slot, dict[str, Any], str]]:
-    for state_path, state in _states(definition, ""):
-        resource = state.get("Resource")
-        if not isinstance(resource, str):
-            continue
-        if resource.startswith("arn:aws:lambda:"):
-            ref = arns.split_function(resource)
-            if ref is not None:
-                yield Slot(state_path, "Resource", resource, None, ref), state, "Resource"
-        elif resource.startswith(_INVOKE):
-            for block in ("Parameters", "Arguments"):
-                payload = state.get(block)
-                if not isinstance(payload, dict):
-                    continue
-                name = payload.get("FunctionName")
-                qualifier = payload.get("Qualifier")
-                if not isinstance(name, str) or name.startswith("{%"):
-                    continue  # computed at run time: cannot be known here
-                qualifier = qualifier if isinstance(qualifier, str) else None
-                ref = arns.split_function(name, qualifier)
-                if ref is not None:
-                    slot = Slot(state_path, f"{block}.FunctionName", name, qualifier, ref)
-                    yield slot, payload, "FunctionName"
+def computed(definition: dict[str, Any], kind: str | None = FUNCTION) -> list[integration_base.Computed]:
+    """Every Task of `definition` that names its function (or, with `kind`, what it calls) only at run
+    time, in every nested block: a `FunctionName.$` path or intrinsic, a JSONata `FunctionName`, or
+    Arguments that are one JSONata expression. What such a Task calls cannot be known before it runs."""
+    return table.computed(definition, kind)
 
 
-@dataclass(frozen=True)
-class Computed:
-    """A Task that names its function only at run time: where, the expression written there, and the
-    functions it may call (`AllowedFunctions`, the plugin's way to narrow its grant), if given."""
-
-    state: str
-    field: str
-    text: str
-    allowed: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        return f"{self.field} {self.text}"
-
-
-def computed(definition: dict[str, Any]) -> list[Computed]:
-    """Every `lambda:invoke` Task of `definition` whose function is computed at run time, in every nested
-    block: a `FunctionName.$` path or intrinsic, a JSONata `FunctionName`, or Arguments that are one
-    JSONata expression. Which function (and version) such a Task calls cannot be known before it runs."""
-    found: list[Computed] = []
-    for state_path, state in _states(definition, ""):
-        resource = state.get("Resource")
-        if not isinstance(resource, str) or not resource.startswith(_INVOKE):
-            continue
-        for block in ("Parameters", "Arguments"):
-            payload = state.get(block)
-            if isinstance(payload, str) and payload.lstrip().startswith("{%"):
-                found.append(Computed(state_path, block, payload))
-            elif isinstance(payload, dict):
-                dynamic = payload.get("FunctionName.$")
-                name = payload.get("FunctionName")
-                allowed = payload.get("AllowedFunctions")
-                listed = tuple(str(item) for item in allowed) if isinstance(allowed, list) else (
-                    (allowed,) if isinstance(allowed, str) else ())
-                if dynamic is not None:
-                    found.append(Computed(state_path, f"{block}.FunctionName.$", str(dynamic), listed))
-                elif isinstance(name, str) and name.startswith("{%"):
-                    found.append(Computed(state_path, f"{block}.FunctionName", name, listed))
-    return found
-
-
-def _states(block: dict[str, Any], prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    states = block.get("States")
-    if not isinstance(states, dict):
-        return
-    for name, state in states.items():
-        if not isinstance(state, dict):
-            continue
-        path = f"{prefix}{name}"
-        yield path, state
-        for index, branch in enumerate(state.get("Branches") or ()):
-            if isinstance(branch, dict):
-                yield from _states(branch, f"{path}/Branches[{index}]/")
-        for key in ("ItemProcessor", "Iterator"):
-            processor = state.get(key)
-            if isinstance(processor, dict):
-                yield from _states(processor, f"{path}/{key}/")
+def written(reference: Reference) -> str:
+    """A reference as the definition writes it, a separate `Qualifier` included."""
+    if reference.qualifier is None or reference.text.endswith(f":{reference.qualifier}"):
+        return reference.text
+    return f"{reference.text}:{reference.qualifier}"
 
 
 def pin(definition: dict[str, Any], versions: Mapping[str, str], *, region: str = arns.DEFAULT_REGION,
-        account: str = arns.DEFAULT_ACCOUNT) -> tuple[dict[str, Any], list[Rewrite], list[Slot]]:
-    """A copy of `definition` with its unqualified function references pinned to exact versions.
+        account: str = arns.DEFAULT_ACCOUNT, machines: Mapping[str, str] | None = None
+        ) -> tuple[dict[str, Any], list[Rewrite], list[Reference]]:
+    """A copy of `definition` with its unqualified references pinned to exact versions.
 
     Args:
         definition: plain ASL (intrinsics already evaluated).
         versions: function name -> the version number to pin it to.
         region, account: where a function given by bare name lives (an ARN says for itself).
+        machines: state machine name -> the version to pin a child state machine to (a pinflow
+            extension: the serverless-step-functions plugin leaves them unpinned).
 
     Returns:
-        (the new definition, the rewrites made, the unqualified references left because `versions`
-        has no version for their function). References that already carry a qualifier (a version,
-        an alias, `$LATEST`) are the author's choice and are left as written.
+        (the new definition, the rewrites made, the unqualified references left because no version
+        is given for them). References that already carry a qualifier (a version, an alias, `$LATEST`)
+        are the author's choice and are left as written.
     """
+    by_kind = {FUNCTION: versions, MACHINE: machines or {}}
     pinned = copy.deepcopy(definition)
     rewrites: list[Rewrite] = []
-    missed: list[Slot] = []
-    for slot, container, key in _slots(pinned):
-        if slot.qualified:
-            continue
-        version = versions.get(slot.ref.name)
-        if version is None:
-            missed.append(slot)
-            continue
-        full = slot.text.startswith("arn:")
-        new = arns.function(slot.ref.name, version, region=slot.ref.region if full else region,
-                            account=slot.ref.account if full or ":function:" in slot.text else account)
-        container[key] = new
-        rewrites.append(Rewrite(slot.state, slot.field, slot.text, new, slot.ref.name, version))
+    missed: list[Reference] = []
+    for path, state, integration in table.tasks(pinned):
+        for reference in integration.references(path, state):
+            if reference.kind not in by_kind or reference.qualified:
+                continue
+            version = by_kind[reference.kind].get(reference.name)
+            if version is None:
+                missed.append(reference)
+                continue
+            new = integration.qualify(reference, version, region=region, account=account)
+            _write(state, reference.field, new)
+            rewrites.append(Rewrite(reference.state, reference.field, reference.text, new, reference.name, version,
+                                    reference.kind))
     return pinned, rewrites, missed
+
+
+def _write(state: dict[str, Any], field: str, value: str) -> None:
+    """Set a reference's field (`Resource`, `Parameters.FunctionName`, ...) in a state."""
+    *blocks, key = field.split(".")
+    holder = state
+    for block in blocks:
+        holder = holder[block]
+    holder[key] = value
 
 
 def functions_named(definitions: list[dict[str, Any]]) -> list[arns.FunctionRef]:
     """Every function the definitions' Tasks name, unqualified, sorted by ARN, once each."""
     found: dict[str, arns.FunctionRef] = {}
     for definition in definitions:
-        for slot in slots(definition):
-            ref = slot.ref
+        for ref in slots(definition):
             found.setdefault(ref.unqualified_arn, arns.FunctionRef(ref.name, None, ref.region, ref.account))
     return [found[key] for key in sorted(found)]

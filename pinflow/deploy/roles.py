@@ -1,12 +1,15 @@
 """The roles a deploy generates: one per state machine without a `role`, and one for the functions.
 
-A state machine's role allows `lambda:InvokeFunction` on `function:NAME` *and* `function:NAME:*` for
-every function its definition names. Granting only the version just published would cut executions
-still running on an older version off their function (the IAM half of the problem pinflow solves);
-the pair covers every version and alias, as AWS's documentation recommends. A Task that computes its
-function at run time (`FunctionName.$`, JSONata) gets what the serverless-step-functions plugin
-grants it (lib/deploy/stepFunctions/iamStrategies/lambda.js): `lambda:InvokeFunction` on its
-`AllowedFunctions`, or on `*` when it names none.
+A state machine's role holds what each Task integration says its calls need (`grants`), for what the
+definition names. For functions, `lambda:InvokeFunction` on `function:NAME` *and* `function:NAME:*`:
+granting only the version just published would cut executions still running on an older version off
+their function (the IAM half of the problem pinflow solves); the pair covers every version and alias,
+as AWS's documentation recommends. A Task that computes its function at run time (`FunctionName.$`,
+JSONata) gets what the serverless-step-functions plugin grants it
+(lib/deploy/stepFunctions/iamStrategies/lambda.js): its `AllowedFunctions`, or `*` when it names none.
+Child state machines get `states:StartExecution` on the unqualified machine (which covers its versions
+and aliases) and, for `.sync`, what AWS asks for watching the child; HTTP Tasks get
+`states:InvokeHTTPEndpoint` and `events:RetrieveConnectionCredentials`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pinflow import arns
+from pinflow.asl import tasks as asl_tasks
+from pinflow.engine.integrations import table
 
 POLICY_VERSION = "2012-10-17"
 POLICY_NAME = "pinflow-deploy"
@@ -56,38 +61,28 @@ def role_name(base: str, suffix: str) -> str:
     return f"{base[:keep]}-{digest}{suffix}"
 
 
-def invoke_statement(functions: Iterable[arns.FunctionRef]) -> dict[str, Any] | None:
-    """Allow invoking every version and alias of each function (`fn` and `fn:*`); None for none."""
-    resources: list[str] = []
-    for ref in functions:
-        resources.extend([ref.unqualified_arn, f"{ref.unqualified_arn}:*"])
-    if not resources:
-        return None
-    return {"Effect": "Allow", "Action": [INVOKE], "Resource": sorted(set(resources))}
-
-
-def computed_statement(allowed: Sequence[Sequence[str]]) -> dict[str, Any] | None:
-    """The grant for Tasks that compute their function at run time, one `AllowedFunctions` list each
-    (empty: the Task names none, so `*`); None for no such Task."""
-    if not allowed:
-        return None
-    if any(not functions for functions in allowed):
-        return {"Effect": "Allow", "Action": [INVOKE], "Resource": "*"}
-    return {"Effect": "Allow", "Action": [INVOKE], "Resource": sorted({arn for group in allowed for arn in group})}
-
-
-def machine_role(machine_name: str, functions: Sequence[arns.FunctionRef],
-                 extra: Sequence[dict[str, Any]], account: str,
-                 computed: Sequence[Sequence[str]] = ()) -> RoleSpec:
-    """The generated role of a state machine: invoke grants for `functions` and for the Tasks that
-    compute theirs (`computed`: the AllowedFunctions of each), then `extra` statements."""
+def integration_statements(machine_name: str, definition: dict[str, Any], *, region: str,
+                           account: str) -> list[dict[str, Any]]:
+    """What each integration a definition's Tasks use says its calls need, in the table's order."""
+    grouped: dict[str, tuple[list[Any], list[Any], set[str]]] = {}
+    for path, state, integration in table.tasks(definition):
+        references, computed, patterns = grouped.setdefault(integration.name, ([], [], set()))
+        references.extend(integration.references(path, state))
+        computed.extend(integration.computed(path, state))
+        patterns.add(asl_tasks.classify(state["Resource"])[1])
+    context = {"machine": machine_name, "region": region, "account": account}
     statements: list[dict[str, Any]] = []
-    invoke = invoke_statement(functions)
-    if invoke is not None:
-        statements.append(invoke)
-    dynamic = computed_statement(computed)
-    if dynamic is not None:
-        statements.append(dynamic)
+    for integration in table.INTEGRATIONS:
+        if integration.name in grouped:
+            references, computed, patterns = grouped[integration.name]
+            statements.extend(integration.grants(references, computed, frozenset(patterns), context))
+    return statements
+
+
+def machine_role(machine_name: str, definition: dict[str, Any], extra: Sequence[dict[str, Any]], account: str,
+                 region: str = arns.DEFAULT_REGION) -> RoleSpec:
+    """The generated role of a state machine: what its Tasks' integrations need, then `extra` statements."""
+    statements = integration_statements(machine_name, definition, region=region, account=account)
     statements.extend(extra)
     return RoleSpec(role_name(machine_name, "-role"), "states.amazonaws.com", tuple(statements), account)
 

@@ -15,8 +15,9 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pinflow.asl import walk
 from pinflow.deploy import rewrite
-from pinflow.engine import pins
+from pinflow.engine.integrations import aws_lambda
 
 
 def configure(definition: Any, functions: Mapping[str, Any], machine: str) -> tuple[Any, list[str]]:
@@ -45,7 +46,7 @@ def configure(definition: Any, functions: Mapping[str, Any], machine: str) -> tu
 def _function_key(state: Mapping[str, Any], functions: Mapping[str, Any]) -> str | None:
     resource = state.get("Resource")
     named: Any = resource
-    if isinstance(resource, str) and resource.startswith(pins.LAMBDA_INVOKE_PREFIX):
+    if isinstance(resource, str) and resource.startswith(aws_lambda.INVOKE_PREFIX):
         parameters = state.get("Parameters")
         named = parameters.get("FunctionName") if isinstance(parameters, Mapping) else None
     if not isinstance(named, Mapping) or len(named) != 1:
@@ -61,16 +62,9 @@ def _function_key(state: Mapping[str, Any], functions: Mapping[str, Any]) -> str
     return next((key for key in functions if rewrite.logical_id(key) == logical), None)
 
 
-def _tasks(block: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    states = block.get("States") if isinstance(block, Mapping) else None
-    if not isinstance(states, Mapping):
+def _tasks(definition: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    if not isinstance(definition, dict):
         return
-    for name, state in states.items():
-        if not isinstance(state, dict):
-            continue
+    for _, name, state in walk.states(definition):
         if state.get("Type") == "Task":
             yield name, state
-        for branch in state.get("Branches") or ():
-            yield from _tasks(branch)
-        for key in ("ItemProcessor", "Iterator"):
-            yield from _tasks(state.get(key))

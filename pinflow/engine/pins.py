@@ -1,76 +1,43 @@
-"""What an execution is pinned to: the function references its definition names, resolved at start.
+"""What an execution is pinned to: the things its definition names, resolved once, at start.
 
-Rules (see docs/pinning.md):
-- a numbered version (`hello:3`) is itself pinned: the execution holds a reference to it;
-- an alias (`hello:live`) is resolved once, when the execution starts, and the execution calls that
-  version to its end (AWS resolves per call, so an alias does not pin there);
-- an unqualified name or `$LATEST` is live, exactly as on AWS: each call runs the code current then.
+Rules (see docs/pinning.md), asked of each integration's references:
+- a numbered version (`hello:3`, `stateMachine:child:2`) is itself pinned: the execution holds it;
+- a function alias (`hello:live`) is resolved once, when the execution starts, and the execution calls
+  that version to its end (AWS resolves per call, so an alias does not pin there);
+- an unqualified name or `$LATEST` is live, exactly as on AWS: each call runs what is current then;
+  a child state machine named by an alias or unqualified is resolved when the child starts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import random
 from typing import Any
 
-from pinflow import arns
-
-LAMBDA_INVOKE_PREFIX = "arn:aws:states:::lambda:invoke"
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionReference:
-    """A function named in a definition: where, and as what."""
-
-    state: str
-    ref: arns.FunctionRef
-
-    @property
-    def kind(self) -> str:
-        """"version", "alias" or "latest" (unqualified or $LATEST)."""
-        qualifier = self.ref.qualifier
-        if qualifier is None or qualifier == "$LATEST":
-            return "latest"
-        return "version" if qualifier.isdigit() else "alias"
+from pinflow.asl.definition import Definition
+from pinflow.engine.integrations import aws_lambda, table
+from pinflow.engine.integrations.base import Reference
 
 
-def function_references(definition: dict[str, Any]) -> Iterator[FunctionReference]:
-    """Every function reference a definition names statically, in every nested block.
-
-    Covers the direct form (`Resource` is a function ARN) and `lambda:invoke` with a constant
-    `FunctionName` (and `Qualifier`) in Parameters or Arguments. A FunctionName computed at run
-    time (`FunctionName.$` or a JSONata expression) cannot be known here.
-    """
-    for name, state in _states(definition):
-        resource = state.get("Resource")
-        if not isinstance(resource, str):
-            continue
-        if resource.startswith("arn:aws:lambda:"):
-            ref = arns.split_function(resource)
-            if ref is not None:
-                yield FunctionReference(name, ref)
-        elif resource.startswith(LAMBDA_INVOKE_PREFIX):
-            payload = state.get("Parameters") or state.get("Arguments")
-            if isinstance(payload, dict):
-                function_name = payload.get("FunctionName")
-                qualifier = payload.get("Qualifier")
-                if isinstance(function_name, str) and not function_name.startswith("{%"):
-                    ref = arns.split_function(function_name, qualifier if isinstance(qualifier, str) else None)
-                    if ref is not None:
-                        yield FunctionReference(name, ref)
+def references(definition: Definition) -> list[Reference]:
+    """Every reference a definition names statically, worked out once per definition."""
+    key = ("", "references")
+    found: list[Reference] | None = definition.cache.get(key)
+    if found is None:
+        found = definition.cache[key] = table.references(definition.raw)
+    return found
 
 
-def _states(block: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    states = block.get("States")
-    if not isinstance(states, dict):
-        return
-    for name, state in states.items():
-        if not isinstance(state, dict):
-            continue
-        yield name, state
-        for branch in state.get("Branches") or ():
-            if isinstance(branch, dict):
-                yield from _states(branch)
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if isinstance(processor, dict):
-            yield from _states(processor)
+def pin(definition: Definition, registry: Any, role_arn: str, rng: random.Random) -> dict[str, Any]:
+    """What an execution holds on to: versions it names, alias targets, its role's policies."""
+    aliases: dict[str, str] = {}
+    refs: set[str] = set()
+    for reference in references(definition):
+        if reference.kind == aws_lambda.KIND:
+            if reference.level == "alias" and reference.arn in aliases:
+                continue
+            held, resolved = aws_lambda.holds(registry, reference, rng)
+            refs |= held
+            aliases.update(resolved)
+        elif reference.level == "version":
+            refs.add(reference.arn)
+    return {"aliases": aliases, "refs": sorted(refs), "policies": registry.roles.policies_for(role_arn)}

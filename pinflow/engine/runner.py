@@ -28,8 +28,10 @@ from pinflow import arns, errors, jsontext
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, interpreter, tokens
 from pinflow.asl.definition import Definition
-from pinflow.engine import dispatch, pins
+from pinflow.engine import dispatch, pins, watches
 from pinflow.engine.applier import Applier, Work
+from pinflow.engine.integrations import table
+from pinflow.engine.integrations.hosts import HostPolicy
 from pinflow.engine.timers import TimerPoller
 from pinflow.store import Store, Tx
 
@@ -65,15 +67,18 @@ class Engine:
         invoker: runs function code (`pinflow.functions.invoker.Invoker`).
         clock: seconds since the epoch; tests pass a fake clock.
         workers: threads that carry out task invocations.
+        http_hosts: the hosts HTTP Tasks may reach (default: public addresses only).
     """
 
     def __init__(self, store: Store, registry: Any, invoker: Any, *, clock: Callable[[], float] = time.time,
-                 workers: int = 16, timer_interval: float = 0.02) -> None:
+                 workers: int = 16, timer_interval: float = 0.02, http_hosts: HostPolicy | None = None) -> None:
         self.store = store
         self.registry = registry
+        self.invoker = invoker
         self.clock = clock
+        self.http_hosts = http_hosts or HostPolicy()
         self.applier = Applier(store)
-        self.dispatcher = dispatch.Dispatcher(self, registry, invoker)
+        self.dispatcher = dispatch.Dispatcher(self, registry)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinflow-task")
         # Asynchronous Express executions wait (Wait states) on threads of their own, never on the
         # task workers that Standard executions need.
@@ -101,6 +106,8 @@ class Engine:
         for row in pending:
             command = cmd.InvokeTask(**json.loads(row["command"]))
             self.dispatch(row["execution"], command)
+        # Watched tasks whose end came (or whose stop was asked for) while the server was down.
+        self.pool.submit(watches.check_due, self, everything=True)
 
     def stop(self) -> None:
         """Stop accepting work, finish what is queued, stop the threads."""
@@ -151,20 +158,25 @@ class Engine:
     # --- starting ---------------------------------------------------------------------------------
 
     def start_execution(self, state_machine_arn: str, name: str | None = None, input: str | None = None,
-                        trace_header: str | None = None) -> dict[str, Any]:
+                        trace_header: str | None = None, *, parent: tuple[str, str] | None = None) -> dict[str, Any]:
         """StartExecution: start (or, for a Standard machine, idempotently find) an execution.
+
+        Args:
+            parent: (execution ARN, task id) of the task that starts this one as its child.
 
         Returns:
             {"executionArn", "startDate"}, once the execution is durably recorded.
         """
-        return self._wait(self.start_execution_async(state_machine_arn, name, input, trace_header))
+        return self._wait(self.start_execution_async(state_machine_arn, name, input, trace_header, parent=parent))
 
     def start_execution_async(self, state_machine_arn: str, name: str | None = None, input: str | None = None,
-                              trace_header: str | None = None) -> Future[dict[str, Any]]:
+                              trace_header: str | None = None, *,
+                              parent: tuple[str, str] | None = None) -> Future[dict[str, Any]]:
         """StartExecution without waiting: the future resolves once the start is committed.
 
         Many starts in flight at once share commits (group commit); API errors found before the
-        write (a bad name, input or ARN) are raised here, the others set on the future.
+        write (a bad name, input or ARN) are raised here, the others set on the future. A child
+        execution (`parent`) remembers its parent's task, so its end reaches the parent at once.
         """
         name = name or str(uuid.uuid4())
         if not arns.valid_name(name):
@@ -182,6 +194,8 @@ class Engine:
             done.set_result(express.start_async(self, target, name, input_value, trace_header))
             return done
         pinned = self.pin(self.parsed(target.revision_id, target.definition), target.role_arn, rng)
+        if parent is not None:
+            pinned["parent"] = {"execution": parent[0], "task": parent[1]}
         refs = set(pinned["refs"])
         if target.version_arn:
             refs.add(target.version_arn)
@@ -226,24 +240,7 @@ class Engine:
 
     def pin(self, definition: Definition, role_arn: str, rng: random.Random) -> dict[str, Any]:
         """Resolve what an execution holds on to: alias targets, version references, its role's policies."""
-        aliases: dict[str, str] = {}
-        refs: set[str] = set()
-        for reference in self._references(definition):
-            ref = reference.ref
-            if reference.kind == "version":
-                refs.add(ref.arn)
-            elif reference.kind == "alias" and ref.arn not in aliases:
-                try:
-                    resolved = self.registry.functions.resolve(ref.arn, rng=rng)
-                except errors.ServiceError:
-                    continue  # a missing alias fails the task that calls it, as on AWS
-                if resolved.executed_version == "$LATEST":
-                    continue  # an alias on $LATEST pins nothing: its code can change (docs/pinning.md)
-                aliases[ref.arn] = resolved.executed_version
-                refs.add(arns.function(ref.name, resolved.executed_version, region=ref.region,
-                                       account=ref.account))
-        return {"aliases": aliases, "refs": sorted(refs),
-                "policies": self.registry.roles.policies_for(role_arn)}
+        return pins.pin(definition, self.registry, role_arn, rng)
 
     @staticmethod
     def _check_refs(tx: Tx, refs: set[str]) -> None:
@@ -261,28 +258,28 @@ class Engine:
                 if tx.one("engine_machine_version", (machine.name, machine.version)) is None:
                     raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{ref}'")
 
-    @staticmethod
-    def _references(definition: Definition) -> list[pins.FunctionReference]:
-        key = ("", "function references")
-        found = definition.cache.get(key)
-        if found is None:
-            found = definition.cache[key] = list(pins.function_references(definition.raw))
-        return found
-
     # --- applying events ----------------------------------------------------------------------------
 
     def submit_event(self, execution_arn: str, event: events.Event, consume: tuple[Any, ...] | None = None,
-                     on_done: Callable[[], None] | None = None) -> Future[Any]:
-        """Queue an event for an execution. `consume` names the outbox or timer row it answers."""
+                     on_done: Callable[[], None] | None = None,
+                     before: Callable[[Tx], bool] | None = None) -> Future[Any]:
+        """Queue an event for an execution. `consume` names the outbox, watch or timer row it answers;
+        `before` runs first in the same transaction, and the event is dropped when it answers False."""
 
         def apply(tx: Tx) -> bool:
             if consume is not None:
                 if consume[0] == "outbox":
                     if tx.execute("outbox_consume", (execution_arn, consume[1])) == 0:
                         return False  # already answered
+                elif consume[0] == "watch":
+                    if tx.execute("watch_delete", (execution_arn, consume[1])) == 0:
+                        return False  # already delivered, or the task was stopped
+                    tx.execute("outbox_consume", (execution_arn, consume[1]))
                 elif consume[0] == "timer":
                     if tx.execute("timer_consume", (execution_arn, consume[1], consume[2])) == 0:
                         return False  # cancelled or re-armed meanwhile
+            if before is not None and not before(tx):
+                return False
             row = tx.one("exec_get_for_update" if self.store.name == "postgres" else "exec_get", (execution_arn,))
             if row is None:
                 return False
@@ -340,6 +337,11 @@ class Engine:
             # timed-out or aborted one keeps it while it can be redriven (see release_expired_refs).
             if status == "SUCCEEDED":
                 tx.execute("refs_delete", (execution_arn,))
+            parent = facts[1].get("parent") if facts is not None else None
+            if parent:
+                # A child execution: its parent's task (if it watches this one) learns of the end now.
+                follow_ups.append(functools.partial(self._after, watches.check, self, parent["execution"],
+                                                    parent["task"]))
             split = arns.split_execution(execution_arn)
             if split is not None and tx.scalar("engine_machine_status", (split[0],)) == "DELETING":
                 # DeleteStateMachine waited for running executions; the last one to end removes it.
@@ -358,6 +360,15 @@ class Engine:
             self.pool.submit(self.dispatcher.run, execution_arn, command, facts)
         except RuntimeError:
             pass  # shutting down: the outbox row stays and is dispatched after the restart
+
+    def _after(self, action: Callable[..., Any], *args: Any) -> None:
+        """Run `action` on a worker thread once a step is committed (never on the single writer)."""
+        if not self.started:
+            return
+        try:
+            self.pool.submit(action, *args)
+        except RuntimeError:
+            pass  # shutting down: the watch rows are looked at again after the restart
 
     def _notify_activity(self) -> None:
         with self._activity_ready:
@@ -531,7 +542,8 @@ class _StepWriter:
         self.follow_ups: list[Callable[[], None]] = []
 
     def invoke(self, command: cmd.InvokeTask) -> None:
-        activity = command.resource if dispatch.is_activity(command.resource) else None
+        integration = table.for_resource(command.resource)
+        activity = command.resource if integration is not None and integration.pulled else None
         self.tx.execute("outbox_insert", (self.execution_arn, command.task_id, dumps(_command_fields(command)),
                                           command.task_token, activity, None, self.now))
         if activity is not None:
@@ -548,6 +560,10 @@ class _StepWriter:
 
     def cancel_task(self, command: cmd.CancelTask) -> None:
         self.tx.execute("outbox_consume", (self.execution_arn, command.task_id))
+        # A watched task: what it started is stopped once this step is committed (or after a restart).
+        if self.tx.execute("watch_cancel", (self.now, self.execution_arn, command.task_id)):
+            self.follow_ups.append(functools.partial(self.engine._after, watches.check, self.engine,
+                                                     self.execution_arn, command.task_id))
 
 
 def parse_input(text: Any, error: type[errors.ServiceError]) -> Any:

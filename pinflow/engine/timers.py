@@ -1,5 +1,6 @@
 """Timers: rows with an indexed due time, fired by a poller thread (Wait, retry back-off, task
-timeouts, heartbeats, execution timeouts alike). Overdue timers fire at once after a restart."""
+timeouts, heartbeats, execution timeouts alike). Overdue timers fire at once after a restart. The same
+thread looks at watched tasks whose check is due (`watches`) once a second."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from pinflow.asl import events
+from pinflow.engine import watches
 
 if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
@@ -58,6 +60,7 @@ class TimerPoller:
                 if time.monotonic() - last_maintenance > MAINTENANCE_SECONDS:
                     last_maintenance = time.monotonic()
                     self.engine.store.maintain()
+                    watches.check_due(self.engine)
                     self._sweeps += 1
                     if self._sweeps % REF_SWEEP_EVERY == 1:
                         self.engine.release_expired_refs()

@@ -179,3 +179,11 @@ def test_public_address_with_authentication(tmp_path):
     finally:
         assert server.stop() == 0
     assert "SigV4 signatures verified" in server.output()
+
+
+def test_refuses_a_malformed_http_task_hosts_pattern(tmp_path):
+    command = [*PINFLOW, "server", "--port", str(free_port()), "--data-dir", str(tmp_path / "data"),
+               "--http-task-hosts", "public,127.0.0.1:notaport"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "--http-task-hosts" in result.stderr

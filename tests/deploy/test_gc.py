@@ -112,3 +112,28 @@ def test_gc_decisions_from_given_data() -> None:
     assert kept["f:4"] == ("alias old",)
     assert kept["f:5"] == ("current definition of m", "m version 5")
     assert kept["f:6"] == ("newest version",)
+
+
+def test_a_child_version_a_kept_definition_starts_is_kept_down_the_chain() -> None:
+    from pinflow.deploy import gc
+
+    def calls(child: str) -> dict:
+        task = {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+                "Parameters": {"StateMachineArn": child}, "End": True}
+        return {"StartAt": "C", "States": {"C": task}}
+
+    leaf = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    parent_arn, middle_arn, leaf_arn = (arns.state_machine(name) for name in ("parent", "middle", "leaf"))
+    machines = [
+        gc.MachineInventory("parent", parent_arn, calls(f"{middle_arn}:2"), "p1",
+                            {1: ("p1", calls(f"{middle_arn}:2"))}),
+        gc.MachineInventory("middle", middle_arn, calls(f"{leaf_arn}:1"), "m3",
+                            {1: ("m1", calls(f"{leaf_arn}:1")), 2: ("m2", calls(f"{leaf_arn}:1")),
+                             3: ("m3", calls(f"{leaf_arn}:1"))}),
+        gc.MachineInventory("leaf", leaf_arn, leaf, "l2", {1: ("l1", leaf), 2: ("l2", leaf)}),
+    ]
+    decision = gc.decide([], machines, [])
+    kept = {candidate.arn: candidate.reasons for candidate in decision.keep}
+    assert sorted(candidate.arn for candidate in decision.delete) == [f"{middle_arn}:1"]
+    assert kept[f"{middle_arn}:2"] == ("started by current definition of parent", "started by parent version 1")
+    assert "started by middle version 2" in kept[f"{leaf_arn}:1"]

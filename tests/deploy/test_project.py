@@ -200,7 +200,7 @@ def test_every_reference_form_resolves_to_the_function(make_project) -> None:
         assert states[name]["Resource"] == ARN, name
     # Ref is the function's name, as in CloudFormation.
     assert states["K"]["Parameters"]["FunctionName"] == "shop-dev-hello"
-    assert {slot.ref.name for slot in rewrite.slots(definition)} == {"shop-dev-hello"}
+    assert {slot.name for slot in rewrite.slots(definition)} == {"shop-dev-hello"}
 
 
 def _error(make_project: Callable[..., Path], text: str, files: dict[str, str] | None = None) -> ProjectError:
@@ -266,7 +266,7 @@ def test_a_definition_file_in_json_keeps_its_own_line_numbers(make_project) -> N
     error = _error(make_project, "service: s\nstepFunctions:\n  stateMachines:\n    m:\n"
                    "      definition: ${file(machine.json)}\n", files)
     assert (error.file, error.line) == ("machine.json", 4)
-    assert "no function 'ghost'" in str(error)
+    assert "no function or state machine 'ghost'" in str(error)
 
 
 def test_both_example_days_load() -> None:

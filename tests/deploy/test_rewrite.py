@@ -60,7 +60,7 @@ def test_what_the_author_qualified_is_left_as_written() -> None:
 def test_a_function_with_no_version_is_left_live_and_reported() -> None:
     pinned, rewrites, missed = rewrite.pin(_definition(), {"svc-dev-hello": "7"})
     assert pinned["States"]["Token"]["Arguments"]["FunctionName"] == OTHER
-    assert [(slot.state, slot.ref.name) for slot in missed] == [("Token", "billing-prod-charge")]
+    assert [(slot.state, slot.name) for slot in missed] == [("Token", "billing-prod-charge")]
     assert len(rewrites) == 4
 
 
@@ -73,11 +73,12 @@ def test_pinning_twice_changes_nothing_more() -> None:
 
 def test_the_generated_role_grants_every_version_of_every_function_named() -> None:
     pinned, _, _ = rewrite.pin(_definition(), {"svc-dev-hello": "7", "billing-prod-charge": "12"})
-    functions = rewrite.functions_named([pinned])
-    spec = roles.machine_role("flow", functions, [{"Effect": "Allow", "Action": "sqs:SendMessage",
-                                                   "Resource": "*"}], "123456789012")
-    invoke, extra = spec.statements
+    spec = roles.machine_role("flow", pinned, [{"Effect": "Allow", "Action": "sqs:SendMessage",
+                                                "Resource": "*"}], "123456789012")
+    invoke, dynamic, extra = spec.statements
     assert invoke["Action"] == ["lambda:InvokeFunction"]
+    # `Dynamic` names its function at run time with no AllowedFunctions: the plugin grants `*`.
+    assert (dynamic["Action"], dynamic["Resource"]) == (["lambda:InvokeFunction"], "*")
     # The unqualified ARN and `:*` for each: never only the version just published.
     assert invoke["Resource"] == sorted([HELLO, f"{HELLO}:*", OTHER, f"{OTHER}:*"])
     assert extra["Action"] == "sqs:SendMessage"

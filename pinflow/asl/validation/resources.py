@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import re
 
-# Optimized integrations (`arn:<partition>:states:::<service>:<action>[.<pattern>]`) whose actions AWS
-# documents as a closed list; an action outside the list is refused. Services not listed here (and every
-# `aws-sdk:` integration) are accepted as long as the ARN is well formed.
-_OPTIMIZED: dict[str, frozenset[str]] = {
-    "lambda": frozenset({"invoke"}),
-    "dynamodb": frozenset({"getItem", "putItem", "deleteItem", "updateItem"}),
-    "sns": frozenset({"publish"}),
-    "sqs": frozenset({"sendMessage"}),
-    "states": frozenset({"startExecution"}),
-    "events": frozenset({"putEvents"}),
-    "http": frozenset({"invoke"}),
-    "apigateway": frozenset({"invoke"}),
-    "ecs": frozenset({"runTask"}),
-    "batch": frozenset({"submitJob"}),
-    "glue": frozenset({"startJobRun"}),
+# Optimized integrations (`arn:<partition>:states:::<service>:<action>[<suffix>]`): the actions AWS documents
+# for each, and the integration patterns each action supports ("" request-response, ".sync" and ".sync:2" run
+# a job, ".waitForTaskToken" a callback). An action or a pattern outside the table is refused. Services not
+# listed here (and every `aws-sdk:` integration) are accepted as long as the ARN is well formed. The engine's
+# integrations read what they serve from here (`patterns`), so validation and the engine cannot disagree.
+_RESPONSE, _CALLBACK, _SYNC, _SYNC2 = "", ".waitForTaskToken", ".sync", ".sync:2"
+OPTIMIZED: dict[str, dict[str, frozenset[str]]] = {
+    "lambda": {"invoke": frozenset({_RESPONSE, _CALLBACK})},
+    "dynamodb": {action: frozenset({_RESPONSE}) for action in ("getItem", "putItem", "deleteItem", "updateItem")},
+    "sns": {"publish": frozenset({_RESPONSE, _CALLBACK})},
+    "sqs": {"sendMessage": frozenset({_RESPONSE, _CALLBACK})},
+    "states": {"startExecution": frozenset({_RESPONSE, _SYNC, _SYNC2, _CALLBACK})},
+    "events": {"putEvents": frozenset({_RESPONSE, _CALLBACK})},
+    "http": {"invoke": frozenset({_RESPONSE})},
+    "apigateway": {"invoke": frozenset({_RESPONSE, _CALLBACK})},
+    "ecs": {"runTask": frozenset({_RESPONSE, _SYNC, _CALLBACK})},
+    "batch": {"submitJob": frozenset({_RESPONSE, _SYNC, _CALLBACK})},
+    "glue": {"startJobRun": frozenset({_RESPONSE, _SYNC})},
 }
+
+
+def patterns(service: str, action: str) -> frozenset[str]:
+    """The pattern suffixes AWS supports for an optimized integration's action (empty for none)."""
+    return OPTIMIZED.get(service, {}).get(action, frozenset())
+
 
 _ARN = re.compile(r"arn:([a-z0-9-]+):([a-z0-9-]+):([a-z0-9-]*):(\d{12}|):(.+)\Z")
 _INTEGRATION = re.compile(r"([A-Za-z0-9-]+):([A-Za-z0-9-]+)((?:\.sync(?::2)?|\.waitForTaskToken)?)\Z")
@@ -53,7 +62,7 @@ def problem(resource: str, *, express: bool) -> str | None:
         if integration is None:
             return _not_recognized(resource)
         name, action, pattern = integration.groups()
-        if name in _OPTIMIZED and action not in _OPTIMIZED[name]:
+        if name in OPTIMIZED and pattern not in patterns(name, action):
             return _not_recognized(resource)
     if express and pattern:
         # AWS's message for '.waitForTaskToken' ends with a space, its '.sync' one does not: both as recorded.

@@ -1,0 +1,86 @@
+"""The IAM check made before every task call: what the integration needs, against the execution's role.
+
+The role's current policies (inline and attached) decide first; a role that does not exist allows
+nothing, unless the server is permissive and never had it. If they deny, the policies the execution
+started with still allow a call to what the execution is pinned to (a numbered version it names, or the
+version an alias resolved to at start): a deploy that narrows the role never strands a running
+execution, while new executions get the new policy at once (docs/pinning.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pinflow import arns
+from pinflow.engine import lru
+from pinflow.engine.integrations.base import Need
+
+if TYPE_CHECKING:
+    from pinflow.engine.runner import Engine
+
+
+class Denied(Exception):
+    """The role does not allow a call; `message` is IAM's denial, as AWS words it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Authoriser:
+    def __init__(self, engine: Engine, registry: Any) -> None:
+        self.engine = engine
+        self.registry = registry
+        self._policies = lru.Lru(1_000)  # a policy document's parsed form never changes
+
+    def check(self, role_arn: str, pinned: dict[str, Any], need: Need) -> None:
+        """Allow `need` for the execution's role, or raise Denied."""
+        from pinflow.iam import evaluate
+
+        current = self.registry.roles.policies_for(role_arn)
+        snapshot = pinned.get("policies")
+        if current is None and snapshot is None and self.registry.roles.permissive:
+            return  # `--permissive-iam`: a role this server has never had is not enforced (the plan says so)
+        context = self._context(role_arn, need)
+        # A role deleted since the start denies everything (as a missing role does on AWS).
+        decision = evaluate.is_allowed(self._parsed(current or []), need.action, need.resource, context=context)
+        if decision.allowed:
+            return
+        called = need.called if need.called is not None else need.resource
+        pinned_refs = set(pinned.get("refs") or ()) | set((pinned.get("aliases") or {}).keys())
+        if called in pinned_refs:
+            # Grace for what the execution is pinned to: allowed if its role allowed it at the start
+            # (or, on a permissive server, did not exist then, so nothing was enforced).
+            if snapshot is None and self.registry.roles.permissive:
+                return
+            before = evaluate.is_allowed(self._parsed(snapshot or []), need.action, need.resource, context=context)
+            if before.allowed:
+                return
+        role_name = role_arn.rsplit("/", 1)[-1]
+        parsed_role = arns.parse(role_arn)
+        account = parsed_role.account if parsed_role and parsed_role.account else arns.DEFAULT_ACCOUNT
+        principal = f"arn:aws:sts::{account}:assumed-role/{role_name}/{uuid.uuid4().hex[:32]}"
+        raise Denied(decision.denial_message(principal))
+
+    def _parsed(self, documents: list[dict[str, Any]]) -> list[Any]:
+        from pinflow.iam import policy
+
+        return [self._policies.get_or(json.dumps(d, sort_keys=True), functools.partial(policy.parse_policy, d))
+                for d in documents]
+
+    def _context(self, role_arn: str, need: Need) -> dict[str, Any]:
+        """The condition keys IAM knows for this call (a Condition on an absent key never matches)."""
+        called = arns.parse(need.resource)
+        moment = datetime.fromtimestamp(self.engine.clock(), tz=UTC)
+        context: dict[str, Any] = {
+            "aws:RequestedRegion": called.region if called and called.region else arns.DEFAULT_REGION,
+            "aws:PrincipalArn": role_arn,
+            "aws:CurrentTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "aws:EpochTime": str(int(moment.timestamp())),
+        }
+        context.update(need.context)
+        return context

@@ -1,0 +1,1 @@
+"""Task integrations: one module per integration, listed in `table` (see `base` for what each says)."""

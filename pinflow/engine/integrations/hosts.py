@@ -1,0 +1,90 @@
+"""Which hosts HTTP Tasks may reach (`pinflow server --http-task-hosts`).
+
+An HTTP Task makes the server send a request wherever a state machine's author says, so the server
+decides where that may be. The default, `public`, allows a host only when every address its name
+resolves to is a public one: no loopback, private, link-local (cloud metadata at 169.254.169.254),
+shared or reserved address, so a workflow cannot reach the machine pinflow runs on or the network
+behind it. That is also where AWS's HTTP Task reaches without a VPC connection: public endpoints.
+More can be allowed by pattern: a host name (`api.example.com`, `*.example.com`), an address or network
+(`127.0.0.1`, `10.0.0.0/8`), each optionally with a port (`127.0.0.1:8080`), or `*` for anything.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import socket
+from collections.abc import Sequence
+
+PUBLIC = "public"
+ANYWHERE = "*"
+
+
+class Refused(Exception):
+    """The host is not one HTTP Tasks may reach."""
+
+
+class HostPolicy:
+    """Patterns of hosts HTTP Tasks may reach (see the module docstring)."""
+
+    def __init__(self, patterns: Sequence[str] = (PUBLIC,)) -> None:
+        self.patterns = tuple(p.strip() for p in patterns if p.strip()) or (PUBLIC,)
+        for pattern in self.patterns:
+            _parse(pattern)  # refuse a malformed pattern when the server starts, not at the first call
+
+    @classmethod
+    def from_text(cls, text: str | None) -> HostPolicy:
+        """From a comma-separated list (None or empty: the default, `public`)."""
+        return cls(tuple((text or PUBLIC).split(",")))
+
+    def check(self, host: str, port: int) -> None:
+        """Allow `host:port`, or raise Refused saying why."""
+        host = host.strip("[]").lower()
+        for pattern in self.patterns:
+            if pattern == ANYWHERE:
+                return
+            if pattern == PUBLIC:
+                continue
+            name, network, wanted_port = _parse(pattern)
+            if wanted_port is not None and wanted_port != port:
+                continue
+            if name is not None and fnmatch.fnmatchcase(host, name):
+                return
+            if network is not None and any(address in network for address in _addresses(host)):
+                return
+        if PUBLIC in self.patterns:
+            addresses = _addresses(host)
+            if addresses and all(address.is_global for address in addresses):
+                return
+            raise Refused(f"{host} is not a public address and this server's --http-task-hosts does not allow it")
+        raise Refused(f"{host}:{port} is not allowed by this server's --http-task-hosts")
+
+
+def _parse(pattern: str) -> tuple[str | None, ipaddress.IPv4Network | ipaddress.IPv6Network | None, int | None]:
+    """(host name pattern, network, port) of one pattern."""
+    if pattern in (PUBLIC, ANYWHERE):
+        return None, None, None
+    text, port = pattern, None
+    if text.startswith("["):  # [::1]:8080
+        inner, _, rest = text[1:].partition("]")
+        text, port = inner, int(rest[1:]) if rest.startswith(":") else None
+    elif text.count(":") == 1:
+        text, _, given = text.partition(":")
+        port = int(given)
+    try:
+        return None, ipaddress.ip_network(text, strict=False), port
+    except ValueError:
+        return text.lower(), None, port
+
+
+def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address `host` names (itself when it is one); none when it does not resolve."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None)
+    except OSError:
+        return []
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]

@@ -1,0 +1,89 @@
+"""Watched tasks: a call that started something running on its own (a `.sync` child execution) ends
+when that thing ends, and the engine must learn of it even across a restart.
+
+`begin` writes a watch row in the transaction that records TaskSubmitted (and marks the outbox row, so a
+restart does not make the call again), then looks once. The end is delivered by `check`: at once when
+the watched thing tells the engine (a child execution's last step asks for its parent's watch), at
+start-up for every row, and otherwise when a row's `check_at` comes (each integration's
+`poll_seconds`), so an end missed while the server was down still arrives. Delivering consumes the
+outbox and watch rows in the step that applies the outcome: exactly once. A task stopped meanwhile marks
+its row cancelled in the step that stops it; what it watched is then stopped and the row removed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from pinflow.asl import events
+from pinflow.engine.integrations import base, table
+from pinflow.store import Tx
+
+if TYPE_CHECKING:
+    from pinflow.engine.runner import Engine
+
+log = logging.getLogger(__name__)
+BATCH = 200
+
+
+def begin(engine: Engine, integration: base.Integration, call: base.Call, watch: base.Watch) -> None:
+    """Record that `call` watches `watch.target`; stop the target if the task is already gone."""
+    execution_arn, task_id = call.execution_arn, call.command.task_id
+    now = engine.clock()
+
+    def before(tx: Tx) -> bool:
+        if tx.execute("outbox_mark_claimed", (now, execution_arn, task_id)) == 0:
+            return False  # the task was stopped or timed out while the call was being made
+        tx.execute("watch_insert", (execution_arn, task_id, integration.name, watch.target,
+                                    json.dumps(dict(watch.detail)), now + integration.poll_seconds))
+        return True
+
+    event = events.TaskSubmitted(task_id, watch.submitted, now)
+    engine.submit_event(execution_arn, event, before=before).result(timeout=120)
+    watched = base.Watched(execution_arn, task_id, watch.target, watch.detail)
+    with engine.store.transaction(write=False) as tx:
+        row = tx.one("watch_get", (execution_arn, task_id))
+    if row is None:
+        integration.cancel(engine, watched)
+        return
+    check(engine, execution_arn, task_id)
+
+
+def check(engine: Engine, execution_arn: str, task_id: str) -> None:
+    """Look at one watch now: deliver its end, stop what a cancelled one watched, or look again later."""
+    with engine.store.transaction(write=False) as tx:
+        row = tx.one("watch_get", (execution_arn, task_id))
+    if row is not None:
+        _look(engine, row)
+
+
+def check_due(engine: Engine, *, everything: bool = False) -> int:
+    """Look at every watch whose time has come (every watch, at start-up); returns how many."""
+    with engine.store.transaction(write=False) as tx:
+        rows = tx.all("watches_all") if everything else tx.all("watches_due", (engine.clock(), BATCH))
+    for row in rows:
+        try:
+            _look(engine, row)
+        except Exception:
+            log.exception("watch of %s task %s failed", row["execution"], row["task_id"])
+    return len(rows)
+
+
+def _look(engine: Engine, row: dict[str, Any]) -> None:
+    integration = table.by_name(row["integration"])
+    watched = base.Watched(row["execution"], row["task_id"], row["target"], json.loads(row["detail"]))
+    if integration is None:
+        return
+    if row["cancelled"]:
+        integration.cancel(engine, watched)
+        with engine.store.transaction() as tx:
+            tx.execute("watch_delete", (watched.execution_arn, watched.task_id))
+        return
+    outcome = integration.poll(engine, watched)
+    if outcome is None:
+        with engine.store.transaction() as tx:
+            tx.execute("watch_rearm", (engine.clock() + integration.poll_seconds, watched.execution_arn,
+                                       watched.task_id))
+        return
+    engine.submit_event(watched.execution_arn, outcome, consume=("watch", watched.task_id))

@@ -1,0 +1,43 @@
+-- Named queries of Task integrations: watched tasks and EventBridge connections. Portable SQL, `?` placeholders.
+
+-- name: watch_insert
+INSERT INTO task_watches (execution, task_id, integration, target, detail, check_at) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (execution, task_id) DO NOTHING;
+
+-- name: watch_get
+SELECT execution, task_id, integration, target, detail, check_at, cancelled FROM task_watches
+WHERE execution = ? AND task_id = ?;
+
+-- name: watch_delete
+DELETE FROM task_watches WHERE execution = ? AND task_id = ?;
+
+-- name: watch_cancel
+UPDATE task_watches SET cancelled = 1, check_at = ? WHERE execution = ? AND task_id = ?;
+
+-- name: watch_rearm
+UPDATE task_watches SET check_at = ? WHERE execution = ? AND task_id = ?;
+
+-- name: watches_due
+SELECT execution, task_id, integration, target, detail, check_at, cancelled FROM task_watches
+WHERE check_at <= ? ORDER BY check_at LIMIT ?;
+
+-- name: watches_all
+SELECT execution, task_id, integration, target, detail, check_at, cancelled FROM task_watches;
+
+-- name: connection_insert
+INSERT INTO connections (name, arn, config, secrets, created_at) VALUES (?, ?, ?, ?, ?);
+
+-- name: connection_get
+SELECT name, arn, config, secrets, created_at FROM connections WHERE name = ?;
+
+-- name: connection_by_arn
+SELECT name, arn, config, secrets, created_at FROM connections WHERE arn = ?;
+
+-- name: connection_update
+UPDATE connections SET config = ?, secrets = ? WHERE name = ?;
+
+-- name: connection_delete
+DELETE FROM connections WHERE name = ?;
+
+-- name: connections_all
+SELECT name, arn, config, created_at FROM connections ORDER BY name;
