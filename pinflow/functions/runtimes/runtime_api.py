@@ -289,11 +289,14 @@ def _peer_in_tree(peer: tuple[str, int], port: int, root_pid: int) -> bool:
         return False
     wanted = f"socket:[{inode}]"
     for pid in _tree(root_pid):
-        with contextlib.suppress(OSError):
-            for entry in os.scandir(f"/proc/{pid}/fd"):
-                with contextlib.suppress(OSError):
-                    if os.readlink(entry.path) == wanted:
-                        return True
+        try:
+            names = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue  # ended meanwhile
+        for name in names:
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/fd/{name}") == wanted:
+                    return True
     return False
 
 
@@ -314,8 +317,11 @@ def _tree(root_pid: int) -> list[int]:
     while queue:
         pid = queue.pop()
         found.append(pid)
-        with contextlib.suppress(OSError):
-            for task in os.scandir(f"/proc/{pid}/task"):
-                with contextlib.suppress(OSError):
-                    queue.extend(int(child) for child in Path(task.path, "children").read_text().split())
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            with contextlib.suppress(OSError):
+                queue.extend(int(child) for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
     return found
