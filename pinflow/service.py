@@ -41,6 +41,7 @@ class Pinflow:
         from pinflow.registry.activities import ActivityRegistry
         from pinflow.registry.function_policy import FunctionPolicies
         from pinflow.registry.functions import FunctionRegistry
+        from pinflow.registry.layers import LayerRegistry
         from pinflow.registry.managed_policies import ManagedPolicyRegistry
         from pinflow.registry.roles import RoleRegistry
         from pinflow.registry.state_machines import StateMachineRegistry
@@ -49,6 +50,7 @@ class Pinflow:
         self.clock = clock
         self.functions = FunctionRegistry(store, clock)
         self.function_policies = FunctionPolicies(store, clock)
+        self.layers = LayerRegistry(store, clock)
         self.roles = RoleRegistry(store, clock, permissive=permissive_iam)
         self.policies = ManagedPolicyRegistry(store, clock)
         self.machines = StateMachineRegistry(store, clock, validate=_definition_errors,

@@ -63,6 +63,18 @@ def runs_on(runtime: str) -> str | None:
     return None
 
 
+def runtime_version(runtime: str) -> str | None:
+    """A short name of what runs the runtime here, for a runtime version ARN: "nodejs-v20.11.1",
+    "python-3.11.9", "provided"; None when nothing does."""
+    kind = family(runtime)
+    if kind == PYTHON:
+        return "python-" + python.runs_on().split()[-1]
+    if kind == NODE:
+        found = node.version()
+        return f"nodejs-{found}" if found else None
+    return "provided" if kind == RUNTIME_API else None
+
+
 @dataclass(frozen=True)
 class Start:
     """How to start one worker of a function version.
