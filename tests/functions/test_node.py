@@ -235,3 +235,29 @@ def test_layers_are_on_node_path(inv: invoker.Invoker, functions: Functions) -> 
     only_first = functions.publish({"app.js": "exports.handler = async () => require('greeter')('bo');"},
                                    handler="app.handler", runtime="nodejs20.x", layers=(shared,))
     assert run(inv, only_first).payload == "hello bo"
+
+
+def test_a_layer_changed_on_disk_refuses_to_run(inv: invoker.Invoker, functions: Functions) -> None:
+    shared = layer(functions, {"nodejs/node_modules/greeter/index.js": "module.exports = () => 'hello';"})
+    spec = functions.publish({"app.js": "exports.handler = async () => require('greeter')();"},
+                             handler="app.handler", runtime="nodejs20.x", layers=(shared,), timeout=1.0)
+    assert run(inv, spec).payload == "hello"
+    folder = next(path for path in Path(inv._code_root).iterdir() if path.name.startswith("opt-"))
+    target = folder / "nodejs/node_modules/greeter/index.js"
+    for path in (folder, folder / "nodejs", folder / "nodejs/node_modules", target.parent):
+        path.chmod(0o755)
+    target.chmod(0o644)
+    target.write_text("module.exports = () => 'tampered';")
+    # A new worker must start (the old one timed out), and the check refuses it.
+    sleeper = functions.publish({"app.js": "exports.handler = () => new Promise(() => {});"},
+                                handler="app.handler", runtime="nodejs20.x", layers=(shared,), timeout=1.0)
+    with pytest.raises(invoker.CodeIntegrityError, match="layers of hello:1"):
+        run(inv, sleeper)
+
+
+def test_the_client_context_reaches_the_handler(inv: invoker.Invoker, functions: Functions) -> None:
+    source = "exports.handler = async (event, context) => context.clientContext;"
+    spec = functions.publish({"app.js": source}, handler="app.handler", runtime="nodejs20.x")
+    given = {"custom": {"tenant": "t1"}, "env": {"locale": "fr"}}
+    assert inv.invoke(spec, {}, request_id="r", client_context=given).payload == given
+    assert inv.invoke(spec, {}, request_id="r2").payload is None

@@ -192,3 +192,24 @@ def test_aws_lambda_ric_from_npm_runs_unchanged(inv: invoker.Invoker, functions:
     assert failed.payload["errorType"] == "MyError"
     assert failed.payload["errorMessage"] == "node failed"
     assert failed.payload["trace"][0] == "MyError: node failed"
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_a_bootstrap_in_a_layer_runs_the_package_and_gets_the_client_context(inv: invoker.Invoker,
+                                                                           functions: Functions) -> None:
+    runtime_layer = functions.publish({"bootstrap": CURL_BOOTSTRAP}).code_sha256
+    # Lambda runs /opt/bootstrap when the package has none.
+    spec = custom(functions, {"README": "code without a bootstrap"}, timeout=5.0, layers=(runtime_layer,))
+    out = inv.invoke(spec, {"n": 3}, request_id="layered").payload
+    assert (out["event"], out["id"]) == ({"n": 3}, "layered")
+
+
+def test_the_client_context_reaches_the_runtime_api(inv: invoker.Invoker, functions: Functions) -> None:
+    pytest.importorskip("awslambdaric")
+    app = ("def handler(event, context):\n"
+           "    return {'custom': context.client_context.custom, 'env': context.client_context.env}\n")
+    bootstrap = "#!/bin/sh\nexec python3 -m awslambdaric \"$_HANDLER\"\n"
+    spec = custom(functions, {"bootstrap": bootstrap, "app.py": app}, timeout=10.0)
+    given = {"custom": {"tenant": "t1"}, "env": {"locale": "fr"}, "client": {"app_title": "demo"}}
+    out = inv.invoke(spec, {}, request_id="ctx", client_context=given).payload
+    assert out == {"custom": {"tenant": "t1"}, "env": {"locale": "fr"}}
