@@ -210,8 +210,8 @@ class Sandbox(Isolation):
         who = (f"as unprivileged user {self.uid}" if self.uid is not None
                else "in a user namespace without capabilities")
         return (f"function isolation: sandbox (bubblewrap {self.bwrap}): each worker runs {who}, in its own "
-                "mount, PID and IPC namespaces, sees only the system, Python and its version's code "
-                "(read-only), and dies with the server; the network is shared")
+                "mount, PID and IPC namespaces, sees only the system, its runtime and its version's code and "
+                "layers (read-only), and dies with the server; the network is shared")
 
     def probe(self) -> None:
         """Start a worker interpreter in the sandbox and import the worker module.
