@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from pinflow.functions import invoker, sandbox
-from tests.functions.conftest import sandbox_or_skip
 from tests.functions.test_functions_invoker import Functions
 
 # The version the npm test installs; its native part builds curl from source, so it is cached (see npm_ric).
@@ -69,9 +68,10 @@ exports.handler = async (event, context) => {
 """
 
 
-@pytest.fixture(params=[sandbox.SANDBOX, sandbox.NONE])
-def inv(request: pytest.FixtureRequest, tmp_path: Path, functions: Functions) -> Iterator[invoker.Invoker]:
-    isolation = sandbox_or_skip() if request.param == sandbox.SANDBOX else sandbox.create(sandbox.NONE)
+@pytest.fixture
+def inv(tmp_path: Path, functions: Functions, isolation: sandbox.Isolation) -> Iterator[invoker.Invoker]:
+    """An invoker under each isolation (conftest's: the root sandbox, the user-namespace one, none): the
+    Runtime API must know its worker's processes in each."""
     with invoker.Invoker(tmp_path / "code", functions.load, isolation=isolation) as running:
         yield running
 
