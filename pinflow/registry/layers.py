@@ -227,10 +227,12 @@ def resolve(tx: Tx, layer_arns: Sequence[str]) -> list[dict[str, Any]]:
     for text in layer_arns:
         ref = parse_version_arn(text)
         if ref is None:
+            # Lambda's wording, as it answers such a list.
             raise errors.ValidationException(
                 f"1 validation error detected: Value '[{', '.join(map(str, layer_arns))}]' at 'layers' failed to "
-                f"satisfy constraint: Member must satisfy constraint: [Member must satisfy regular expression "
-                f"pattern: {_VERSION_ARN_PATTERN}]")
+                "satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal "
+                "to 140, Member must have length greater than or equal to 1, Member must satisfy regular expression "
+                f"pattern: ({_VERSION_ARN_PATTERN})|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)]")
         if ref.name in seen:
             raise errors.InvalidParameterValueException(
                 f"Two different versions of the same layer are not allowed to be referenced in the same function. "

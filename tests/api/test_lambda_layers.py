@@ -111,6 +111,7 @@ def test_layers_are_checked_as_lambda_checks_them(lam):
         ([arns[0], second], ("InvalidParameterValueException", 400,
                              f"Two different versions of the same layer are not allowed to be referenced in the same "
                              f"function. {arns[0]} and {second} are versions of the same layer.")),
+        # "Layer version <arn> does not exist." is Lambda's answer as users quote it (CreateFunction, 400).
         ([f"{LAYER_ARN}:missing:1"], ("InvalidParameterValueException", 400,
                                       f"Layer version {LAYER_ARN}:missing:1 does not exist.")),
     ]
@@ -122,7 +123,13 @@ def test_layers_are_checked_as_lambda_checks_them(lam):
     with pytest.raises(ClientError) as info:
         lam.create_function(FunctionName="f", Runtime="python3.11", Handler="app.handler", Role=ROLE,
                             Code={"ZipFile": zip_files({"app.py": USES_GREETER})}, Layers=["not-an-arn"])
-    assert error_of(info)[:2] == ("ValidationException", 400)
+    # As Lambda words it (seen in a Serverless user's report of a deploy that named a layer `:latest`).
+    assert error_of(info) == ("ValidationException", 400, (
+        "1 validation error detected: Value '[not-an-arn]' at 'layers' failed to satisfy constraint: Member must "
+        "satisfy constraint: [Member must have length less than or equal to 140, Member must have length greater "
+        "than or equal to 1, Member must satisfy regular expression pattern: "
+        r"(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|"
+        "(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)]"))
 
 
 @needs_node
