@@ -8,6 +8,7 @@ it keep it, because a function version stores each layer's ARN, size and SHA-256
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -22,10 +23,16 @@ from pinflow.store import Store, Tx
 
 # Lambda's limit on the layers of one function.
 MAX_LAYERS = 5
-_NAME_PATTERN = r"(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+"
-_VERSION_ARN_PATTERN = r"arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+"
-_NAME = re.compile(_NAME_PATTERN)
 _VERSION_ARN = re.compile(r"arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+):([0-9]+)")
+
+
+@functools.cache
+def pattern(shape: str) -> str:
+    """Lambda's pattern for a shape (`LayerName`, `LayerVersionArn`), from botocore's model of its API."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("lambda")
+    return str(model.shape_for(shape).metadata["pattern"])
 
 
 @dataclass(frozen=True)
@@ -57,10 +64,11 @@ def check_name(name_or_arn: str, field: str = "layerName") -> str:
     Raises:
         ValidationException: neither, with Lambda's pattern.
     """
-    if not isinstance(name_or_arn, str) or not 1 <= len(name_or_arn) <= 140 or not _NAME.fullmatch(name_or_arn):
+    wanted = pattern("LayerName")
+    if not isinstance(name_or_arn, str) or not 1 <= len(name_or_arn) <= 140 or not re.fullmatch(wanted, name_or_arn):
         raise errors.ValidationException(
             f"1 validation error detected: Value '{name_or_arn}' at '{field}' failed to satisfy constraint: "
-            f"Member must satisfy regular expression pattern: {_NAME_PATTERN}")
+            f"Member must satisfy regular expression pattern: {wanted}")
     return name_or_arn.rsplit(":", 1)[-1] if name_or_arn.startswith("arn:") else name_or_arn
 
 
@@ -170,7 +178,7 @@ class LayerRegistry:
         if ref is None:
             raise errors.ValidationException(
                 f"1 validation error detected: Value '{arn}' at 'arn' failed to satisfy constraint: Member must "
-                f"satisfy regular expression pattern: {_VERSION_ARN_PATTERN}")
+                f"satisfy regular expression pattern: {pattern('LayerVersionArn')}")
         return self.get(ref.name, ref.version)
 
     def list_versions(self, name_or_arn: str, *, runtime: str | None = None, architecture: str | None = None,
@@ -226,13 +234,13 @@ def resolve(tx: Tx, layer_arns: Sequence[str]) -> list[dict[str, Any]]:
     seen: dict[str, str] = {}
     for text in layer_arns:
         ref = parse_version_arn(text)
-        if ref is None:
+        if ref is None or not re.fullmatch(pattern("LayerVersionArn"), text) or len(text) > 2048:
             # Lambda's wording, as it answers such a list.
             raise errors.ValidationException(
                 f"1 validation error detected: Value '[{', '.join(map(str, layer_arns))}]' at 'layers' failed to "
                 "satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal "
-                "to 140, Member must have length greater than or equal to 1, Member must satisfy regular expression "
-                f"pattern: ({_VERSION_ARN_PATTERN})|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)]")
+                "to 2048, Member must have length greater than or equal to 1, Member must satisfy regular expression "
+                f"pattern: {pattern('LayerVersionArn')}, Member must not be null]")
         if ref.name in seen:
             raise errors.InvalidParameterValueException(
                 f"Two different versions of the same layer are not allowed to be referenced in the same function. "

@@ -123,13 +123,15 @@ def test_layers_are_checked_as_lambda_checks_them(lam):
     with pytest.raises(ClientError) as info:
         lam.create_function(FunctionName="f", Runtime="python3.11", Handler="app.handler", Role=ROLE,
                             Code={"ZipFile": zip_files({"app.py": USES_GREETER})}, Layers=["not-an-arn"])
-    # As Lambda words it (seen in a Serverless user's report of a deploy that named a layer `:latest`).
+    # As Lambda words it (a user's report of UpdateFunctionConfiguration, 2024), with the pattern of botocore's
+    # current model of the API.
+    from pinflow.registry import layers
+
     assert error_of(info) == ("ValidationException", 400, (
         "1 validation error detected: Value '[not-an-arn]' at 'layers' failed to satisfy constraint: Member must "
-        "satisfy constraint: [Member must have length less than or equal to 140, Member must have length greater "
-        "than or equal to 1, Member must satisfy regular expression pattern: "
-        r"(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|"
-        "(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)]"))
+        "satisfy constraint: [Member must have length less than or equal to 2048, Member must have length greater "
+        f"than or equal to 1, Member must satisfy regular expression pattern: {layers.pattern('LayerVersionArn')}, "
+        "Member must not be null]"))
 
 
 @needs_node
