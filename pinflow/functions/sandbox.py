@@ -179,8 +179,10 @@ class Sandbox(Isolation):
         task = ["--ro-bind", str(code_dir), TASK_ROOT] if code_dir is not None else []
         if opt_dir is not None:
             task += ["--ro-bind", str(opt_dir), OPT_ROOT]
+        made: set[str] = set()
         for folder in binds:
-            task += ["--ro-bind", str(folder), str(folder)]
+            # Its parents world-readable, so that the worker's user can reach it (see `_parent_dirs`).
+            task += [*_parent_dirs(f"{folder}/x", made, []), "--ro-bind", str(folder), str(folder)]
         arguments = [self.bwrap, *self._fixed, *task, "--chdir", TASK_ROOT]
         # /etc/passwd and /etc/group are written by bwrap from pipes: no file is left behind.
         fds = []

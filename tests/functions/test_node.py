@@ -261,3 +261,22 @@ def test_the_client_context_reaches_the_handler(inv: invoker.Invoker, functions:
     given = {"custom": {"tenant": "t1"}, "env": {"locale": "fr"}}
     assert inv.invoke(spec, {}, request_id="r", client_context=given).payload == given
     assert inv.invoke(spec, {}, request_id="r2").payload is None
+
+
+def test_a_node_installed_outside_usr_is_shown_to_the_sandbox(tmp_path: Path, functions: Functions,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node under a home folder (nvm, a tarball) is bound read-only where it is, its parents reachable."""
+    isolation = sandbox_or_skip()
+    installed = tmp_path / "home" / "someone" / "node-v20" / "bin" / "node"
+    installed.parent.mkdir(parents=True)
+    try:
+        installed.hardlink_to(Path(str(node.find())))
+    except OSError as exc:
+        pytest.skip(f"node cannot be linked here: {exc}")
+    for folder in [*installed.parents][:5]:
+        folder.chmod(0o755)
+    monkeypatch.setattr(node, "find", lambda: str(installed))
+    spec = functions.publish({"app.js": "exports.handler = async () => process.execPath;"}, handler="app.handler",
+                             runtime="nodejs18.x")
+    with invoker.Invoker(tmp_path / "code", functions.load, isolation=isolation) as running:
+        assert running.invoke(spec, {}, request_id="r").payload == str(installed)
