@@ -45,6 +45,7 @@ class Pinflow:
         from pinflow.registry.connections import ConnectionRegistry
         from pinflow.registry.function_policy import FunctionPolicies
         from pinflow.registry.functions import FunctionRegistry
+        from pinflow.registry.layers import LayerRegistry
         from pinflow.registry.managed_policies import ManagedPolicyRegistry
         from pinflow.registry.roles import RoleRegistry
         from pinflow.registry.state_machines import StateMachineRegistry
@@ -53,6 +54,7 @@ class Pinflow:
         self.clock = clock
         self.functions = FunctionRegistry(store, clock)
         self.function_policies = FunctionPolicies(store, clock)
+        self.layers = LayerRegistry(store, clock)
         self.roles = RoleRegistry(store, clock, permissive=permissive_iam)
         self.policies = ManagedPolicyRegistry(store, clock)
         self.machines = StateMachineRegistry(store, clock, validate=_definition_errors,

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pinflow import errors
-from pinflow.api import lambda_resources, restjson
+from pinflow.api import lambda_layers, lambda_resources, restjson
 from pinflow.api.restjson import member
 from pinflow.functions import errors as function_errors
 from pinflow.functions import package, runtimes
@@ -57,11 +57,12 @@ _ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 _HANDLER = re.compile(r"[^\s]+")
 _UNZIPPABLE = "Could not unzip uploaded file. Please check your file, then try to upload again."
 _CODE_PATH = re.compile(BASE + r"/[^/]+/code/?")
+_LAYER_PUBLISH_PATH = re.compile(lambda_layers.BASE + r"/[^/]+/versions/?")
 _INVOKE_PATH = re.compile(BASE + r"/[^/]+/invocations/?")
 
 
 class InvalidRuntimeException(errors.ServiceError):
-    """The function's runtime cannot run here (pinflow runs Python runtimes only)."""
+    """The function's runtime cannot run here (see `pinflow.functions.runtimes`)."""
 
     code = "InvalidRuntimeException"
     status = 502
@@ -88,6 +89,8 @@ def body_limit(method: str, path: str) -> tuple[int, errors.ServiceError]:
         operation, limit = "CreateFunction", CODE_UPLOAD_LIMIT
     elif method == "PUT" and _CODE_PATH.fullmatch(path):
         operation, limit = "UpdateFunctionCode", CODE_UPLOAD_LIMIT
+    elif method == "POST" and _LAYER_PUBLISH_PATH.fullmatch(path):
+        operation, limit = "PublishLayerVersion", CODE_UPLOAD_LIMIT
     elif method == "POST" and _INVOKE_PATH.fullmatch(path):
         return SYNC_PAYLOAD_LIMIT, errors.RequestTooLargeException(
             f"Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation")
@@ -148,7 +151,16 @@ def _environment(body: dict[str, Any]) -> dict[str, str] | None:
     return dict(member(environment, "Variables", dict, {}))
 
 
-def _zip_bytes(body: dict[str, Any]) -> bytes:
+def _layer_arns(body: dict[str, Any]) -> list[str] | None:
+    """The `Layers` member (layer version ARNs); None when absent."""
+    value = member(body, "Layers", list)
+    if value is not None and not all(isinstance(item, str) for item in value):
+        raise errors.InvalidRequestContentException(
+            "Could not parse request body into json: member 'Layers' must be a list of strings")
+    return value
+
+
+def code_zip(body: dict[str, Any]) -> bytes:
     """The ZipFile member (base64 on the wire), checked as the invoker will unpack it.
 
     Raises:
@@ -203,7 +215,7 @@ async def create_function(request: Request) -> Response:
         raise errors.InvalidParameterValueException(
             "Only the Zip package type is supported by this server")
     # Decoding and reading every entry of up to 50 MB of zip must not hold up the event loop.
-    zip_bytes = await run_in_threadpool(_zip_bytes, member(body, "Code", dict, {}))
+    zip_bytes = await run_in_threadpool(code_zip, member(body, "Code", dict, {}))
     runtime, handler = member(body, "Runtime", str), member(body, "Handler", str)
     if runtime is None or handler is None:
         raise errors.InvalidParameterValueException(
@@ -216,7 +228,8 @@ async def create_function(request: Request) -> Response:
         pf.functions.create_function, name, zip_bytes, handler=handler, runtime=runtime,
         timeout=member(body, "Timeout", int, 3), memory_size=member(body, "MemorySize", int, 128),
         environment=_environment(body), description=description, role=role,
-        publish=bool(member(body, "Publish", bool, False)), tags=member(body, "Tags", dict))
+        publish=bool(member(body, "Publish", bool, False)), tags=member(body, "Tags", dict),
+        layer_arns=_layer_arns(body))
     return restjson.json_response(configuration, 201)
 
 
@@ -224,7 +237,7 @@ async def create_function(request: Request) -> Response:
 async def update_function_code(request: Request) -> Response:
     """UpdateFunctionCode: new zip for $LATEST, optionally published at once."""
     body = await restjson.read_json(request)
-    zip_bytes = await run_in_threadpool(_zip_bytes, body)
+    zip_bytes = await run_in_threadpool(code_zip, body)
     pf = _pinflow(request)
     if member(body, "DryRun", bool, False):
         # Checks only: the answer shows the code that would be deployed, and nothing changes.
@@ -251,7 +264,8 @@ async def update_function_configuration(request: Request) -> Response:
         pf.functions.update_function_configuration, _function_name(request), handler=handler,
         runtime=member(body, "Runtime", str), timeout=member(body, "Timeout", int),
         memory_size=member(body, "MemorySize", int), environment=_environment(body),
-        description=description, role=role, revision_id=member(body, "RevisionId", str))
+        description=description, role=role, revision_id=member(body, "RevisionId", str),
+        layer_arns=_layer_arns(body))
     return restjson.json_response(configuration)
 
 
@@ -463,13 +477,13 @@ async def invoke(request: Request) -> Response:
                                        rng=random.Random(request_id))
     if invocation_type == "DryRun":
         return restjson.empty_response(204, request_id=request_id)
-    if not runtimes.runnable(resolved.spec.runtime):  # stored before CreateFunction checked runtimes
-        raise InvalidRuntimeException(
-            f"The runtime parameter of {resolved.spec.runtime} is not supported by this server.")
+    if not runtimes.runnable(resolved.spec.runtime):  # stored before CreateFunction checked runtimes, or no node
+        raise InvalidRuntimeException(runtimes.refusal(resolved.spec.runtime))
+    client_context = _client_context(request)
     if invocation_type == "Event":
         _event_runner(pf).submit(_invoke_in_background, pf, resolved.spec, event, request_id)
         return restjson.empty_response(202, request_id=request_id)
-    result = await run_in_threadpool(_invoke, pf, resolved.spec, event, request_id)
+    result = await run_in_threadpool(_invoke, pf, resolved.spec, event, request_id, client_context)
     payload, function_error = result.payload, result.function_error
     content = (function_errors.payload_text(payload) if function_error else json.dumps(payload)).encode()
     if len(content) > RESPONSE_PAYLOAD_LIMIT:
@@ -486,12 +500,26 @@ async def invoke(request: Request) -> Response:
     return restjson.raw_response(content, 200, request_id=request_id, headers=headers)
 
 
-def _invoke(pf: Any, spec: Any, event: Any, request_id: str) -> Any:
+def _client_context(request: Request) -> dict[str, Any] | None:
+    """Invoke's `X-Amz-Client-Context`: base64 of a JSON object (Lambda refuses anything else)."""
+    text = request.headers.get("X-Amz-Client-Context")
+    if text is None:
+        return None
+    try:
+        decoded = json.loads(base64.b64decode(text, validate=True))
+    except (binascii.Error, ValueError):
+        decoded = None
+    if not isinstance(decoded, dict):
+        raise errors.InvalidRequestContentException("Client context must be a valid Base64-encoded JSON object.")
+    return decoded
+
+
+def _invoke(pf: Any, spec: Any, event: Any, request_id: str, client_context: dict[str, Any] | None = None) -> Any:
     """One synchronous invocation through the engine's invoker, its failures worded as Lambda's."""
     from pinflow.functions.invoker import CodeIntegrityError
 
     try:
-        return pf.invoker.invoke(spec, event, request_id=request_id)
+        return pf.invoker.invoke(spec, event, request_id=request_id, client_context=client_context)
     except (CodeIntegrityError, KeyError) as exc:
         # The code blob is missing or damaged: the service's fault, not the caller's.
         raise restjson.ServiceException(f"The function's code could not be loaded: {exc}") from None
@@ -552,4 +580,5 @@ ROUTES = [
     Route(_ONE + "/aliases/{Name}", delete_alias, methods=["DELETE"]),
     Route(_ONE + "/invocations", invoke, methods=["POST"]),
     *lambda_resources.ROUTES,
+    *lambda_layers.ROUTES,
 ]

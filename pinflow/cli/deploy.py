@@ -96,14 +96,16 @@ def gc(endpoint: str, dry_run: bool) -> None:
 
 @click.command()
 @click.option("--wait-seconds", default=3, show_default=True, type=click.IntRange(1, 60),
-              help="How long execution 1 waits for its approver (the example says 300).")
+              help="How long execution 1 waits for its approver (the examples say 300, and 150).")
 @click.option("--example", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="The hello-approval example folder (default: examples/hello-approval here or in the "
-                   "source tree).")
-def demo(wait_seconds: int, example: Path | None) -> None:
+              help="The example folder, with v1/ and v2/ (default: examples/hello-approval, or examples/article "
+                   "with --runtime nodejs, here or in the source tree).")
+@click.option("--runtime", type=click.Choice(["python", "nodejs"]), default="python", show_default=True,
+              help="The language hello is written in: nodejs plays the article's own example (nodejs8.10).")
+def demo(wait_seconds: int, example: Path | None, runtime: str) -> None:
     """Play the hello-approval story on an embedded server: a deploy while an execution waits."""
     from pinflow.deploy import demo as story
 
     with _failures():
-        ok = story.play(console, wait_seconds=wait_seconds, example=example)
+        ok = story.play(console, wait_seconds=wait_seconds, example=example, runtime=runtime)
     sys.exit(0 if ok else 1)

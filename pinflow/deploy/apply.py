@@ -1,8 +1,8 @@
 """`pinflow deploy`: plan against the server, then apply through its Lambda, IAM and Step Functions APIs.
 
 Order matters for executions that start meanwhile: roles first (a new definition never runs without
-its grants), then functions (the versions a definition will name exist before it does), then each
-state machine (a version published when its definition or role changed) and its alias.
+its grants), then layers and functions (the versions a definition will name exist before it does),
+then each state machine (a version published when its definition or role changed) and its alias.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from pinflow import arns
-from pinflow.deploy import clients, endpoint, observe, package, plan, report, rewrite, roles, timeouts, yamlfile
+from pinflow.deploy import clients, endpoint, layers, observe, package, plan, report, rewrite, roles, timeouts, yamlfile
 from pinflow.deploy.project import Project
 from pinflow.deploy.yamlfile import ProjectError
 from pinflow.registry import roles as iam_roles
@@ -41,6 +41,8 @@ class Prepared:
     machine_statements: dict[str, tuple[dict[str, Any], ...]]
     the_plan: plan.Plan
     definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    layer_zips: dict[str, bytes] = field(default_factory=dict)
+    layer_changes: dict[str, layers.LayerChange] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Outcome:
     machines: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     published: list[str] = field(default_factory=list)
+    layers: dict[str, str] = field(default_factory=dict)  # layer key -> the version ARN functions use
 
 
 def names_of(project: Project) -> rewrite.Names:
@@ -97,7 +100,10 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
         ProjectError: a function cannot be packaged or an intrinsic cannot be resolved.
     """
     names = names_of(project)
-    mode = endpoint.server_mode(cl.sfn.list_state_machines(maxResults=1), cl.endpoint)
+    listing = cl.sfn.list_state_machines(maxResults=1)
+    mode = endpoint.server_mode(listing, cl.endpoint)
+    # What runs nodejs* functions on the server, as every pinflow answer says ("" when no node is installed).
+    server_node = listing.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get(NODE_HEADER, "")
     functions_role = roles.functions_role(
         project.service, project.stage, project.region,
         _located(project, lambda: rewrite.evaluate(list(project.function_role_statements), names,
@@ -106,21 +112,33 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
     packages: dict[str, package.Package] = {}
     desired: dict[str, dict[str, Any]] = {}
     the_plan = plan.Plan(iam_mode=mode)
+    layer_zips: dict[str, bytes] = {}
+    layer_changes: dict[str, layers.LayerChange] = {}
+    for key, layer in project.layers.items():
+        layer_zips[key] = layers.package_layer(layer)
+        layer_arn = f"arn:aws:lambda:{project.region}:{project.account}:layer:{layer.name}"
+        layer_changes[key] = layers.change(layer, layer_zips[key], layers.newest(cl.lam, layer.name), layer_arn)
+        the_plan.layers.append(layer_changes[key])
     for key, function in project.functions.items():
         packages[key] = _located(project, functools.partial(package.package_function, function, project.root))
         desired[key] = {"CodeSha256": packages[key].sha256, "Handler": function.handler,
                         "Runtime": function.runtime, "Timeout": function.timeout,
                         "MemorySize": function.memory_size, "Environment": dict(function.environment),
-                        "Role": functions_role.arn}
+                        "Role": functions_role.arn,
+                        "Layers": layers.function_layers(project, key, layer_changes)}
         server = observe.function_state(cl.lam, function.name)
-        the_plan.functions.append(plan.function_change(key, desired[key], server))
+        compared = plan.function_change(key, desired[key], server)
+        runs_on = _runs_on(function.runtime, server_node, the_plan)
+        the_plan.functions.append(dataclasses.replace(compared, runtime=function.runtime, runs_on=runs_on,
+                                                      layers=tuple(desired[key]["Layers"])))
     if project.functions:
         exists, statements = observe.role_state(cl.iam, functions_role.name)
         the_plan.roles.append(plan.RoleChange(functions_role, exists, statements))
 
     the_plan.activities = [(name, observe.activity_exists(cl.sfn, arns.activity(
         name, region=project.region, account=project.account))) for name in project.activities]
-    prepared = Prepared(project, packages, desired, functions_role, {}, {}, the_plan)
+    prepared = Prepared(project, packages, desired, functions_role, {}, {}, the_plan, layer_zips=layer_zips,
+                        layer_changes=layer_changes)
     versions = {change.name: str(change.new_version) for change in the_plan.functions}
     machine_versions: dict[str, str] = {}
     for key in machine_order(project):
@@ -147,6 +165,20 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
                                        observe.alias_targets(cl.lam, plan.aliases_to_resolve(running)))
     the_plan.notes.extend(f"not used by pinflow, ignored: {key}" for key in project.ignored)
     return prepared
+
+
+NODE_HEADER = "x-pinflow-node"
+
+
+def _runs_on(runtime: str, server_node: str, the_plan: plan.Plan) -> str:
+    """What runs a Node.js function on the server ("Node.js v20.11.1"), "" for other runtimes; a server
+    without node gets a note, since it refuses such a function."""
+    if not runtime.startswith("nodejs"):
+        return ""
+    if not server_node:
+        the_plan.notes.append(f"{runtime}: the server has no node installed, so it refuses Node.js functions")
+        return "no node on the server"
+    return f"Node.js {server_node}"
 
 
 def _check_given_role(cl: clients.Clients, project: Project, key: str, mode: str, the_plan: plan.Plan) -> None:
@@ -326,6 +358,7 @@ def execute(prepared: Prepared, cl: clients.Clients, console: Console) -> Outcom
     outcome = Outcome()
     aliases = sum(1 for machine in project.state_machines.values() if machine.alias is not None)
     total = len(the_plan.roles) + len(the_plan.functions) + len(the_plan.machines) + aliases
+    total += sum(1 for change in the_plan.layers if change.publishes)
     total += sum(1 for _, exists in the_plan.activities if not exists)
     with Steps(console, total) as steps:
         for role in the_plan.roles:
@@ -336,6 +369,16 @@ def execute(prepared: Prepared, cl: clients.Clients, console: Console) -> Outcom
                 with steps.step(f"activity {name}"):
                     cl.sfn.create_activity(name=name)  # idempotent by name, as on AWS
                     steps.done(f"activity {name} created")
+        for change in the_plan.layers:
+            if change.publishes:
+                with steps.step(f"layer {change.name}"):
+                    layer = project.layers[change.key]
+                    outcome.layers[change.key] = layers.publish(cl.lam, layer, prepared.layer_zips[change.key])
+                    number = outcome.layers[change.key].rsplit(":", 1)[1]
+                    outcome.published.append(f"layer {change.name} version {number}")
+                    steps.done(f"layer {change.name}: version {number} published")
+            else:
+                outcome.layers[change.key] = change.version_arn()
         by_key = {change.key: change for change in the_plan.functions}
         for key, function in project.functions.items():
             with steps.step(f"function {function.name}"):
@@ -387,10 +430,14 @@ def _deploy_function(prepared: Prepared, key: str, change: plan.FunctionChange, 
     pkg, desired = prepared.packages[key], prepared.desired[key]
     config: dict[str, Any] = {"Handler": function.handler, "Runtime": function.runtime,
                               "Timeout": function.timeout, "MemorySize": function.memory_size,
-                              "Role": desired["Role"]}
+                              "Role": desired["Role"],
+                              "Layers": layers.function_layers(prepared.project, key, prepared.layer_changes,
+                                                               outcome.layers)}
     if not change.exists:
         if function.environment:
             config["Environment"] = {"Variables": dict(function.environment)}
+        if not config["Layers"]:
+            del config["Layers"]
         cl.lam.create_function(FunctionName=function.name, Code={"ZipFile": pkg.zip_bytes},
                                Description="", Publish=False, **config)
         steps.done(f"function {function.name} created")

@@ -1,5 +1,8 @@
 """`pinflow demo`: the hello-approval story, played through the API of an embedded server.
 
+`--runtime nodejs` plays the article's own example (`examples/article`: `hello` in Node.js, declared
+`nodejs8.10`, run by the machine's node) instead of the Python one.
+
 Day 1 (`v1/`): the machine waits for an approver, then calls `hello`, which answers "Approved", and
 succeeds only on "Approved". Day 2 (`v2/`): no wait, `hello` answers "ThumbsUp", the check expects
 "ThumbsUp". Execution 1 starts on day 1 and is still waiting when day 2 is deployed. Played twice:
@@ -32,6 +35,8 @@ from pinflow.deploy import apply, clients, project
 from pinflow.deploy.yamlfile import ProjectError
 
 EXAMPLE = Path("examples") / "hello-approval"
+# The example each runtime plays.
+EXAMPLES = {"python": EXAMPLE, "nodejs": Path("examples") / "article"}
 DONE = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
@@ -63,14 +68,16 @@ ACTS = (
 )
 
 
-def find_example(given: Path | None = None) -> Path:
-    """The hello-approval folder: `given`, else `examples/hello-approval` here or in the source tree.
+def find_example(given: Path | None = None, runtime: str = "python") -> Path:
+    """The example's folder: `given`, else the runtime's example (`examples/hello-approval`, or
+    `examples/article` for nodejs) here or in the source tree.
 
     Raises:
         ProjectError: not found.
     """
-    source_tree = Path(__file__).resolve().parents[2] / EXAMPLE
-    candidates = [given] if given is not None else [Path.cwd() / EXAMPLE, source_tree]
+    example = EXAMPLES[runtime]
+    source_tree = Path(__file__).resolve().parents[2] / example
+    candidates = [given] if given is not None else [Path.cwd() / example, source_tree]
     for candidate in candidates:
         if (candidate / "v1").is_dir() and (candidate / "v2").is_dir():
             return candidate
@@ -125,15 +132,31 @@ def load_day(folder: Path, act: Act, wait_seconds: int) -> project.Project:
     return loaded.with_machines(**machines)
 
 
-def play(console: Console, *, wait_seconds: int = 3, example: Path | None = None) -> bool:
-    """Play both acts and print the summary; True when everything went as the article predicts."""
-    folder = find_example(example)
+def _written_wait(folder: Path) -> int | None:
+    """The seconds day 1's Wait states say in the example's file (before the demo shortens them)."""
+    for machine in project.load(folder / "v1" / "serverless.yml").state_machines.values():
+        for state in (machine.definition.get("States") or {}).values():
+            if isinstance(state, dict) and state.get("Type") == "Wait" and isinstance(state.get("Seconds"), int):
+                return int(state["Seconds"])
+    return None
+
+
+def play(console: Console, *, wait_seconds: int = 3, example: Path | None = None, runtime: str = "python") -> bool:
+    """Play both acts and print the summary; True when everything went as the article predicts.
+
+    Args:
+        runtime: "python" (examples/hello-approval) or "nodejs" (the article's example, examples/article).
+    """
+    folder = find_example(example, runtime)
+    written = _written_wait(folder)
+    language = "Node.js" if runtime == "nodejs" else "Python"
     console.print(Panel(Text.from_markup(
         "[bold]The story.[/bold] Day 1: a workflow waits for an approver, then calls [bold]hello[/bold], "
         "which answers \"Approved\". Day 2 is deployed while a day-1 execution is still waiting: "
         "hello now answers \"ThumbsUp\", and the new workflow checks for that.\n"
-        f"The five-minute wait is shortened to {wait_seconds} s. Everything below goes through pinflow's "
-        "AWS-compatible API, on a server started for this demo."), title="pinflow demo", title_align="left"))
+        f"hello is written in {language} ({folder}). The {written or '?'}-second wait is shortened to "
+        f"{wait_seconds} s. Everything below goes through pinflow's AWS-compatible API, on a server started "
+        "for this demo."), title="pinflow demo", title_align="left"))
     played: list[Played] = []
     with tempfile.TemporaryDirectory(prefix="pinflow-demo-") as tmp, \
             embedded_server(Path(tmp) / "data") as endpoint:

@@ -40,21 +40,22 @@ class Package:
 
 
 def package_function(function: Function, root: Path) -> Package:
-    """Zip a function's code deterministically.
+    """Zip a function's code deterministically (with `node_modules` for a Node.js function, as Serverless
+    packages its dependencies).
 
     Args:
         function: the project's function.
         root: the project folder (what `package.patterns` select from).
 
     Raises:
-        ProjectError: nothing to package, or (for a Python runtime) no file for the handler's module.
+        ProjectError: nothing to package, or (Python, Node.js) no file for the handler's module.
     """
     if function.source is not None:
         zip_bytes = function_package.package_folder(function.source)
         with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
             names = tuple(archive.namelist())
     else:
-        selected = select(root, function.patterns)
+        selected = select(root, function.patterns, node_modules=function.runtime.startswith("nodejs"))
         zip_bytes = zip_files(root, selected)
         names = tuple(selected)
     if not names:
@@ -64,9 +65,15 @@ def package_function(function: Function, root: Path) -> Package:
 
 
 def _check_handler(function: Function, names: tuple[str, ...]) -> None:
+    where = f"functions.{function.key}.handler"
+    if function.runtime.startswith("nodejs"):
+        module = function.handler.rsplit("/", 1)[-1].split(".", 1)[0]
+        base = function.handler[: len(function.handler) - len(function.handler.rsplit("/", 1)[-1])] + module
+        if not any(f"{base}{suffix}" in names for suffix in (".js", ".mjs", ".cjs")):
+            raise ProjectError(f"no {base}.js (or .mjs, .cjs) in the function's package", path=where)
+        return
     if not function.runtime.startswith("python"):
         return
-    where = f"functions.{function.key}.handler"
     module, _, attribute = function.handler.rpartition(".")
     if not module or not attribute:
         raise ProjectError(f"{function.handler!r} is not module.function", path=where)
@@ -75,11 +82,13 @@ def _check_handler(function: Function, names: tuple[str, ...]) -> None:
         raise ProjectError(f"no {base}.py in the function's package", path=where)
 
 
-def select(root: Path, patterns: tuple[str, ...] = ()) -> list[str]:
-    """The files of `root` a function's package holds, as sorted POSIX paths relative to `root`."""
+def select(root: Path, patterns: tuple[str, ...] = (), *, node_modules: bool = False) -> list[str]:
+    """The files of `root` a function's package holds, as sorted POSIX paths relative to `root`
+    (`node_modules` too when asked, for a Node.js function)."""
     candidates: list[str] = []
+    skipped = ALWAYS_SKIPPED_DIRS - {"node_modules"} if node_modules else ALWAYS_SKIPPED_DIRS
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in ALWAYS_SKIPPED_DIRS)
+        dirnames[:] = sorted(d for d in dirnames if d not in skipped)
         for filename in filenames:
             if filename in ALWAYS_SKIPPED_FILES or filename.endswith(_PYTHON_SUFFIXES):
                 continue

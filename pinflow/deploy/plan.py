@@ -31,7 +31,7 @@ NEXT_VERSION = "$NEXT"
 
 # What a published version snapshots and deploy compares, with the word the plan uses for each.
 COMPARED = {"CodeSha256": "code", "Handler": "handler", "Runtime": "runtime", "Timeout": "timeout",
-            "MemorySize": "memory", "Environment": "environment", "Role": "role"}
+            "MemorySize": "memory", "Environment": "environment", "Role": "role", "Layers": "layers"}
 
 
 def comparable(configuration: Mapping[str, Any]) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def comparable(configuration: Mapping[str, Any]) -> dict[str, Any]:
     return {"CodeSha256": configuration.get("CodeSha256"), "Handler": configuration.get("Handler"),
             "Runtime": configuration.get("Runtime"), "Timeout": configuration.get("Timeout"),
             "MemorySize": configuration.get("MemorySize"), "Environment": dict(environment),
-            "Role": configuration.get("Role")}
+            "Role": configuration.get("Role"), "Layers": [layer["Arn"] for layer in configuration.get("Layers") or []]}
 
 
 def version_label(version: int | str) -> str:
@@ -52,7 +52,12 @@ def differences(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> tuple[
     """The words for what differs between two comparable configurations (all of them for no old one)."""
     if old is None:
         return ("new",)
-    return tuple(word for key, word in COMPARED.items() if old.get(key) != new.get(key))
+    return tuple(word for key, word in COMPARED.items() if _compared(old, key) != _compared(new, key))
+
+
+def _compared(configuration: Mapping[str, Any], key: str) -> Any:
+    # No layers is no layers, whether the key is there or not.
+    return list(configuration.get(key) or []) if key == "Layers" else configuration.get(key)
 
 
 # --- functions -------------------------------------------------------------------------------------------
@@ -79,6 +84,9 @@ class FunctionChange:
     new_version: int | str  # the version the deploy leaves newest; NEXT_VERSION when it publishes one
     reasons: tuple[str, ...]  # what differs from the newest published version
     latest_reasons: tuple[str, ...]  # what differs from $LATEST: what unqualified references see change
+    runtime: str = ""  # the declared runtime, and what runs it on the server ("Node.js v20.11.1")
+    runs_on: str = ""
+    layers: tuple[str, ...] = ()  # the layer versions the deploy leaves it with (ARNs)
 
     @property
     def publishes(self) -> bool:
@@ -459,10 +467,12 @@ class Plan:
     activities: list[tuple[str, bool]] = field(default_factory=list)  # (name, exists on the server)
     unpinnable: list[str] = field(default_factory=list)  # "machine: State: reference" useExactVersion cannot pin
     iam_mode: str = "enforced"  # what the server announced: "enforced" or "permissive"
+    layers: list[Any] = field(default_factory=list)  # deploy.layers.LayerChange, one per project layer
 
     @property
     def has_changes(self) -> bool:
         return (any(f.publishes or f.updates_latest for f in self.functions)
+                or any(layer.publishes for layer in self.layers)
                 or any(r.changed for r in self.roles)
                 or any(not exists for _, exists in self.activities)
                 or any(m.updates or m.publishes or m.moves_alias for m in self.machines))

@@ -2,8 +2,11 @@
 
 Read: `service`; `provider` (`stage`, `region`, `accountId`, `runtime`, `timeout`, `memorySize`,
 `environment`, `iam.role.statements` or the legacy `iamRoleStatements`); `package.patterns`;
-`functions` (`handler`, `name`, `runtime`, `timeout`, `memorySize`, `environment`, `pinflow.source`
-or `package.patterns`); `stepFunctions.stateMachines` (`name`, `type`, `definition` inline or from
+`functions` (`handler`, `name`, `runtime`, `timeout`, `memorySize`, `environment`, `layers`,
+`pinflow.source` or `package.patterns`); `layers` (`path`, `name`, `description`, `compatibleRuntimes`,
+`compatibleArchitectures`, `licenseInfo`; a function names one as `{Ref: <Key>LambdaLayer}`, as
+Serverless's CloudFormation does, or any layer version by its ARN; `provider.layers` are every
+function's); `stepFunctions.stateMachines` (`name`, `type`, `definition` inline or from
 `${file(...)}`, `useExactVersion`, `role`, `iamRoleStatements`, and pinflow's `alias`).
 Function names follow Serverless: `<service>-<stage>-<function>`, stage `dev` unless given.
 `stepFunctions.activities` are created, and `configureTaskTimeouts` is honoured as the plugin does
@@ -41,10 +44,13 @@ MACHINE_KEYS = ("name", "type", "definition", "useExactVersion", "role", "iamRol
                 "configureTaskTimeouts", *IGNORED_MACHINE_KEYS)
 # What pinflow reads from the rest of the file; any other key is listed as not used.
 TOP_KEYS = ("service", "provider", "functions", "stepFunctions", "package", "custom", "plugins",
-            "frameworkVersion", "configValidationMode", "variablesResolutionMode", "useDotenv", "params")
+            "frameworkVersion", "configValidationMode", "variablesResolutionMode", "useDotenv", "params", "layers")
 PROVIDER_KEYS = ("name", "runtime", "stage", "region", "accountId", "timeout", "memorySize", "environment", "iam",
-                 "iamRoleStatements")
-FUNCTION_KEYS = ("handler", "name", "runtime", "timeout", "memorySize", "environment", "pinflow", "package")
+                 "iamRoleStatements", "layers")
+FUNCTION_KEYS = ("handler", "name", "runtime", "timeout", "memorySize", "environment", "pinflow", "package", "layers")
+LAYER_KEYS = ("path", "name", "description", "compatibleRuntimes", "compatibleArchitectures", "licenseInfo")
+# Serverless's CloudFormation names a layer `<Key>LambdaLayer` (first letter upper case, only letters and digits).
+LAYER_SUFFIX = "LambdaLayer"
 PLUGIN = "serverless-step-functions"
 
 
@@ -61,6 +67,20 @@ class Function:
     environment: dict[str, str]
     source: Path | None = None  # a folder packaged whole (`pinflow.source`)
     patterns: tuple[str, ...] = ()  # Serverless package patterns over the project folder
+    layers: tuple[str, ...] = ()  # in order: a project layer's key, or a layer version ARN ("arn:...")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A layer to publish: the folder `path`, zipped whole (its `python/`, `nodejs/`, `bin/`... as they are)."""
+
+    key: str
+    name: str
+    path: Path
+    description: str = ""
+    compatible_runtimes: tuple[str, ...] = ()
+    compatible_architectures: tuple[str, ...] = ()
+    license_info: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +128,7 @@ class Project:
     file_label: str = ""
     activities: tuple[str, ...] = ()
     lines: dict[str, int] = field(default_factory=dict)  # key path -> line, for errors found later
+    layers: dict[str, Layer] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -182,13 +203,14 @@ def load(path: Path, *, stage: str | None = None, environ: Mapping[str, str] | N
     ignored: list[str] = []
     lines: dict[str, int] = {}
     _unused(tree, provider, ignored)
-    defaults = _FunctionDefaults.read(reader, provider, tree)
-    functions = _functions(reader, tree, service, context.stage, defaults, path.parent, ignored, lines)
+    layers = _layers(reader, tree, path.parent)
+    defaults = _FunctionDefaults.read(reader, provider, tree, layers)
+    functions = _functions(reader, tree, service, context.stage, defaults, path.parent, ignored, lines, layers)
     machines = _machines(reader, tree, service, context.stage, ignored, lines)
     return Project(path=path, service=service, stage=context.stage, region=context.region,
                    account=context.account, functions=functions, state_machines=machines,
                    function_role_statements=_provider_statements(reader, provider), ignored=tuple(ignored),
-                   file_label=label, activities=_activities(reader, tree), lines=lines)
+                   file_label=label, activities=_activities(reader, tree), lines=lines, layers=layers)
 
 
 def _unused(tree: YamlMap, provider: YamlMap, ignored: list[str]) -> None:
@@ -339,10 +361,12 @@ class _FunctionDefaults:
     memory_size: int
     environment: dict[str, str] = field(default_factory=dict)
     patterns: tuple[str, ...] = ()
+    layers: tuple[str, ...] = ()
 
     @classmethod
-    def read(cls, reader: _Reader, provider: YamlMap, tree: YamlMap) -> _FunctionDefaults:
+    def read(cls, reader: _Reader, provider: YamlMap, tree: YamlMap, layers: dict[str, Layer]) -> _FunctionDefaults:
         return cls(
+            layers=_layer_uses(reader, provider, "provider", layers),
             runtime=reader.text(provider, "runtime", "provider") or DEFAULT_RUNTIME,
             timeout=reader.integer(provider, "timeout", "provider", 1, 900) or DEFAULT_TIMEOUT,
             memory_size=reader.integer(provider, "memorySize", "provider", 128, 10240) or DEFAULT_MEMORY,
@@ -352,7 +376,7 @@ class _FunctionDefaults:
 
 
 def _functions(reader: _Reader, tree: YamlMap, service: str, stage: str, defaults: _FunctionDefaults,
-               root: Path, ignored: list[str], lines: dict[str, int]) -> dict[str, Function]:
+               root: Path, ignored: list[str], lines: dict[str, int], layers: dict[str, Layer]) -> dict[str, Function]:
     section = reader.mapping(tree, "functions", "")
     if section is None:
         return {}
@@ -387,8 +411,78 @@ def _functions(reader: _Reader, tree: YamlMap, service: str, stage: str, default
             environment={**defaults.environment, **reader.environment(spec, "environment", path)},
             source=source,
             patterns=defaults.patterns + reader.patterns(spec, path),
+            # A function's own list replaces the provider's, as in Serverless.
+            layers=_layer_uses(reader, spec, path, layers) if "layers" in spec else defaults.layers,
         )
     return found
+
+
+def _layers(reader: _Reader, tree: YamlMap, root: Path) -> dict[str, Layer]:
+    """The top-level `layers`: each a folder to publish as a layer named `name` (default: its key)."""
+    section = reader.mapping(tree, "layers", "")
+    if section is None:
+        return {}
+    found: dict[str, Layer] = {}
+    for key, spec in section.items():
+        where = f"layers.{key}"
+        if not isinstance(spec, YamlMap):
+            raise reader.error(section, key, "must be a mapping (path, ...)", "layers")
+        for name in spec:
+            if name not in (*LAYER_KEYS, "package", "retain", "allowedAccounts"):
+                raise reader.error(spec, name, "unknown key", where)
+        folder = reader.text(spec, "path", where, required=True)
+        assert folder is not None
+        path = (root / folder).resolve()
+        if not path.is_dir():
+            raise reader.error(spec, "path", f"no such folder: {folder}", where)
+        name = reader.text(spec, "name", where) or key
+        if not all(c.isalnum() or c in "-_" for c in name) or len(name) > 140:
+            raise reader.error(spec, "name" if "name" in spec else "path", f"{name!r} is not a valid layer name", where)
+        found[key] = Layer(
+            key=key, name=name, path=path, description=reader.text(spec, "description", where) or "",
+            compatible_runtimes=_texts(reader, spec, "compatibleRuntimes", where),
+            compatible_architectures=_texts(reader, spec, "compatibleArchitectures", where),
+            license_info=reader.text(spec, "licenseInfo", where))
+    return found
+
+
+def _texts(reader: _Reader, spec: YamlMap, key: str, where: str) -> tuple[str, ...]:
+    value = spec.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, YamlList) or not all(isinstance(item, str) for item in value):
+        raise reader.error(spec, key, "must be a list of names", where)
+    return tuple(value)
+
+
+def layer_logical_id(key: str) -> str:
+    """The CloudFormation logical id Serverless gives a layer: `greeter` -> `GreeterLambdaLayer`."""
+    cleaned = "".join(c for c in key if c.isalnum())
+    return cleaned[:1].upper() + cleaned[1:] + LAYER_SUFFIX
+
+
+def _layer_uses(reader: _Reader, spec: YamlMap, path: str, layers: dict[str, Layer]) -> tuple[str, ...]:
+    """A `layers` list: `{Ref: <Key>LambdaLayer}` for a project layer, or a layer version ARN."""
+    value = spec.get("layers")
+    if value is None:
+        return ()
+    if not isinstance(value, YamlList):
+        raise reader.error(spec, "layers", "must be a list of layers", path)
+    by_id = {layer_logical_id(key): key for key in layers}
+    uses: list[str] = []
+    for index, item in enumerate(value):
+        if isinstance(item, str) and item.startswith("arn:") and ":layer:" in item:
+            uses.append(item)
+            continue
+        reference = item.get("Ref") if isinstance(item, dict) and len(item) == 1 else None
+        if not isinstance(reference, str) or reference not in by_id:
+            known = ", ".join(f"{{Ref: {logical}}}" for logical in by_id) or "none in this file"
+            raise reader.error(value, index, f"must be a layer version ARN or a reference to a layer of this file "
+                               f"({known})", f"{path}.layers")
+        uses.append(by_id[reference])
+    if len(uses) > 5:
+        raise reader.error(spec, "layers", "a function can use at most 5 layers", path)
+    return tuple(uses)
 
 
 def _provider_statements(reader: _Reader, provider: YamlMap) -> tuple[dict[str, Any], ...]:

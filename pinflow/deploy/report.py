@@ -10,7 +10,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from pinflow.deploy import plan
+from pinflow.deploy import layers, plan
 from pinflow.deploy.project import Project
 
 
@@ -24,6 +24,8 @@ def print_plan(console: Console, the_plan: plan.Plan, project: Project, endpoint
     else:
         console.print(Text("IAM: enforced (every task invocation is checked against its role's policies).",
                            style="dim"))
+    if the_plan.layers:
+        console.print(layers.table(the_plan.layers))
     if the_plan.functions:
         console.print(functions_table(the_plan.functions))
     for name, exists in the_plan.activities:
@@ -45,7 +47,7 @@ def print_plan(console: Console, the_plan: plan.Plan, project: Project, endpoint
 
 def functions_table(changes: list[plan.FunctionChange]) -> Table:
     table = Table(title="Functions", title_justify="left", header_style="bold")
-    for column in ("function", "now", "after deploy", "what changed"):
+    for column in ("function", "runtime", "now", "after deploy", "what changed"):
         table.add_column(column, overflow="fold")
     for change in changes:
         now = f"version {change.old_version}" if change.old_version is not None else (
@@ -56,7 +58,10 @@ def functions_table(changes: list[plan.FunctionChange]) -> Table:
         else:
             after = Text(f"{plan.version_label(change.new_version)} (unchanged)", style="green")
             why = "$LATEST reset to it" if change.updates_latest else "-"
-        table.add_row(Text(change.name), now, after, Text(why))
+        runtime = change.runtime + (f"\non {change.runs_on}" if change.runs_on else "")
+        if change.layers:
+            runtime += f"\nlayers: {layers.shown(change.layers)}"
+        table.add_row(Text(change.name), Text(runtime), now, after, Text(why))
     return table
 
 

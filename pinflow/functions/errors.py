@@ -20,9 +20,10 @@ USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
 BUILT_IN_MODULE_CONFLICT = "Runtime.BuiltInModuleConflict"
 MARSHAL_ERROR = "Runtime.MarshalError"
 LAMBDA_UNKNOWN = "Lambda.Unknown"
+INVALID_ENTRYPOINT = "Runtime.InvalidEntrypoint"
 
 # Errors that the Lambda service writes itself (not the Python runtime): compact JSON, errorType first.
-_PLATFORM_ERRORS = frozenset({SANDBOX_TIMEDOUT, RUNTIME_EXIT_ERROR})
+_PLATFORM_ERRORS = frozenset({SANDBOX_TIMEDOUT, RUNTIME_EXIT_ERROR, INVALID_ENTRYPOINT})
 
 # How Go (which runs Lambda's sandbox) names the signals that end a process.
 _SIGNAL_NAMES = {
@@ -64,6 +65,11 @@ def timeout_error(request_id: str, timeout: float) -> dict[str, Any]:
     }
 
 
+def entrypoint_error(request_id: str, reason: str) -> dict[str, Any]:
+    """The document Lambda returns when a custom runtime has no bootstrap to start."""
+    return {"errorType": INVALID_ENTRYPOINT, "errorMessage": f"RequestId: {request_id} Error: {reason}"}
+
+
 def exit_error(request_id: str, returncode: int) -> dict[str, Any]:
     """The document Lambda returns when the runtime process ends in the middle of an invocation.
 
@@ -85,9 +91,10 @@ def payload_text(payload: Any) -> str:
     """The JSON text Lambda would have returned for an error document.
 
     The Python runtime writes `", "`/`": "` separators; the service's own documents
-    (timeouts, crashes) are compact.
+    (timeouts, crashes) and the Node.js runtime's (`JSON.stringify`, recognised by their `trace`)
+    are compact.
     """
-    if isinstance(payload, dict) and payload.get("errorType") in _PLATFORM_ERRORS:
+    if isinstance(payload, dict) and (payload.get("errorType") in _PLATFORM_ERRORS or "trace" in payload):
         return json.dumps(payload, separators=(",", ":"))
     return json.dumps(payload)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from pinflow import arns
 from pinflow.functions import errors, package, pool, protocol, runtimes, sandbox
+from pinflow.functions.runtimes import provided
 
 # Lambda gives the init phase (importing the handler) up to 10 seconds of its own.
 INIT_TIMEOUT_SECONDS = 10.0
@@ -30,9 +31,9 @@ _INHERITED_ENV = ("PATH", "HOME", "TMPDIR", "LD_LIBRARY_PATH", "LC_ALL", "LC_CTY
 class FunctionSpec:
     """One immutable function version: what runs, and how.
 
-    `code_sha256` names the code blob, as hex or as Lambda's base64; `arn` is the ARN the
-    invocation was made with (qualified or not), given to the handler as
-    `context.invoked_function_arn`.
+    `code_sha256` names the code blob, as hex or as Lambda's base64; `layers` name the layers'
+    blobs the same way, in the order they are unpacked into /opt; `arn` is the ARN the invocation
+    was made with (qualified or not), given to the handler as `context.invoked_function_arn`.
     """
 
     function_name: str
@@ -44,6 +45,7 @@ class FunctionSpec:
     timeout: float = 3.0
     memory_size: int = 128
     environment: Mapping[str, str] = field(default_factory=dict, hash=False)
+    layers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,20 @@ class CodeIntegrityError(RuntimeError):
 
 @dataclass(frozen=True)
 class _Version:
-    """What the invoker keeps for one function version: its warm workers and how to start one."""
+    """What the invoker keeps for one function version: its warm workers and how to start one.
+
+    `start` is None when no worker can start (a custom runtime without a bootstrap); `entry_error`
+    then says why, and every invocation fails with it.
+    """
 
     pool: pool.Pool
     code_dir: Path
     tree_digest: str
     env: dict[str, str]
+    start: runtimes.Start | None
+    opt_dir: Path | None = None
+    opt_tree: str = ""
+    entry_error: str = ""
 
 
 class Invoker:
@@ -118,13 +128,15 @@ class Invoker:
         self._stop_reaper = threading.Event()
         self._reaper: threading.Thread | None = None
 
-    def invoke(self, spec: FunctionSpec, event: Any, *, request_id: str) -> InvokeResult:
+    def invoke(self, spec: FunctionSpec, event: Any, *, request_id: str,
+               client_context: Mapping[str, Any] | None = None) -> InvokeResult:
         """Run the version's handler on `event` and wait for its result.
 
         Args:
             spec: the function version to run.
             event: the JSON-serialisable event given to the handler.
             request_id: the invocation's id (`context.aws_request_id`).
+            client_context: the caller's client context (Invoke's `X-Amz-Client-Context`, decoded).
 
         Returns:
             The handler's JSON result, or Lambda's error document for a handler exception, a
@@ -133,7 +145,7 @@ class Invoker:
 
         Raises:
             TypeError, ValueError: `event` is not JSON-serialisable.
-            ValueError: the runtime is not a Python one.
+            ValueError: a runtime this server does not run (see `runtimes.runnable`).
             CodeIntegrityError: the code blob does not match `spec.code_sha256`, or its unpacked folder
                 was changed on disk (it is checked each time a worker starts).
             RuntimeError: the invoker is closed.
@@ -153,15 +165,11 @@ class Invoker:
             assert worker is not None
         timeout = spec.timeout
         deadline_ms = int((time.time() + timeout) * 1000)
-        body = b"[%s,%d,%s,%s]" % (
-            json.dumps(request_id).encode(),
-            deadline_ms,
-            json.dumps(spec.arn).encode(),
-            event_json,
-        )
+        context_json = json.dumps(client_context).encode() if client_context is not None else None
+        request = protocol.Request(request_id, deadline_ms, spec.arn, event_json, context_json)
         started = time.perf_counter()
         try:
-            reply = worker.call(body, time.monotonic() + timeout)
+            reply = worker.call(request, time.monotonic() + timeout)
         except BaseException:
             worker_pool.release(worker, healthy=False)  # the slot must not leak
             raise
@@ -169,7 +177,7 @@ class Invoker:
         if reply.tag == protocol.RESULT or reply.tag == protocol.ERROR:
             log = worker.read_log()
             worker_pool.release(worker, healthy=True)
-            payload = json.loads(reply.body)
+            payload = _payload(reply.body)
             function_error = None if reply.tag == protocol.RESULT else errors.UNHANDLED
             return self._result(spec, request_id, payload, function_error, duration_ms, init_ms, log)
         if reply.timed_out:
@@ -191,10 +199,17 @@ class Invoker:
         worker_pool = version.pool
         started = time.perf_counter()
         log_path = self._log_dir / f"{uuid.uuid4().hex}.log"
+        if version.start is None:
+            worker_pool.release(None, healthy=False)
+            payload = errors.entrypoint_error(request_id, version.entry_error)
+            return None, self._result(spec, request_id, payload, errors.UNHANDLED, 0.0, 0.0, ""), 0.0
         try:
             self._code_dir(spec.code_sha256)  # unpacked again if the folder was removed
+            if spec.layers:
+                self._opt_dir(spec.layers)
             self._verify(spec, version)
-            worker = pool.Worker.start(version.code_dir, version.env, log_path, self.isolation)
+            worker = pool.Worker.start(version.start, version.code_dir, version.env, log_path, self.isolation,
+                                       version.opt_dir)
         except BaseException:
             worker_pool.release(None, healthy=False)
             raise
@@ -209,7 +224,7 @@ class Invoker:
         if reply.tag == protocol.READY:
             return worker, None, init_ms
         if reply.tag == protocol.INIT_ERROR:
-            payload = json.loads(reply.body)
+            payload = _payload(reply.body)
         elif reply.timed_out:
             worker.kill()
             payload = errors.timeout_error(request_id, limit)
@@ -254,21 +269,65 @@ class Invoker:
             spec.function_name,
             spec.version,
             frozenset(spec.environment.items()),
+            spec.layers,
         )
         found = self._pools.get(key)
         if found is not None:
             return found
         if not runtimes.runnable(spec.runtime):
-            raise ValueError(f"unsupported runtime {spec.runtime!r}: only {runtimes.DESCRIPTION} runs here")
+            raise ValueError(runtimes.refusal(spec.runtime))
         if self._closed:
             raise RuntimeError("the invoker is closed")
         code_dir, tree = self._code_dir(spec.code_sha256)
+        opt_dir, opt_tree = self._opt_dir(spec.layers) if spec.layers else (None, "")
+        opt_root = self.isolation.opt_root(opt_dir) if opt_dir is not None else None
+        task_root = self.isolation.task_root(code_dir)
+        entry_error = ""
+        try:
+            start: runtimes.Start | None = runtimes.start(
+                spec.runtime, runtime_root=self.isolation.runtime_root, task_root=task_root, opt_root=opt_root,
+                code_dir=code_dir, opt_dir=opt_dir)
+        except provided.InvalidEntrypoint as exc:
+            start, entry_error = None, str(exc)
+        env = self._environment(spec, task_root, opt_root, start)
         with self._lock:
             found = self._pools.get(key)
             if found is None:
-                found = _Version(pool.Pool(self._max_workers), code_dir, tree, self._environment(spec, code_dir))
+                found = _Version(pool.Pool(self._max_workers), code_dir, tree, env, start, opt_dir, opt_tree,
+                                 entry_error)
                 self._pools[key] = found
             return found
+
+    def _opt_dir(self, layers: tuple[str, ...]) -> tuple[Path, str]:
+        """The folder holding a version's layers merged in order (what /opt shows), and its tree digest.
+
+        Like `_code_dir`: each layer's zip is loaded and checked against its SHA-256 once in this
+        process, the merged folder is unpacked (and sealed) when absent, and checked before each
+        worker starts.
+        """
+        digests = [package.normalize_sha256(layer) for layer in layers]
+        name = "opt-" + package.sha256_hex("\n".join(digests).encode())
+        final = self._code_root / name
+        tree = self._trees.get(name)
+        if tree is not None and final.is_dir():
+            return final, tree
+        with self._lock:
+            lock = self._unpack_locks.setdefault(name, threading.Lock())
+        with lock:
+            tree = self._trees.get(name)
+            if tree is not None and final.is_dir():
+                return final, tree
+            archives = []
+            for layer, digest in zip(layers, digests, strict=True):
+                data = self._load_code(layer)
+                if package.sha256_hex(data) != digest:
+                    raise CodeIntegrityError(f"the layer loaded for {layer} has another SHA-256")
+                archives.append(data)
+            tree = package.layered_digest(archives)
+            if not final.is_dir():
+                self._unpack(archives, final)
+            self._trees[name] = tree
+        return final, tree
 
     def _code_dir(self, code_sha256: str) -> tuple[Path, str]:
         """The folder holding the unpacked code and the tree digest it must have.
@@ -294,14 +353,15 @@ class Invoker:
                 raise CodeIntegrityError(f"the code loaded for {code_sha256} has another SHA-256")
             tree = package.archive_digest(data)
             if not final.is_dir():
-                self._unpack(data, final)
+                self._unpack([data], final)
             self._trees[digest] = tree
         return final, tree
 
-    def _unpack(self, data: bytes, final: Path) -> None:
+    def _unpack(self, archives: list[bytes], final: Path) -> None:
         staging = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=self._code_root))
         try:
-            package.unpack(data, staging)
+            for data in archives:
+                package.unpack(data, staging)
             # Every version with this code shares the folder: no handler may rewrite it.
             package.seal(staging)
             os.rename(staging, final)
@@ -316,20 +376,29 @@ class Invoker:
 
     @staticmethod
     def _verify(spec: FunctionSpec, version: _Version) -> None:
-        """Check the unpacked folder against the digest its zip gives, before a worker runs from it."""
-        try:
-            found = package.tree_digest(version.code_dir)
-        except OSError as exc:
-            found = f"unreadable ({exc})"
-        if found != version.tree_digest:
-            raise CodeIntegrityError(
-                f"the unpacked code of {spec.function_name}:{spec.version} at {version.code_dir} no longer "
-                f"matches its CodeSha256 {spec.code_sha256}: it was changed on disk, and will not run. Remove "
-                "the folder to have it unpacked again from the store.")
+        """Check the unpacked folders (code, layers) against the digests their zips give, before a worker
+        runs from them."""
+        checks = [(version.code_dir, version.tree_digest, f"code of {spec.function_name}:{spec.version}",
+                   f"CodeSha256 {spec.code_sha256}")]
+        if version.opt_dir is not None:
+            checks.append((version.opt_dir, version.opt_tree, f"layers of {spec.function_name}:{spec.version}",
+                           "layers' CodeSha256"))
+        for folder, expected, what, digest in checks:
+            try:
+                found = package.tree_digest(folder)
+            except OSError as exc:
+                found = f"unreadable ({exc})"
+            if found != expected:
+                raise CodeIntegrityError(
+                    f"the unpacked {what} at {folder} no longer matches its {digest}: it was changed on disk, "
+                    "and will not run. Remove the folder to have it unpacked again from the store.")
 
-    def _environment(self, spec: FunctionSpec, code_dir: Path) -> dict[str, str]:
-        """A worker's environment: the function's variables, then the ones Lambda reserves."""
+    def _environment(self, spec: FunctionSpec, task_root: str, opt_root: str | None,
+                     start: runtimes.Start | None) -> dict[str, str]:
+        """A worker's environment: the function's variables, then the ones Lambda reserves, then the
+        runtime's own (PYTHONPATH, NODE_PATH)."""
         env = {name: os.environ[name] for name in _INHERITED_ENV if name in os.environ}
+        user_path = spec.environment.get("PYTHONPATH")
         env.update(spec.environment)
         parsed_arn = arns.parse(spec.arn)
         region = parsed_arn.region if parsed_arn and parsed_arn.region else arns.DEFAULT_REGION
@@ -337,7 +406,7 @@ class Invoker:
         env.update(
             {
                 "_HANDLER": spec.handler,
-                "LAMBDA_TASK_ROOT": self.isolation.task_root(code_dir),
+                "LAMBDA_TASK_ROOT": task_root,
                 "LAMBDA_RUNTIME_DIR": self.isolation.runtime_root,
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
                 "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
@@ -354,12 +423,19 @@ class Invoker:
                 "PYTHONDONTWRITEBYTECODE": "1",
             }
         )
-        # pinflow itself must be importable by the worker; the worker takes this entry off again.
-        user_path = env.get("PYTHONPATH")
-        root = self.isolation.runtime_root
-        env["PYTHONPATH"] = f"{user_path}{os.pathsep}{root}" if user_path else root
-        env["_PINFLOW_SOURCE_ROOT"] = root
-        env.setdefault("PATH", os.path.dirname(sys.executable))
+        libraries = [env["LD_LIBRARY_PATH"]] if env.get("LD_LIBRARY_PATH") else []
+        libraries += [task_root, f"{task_root}/lib"] + ([f"{opt_root}/lib"] if opt_root is not None else [])
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(libraries)
+        if start is not None:
+            env.update(start.env)
+        if start is not None and "PYTHONPATH" in start.env:
+            # pinflow itself must be importable by the Python worker, which takes this entry off again.
+            env["_PINFLOW_SOURCE_ROOT"] = self.isolation.runtime_root
+            if user_path:
+                env["PYTHONPATH"] = f"{user_path}{os.pathsep}{start.env['PYTHONPATH']}"
+        # The server's Python first, as in the sandbox: a bootstrap's `python3` is the one pinflow runs on.
+        inherited = env.get("PATH")
+        env["PATH"] = os.path.dirname(sys.executable) + (f"{os.pathsep}{inherited}" if inherited else "")
         return env
 
     def _ensure_reaper(self) -> None:
@@ -401,3 +477,11 @@ class Invoker:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _payload(body: bytes) -> Any:
+    """A worker's answer as JSON; a custom runtime may post text that is not JSON, passed on as a string."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace")

@@ -8,6 +8,21 @@ import time
 from typing import Any
 
 
+class ClientContext:
+    """Invoke's client context as Lambda's Python runtime gives it: `client`, `custom` and `env`."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        client = document.get("client")
+        self.client: Any = None
+        if isinstance(client, dict):
+            self.client = type("Client", (), {
+                "installation_id": client.get("installation_id"), "app_title": client.get("app_title"),
+                "app_version_name": client.get("app_version_name"), "app_version_code": client.get("app_version_code"),
+                "app_package_name": client.get("app_package_name")})()
+        self.custom = document.get("custom")
+        self.env = document.get("env")
+
+
 class LambdaContext:
     """What Lambda's Python runtime passes as `context`.
 

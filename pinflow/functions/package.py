@@ -197,22 +197,33 @@ def archive_digest(zip_bytes: bytes, *, max_bytes: int = MAX_UNZIPPED_BYTES) -> 
     Raises:
         as `unpack`.
     """
+    return layered_digest([zip_bytes], max_bytes=max_bytes)
+
+
+def layered_digest(archives: list[bytes], *, max_bytes: int = MAX_UNZIPPED_BYTES) -> str:
+    """The `tree_digest` of a folder into which `archives` are unpacked in order (a later one's files
+    replacing an earlier one's, as Lambda merges layers into /opt), then sealed.
+
+    Raises:
+        as `unpack`.
+    """
     entries: dict[str, str] = {".": _dir_entry(".")}
-    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
-        for info, relative in _plan(archive, max_bytes):
-            for parent in relative.parents:
-                if parent.parts:
-                    entries[parent.as_posix()] = _dir_entry(parent.as_posix())
-            name = relative.as_posix()
-            if info.is_dir():
-                entries[name] = _dir_entry(name)
-                continue
-            digest = hashlib.sha256()
-            with archive.open(info) as source:
-                _copy(info, source, _Hashing(digest))
-            executable = ((info.external_attr >> 16) & 0o777) & stat.S_IXUSR
-            entries[name] = _file_entry(name, READ_ONLY_EXEC_MODE if executable else READ_ONLY_FILE_MODE,
-                                        digest.hexdigest())
+    for zip_bytes in archives:
+        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+            for info, relative in _plan(archive, max_bytes):
+                for parent in relative.parents:
+                    if parent.parts:
+                        entries[parent.as_posix()] = _dir_entry(parent.as_posix())
+                name = relative.as_posix()
+                if info.is_dir():
+                    entries[name] = _dir_entry(name)
+                    continue
+                digest = hashlib.sha256()
+                with archive.open(info) as source:
+                    _copy(info, source, _Hashing(digest))
+                executable = ((info.external_attr >> 16) & 0o777) & stat.S_IXUSR
+                entries[name] = _file_entry(name, READ_ONLY_EXEC_MODE if executable else READ_ONLY_FILE_MODE,
+                                            digest.hexdigest())
     return _combine(entries)
 
 

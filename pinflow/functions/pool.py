@@ -8,13 +8,13 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pinflow.functions import protocol, sandbox, spawner
+from pinflow.functions import protocol, runtimes, sandbox, spawner
+from pinflow.functions.runtimes import runtime_api
 
 # Lambda returns the last 4 KB of the log with LogType=Tail.
 LOG_TAIL_BYTES = 4096
@@ -35,37 +35,52 @@ class Reply:
 
 
 class Worker:
-    """One worker process, its two pipes and its log file. Used by one invocation at a time."""
+    """One worker process, its channel (two pipes, or a Runtime API) and its log file. Used by one
+    invocation at a time."""
 
     def __init__(
         self, process: subprocess.Popen[bytes], request_fd: int, reply_fd: int, log_path: Path,
-        isolation: sandbox.Isolation,
+        isolation: sandbox.Isolation, api: runtime_api.RuntimeApi | None = None,
     ) -> None:
         self.process = process
         self._isolation = isolation
         self.last_used = time.monotonic()
         self._request_fd = request_fd
         self._reply_fd = reply_fd
+        self._api = api
         self._log_path = log_path
         self._log_fd = os.open(log_path, os.O_RDONLY)
         self._log_offset = 0
         self._poll = select.poll()
         self._poll.register(reply_fd, select.POLLIN)
+        # A Runtime API worker's reply pipe is written by the server, so it never closes when the worker
+        # dies: the process's own descriptor tells instead.
+        self._exit_fd = os.pidfd_open(process.pid) if api is not None else -1
+        if self._exit_fd >= 0:
+            self._poll.register(self._exit_fd, select.POLLIN)
         self._buffer = bytearray()
         self._disposed = False
 
     @classmethod
-    def start(cls, code_dir: Path, env: dict[str, str], log_path: Path, isolation: sandbox.Isolation) -> Worker:
-        """Start a worker process for the code in `code_dir` under `isolation` (it imports the handler
-        straight away)."""
-        request_read, request_write = os.pipe()
-        reply_read, reply_write = os.pipe()
+    def start(cls, how: runtimes.Start, code_dir: Path, env: dict[str, str], log_path: Path,
+              isolation: sandbox.Isolation, opt_dir: Path | None = None) -> Worker:
+        """Start a worker process for the code in `code_dir` (and the layers in `opt_dir`) under
+        `isolation`; it loads the handler straight away."""
         log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
-        child_env = dict(env)
-        child_env[protocol.REQUEST_FD_ENV] = str(request_read)
-        child_env[protocol.REPLY_FD_ENV] = str(reply_write)
-        launch = isolation.command([sys.executable, "-m", "pinflow.functions.worker_main"],
-                                   code_dir=code_dir, env=child_env)
+        child_env = {**env, **how.env}
+        api: runtime_api.RuntimeApi | None = None
+        if how.runtime_api:
+            api = runtime_api.RuntimeApi()
+            child_env["AWS_LAMBDA_RUNTIME_API"] = api.address
+            child_fds: tuple[int, ...] = ()
+            request_write, reply_read = -1, api.reply_fd
+        else:
+            request_read, request_write = os.pipe()
+            reply_read, reply_write = os.pipe()
+            child_env[protocol.REQUEST_FD_ENV] = str(request_read)
+            child_env[protocol.REPLY_FD_ENV] = str(reply_write)
+            child_fds = (request_read, reply_write)
+        launch = isolation.command(how.argv, code_dir=code_dir, env=child_env, opt_dir=opt_dir, binds=how.binds)
         try:
             process = spawner.spawn(
                 launch.argv,
@@ -74,19 +89,24 @@ class Worker:
                 stdin=subprocess.DEVNULL,
                 stdout=log_fd,
                 stderr=log_fd,
-                pass_fds=(request_read, reply_write, *launch.pass_fds),
+                pass_fds=(*child_fds, *launch.pass_fds),
                 # Its own process group, so a timeout also ends whatever the handler started.
                 start_new_session=True,
             )
         except BaseException:
+            if api is not None:
+                api.close()
             for fd in (request_write, reply_read):
-                os.close(fd)
+                if fd >= 0:
+                    os.close(fd)
             raise
         finally:
             launch.close()
-            for fd in (request_read, reply_write, log_fd):
+            for fd in (*child_fds, log_fd):
                 os.close(fd)
-        return cls(process, request_write, reply_read, log_path, isolation)
+        if api is not None:
+            api.attach(process.pid)
+        return cls(process, request_write, reply_read, log_path, isolation, api)
 
     def alive(self) -> bool:
         """Whether the process is still running."""
@@ -96,10 +116,14 @@ class Worker:
         """Wait for the worker's first frame: READY, or INIT_ERROR with the error document."""
         return self._read_reply(deadline)
 
-    def call(self, request_body: bytes, deadline: float) -> Reply:
+    def call(self, request: protocol.Request, deadline: float) -> Reply:
         """Send one request and wait for its reply until `deadline` (a `time.monotonic()` value)."""
+        if self._api is not None:
+            self._api.deliver(runtime_api.Invocation(request.request_id, request.deadline_ms, request.invoked_arn,
+                                                     request.event, _text(request.client_context)))
+            return self._read_reply(deadline)
         try:
-            protocol.write_all(self._request_fd, protocol.request_frame(request_body))
+            protocol.write_all(self._request_fd, protocol.request_frame(request.encode()))
         except BrokenPipeError:
             return self._exited()
         return self._read_reply(deadline)
@@ -118,8 +142,11 @@ class Worker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return Reply(timed_out=True)
-            if not self._poll.poll(math.ceil(remaining * 1000)):
+            ready = self._poll.poll(math.ceil(remaining * 1000))
+            if not ready:
                 continue
+            if not any(fd == self._reply_fd for fd, _ in ready):
+                return self._exited()  # only the process's descriptor: it ended without a reply
             chunk = os.read(self._reply_fd, 1 << 16)
             if not chunk:
                 return self._exited()
@@ -176,7 +203,9 @@ class Worker:
         self.process.wait()
 
     def stop(self) -> None:
-        """Ask the worker to finish (by closing its request pipe), kill what remains, then dispose."""
+        """Ask the worker to finish (by closing its request pipe), kill what remains, then dispose.
+
+        A Runtime API worker has no pipe to close: it is killed, as Lambda ends an environment."""
         if not self._disposed and self._request_fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._request_fd)
@@ -191,12 +220,18 @@ class Worker:
             return
         self._disposed = True
         self._poll.unregister(self._reply_fd)
-        for fd in (self._request_fd, self._reply_fd, self._log_fd):
+        if self._api is not None:
+            self._api.close()
+        for fd in (self._request_fd, self._reply_fd, self._log_fd, self._exit_fd):
             if fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             self._log_path.unlink()
+
+
+def _text(data: bytes | None) -> str | None:
+    return data.decode() if data is not None else None
 
 
 class PoolClosed(RuntimeError):

@@ -1,7 +1,8 @@
 """The length-prefixed frames spoken between the invoker and a worker process.
 
 Requests (invoker to worker) are a 4-byte big-endian length and a compact JSON array
-`[request_id, deadline_epoch_ms, invoked_function_arn, event]`.
+`[request_id, deadline_epoch_ms, invoked_function_arn, event]`, with the client context (a JSON
+object) as a fifth item when the caller gave one.
 Replies (worker to invoker) are a 1-byte tag, a 4-byte big-endian length and a body:
 `READY` (empty) once the handler is imported, `INIT_ERROR` (a Lambda error document) when it
 cannot be, then one `RESULT` (the JSON result) or `ERROR` (a Lambda error document) per request.
@@ -11,8 +12,10 @@ print can never corrupt a frame.
 
 from __future__ import annotations
 
+import json
 import os
 import struct
+from dataclasses import dataclass
 
 REQUEST_HEADER = struct.Struct(">I")
 REPLY_HEADER = struct.Struct(">cI")
@@ -25,6 +28,23 @@ INIT_ERROR = b"I"
 # Environment variables through which the invoker tells a worker its pipe descriptors.
 REQUEST_FD_ENV = "_PINFLOW_REQUEST_FD"
 REPLY_FD_ENV = "_PINFLOW_REPLY_FD"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One invocation as the invoker hands it to a worker; `event` and `client_context` are JSON texts."""
+
+    request_id: str
+    deadline_ms: int
+    invoked_arn: str
+    event: bytes
+    client_context: bytes | None = None
+
+    def encode(self) -> bytes:
+        """The request's body for the pipe."""
+        head = b"[%s,%d,%s,%s" % (json.dumps(self.request_id).encode(), self.deadline_ms,
+                                  json.dumps(self.invoked_arn).encode(), self.event)
+        return head + (b",%s]" % self.client_context if self.client_context is not None else b"]")
 
 
 def request_frame(body: bytes) -> bytes:

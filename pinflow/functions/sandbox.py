@@ -1,22 +1,23 @@
 """The isolation a function worker runs under: bubblewrap namespaces, and an unprivileged user for a root server.
 
-Any worker command (the Python worker today, other runtimes later) is started through an `Isolation`:
-`command(argv, code_dir=..., env=...)` gives the command line, environment and folder to start it with.
+Any worker command (Python, Node.js, a custom runtime's bootstrap) is started through an `Isolation`:
+`command(argv, code_dir=..., env=..., opt_dir=...)` gives the command line, environment and folder to
+start it with.
 
 `Sandbox` runs the command under bubblewrap (`bwrap`, the namespace tool Flatpak uses) in new mount,
-PID, IPC, UTS and cgroup namespaces. Its file system is built from nothing: the system's `/usr`, a
-few files of `/etc`, the Python installation, the worker runtime (read-only at /var/runtime), the
-version's own code (read-only at /var/task), and a private tmpfs at /tmp. The store, the server's
-files and other versions' code are not there to be read or written; the server's processes are not
-in the PID namespace to be signalled or inspected; and the whole namespace dies with the server
-(`--die-with-parent`). A server running as root starts its workers as an unprivileged user of its
-own (`setpriv`), so that nothing the worker can see is writable through root's rights; a server
-running as an ordinary user gives them that user inside a user namespace without capabilities.
-The network is shared. docs/isolation.md says exactly what holds and what does not.
+PID, IPC, UTS and cgroup namespaces. Its file system is built from nothing: the system's `/usr`, a few
+files of `/etc`, the Python installation, the worker runtime (read-only at /var/runtime), the version's
+own code (read-only at /var/task), its layers (read-only at /opt), and a private tmpfs at /tmp. The
+store, the server's files and other versions' code are not there to be read or written; the server's
+processes are not in the PID namespace to be signalled or inspected; and the whole namespace dies with
+the server (`--die-with-parent`). A server running as root starts its workers as an unprivileged user of
+its own (`setpriv`), so that nothing the worker can see is writable through root's rights; a server
+running as an ordinary user gives them that user inside a user namespace without capabilities. The
+network is shared. docs/isolation.md says exactly what holds and what does not.
 
 `Unisolated` runs the command as it is, only tied to the server's life when `setpriv` can do it.
-`create` picks one: "sandbox" (or `Unavailable`), "none", or "auto" (the sandbox when the machine
-can give it, otherwise none, with the reason logged).
+`create` picks one: "sandbox" (or `Unavailable`), "none", or "auto" (the sandbox when the machine can
+give it, otherwise none, with the reason logged).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ MODES = (SANDBOX, NONE, AUTO)
 # Where Lambda puts the function's code and its runtime; tracebacks name them, as on Lambda.
 TASK_ROOT = "/var/task"
 RUNTIME_ROOT = "/var/runtime"
+# Where Lambda unpacks a function's layers.
+OPT_ROOT = "/opt"
 # Lambda's default ephemeral storage at /tmp.
 TMP_BYTES = 512 * 1024 * 1024
 # Lambda's sandbox user, named in the sandbox's /etc/passwd.
@@ -106,8 +109,14 @@ class Isolation:
         """Where the worker sees a version's code."""
         return str(code_dir)
 
-    def command(self, argv: Sequence[str], *, code_dir: Path, env: Mapping[str, str]) -> Launch:
-        """The command line that runs `argv` with `code_dir` as its working folder."""
+    def opt_root(self, opt_dir: Path) -> str:
+        """Where the worker sees a version's layers."""
+        return str(opt_dir)
+
+    def command(self, argv: Sequence[str], *, code_dir: Path, env: Mapping[str, str], opt_dir: Path | None = None,
+                binds: Sequence[Path] = ()) -> Launch:
+        """The command line that runs `argv` with `code_dir` as its working folder (the layers in `opt_dir`
+        and the folders in `binds` are seen where they are)."""
         prefix = [self._pdeathsig, "--pdeathsig", "KILL", "--"] if self._pdeathsig else []
         return Launch([*prefix, *argv], dict(env), str(code_dir))
 
@@ -155,13 +164,25 @@ class Sandbox(Isolation):
     def task_root(self, code_dir: Path) -> str:
         return TASK_ROOT
 
-    def command(self, argv: Sequence[str], *, code_dir: Path | None, env: Mapping[str, str]) -> Launch:
-        """Run `argv` in the sandbox, `code_dir` read-only at /var/task (None: an empty /var/task).
+    def opt_root(self, opt_dir: Path) -> str:
+        return OPT_ROOT
 
-        The environment's PATH is replaced by one the sandbox has, and HOME and TMPDIR are dropped
-        (Lambda sets neither): they would name host folders the worker cannot see.
+    def command(self, argv: Sequence[str], *, code_dir: Path | None, env: Mapping[str, str],
+                opt_dir: Path | None = None, binds: Sequence[Path] = ()) -> Launch:
+        """Run `argv` in the sandbox, `code_dir` read-only at /var/task (None: an empty /var/task), the
+        layers' `opt_dir` read-only at /opt, and each of `binds` read-only where it is on the host.
+
+        The environment's PATH is replaced by one the sandbox has (the function's layers' `bin` last, as
+        on Lambda), and HOME and TMPDIR are dropped (Lambda sets neither): they would name host folders
+        the worker cannot see.
         """
         task = ["--ro-bind", str(code_dir), TASK_ROOT] if code_dir is not None else []
+        if opt_dir is not None:
+            task += ["--ro-bind", str(opt_dir), OPT_ROOT]
+        made: set[str] = set()
+        for folder in binds:
+            # Its parents world-readable, so that the worker's user can reach it (see `_parent_dirs`).
+            task += [*_parent_dirs(f"{folder}/x", made, []), "--ro-bind", str(folder), str(folder)]
         arguments = [self.bwrap, *self._fixed, *task, "--chdir", TASK_ROOT]
         # /etc/passwd and /etc/group are written by bwrap from pipes: no file is left behind.
         fds = []
@@ -178,7 +199,8 @@ class Sandbox(Isolation):
             arguments += [self.setpriv, f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                           "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         worker_env = {name: value for name, value in env.items() if name not in _HOST_PATHS}
-        worker_env["PATH"] = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
+        worker_env["PATH"] = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin" + (
+            f":{OPT_ROOT}/bin" if opt_dir is not None else "")
         # bwrap's own folder must exist for it to start; the worker's is set with --chdir.
         return Launch([*arguments, *argv], worker_env, "/", tuple(fds))
 
@@ -190,8 +212,8 @@ class Sandbox(Isolation):
         who = (f"as unprivileged user {self.uid}" if self.uid is not None
                else "in a user namespace without capabilities")
         return (f"function isolation: sandbox (bubblewrap {self.bwrap}): each worker runs {who}, in its own "
-                "mount, PID and IPC namespaces, sees only the system, Python and its version's code "
-                "(read-only), and dies with the server; the network is shared")
+                "mount, PID and IPC namespaces, sees only the system, its runtime and its version's code and "
+                "layers (read-only), and dies with the server; the network is shared")
 
     def probe(self) -> None:
         """Start a worker interpreter in the sandbox and import the worker module.
@@ -248,7 +270,7 @@ class Sandbox(Isolation):
                       "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
         made: set[str] = set()
         targets = [target for _, target in binds]
-        for target in [*targets, f"{TASK_ROOT}/x", "/etc/passwd"]:
+        for target in [*targets, f"{TASK_ROOT}/x", f"{OPT_ROOT}/x", "/etc/passwd"]:
             arguments += _parent_dirs(target, made, targets)
         for source, target in binds:
             arguments += ["--ro-bind", str(source), target]

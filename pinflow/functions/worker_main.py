@@ -156,9 +156,11 @@ def serve(handler: Callable[[Any, Any], Any], reader: protocol.FrameReader, repl
     dumps = json.dumps
     loads = json.loads
     while (body := reader.next_request()) is not None:
-        request_id, deadline_ms, invoked_arn, event = loads(body)
+        request_id, deadline_ms, invoked_arn, event, *client_context = loads(body)
         _current_request_id = request_id
         context = lambda_context.LambdaContext(request_id, deadline_ms, invoked_arn)
+        if client_context and isinstance(client_context[0], dict):
+            context.client_context = lambda_context.ClientContext(client_context[0])
         try:
             result = handler(event, context)
         except Exception as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt end the process, as on Lambda

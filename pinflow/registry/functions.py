@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pinflow import arns, errors
 from pinflow.functions import package
-from pinflow.registry import counters, paging, refs
+from pinflow.registry import counters, layers, paging, refs
 from pinflow.registry import lambda_shapes as shapes
 from pinflow.store import Store, Tx
 
@@ -79,15 +79,17 @@ class FunctionRegistry:
                         timeout: int = 3, memory_size: int = 128,
                         environment: Mapping[str, str] | None = None, description: str = "",
                         role: str | None = None, publish: bool = False,
-                        tags: Mapping[str, str] | None = None) -> dict[str, Any]:
-        """CreateFunction from zip bytes.
+                        tags: Mapping[str, str] | None = None,
+                        layer_arns: Sequence[str] | None = None) -> dict[str, Any]:
+        """CreateFunction from zip bytes; `layer_arns` are the versions of its `Layers`, in order.
 
         Returns:
             The `FunctionConfiguration` of $LATEST, or of version 1.. when `publish` is set.
 
         Raises:
             ResourceConflictException: a function of that name exists.
-            ValidationException / InvalidParameterValueException: a bad name or setting.
+            ValidationException / InvalidParameterValueException: a bad name or setting, or a layer
+                version that does not exist.
         """
         shapes.check_function_name(name)
         shapes.check_runtime(runtime)
@@ -103,6 +105,8 @@ class FunctionRegistry:
         with self._store.transaction() as tx:
             if tx.one("reg_fn_get", (name,)) is not None:
                 raise errors.ResourceConflictException(f"Function already exist: {name}")
+            if layer_arns:
+                config["Layers"] = layers.resolve(tx, layer_arns)
             self._put_blob(tx, digest, zip_bytes, now)
             revision_id = str(uuid.uuid4())
             next_version = counters.current(tx, _counter_key(name)) + 1
@@ -143,8 +147,10 @@ class FunctionRegistry:
                                       memory_size: int | None = None,
                                       environment: Mapping[str, str] | None = None,
                                       description: str | None = None, role: str | None = None,
-                                      revision_id: str | None = None) -> dict[str, Any]:
-        """UpdateFunctionConfiguration of $LATEST; fields left as None keep their value.
+                                      revision_id: str | None = None,
+                                      layer_arns: Sequence[str] | None = None) -> dict[str, Any]:
+        """UpdateFunctionConfiguration of $LATEST; fields left as None keep their value (an empty
+        `layer_arns` removes the layers).
 
         Raises:
             ResourceNotFoundException: no such function.
@@ -163,6 +169,8 @@ class FunctionRegistry:
             row = self._lock(tx, fn_name)
             if revision_id is not None and revision_id != row["revision_id"]:
                 raise errors.PreconditionFailedException(_PRECONDITION)
+            if layer_arns is not None:
+                changes["Layers"] = layers.resolve(tx, layer_arns)
             config = {**json.loads(row["latest"]), **changes, "LastModified": self._clock()}
             new_revision = str(uuid.uuid4())
             tx.execute("reg_fn_set_latest", (_dumps(config), new_revision, fn_name))
@@ -498,7 +506,8 @@ class FunctionRegistry:
                             code_sha256=config["CodeSha256"], handler=config["Handler"],
                             runtime=config["Runtime"], timeout=float(config["Timeout"]),
                             memory_size=int(config["MemorySize"]),
-                            environment=dict(config["Environment"] or {}))
+                            environment=dict(config["Environment"] or {}),
+                            layers=tuple(layer["CodeSha256"] for layer in config.get("Layers") or ()))
         return Resolved(spec=spec, executed_version=version, alias=alias, requested_arn=requested)
 
     # --- inside a transaction ----------------------------------------------------------------------

@@ -23,7 +23,7 @@ LATEST = "$LATEST"
 
 # What a published version snapshots of $LATEST, and so what "nothing changed" compares.
 SNAPSHOT_KEYS = ("CodeSha256", "Runtime", "Handler", "Timeout", "MemorySize", "Environment", "Role",
-                 "Description")
+                 "Description", "Layers")
 
 _ALIAS_NAME = re.compile(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)")
 _ALIAS_PATTERN = "(?!^[0-9]+$)([a-zA-Z0-9-_]+)"
@@ -60,7 +60,9 @@ def b64_of_hex(digest_hex: str) -> str:
 
 
 def fingerprint(config: Mapping[str, Any]) -> str:
-    return json.dumps({key: config.get(key) for key in SNAPSHOT_KEYS}, sort_keys=True, separators=(",", ":"))
+    # No layers leave no key, so that versions published before layers existed still compare equal.
+    compared = {key: config.get(key) for key in SNAPSHOT_KEYS if key != "Layers" or config.get(key)}
+    return json.dumps(compared, sort_keys=True, separators=(",", ":"))
 
 
 def configuration(name: str, config: Mapping[str, Any], *, version: str, revision_id: str,
@@ -91,6 +93,14 @@ def configuration(name: str, config: Mapping[str, Any], *, version: str, revisio
         shaped["Role"] = config["Role"]
     if config.get("Environment"):
         shaped["Environment"] = {"Variables": dict(config["Environment"])}
+    if config.get("Layers"):
+        shaped["Layers"] = [{"Arn": layer["Arn"], "CodeSize": layer["CodeSize"]} for layer in config["Layers"]]
+    runs_on = runtimes.runtime_version(config["Runtime"])
+    if runs_on is not None:
+        # What really runs the function here (the machine's node for any nodejs*), in the member Lambda uses
+        # for a function's runtime version; boto3 reads it as it reads Lambda's.
+        runtime_arn = f"arn:aws:lambda:{arns.DEFAULT_REGION}::runtime:{runs_on}"
+        shaped["RuntimeVersionConfig"] = {"RuntimeVersionArn": runtime_arn}
     if version == LATEST:
         # Lambda reports an update status for $LATEST only; published versions never change.
         shaped["LastUpdateStatus"] = "Successful"
@@ -195,9 +205,7 @@ def check_runtime(runtime: object) -> None:
             f"1 validation error detected: Value '{runtime}' at 'runtime' failed to satisfy constraint: "
             f"Member must satisfy enum value set: [{', '.join(allowed)}]")
     if not runtimes.runnable(str(runtime)):
-        raise errors.InvalidParameterValueException(
-            f"The runtime parameter of {runtime} is not supported for creating or updating functions on this "
-            f"server: it runs {runtimes.DESCRIPTION} functions.")
+        raise errors.InvalidParameterValueException(runtimes.refusal(str(runtime)))
 
 
 @functools.cache

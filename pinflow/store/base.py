@@ -158,16 +158,18 @@ class Store:
         connection = self._connection()
         self.dialect.begin(connection, True)
         connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-        cursor = connection.execute("SELECT MAX(version) FROM schema_migrations")
-        current = cursor.fetchone()[0] or 0
+        applied = {row[0] for row in connection.execute("SELECT version FROM schema_migrations").fetchall()}
+        current = max(applied, default=0)
         for version, sql in self.dialect.migrations():
-            if version <= current:
+            # By number, not by the highest applied: numbers reserved for work that lands later (a 0003
+            # after a 0005) are still applied when they arrive.
+            if version in applied:
                 continue
             for statement in _statements(sql):
                 connection.execute(statement)
             connection.execute(self.dialect.translate("INSERT INTO schema_migrations (version) VALUES (?)"),
                                (version,))
-            current = version
+            current = max(current, version)
         connection.commit()
         return int(current)
 

@@ -184,14 +184,20 @@ def test_an_unknown_invocation_type_is_refused(lam):
         "Member must satisfy enum value set: [RequestResponse, Event, DryRun]")
 
 
-def test_a_runtime_that_cannot_run_here_is_refused_at_creation(lam):
+@pytest.mark.parametrize("runtime", ["java21", "ruby3.3", "nodejs20.x without node"])
+def test_a_runtime_that_cannot_run_here_is_refused_at_creation(lam, runtime, monkeypatch):
     # Accepted, it could only ever fail later, at Invoke, with a 502 InvalidRuntimeException.
+    if runtime.endswith(" without node"):
+        from pinflow.functions.runtimes import node
+
+        monkeypatch.setattr(node, "find", lambda: None)
+        runtime = runtime.split()[0]
     with pytest.raises(ClientError) as info:
-        create(lam, source=ECHO, Runtime="nodejs20.x")
+        create(lam, source=ECHO, Runtime=runtime)
     assert error_of(info)[:2] == ("InvalidParameterValueException", 400)
     create(lam, source=ECHO)
     with pytest.raises(ClientError) as info:
-        lam.update_function_configuration(FunctionName="hello", Runtime="nodejs20.x")
+        lam.update_function_configuration(FunctionName="hello", Runtime=runtime)
     assert error_of(info)[:2] == ("InvalidParameterValueException", 400)
 
 

@@ -88,15 +88,21 @@ class Functions:
         return self.store[package.normalize_sha256(sha)]
 
     def publish(
-        self, files: dict[str, str], *, version: str = "1", handler: str = "app.handler", **config: Any
+        self, files: dict[str, str | bytes], *, version: str = "1", handler: str = "app.handler", **config: Any
     ):
-        """A spec for `files`; its environment holds a marker naming its worker processes on the host."""
+        """A spec for `files` (a file named `bootstrap` is executable, as a custom runtime's must be); its
+        environment holds a marker naming its worker processes on the host."""
         self._count += 1
         config["environment"] = {**config.get("environment", {}), "TEST_MARKER": f"marker-{uuid.uuid4().hex}"}
         source = self._tmp / f"src{self._count}"
         for name, text in files.items():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
-            (source / name).write_text(text)
+            if isinstance(text, bytes):
+                (source / name).write_bytes(text)
+            else:
+                (source / name).write_text(text)
+            if Path(name).name == "bootstrap":
+                (source / name).chmod(0o755)
         code = package.package_folder(source)
         digest = package.sha256_hex(code)
         self.store[digest] = code

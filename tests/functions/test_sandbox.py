@@ -12,6 +12,7 @@ import base64
 import io
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -307,3 +308,69 @@ def test_a_python_installation_under_tmp_is_not_hidden_by_the_private_tmp(
     with invoker.Invoker(tmp_path / "code", {digest: code}.__getitem__, isolation=isolation) as running:
         # The sandbox's own /etc/passwd names the worker's user as Lambda's does.
         assert running.invoke(spec, {}, request_id="r").payload == ["seen", True, "sbx_user1051"]
+
+
+NODE_ATTACKER = r"""
+const fs = require('fs');
+exports.handler = async (event) => {
+  const outcome = {};
+  const attempt = (name, action) => {
+    try {
+      outcome[name] = 'done: ' + String(action()).slice(0, 200);
+    } catch (e) {
+      outcome[name] = 'blocked: ' + e.code;
+    }
+  };
+  attempt("rewrite another version's code", () => fs.writeFileSync(event.victim_code + '/app.py', 'x'));
+  attempt('rewrite its own code', () => fs.appendFileSync(process.env.LAMBDA_TASK_ROOT + '/app.js', '// changed'));
+  attempt('read the store', () => fs.readFileSync(event.store).length);
+  attempt('list the data folder', () => fs.readdirSync(event.data_dir));
+  attempt("read the server's environment", () => fs.readFileSync(`/proc/${event.server_pid}/environ`).length);
+  attempt('read the access keys file', () => fs.readFileSync(event.auth_file, 'utf8'));
+  attempt('signal the server', () => process.kill(event.server_pid, 'SIGTERM'));
+  return outcome;
+};
+"""
+
+
+def _zip_files(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (0o100755 if name == "bootstrap" else 0o100644) << 16
+            archive.writestr(info, text)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("runtime", ["nodejs20.x", "provided.al2023"])
+def test_node_and_custom_runtimes_get_the_same_sandbox(tmp_path: Path, servers: list[Server], runtime: str) -> None:
+    """A Node.js function, and a custom runtime's bootstrap (awslambdaric running the Python attacker), try
+    the same escapes and fail the same way."""
+    sandbox_or_skip()
+    if runtime.startswith("nodejs"):
+        if shutil.which("node") is None:
+            pytest.skip("Node.js is not installed")
+        files, handler = {"app.js": NODE_ATTACKER}, "app.handler"
+    else:
+        pytest.importorskip("awslambdaric")
+        files = {"app.py": ATTACKER, "bootstrap": "#!/bin/sh\nexec python3 -m awslambdaric \"$_HANDLER\"\n"}
+        handler = "app.handler"
+    server = Server(tmp_path, sandbox.SANDBOX)
+    servers.append(server)
+    lam = server.client("lambda")
+    create(lam, "victim", VICTIM)
+    lam.create_function(FunctionName="attacker", Runtime=runtime, Role=ROLE, Handler=handler, Timeout=30,
+                        Code={"ZipFile": _zip_files(files)}, Publish=True)
+    assert invoke(lam, "victim:1") == "original"
+    event = {"victim_code": str(code_folder(server, lam, "victim")), "store": str(server.data_dir / "pinflow.db"),
+             "data_dir": str(server.data_dir), "server_pid": server.process.pid, "secret": server.secret,
+             "auth_file": str(server.auth_file)}
+    outcome = invoke(lam, "attacker:1", event)
+    outcome.pop("signal every process it can", None)
+    outcome.pop("find the server's secret in any process", None)
+    blocked = {name: verdict for name, verdict in outcome.items() if verdict.startswith("blocked")}
+    assert blocked == outcome, outcome  # every attempt failed
+    assert len(outcome) >= 7
+    assert server.alive()
+    assert invoke(lam, "victim:1") == "original"

@@ -123,7 +123,7 @@ CASES: dict[str, tuple[str, str, wire.Request, int, str]] = {
         Code={"ZipFile": strategies.ECHO_ZIP}, Environment={"Variables": {"AWS_REGION": "eu-west-1"}})),
         400, "InvalidParameterValueException"),
     "lambda runtime this server does not run": ("lambda", "CreateFunction", _lambda("CreateFunction", _create_function(
-        Code={"ZipFile": strategies.ECHO_ZIP}, Runtime="nodejs20.x")), 400, "InvalidParameterValueException"),
+        Code={"ZipFile": strategies.ECHO_ZIP}, Runtime="java21")), 400, "InvalidParameterValueException"),
     "lambda runtime ../../bin/sh": ("lambda", "CreateFunction", _lambda("CreateFunction", _create_function(
         Code={"ZipFile": strategies.ECHO_ZIP}, Runtime="../../bin/sh")), 400, "ValidationException"),
     # A path no route can match (a newline in it) is still answered in Lambda's shape.
