@@ -9,7 +9,6 @@ import random
 import re
 import threading
 import uuid
-from pathlib import Path
 from typing import Any
 
 import jsonata as library
@@ -20,9 +19,9 @@ from hypothesis import strategies as st
 from pinflow.asl import errors, jsonata
 from pinflow.asl import jsonata_functions as functions
 from pinflow.asl.errors import AslError
+from tests import recorded as recorded_cases
 
 NOW = 1_700_000_000.123  # 2023-11-14T22:13:20.123Z
-CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "executions.jsonl"
 
 
 def run(expr: str, variables: dict[str, Any] | None = None, *, state_input: Any = None, seed: int = 0,
@@ -573,11 +572,8 @@ def _assigned_names(value: Any) -> set[str]:
 
 
 def _recorded_causes() -> list[Any]:
-    if not CONFORMANCE.exists():
-        return []
     found = []
-    for line in CONFORMANCE.read_text().splitlines():
-        case = json.loads(line)
+    for case in recorded_cases.cases("executions"):
         recorded = case["expected"].get("cause")
         match = _RECORDED.fullmatch(recorded) if isinstance(recorded, str) else None
         if match is None:
@@ -589,7 +585,7 @@ def _recorded_causes() -> list[Any]:
     return found
 
 
-@pytest.mark.skipif(not CONFORMANCE.exists(), reason="the AWS-recorded cases are not there")
+@pytest.mark.skipif(not recorded_cases.AVAILABLE, reason=recorded_cases.SKIP_REASON)
 @pytest.mark.parametrize(("state_input", "recorded"), _recorded_causes())
 def test_recorded_causes(state_input: Any, recorded: re.Match[str]) -> None:
     expr, field, outcome = recorded["expr"], recorded["field"], recorded["outcome"]
