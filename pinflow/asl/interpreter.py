@@ -539,9 +539,10 @@ class _Machine:
             details = {"error": exc.error, "cause": exc.cause, "state": frame["state"]}
             if exc.location:
                 details["location"] = exc.location
-            # AWS links an EvaluationFailed met while entering a state to the event before its
-            # StateEntered; one met later (a result, a Wait's timestamp) to the state's last event.
-            entering = frame["last"] == frame["entered_id"]
+            # Linked by when AWS evaluates the field (see `history`): while entering the state, to the
+            # event before its StateEntered; in a later step, to the state's last event.
+            entering = frame["last"] == frame["entered_id"] and not history.evaluated_after_entered(
+                state["Type"], exc.location)
             self.record(frame, "EvaluationFailed", details,
                         previous=self.memo.get(frame["id"]) if entering else None)
         if state["Type"] in ("Task", "Parallel", "Map"):
