@@ -2,11 +2,13 @@
 state and iteration every event belongs to.
 
 Events are fed in id order, any number at a time (a running execution's page feeds only what is new).
-Which state an event belongs to follows `previousEventId` as AWS's console does: a state's own events
-name it (`stateEnteredEventDetails.name`, `mapIteration*EventDetails.name`); the others belong to the
-state of the event they follow. Which Map iteration follows the same chain: the first state of an
-iteration follows its `MapIterationStarted`. State names are unique in a whole machine, so a state name
-and an iteration path (`((map, index), ...)`, outermost first) name one run of a state.
+Which state an event belongs to follows `previousEventId` as AWS's console does: an event that names its
+state belongs to it (`stateEnteredEventDetails.name`, `mapIteration*EventDetails.name`,
+`evaluationFailedEventDetails.state`: an EvaluationFailed met while entering a state links to the event
+before its StateEntered); the others belong to the state of the event they follow. Which Map iteration
+follows the same chain: the first state of an iteration follows its `MapIterationStarted`. State names
+are unique in a whole machine, so a state name and an iteration path (`((map, index), ...)`, outermost
+first) name one run of a state.
 
 A run's status: `in_progress` once entered; `succeeded` when it exits; `caught` when it exits after a
 failure it did not retry (a Catch); `failed` when a failure ends it (its own, or its execution's);
@@ -43,7 +45,9 @@ _CONTAINER_EVENTS = {f"{kind}State{what}": kind for kind in ("Map", "Parallel")
 _EXECUTION_ENDS = ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
 _NOT_A_FAILURE = ("MapIterationFailed", "MapStateFailed", "ParallelStateFailed", "MapRunFailed")
 # What an event type does to the digest (computed once per type: a history has a few dozen types).
-_OTHER, _ENTERED, _EXITED, _ITERATION, _CONTAINER, _EXECUTION, _EXECUTION_END, _REDRIVEN = range(8)
+_OTHER, _NAMES_STATE, _ENTERED, _EXITED, _ITERATION, _CONTAINER, _EXECUTION, _EXECUTION_END, _REDRIVEN = range(9)
+# Events that name their state in another member than `name`.
+_STATE_MEMBER = {"EvaluationFailed": "state"}
 _ROLES: dict[str, int] = {}
 
 
@@ -62,6 +66,8 @@ def _role(kind: str) -> int:
             role = _EXECUTION_END
         elif kind == "ExecutionRedriven":
             role = _REDRIVEN
+        elif kind in _STATE_MEMBER:
+            role = _NAMES_STATE
         elif kind.startswith("Execution"):
             role = _EXECUTION
         else:
@@ -181,6 +187,9 @@ class Digest:
             state = previous_state
             while state is not None and layout.kind.get(state) != _CONTAINER_EVENTS[kind]:
                 state = layout.parent.get(state)
+        elif role == _NAMES_STATE:
+            named = details_of(event).get(_STATE_MEMBER[kind])
+            state = named if isinstance(named, str) and named in layout.kind else previous_state
         elif role >= _EXECUTION:
             state = None
         else:
@@ -258,7 +267,7 @@ class Digest:
     def _execution_end(self, kind: str, event_id: int, state: str | None, context: Context) -> None:
         """Close every open run: the one the ending event follows takes its error and cause."""
         blamed = self._run(state, self.layout.scope(state, context)) if state is not None else None
-        if blamed is not None and blamed.status == IN_PROGRESS and kind != "ExecutionAborted":
+        if blamed is not None and blamed.status == IN_PROGRESS and kind != "ExecutionAborted" and not blamed.pending:
             blamed.failure, blamed.pending = event_id, True
         self._ended = [run for runs in self._open.values() for run in runs.values()]
         for run in self._ended:
