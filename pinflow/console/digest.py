@@ -22,8 +22,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pinflow.asl.definition import Definition
-from pinflow.asl.history import details_of
+from pinflow import asl
+from pinflow.asl import history
 
 NOT_REACHED = "not_reached"
 IN_PROGRESS = "in_progress"
@@ -95,7 +95,7 @@ class Layout:
     around it (outermost first)."""
 
     def __init__(self, definition: dict[str, Any]) -> None:
-        parsed = Definition(definition)
+        parsed = asl.Definition(definition)
         self.kind: dict[str, str] = {}
         self.parent: dict[str, str | None] = {}
         for name, block in parsed.block_of.items():
@@ -180,7 +180,7 @@ class Digest:
             previous_state, context = None, ROOT
         details: dict[str, Any] = {}
         if role in (_ENTERED, _EXITED, _ITERATION):
-            details = details_of(event)
+            details = history.details_of(event)
             named = details.get("name")
             state = named if isinstance(named, str) else previous_state
         elif role == _CONTAINER:
@@ -188,7 +188,7 @@ class Digest:
             while state is not None and layout.kind.get(state) != _CONTAINER_EVENTS[kind]:
                 state = layout.parent.get(state)
         elif role == _NAMES_STATE:
-            named = details_of(event).get(_STATE_MEMBER[kind])
+            named = history.details_of(event).get(_STATE_MEMBER[kind])
             state = named if isinstance(named, str) and named in layout.kind else previous_state
         elif role >= _EXECUTION:
             state = None

@@ -4,13 +4,12 @@ and starting, stopping and redriving."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pinflow import errors
-from pinflow.console import digest, pinned
+from pinflow import errors, jsontext
+from pinflow.asl import history
+from pinflow.console import digest, pinned, web
 from pinflow.console.histories import Histories
-from pinflow.console.web import Refused
 
 # A state's panel lists this many of its events; the table has them all.
 STATE_EVENTS = 200
@@ -101,10 +100,10 @@ def iterations(histories: Histories, arn: str, name: str, selection: digest.Cont
     """A page of a Map state's iterations in the selected iteration path (its own must be fully given)."""
     with histories.current(arn) as (digested, _):
         if digested.layout.kind.get(name) != "Map":
-            raise Refused(404, "ResourceNotFound", f"No Map state named {name!r}")
+            raise web.Refused(404, "ResourceNotFound", f"No Map state named {name!r}")
         context = digested.selected(name, selection)
         if len(context) != len(digested.layout.maps.get(name, ())):
-            raise Refused(400, "ValidationException",
+            raise web.Refused(400, "ValidationException",
                           f"Select an iteration of {', '.join(digested.layout.maps[name])} first")
         found = sorted(digested.iteration_statuses(name, context).items())
     if status:
@@ -119,7 +118,7 @@ def state(pf: Any, histories: Histories, arn: str, name: str, selection: digest.
     events."""
     with histories.current(arn) as (digested, definition):
         if name not in digested.layout.kind:
-            raise Refused(404, "ResourceNotFound", f"No state named {name!r}")
+            raise web.Refused(404, "ResourceNotFound", f"No state named {name!r}")
         status, runs = digested.status(name, selection)
         run = digested.run(name, selection)
         ids = [] if run is None else [i for i in digested.event_ids(state=name, context=run.context)
@@ -160,7 +159,7 @@ def _data(event: dict[str, Any] | None, member: str) -> Any:
 
 
 def _failure(event: dict[str, Any], state_definition: dict[str, Any] | None) -> tuple[Any, Any]:
-    details = digest.details_of(event)
+    details = history.details_of(event)
     error, cause = details.get("error"), details.get("cause")
     if error is None and state_definition is not None and state_definition.get("Type") == "Fail":
         # A Fail state's entry holds no error; its definition (or the execution's failure) does.
@@ -188,7 +187,7 @@ def events(histories: Histories, arn: str, *, types: set[str] | None, state_name
 def table_row(event: dict[str, Any], started: float | None, state_name: str | None, context: digest.Context,
               definition: dict[str, Any]) -> dict[str, Any]:
     """One row of the events table: id, type, step, resource, time since the start, and the details."""
-    details = digest.details_of(event)
+    details = history.details_of(event)
     resource = details.get("resource")
     if resource is None and state_name is not None:
         found = _find_state(definition, state_name) or {}
@@ -230,19 +229,27 @@ def _find_state(definition: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def parse_selection(text: str | None) -> digest.Context:
-    """An iteration path from the query: JSON `[["Map", 3], ...]`.
+    """An iteration path from the query: JSON `[["Map", 3], ...]` (a state name and an index per Map).
 
     Raises:
         Refused: not such a list.
     """
     if not text:
         return digest.ROOT
+    refused = web.Refused(400, "ValidationException", "'iteration' must be a JSON list of [map, index] pairs")
     try:
-        value = json.loads(text)
-        return tuple((str(name), int(index)) for name, index in value)
-    except (ValueError, TypeError):
-        raise Refused(400, "ValidationException", "'iteration' must be a JSON list of [map, index] pairs") \
-            from None
+        value = jsontext.parse(text)
+    except ValueError:  # not JSON, nested too deeply, or holding a lone surrogate
+        raise refused from None
+    if not isinstance(value, list):
+        raise refused
+    path = []
+    for pair in value:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
+                and isinstance(pair[1], int) and not isinstance(pair[1], bool) and 0 <= pair[1] < 2**31):
+            raise refused
+        path.append((pair[0], pair[1]))
+    return tuple(path)
 
 
 # --- control -------------------------------------------------------------------------------------------
@@ -267,7 +274,7 @@ def stop(pf: Any, arn: str, body: dict[str, Any]) -> dict[str, Any]:
     # StopExecution's limits: an error of up to 256 characters, a cause of up to 32,768.
     for member, value, high in (("error", error, 256), ("cause", cause, 32_768)):
         if value is not None and (not isinstance(value, str) or len(value) > high):
-            raise Refused(400, "ValidationException",
+            raise web.Refused(400, "ValidationException",
                           f"'{member}' must be text of at most {high} characters")
     return pf.engine.stop_execution(arn, error=error, cause=cause)
 

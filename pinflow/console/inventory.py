@@ -10,6 +10,7 @@ from pinflow import arns, errors
 from pinflow.console.executions import execution_item
 
 EVERYTHING = 1_000  # registry pages are read whole: a console lists what there is
+LAST_POSITION = 2**62  # the largest position in a list of executions (`Engine.list_executions`'s `before`)
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 
 
