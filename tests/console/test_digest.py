@@ -191,3 +191,55 @@ def test_aws_recorded_evaluation_failures_fail_the_state_they_name(case: dict[st
     assert run is not None and run.status == "failed" and run.failure == failure["id"]
     assert digested.states[failure["id"] - 1] == named
     assert [name for name, status in statuses(digested).items() if status == "failed"] == [named]
+
+
+# --- the events table's pages -----------------------------------------------------------------------------
+
+
+class _NoWalk(list):  # type: ignore[type-arg]
+    """A list that may be indexed but not walked: a page must not read the whole history."""
+
+    def __iter__(self) -> Any:
+        raise AssertionError("walked the whole history")
+
+
+def _map_history() -> tuple[Digest, Any]:
+    definition = {"StartAt": "Lines", "States": {"Lines": {
+        "Type": "Map", "End": True,
+        "ItemProcessor": {"StartAt": "Charge", "States": {"Charge": {
+            "Type": "Task", "Resource": FUNCTION, "End": True,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Note"}]}, "Note": {"Type": "Pass", "End": True}}}}}}
+    return digest_of(definition, ["a", "b", "c", "b", "d"] * 20, declined)
+
+
+@settings(max_examples=60, deadline=None)
+@given(kinds=st.none() | st.sets(st.sampled_from(["MapIterationStarted", "LambdaFunctionFailed",
+                                                  "PassStateEntered", "NoSuchType"]), max_size=3),
+       state=st.none() | st.sampled_from(["Lines", "Charge", "Note", "Elsewhere"]),
+       offset=st.integers(0, 700), size=st.integers(1, 120), newest_first=st.booleans())
+def test_a_page_holds_what_filtering_the_whole_history_holds(kinds: set[str] | None, state: str | None,
+                                                             offset: int, size: int, newest_first: bool) -> None:
+    digested, _ = _map_history()
+    every = [i for i in range(1, digested.last_id + 1)
+             if (kinds is None or digested.types[i - 1] in kinds)
+             and (state is None or digested.states[i - 1] == state)]
+    if newest_first:
+        every.reverse()
+    assert digested.page(types=kinds, state=state, offset=offset, size=size, newest_first=newest_first) == (
+        len(every), every[offset:offset + size])
+
+
+def test_a_page_reads_only_the_events_it_selects() -> None:
+    digested, _ = _map_history()
+    expected_types = sorted(set(digested.types))
+    count = digested.last_id
+    notes, failures = digested.states.count("Note"), digested.types.count("LambdaFunctionFailed")
+    digested.types, digested.states, digested.contexts = (
+        _NoWalk(digested.types), _NoWalk(digested.states), _NoWalk(digested.contexts))
+    assert digested.page(types=None, state=None, offset=10, size=5, newest_first=True) == (
+        count, [count - 10 - i for i in range(5)])
+    total, ids = digested.page(types=None, state="Note", offset=0, size=3, newest_first=False)
+    assert total == notes and len(ids) == 3
+    assert digested.event_types() == expected_types
+    assert len(digested.page(types={"LambdaFunctionFailed"}, state=None, offset=0, size=100,
+                             newest_first=False)[1]) == failures
