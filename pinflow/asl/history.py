@@ -15,10 +15,13 @@ How AWS links events (`previousEventId`), as its recorded histories show and the
   branch is followed by MapStateFailed/ParallelStateFailed (linked to its last event) unless the state
   is retried: a retry records no StateFailed, and its MapStateStarted/ParallelStateStarted links to
   that last event.
-- EvaluationFailed (a JSONata field that cannot be evaluated) links to the event before its state's
-  StateEntered when the state is being entered, else (a result, a Wait's timestamp) to the state's
-  last event. A Map or Parallel whose fields fail with an error a Catch could handle records its
-  StateFailed next; States.Runtime ends the execution at once.
+- EvaluationFailed (a JSONata field that cannot be evaluated, or whose value is of the wrong kind)
+  links by when AWS evaluates the field: one evaluated as the state is entered links to the event
+  before its StateEntered (as StateEntered does); one evaluated in a later step links to the state's
+  last event: a result's fields (after the task's or the children's end), a Catch's, a Map's
+  tolerated failure thresholds (after MapStateStarted), and every field of the state types in
+  `EVALUATED_AFTER_ENTERED`. A Map or Parallel whose fields fail with an error a Catch could handle
+  records its StateFailed next; States.Runtime ends the execution at once.
 """
 
 from __future__ import annotations
@@ -72,6 +75,21 @@ for _kind in ("Pass", "Task", "Choice", "Wait", "Succeed", "Parallel", "Map", "F
     DETAILS[f"{_kind}StateEntered"] = "stateEnteredEventDetails"
     if _kind != "Fail":
         DETAILS[f"{_kind}StateExited"] = "stateExitedEventDetails"
+
+
+# State types whose fields AWS evaluates in a step after StateEntered, by field (the first part of an
+# EvaluationFailed's location). A Wait works out when to wake once WaitStateEntered is recorded: AWS's
+# recording of a JSONata Timestamp that cannot be parsed links its EvaluationFailed to WaitStateEntered,
+# and a failure of a field is met when the field is evaluated, whatever the kind of failure.
+EVALUATED_AFTER_ENTERED: dict[str, frozenset[str]] = {
+    "Wait": frozenset({"Seconds", "Timestamp", "Output", "Assign"}),
+}
+
+
+def evaluated_after_entered(state_type: str, location: str | None) -> bool:
+    """Whether AWS evaluates the field at `location` of a state of `state_type` after its StateEntered."""
+    fields = EVALUATED_AFTER_ENTERED.get(state_type)
+    return fields is not None and location is not None and location.split("/", 1)[0] in fields
 
 
 def make(event_id: int, previous: int, at: float, type: str, details: dict[str, Any] | None) -> dict[str, Any]:

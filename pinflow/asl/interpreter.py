@@ -16,18 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from pinflow.asl import commands as cmd
-from pinflow.asl import errors, events, history, jsonata, paths, retry, templates, testing, timestamps
+from pinflow.asl import dataflow, errors, events, history, retry, testing, timestamps
 from pinflow.asl.definition import JSONATA, Definition, parse
 from pinflow.asl.errors import AslError
 from pinflow.asl.scope import Scope, compact
 
 SCHEMA_VERSION = 1
-PAYLOAD_LIMIT = 262_144  # bytes, AWS's 256 KiB quota for a state's input or output
-VARIABLE_LIMIT = 262_144  # bytes per variable and per Assign
-VARIABLES_TOTAL_LIMIT = 10 * 1024 * 1024
 HISTORY_LIMIT = 25_000  # events in one execution's history (AWS's hard quota)
 EXPRESS_SECONDS = 300  # an Express execution's longest run
 
@@ -71,8 +66,9 @@ def step(definition: Definition | dict[str, Any] | str, state: dict[str, Any] | 
     return Step(machine.state, machine.commands, machine.history, machine.outcome)
 
 
-class _Machine:
-    """One step's worth of work on an execution state."""
+class _Machine(dataflow.DataFlow):
+    """One step's worth of work on an execution state (how its states' fields are evaluated is in
+    `dataflow`)."""
 
     def __init__(self, definition: Definition, state: dict[str, Any] | None, at: float,
                  test: testing.Options | None = None) -> None:
@@ -443,44 +439,6 @@ class _Machine:
         else:
             self.frame_succeeded(frame, output)
 
-    def check_size(self, frame: dict[str, Any], value: Any) -> None:
-        if _size(value) > PAYLOAD_LIMIT:
-            raise AslError(errors.DATA_LIMIT_EXCEEDED,
-                           f"The state/task '{frame['state']}' returned a result with a size exceeding "
-                           "the maximum number of bytes service limit.")
-
-    def assign(self, frame: dict[str, Any], values: dict[str, Any] | None) -> None:
-        """Store evaluated Assign values in the frame's scope (visible from the next state on)."""
-        if not values:
-            return
-        total = 0
-        for name, value in values.items():
-            size = _size(value)
-            if size > VARIABLE_LIMIT:
-                raise AslError(errors.RUNTIME,
-                               f"The variable '{name}' has a size exceeding the maximum number of bytes "
-                               "service limit.")
-            total += size
-        if total > VARIABLE_LIMIT:
-            raise AslError(errors.RUNTIME, "The assignment has a size exceeding the maximum number of bytes "
-                           "service limit.")
-        # The 10 MiB limit is on the variables held now: a replaced value no longer counts.
-        sizes = frame.setdefault("var_sizes", {})
-        held = self.state.get("var_bytes", 0) + total - sum(sizes.get(name, 0) for name in values)
-        if held > VARIABLES_TOTAL_LIMIT:
-            raise AslError(errors.RUNTIME, "The execution's variables exceed the maximum number of bytes "
-                           "service limit.")
-        self.state["var_bytes"] = held
-        for name, value in values.items():
-            sizes[name] = _size(value)
-        frame["vars"].update(values)
-
-    def drop_variables(self, frame: dict[str, Any]) -> None:
-        """A branch or iteration ended: its variables no longer count against the limit."""
-        released = sum((frame.get("var_sizes") or {}).values())
-        if released:
-            self.state["var_bytes"] = max(0, self.state.get("var_bytes", 0) - released)
-
     # --- ending frames ----------------------------------------------------------------------------
 
     def frame_succeeded(self, frame: dict[str, Any], output: Any) -> None:
@@ -539,9 +497,10 @@ class _Machine:
             details = {"error": exc.error, "cause": exc.cause, "state": frame["state"]}
             if exc.location:
                 details["location"] = exc.location
-            # AWS links an EvaluationFailed met while entering a state to the event before its
-            # StateEntered; one met later (a result, a Wait's timestamp) to the state's last event.
-            entering = frame["last"] == frame["entered_id"]
+            # Linked by when AWS evaluates the field (see `history`): while entering the state, to the
+            # event before its StateEntered; in a later step, to the state's last event.
+            entering = frame["last"] == frame["entered_id"] and not history.evaluated_after_entered(
+                state["Type"], exc.location)
             self.record(frame, "EvaluationFailed", details,
                         previous=self.memo.get(frame["id"]) if entering else None)
         if state["Type"] in ("Task", "Parallel", "Map"):
@@ -591,130 +550,6 @@ class _Machine:
             self.outcome.error = exc.as_output()
         self.exit(frame, output, catcher["Next"], assigned)
 
-    # --- JSONPath pipeline ----------------------------------------------------------------------
-
-    def input_path(self, state: dict[str, Any], raw: Any, scope: Scope) -> Any:
-        if "InputPath" not in state:
-            return raw
-        path = state["InputPath"]
-        if path is None:
-            return {}
-        return scope.resolve_text(path)
-
-    def output_path(self, state: dict[str, Any], value: Any, scope: Scope) -> Any:
-        if "OutputPath" not in state:
-            return value
-        path = state["OutputPath"]
-        if path is None:
-            return {}
-        return scope.with_input(value).resolve_text(path)
-
-    def apply_result_path(self, state: dict[str, Any], raw: Any, result: Any) -> Any:
-        if "ResultPath" not in state:
-            return result
-        text = state["ResultPath"]
-        if text is None:
-            return raw
-        try:
-            path = paths.compile_path(text, reference=True)
-            return paths.set_at(raw, path, result)
-        except (paths.PathSyntaxError, paths.PathNotFound):
-            raise AslError(errors.RESULT_PATH_MATCH_FAILURE,
-                           f"Unable to apply ResultPath \"{text}\" to input \"{compact(raw)}\"") from None
-
-    def jsonpath_assign(self, holder: dict[str, Any], scope: Scope) -> dict[str, Any] | None:
-        if "Assign" not in holder:
-            return None
-        values = templates.evaluate(holder["Assign"], scope)
-        return values if isinstance(values, dict) else None
-
-    def effective_input(self, frame: dict[str, Any], state: dict[str, Any], scope: Scope,
-                        template_key: str = "Parameters", extra_context: dict[str, Any] | None = None) -> Any:
-        effective = self.input_path(state, frame["input"], scope)
-        if template_key in state:
-            inner = scope.with_input(effective)
-            if extra_context:
-                inner = inner.with_context(extra_context)
-            effective = templates.evaluate(state[template_key], inner)
-        return effective
-
-    def finish_result(self, frame: dict[str, Any], state: dict[str, Any], result: Any) -> None:
-        """ResultSelector, ResultPath, OutputPath and Assign for a Task, Map or Parallel result."""
-        scope = self.scope(frame, frame["input"])
-        if self.d.language(state) == JSONATA:
-            bindings = self.bindings(scope, result=result)
-            output = self.jsonata_field(state, "Output", bindings, default=result)
-            assigned = self.jsonata_assign(state, bindings)
-        else:
-            self.inspect("result", result)
-            if "ResultSelector" in state:
-                result = templates.evaluate(state["ResultSelector"], scope.with_input(result))
-            self.inspect("afterResultSelector", result)
-            assigned = self.jsonpath_assign(state, scope.with_input(result))
-            merged = self.apply_result_path(state, frame["input"], result)
-            self.inspect("afterResultPath", merged)
-            output = self.output_path(state, merged, scope)
-        self.assign(frame, assigned)
-        self.exit(frame, output, state.get("Next"), assigned)
-
-    # --- JSONata ----------------------------------------------------------------------------------
-
-    def inspect(self, key: str, value: Any) -> None:
-        """Keep a stage of the data flow for TestState's inspectionData (DEBUG and TRACE)."""
-        if self.outcome is not None and self.test is not None and self.test.inspect:
-            self.outcome.inspection[key] = value
-
-    def bindings(self, scope: Scope, **extra: Any) -> dict[str, Any]:
-        states: dict[str, Any] = {"input": scope.input, "context": scope.context}
-        states.update(extra)
-        bindings = dict(scope.variables)
-        bindings["states"] = states
-        return bindings
-
-    def jsonata_value(self, value: Any, bindings: dict[str, Any], field_name: str) -> Any:
-        key = ("jsonata template", id(value), field_name)
-        try:
-            template = self.d.cache.get(key)  # the definition owns `value`, so its id is stable
-            if template is None:
-                template = self.d.cache[key] = jsonata.compile_template(value, field_name)
-            result = template.evaluate(bindings, now=self.at, rng=self.lazy_rng())
-            if result is jsonata.UNDEFINED:
-                raise jsonata.undefined_error(value, field_name)
-        except AslError as exc:
-            raise AslError(exc.error, self.located(exc.cause, field_name), exc.location or field_name) from None
-        return result
-
-    def type_error(self, value: Any, field_name: str, expected: str, result: Any) -> AslError:
-        """AWS's error for a JSONata field whose value has the wrong type."""
-        exc = jsonata.result_type_error(value, field_name, expected, result)
-        return AslError(exc.error, self.located(exc.cause, field_name), field_name)
-
-    def located(self, cause: str | None, field_name: str | None) -> str:
-        prefix = (f"An error occurred while executing the state '{self.current_name}' (entered at the event "
-                  f"id #{self.current_entered}). ")
-        cause = cause or ""
-        return cause if cause.startswith("An error occurred") else prefix + cause
-
-    def jsonata_field(self, holder: dict[str, Any], key: str, bindings: dict[str, Any], *, default: Any) -> Any:
-        if key not in holder:
-            return default
-        return self.jsonata_value(holder[key], bindings, key)
-
-    def jsonata_assign(self, holder: dict[str, Any], bindings: dict[str, Any]) -> dict[str, Any] | None:
-        if "Assign" not in holder or not isinstance(holder["Assign"], dict):
-            return None
-        return {name: self.jsonata_value(value, bindings, f"Assign/{name}")
-                for name, value in holder["Assign"].items()}
-
-    # The state being evaluated, for AWS's "An error occurred while executing the state ..." prefix.
-    current_name: str = ""
-    current_entered: int = 0
-
-    def locate(self, frame: dict[str, Any]) -> None:
-        """Make `frame`'s state the one errors are reported against."""
-        self.current_name = frame["state"]
-        self.current_entered = frame["entered_id"]
-
 
 class _OnDemandRandom:
     """Stands in for a random.Random, creating it on first use."""
@@ -732,16 +567,6 @@ class _OnDemandRandom:
 
 
 # --- state handlers ------------------------------------------------------------------------------
-
-
-def _size(value: Any) -> int:
-    """Bytes of a value's compact UTF-8 JSON text (what AWS's 256 KiB limits count)."""
-    if value is None or isinstance(value, bool | int | float):
-        return 8
-    try:
-        return len(orjson.dumps(value))
-    except TypeError:  # an integer beyond 64 bits
-        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 _KINDS = ("Pass", "Succeed", "Fail", "Choice", "Wait", "Task", "Parallel", "Map")

@@ -161,6 +161,10 @@ def _compile(source: str) -> Expression:
     try:
         compiled = _Engine(source)
     except JException as error:
+        if error.error == "S0102" and error.current is None:
+            # The library leaves out the number it could not hold; jsonata-js names it.
+            found = _NUMBER.match(source, int(error.location))
+            error.current = found.group() if found else None
         raise JsonataSyntaxError(_message(error), str(error.error), int(error.location)) from None
     except KeyError as error:  # the parser met a symbol it has no entry for
         raise JsonataSyntaxError(f"Unknown operator: {json.dumps(error.args[0])}", "S0204", 0) from None
@@ -559,6 +563,8 @@ _CODES_BY_MESSAGE: Final = {
 _ARRAY_TYPES: Final = {"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers", "o": "objects",
                        "s": "strings"}
 _MISSING: Final = object()
+_NUMBER: Final = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 def _detail(error: Any, expression: Expression) -> tuple[str, bool]:
@@ -568,6 +574,8 @@ def _detail(error: Any, expression: Expression) -> tuple[str, bool]:
         return f"{_CODES_BY_MESSAGE[code]}: {code}", True
     if not _CODE.fullmatch(code) or code not in _TEMPLATES:
         return code, False
+    if code == "D3100" and error.current is None:
+        error.current = error.location  # the library passes the radix where the position belongs
     if code in ("T0410", "T0412") and error.current is None:
         # Raised from inside a function that met JSON null: the library did not say which.
         error.current, error.expected = 1, _function_at(expression.compiled.ast, error.location)
@@ -617,9 +625,11 @@ def _stringify(value: Any) -> str:
     if value is _MISSING or value is None:
         return "undefined"
     try:
-        return json.dumps(_to_message_json(value), separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(_to_message_json(value), separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError):
         return str(value)
+    # JSON.stringify escapes a lone surrogate (it could not be written as UTF-8 otherwise).
+    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def _to_message_json(value: Any) -> Any:

@@ -25,8 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from jsonata import JException, Jsonata, Utils
+from jsonata.datetimeutils import DateTimeUtils
 from jsonata.functions import Functions
 from jsonata.signature import Signature
+
+from pinflow.asl import jsonata_failures
 
 NULL = Utils.NULL_VALUE
 
@@ -242,7 +245,21 @@ def _now(*args: Any) -> Any:
     _at_most("now", args, 2)
     picture = _optional_text("now", args, 1)
     timezone = _optional_text("now", args, 2)
-    return Functions.datetime_from_millis(context().now_ms, picture, timezone)
+    return Functions.datetime_from_millis(context().now_ms, picture, _timezone(timezone))
+
+
+_LEADING_INTEGER = re.compile(r"\s*[-+]?\d+")
+
+
+def _timezone(text: str | None) -> str | None:
+    """A timezone argument read as jsonata-js reads it (`parseInt`: the leading integer, so "+05:00" is
+    5); one with no leading integer gives jsonata-js an invalid date, which it cannot format."""
+    if text is None or text is NULL:
+        return text
+    found = _LEADING_INTEGER.match(text)
+    if found is None:
+        raise InvalidTimeError()
+    return str(int(found.group()))
 
 
 def _millis(*args: Any) -> Any:
@@ -345,7 +362,7 @@ class _Checked:
     def datetime_to_millis(timestamp: Any, picture: Any) -> Any:
         """`$toMillis`: a timestamp that is not ISO 8601 fails with D3110 (when no picture is given)."""
         try:
-            return Functions.datetime_to_millis(timestamp, picture)
+            return Functions.datetime_to_millis(timestamp, _escaped_literals(picture))
         except (ValueError, TypeError, OverflowError):
             if picture is not None:
                 raise
@@ -357,15 +374,54 @@ class _Checked:
         """`$fromMillis`: without a picture, JavaScript's `Date.toISOString()`, which writes years past
         9999 as +YYYYYY (the library's datetime stops at 9999) and refuses a time past 8.64e15 ms."""
         if millis is None or picture is not None or timezone is not None:
-            return Functions.datetime_from_millis(millis, picture, timezone)
+            return Functions.datetime_from_millis(millis, picture, _timezone(timezone))
         return _iso_from_millis(millis)
 
     @staticmethod
     def round(arg: Any, precision: Any) -> Any:
         """`$round`: the library rounds through `decimal`, whose default 28 digits fail on a number like
-        1e28 that JavaScript (and AWS) round without trouble."""
+        1e28 that JavaScript (and AWS) round without trouble.
+
+        jsonata-js shifts the decimal point by rewriting the number's text (`1.5e<exponent+precision>`):
+        a fractional precision, or one that shifts the number past a double's range, gives NaN; one
+        that shifts it below the smallest double rounds it to 0.
+        """
+        if _is_number(arg) and _is_number(precision) and precision != 0:
+            if not float(precision).is_integer():
+                return math.nan
+            magnitude = math.log10(abs(arg)) + precision if arg != 0 else -math.inf
+            if magnitude > _DOUBLE_DIGITS:
+                return math.nan
+            if magnitude < -_DOUBLE_DIGITS - 20:
+                return 0
         with decimal.localcontext(_DECIMALS):
             return Functions.round(arg, precision)
+
+    @staticmethod
+    def decode_url(text: Any) -> Any:
+        """`$decodeUrl`: a `%` not followed by two hex digits is malformed (JavaScript's decodeURI throws;
+        Python's unquote keeps it)."""
+        _check_escapes(text)
+        return Functions.decode_url(text)
+
+    @staticmethod
+    def decode_url_component(text: Any) -> Any:
+        """`$decodeUrlComponent`: as `decode_url`."""
+        _check_escapes(text)
+        return Functions.decode_url_component(text)
+
+    @staticmethod
+    def parse_integer(value: Any, picture: Any) -> Any:
+        """`$parseInteger`: text the picture does not describe gives NaN, as jsonata-js's `parseInt` (and
+        its roman numeral and word readers) give; a picture it cannot read fails as jsonata-js's does."""
+        if value is None:
+            return None
+        spec = DateTimeUtils._analyse_integer_picture(picture)
+        matcher = DateTimeUtils._generate_regex_with_component(None, spec)
+        try:
+            return matcher.parse(value)
+        except (ValueError, KeyError):
+            return math.nan
 
     @staticmethod
     def format_base(value: Any, radix: Any) -> Any:
@@ -383,7 +439,43 @@ class _Checked:
                                 f"{_stringified(picture)} is not supported by this implementation") from None
 
 
+_BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _check_escapes(text: Any) -> None:
+    if isinstance(text, str) and _BROKEN_ESCAPE.search(text):
+        raise ValueError("malformed escape")  # jsonata_failures makes it jsonata-js's D3140
+
+
+_REGEX_SPECIAL = re.compile(r"[.*+?^${}()|\\]")
+
+
+def _escaped_literals(picture: Any) -> Any:
+    """A date/time picture whose literal text is escaped for a regular expression: the library puts
+    the literal text into the regular expression it parses with as written, where jsonata-js escapes
+    it (so `+0000` would not compile)."""
+    if not isinstance(picture, str) or _REGEX_SPECIAL.search(picture) is None:
+        return picture
+    out: list[str] = []
+    inside = False
+    index = 0
+    while index < len(picture):
+        char = picture[index]
+        if not inside and char in "[]" and picture[index + 1:index + 2] == char:
+            out.append(char * 2)  # a doubled bracket is a literal bracket
+            index += 2
+            continue
+        if char == "[":
+            inside = True
+        elif char == "]":
+            inside = False
+        out.append("\\" + char if not inside and _REGEX_SPECIAL.match(char) else char)
+        index += 1
+    return "".join(out)
+
+
 _DECIMALS = decimal.Context(prec=400, Emax=999_999, Emin=-999_999)
+_DOUBLE_DIGITS = 308.25  # log10 of the largest double
 _MAX_TIME_MS = 8.64e15  # JavaScript's Date range: 100,000,000 days either side of the epoch
 
 
@@ -417,6 +509,9 @@ CHECKED: dict[str, tuple[str, str]] = {
     "formatInteger": ("<n-s:s>", "format_integer"),
     "fromMillis": ("<n-s?s?:s>", "datetime_from_millis"),
     "round": ("<n-n?:n>", "round"),
+    "parseInteger": ("<s-s:n>", "parse_integer"),
+    "decodeUrl": ("<s-:s>", "decode_url"),
+    "decodeUrlComponent": ("<s-:s>", "decode_url_component"),
     "formatBase": ("<n-n?:s>", "format_base"),
 }
 
@@ -446,8 +541,9 @@ class _NullAwareSignature(Signature):  # type: ignore[misc, unused-ignore]  # th
         return "l" if value is NULL else str(super().get_symbol(value))
 
 
-def _null_aware(function: Any) -> Any:
-    """A copy of a built-in function whose signature reads JSON null as jsonata-js does."""
+def _builtin(name: str, function: Any) -> Any:
+    """A copy of a built-in function whose signature reads JSON null as jsonata-js does, and whose
+    Python failures are jsonata-js's errors (`jsonata_failures`)."""
     signature = getattr(function, "signature", None)
     if not isinstance(function, Jsonata.JNativeFunction) or signature is None:
         return function
@@ -455,18 +551,23 @@ def _null_aware(function: Any) -> Any:
     checked.__dict__.update(signature.__dict__)
     copied = copy.copy(function)
     copied.signature = checked
+    copied.method = _guard(name, function.method)
     return copied
+
+
+def _guard(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    return jsonata_failures.guard(name, function, memory=MemoryLimitError, time=InvalidTimeError)
 
 
 def frame() -> Any:
     """A library frame holding these functions (and no `$eval`), above the built-in functions."""
     functions = Jsonata.Frame(Jsonata.static_frame)
     for name, builtin in Jsonata.static_frame.bindings.items():
-        functions.bind(name, _null_aware(builtin))
+        functions.bind(name, _builtin(name, builtin))
     for name, implementation in FUNCTIONS.items():
-        functions.bind(name, Jsonata.JLambda(implementation))
+        functions.bind(name, Jsonata.JLambda(_guard(name, implementation)))
     for name, (signature, method) in CHECKED.items():
-        functions.bind(name, _null_aware(Jsonata.function(name, signature, _Checked, method)))
+        functions.bind(name, _builtin(name, Jsonata.function(name, signature, _Checked, method)))
     # Bound to nothing, `$eval(...)` fails as AWS's does: "T1006: Attempted to invoke a non-function".
     functions.bind("eval", None)
     return functions

@@ -149,6 +149,9 @@ _BARE_WORD = re.compile(r"[^\s=!<>&|()\[\]'\"]+")
 Predicate = Callable[[Any, Any], bool]
 Operand = Callable[[Any, Any], Any]
 _DOT_NAME = re.compile(r"[^.\[\]()\s'\"=<>!&|,]+")
+# Outside a filter Jayway reads a name after a dot up to the next '.', '[' or '(' (a function), and
+# refuses a space in it (PathCompiler.readPropertyOrFunctionToken).
+_PATH_NAME = re.compile(r"[^.\[( ]+")
 _INT = re.compile(r"-?\d+")
 
 
@@ -165,8 +168,10 @@ def compile_path(text: str, *, reference: bool = False) -> Path:
     """
     if not isinstance(text, str) or not text.startswith("$"):
         raise PathSyntaxError(f"The path '{text}' does not start with '$'")
-    # Jayway trims a path before reading it: AWS reads "$$.Execution.Name " as "$$.Execution.Name".
-    source, text = text, text.rstrip()
+    # Jayway trims spaces (only spaces) from a path's end before reading it: AWS reads
+    # "$$.Execution.Name " as "$$.Execution.Name" (CharacterIndex.trim). A leading space is no path:
+    # Jayway looks at the first character before trimming and reads " $.v" as "$. $.v", which fails.
+    source, text = text, text.rstrip(" ")
     if text.startswith("$$"):
         root, pos = "$$", 2
     else:
@@ -217,7 +222,7 @@ class _Parser:
                     self.pos += 1
                     inner = (WILDCARD, None)
                 else:
-                    inner = (NAME, self.parse_dot_name())
+                    inner = (NAME, self.parse_dot_name(stop is None))
                 segments.append((DEEP, inner))
             elif ch == ".":
                 self.pos += 1
@@ -227,15 +232,15 @@ class _Parser:
                 elif self.pos < len(text) and text[self.pos] == "[":
                     segments.append(self.parse_bracket())
                 else:
-                    segments.append((NAME, self.parse_dot_name()))
+                    segments.append((NAME, self.parse_dot_name(stop is None)))
             elif ch == "[":
                 segments.append(self.parse_bracket())
             else:
                 raise self.error(f"unexpected character {ch!r} at {self.pos}")
         return segments
 
-    def parse_dot_name(self) -> str:
-        match = _DOT_NAME.match(self.text, self.pos)
+    def parse_dot_name(self, outside_filter: bool = False) -> str:
+        match = (_PATH_NAME if outside_filter else _DOT_NAME).match(self.text, self.pos)
         if not match:
             raise self.error(f"a name is expected at {self.pos}")
         self.pos = match.end()
@@ -388,8 +393,9 @@ class _Parser:
         word = _BARE_WORD.match(text, self.pos)
         if not word:
             raise self.error(f"unexpected {ch!r} in filter at {self.pos}")
-        # A bare word is a string: AWS runs published samples comparing `@.status==Failure`, as the
-        # Jayway releases that read an unquoted value as text (ValueNode.toValueNode) do.
+        # A bare word is read as a string: a leniency, not AWS's behaviour established. AWS accepted the
+        # published samples that compare `@.status==Failure`; Jayway 2.x's FilterCompiler reads an
+        # unquoted value as a number and fails on a word (docs/fidelity.md).
         self.pos = word.end()
         bare = word.group(0)
         return lambda node, root: bare

@@ -145,8 +145,6 @@ def wait(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
             stamp = m.jsonata_value(state.get("Timestamp"), bindings, "Timestamp")
             parsed = _within_bound(m, timestamps.parse(stamp))
             if parsed is None:
-                # AWS reads the timestamp once the state waits: this failure follows WaitStateEntered.
-                m.memo.pop(frame["id"], None)
                 raise AslError(errors.QUERY_EVALUATION_ERROR, m.located(
                     "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
                     f"string: {stamp}", None), "Timestamp")

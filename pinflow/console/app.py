@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -22,10 +23,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pinflow import arns, errors
-from pinflow.console import PREFIX, executions, inventory
+from pinflow.console import PREFIX, executions, inventory, web
 from pinflow.console import session as session_module
 from pinflow.console.histories import Histories
-from pinflow.console.web import Refused, answer, error, integer, json_route
 
 STATIC = Path(__file__).parent / "static"
 ASSETS = ("console.js", "console.css", "elk-worker.min.js")
@@ -62,69 +62,65 @@ def _api_routes(pf: Any, histories: Histories, sessions: session_module.Sessions
         return executions.parse_selection(request.query_params.get("iteration"))
 
     def version(request: Request) -> int | None:
-        text = request.query_params.get("version")
-        if not text:
-            return None
-        if not text.isdigit():
-            raise Refused(400, "ValidationException", "'version' must be a version number")
-        return int(text)
+        return web.bounded(request, "version", 1, web.LARGEST)
 
     def machine_executions(request: Request) -> Any:
-        before = request.query_params.get("before")
         return inventory.executions(
             pf, request.path_params["name"], status=request.query_params.get("status") or None,
-            version=version(request), before=int(before) if before and before.isdigit() else None,
-            limit=integer(request, "limit", 50, 1, 1000))
+            version=version(request), before=web.bounded(request, "before", 0, inventory.LAST_POSITION),
+            limit=web.integer(request, "limit", 50, 1, 1000))
 
     def start(request: Request, body: dict[str, Any]) -> Any:
         target = body.get("target") or arns.state_machine(request.path_params["name"])
         if not isinstance(target, str):
-            raise Refused(400, "ValidationException", "'target' must be a state machine, version or alias ARN")
+            raise web.Refused(400, "ValidationException", "'target' must be a state machine, version or alias ARN")
         described = pf.machines.describe(target)
         if described["name"] != request.path_params["name"]:
-            raise Refused(400, "ValidationException", "'target' must be this state machine, a version or an alias")
+            raise web.Refused(400, "ValidationException", "'target' must be this state machine, a version or an alias")
         return executions.start(pf, target, body)
 
     def events(request: Request) -> Any:
         types = request.query_params.get("types")
         return executions.events(
             histories, arn(request), types=set(types.split(",")) if types else None,
-            state_name=request.query_params.get("state") or None, page=integer(request, "page", 0, 0, 1_000_000),
-            size=integer(request, "size", 100, 1, 1000), newest_first=request.query_params.get("order") == "desc")
+            state_name=request.query_params.get("state") or None, page=web.integer(request, "page", 0, 0, 1_000_000),
+            size=web.integer(request, "size", 100, 1, 1000), newest_first=request.query_params.get("order") == "desc")
 
     def iterations(request: Request) -> Any:
         return executions.iterations(
             histories, arn(request), request.path_params["name"], selection(request),
-            request.query_params.get("status") or None, integer(request, "offset", 0, 0, 10_000_000),
-            integer(request, "limit", executions.ITERATION_PAGE, 1, 1000))
+            request.query_params.get("status") or None, web.integer(request, "offset", 0, 0, 10_000_000),
+            web.integer(request, "limit", executions.ITERATION_PAGE, 1, 1000))
 
     return [
         Route("/api/session", _session_route(sessions), methods=["GET", "POST", "DELETE"]),
-        Route("/api/state-machines", json_route(lambda request: inventory.machines(pf))),
-        Route("/api/state-machines/{name}", json_route(
+        Route("/api/state-machines", web.json_route(lambda request: inventory.machines(pf))),
+        Route("/api/state-machines/{name}", web.json_route(
             lambda request: inventory.machine(pf, request.path_params["name"], version(request)))),
-        Route("/api/state-machines/{name}/executions", json_route(machine_executions)),
-        Route("/api/state-machines/{name}/executions", json_route(start), methods=["POST"]),
-        Route("/api/functions", json_route(lambda request: inventory.functions(pf))),
-        Route("/api/functions/{name}", json_route(lambda request: inventory.function(pf, request.path_params["name"]))),
-        Route("/api/executions/{arn}", json_route(lambda request: executions.describe(pf, histories, arn(request)))),
-        Route("/api/executions/{arn}/summary", json_route(
+        Route("/api/state-machines/{name}/executions", web.json_route(machine_executions)),
+        Route("/api/state-machines/{name}/executions", web.json_route(start), methods=["POST"]),
+        Route("/api/functions", web.json_route(lambda request: inventory.functions(pf))),
+        Route("/api/functions/{name}", web.json_route(
+            lambda request: inventory.function(pf, request.path_params["name"]))),
+        Route("/api/executions/{arn}", web.json_route(
+            lambda request: executions.describe(pf, histories, arn(request)))),
+        Route("/api/executions/{arn}/summary", web.json_route(
             lambda request: executions.summary(pf, histories, arn(request), selection(request)))),
-        Route("/api/executions/{arn}/events", json_route(events)),
-        Route("/api/executions/{arn}/states/{name}", json_route(
+        Route("/api/executions/{arn}/events", web.json_route(events)),
+        Route("/api/executions/{arn}/states/{name}", web.json_route(
             lambda request: executions.state(pf, histories, arn(request), request.path_params["name"],
                                              selection(request)))),
-        Route("/api/executions/{arn}/maps/{name}/iterations", json_route(iterations)),
-        Route("/api/executions/{arn}/stop", json_route(
+        Route("/api/executions/{arn}/maps/{name}/iterations", web.json_route(iterations)),
+        Route("/api/executions/{arn}/stop", web.json_route(
             lambda request, body: executions.stop(pf, arn(request), body)), methods=["POST"]),
-        Route("/api/executions/{arn}/redrive", json_route(
+        Route("/api/executions/{arn}/redrive", web.json_route(
             lambda request, body: executions.redrive(pf, arn(request))), methods=["POST"]),
         Route("/api/{path:path}", _no_route, methods=["GET", "HEAD", "POST", "PUT", "DELETE"]),
     ]
 
 
 async def _no_route(request: Request) -> Response:
-    return error(404, "UnknownOperation", f"No console route {request.method} {request.url.path}")
+    return web.error(404, "UnknownOperation", f"No console route {request.method} {request.url.path}")
 
 
 def _session_route(sessions: session_module.Sessions | None) -> Any:
@@ -134,27 +130,31 @@ def _session_route(sessions: session_module.Sessions | None) -> Any:
     def work(request: Request, body: dict[str, Any] | None = None) -> Response:
         if request.method == "GET":
             who = sessions.check(request.cookies.get(session_module.COOKIE)) if sessions else None
-            return answer({"authRequired": sessions is not None, "signedIn": sessions is None or who is not None,
+            return web.answer({"authRequired": sessions is not None, "signedIn": sessions is None or who is not None,
                            "accessKeyId": who})
         if request.method == "DELETE":
-            response = answer({"signedIn": False})
+            if sessions is not None:
+                sessions.sign_out(request.cookies.get(session_module.COOKIE))
+            response = web.answer({"signedIn": False})
             response.delete_cookie(session_module.COOKIE, path=PREFIX)
             return response
         if sessions is None:
-            return answer({"authRequired": False, "signedIn": True, "accessKeyId": None})
+            return web.answer({"authRequired": False, "signedIn": True, "accessKeyId": None})
         key_id, secret = (body or {}).get("accessKeyId"), (body or {}).get("secretAccessKey")
         if not isinstance(key_id, str) or not isinstance(secret, str) or not key_id or not secret:
-            raise Refused(400, "ValidationException", "Give an access key id and a secret access key")
+            raise web.Refused(400, "ValidationException", "Give an access key id and a secret access key")
         try:
             token = sessions.sign_in(key_id, secret)
         except session_module.SignInFailed as exc:
-            raise Refused(403, "UnrecognizedClientException", str(exc)) from None
-        response = answer({"authRequired": True, "signedIn": True, "accessKeyId": key_id})
+            raise web.Refused(403, "UnrecognizedClientException", str(exc)) from None
+        response = web.answer({"authRequired": True, "signedIn": True, "accessKeyId": key_id})
+        # Secure over HTTPS as the server sees it: behind a TLS proxy, uvicorn takes the scheme from
+        # X-Forwarded-Proto when the proxy's address is trusted (FORWARDED_ALLOW_IPS; docs/console.md).
         response.set_cookie(session_module.COOKIE, token, max_age=sessions.lifetime, path=PREFIX, httponly=True,
                             samesite="strict", secure=request.url.scheme == "https")
         return response
 
-    return json_route(work)
+    return web.json_route(work)
 
 
 def _page_for(histories: Histories) -> Any:
@@ -165,7 +165,8 @@ def _page_for(histories: Histories) -> Any:
         parts = request.path_params["path"].split("/")
         if len(parts) == 2 and parts[0] == "executions" and parts[1]:
             warm = BackgroundTask(_warm, histories, parts[1])
-        return HTMLResponse(_index(), headers={"Cache-Control": "no-store"}, background=warm)
+        # The first call reads and hashes the assets (the ELK worker is ~1.5 MB): not on the event loop.
+        return HTMLResponse(await run_in_threadpool(_index), headers={"Cache-Control": "no-store"}, background=warm)
 
     return page
 
@@ -211,7 +212,7 @@ class SessionGate:
             return
         response: Response
         if path.startswith("/api/"):
-            response = error(401, "NotSignedIn", "Sign in to the console first")
+            response = web.error(401, "NotSignedIn", "Sign in to the console first")
         else:
             target = quote(scope["path"] + (f"?{scope['query_string'].decode('latin-1')}"
                                             if scope.get("query_string") else ""), safe="/:")

@@ -2,11 +2,13 @@
 state and iteration every event belongs to.
 
 Events are fed in id order, any number at a time (a running execution's page feeds only what is new).
-Which state an event belongs to follows `previousEventId` as AWS's console does: a state's own events
-name it (`stateEnteredEventDetails.name`, `mapIteration*EventDetails.name`); the others belong to the
-state of the event they follow. Which Map iteration follows the same chain: the first state of an
-iteration follows its `MapIterationStarted`. State names are unique in a whole machine, so a state name
-and an iteration path (`((map, index), ...)`, outermost first) name one run of a state.
+Which state an event belongs to follows `previousEventId` as AWS's console does: an event that names its
+state belongs to it (`stateEnteredEventDetails.name`, `mapIteration*EventDetails.name`,
+`evaluationFailedEventDetails.state`: an EvaluationFailed met while entering a state links to the event
+before its StateEntered); the others belong to the state of the event they follow. Which Map iteration
+follows the same chain: the first state of an iteration follows its `MapIterationStarted`. State names
+are unique in a whole machine, so a state name and an iteration path (`((map, index), ...)`, outermost
+first) name one run of a state.
 
 A run's status: `in_progress` once entered; `succeeded` when it exits; `caught` when it exits after a
 failure it did not retry (a Catch); `failed` when a failure ends it (its own, or its execution's);
@@ -16,12 +18,13 @@ failure it did not retry (a Catch); `failed` when a failure ends it (its own, or
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pinflow.asl.definition import Definition
-from pinflow.asl.history import details_of
+from pinflow import asl
+from pinflow.asl import history
 
 NOT_REACHED = "not_reached"
 IN_PROGRESS = "in_progress"
@@ -43,7 +46,9 @@ _CONTAINER_EVENTS = {f"{kind}State{what}": kind for kind in ("Map", "Parallel")
 _EXECUTION_ENDS = ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
 _NOT_A_FAILURE = ("MapIterationFailed", "MapStateFailed", "ParallelStateFailed", "MapRunFailed")
 # What an event type does to the digest (computed once per type: a history has a few dozen types).
-_OTHER, _ENTERED, _EXITED, _ITERATION, _CONTAINER, _EXECUTION, _EXECUTION_END, _REDRIVEN = range(8)
+_OTHER, _NAMES_STATE, _ENTERED, _EXITED, _ITERATION, _CONTAINER, _EXECUTION, _EXECUTION_END, _REDRIVEN = range(9)
+# Events that name their state in another member than `name`.
+_STATE_MEMBER = {"EvaluationFailed": "state"}
 _ROLES: dict[str, int] = {}
 
 
@@ -62,6 +67,8 @@ def _role(kind: str) -> int:
             role = _EXECUTION_END
         elif kind == "ExecutionRedriven":
             role = _REDRIVEN
+        elif kind in _STATE_MEMBER:
+            role = _NAMES_STATE
         elif kind.startswith("Execution"):
             role = _EXECUTION
         else:
@@ -89,7 +96,7 @@ class Layout:
     around it (outermost first)."""
 
     def __init__(self, definition: dict[str, Any]) -> None:
-        parsed = Definition(definition)
+        parsed = self.parsed = asl.Definition(definition)
         self.kind: dict[str, str] = {}
         self.parent: dict[str, str | None] = {}
         for name, block in parsed.block_of.items():
@@ -99,6 +106,12 @@ class Layout:
             kind = state.get("Type") if isinstance(state, dict) else None
             self.kind[name] = kind if isinstance(kind, str) else ""
         self.maps: dict[str, tuple[str, ...]] = {name: self._maps(name) for name in self.parent}
+
+    def state(self, name: str) -> dict[str, Any] | None:
+        """The definition of the state `name` (in whichever block it is), or None."""
+        block = self.parsed.block_of.get(name)
+        found = self.parsed.blocks[block]["States"].get(name) if block is not None else None
+        return found if isinstance(found, dict) else None
 
     def _maps(self, name: str) -> tuple[str, ...]:
         found: list[str] = []
@@ -140,6 +153,9 @@ class Digest:
         self.states: list[str | None] = []
         self.contexts: list[Context] = []
         self.timestamps: list[float] = []
+        # Event ids by type and by state, in order: a page of the events table reads only what it shows.
+        self.by_type: dict[str, list[int]] = {}
+        self.by_state: dict[str, list[int]] = {}
         self.runs: dict[str, dict[Context, Run]] = {}
         # Map state and the iteration path it runs in -> index -> iteration status.
         self.iterations: dict[tuple[str, Context], dict[int, str]] = {}
@@ -174,13 +190,16 @@ class Digest:
             previous_state, context = None, ROOT
         details: dict[str, Any] = {}
         if role in (_ENTERED, _EXITED, _ITERATION):
-            details = details_of(event)
+            details = history.details_of(event)
             named = details.get("name")
             state = named if isinstance(named, str) else previous_state
         elif role == _CONTAINER:
             state = previous_state
             while state is not None and layout.kind.get(state) != _CONTAINER_EVENTS[kind]:
                 state = layout.parent.get(state)
+        elif role == _NAMES_STATE:
+            named = history.details_of(event).get(_STATE_MEMBER[kind])
+            state = named if isinstance(named, str) and named in layout.kind else previous_state
         elif role >= _EXECUTION:
             state = None
         else:
@@ -192,6 +211,9 @@ class Digest:
         self.timestamps.append(event.get("timestamp") or 0.0)
         self.last_id += 1
         event_id = self.last_id
+        self.by_type.setdefault(kind, []).append(event_id)
+        if state is not None:
+            self.by_state.setdefault(state, []).append(event_id)
         if role == _EXECUTION_END:
             self._execution_end(kind, event_id, previous_state, context)
         elif role == _REDRIVEN:
@@ -258,7 +280,7 @@ class Digest:
     def _execution_end(self, kind: str, event_id: int, state: str | None, context: Context) -> None:
         """Close every open run: the one the ending event follows takes its error and cause."""
         blamed = self._run(state, self.layout.scope(state, context)) if state is not None else None
-        if blamed is not None and blamed.status == IN_PROGRESS and kind != "ExecutionAborted":
+        if blamed is not None and blamed.status == IN_PROGRESS and kind != "ExecutionAborted" and not blamed.pending:
             blamed.failure, blamed.pending = event_id, True
         self._ended = [run for runs in self._open.values() for run in runs.values()]
         for run in self._ended:
@@ -365,16 +387,41 @@ class Digest:
         """The iterations of a Map state run in `context`, by index."""
         return self.iterations.get((map_state, context), {})
 
+    def event_types(self) -> list[str]:
+        """The event types the history holds, sorted."""
+        return sorted(kind for kind in self.by_type if kind)
+
     def event_ids(self, *, types: set[str] | None = None, state: str | None = None,
                   context: Context | None = None) -> list[int]:
-        """Ids of the events of the given types, or of a state (in one iteration path), in order."""
+        """Ids of the events of the given types, or of a state (in one iteration path), in order. Reads
+        only the events of that state or those types (the whole history only when neither is given)."""
+        if state is not None:
+            candidates: Iterable[int] = self.by_state.get(state, ())
+        elif types is not None:
+            candidates = heapq.merge(*(self.by_type.get(kind, ()) for kind in types))
+        else:
+            candidates = range(1, self.last_id + 1)
         found: list[int] = []
-        for index, kind in enumerate(self.types):
-            if types is not None and kind not in types:
+        for event_id in candidates:
+            if types is not None and self.types[event_id - 1] not in types:
                 continue
-            if state is not None and self.states[index] != state:
+            if context is not None and self.contexts[event_id - 1] != context:
                 continue
-            if context is not None and self.contexts[index] != context:
-                continue
-            found.append(index + 1)
+            found.append(event_id)
         return found
+
+    def page(self, *, types: set[str] | None, state: str | None, offset: int, size: int,
+             newest_first: bool) -> tuple[int, list[int]]:
+        """How many events a filter selects, and the ids of one page of them (oldest first, or newest
+        first). Without a filter the page is worked out from the count alone."""
+        if types is None and state is None:
+            total = self.last_id
+            if newest_first:
+                ids = list(range(total - offset, max(total - offset - size, 0), -1))
+            else:
+                ids = list(range(offset + 1, min(offset + size, total) + 1))
+            return total, ids
+        ids = self.event_ids(types=types, state=state)
+        if newest_first:
+            ids.reverse()
+        return len(ids), ids[offset:offset + size]

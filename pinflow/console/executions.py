@@ -4,13 +4,12 @@ and starting, stopping and redriving."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pinflow import errors
-from pinflow.console import digest, pinned
+from pinflow import errors, jsontext
+from pinflow.asl import history
+from pinflow.console import digest, pinned, web
 from pinflow.console.histories import Histories
-from pinflow.console.web import Refused
 
 # A state's panel lists this many of its events; the table has them all.
 STATE_EVENTS = 200
@@ -59,19 +58,19 @@ def summary(pf: Any, histories: Histories, arn: str, selection: digest.Context) 
     execution's status; what a live page polls."""
     # The row first: if it says RUNNING, the page polls again and sees whatever the history adds later.
     row = pf.engine.execution_row(arn)
-    with histories.current(arn) as (digested, definition):
+    with histories.current(arn) as digested:
         states = {}
         for name in digested.layout.kind:
             status, runs = digested.status(name, selection)
             states[name] = {"status": status, "runs": runs}
-        maps = {name: _map_summary(digested, definition, name, selection)
+        maps = {name: _map_summary(digested, name, selection)
                 for name, kind in digested.layout.kind.items() if kind == "Map"}
         last = digested.last_id
     return {"execution": execution_item(row) | {"error": row["error"], "cause": row["cause"]},
             "lastEventId": last, "states": states, "maps": maps}
 
 
-def _map_summary(digested: digest.Digest, definition: dict[str, Any], name: str,
+def _map_summary(digested: digest.Digest, name: str,
                  selection: digest.Context) -> dict[str, Any]:
     context = digested.selected(name, selection)
     counts: dict[str, int] = {}
@@ -82,15 +81,14 @@ def _map_summary(digested: digest.Digest, definition: dict[str, Any], name: str,
             counts[status] = counts.get(status, 0) + 1
     complete = len(context) == len(digested.layout.maps.get(name, ()))
     return {"context": [list(step) for step in context], "complete": complete,
-            "iterations": sum(counts.values()), "byStatus": counts, "mode": map_mode(definition, name),
+            "iterations": sum(counts.values()), "byStatus": counts, "mode": map_mode(digested.layout.state(name)),
             # Distributed Map's Map Runs, with their child executions, are listed here once they exist.
             "mapRuns": []}
 
 
-def map_mode(definition: dict[str, Any], name: str) -> str:
+def map_mode(state: dict[str, Any] | None) -> str:
     """INLINE or DISTRIBUTED, as the Map state's ItemProcessor says."""
-    state = _find_state(definition, name) or {}
-    processor = state.get("ItemProcessor")
+    processor = (state or {}).get("ItemProcessor")
     config = processor.get("ProcessorConfig") if isinstance(processor, dict) else None
     mode = config.get("Mode") if isinstance(config, dict) else None
     return mode if mode in ("INLINE", "DISTRIBUTED") else "INLINE"
@@ -99,12 +97,12 @@ def map_mode(definition: dict[str, Any], name: str) -> str:
 def iterations(histories: Histories, arn: str, name: str, selection: digest.Context, status: str | None,
                offset: int, limit: int) -> dict[str, Any]:
     """A page of a Map state's iterations in the selected iteration path (its own must be fully given)."""
-    with histories.current(arn) as (digested, _):
+    with histories.current(arn) as digested:
         if digested.layout.kind.get(name) != "Map":
-            raise Refused(404, "ResourceNotFound", f"No Map state named {name!r}")
+            raise web.Refused(404, "ResourceNotFound", f"No Map state named {name!r}")
         context = digested.selected(name, selection)
         if len(context) != len(digested.layout.maps.get(name, ())):
-            raise Refused(400, "ValidationException",
+            raise web.Refused(400, "ValidationException",
                           f"Select an iteration of {', '.join(digested.layout.maps[name])} first")
         found = sorted(digested.iteration_statuses(name, context).items())
     if status:
@@ -117,16 +115,16 @@ def iterations(histories: Histories, arn: str, name: str, selection: digest.Cont
 def state(pf: Any, histories: Histories, arn: str, name: str, selection: digest.Context) -> dict[str, Any]:
     """One state's run (in the selected iteration): its status, input, output, error, cause, retries and
     events."""
-    with histories.current(arn) as (digested, definition):
+    with histories.current(arn) as digested:
         if name not in digested.layout.kind:
-            raise Refused(404, "ResourceNotFound", f"No state named {name!r}")
+            raise web.Refused(404, "ResourceNotFound", f"No state named {name!r}")
         status, runs = digested.status(name, selection)
         run = digested.run(name, selection)
         ids = [] if run is None else [i for i in digested.event_ids(state=name, context=run.context)
                                       if i >= run.entered]
         started = digested.timestamps[0] if digested.timestamps else None
     shaped: dict[str, Any] = {"name": name, "type": digested.layout.kind[name], "status": status, "runs": runs,
-                              "definition": _find_state(definition, name)}
+                              "definition": digested.layout.state(name)}
     if run is None:
         return shaped | {"events": [], "eventCount": 0}
     shown = ids[:STATE_EVENTS]
@@ -144,7 +142,7 @@ def state(pf: Any, histories: Histories, arn: str, name: str, selection: digest.
         "input": _data(entered, "input"),
         "output": _data(exited, "output"),
         "eventCount": len(ids),
-        "events": [table_row(by_id[i], started, name, run.context, definition) for i in shown if i in by_id],
+        "events": [table_row(by_id[i], started, name, run.context, digested.layout) for i in shown if i in by_id],
     })
     if failure is not None and run.status in (digest.FAILED, digest.CAUGHT):
         error, cause = _failure(failure, shaped["definition"])
@@ -160,7 +158,7 @@ def _data(event: dict[str, Any] | None, member: str) -> Any:
 
 
 def _failure(event: dict[str, Any], state_definition: dict[str, Any] | None) -> tuple[Any, Any]:
-    details = digest.details_of(event)
+    details = history.details_of(event)
     error, cause = details.get("error"), details.get("cause")
     if error is None and state_definition is not None and state_definition.get("Type") == "Fail":
         # A Fail state's entry holds no error; its definition (or the execution's failure) does.
@@ -171,27 +169,26 @@ def _failure(event: dict[str, Any], state_definition: dict[str, Any] | None) -> 
 def events(histories: Histories, arn: str, *, types: set[str] | None, state_name: str | None, page: int,
            size: int, newest_first: bool) -> dict[str, Any]:
     """A page of the event history (AWS's columns), filtered by event type and state."""
-    with histories.current(arn) as (digested, definition):
-        ids = digested.event_ids(types=types, state=state_name)
-        present = sorted(set(digested.types))
+    with histories.current(arn) as digested:
+        total, chosen = digested.page(types=types, state=state_name, offset=page * size, size=size,
+                                      newest_first=newest_first)
+        present = digested.event_types()
         started = digested.timestamps[0] if digested.timestamps else None
-        if newest_first:
-            ids.reverse()
-        chosen = ids[page * size:(page + 1) * size]
         where = {i: (digested.states[i - 1], digested.contexts[i - 1]) for i in chosen}
         last = digested.last_id
+        layout = digested.layout
     by_id = {event["id"]: event for event in histories.events(arn, sorted(chosen))}
-    rows = [table_row(by_id[i], started, *where[i], definition) for i in chosen if i in by_id]
-    return {"total": len(ids), "page": page, "size": size, "types": present, "lastEventId": last, "items": rows}
+    rows = [table_row(by_id[i], started, *where[i], layout) for i in chosen if i in by_id]
+    return {"total": total, "page": page, "size": size, "types": present, "lastEventId": last, "items": rows}
 
 
 def table_row(event: dict[str, Any], started: float | None, state_name: str | None, context: digest.Context,
-              definition: dict[str, Any]) -> dict[str, Any]:
+              layout: digest.Layout) -> dict[str, Any]:
     """One row of the events table: id, type, step, resource, time since the start, and the details."""
-    details = digest.details_of(event)
+    details = history.details_of(event)
     resource = details.get("resource")
     if resource is None and state_name is not None:
-        found = _find_state(definition, state_name) or {}
+        found = layout.state(state_name) or {}
         if found.get("Type") == "Task" and isinstance(found.get("Resource"), str):
             resource = found["Resource"]
     return {
@@ -207,42 +204,28 @@ def table_row(event: dict[str, Any], started: float | None, state_name: str | No
     }
 
 
-def _find_state(definition: dict[str, Any], name: str) -> dict[str, Any] | None:
-    states = definition.get("States")
-    if not isinstance(states, dict):
-        return None
-    found = states.get(name)
-    if isinstance(found, dict):
-        return found
-    for state in states.values():
-        if not isinstance(state, dict):
-            continue
-        blocks = list(state.get("Branches") or ())
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if processor is not None:
-            blocks.append(processor)
-        for block in blocks:
-            if isinstance(block, dict):
-                inner = _find_state(block, name)
-                if inner is not None:
-                    return inner
-    return None
-
-
 def parse_selection(text: str | None) -> digest.Context:
-    """An iteration path from the query: JSON `[["Map", 3], ...]`.
+    """An iteration path from the query: JSON `[["Map", 3], ...]` (a state name and an index per Map).
 
     Raises:
         Refused: not such a list.
     """
     if not text:
         return digest.ROOT
+    refused = web.Refused(400, "ValidationException", "'iteration' must be a JSON list of [map, index] pairs")
     try:
-        value = json.loads(text)
-        return tuple((str(name), int(index)) for name, index in value)
-    except (ValueError, TypeError):
-        raise Refused(400, "ValidationException", "'iteration' must be a JSON list of [map, index] pairs") \
-            from None
+        value = jsontext.parse(text)
+    except ValueError:  # not JSON, nested too deeply, or holding a lone surrogate
+        raise refused from None
+    if not isinstance(value, list):
+        raise refused
+    path = []
+    for pair in value:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
+                and isinstance(pair[1], int) and not isinstance(pair[1], bool) and 0 <= pair[1] < 2**31):
+            raise refused
+        path.append((pair[0], pair[1]))
+    return tuple(path)
 
 
 # --- control -------------------------------------------------------------------------------------------
@@ -267,7 +250,7 @@ def stop(pf: Any, arn: str, body: dict[str, Any]) -> dict[str, Any]:
     # StopExecution's limits: an error of up to 256 characters, a cause of up to 32,768.
     for member, value, high in (("error", error, 256), ("cause", cause, 32_768)):
         if value is not None and (not isinstance(value, str) or len(value) > high):
-            raise Refused(400, "ValidationException",
+            raise web.Refused(400, "ValidationException",
                           f"'{member}' must be text of at most {high} characters")
     return pf.engine.stop_execution(arn, error=error, cause=cause)
 

@@ -42,8 +42,8 @@ class Histories:
         self._lock = threading.Lock()
 
     @contextmanager
-    def current(self, arn: str) -> Iterator[tuple[digest.Digest, dict[str, Any]]]:
-        """The execution's digest, up to date, held under its lock; and its definition.
+    def current(self, arn: str) -> Iterator[digest.Digest]:
+        """The execution's digest, up to date, held under its lock (its `layout` reads the definition).
 
         Raises:
             ExecutionDoesNotExist, InvalidArn: as `Engine.execution_row`.
@@ -51,7 +51,7 @@ class Histories:
         entry = self._entry(arn)
         with entry.lock:
             self._catch_up(arn, entry.digest)
-            yield entry.digest, entry.definition
+            yield entry.digest
 
     def definition(self, arn: str) -> dict[str, Any]:
         """The definition an execution runs (its pinned revision)."""

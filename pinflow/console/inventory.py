@@ -10,6 +10,7 @@ from pinflow import arns, errors
 from pinflow.console.executions import execution_item
 
 EVERYTHING = 1_000  # registry pages are read whole: a console lists what there is
+LAST_POSITION = 2**62  # the largest position in a list of executions (`Engine.list_executions`'s `before`)
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 
 
@@ -25,37 +26,30 @@ def _all(list_page: Any, key: str, **options: Any) -> list[dict[str, Any]]:
             return found
 
 
-def _versions(pf: Any, machine_arn: str) -> list[int]:
-    items = _all(lambda **kw: pf.machines.list_versions(machine_arn, **kw), "stateMachineVersions")
-    return sorted((int(item["stateMachineVersionArn"].rsplit(":", 1)[1]) for item in items), reverse=True)
-
-
-def _aliases(pf: Any, machine_arn: str) -> list[dict[str, Any]]:
-    items = _all(lambda **kw: pf.machines.list_aliases(machine_arn, **kw), "stateMachineAliases")
-    found = []
-    for item in items:
-        described = pf.machines.describe_alias(item["stateMachineAliasArn"])
-        found.append({"name": described["name"], "arn": described["stateMachineAliasArn"],
-                      "description": described.get("description", ""),
-                      "routing": [{"version": int(route["stateMachineVersionArn"].rsplit(":", 1)[1]),
-                                   "weight": route["weight"]}
-                                  for route in described["routingConfiguration"]],
-                      "creationDate": described["creationDate"], "updateDate": described["updateDate"]})
-    return found
+def _alias(described: dict[str, Any]) -> dict[str, Any]:
+    return {"name": described["name"], "arn": described["stateMachineAliasArn"],
+            "description": described.get("description", ""),
+            "routing": [{"version": int(route["stateMachineVersionArn"].rsplit(":", 1)[1]), "weight": route["weight"]}
+                        for route in described["routingConfiguration"]],
+            "creationDate": described["creationDate"], "updateDate": described["updateDate"]}
 
 
 def machines(pf: Any) -> dict[str, Any]:
-    """Every state machine: type, versions, aliases with their routing, running executions."""
+    """Every state machine: type, versions, aliases with their routing, running executions. A fixed number
+    of reads, whatever the number of machines, versions and aliases."""
     listed = _all(pf.machines.list, "stateMachines")
+    versions = pf.machines.version_summary()
+    aliases = pf.machines.described_aliases()
+    running = pf.engine.running_counts()
     items = []
     for machine in listed:
-        arn = machine["stateMachineArn"]
-        versions = _versions(pf, arn)
+        name = machine["name"]
+        count, latest = versions.get(name, (0, None))
         items.append({
-            "name": machine["name"], "arn": arn, "type": machine["type"], "creationDate": machine["creationDate"],
-            "versions": len(versions), "latestVersion": versions[0] if versions else None,
-            "aliases": _aliases(pf, arn),
-            "running": len(pf.engine.running_executions(machine["name"])) if machine["type"] == "STANDARD" else None,
+            "name": name, "arn": machine["stateMachineArn"], "type": machine["type"],
+            "creationDate": machine["creationDate"], "versions": count, "latestVersion": latest,
+            "aliases": [_alias(alias) for alias in aliases.get(name, ())],
+            "running": running.get(name, 0) if machine["type"] == "STANDARD" else None,
         })
     return {"stateMachines": items}
 
@@ -65,29 +59,17 @@ def machine(pf: Any, name: str, version: int | None) -> dict[str, Any]:
     aliases."""
     arn = arns.state_machine(name)
     described = pf.machines.describe(arns.state_machine(name, str(version)) if version is not None else arn)
-    versions = []
-    for number in _versions(pf, arn):
-        version_arn = f"{arn}:{number}"
-        running = 0
-        if described["type"] == "STANDARD":
-            rows, _ = pf.engine.list_executions(name, status="RUNNING", version_arn=version_arn, limit=EVERYTHING)
-            running = len(rows)
-        versions.append({"version": number, "arn": version_arn, "running": running,
-                         **_version_facts(pf, version_arn)})
+    running = pf.engine.running_by_version(name) if described["type"] == "STANDARD" else {}
+    versions = [{**facts, "running": running.get(facts["arn"], 0)} for facts in pf.machines.versions_of(name)]
     return {
         "name": name, "arn": arn, "type": described["type"], "status": described.get("status", "ACTIVE"),
         "shown": {"version": version, "arn": described["stateMachineArn"],
                   "revisionId": described.get("revisionId"), "description": described.get("description")},
         "definition": json.loads(described["definition"]), "definitionText": described["definition"],
         "roleArn": described["roleArn"], "creationDate": described["creationDate"],
-        "versions": versions, "aliases": _aliases(pf, arn),
+        "versions": versions,
+        "aliases": [_alias(alias) for alias in pf.machines.described_aliases(name).get(name, ())],
     }
-
-
-def _version_facts(pf: Any, version_arn: str) -> dict[str, Any]:
-    described = pf.machines.describe(version_arn)
-    return {"creationDate": described["creationDate"], "description": described.get("description", ""),
-            "revisionId": described.get("revisionId")}
 
 
 def executions(pf: Any, name: str, *, status: str | None, version: int | None, before: int | None,
@@ -118,15 +100,15 @@ def _function_pages(pf: Any) -> list[dict[str, Any]]:
 def functions(pf: Any) -> dict[str, Any]:
     """Every function: runtime, handler, versions, aliases, and how many versions executions hold."""
     items = []
+    held = pf.functions.held_versions()
     for config in _function_pages(pf):
         name = config["FunctionName"]
         versions, _ = pf.functions.list_versions_by_function(name, max_items=EVERYTHING)
         aliases, _ = pf.functions.list_aliases(name, max_items=EVERYTHING)
-        held = pf.functions.holders(name)
         items.append({"name": name, "arn": config["FunctionArn"], "runtime": config["Runtime"],
                       "handler": config["Handler"], "lastModified": config["LastModified"],
                       "versions": len(versions) - 1, "aliases": [_function_alias(a) for a in aliases],
-                      "heldVersions": len(held)})
+                      "heldVersions": len(held.get(name, {}))})
     return {"functions": items}
 
 
@@ -144,7 +126,7 @@ def function(pf: Any, name: str) -> dict[str, Any]:
     can be removed yet (no alias routes to it and no execution holds it)."""
     versions, _ = pf.functions.list_versions_by_function(name, max_items=EVERYTHING)
     aliases = [_function_alias(alias) for alias in pf.functions.list_aliases(name, max_items=EVERYTHING)[0]]
-    held = pf.functions.holders(name)
+    held = pf.functions.held_versions().get(versions[0]["FunctionName"], {})
     shaped_versions = []
     for config in versions:
         version = config["Version"]

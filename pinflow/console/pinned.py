@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pinflow import arns
+from pinflow.asl import walk
 from pinflow.deploy import plan
 
 INVOKE = "lambda:InvokeFunction"
@@ -85,7 +86,7 @@ def _latest(pf: Any, name: str) -> dict[str, Any] | None:
 
 def _children(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Child state machines the definition starts (`states:startExecution`) with a constant ARN."""
-    for name, state in _states(definition):
+    for _, name, state in walk.states(definition):
         resource = state.get("Resource")
         if not isinstance(resource, str) or not resource.startswith(START_EXECUTION):
             continue
@@ -97,22 +98,6 @@ def _children(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
         ref = arns.split_state_machine(target)
         kind = "version" if ref and ref.version is not None else "alias" if ref and ref.alias else "latest"
         yield {"state": name, "stateMachineArn": target, "kind": kind, "live": kind == "latest"}
-
-
-def _states(block: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    states = block.get("States")
-    if not isinstance(states, dict):
-        return
-    for name, state in states.items():
-        if not isinstance(state, dict):
-            continue
-        yield name, state
-        for branch in state.get("Branches") or ():
-            if isinstance(branch, dict):
-                yield from _states(branch)
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if isinstance(processor, dict):
-            yield from _states(processor)
 
 
 class _Grants:

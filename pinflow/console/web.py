@@ -1,8 +1,10 @@
-"""What every console route shares: JSON answers, errors in one shape, request bodies read with a limit."""
+"""What every console route shares: JSON answers, errors in one shape, request bodies and query
+integers read with the checks the API applies (`pinflow.jsontext`), so bad input is a 400, never a 500."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,10 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pinflow import errors
+from pinflow import errors, jsontext
 
 # Step Functions takes API requests of up to 1 MB; the console's bodies (an execution's input) too.
 BODY_LIMIT = 1_048_576
+LARGEST = 2**63 - 1  # the stores' largest integer (SQLite's INTEGER, PostgreSQL's BIGINT)
+# An integer in a query: ASCII digits only ('²'.isdigit() is true in Python), and few enough of them.
+_INTEGER = re.compile(r"-?[0-9]{1,30}")
 
 
 class Refused(Exception):
@@ -92,7 +97,7 @@ async def read_json(request: Request, limit: int = BODY_LIMIT) -> dict[str, Any]
     if content_type != "application/json":
         raise Refused(415, "UnsupportedMediaType", "The console's requests are application/json")
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise Refused(413, "RequestEntityTooLarge", f"Request must be smaller than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
@@ -104,26 +109,54 @@ async def read_json(request: Request, limit: int = BODY_LIMIT) -> dict[str, Any]
     raw = b"".join(chunks)
     if not raw.strip():
         return {}
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise Refused(400, "SerializationException", f"The body is not JSON: {exc}") from None
+    value = await run_in_threadpool(parse_body, raw) if len(raw) > jsontext.INLINE_BYTES else parse_body(raw)
     if not isinstance(value, dict):
         raise Refused(400, "SerializationException", "The body must be a JSON object")
     return value
 
 
+def parse_body(raw: bytes | str) -> Any:
+    """A request's JSON text, with `pinflow.jsontext`'s checks.
+
+    Raises:
+        Refused: not UTF-8 JSON, nested too deeply, or holding a lone surrogate (it could never be stored
+            or answered back).
+    """
+    try:
+        return jsontext.parse(raw)
+    except jsontext.NotJson as exc:
+        raise Refused(400, "SerializationException", f"The body is not JSON: {exc}") from None
+    except jsontext.UnpairedSurrogate as exc:
+        raise Refused(400, "ValidationException", f"Invalid request: {exc}") from None
+
+
 def integer(request: Request, name: str, default: int, low: int = 0, high: int = 10_000) -> int:
-    """A query parameter read as an integer within [low, high].
+    """A query parameter read as an integer and brought within [low, high] (a page size, an offset).
 
     Raises:
         Refused: not an integer.
     """
+    value = _integer(request, name)
+    return default if value is None else max(low, min(high, value))
+
+
+def bounded(request: Request, name: str, low: int, high: int) -> int | None:
+    """An optional query parameter that must be an integer within [low, high] (a version number, a position
+    in a list); None when it is not given.
+
+    Raises:
+        Refused: not an integer, or outside [low, high].
+    """
+    value = _integer(request, name)
+    if value is not None and not low <= value <= high:
+        raise Refused(400, "ValidationException", f"'{name}' must be between {low} and {high}")
+    return value
+
+
+def _integer(request: Request, name: str) -> int | None:
     text = request.query_params.get(name)
     if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise Refused(400, "ValidationException", f"'{name}' must be an integer") from None
-    return max(low, min(high, value))
+        return None
+    if not _INTEGER.fullmatch(text):
+        raise Refused(400, "ValidationException", f"'{name}' must be an integer")
+    return int(text)

@@ -506,6 +506,17 @@ class Engine:
         with self.store.transaction(write=False) as tx:
             return [row["arn"] for row in tx.all("exec_running_for_machine", (machine,))]
 
+    def running_counts(self) -> dict[str, int]:
+        """How many executions of each machine are RUNNING, in one read: machine name -> count."""
+        with self.store.transaction(write=False) as tx:
+            return {row["machine"]: int(row["running"]) for row in tx.all("exec_running_by_machine", ())}
+
+    def running_by_version(self, machine: str) -> dict[str | None, int]:
+        """How many of a machine's executions are RUNNING, by the version ARN they started on (None: not
+        started through a version), in one read."""
+        with self.store.transaction(write=False) as tx:
+            return {row["version_arn"]: int(row["running"]) for row in tx.all("exec_running_by_version", (machine,))}
+
     def execution_row(self, execution_arn: str) -> dict[str, Any]:
         return self._execution_row(execution_arn)
 

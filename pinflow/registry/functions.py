@@ -286,6 +286,11 @@ class FunctionRegistry:
             held.setdefault(parsed.qualifier, set()).update(executions)
         return {version: sorted(executions) for version, executions in held.items()}
 
+    def held_versions(self) -> dict[str, dict[str, list[str]]]:
+        """Every function's versions that executions hold, in one read: name -> version -> executions."""
+        with self._store.transaction(write=False) as tx:
+            return refs.function_holders(tx)
+
     # --- versions ----------------------------------------------------------------------------------
 
     def publish_version(self, name: str, code_sha256: str | None = None, revision_id: str | None = None,

@@ -164,6 +164,24 @@ class MachineAliases:
             answer["nextToken"] = token
         return answer
 
+    def described_aliases(self, name: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Every alias (of one machine, or of all), described as DescribeStateMachineAlias describes it, in
+        one read: machine name -> aliases by name."""
+        with self._store.transaction(write=False) as tx:
+            rows = (tx.all("reg_sma_every", ()) if name is None
+                    else [{"machine": name, **row} for row in tx.all("reg_sma_all", (name,))])
+        found: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            config = json.loads(row["config"])
+            shaped: dict[str, Any] = {
+                "stateMachineAliasArn": f"{arns.state_machine(row['machine'])}:{row['alias']}", "name": row["alias"],
+                "routingConfiguration": config["routingConfiguration"], "creationDate": config["creationDate"],
+                "updateDate": config["updateDate"]}
+            if config.get("description"):
+                shaped["description"] = config["description"]
+            found.setdefault(row["machine"], []).append(shaped)
+        return found
+
     def _aliases(self, tx: Tx, name: str) -> list[tuple[str, dict[str, Any]]]:
         return [(row["alias"], json.loads(row["config"])) for row in tx.all("reg_sma_all", (name,))]
 

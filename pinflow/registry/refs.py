@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pinflow import arns
 from pinflow.store import Tx
 
 
@@ -29,6 +30,21 @@ def holders_by_ref(tx: Tx, pattern: str, keep: Callable[[str], bool]) -> dict[st
         if keep(row["ref"]):
             found.setdefault(row["ref"], set()).add(row["execution"])
     return {ref: sorted(executions) for ref, executions in sorted(found.items())}
+
+
+def function_holders(tx: Tx) -> dict[str, dict[str, list[str]]]:
+    """Every function version an execution holds, in one read: name -> version -> executions (ARN order).
+
+    The rows are those of running executions and of failed ones that can still be redriven, so reading
+    every Lambda ref once costs what is running, not what was ever run.
+    """
+    found: dict[str, dict[str, set[str]]] = {}
+    for row in tx.all("reg_refs_of_service", ("arn:aws:lambda:%",)):
+        parsed = arns.split_function(row["ref"])
+        if parsed is not None and parsed.qualifier:
+            found.setdefault(parsed.name, {}).setdefault(parsed.qualifier, set()).add(row["execution"])
+    return {name: {version: sorted(held) for version, held in versions.items()}
+            for name, versions in found.items()}
 
 
 def like_literal(text: str) -> str:

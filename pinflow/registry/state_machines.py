@@ -339,6 +339,27 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
             answer["nextToken"] = token
         return answer
 
+    def version_summary(self) -> dict[str, tuple[int, int]]:
+        """Every machine's number of versions and newest version, in one read: name -> (count, newest)."""
+        with self._store.transaction(write=False) as tx:
+            return {row["machine"]: (int(row["versions"]), int(row["latest"]))
+                    for row in tx.all("reg_smv_summary", ())}
+
+    def versions_of(self, name: str) -> Sequence[dict[str, Any]]:
+        """A machine's versions, newest first, in one read: version, ARN, creationDate, description and
+        revisionId as DescribeStateMachine shows them for each version ARN."""
+        arn = _arn(name)
+        with self._store.transaction(write=False) as tx:
+            rows = tx.all("reg_smv_with_revision", (name,))
+        found = []
+        for row in rows:
+            shaped: dict[str, Any] = {"version": int(row["version"]), "arn": f"{arn}:{row['version']}",
+                                      "creationDate": row["created_at"], "description": row["description"] or ""}
+            # As DescribeStateMachine: no revisionId for a machine's first revision.
+            shaped["revisionId"] = None if json.loads(row["config"]).get("initial") else row["revision_id"]
+            found.append(shaped)
+        return found
+
     def delete_version(self, version_arn: str) -> None:
         """DeleteStateMachineVersion; deleting a missing version is not an error.
 

@@ -9,7 +9,6 @@ import random
 import re
 import threading
 import uuid
-from pathlib import Path
 from typing import Any
 
 import jsonata as library
@@ -20,9 +19,9 @@ from hypothesis import strategies as st
 from pinflow.asl import errors, jsonata
 from pinflow.asl import jsonata_functions as functions
 from pinflow.asl.errors import AslError
+from tests import recorded as recorded_cases
 
 NOW = 1_700_000_000.123  # 2023-11-14T22:13:20.123Z
-CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "executions.jsonl"
 
 
 def run(expr: str, variables: dict[str, Any] | None = None, *, state_input: Any = None, seed: int = 0,
@@ -242,6 +241,70 @@ def test_a_function_is_not_a_result(expr: str) -> None:
 )
 def test_library_errors(expr: str, detail: str) -> None:
     assert cause(expr) == threw(expr, detail)
+
+
+# jsonata-js's codes and messages for failures the library meets as Python errors (jsonata-js
+# src/functions.js: power throws D3061 when Math.pow is not finite, the URL functions turn URIError into
+# D3140; src/datetime.js: D3130 for a sequence picture, D3132 for an unknown component, D3135 for a
+# missing "]"; the templates are src/jsonata.js's errorCodes, values inserted as JSON.stringify does).
+@pytest.mark.parametrize(
+    ("expr", "detail"),
+    [
+        ("$power(-1, 0.5)", "D3061: The power function has resulted in a value that cannot be represented as a "
+                            "JSON number: base=-1, exponent=0.5"),
+        ("$power(10, 400)", "D3061: The power function has resulted in a value that cannot be represented as a "
+                            "JSON number: base=10, exponent=400"),
+        ("$power(0, -1)", "D3061: The power function has resulted in a value that cannot be represented as a "
+                          "JSON number: base=0, exponent=-1"),
+        ("$decodeUrl('%E0%A4%A')", 'D3140: Malformed URL passed to $decodeUrl(): "%E0%A4%A"'),
+        ("$decodeUrlComponent('%4')", 'D3140: Malformed URL passed to $decodeUrlComponent(): "%4"'),
+        ("$encodeUrl($states.input.s)", 'D3140: Malformed URL passed to $encodeUrl(): "\\ud800"'),
+        ("$fromMillis(1, '[Q]')", 'D3132: Unknown component specifier "Q" in date/time picture string'),
+        ("$toMillis('2020', '[Q]')", 'D3132: Unknown component specifier "Q" in date/time picture string'),
+        ("$fromMillis(1, '[Y')", "D3135: No matching closing bracket \"]\" in date/time picture string"),
+        ("$parseInteger('abc', '#')", 'D3130: Formatting or parsing an integer as a sequence starting with "#" '
+                                      "is not supported by this implementation"),
+        ("$fromMillis(1, '[Dn]')", 'D3133: The "name" modifier can only be applied to months and days in the '
+                                   'date/time picture string, not "D"'),
+        ("$formatBase(10, 99)", "D3100: The radix of the formatBase function must be between 2 and 36.  It was "
+                                "given 99"),
+    ],
+)
+def test_failures_inside_library_functions_are_jsonata_js_errors(expr: str, detail: str) -> None:
+    assert cause(expr, state_input={"s": "\ud800"}) == threw(expr, detail)
+
+
+def test_a_number_out_of_range_names_its_token_as_jsonata_js_does() -> None:
+    # jsonata-js's tokenizer throws S0102 with the token; "Number out of range: {{token}}".
+    assert cause("$string(1e400)") == threw("$string(1e400)", 'S0102: Number out of range: "1e400"')
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        # jsonata-js shifts the point through the number's text: past a double's range it is NaN.
+        ("$round(1.5, 400)", "NaN"),
+        ("$round(1.5, 0.5)", "NaN"),
+        ("$round(1234.5, -400)", 0),
+        ("$round(2.5, 0)", 2),
+        # parseInt of text the picture does not describe is NaN.
+        ("$parseInteger('abc', '0')", "NaN"),
+        ("$parseInteger('12', '0')", 12),
+        # A timezone is read with parseInt: "+05:00" is 5 minutes, "-0500" five hours behind.
+        ("$fromMillis(0, '[H01]:[m01]', '-0500')", "19:00"),
+        # A date picture's literal text is matched literally (escaped for the regular expression).
+        ("$toMillis('2020+01', '[Y0001]+[M01]')", 1577836800000),
+    ],
+)
+def test_library_functions_answer_as_jsonata_js(expr: str, expected: Any) -> None:
+    assert run(expr) == expected
+
+
+@pytest.mark.parametrize("expr", ["$now('[Y0001]', 'x')", "$fromMillis(1e20, '[Y]')"])
+def test_a_time_a_date_cannot_hold_fails_as_javascript_does(expr: str) -> None:
+    # jsonata-js builds a Date from the time and offset: an invalid one ("Invalid time value").
+    assert cause(expr) == f"The JSONata expression '{expr}' specified for the field 'Output' threw an error " \
+                          "during evaluation: Invalid time value"
 
 
 def test_eval_is_refused_as_aws_refuses_it() -> None:
@@ -509,11 +572,8 @@ def _assigned_names(value: Any) -> set[str]:
 
 
 def _recorded_causes() -> list[Any]:
-    if not CONFORMANCE.exists():
-        return []
     found = []
-    for line in CONFORMANCE.read_text().splitlines():
-        case = json.loads(line)
+    for case in recorded_cases.cases("executions"):
         recorded = case["expected"].get("cause")
         match = _RECORDED.fullmatch(recorded) if isinstance(recorded, str) else None
         if match is None:
@@ -525,7 +585,7 @@ def _recorded_causes() -> list[Any]:
     return found
 
 
-@pytest.mark.skipif(not CONFORMANCE.exists(), reason="the AWS-recorded cases are not there")
+@pytest.mark.skipif(not recorded_cases.AVAILABLE, reason=recorded_cases.SKIP_REASON)
 @pytest.mark.parametrize(("state_input", "recorded"), _recorded_causes())
 def test_recorded_causes(state_input: Any, recorded: re.Match[str]) -> None:
     expr, field, outcome = recorded["expr"], recorded["field"], recorded["outcome"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pinflow import asl
-from pinflow.asl import errors
+from pinflow.asl import errors, paths
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:echo"
 
@@ -287,17 +287,37 @@ def test_dollar_inside_a_filter_is_the_document_root() -> None:
     assert output == {"found": [{"id": 2}]}
 
 
-def test_whitespace_after_a_path_is_ignored() -> None:
-    # Jayway trims a path before compiling it, so AWS reads "$$.Execution.Name " as "$$.Execution.Name".
-    output = succeeded(pass_machine(Parameters={"name.$": "$$.Execution.Name ", "v.$": "$.v "}), {"v": 1},
+def test_spaces_after_a_path_are_ignored() -> None:
+    # Jayway trims spaces from a path's end before compiling it (CharacterIndex.trim), so AWS reads
+    # "$$.Execution.Name " as "$$.Execution.Name".
+    output = succeeded(pass_machine(Parameters={"name.$": "$$.Execution.Name ", "v.$": "$.v  "}), {"v": 1},
                        name="run-1")
     assert output == {"name": "run-1", "v": 1}
     assert asl.validate(pass_machine(Parameters={"name.$": "$$.Execution.Name "})) == []
 
 
-def test_a_bare_word_in_a_filter_comparison_is_a_string() -> None:
-    # Three published AWS samples, which AWS accepted and ran, filter with `[?(@.status==Failure)]`:
-    # Jayway reads an unquoted value as text (ValueNode.toValueNode), so it matches "Failure".
+@pytest.mark.parametrize("text", ["$.v\n", "$.v\t", "$.v\r\n"])
+def test_other_whitespace_after_a_path_is_part_of_the_name(text: str) -> None:
+    # Jayway trims spaces only; outside a filter a name runs to the next '.', '[' or '('
+    # (PathCompiler.readPropertyOrFunctionToken), so "$.v\n" reads the member "v\n".
+    assert paths.compile_path(text).segments == ((paths.NAME, text[2:]),)
+    assert paths.compile_path(text).find({text[2:]: 1}) == 1
+    with pytest.raises(paths.PathNotFound):
+        paths.compile_path(text).find({"v": 1})
+
+
+def test_a_space_before_a_path_makes_it_no_path() -> None:
+    # Jayway's PathCompiler.compile looks at the first character before trimming: " $.v" is read as
+    # "$. $.v", which fails ("Could not parse token").
+    with pytest.raises(paths.PathSyntaxError):
+        paths.compile_path(" $.v")
+    assert asl.validate(pass_machine(Parameters={"v.$": " $.v"}))
+
+
+def test_a_bare_word_in_a_filter_comparison_is_read_as_a_string() -> None:
+    # A leniency (docs/fidelity.md): three published AWS samples, which AWS accepted, filter with
+    # `[?(@.status==Failure)]`. Jayway 2.x's FilterCompiler.readLiteral reads an unquoted value as a
+    # number and fails on a word; what AWS does when it evaluates one is not recorded anywhere we found.
     definition = pass_machine(Parameters={"failed.$": "$.results[?(@.status==Failure)].id"})
     assert asl.validate(definition) == []
     results = [{"id": 1, "status": "Failure"}, {"id": 2, "status": "Success"}]

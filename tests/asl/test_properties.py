@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pinflow import asl
@@ -92,7 +92,27 @@ JSONATA_PARTS = st.sampled_from([
     "$formatBase($states.input.n, 16)", "$average($states.input.items)", "$boolean($states.input)",
     "$not($states.input)", "$uppercase($states.input.a)", "$trim($states.input.a)",
     "$string($states.input, true)",
+    # Built-ins whose second argument comes from the input too (pictures, timezones, precisions, radixes).
+    "$parseInteger($states.input.a, $states.input.b)", "$formatInteger($states.input.n, $states.input.a)",
+    "$fromMillis($states.input.n, $states.input.a, $states.input.b)", "$now($states.input.a, $states.input.b)",
+    "$toMillis($states.input.a, $states.input.b)", "$round($states.input.m, $states.input.n)",
+    "$power($states.input.m, $states.input.n)", "$pad($states.input.a, $states.input.n)",
+    "$formatBase($states.input.m, $states.input.n)", "$formatNumber($states.input.n, $states.input.a)",
+    "$encodeUrlComponent($states.input.a)", "$decodeUrlComponent($states.input.b)",
+    "$substring($states.input.a, $states.input.n, $states.input.m)", "$sqrt($states.input.n)",
 ])
+# The values that break functions: generated JSON rarely holds a negative number, a huge one, a
+# malformed URL escape, a lone surrogate or a picture string, so the input JSONata reads has them on
+# purpose.
+EDGE_NUMBERS = st.sampled_from([-1, -0.5, 0, 0.5, 1.5, 2, 16, 36, 99, 400, -400, 1e20, 9e15, 1e300, -1e300, 2**53])
+EDGE_TEXTS = st.sampled_from(["", "abc", "%E0%A4%A", "%4", "\ud800", "#", "w", "i", "I", "0001", "[Q]", "[Y",
+                              "[Dn]", "[Y0001]-[M01]", "[Z00000]", "+9999", "x", "-0500", "+05:00", "#,##0.00",
+                              "##.##.##", "2020-01-01", "1e400"])
+JSONATA_INPUT = st.fixed_dictionaries({
+    "a": EDGE_TEXTS | st.text(max_size=6), "b": EDGE_TEXTS | st.text(max_size=6),
+    "n": EDGE_NUMBERS | st.integers(-10, 10) | st.floats(allow_nan=False), "m": EDGE_NUMBERS,
+    "items": st.lists(SCALARS, max_size=3),
+}) | JSON
 JSONATA_OPERATORS = st.sampled_from([" + ", " & ", " = ", " and ", " ? ", ".", " : ", " < ", " in ", ""])
 JSONATA = st.one_of(
     st.tuples(JSONATA_PARTS, st.lists(st.tuples(JSONATA_OPERATORS, JSONATA_PARTS), max_size=2)).map(
@@ -194,7 +214,21 @@ def test_intrinsic_strings_end_in_a_result_or_an_asl_error(intrinsic: str, input
 
 @CHECKS
 @given(expression=JSONATA, field=st.sampled_from(["Output", "Assign", "Items", "Seconds", "Condition"]),
-       input=JSON)
+       input=JSONATA_INPUT)
+# Inputs that made functions fail inside the library (each must end in a JSONata error or a value).
+@example(expression="{% $power($states.input.n, 0.5) %}", field="Output", input={"n": -1})
+@example(expression="{% $decodeUrl($states.input.a) %}", field="Output", input={"a": "%E0%A4%A"})
+@example(expression="{% $encodeUrl($states.input.a) %}", field="Output", input={"a": "\ud800"})
+@example(expression="{% $fromMillis($states.input.n, $states.input.a) %}", field="Output",
+         input={"n": 1, "a": "[Q]"})
+@example(expression="{% $parseInteger($states.input.a, $states.input.b) %}", field="Output",
+         input={"a": "abc", "b": "#"})
+@example(expression="{% $round($states.input.m, $states.input.n) %}", field="Output", input={"m": 1.5, "n": 400})
+@example(expression="{% $now($states.input.a, $states.input.b) %}", field="Output",
+         input={"a": "[Y0001]", "b": "x"})
+@example(expression="{% $pad($states.input.a, $states.input.n) %}", field="Output", input={"a": "", "n": 1e20})
+@example(expression="{% $toMillis($states.input.a, $states.input.b) %}", field="Output",
+         input={"a": "x", "b": "+9999"})
 def test_jsonata_strings_end_in_a_result_or_an_asl_error(expression: str, field: str, input: Any) -> None:
     state: dict[str, Any]
     if field == "Output":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +14,8 @@ from hypothesis import strategies as st
 from pinflow import asl
 from pinflow.asl import source
 from pinflow.asl.validation import fields
+from tests import recorded
 
-CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
 LAMBDA = "arn:aws:states:::lambda:invoke"
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -62,10 +61,9 @@ TARGET = "MISSING_TRANSITION_TARGET"
 
 
 def _cases(kind: str) -> list[Any]:
-    path = CONFORMANCE / f"{kind}.jsonl"
-    if not path.exists():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"no AWS-recorded cases at {path}"))]
-    cases = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if not recorded.AVAILABLE:
+        return [pytest.param(None, marks=pytest.mark.skip(reason=recorded.SKIP_REASON))]
+    cases = recorded.cases(kind)
     return [
         pytest.param(case, id=f"{i}-{case['id'].rsplit('::', 2)[-2][-60:]}") for i, case in enumerate(cases)
     ]
@@ -95,22 +93,19 @@ def test_aws_recorded_validation(case: dict[str, Any]) -> None:
         assert wanted <= {(d.code, d.location, d.message) for d in problems}
         return
     # CREATE_FAILED: where AWS's own list of diagnostics is in the cause, it is reproduced word for word.
-    recorded = _aws_list(expected["cause"])
-    if recorded is not None:
-        assert ", ".join(f"{d.code}: {d.message} at {d.location}" for d in problems) == recorded
+    listed = _aws_list(expected["cause"])
+    if listed is not None:
+        assert ", ".join(f"{d.code}: {d.message} at {d.location}" for d in problems) == listed
 
 
 def test_every_definition_aws_ran_is_valid() -> None:
-    path = CONFORMANCE / "executions.jsonl"
-    if not path.exists():
-        pytest.skip(f"no AWS-recorded cases at {path}")
+    if not recorded.AVAILABLE:
+        pytest.skip(recorded.SKIP_REASON)
     refused = []
-    for line in path.read_text().splitlines():
-        if line.strip():
-            case = json.loads(line)
-            problems = errors(case["definition"], type=case.get("type", "STANDARD"))
-            if problems:
-                refused.append((case["id"], problems[:3]))
+    for case in recorded.cases("executions"):
+        problems = errors(case["definition"], type=case.get("type", "STANDARD"))
+        if problems:
+            refused.append((case["id"], problems[:3]))
     assert not refused, refused[:5]
 
 

@@ -9,39 +9,22 @@ starts passing must leave its table).
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import re
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from pinflow import asl
+from tests import recorded
 
-ROOT = Path(__file__).resolve().parents[2]
-CASES = ROOT.parent / "shared" / "conformance"
 KINDS = ("executions", "validation", "test_state")
 
-if not (CASES / "check.py").is_file():
-    pytest.skip(f"no conformance cases at {CASES}: the AWS-recorded cases and their event histories "
-                "are not checked", allow_module_level=True)
+if not recorded.AVAILABLE:
+    pytest.skip(recorded.SKIP_REASON, allow_module_level=True)
 
-
-def _load(name: str, path: Path) -> ModuleType:
-    """A module from its file, whatever pytest's import mode (this folder is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-CHECK = _load("pinflow_conformance_check", CASES / "check.py")
-_KNOWN = _load("pinflow_known_differences", Path(__file__).with_name("known_differences.py"))
-KNOWN_DIFFERENCES: dict[str, str] = _KNOWN.KNOWN_DIFFERENCES
-HISTORY_KNOWN_DIFFERENCES: dict[str, str] = _KNOWN.HISTORY_KNOWN_DIFFERENCES
+CHECK = recorded.check()
+KNOWN_DIFFERENCES: dict[str, str] = recorded.known().KNOWN_DIFFERENCES
+HISTORY_KNOWN_DIFFERENCES: dict[str, str] = recorded.known().HISTORY_KNOWN_DIFFERENCES
 
 
 def _slug(case_id: str) -> str:
@@ -58,12 +41,7 @@ def _cases(history: bool = False) -> list[Any]:
     known = HISTORY_KNOWN_DIFFERENCES if history else KNOWN_DIFFERENCES
     params = []
     for kind in ("executions",) if history else KINDS:
-        path = CASES / f"{kind}.jsonl"
-        if not path.is_file():
-            continue
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        for index, line in enumerate(lines):
-            case = json.loads(line)
+        for index, case in enumerate(recorded.cases(kind)):
             if history and ("history" not in case["expected"] or CHECK.corpus_defect(case["id"])):
                 continue
             marks = []

@@ -2,7 +2,7 @@
 
 Playwright never downloads a browser here: it drives `/usr/bin/chromium` (installed by `.ci/run`), with
 the flags this machine's closed network needs and a fresh profile. Without chromium the browser tests
-fail in CI (`CI=true`) and are skipped elsewhere, saying why.
+fail where the console's tools are required (CI, `.ci/run`) and are skipped elsewhere, saying why.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pytest
 
 from pinflow.service import Pinflow
 from tests.api.conftest import RunningServer
+from tests.console import tools
 
 CHROMIUM = os.environ.get("PINFLOW_CHROMIUM", "/usr/bin/chromium")
 # Chromium's background connections (updates, sync, QUIC probes) are refused on a closed network and
@@ -34,11 +35,8 @@ def _chromium() -> str:
     found = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
     if found:
         return found
-    reason = (f"chromium is not installed at {CHROMIUM}: `apt-get install -y chromium` "
-              "(.ci/run installs it)")
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+    tools.missing(f"chromium is not installed at {CHROMIUM}: `apt-get install -y chromium` (.ci/run installs it)")
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")

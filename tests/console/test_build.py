@@ -1,6 +1,7 @@
 """The front end shipped in the package (pinflow/console/static) is exactly what its source builds: the
 test type-checks the source, builds it into a temporary folder with the locked packages, and compares
-every file byte for byte. Without Node.js it fails in CI and is skipped elsewhere."""
+every file byte for byte. Without Node.js it fails where the console's tools are required (CI,
+`.ci/run`) and is skipped elsewhere (`tests/console/tools.py`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.console import tools
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "console"
@@ -25,11 +28,8 @@ def _run(command: list[str], cwd: Path) -> None:
 @pytest.mark.slow
 def test_the_committed_build_is_what_the_source_builds(tmp_path: Path) -> None:
     if shutil.which("node") is None or shutil.which("npm") is None:
-        reason = "Node.js and npm are needed to rebuild the console's front end"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    if os.environ.get("CI") or not (SOURCE / "node_modules").is_dir():
+        tools.missing("Node.js and npm are needed to rebuild the console's front end")
+    if tools.required() or not (SOURCE / "node_modules").is_dir():
         _run(["npm", "ci", "--no-audit", "--no-fund"], SOURCE)
     _run(["npm", "run", "--silent", "typecheck"], SOURCE)
     _run(["node", "build.mjs", "--outdir", str(tmp_path)], SOURCE)
@@ -50,3 +50,28 @@ def test_the_package_ships_the_built_front_end() -> None:
     assert "static/*" in config["tool"]["setuptools"]["package-data"]["pinflow.console"]
     for asset in (*app.ASSETS, "index.html"):
         assert (app.STATIC / asset).is_file(), asset
+
+
+def _build_check_without_node(require: bool) -> str:
+    """The build check's outcome ("failed", "skipped", ...) in a pytest run that finds no Node.js."""
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if key not in ("CI", tools.REQUIRE)}
+    env["PATH"] = str(Path(sys.executable).parent)  # the virtualenv's tools only: no node, no npm
+    if require:
+        env[tools.REQUIRE] = "1"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         f"{Path(__file__)}::test_the_committed_build_is_what_the_source_builds"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    for outcome in ("failed", "skipped", "passed"):
+        if f"1 {outcome}" in done.stdout:
+            return outcome
+    raise AssertionError(done.stdout + done.stderr)
+
+
+def test_without_node_the_build_check_fails_where_the_tools_are_required() -> None:
+    assert _build_check_without_node(require=True) == "failed"
+    assert _build_check_without_node(require=False) == "skipped"
+    # CI runs .ci/run, which requires them.
+    assert f"export {tools.REQUIRE}=1" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

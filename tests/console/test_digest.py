@@ -5,13 +5,16 @@ the states not reached uncoloured."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pinflow import asl
 from pinflow.console.digest import Digest
+from tests import recorded
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:charge"
 
@@ -128,3 +131,115 @@ def test_feeding_a_history_in_any_pieces_gives_the_same_digest(cuts: list[int]) 
         assert statuses(pieces, selection) == statuses(whole, selection)
     assert statuses(whole, (("Lines", 1),)) == {"Lines": "succeeded", "Charge": "caught", "Note": "succeeded",
                                                 "After": "succeeded"}
+
+
+# --- evaluation failures: the failing state, not the one before -----------------------------------------
+
+# An EvaluationFailed met while entering a state links to the event before its StateEntered (AWS's
+# recordings: ../shared/conformance, test_base_scenarios.py::test_map_state_items_eval_jsonata_fail); it
+# names its state (evaluationFailedEventDetails.state), and AWS's console puts the failure there.
+JSONATA_MAP = {"QueryLanguage": "JSONata", "StartAt": "Start", "States": {
+    "Start": {"Type": "Pass", "Next": "M"},
+    "M": {"Type": "Map", "Items": "{% 1 %}", "End": True,
+          "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
+
+
+def test_a_map_whose_items_fail_is_failed_and_holds_the_evaluation_failure() -> None:
+    digested, result = digest_of(JSONATA_MAP, {})
+    assert result.status == "FAILED"
+    assert statuses(digested) == {"Start": "succeeded", "M": "failed", "P": "not_reached"}
+    failed = digested.run("M")
+    assert failed is not None and digested.types[failed.failure - 1] == "EvaluationFailed"
+    assert digested.run("Start").failure is None  # type: ignore[union-attr]
+
+
+def test_a_first_state_that_fails_to_evaluate_is_failed() -> None:
+    definition = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Output": "{% $number('x') %}", "End": True}}}
+    digested, _ = digest_of(definition, {})
+    run = digested.run("P")
+    assert run is not None and run.status == "failed"
+    assert digested.types[run.failure - 1] == "EvaluationFailed"
+
+
+def test_a_caught_evaluation_failure_is_caught() -> None:
+    definition = json.loads(json.dumps(JSONATA_MAP))
+    definition["States"]["M"].pop("End")
+    definition["States"]["M"].update(Next="Done", Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Done"}])
+    definition["States"]["Done"] = {"Type": "Pass", "End": True}
+    digested, result = digest_of(definition, {})
+    assert result.status == "SUCCEEDED"
+    assert statuses(digested)["M"] == "caught"
+    assert digested.types[digested.run("M").failure - 1] == "EvaluationFailed"  # type: ignore[union-attr]
+
+
+def _recorded_evaluation_failures() -> list[Any]:
+    if not recorded.AVAILABLE:
+        return [pytest.param(None, marks=pytest.mark.skip(reason=recorded.SKIP_REASON))]
+    found = [case for case in recorded.cases("executions")
+             if any(event["type"] == "EvaluationFailed" for event in case["expected"].get("history") or ())]
+    return [pytest.param(case, id=str(index)) for index, case in enumerate(found)]
+
+
+@pytest.mark.parametrize("case", _recorded_evaluation_failures())
+def test_aws_recorded_evaluation_failures_fail_the_state_they_name(case: dict[str, Any]) -> None:
+    digested = Digest(case["definition"])
+    digested.feed(case["expected"]["history"])
+    failure = next(e for e in case["expected"]["history"] if e["type"] == "EvaluationFailed")
+    named = failure["evaluationFailedEventDetails"]["state"]
+    run = digested.run(named)
+    assert run is not None and run.status == "failed" and run.failure == failure["id"]
+    assert digested.states[failure["id"] - 1] == named
+    assert [name for name, status in statuses(digested).items() if status == "failed"] == [named]
+
+
+# --- the events table's pages -----------------------------------------------------------------------------
+
+
+class _NoWalk(list):  # type: ignore[type-arg]
+    """A list that may be indexed but not walked: a page must not read the whole history."""
+
+    def __iter__(self) -> Any:
+        raise AssertionError("walked the whole history")
+
+
+def _map_history() -> tuple[Digest, Any]:
+    definition = {"StartAt": "Lines", "States": {"Lines": {
+        "Type": "Map", "End": True,
+        "ItemProcessor": {"StartAt": "Charge", "States": {"Charge": {
+            "Type": "Task", "Resource": FUNCTION, "End": True,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Note"}]}, "Note": {"Type": "Pass", "End": True}}}}}}
+    return digest_of(definition, ["a", "b", "c", "b", "d"] * 20, declined)
+
+
+@settings(max_examples=60, deadline=None)
+@given(kinds=st.none() | st.sets(st.sampled_from(["MapIterationStarted", "LambdaFunctionFailed",
+                                                  "PassStateEntered", "NoSuchType"]), max_size=3),
+       state=st.none() | st.sampled_from(["Lines", "Charge", "Note", "Elsewhere"]),
+       offset=st.integers(0, 700), size=st.integers(1, 120), newest_first=st.booleans())
+def test_a_page_holds_what_filtering_the_whole_history_holds(kinds: set[str] | None, state: str | None,
+                                                             offset: int, size: int, newest_first: bool) -> None:
+    digested, _ = _map_history()
+    every = [i for i in range(1, digested.last_id + 1)
+             if (kinds is None or digested.types[i - 1] in kinds)
+             and (state is None or digested.states[i - 1] == state)]
+    if newest_first:
+        every.reverse()
+    assert digested.page(types=kinds, state=state, offset=offset, size=size, newest_first=newest_first) == (
+        len(every), every[offset:offset + size])
+
+
+def test_a_page_reads_only_the_events_it_selects() -> None:
+    digested, _ = _map_history()
+    expected_types = sorted(set(digested.types))
+    count = digested.last_id
+    notes, failures = digested.states.count("Note"), digested.types.count("LambdaFunctionFailed")
+    digested.types, digested.states, digested.contexts = (
+        _NoWalk(digested.types), _NoWalk(digested.states), _NoWalk(digested.contexts))
+    assert digested.page(types=None, state=None, offset=10, size=5, newest_first=True) == (
+        count, [count - 10 - i for i in range(5)])
+    total, ids = digested.page(types=None, state="Note", offset=0, size=3, newest_first=False)
+    assert total == notes and len(ids) == 3
+    assert digested.event_types() == expected_types
+    assert len(digested.page(types={"LambdaFunctionFailed"}, state=None, offset=0, size=100,
+                             newest_first=False)[1]) == failures

@@ -177,6 +177,90 @@ def test_a_session_ends_when_it_expires_or_its_key_goes() -> None:
     assert sessions.check(token) is None
 
 
+def test_signing_out_ends_the_session_and_a_new_secret_ends_every_session(guarded) -> None:
+    session = f"{guarded.endpoint}/console/api/session"
+    machines = f"{guarded.endpoint}/console/api/state-machines"
+    _, headers, _ = call(session, {"accessKeyId": KEY_ID, "secretAccessKey": SECRET})
+    kept = headers["set-cookie"].split(";")[0]
+    _, headers, _ = call(session, {"accessKeyId": KEY_ID, "secretAccessKey": SECRET})
+    other = headers["set-cookie"].split(";")[0]  # another browser signed in with the same key
+    assert call(machines, headers={"Cookie": kept})[0] == call(machines, headers={"Cookie": other})[0] == 200
+    status, headers, _ = call(session, method="DELETE", headers={"Cookie": kept})
+    assert status == 200 and "Max-Age=0" in headers["set-cookie"]
+    # The cookie's value, sent again after signing out, opens nothing; the other browser stays signed in.
+    assert call(machines, headers={"Cookie": kept})[0] == 401
+    assert call(machines, headers={"Cookie": other})[0] == 200
+
+
+def test_a_session_ends_when_its_secret_changes() -> None:
+    keys = {KEY_ID: SECRET}
+    sessions = Sessions(keys)
+    token = sessions.sign_in(KEY_ID, SECRET)
+    keys[KEY_ID] = "a-new-secret-for-the-same-key-id"
+    assert sessions.check(token) is None
+    keys[KEY_ID] = SECRET  # the same secret again: the session is the one signed for it
+    assert sessions.check(token) == KEY_ID
+    sessions.sign_out(token)
+    assert sessions.check(token) is None
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+# Each bad input and the route it is sent to: every one is refused with a 400 (the console's error shape),
+# never a 500.
+BAD_QUERIES = [
+    "/console/api/state-machines/hold?version=%C2%B2",  # a digit Python's isdigit() takes, int() does not
+    "/console/api/state-machines/hold?version=99999999999999999999999",  # past the stores' integers
+    "/console/api/state-machines/hold?version=-1",
+    "/console/api/state-machines/hold/executions?before=99999999999999999999999",
+    "/console/api/state-machines/hold/executions?before=%C2%B2",
+    "/console/api/state-machines/hold/executions?limit=%C2%B2",
+    "/console/api/state-machines/hold/executions?version=1e3",
+    "/console/api/executions/{arn}/events?page=%EF%BC%91",  # a full-width digit
+    "/console/api/executions/{arn}/events?size=" + "9" * 5000,
+    "/console/api/executions/{arn}/summary?iteration=" + "%5B" * 3000,  # nested deeper than a parser recurses
+    "/console/api/executions/{arn}/summary?iteration=%5B%5B%22Hold%22%2C1e400%5D%5D",  # [["Hold",1e400]]
+    "/console/api/executions/{arn}/summary?iteration=%5B%5B%22Hold%22%2Ctrue%5D%5D",
+    "/console/api/executions/{arn}/summary?iteration=%5B%5B%22%5Cud800%22%2C1%5D%5D",  # a lone surrogate
+    "/console/api/executions/{arn}/maps/Hold/iterations?offset=%C2%B2",
+]
+BAD_BODIES = [
+    DEEP,
+    b'{"input": "' + b"[" * 100_000 + b'"}',
+    b'{"input": "\\ud800"}',
+    b'{"name": "\xff"}',
+    b"\xff\xfe",
+    b"[1, 2]",
+    b'{"input": 1' + b"0" * 5000 + b"}",
+]
+
+
+@pytest.mark.parametrize("path", BAD_QUERIES)
+def test_a_bad_query_is_refused_never_a_500(console, service, path: str) -> None:
+    service.machines.create("hold", json.dumps(WAITING), execution_role(service, "hold"))
+    arn = service.engine.start_execution(arns.state_machine("hold"), name="run")["executionArn"]
+    status, _, body = call(console.endpoint + path.replace("{arn}", quote(arn, safe="")))
+    assert status == 400, body[:200]
+    assert json.loads(body)["error"] == "ValidationException"
+
+
+@pytest.mark.parametrize("body", BAD_BODIES, ids=range(len(BAD_BODIES)))
+def test_a_bad_body_is_refused_never_a_500(console, service, body: bytes) -> None:
+    service.machines.create("hold", json.dumps(WAITING), execution_role(service, "hold"))
+    status, _, answer = call(f"{console.endpoint}/console/api/state-machines/hold/executions", body)
+    assert status == 400, answer[:200]
+    assert json.loads(answer)["error"] in ("SerializationException", "ValidationException", "InvalidExecutionInput")
+
+
+def test_sign_in_text_that_is_not_unicode_is_refused(guarded) -> None:
+    session = f"{guarded.endpoint}/console/api/session"
+    for body in (b'{"accessKeyId": "AKIDTEST", "secretAccessKey": "\\ud800"}',
+                 b'{"accessKeyId": "\\udfff", "secretAccessKey": "x"}'):
+        status, _, answer = call(session, body)
+        assert status == 400 and json.loads(answer)["error"] == "ValidationException"
+    status, _, _ = call(session, method="DELETE", headers={"Cookie": "pinflow_console_session=a.1.b.%FF"})
+    assert status == 200
+
+
 def test_pinflow_server_serves_the_console_on_its_port(tmp_path) -> None:
     from tests.api.test_server import Server
 

@@ -59,3 +59,7 @@ def test_the_console_needs_a_sign_in_when_auth_is_on(page, guarded, browser, sho
     page.click("[data-test=sign-out]")
     expect(page.locator("[data-test=sign-in]")).to_be_visible()
     assert page.request.get(f"{guarded.endpoint}/console/api/state-machines").status == 401
+    # Signing out ended the session itself, not only the browser's copy of its cookie.
+    replayed = page.request.get(f"{guarded.endpoint}/console/api/state-machines",
+                                headers={"Cookie": f"{cookie['name']}={cookie['value']}"})
+    assert replayed.status == 401

@@ -4,44 +4,30 @@ them. GetExecutionHistory reads these rows."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from tests import recorded
 from tests.roles import execution_role
 
-CASES = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
 # The events whose linking rules the interpreter applies (Map and Parallel, evaluation failures).
 RULED = {"MapIterationStarted", "ParallelStateStarted", "EvaluationFailed", "MapStateFailed", "ParallelStateFailed"}
 
-if not (CASES / "check.py").is_file():
-    pytest.skip(f"no conformance cases at {CASES}: the recorded event histories are not checked",
-                allow_module_level=True)
+if not recorded.AVAILABLE:
+    pytest.skip(recorded.SKIP_REASON, allow_module_level=True)
 
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-CHECK = _load("pinflow_conformance_check_engine", CASES / "check.py")
-KNOWN = _load("pinflow_known_differences_engine",
-              Path(__file__).resolve().parents[1] / "conformance" / "known_differences.py").HISTORY_KNOWN_DIFFERENCES
+CHECK = recorded.check()
+KNOWN = recorded.known().HISTORY_KNOWN_DIFFERENCES
 
 
 def _cases() -> list[Any]:
     """Recorded histories that involve the linking rules and run without a Wait state (`tests/conformance`
     compares every recorded history through the same interpreter in memory)."""
     chosen = []
-    for line in (CASES / "executions.jsonl").read_text(encoding="utf-8").splitlines():
-        case = json.loads(line)
+    for case in recorded.cases("executions"):
         history = case["expected"].get("history")
         if not history or case["id"] in KNOWN or CHECK.corpus_defect(case["id"]):
             continue

@@ -28,9 +28,9 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
       <h2>Sign in to pinflow</h2>
       <p class="muted">This server checks requests against its access keys (<code>pinflow server --auth</code>).
         Sign in with one of them; the secret is checked by the server and not kept in this browser.</p>
-      <label>Access key id<input name="accessKeyId" value={keyId} autocomplete="username"
+      <label>Access key id<input name="accessKeyId" value={keyId} autocomplete="off"
                                  onInput={(e) => setKeyId((e.target as HTMLInputElement).value)} required /></label>
-      <label>Secret access key<input name="secretAccessKey" type="password" value={secret} autocomplete="current-password"
+      <label>Secret access key<input name="secretAccessKey" type="password" value={secret} autocomplete="off"
                                      onInput={(e) => setSecret((e.target as HTMLInputElement).value)} required /></label>
       <Problem error={error} />
       <div class="dialog-actions"><button type="submit" class="primary" data-test="sign-in-submit">Sign in</button></div>

@@ -42,6 +42,13 @@ SELECT arn FROM executions WHERE machine = ? AND status = 'RUNNING';
 -- name: exec_count_running
 SELECT COUNT(*) FROM executions WHERE status = 'RUNNING';
 
+-- name: exec_running_by_machine
+SELECT machine, COUNT(*) AS running FROM executions WHERE status = 'RUNNING' GROUP BY machine;
+
+-- name: exec_running_by_version
+SELECT version_arn, COUNT(*) AS running FROM executions WHERE machine = ? AND status = 'RUNNING'
+GROUP BY version_arn;
+
 -- name: refs_insert
 INSERT INTO execution_refs (execution, ref) VALUES (?, ?) ON CONFLICT DO NOTHING;
 

@@ -22,6 +22,9 @@ SELECT execution, ref FROM execution_refs WHERE ref = ? ORDER BY execution;
 -- name: reg_refs_like
 SELECT execution, ref FROM execution_refs WHERE ref LIKE ? ESCAPE '!' ORDER BY execution;
 
+-- name: reg_refs_of_service
+SELECT execution, ref FROM execution_refs WHERE ref LIKE ? ORDER BY execution;
+
 -- name: reg_fn_get
 SELECT name, created_at, next_version, latest, revision_id, tags, reserved_concurrency FROM functions WHERE name = ?;
 
@@ -125,6 +128,14 @@ WHERE machine = ? AND revision_id = ? ORDER BY version DESC;
 -- name: reg_smv_page
 SELECT version, created_at FROM machine_versions WHERE machine = ? ORDER BY version DESC LIMIT ? OFFSET ?;
 
+-- name: reg_smv_summary
+SELECT machine, COUNT(*) AS versions, MAX(version) AS latest FROM machine_versions GROUP BY machine;
+
+-- name: reg_smv_with_revision
+SELECT v.version, v.description, v.created_at, v.revision_id, r.config
+FROM machine_versions v JOIN revisions r ON r.revision_id = v.revision_id
+WHERE v.machine = ? ORDER BY v.version DESC;
+
 -- name: reg_smv_insert
 INSERT INTO machine_versions (machine, version, revision_id, description, created_at) VALUES (?, ?, ?, ?, ?);
 
@@ -139,6 +150,9 @@ SELECT alias, config FROM machine_aliases WHERE machine = ? AND alias = ?;
 
 -- name: reg_sma_all
 SELECT alias, config FROM machine_aliases WHERE machine = ? ORDER BY alias;
+
+-- name: reg_sma_every
+SELECT machine, alias, config FROM machine_aliases ORDER BY machine, alias;
 
 -- name: reg_sma_insert
 INSERT INTO machine_aliases (machine, alias, config) VALUES (?, ?, ?);
