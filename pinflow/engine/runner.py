@@ -446,7 +446,7 @@ class Engine:
                 already been closed."
         """
         if not isinstance(token, str) or not 1 <= len(token) <= 2048:
-            raise errors.InvalidToken("Invalid token")
+            raise errors.InvalidToken("Invalid Token: 'Invalid token'")  # AWS's wording, as recorded
         with self.store.transaction(write=False) as tx:
             row = tx.one("outbox_by_token", (token,))
             named = tokens.read(token) if row is None else None
@@ -454,7 +454,7 @@ class Engine:
         if row is not None:
             return row
         if not known:
-            raise errors.InvalidToken("Invalid token")
+            raise errors.InvalidToken("Invalid Token: 'Invalid token'")  # AWS's wording, as recorded
         raise errors.TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
 
     def send_task_success(self, token: str, output: str) -> None:

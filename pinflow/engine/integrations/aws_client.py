@@ -48,12 +48,15 @@ class CallFailed(Exception):
     made), "route" (no endpoint and no credentials: nothing was sent)."""
 
     def __init__(self, kind: str, service: str, message: str, *, code: str = "", status: int = 0,
-                 request_id: str = "", host_id: str = "") -> None:
+                 request_id: str = "", host_id: str = "", shape: str = "") -> None:
         super().__init__(message)
         self.kind = kind
         self.service = service
         self.message = message
         self.code = code
+        # The error's name in the model: the code, or for a JSON service that keeps its Query codes
+        # (SQS: `AWS.SimpleQueueService.NonExistentQueue`) the name botocore gives it apart.
+        self.shape = shape or code
         self.status = status
         self.request_id = request_id
         self.host_id = host_id
@@ -158,7 +161,8 @@ class AwsClients:
             error, meta = answer.get("Error", {}), answer.get("ResponseMetadata", {})
             raise CallFailed("service", service, str(error.get("Message") or error.get("message") or ""),
                              code=str(error.get("Code", "")), status=int(meta.get("HTTPStatusCode") or 0),
-                             request_id=str(meta.get("RequestId", "")), host_id=str(meta.get("HostId", ""))) from None
+                             request_id=str(meta.get("RequestId", "")), host_id=str(meta.get("HostId", "")),
+                             shape=str(error.get("QueryErrorCode") or "")) from None
         except botocore.exceptions.ParamValidationError as exc:
             raise CallFailed("client", service, str(exc).replace("\n", " ")) from None
         except (botocore.exceptions.BotoCoreError, OSError) as exc:

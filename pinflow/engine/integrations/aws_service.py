@@ -95,7 +95,7 @@ def sdk_failure(service: str, failed: CallFailed) -> base.TaskError:
     name = aws_shapes.service_error_name(model.metadata.get("serviceId", service))
     if failed.kind != "service":
         return base.TaskError(f"{name}.SdkClientException", failed.message)
-    shape = aws_shapes.error_shape(model, failed.code)
+    shape = aws_shapes.error_shape(model, failed.shape)
     error = f"{name}.{aws_shapes.exception_name(shape) if shape else name + 'Exception'}"
     details = [f"Service: {name}", f"Status Code: {failed.status}", f"Request ID: {failed.request_id}"]
     if failed.host_id:
@@ -107,7 +107,7 @@ def optimized_failure(service: str, dialect: Dialect, failed: CallFailed) -> bas
     """A failed optimized integration call as Step Functions reports it (see the module docstring)."""
     if failed.kind != "service":
         return base.TaskError(f"{dialect.prefix}.SdkClientException", failed.message)
-    shape = aws_shapes.error_shape(aws_client.service_model(service), failed.code)
+    shape = aws_shapes.error_shape(aws_client.service_model(service), failed.shape)
     error = f"{dialect.prefix}.{aws_shapes.exception_name(shape) if shape else dialect.fallback}"
     return base.TaskError(error, (
         f"{failed.message} (Service: {dialect.client}; Status Code: {failed.status}; Error Code: {failed.code}; "
