@@ -13,7 +13,7 @@ import functools
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import botocore
@@ -62,32 +62,27 @@ class CallFailed(Exception):
         self.host_id = host_id
 
 
-@dataclass
 class AwsClients:
     """botocore clients per (service, region), made once and shared by every worker thread.
 
     Args:
-        settings: region, profile and endpoint overrides.
-        session: a botocore session (tests pass their own); made from `settings.profile` when None.
+        settings: region, profile and endpoint overrides (none: botocore's own chain decides).
+        session: a botocore session; made from `settings.profile` when None.
     """
 
-    settings: AwsSettings = field(default_factory=AwsSettings)
-    session: botocore.session.Session | None = None
-    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _credentials: Any = None
-    _credentials_known: bool = False
-
-    def __post_init__(self) -> None:
-        if self.session is None:
-            self.session = botocore.session.Session(profile=self.settings.profile)
+    def __init__(self, settings: AwsSettings | None = None, session: botocore.session.Session | None = None) -> None:
+        self.settings = settings or AwsSettings()
+        self.session = session or botocore.session.Session(profile=self.settings.profile)
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._credentials: Any = None
+        self._credentials_known = False
 
     # --- where calls go -----------------------------------------------------------------------------
 
     def region(self, given: str | None = None, fallback: str | None = None) -> str:
         """The region of a call: the one it names, else the settings', else botocore's chain (AWS_REGION,
         the profile), else `fallback` (the execution's region), else us-east-1."""
-        assert self.session is not None
         return (given or self.settings.region or self.session.get_config_variable("region") or fallback
                 or DEFAULT_REGION)
 
@@ -96,7 +91,6 @@ class AwsClients:
         None when there are none."""
         with self._lock:
             if not self._credentials_known:
-                assert self.session is not None
                 try:
                     self._credentials = self.session.get_credentials()
                 except botocore.exceptions.BotoCoreError as exc:
@@ -129,7 +123,6 @@ class AwsClients:
         return found
 
     def _make(self, service: str, region: str, has_credentials: bool) -> Any:
-        assert self.session is not None
         endpoint = self.settings.endpoint(service)
         options: dict[str, Any] = {"region_name": region, "config": _CONFIG}
         if endpoint:

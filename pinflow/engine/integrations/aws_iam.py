@@ -119,17 +119,17 @@ def event_bus(name: str | None, region: str, account: str) -> str:
 
 
 def _events(params: Mapping[str, Any], region: str, account: str) -> str | None:
-    if "Entries" in params:
-        entries = params.get("Entries") or [{}]
+    """PutEvents: the event bus its entries name (when they all name one); rule operations: the rule."""
+    entries = params.get("Entries")
+    if isinstance(entries, list):
         buses = {event_bus(e.get("EventBusName") if isinstance(e, dict) else None, region, account)
-                 for e in entries}
+                 for e in entries or [{}]}
         return buses.pop() if len(buses) == 1 else None
-    if "Rule" in params or ("Name" in params and "EventPattern" in params):
-        rule = _text(params, "Rule", "Name")
-        bus = _text(params, "EventBusName")
-        return f"arn:aws:events:{region}:{account}:rule/{bus + '/' if bus and bus != 'default' else ''}{rule}"
-    return event_bus(_text(params, "EventBusName", "Name"), region, account) if (
-        "EventBusName" in params) else None
+    rule, bus = _text(params, "Rule"), _text(params, "EventBusName")
+    if rule:
+        on_bus = f"{bus}/" if bus and bus != "default" else ""
+        return f"arn:aws:events:{region}:{account}:rule/{on_bus}{rule}"
+    return event_bus(bus, region, account) if bus else None
 
 
 def _glue(params: Mapping[str, Any], region: str, account: str) -> str | None:
