@@ -15,12 +15,14 @@ derived; a generated role grants the same for what the definition names.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import botocore.exceptions
+import botocore.loaders
 
 from pinflow.engine.integrations import aws_client, aws_service, aws_settings, aws_shapes, base, s3
 
@@ -63,18 +65,31 @@ class _Catalog:
         return None
 
     def _scan(self) -> dict[str, str]:
-        """Every service by its Step Functions name (reads every model once: a few seconds)."""
+        """Every service by its Step Functions name: every model read once, one at a time (a few seconds,
+        the first time a name is neither botocore's nor botocore's without hyphens)."""
         with self._lock:
             if self._everything is None:
+                loader = botocore.loaders.create_loader()
                 self._everything = {}
                 for name in aws_client.available_services():
-                    self._everything.setdefault(self._sdk_name(name), name)
+                    service_id = _service_id(loader, name)
+                    self._everything.setdefault(service_id.lower().replace(" ", ""), name)
             return self._everything
 
     @staticmethod
     def operation(service: str, action: str) -> str | None:
         wanted = action.lower()
         return next((op for op in aws_client.service_model(service).operation_names if op.lower() == wanted), None)
+
+
+def _service_id(loader: Any, name: str) -> str:
+    """A model's service id, the file read on its own (the loader's cache would keep every model)."""
+    version = loader.determine_latest_version(name, "service-2")
+    for root in loader.search_paths:
+        data = loader.file_loader.load_file(os.path.join(root, name, version, "service-2"))
+        if data:
+            return str(data.get("metadata", {}).get("serviceId", name))
+    return name
 
 
 CATALOG = _Catalog()
