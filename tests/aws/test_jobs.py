@@ -246,3 +246,28 @@ def test_a_watched_query_survives_a_restart(tmp_path) -> None:
             again.close()
     finally:
         endpoint.close()
+
+
+def test_api_gateway_iam_role_auth_signs_for_execute_api(serve: Callable[..., AwsServer],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    endpoint = emulators.Api()
+    try:
+        aws = serve(http_hosts="127.0.0.1")
+        denied = aws.run(one(task("arn:aws:states:::apigateway:invoke", {
+            "ApiEndpoint": endpoint.url, "Method": "GET", "Stage": "prod", "Path": "orders", "AuthType": "IAM_ROLE"})),
+            role=aws.role([{"Effect": "Allow", "Action": "execute-api:Invoke",
+                            "Resource": "arn:aws:execute-api:*:*:other/*"}]))
+        # API Gateway itself refuses an unauthorised signed call with a 403 and IAM's message.
+        assert (denied["status"], denied["error"]) == ("FAILED", "ApiGateway.403")
+        assert "not authorized to perform: execute-api:Invoke" in json.loads(denied["cause"])["Message"]
+        assert endpoint.requests == []
+        answered = output(aws.run(one(task("arn:aws:states:::apigateway:invoke", {
+            "ApiEndpoint": endpoint.url, "Method": "GET", "Stage": "prod", "Path": "orders", "AuthType": "IAM_ROLE"}))))
+        assert answered["StatusCode"] == 200
+        authorization = endpoint.requests[-1]["headers"]["Authorization"]
+        assert authorization.startswith("AWS4-HMAC-SHA256 Credential=AKIAEXAMPLEKEY/")
+        assert "/execute-api/aws4_request" in authorization
+    finally:
+        endpoint.close()

@@ -133,3 +133,17 @@ def test_the_server_refuses_a_malformed_endpoint_option(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["server", "--isolation", "none", "--data-dir", str(tmp_path / "d"),
                                        "--aws-endpoint", "sqs"])
     assert result.exit_code == 2 and "--aws-endpoint: expected SERVICE=URL" in result.output
+
+
+def test_nested_tasks_are_located_by_json_pointer(serve: Callable[..., AwsServer]) -> None:
+    aws = serve()
+    inner = {"StartAt": "Send", "States": {"Send": task("arn:aws:states:::sqs:sendMessage",
+                                                        {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/1/q",
+                                                         "MessageBody": "x"})}}
+    definition = {"StartAt": "Fan", "States": {
+        "Fan": {"Type": "Parallel", "Branches": [inner], "Next": "Each"},
+        "Each": {"Type": "Map", "ItemProcessor": {
+            "StartAt": "Save", "States": {"Save": PUT["States"]["Call"]}}, "End": True}}}
+    warned = aws.sfn.validate_state_machine_definition(definition=json.dumps(definition), severity="WARNING")
+    assert [d["location"] for d in warned["diagnostics"]] == [
+        "/States/Fan/Branches/0/States/Send/Resource", "/States/Each/ItemProcessor/States/Save/Resource"]

@@ -13,7 +13,7 @@ answer's body), no answer with `ApiGateway.SdkClientException`. A pinflow extens
 server's `--http-task-hosts` policy applies, as it does to HTTP Tasks.
 
 IAM: `execute-api:Invoke` on `arn:aws:execute-api:REGION:ACCOUNT:ID/STAGE/METHOD/PATH` when `AuthType`
-is `IAM_ROLE`; nothing otherwise.
+is `IAM_ROLE` (refused as API Gateway refuses it: `ApiGateway.403`); nothing otherwise.
 """
 
 from __future__ import annotations
@@ -97,6 +97,10 @@ class Invoke(aws_service.AwsBacked):
         return [base.Need("execute-api:Invoke", f"arn:aws:execute-api:{region}:{account}:{api}/"
                           f"{str(call.parameters.get('Stage') or '').strip('/')}/{method}/"
                           f"{str(call.parameters.get('Path') or '').lstrip('/')}")]
+
+    def denied(self, call: base.Call, message: str) -> Any:
+        """API Gateway refuses a signed call its policies do not allow with a 403 and IAM's message."""
+        return call.failed("ApiGateway.403", json.dumps({"Message": message}))
 
     def start(self, call: base.Call) -> base.Started:
         url, method, auth, headers, body = self._request(call)
