@@ -101,8 +101,9 @@ def to_request(shape: Any, value: Any, where: str = "") -> Any:
             request[member] = to_request(shape.members[member], item, _join(where, key))
         return request
     if kind == "list":
-        items = value if isinstance(value, list) else [value]
-        return [to_request(shape.member, item, f"{where}[{index}]") for index, item in enumerate(items)]
+        if not isinstance(value, list):
+            raise BadParameters(f"The field '{where}' must be an array")
+        return [to_request(shape.member, item, f"{where}[{index}]") for index, item in enumerate(value)]
     if kind == "map":
         if not isinstance(value, dict):
             raise BadParameters(f"The field '{where}' must be an object")
