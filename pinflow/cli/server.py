@@ -191,7 +191,7 @@ def _announce_aws(pf: Any) -> None:
     """Say where AWS service integrations' calls go, and which mock configuration is loaded."""
     settings = pf.engine.aws.settings
     for service, url in sorted(settings.endpoints.items()):
-        log.info("AWS %s calls go to %s", "service" if service != "*" else "services", f"{service}: {url}")
+        log.info("AWS calls to %s go to %s", "every other service" if service == "*" else service, url)
     if pf.engine.aws.credentials() is None and not settings.endpoints:
         log.info("no AWS credentials: AWS service integrations need --aws-endpoint, or credentials")
     if pf.engine.mocks is not None:
