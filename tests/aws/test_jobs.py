@@ -242,6 +242,8 @@ def test_a_watched_query_survives_a_restart(tmp_path) -> None:
             assert json.loads(row["output"])["QueryExecution"]["Status"]["State"] == "SUCCEEDED"
             starts = [r for r in endpoint.requests if r["path"] == "/query-executions"]
             assert len(starts) == 1  # the call was not made again
+            # Made again after a crash, it would carry the same idempotency token (the call's request id).
+            assert len(json.loads(starts[0]["body"])["ClientRequestToken"]) == 36
         finally:
             again.close()
     finally:

@@ -138,7 +138,7 @@ class AwsSdk(aws_service.AwsBacked):
 
     def start(self, call: base.Call) -> base.Started:
         service, operation, named = self.target(call.command.resource)
-        params = aws_service.convert(service, operation, call.parameters)
+        params = aws_service.convert(service, operation, call.parameters, call.request_id)
         try:
             reply = call.engine.aws.call(service, operation, params, self._region(call, named))
         except aws_client.CallFailed as failed:

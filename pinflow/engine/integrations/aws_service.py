@@ -129,8 +129,10 @@ def job_failed(engine: Engine, task_id: str, described: Any) -> events.TaskFaile
 # --- requests and IAM -------------------------------------------------------------------------------------
 
 
-def convert(service: str, operation: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """A Task's parameters as botocore's request of `operation`.
+def convert(service: str, operation: str, parameters: Mapping[str, Any], token: str | None = None) -> dict[str, Any]:
+    """A Task's parameters as botocore's request of `operation`. `token` (the call's request id, the same
+    when a call is made again after a crash) fills the operation's idempotency token where the Task
+    gives none (Athena's ClientRequestToken, ECS's clientToken), so the service does the work once.
 
     Raises:
         TaskError: `States.Runtime`, a field the operation does not take (named)."""
@@ -139,6 +141,10 @@ def convert(service: str, operation: str, parameters: Mapping[str, Any]) -> dict
         converted: dict[str, Any] = aws_shapes.to_request(shape, dict(parameters))
     except aws_shapes.BadParameters as exc:
         raise base.TaskError("States.Runtime", str(exc)) from None
+    if token is not None and shape is not None:
+        for name, member in shape.members.items():
+            if member.metadata.get("idempotencyToken") and name not in converted:
+                converted[name] = token
     return converted
 
 
@@ -249,7 +255,7 @@ class Optimized(AwsBacked):
 
     def request(self, call: base.Call, action: str) -> dict[str, Any]:
         """botocore's parameters for a call (the Task's, converted by the operation's input shape)."""
-        return convert(self.botocore, self.actions[action], call.parameters)
+        return convert(self.botocore, self.actions[action], call.parameters, call.request_id)
 
     def invoke(self, call: base.Call, operation: str, params: Mapping[str, Any]) -> Reply:
         """Make one call of this integration's service, or raise its failure as a TaskError."""
