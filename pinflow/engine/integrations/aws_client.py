@@ -4,7 +4,7 @@ chain, endpoints as `aws_settings` says; what came back, or why nothing did, as 
 A call goes where botocore sends it: the service's AWS endpoint for the region, unless an endpoint is
 overridden. With an override and no credentials anywhere, the call is signed with placeholder
 credentials (a local emulator checks none); with neither an override nor credentials, nothing is sent
-and the call fails with `NoRoute`, which names the service and the option to set.
+and the call fails (`CallFailed`, kind "route"), naming the service and the option to set.
 """
 
 from __future__ import annotations
