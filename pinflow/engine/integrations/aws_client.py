@@ -145,7 +145,10 @@ class AwsClients:
         problem = self.missing(service)
         if problem is not None:
             raise CallFailed("route", service, problem)
-        client = self.client(service, region)
+        try:
+            client = self.client(service, region)
+        except botocore.exceptions.BotoCoreError as exc:  # a profile that does not exist, say
+            raise CallFailed("client", service, f"Unable to make a {service} client: {exc}") from None
         method = getattr(client, botocore.xform_name(operation))
         try:
             response = method(**params)
