@@ -8,8 +8,12 @@
 3. 500 parents, each starting one child with a nested `.sync:2` call (child: a Pass state) and
    ending with the child's output: parent+child executions per second (a pair counts once), median
    of several runs.
+4. 1,000 concurrent executions of a chain of 10 AWS service Tasks (DynamoDB, SNS, SQS, EventBridge,
+   S3 through the SDK), every one answered by a mock configuration's test case (no endpoint at all):
+   mocked Task transitions per second, median of several runs.
 
-Usage: python bench/durable.py [--runs 3] [--executions 1000] [--parked 100000] [--nested 500] [--json]
+Usage: python bench/durable.py [--runs 3] [--executions 1000] [--parked 100000] [--nested 500] [--mocked 1000]
+       [--json]
 """
 
 from __future__ import annotations
@@ -133,6 +137,42 @@ def nested_run(pairs: int) -> float:
             pf.close()
 
 
+MOCKED_RESOURCES = ("arn:aws:states:::dynamodb:putItem", "arn:aws:states:::sns:publish",
+                    "arn:aws:states:::sqs:sendMessage", "arn:aws:states:::events:putEvents",
+                    "arn:aws:states:::aws-sdk:s3:putObject")
+
+
+def mocked_run(executions: int) -> float:
+    """Mocked Task transitions per second: `executions` runs of a 10-Task chain, every Task mocked."""
+    names = [f"T{i}" for i in range(10)]
+    states = {name: {"Type": "Task", "Resource": MOCKED_RESOURCES[i % len(MOCKED_RESOURCES)],
+                     "Parameters": {"n": i}, "ResultPath": f"$.r{i}",
+                     **({"Next": names[i + 1]} if i < 9 else {"End": True})} for i, name in enumerate(names)}
+    config = {"StateMachines": {"mocked": {"TestCases": {"Bench": {name: "Answer" for name in names}}}},
+              "MockedResponses": {"Answer": {"0": {"Return": {"MessageId": "m"}}}}}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "MockConfigFile.json"
+        path.write_text(json.dumps(config))
+        pf = Pinflow.open(data_dir=Path(tmp) / "data", synchronous="FULL", mock_config=path)
+        try:
+            machine = pf.machines.create("mocked", json.dumps({"StartAt": "T0", "States": states}),
+                                         make_role(pf))["stateMachineArn"]
+            began = time.perf_counter()
+            pending = [pf.engine.start_execution_async(machine, name=f"m-{i}", test_case="Bench")
+                       for i in range(executions)]
+            for future in pending:
+                future.result()
+            wait_all(pf, "mocked", executions)
+            elapsed = time.perf_counter() - began
+            with pf.store.transaction(write=False) as tx:
+                failed = tx.scalar("SELECT COUNT(*) FROM executions WHERE status <> 'SUCCEEDED'")
+            if failed:
+                raise RuntimeError(f"{failed} mocked executions did not succeed")
+            return executions * 10 / elapsed
+        finally:
+            pf.close()
+
+
 def parked_run(count: int, wait_seconds: int = 5) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         pf = Pinflow.open(data_dir=Path(tmp) / "data", synchronous="FULL")
@@ -173,12 +213,15 @@ def main() -> int:
     parser.add_argument("--executions", type=int, default=1000)
     parser.add_argument("--parked", type=int, default=100_000)
     parser.add_argument("--nested", type=int, default=500, help="parent+child pairs per nested run")
+    parser.add_argument("--mocked", type=int, default=1000, help="executions of 10 mocked Tasks per run")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     rates = [transitions_run(args.executions) for _ in range(args.runs)]
     figures: dict[str, float] = {"durable_transitions_per_s": statistics.median(rates)}
     nested = [nested_run(args.nested) for _ in range(args.runs)]
     figures["nested_pairs_per_s"] = statistics.median(nested)
+    mocked = [mocked_run(args.mocked) for _ in range(args.runs)]
+    figures["mocked_task_transitions_per_s"] = statistics.median(mocked)
     figures.update(parked_run(args.parked))
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.json:
@@ -188,6 +231,8 @@ def main() -> int:
               f"  runs: {', '.join(f'{r:,.0f}' for r in rates)}")
         print(f"parent+child executions/s, one nested .sync:2 call each (median of {args.runs}): "
               f"{figures['nested_pairs_per_s']:,.0f}  runs: {', '.join(f'{r:,.0f}' for r in nested)}")
+        print(f"mocked Task transitions/s, 10 mocked AWS Tasks per execution (median of {args.runs}): "
+              f"{figures['mocked_task_transitions_per_s']:,.0f}  runs: {', '.join(f'{r:,.0f}' for r in mocked)}")
         print(f"created {args.parked:,} parked executions in {figures['parked_create_s']:.1f} s; resumed "
               f"late by p50 {figures['parked_resume_p50_s']:.3f} s, p99 {figures['parked_resume_p99_s']:.3f} s")
         print(f"peak RSS: {figures['peak_rss_mb']:.0f} MB")

@@ -26,7 +26,8 @@ class Pinflow:
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, code_root: Path | None = None,
                  start: bool = True, workers: int = 16, permissive_iam: bool = False,
-                 isolation: Any = None, http_hosts: str | None = None) -> None:
+                 isolation: Any = None, http_hosts: str | None = None, aws: Any = None,
+                 mock_config: str | Path | None = None) -> None:
         """Wire the registries, the invoker and the engine over `store`.
 
         Args:
@@ -37,8 +38,18 @@ class Pinflow:
                 None for the sandbox when this machine can give it; see `sandbox.create`).
             http_hosts: the hosts HTTP Tasks may reach, comma-separated (`pinflow server
                 --http-task-hosts`); None allows public addresses only.
+            aws: where AWS service integrations send their calls (an `AwsSettings`: region, profile,
+                endpoint overrides); None for botocore's own chain.
+            mock_config: a Step Functions Local mock configuration file, whose test cases executions
+                may be started with (`pinflow server --mock-config`).
+
+        Raises:
+            ValueError: the mock configuration cannot be read (the message names the file and place).
         """
+        from pinflow.engine.integrations.aws_client import AwsClients
+        from pinflow.engine.integrations.aws_settings import AwsSettings
         from pinflow.engine.integrations.hosts import HostPolicy
+        from pinflow.engine.integrations.mock import MockConfig
         from pinflow.engine.runner import Engine
         from pinflow.functions.invoker import Invoker
         from pinflow.registry.activities import ActivityRegistry
@@ -50,6 +61,7 @@ class Pinflow:
         from pinflow.registry.roles import RoleRegistry
         from pinflow.registry.state_machines import StateMachineRegistry
 
+        mocks = MockConfig.load(mock_config) if mock_config is not None else None
         self.store = store
         self.clock = clock
         self.functions = FunctionRegistry(store, clock)
@@ -66,7 +78,8 @@ class Pinflow:
         root = code_root or _default_code_root(store)
         self.invoker = Invoker(root, self.functions.load_code, isolation=isolation)
         self.engine = Engine(store, self.registry, self.invoker, clock=clock, workers=workers,
-                             http_hosts=HostPolicy.from_text(http_hosts))
+                             http_hosts=HostPolicy.from_text(http_hosts), aws=AwsClients(aws or AwsSettings()),
+                             mocks=mocks)
         if start:
             self.engine.start()
 

@@ -21,6 +21,7 @@ from pinflow import arns, errors, jsontext
 from pinflow.api import shapes
 from pinflow.api.shapes import Params
 from pinflow.engine import express
+from pinflow.engine.integrations import mock
 from pinflow.registry import paging, sfn_shapes
 
 PAYLOAD_LIMIT = 262_144
@@ -76,18 +77,27 @@ def _arn_param(p: Params, name: str = "executionArn") -> str:
 def start_execution(pf: Any, p: Params) -> dict[str, Any]:
     """StartExecution by machine, version or alias ARN; a running Standard execution of the same name and
     input is returned again."""
-    arn = p.required("stateMachineArn", high=256)
+    arn, test_case = _test_case(pf, p.required("stateMachineArn", high=256))
     name = p.string("name", low=1, high=80)
     input_text = p.string("input", high=PAYLOAD_LIMIT, sensitive=True)
     trace_header = p.string("traceHeader", high=256)
     sfn_shapes.split(arn)
     check_input(input_text)
-    return pf.engine.start_execution(arn, name=name, input=input_text, trace_header=trace_header)
+    return pf.engine.start_execution(arn, name=name, input=input_text, trace_header=trace_header,
+                                     test_case=test_case)
+
+
+def _test_case(pf: Any, arn: str) -> tuple[str, str | None]:
+    """Step Functions Local's `<state machine ARN>#<test case>`, on a server given a mock configuration
+    (`integrations.mock`); elsewhere the ARN is taken as it is, as AWS takes it."""
+    if pf.engine.mocks is None:
+        return arn, None
+    return mock.split_arn(arn)
 
 
 def start_sync_execution(pf: Any, p: Params) -> dict[str, Any]:
     """StartSyncExecution: run an Express execution to its end and answer with the outcome."""
-    arn = p.required("stateMachineArn", high=256)
+    arn, test_case = _test_case(pf, p.required("stateMachineArn", high=256))
     name = p.string("name", low=1, high=80)
     input_text = p.string("input", high=PAYLOAD_LIMIT, sensitive=True)
     trace_header = p.string("traceHeader", high=256)
@@ -99,7 +109,7 @@ def start_sync_execution(pf: Any, p: Params) -> dict[str, Any]:
     target = pf.machines.resolve_start(arn, rng=random.Random())
     if target.machine["type"] != "EXPRESS":
         raise errors.StateMachineTypeNotSupported(NOT_SUPPORTED)
-    outcome = express.start_sync(pf.engine, target, name, value)
+    outcome = express.start_sync(pf.engine, target, name, value, test_case)
     shaped: dict[str, Any] = {
         "executionArn": outcome["executionArn"],
         "stateMachineArn": outcome["stateMachineArn"],

@@ -20,6 +20,7 @@ from pinflow.api.shapes import Params
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, json_errors, source
 from pinflow.asl.validation import diagnostics as diag
+from pinflow.engine.integrations import mock
 
 INSPECTION_LEVELS = ("INFO", "DEBUG", "TRACE")
 TEST_STATE_NAME = "TestState"
@@ -44,8 +45,25 @@ def validate_state_machine_definition(pf: Any, p: Params) -> dict[str, Any]:
         if d.location is not None:
             item["location"] = d.location
         shown.append(item)
+    truncated = len(kept) > limit
+    if severity == diag.WARNING and not any(d.severity == diag.ERROR for d in found):
+        extra = _unreachable(pf, str(definition))  # a pinflow server's own warning (integrations.reach)
+        shown += extra[: max(0, limit - len(shown))]
+        truncated = len(kept) + len(extra) > limit
     failed = any(d.severity == diag.ERROR for d in found)
-    return {"result": "FAIL" if failed else "OK", "diagnostics": shown, "truncated": len(kept) > limit}
+    return {"result": "FAIL" if failed else "OK", "diagnostics": shown, "truncated": truncated}
+
+
+def _unreachable(pf: Any, definition: str) -> list[dict[str, Any]]:
+    """WARNING diagnostics for Tasks calling an AWS service this server has no endpoint or credentials for."""
+    from pinflow.engine.integrations import reach
+
+    try:
+        parsed = source.load(definition)
+    except ValueError:
+        return []
+    return [{"severity": diag.WARNING, "code": reach.CODE, "message": found.message, "location": found.location}
+            for found in (reach.unreachable(pf.engine.aws, parsed) if isinstance(parsed, dict) else ())]
 
 
 def _json_object(p: Params, name: str) -> dict[str, Any] | None:
@@ -194,28 +212,22 @@ class _Tasks:
         self.mock = mock
 
     def handlers(self, definition: str) -> dict[str, Callable[[Any], Any]]:
-        """A handler per Task resource in `definition`, as `asl.test_state` takes them."""
+        """A handler per Task resource in `definition`, as `asl.test_state` takes them; each goes through
+        the engine's dispatcher, which answers with the mock when one is given (`integrations.mock`)."""
         resources = _task_resources(source.load(definition))
+        mocked = None
         if self.mock is not None:
-            return {resource: self._mocked for resource in resources}
-        return {resource: functools.partial(self._invoke, resource) for resource in resources}
+            try:
+                mocked = mock.from_test_state(self.mock)
+            except ValueError:
+                raise errors.ValidationException("Invalid mock result: it must be JSON text") from None
+        return {resource: functools.partial(self._invoke, resource, mocked) for resource in resources}
 
-    def _mocked(self, payload: Any) -> Any:
-        assert self.mock is not None
-        failure = self.mock.get("errorOutput")
-        if isinstance(failure, dict):
-            raise asl.TaskError(str(failure.get("error", "")), failure.get("cause"))
-        result = self.mock.get("result")
-        try:
-            return json.loads(result) if isinstance(result, str) else result
-        except ValueError:
-            raise errors.ValidationException("Invalid mock result: it must be JSON text") from None
-
-    def _invoke(self, resource: str, payload: Any) -> Any:
+    def _invoke(self, resource: str, mocked: mock.Mocked | None, payload: Any) -> Any:
         command = cmd.InvokeTask(task_id="test-state", resource=resource, payload=payload,
                                  state_name=TEST_STATE_NAME, attempt=0)
         pinned: dict[str, Any] = {"aliases": {}, "refs": [], "policies": None}
-        outcome = self.pf.engine.dispatcher.outcome(TEST_EXECUTION_ARN, self.role_arn, pinned, command)
+        outcome = self.pf.engine.dispatcher.outcome(TEST_EXECUTION_ARN, self.role_arn, pinned, command, mocked)
         if isinstance(outcome, events.TaskSucceeded):
             return outcome.output
         if isinstance(outcome, events.TaskFailed):

@@ -62,6 +62,7 @@ def run(
     start_time: float = DEFAULT_START,
     clock: Callable[[], float] | None = None,
     max_events: int = 1_000_000,
+    answer: loop.Invoke | None = None,
 ) -> Result:
     """Run an execution to its end in memory.
 
@@ -74,6 +75,8 @@ def run(
         seed: feeds every random draw, the Express execution ARN's uuid included.
         clock: a real clock for callers that want real time (the CLI): Waits then really wait.
         max_events: stop after this many events (an endless loop of states).
+        answer: asked first for each task (a mocked answer, say): its event ends the task; None hands
+            the task to `handlers`.
 
     Returns:
         The Result; `status` is RUNNING when the execution waits on something nothing will deliver.
@@ -93,11 +96,18 @@ def run(
         state_machine={"Id": arn, "Name": state_machine_name}, seed=seed, type=type,
     )
     wait_until = functools.partial(_sleep_until, clock) if clock is not None else None
-    finished = loop.Loop(parsed, functools.partial(_invoke, handlers or {}), wait_until=wait_until).run(
-        start, max_events)
+    invoke: loop.Invoke = functools.partial(_invoke, handlers or {})
+    if answer is not None:
+        invoke = functools.partial(_answered, answer, invoke)
+    finished = loop.Loop(parsed, invoke, wait_until=wait_until).run(start, max_events)
     state = finished.state
     return Result(state["status"], state.get("output"), state.get("error"), state.get("cause"),
                   finished.history, state=state)
+
+
+def _answered(answer: loop.Invoke, otherwise: loop.Invoke, command: cmd.InvokeTask, now: float) -> events.Event | None:
+    answered = answer(command, now)
+    return answered if answered is not None else otherwise(command, now)
 
 
 def _invoke(handlers: Mapping[str, Handler], command: cmd.InvokeTask, now: float) -> events.Event:

@@ -35,6 +35,9 @@ def classify(resource: str) -> tuple[str, str, str, str]:
         return "Activity", "wait_for_task_token", "activity", resource
     service_api = ":".join(parts[5:]) if len(parts) > 5 else resource
     service, _, api = service_api.partition(":")
+    if service == "aws-sdk":  # AWS records `aws-sdk:s3` and `putObject` (LocalStack's aws-sdk snapshots)
+        name, _, api = api.partition(":")
+        service = f"aws-sdk:{name}"
     return "Task", pattern_of(api), service, api
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from pinflow.engine.integrations import mock
+
 log = logging.getLogger("pinflow.server")
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -69,8 +71,18 @@ def _auth(auth_file: str | None) -> Any:
                    "public: not this machine, not a private, link-local or reserved network), host names "
                    "(`*.example.com`), addresses or networks (`10.0.0.0/8`), each with an optional :port, "
                    "or `*` for anything.")
+@click.option("--aws-endpoint", "aws_endpoints", multiple=True, metavar="SERVICE=URL",
+              help="Send one AWS service's calls to URL (an emulator), e.g. sqs=http://127.0.0.1:9324; `*` for "
+                   "every service. Repeatable. Without it, calls go to AWS with botocore's credentials.")
+@click.option("--aws-config", type=click.Path(exists=True, dir_okay=False), default=None, envvar="PINFLOW_AWS_CONFIG",
+              help="A TOML file with region, profile and [endpoints] SERVICE = URL (also PINFLOW_AWS_CONFIG); "
+                   "--aws-endpoint wins over it. See docs/integrations.md.")
+@click.option("--mock-config", type=click.Path(exists=True, dir_okay=False), default=None, envvar=mock.ENV,
+              help="Step Functions Local's mock configuration file (also SFN_MOCK_CONFIG): StartExecution with "
+                   "`<state machine ARN>#<test case>` answers that test case's states with its mocked responses.")
 def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file: str | None,
-           log_level: str, permissive_iam: bool, isolation: str, http_task_hosts: str) -> None:
+           log_level: str, permissive_iam: bool, isolation: str, http_task_hosts: str,
+           aws_endpoints: tuple[str, ...], aws_config: str | None, mock_config: str | None) -> None:
     """Serve the Step Functions, Lambda and IAM APIs, and run executions."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
@@ -87,10 +99,36 @@ def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file
         raise click.UsageError(
             f"refusing to listen on {host} without authentication: anyone who can reach it could run "
             "code through it. Give --auth FILE (or PINFLOW_ACCESS_KEYS), or listen on 127.0.0.1.")
+    aws = aws_settings(aws_endpoints, aws_config)
+    mocks = _mocks(mock_config)
     folder = data_dir or ".pinflow"
     workers = _isolation(isolation, [folder, *([auth_file] if auth_file else [])])
     run(host, port, data_dir=folder, db=db, auth=authenticator, log_level=log_level, isolation=workers,
-        permissive_iam=permissive_iam, http_task_hosts=http_task_hosts)
+        permissive_iam=permissive_iam, http_task_hosts=http_task_hosts, aws=aws, mock_config=mocks)
+
+
+def aws_settings(endpoints: tuple[str, ...], config_file: str | None) -> Any:
+    """The AWS settings the options give, or a usage error naming the bad one."""
+    from pinflow.engine.integrations import aws_settings as settings
+
+    try:
+        found = settings.read(config_file) if config_file else settings.AwsSettings()
+    except ValueError as exc:
+        raise click.UsageError(f"--aws-config: {exc}") from None
+    try:
+        return found.with_endpoints(settings.parse_endpoints(endpoints))
+    except ValueError as exc:
+        raise click.UsageError(f"--aws-endpoint: {exc}") from None
+
+
+def _mocks(path: str | None) -> str | None:
+    """The mock configuration's path, once it is known to parse (a usage error says where it does not)."""
+    if path is not None:
+        try:
+            mock.MockConfig.load(path)
+        except ValueError as exc:
+            raise click.UsageError(f"--mock-config: {exc}") from None
+    return path
 
 
 def _isolation(mode: str, protect: list[str]) -> Any:
@@ -111,7 +149,8 @@ def _isolation(mode: str, protect: list[str]) -> Any:
 
 
 def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any, log_level: str,
-        isolation: Any = None, permissive_iam: bool = False, http_task_hosts: str | None = None) -> None:
+        isolation: Any = None, permissive_iam: bool = False, http_task_hosts: str | None = None,
+        aws: Any = None, mock_config: str | None = None) -> None:
     """Open the service, serve until SIGINT/SIGTERM, then stop the engine and the function workers."""
     import uvicorn
 
@@ -119,10 +158,11 @@ def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any
     from pinflow.service import Pinflow
 
     pf = Pinflow.open(data_dir=data_dir, db=db, isolation=isolation, permissive_iam=permissive_iam,
-                      http_hosts=http_task_hosts)
+                      http_hosts=http_task_hosts, aws=aws, mock_config=mock_config)
     # What functions can reach is said before anything runs; without a sandbox, loudly.
     isolated = pf.invoker.isolation.name == "sandbox"
     log.log(logging.INFO if isolated else logging.WARNING, "%s", pf.invoker.isolation.describe())
+    _announce_aws(pf)
     mode = "SigV4 signatures verified" if auth is not None else "any credentials accepted"
     if permissive_iam:
         mode += "; IAM permissive: roles this server does not have are accepted and not enforced"
@@ -145,6 +185,17 @@ def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any
             signal.signal(sig, handler)
         pf.close()
         log.info("stopped")
+
+
+def _announce_aws(pf: Any) -> None:
+    """Say where AWS service integrations' calls go, and which mock configuration is loaded."""
+    settings = pf.engine.aws.settings
+    for service, url in sorted(settings.endpoints.items()):
+        log.info("AWS calls to %s go to %s", "every other service" if service == "*" else service, url)
+    if pf.engine.aws.credentials() is None and not settings.endpoints:
+        log.info("no AWS credentials: AWS service integrations need --aws-endpoint, or credentials")
+    if pf.engine.mocks is not None:
+        log.info("mock configuration %s: %d test case(s)", pf.engine.mocks.path, len(pf.engine.mocks))
 
 
 class _Stopped(Exception):

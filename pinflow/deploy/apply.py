@@ -144,7 +144,7 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
     for key in machine_order(project):
         machine = project.state_machines[key]
         definition, pinned, live = _render(prepared, key, versions, cl, machine_versions)
-        _validate(cl, project, key, definition)
+        the_plan.warnings.extend(f"{machine.name}: {warning}" for warning in _validate(cl, project, key, definition))
         prepared.definitions[key] = definition
         if machine.use_exact_version:
             the_plan.unpinnable.extend(f"{machine.name}: {entry}" for entry in live)
@@ -207,15 +207,20 @@ def _check_given_role(cl: clients.Clients, project: Project, key: str, mode: str
                            line=line, path=where)
 
 
-def _validate(cl: clients.Clients, project: Project, key: str, definition: dict[str, Any]) -> None:
+def _validate(cl: clients.Clients, project: Project, key: str, definition: dict[str, Any]) -> list[str]:
     """Have the server validate a definition before anything is deployed, so that an invalid one stops
     the deploy before any function changes.
+
+    Returns:
+        The server's warnings that a Task calls an AWS service it cannot reach (pinflow's
+        `UNREACHABLE_SERVICE` diagnostics; AWS answers none).
 
     Raises:
         ProjectError: the server's first error, with its JSON Pointer under the definition's key path.
     """
     machine = project.state_machines[key]
-    answer = cl.sfn.validate_state_machine_definition(definition=plan.pretty(definition), type=machine.type)
+    answer = cl.sfn.validate_state_machine_definition(definition=plan.pretty(definition), type=machine.type,
+                                                      severity="WARNING")
     problems = [d for d in answer.get("diagnostics", []) if d.get("severity") == "ERROR"]
     if answer.get("result") == "FAIL" and problems:
         first = problems[0]
@@ -224,6 +229,7 @@ def _validate(cl: clients.Clients, project: Project, key: str, definition: dict[
         where = f"{machine.where}.{pointer}" if pointer else machine.where
         line = _line_at(machine.definition, parts) or project.lines.get(machine.where)
         raise ProjectError(f"{first['code']}: {first['message']}", file=project.file_label, line=line, path=where)
+    return [str(d.get("message")) for d in answer.get("diagnostics", []) if d.get("code") == "UNREACHABLE_SERVICE"]
 
 
 def _line_at(value: Any, parts: list[str]) -> int | None:

@@ -466,6 +466,8 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     activities: list[tuple[str, bool]] = field(default_factory=list)  # (name, exists on the server)
     unpinnable: list[str] = field(default_factory=list)  # "machine: State: reference" useExactVersion cannot pin
+    # "machine: state: ..." Tasks calling an AWS service the server has neither endpoint nor credentials for
+    warnings: list[str] = field(default_factory=list)
     iam_mode: str = "enforced"  # what the server announced: "enforced" or "permissive"
     layers: list[Any] = field(default_factory=list)  # deploy.layers.LayerChange, one per project layer
 

@@ -41,6 +41,8 @@ def print_plan(console: Console, the_plan: plan.Plan, project: Project, endpoint
     for reference in the_plan.unpinnable:
         console.print(Text(f"note: useExactVersion cannot pin {reference}; it stays live (--strict refuses this)",
                            style="yellow"))
+    for warning in the_plan.warnings:
+        console.print(Text(f"warning: {warning}", style="bold yellow"))
     for note in the_plan.notes:
         console.print(Text(f"note: {note}", style="dim"))
 

@@ -51,7 +51,8 @@ class Authoriser:
         if decision.allowed:
             return
         called = need.called if need.called is not None else need.resource
-        pinned_refs = set(pinned.get("refs") or ()) | set((pinned.get("aliases") or {}).keys())
+        pinned_refs = set(pinned.get("refs") or ()) | set((pinned.get("aliases") or {}).keys()) | set(
+            pinned.get("resources") or ())
         if called in pinned_refs:
             # Grace for what the execution is pinned to: allowed if its role allowed it at the start
             # (or, on a permissive server, did not exist then, so nothing was enforced).

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pinflow.asl import commands as cmd
 from pinflow.asl import events
 from pinflow.engine import authorise, lru, watches
-from pinflow.engine.integrations import base, table
+from pinflow.engine.integrations import base, mock, table
 
 if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
@@ -60,9 +60,13 @@ class Dispatcher:
             assert integration is not None
             watches.begin(self.engine, integration, call, started)
 
-    def start(self, call: base.Call) -> base.Started:
-        """Start one call: its integration's answer, or Done with the failure the call came to."""
+    def start(self, call: base.Call, mocked: mock.Mocked | None = None) -> base.Started:
+        """Start one call: its integration's answer, or Done with the failure the call came to; a mocked
+        answer (`mocked`, or the execution's test case's) instead of any call."""
         command = call.command
+        mocked = mocked or mock.answer(self.engine.mocks, call.pinned, command.state_name, command.attempt)
+        if mocked is not None:
+            return base.Done(mocked.event(command.task_id, call.now()))
         integration = table.for_resource(command.resource)
         try:
             if integration is None or command.pattern not in integration.patterns:
@@ -81,10 +85,11 @@ class Dispatcher:
             return base.Done(call.failed("States.Runtime", f"Internal error: {exc}"))
 
     def outcome(self, execution_arn: str, role_arn: str, pinned: dict[str, Any],
-                command: cmd.InvokeTask) -> events.Event | None:
-        """The event that ends a task run in memory (Express), None when it cannot end there (a callback)."""
+                command: cmd.InvokeTask, mocked: mock.Mocked | None = None) -> events.Event | None:
+        """The event that ends a task run in memory (Express, TestState), None when it cannot end there
+        (a callback); `mocked` answers in place of the call (TestState's `mock`)."""
         call = base.Call(self.engine, execution_arn, role_arn, pinned, command)
-        started = self.start(call)
+        started = self.start(call, mocked)
         if isinstance(started, base.Done):
             return started.event
         # A callback's answer cannot come back in memory; nor can a watched call's, which Express

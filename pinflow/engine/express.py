@@ -22,10 +22,13 @@ if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
 
 
-def _run(engine: Engine, target: Any, execution_arn: str, name: str, input_value: Any) -> dict[str, Any]:
+def _run(engine: Engine, target: Any, execution_arn: str, name: str, input_value: Any,
+         mocked: dict[str, str] | None = None) -> dict[str, Any]:
     definition = engine.parsed(target.revision_id, target.definition)
     rng = random.Random()
     pinned = engine.pin(definition, target.role_arn, rng)
+    if mocked is not None:
+        pinned["mock"] = mocked
     started = engine.clock()
     context = {"Id": execution_arn, "Name": name, "RoleArn": target.role_arn}
     start = events.Start(
@@ -54,16 +57,20 @@ def _wait_until(clock: Any, due: float) -> None:
         (sleep or time.sleep)(delay)
 
 
-def start_sync(engine: Engine, target: Any, name: str | None, input_value: Any) -> dict[str, Any]:
-    """StartSyncExecution: run to the end and answer with the outcome."""
+def start_sync(engine: Engine, target: Any, name: str | None, input_value: Any,
+               test_case: str | None = None) -> dict[str, Any]:
+    """StartSyncExecution: run to the end and answer with the outcome (`test_case`: see
+    `Engine.start_execution`)."""
+    mocked = engine.test_case(target.machine["name"], test_case)
     name = name or str(uuid.uuid4())
     execution_arn = arns.execution(target.machine["name"], name, express=True) + f":{uuid.uuid4()}"
-    return _run(engine, target, execution_arn, name, input_value)
+    return _run(engine, target, execution_arn, name, input_value, mocked)
 
 
-def start_async(engine: Engine, target: Any, name: str, input_value: Any, trace_header: str | None) -> dict[str, Any]:
+def start_async(engine: Engine, target: Any, name: str, input_value: Any, trace_header: str | None,
+                mocked: dict[str, str] | None = None) -> dict[str, Any]:
     """StartExecution on an Express machine: run in the background (at least once, no history)."""
     execution_arn = arns.execution(target.machine["name"], name, express=True) + f":{uuid.uuid4()}"
     started = engine.clock()
-    engine.express_pool.submit(_run, engine, target, execution_arn, name, input_value)
+    engine.express_pool.submit(_run, engine, target, execution_arn, name, input_value, mocked)
     return {"executionArn": execution_arn, "startDate": started}

@@ -14,7 +14,7 @@ import random
 from typing import Any
 
 from pinflow.asl.definition import Definition
-from pinflow.engine.integrations import aws_lambda, table
+from pinflow.engine.integrations import aws_lambda, aws_service, table
 from pinflow.engine.integrations.base import Reference
 
 
@@ -38,6 +38,11 @@ def pin(definition: Definition, registry: Any, role_arn: str, rng: random.Random
             held, resolved = aws_lambda.holds(registry, reference, rng)
             refs |= held
             aliases.update(resolved)
-        elif reference.level == "version":
+        elif reference.kind != aws_service.RESOURCE_KIND and reference.level == "version":
             refs.add(reference.arn)
-    return {"aliases": aliases, "refs": sorted(refs), "policies": registry.roles.policies_for(role_arn)}
+    pinned: dict[str, Any] = {"aliases": aliases, "refs": sorted(refs),
+                              "policies": registry.roles.policies_for(role_arn)}
+    resources = aws_service.holds(references(definition))
+    if resources:
+        pinned["resources"] = resources
+    return pinned

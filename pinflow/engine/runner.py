@@ -30,7 +30,8 @@ from pinflow.asl import events, interpreter, tokens
 from pinflow.asl.definition import Definition
 from pinflow.engine import dispatch, pins, watches
 from pinflow.engine.applier import Applier, Work
-from pinflow.engine.integrations import table
+from pinflow.engine.integrations import mock, table
+from pinflow.engine.integrations.aws_client import AwsClients
 from pinflow.engine.integrations.hosts import HostPolicy
 from pinflow.engine.timers import TimerPoller
 from pinflow.store import Store, Tx
@@ -68,15 +69,20 @@ class Engine:
         clock: seconds since the epoch; tests pass a fake clock.
         workers: threads that carry out task invocations.
         http_hosts: the hosts HTTP Tasks may reach (default: public addresses only).
+        aws: the botocore clients AWS service integrations call through (default: botocore's chain).
+        mocks: Step Functions Local's mock configuration, for executions started with a test case.
     """
 
     def __init__(self, store: Store, registry: Any, invoker: Any, *, clock: Callable[[], float] = time.time,
-                 workers: int = 16, timer_interval: float = 0.02, http_hosts: HostPolicy | None = None) -> None:
+                 workers: int = 16, timer_interval: float = 0.02, http_hosts: HostPolicy | None = None,
+                 aws: AwsClients | None = None, mocks: mock.MockConfig | None = None) -> None:
         self.store = store
         self.registry = registry
         self.invoker = invoker
         self.clock = clock
         self.http_hosts = http_hosts or HostPolicy()
+        self.aws = aws or AwsClients()
+        self.mocks = mocks
         self.applier = Applier(store)
         self.dispatcher = dispatch.Dispatcher(self, registry)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinflow-task")
@@ -158,20 +164,24 @@ class Engine:
     # --- starting ---------------------------------------------------------------------------------
 
     def start_execution(self, state_machine_arn: str, name: str | None = None, input: str | None = None,
-                        trace_header: str | None = None, *, parent: tuple[str, str] | None = None) -> dict[str, Any]:
+                        trace_header: str | None = None, *, parent: tuple[str, str] | None = None,
+                        test_case: str | None = None) -> dict[str, Any]:
         """StartExecution: start (or, for a Standard machine, idempotently find) an execution.
 
         Args:
             parent: (execution ARN, task id) of the task that starts this one as its child.
+            test_case: a test case of the mock configuration, whose mocked states answer in place of
+                their integrations (`integrations.mock`).
 
         Returns:
             {"executionArn", "startDate"}, once the execution is durably recorded.
         """
-        return self._wait(self.start_execution_async(state_machine_arn, name, input, trace_header, parent=parent))
+        return self._wait(self.start_execution_async(state_machine_arn, name, input, trace_header, parent=parent,
+                                                     test_case=test_case))
 
     def start_execution_async(self, state_machine_arn: str, name: str | None = None, input: str | None = None,
-                              trace_header: str | None = None, *,
-                              parent: tuple[str, str] | None = None) -> Future[dict[str, Any]]:
+                              trace_header: str | None = None, *, parent: tuple[str, str] | None = None,
+                              test_case: str | None = None) -> Future[dict[str, Any]]:
         """StartExecution without waiting: the future resolves once the start is committed.
 
         Many starts in flight at once share commits (group commit); API errors found before the
@@ -187,13 +197,16 @@ class Engine:
             raise errors.InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {state_machine_arn}'")
         rng = random.Random()
         target = self.registry.machines.resolve_start(state_machine_arn, rng=rng)
+        mocked = self.test_case(target.machine["name"], test_case)
         if target.machine["type"] == "EXPRESS":
             from pinflow.engine import express
 
             done: Future[dict[str, Any]] = Future()
-            done.set_result(express.start_async(self, target, name, input_value, trace_header))
+            done.set_result(express.start_async(self, target, name, input_value, trace_header, mocked))
             return done
         pinned = self.pin(self.parsed(target.revision_id, target.definition), target.role_arn, rng)
+        if mocked is not None:
+            pinned["mock"] = mocked
         if parent is not None:
             pinned["parent"] = {"execution": parent[0], "task": parent[1]}
         refs = set(pinned["refs"])
@@ -237,6 +250,19 @@ class Engine:
 
         work = Work(apply)
         return self.applier.submit(work, new=True)
+
+    def test_case(self, machine: str, case: str | None) -> dict[str, str] | None:
+        """What an execution of `machine` started with test case `case` keeps of it (None for none).
+
+        Raises:
+            ValidationException: the server has no mock configuration, or it has no such test case."""
+        if case is None:
+            return None
+        if self.mocks is None or self.mocks.test_case(machine, case) is None:
+            where = f"the mock configuration {self.mocks.path}" if self.mocks else "a mock configuration (none given)"
+            raise errors.ValidationException(
+                f"The test case '{case}' of the state machine '{machine}' is not in {where}")
+        return mock.pinned(machine, case)
 
     def pin(self, definition: Definition, role_arn: str, rng: random.Random) -> dict[str, Any]:
         """Resolve what an execution holds on to: alias targets, version references, its role's policies."""
@@ -420,7 +446,7 @@ class Engine:
                 already been closed."
         """
         if not isinstance(token, str) or not 1 <= len(token) <= 2048:
-            raise errors.InvalidToken("Invalid token")
+            raise errors.InvalidToken("Invalid Token: 'Invalid token'")  # AWS's wording, as recorded
         with self.store.transaction(write=False) as tx:
             row = tx.one("outbox_by_token", (token,))
             named = tokens.read(token) if row is None else None
@@ -428,7 +454,7 @@ class Engine:
         if row is not None:
             return row
         if not known:
-            raise errors.InvalidToken("Invalid token")
+            raise errors.InvalidToken("Invalid Token: 'Invalid token'")  # AWS's wording, as recorded
         raise errors.TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
 
     def send_task_success(self, token: str, output: str) -> None:

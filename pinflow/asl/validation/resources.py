@@ -22,6 +22,12 @@ OPTIMIZED: dict[str, dict[str, frozenset[str]]] = {
     "ecs": {"runTask": frozenset({_RESPONSE, _SYNC, _CALLBACK})},
     "batch": {"submitJob": frozenset({_RESPONSE, _SYNC, _CALLBACK})},
     "glue": {"startJobRun": frozenset({_RESPONSE, _SYNC})},
+    "athena": {"startQueryExecution": frozenset({_RESPONSE, _SYNC}),
+               **{action: frozenset({_RESPONSE}) for action in ("stopQueryExecution", "getQueryExecution",
+                                                                 "getQueryResults")}},
+    "bedrock": {"invokeModel": frozenset({_RESPONSE})},
+    # As ItemReader's and ResultWriter's resources (pinflow also takes them as a Task's).
+    "s3": {action: frozenset({_RESPONSE}) for action in ("getObject", "putObject", "listObjectsV2")},
 }
 
 

@@ -10,7 +10,24 @@ from collections.abc import Iterator
 from typing import Any
 
 from pinflow.asl import walk
-from pinflow.engine.integrations import activity, aws_lambda, http_task, states
+from pinflow.engine.integrations import (
+    activity,
+    apigateway,
+    athena,
+    aws_lambda,
+    aws_sdk,
+    batch,
+    bedrock,
+    dynamodb,
+    ecs,
+    eventbridge,
+    glue,
+    http_task,
+    s3,
+    sns,
+    sqs,
+    states,
+)
 from pinflow.engine.integrations.base import Computed, Integration, Reference
 
 INTEGRATIONS: tuple[Integration, ...] = (
@@ -18,6 +35,18 @@ INTEGRATIONS: tuple[Integration, ...] = (
     activity.Activity(),
     states.StartExecution(),
     http_task.HttpInvoke(),
+    aws_sdk.AwsSdk(),
+    dynamodb.DynamoDb(),
+    sns.Publish(),
+    sqs.SendMessage(),
+    eventbridge.PutEvents(),
+    s3.S3(),
+    glue.StartJobRun(),
+    athena.Athena(),
+    batch.SubmitJob(),
+    ecs.RunTask(),
+    bedrock.InvokeModel(),
+    apigateway.Invoke(),
 )
 
 _BY_NAME = {integration.name: integration for integration in INTEGRATIONS}
