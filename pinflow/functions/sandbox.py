@@ -12,6 +12,8 @@ in the PID namespace to be signalled or inspected; and the whole namespace dies 
 (`--die-with-parent`). A server running as root starts its workers as an unprivileged user of its
 own (`setpriv`), so that nothing the worker can see is writable through root's rights; a server
 running as an ordinary user gives them that user inside a user namespace without capabilities.
+bubblewrap and setpriv run with a fixed environment of their own: the worker's (which the function
+chooses: LD_PRELOAD, LD_AUDIT, ...) is applied only by the first program that runs after the drop.
 The network is shared. docs/isolation.md says exactly what holds and what does not.
 
 `Unisolated` runs the command as it is, only tied to the server's life when `setpriv` can do it.
@@ -62,6 +64,19 @@ _ETC_ENTRIES = ("resolv.conf", "hosts", "nsswitch.conf", "host.conf", "gai.conf"
 _PROBE_SECONDS = 20.0
 # Variables naming host folders, which mean nothing inside the sandbox.
 _HOST_PATHS = frozenset({"HOME", "TMPDIR"})
+# The whole environment of bubblewrap and setpriv. They run before the user drop (bubblewrap on the
+# host, as root or the server's user), so nothing the function chooses may reach them: the dynamic
+# loader alone reads LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH, GCONV_PATH, GLIBC_TUNABLES, ...
+_LAUNCH_ENV = {"PATH": "/usr/bin:/bin"}
+# The first program after the drop: reads the worker's environment (NUL-separated NAME=VALUE) from
+# the descriptor in argv[1] and executes argv[2:] with it, and nothing else. Python in isolated mode
+# without site, so that no variable or file decides what it runs.
+_APPLY_ENV = ("import os, sys\n"
+              "fd = int(sys.argv[1])\n"
+              "data = b''.join(iter(lambda: os.read(fd, 1 << 16), b''))\n"
+              "os.close(fd)\n"
+              "env = dict(entry.split(b'=', 1) for entry in data.split(b'\\0') if entry)\n"
+              "os.execvpe(sys.argv[2], sys.argv[2:], env)\n")
 
 
 class Unavailable(RuntimeError):
@@ -159,7 +174,9 @@ class Sandbox(Isolation):
         """Run `argv` in the sandbox, `code_dir` read-only at /var/task (None: an empty /var/task).
 
         The environment's PATH is replaced by one the sandbox has, and HOME and TMPDIR are dropped
-        (Lambda sets neither): they would name host folders the worker cannot see.
+        (Lambda sets neither): they would name host folders the worker cannot see. `env` reaches
+        `argv` only, through a descriptor read after the user drop; bubblewrap and setpriv get
+        `_LAUNCH_ENV`, and `argv` runs under `_APPLY_ENV` (one Python start more per worker).
         """
         task = ["--ro-bind", str(code_dir), TASK_ROOT] if code_dir is not None else []
         arguments = [self.bwrap, *self._fixed, *task, "--chdir", TASK_ROOT]
@@ -179,8 +196,17 @@ class Sandbox(Isolation):
                           "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         worker_env = {name: value for name, value in env.items() if name not in _HOST_PATHS}
         worker_env["PATH"] = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
+        # A memory file rather than a pipe: no size limit, and nothing on disk or in a command line
+        # (which any local user may read) holds the function's variables.
+        env_fd = os.memfd_create("pinflow-worker-env")
+        fds.append(env_fd)
+        entries = b"".join(os.fsencode(name) + b"=" + os.fsencode(value) + b"\0"
+                           for name, value in worker_env.items())
+        os.write(env_fd, entries)
+        os.lseek(env_fd, 0, os.SEEK_SET)
+        apply_env = [sys.executable, "-I", "-S", "-c", _APPLY_ENV, str(env_fd)]
         # bwrap's own folder must exist for it to start; the worker's is set with --chdir.
-        return Launch([*arguments, *argv], worker_env, "/", tuple(fds))
+        return Launch([*arguments, *apply_env, *argv], dict(_LAUNCH_ENV), "/", tuple(fds))
 
     def exit_status(self, returncode: int) -> int:
         # bwrap exits with 128 + N when the command was killed by signal N.
