@@ -76,3 +76,12 @@ AccessDenied = _error("AccessDenied", 403)
 # Authentication (any protocol)
 UnrecognizedClientException = _error("UnrecognizedClientException", 400)
 InvalidSignatureException = _error("InvalidSignatureException", 403)
+
+
+def validation(field: str, value: object, constraint: str, *, sensitive: bool = False) -> ServiceError:
+    """ValidationException for one request member, in the words every AWS service here uses:
+    "1 validation error detected: Value 'x' at 'field' failed to satisfy constraint: ..." (`null` for
+    a missing member, no value at all for a sensitive one)."""
+    shown = "Value" if sensitive else "Value null" if value is None else f"Value '{value}'"
+    return ValidationException(
+        f"1 validation error detected: {shown} at '{field}' failed to satisfy constraint: {constraint}")

@@ -17,21 +17,15 @@ _NAME = re.compile(r"[\w+=,.@-]+")
 _NAME_PATTERN = r"[\w+=,.@-]+"
 
 
-def validation(field: str, value: object, constraint: str) -> errors.ServiceError:
-    shown = "null" if value is None else f"'{value}'"
-    return errors.ValidationException(
-        f"1 validation error detected: Value {shown} at '{field}' failed to satisfy constraint: {constraint}")
-
-
 def text(params: Params, name: str, field: str, *, required: bool = True, limit: int | None = None,
          default: str | None = None) -> str | None:
     value = params.get(name)
     if value is None:
         if required:
-            raise validation(field, None, "Member must not be null")
+            raise errors.validation(field, None, "Member must not be null")
         return default
     if limit is not None and len(value) > limit:
-        raise validation(field, value, f"Member must have length less than or equal to {limit}")
+        raise errors.validation(field, value, f"Member must have length less than or equal to {limit}")
     return value
 
 
@@ -45,9 +39,9 @@ def entity_name(params: Params, name: str, field: str, limit: int) -> str:
     """A role or policy name: required, at most `limit` characters of IAM's name alphabet."""
     value = required(params, name, field, limit)
     if not value:
-        raise validation(field, value, "Member must have length greater than or equal to 1")
+        raise errors.validation(field, value, "Member must have length greater than or equal to 1")
     if not _NAME.fullmatch(value):
-        raise validation(field, value, f"Member must satisfy regular expression pattern: {_NAME_PATTERN}")
+        raise errors.validation(field, value, f"Member must satisfy regular expression pattern: {_NAME_PATTERN}")
     return value
 
 
@@ -56,7 +50,7 @@ def path(params: Params, name: str = "Path", field: str = "path", default: str =
     value = text(params, name, field, required=False, limit=512, default=default)
     assert value is not None
     if not value.startswith("/") or not value.endswith("/"):
-        raise validation(field, value, r"Member must satisfy regular expression pattern: "
+        raise errors.validation(field, value, r"Member must satisfy regular expression pattern: "
                          r"((/[A-Za-z0-9\.,\+@=_-]+)*)/")
     return value
 
@@ -68,11 +62,11 @@ def max_items(params: Params) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise validation("maxItems", raw, "Member must be an integer") from None
+        raise errors.validation("maxItems", raw, "Member must be an integer") from None
     if value < 1:
-        raise validation("maxItems", value, "Member must have value greater than or equal to 1")
+        raise errors.validation("maxItems", value, "Member must have value greater than or equal to 1")
     if value > 1000:
-        raise validation("maxItems", value, "Member must have value less than or equal to 1000")
+        raise errors.validation("maxItems", value, "Member must have value less than or equal to 1000")
     return value
 
 

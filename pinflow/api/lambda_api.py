@@ -108,36 +108,30 @@ def _function_name(request: Request) -> str:
     return str(request.path_params["FunctionName"])
 
 
-def _validation(field: str, value: object, constraint: str) -> errors.ServiceError:
-    shown = "null" if value is None else f"'{value}'"
-    return errors.ValidationException(
-        f"1 validation error detected: Value {shown} at '{field}' failed to satisfy constraint: {constraint}")
-
-
 def _required(body: dict[str, Any], name: str, field: str) -> Any:
     value = member(body, name, str)
     if value is None:
-        raise _validation(field, None, "Member must not be null")
+        raise errors.validation(field, None, "Member must not be null")
     return value
 
 
 def _check_role(role: str | None) -> None:
     if role is not None and not _ROLE_ARN.fullmatch(role):
-        raise _validation("role", role, f"Member must satisfy regular expression pattern: {_ROLE_PATTERN}")
+        raise errors.validation("role", role, f"Member must satisfy regular expression pattern: {_ROLE_PATTERN}")
 
 
 def _check_handler(handler: str | None) -> None:
     if handler is None:
         return
     if len(handler) > 128:
-        raise _validation("handler", handler, "Member must have length less than or equal to 128")
+        raise errors.validation("handler", handler, "Member must have length less than or equal to 128")
     if not _HANDLER.fullmatch(handler):
-        raise _validation("handler", handler, r"Member must satisfy regular expression pattern: [^\s]+")
+        raise errors.validation("handler", handler, r"Member must satisfy regular expression pattern: [^\s]+")
 
 
 def _check_description(description: str | None) -> None:
     if description is not None and len(description) > 256:
-        raise _validation("description", description, "Member must have length less than or equal to 256")
+        raise errors.validation("description", description, "Member must have length less than or equal to 256")
 
 
 def _environment(body: dict[str, Any]) -> dict[str, str] | None:
@@ -260,7 +254,7 @@ async def get_function(request: Request) -> Response:
     """GetFunction: configuration, code location and tags of $LATEST, a version or an alias's version."""
     pf = _pinflow(request)
     answer = await run_in_threadpool(pf.functions.get_function, _function_name(request),
-                                     request.query_params.get("Qualifier"))
+                                     restjson.qualifier(request))
     return restjson.json_response(answer)
 
 
@@ -269,7 +263,7 @@ async def get_function_configuration(request: Request) -> Response:
     """GetFunctionConfiguration, optionally qualified."""
     pf = _pinflow(request)
     answer = await run_in_threadpool(pf.functions.get_configuration, _function_name(request),
-                                     request.query_params.get("Qualifier"))
+                                     restjson.qualifier(request))
     return restjson.json_response(answer)
 
 
@@ -284,7 +278,7 @@ async def list_functions(request: Request) -> Response:
         page, next_marker = await run_in_threadpool(pf.functions.list_functions, marker, size)
         return _listing("Functions", page, next_marker)
     if which != "ALL":
-        raise _validation("functionVersion", which, "Member must satisfy enum value set: [ALL]")
+        raise errors.validation("functionVersion", which, "Member must satisfy enum value set: [ALL]")
     everything = await run_in_threadpool(_every_version, pf.functions)
     page, next_marker = paging.keyset_page(
         everything, lambda item: (str(item["FunctionName"]), *function_registry.version_key(item)), marker, size,
@@ -319,7 +313,7 @@ async def delete_function(request: Request) -> Response:
     execution needs it."""
     pf = _pinflow(request)
     await run_in_threadpool(pf.functions.delete_function, _function_name(request),
-                            request.query_params.get("Qualifier"))
+                            restjson.qualifier(request))
     return restjson.empty_response(204)
 
 
@@ -439,7 +433,7 @@ def _refuse_constant(name: str) -> Any:
 def _header_choice(request: Request, header: str, field: str, allowed: tuple[str, ...]) -> str:
     value = request.headers.get(header, allowed[0])
     if value not in allowed:
-        raise _validation(field, value, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+        raise errors.validation(field, value, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
     return value
 
 
@@ -459,7 +453,7 @@ async def invoke(request: Request) -> Response:
     request_id = restjson.new_request_id()
     pf = _pinflow(request)
     resolved = await run_in_threadpool(pf.functions.resolve, _function_name(request),
-                                       request.query_params.get("Qualifier") or None,
+                                       restjson.qualifier(request),
                                        rng=random.Random(request_id))
     if invocation_type == "DryRun":
         return restjson.empty_response(204, request_id=request_id)

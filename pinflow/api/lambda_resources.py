@@ -24,29 +24,19 @@ _PRINCIPAL = re.compile(r"[^\s]+")
 MAX_TAGS = 50
 
 
-def _validation(field: str, value: object, constraint: str) -> errors.ServiceError:
-    shown = "null" if value is None else f"'{value}'"
-    return errors.ValidationException(
-        f"1 validation error detected: Value {shown} at '{field}' failed to satisfy constraint: {constraint}")
-
-
 def _checked(body: dict[str, Any], name: str, field: str, pattern: re.Pattern[str], limit: int) -> str:
     value = member(body, name, str)
     if value is None:
-        raise _validation(field, None, "Member must not be null")
+        raise errors.validation(field, None, "Member must not be null")
     if not 1 <= len(value) <= limit:
-        raise _validation(field, value, f"Member must have length less than or equal to {limit}")
+        raise errors.validation(field, value, f"Member must have length less than or equal to {limit}")
     if not pattern.fullmatch(value):
-        raise _validation(field, value, f"Member must satisfy regular expression pattern: {pattern.pattern}")
+        raise errors.validation(field, value, f"Member must satisfy regular expression pattern: {pattern.pattern}")
     return value
 
 
 def _name(request: Request) -> str:
     return str(request.path_params["FunctionName"])
-
-
-def _qualifier(request: Request) -> str | None:
-    return request.query_params.get("Qualifier") or None
 
 
 # --- resource-based policy -------------------------------------------------------------------------
@@ -61,7 +51,7 @@ async def add_permission(request: Request) -> Response:
     principal = _checked(body, "Principal", "principal", _PRINCIPAL, 256)
     pf = request.app.state.pinflow
     made = await run_in_threadpool(
-        pf.function_policies.add_permission, _name(request), _qualifier(request), sid, action, principal,
+        pf.function_policies.add_permission, _name(request), restjson.qualifier(request), sid, action, principal,
         member(body, "RevisionId", str), source_arn=member(body, "SourceArn", str),
         source_account=member(body, "SourceAccount", str), event_source_token=member(body, "EventSourceToken", str),
         principal_org_id=member(body, "PrincipalOrgID", str),
@@ -73,7 +63,7 @@ async def add_permission(request: Request) -> Response:
 async def remove_permission(request: Request) -> Response:
     """RemovePermission (204)."""
     pf = request.app.state.pinflow
-    await run_in_threadpool(pf.function_policies.remove_permission, _name(request), _qualifier(request),
+    await run_in_threadpool(pf.function_policies.remove_permission, _name(request), restjson.qualifier(request),
                             str(request.path_params["StatementId"]), request.query_params.get("RevisionId"))
     return restjson.empty_response(204)
 
@@ -82,7 +72,7 @@ async def remove_permission(request: Request) -> Response:
 async def get_policy(request: Request) -> Response:
     """GetPolicy: the policy as JSON text and its RevisionId."""
     pf = request.app.state.pinflow
-    answer = await run_in_threadpool(pf.function_policies.get_policy, _name(request), _qualifier(request))
+    answer = await run_in_threadpool(pf.function_policies.get_policy, _name(request), restjson.qualifier(request))
     return restjson.json_response(answer)
 
 
@@ -99,7 +89,7 @@ def _tagged_function(request: Request) -> str:
     resource = str(request.path_params["ARN"])
     ref = arns.split_function(resource) if resource.startswith("arn:") else None
     if ref is None:
-        raise _validation("resource", resource, "Member must satisfy regular expression pattern: "
+        raise errors.validation("resource", resource, "Member must satisfy regular expression pattern: "
                           r"arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:"
                           r"\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?)")
     if ref.qualifier is not None:
@@ -114,7 +104,7 @@ async def tag_resource(request: Request) -> Response:
     body = await restjson.read_json(request)
     tags = member(body, "Tags", dict)
     if tags is None:
-        raise _validation("tags", None, "Member must not be null")
+        raise errors.validation("tags", None, "Member must not be null")
     pf = request.app.state.pinflow
     name = _tagged_function(request)
 
@@ -133,7 +123,7 @@ async def untag_resource(request: Request) -> Response:
     """UntagResource (204)."""
     keys = request.query_params.getlist("tagKeys")
     if not keys:
-        raise _validation("tagKeys", None, "Member must not be null")
+        raise errors.validation("tagKeys", None, "Member must not be null")
     pf = request.app.state.pinflow
     await run_in_threadpool(pf.functions.untag_resource, _tagged_function(request), keys)
     return restjson.empty_response(204)
@@ -156,9 +146,9 @@ async def put_concurrency(request: Request) -> Response:
     body = await restjson.read_json(request)
     reserved = member(body, "ReservedConcurrentExecutions", int)
     if reserved is None:
-        raise _validation("reservedConcurrentExecutions", None, "Member must not be null")
+        raise errors.validation("reservedConcurrentExecutions", None, "Member must not be null")
     if reserved < 0:
-        raise _validation("reservedConcurrentExecutions", reserved,
+        raise errors.validation("reservedConcurrentExecutions", reserved,
                           "Member must have value greater than or equal to 0")
     pf = request.app.state.pinflow
     value = await run_in_threadpool(pf.function_policies.put_concurrency, _name(request), reserved)

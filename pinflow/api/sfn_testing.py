@@ -56,6 +56,8 @@ def _json_object(p: Params, name: str) -> dict[str, Any] | None:
         value = json.loads(text)
     except ValueError as exc:
         raise errors.ValidationException(f"Invalid {name}: '{exc}'") from None
+    except RecursionError:
+        raise errors.ValidationException(f"Invalid {name}: it is nested too deeply") from None
     if not isinstance(value, dict):
         raise errors.ValidationException(f"Invalid {name}: it must be a JSON object")
     return value
@@ -75,6 +77,9 @@ def _check_state(definition: str, state_name: str | None) -> None:
     except ValueError as exc:
         raise errors.InvalidDefinition(
             f"Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {exc}'") from None
+    except RecursionError:
+        raise errors.InvalidDefinition("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: The "
+                                       "definition is too deeply nested'") from None
     if not isinstance(state, dict):
         raise errors.InvalidDefinition(
             "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The state must be a JSON object'")

@@ -235,10 +235,10 @@ class FunctionRegistry:
                 # Created again, the function numbers its versions from 1, as on Lambda.
                 tx.execute("reg_counter_delete", (_counter_key(ref.name),))
                 return
-            if not shapes.is_number(ref.qualifier):
+            if not arns.is_number(ref.qualifier):
                 raise errors.InvalidParameterValueException("Deletion of aliases is not supported.")
-            version = int(ref.qualifier)
-            if _version_row(tx, ref.name, version) is None:
+            version = counters.number(ref.qualifier)
+            if version is None or _version_row(tx, ref.name, version) is None:
                 raise _not_found(ref.arn)
             using = [alias for alias, stored in self._aliases(tx, ref.name)
                      if str(version) in _alias_versions(stored)]
@@ -478,7 +478,7 @@ class FunctionRegistry:
             if row is None:
                 raise _not_found(requested)
             version = ref.qualifier or LATEST
-            if version != LATEST and not shapes.is_number(version):
+            if version != LATEST and not arns.is_number(version):
                 alias = version
                 stored = tx.one("reg_fna_get", (ref.name, alias))
                 if stored is None:
@@ -519,7 +519,7 @@ class FunctionRegistry:
         if row is None:
             raise _not_found(ref.arn)
         version = ref.qualifier or LATEST
-        if version != LATEST and not shapes.is_number(version):
+        if version != LATEST and not arns.is_number(version):
             stored = tx.one("reg_fna_get", (ref.name, version))
             if stored is None:
                 raise _not_found(ref.arn)
@@ -585,8 +585,8 @@ class FunctionRegistry:
 
 def _version_row(tx: Tx, name: str, version: str | int) -> dict[str, Any] | None:
     """A published version's row; None for a number never handed out (as any too large for the store)."""
-    number = int(version)
-    return tx.one("reg_fnv_get", (name, number)) if counters.storable(number) else None
+    number = counters.number(str(version))
+    return None if number is None else tx.one("reg_fnv_get", (name, number))
 
 
 def _alias_versions(stored: Mapping[str, Any]) -> set[str]:

@@ -44,11 +44,6 @@ RESERVED_ENVIRONMENT = frozenset({
 })
 
 
-def is_number(text: str) -> bool:
-    """Whether a qualifier is a version number (ASCII digits: `str.isdigit` also takes "²")."""
-    return text.isascii() and text.isdigit()
-
-
 def lambda_time(seconds: float) -> str:
     """Lambda's `LastModified` format: `2024-01-31T12:00:00.000+0000`."""
     moment = datetime.fromtimestamp(seconds, tz=UTC)
@@ -114,16 +109,13 @@ def alias_configuration(name: str, alias: str, stored: Mapping[str, Any]) -> dic
 
 def check_alias_name(alias: str) -> None:
     if not isinstance(alias, str) or not 0 < len(alias) <= 128 or not _ALIAS_NAME.fullmatch(alias):
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{alias}' at 'name' failed to satisfy constraint: "
-            f"Member must satisfy regular expression pattern: {_ALIAS_PATTERN}")
+        raise errors.validation("name", alias, f"Member must satisfy regular expression pattern: {_ALIAS_PATTERN}")
 
 
 def check_version_text(version: str) -> None:
     if not isinstance(version, str) or not re.fullmatch(_VERSION_PATTERN, version):
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{version}' at 'functionVersion' failed to satisfy "
-            f"constraint: Member must satisfy regular expression pattern: {_VERSION_PATTERN}")
+        raise errors.validation("functionVersion", version,
+                                f"Member must satisfy regular expression pattern: {_VERSION_PATTERN}")
 
 
 def check_limits(timeout: object, memory_size: object) -> None:
@@ -134,13 +126,9 @@ def check_limits(timeout: object, memory_size: object) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             raise errors.InvalidParameterValueException(f"{field} must be an integer, not {value!r}")
         if value < low:
-            raise errors.ValidationException(
-                f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
-                f"Member must have value greater than or equal to {low}")
+            raise errors.validation(field, value, f"Member must have value greater than or equal to {low}")
         if value > high:
-            raise errors.ValidationException(
-                f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
-                f"Member must have value less than or equal to {high}")
+            raise errors.validation(field, value, f"Member must have value less than or equal to {high}")
 
 
 def check_environment(environment: Mapping[str, Any] | None) -> dict[str, str]:
@@ -159,9 +147,8 @@ def check_environment(environment: Mapping[str, Any] | None) -> dict[str, str]:
             raise errors.InvalidParameterValueException(
                 f"Environment variable {key!r} must have a string name and a string value")
     if any(not _ENV_NAME.fullmatch(key) for key in variables):
-        raise errors.ValidationException(
-            "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: "
-            f"Map keys must satisfy constraint: [Member must satisfy regular expression pattern: {_ENV_PATTERN}]")
+        raise errors.validation("environment.variables", None, "Map keys must satisfy constraint: [Member must "
+                                f"satisfy regular expression pattern: {_ENV_PATTERN}]", sensitive=True)
     reserved = [key for key in variables if key in RESERVED_ENVIRONMENT]
     if reserved:
         raise errors.InvalidParameterValueException(
@@ -191,9 +178,7 @@ def check_runtime(runtime: object) -> None:
     """
     allowed = lambda_runtimes()
     if runtime not in allowed:
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{runtime}' at 'runtime' failed to satisfy constraint: "
-            f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+        raise errors.validation("runtime", runtime, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
     if not runtimes.runnable(str(runtime)):
         raise errors.InvalidParameterValueException(
             f"The runtime parameter of {runtime} is not supported for creating or updating functions on this "
@@ -212,9 +197,8 @@ def lambda_runtimes() -> tuple[str, ...]:
 def check_function_name(name: object) -> None:
     """A plain function name (no ARN, no qualifier), as CreateFunction takes it."""
     if not arns.valid_function_name(name):
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: "
-            f"Member must satisfy regular expression pattern: {_FUNCTION_PATTERN}")
+        raise errors.validation("functionName", name,
+                                f"Member must satisfy regular expression pattern: {_FUNCTION_PATTERN}")
 
 
 def function_ref(name_or_arn: str, qualifier: str | None = None) -> arns.FunctionRef:
@@ -231,9 +215,8 @@ def function_ref(name_or_arn: str, qualifier: str | None = None) -> arns.Functio
     if alone is not None and qualifier is not None and alone.qualifier not in (None, qualifier):
         raise errors.InvalidParameterValueException(
             "The derived qualifier from the function name does not match the specified qualifier.")
-    raise errors.ValidationException(
-        f"1 validation error detected: Value '{name_or_arn}' at 'functionName' failed to satisfy constraint: "
-        f"Member must satisfy regular expression pattern: {_FUNCTION_PATTERN}")
+    raise errors.validation("functionName", name_or_arn,
+                            f"Member must satisfy regular expression pattern: {_FUNCTION_PATTERN}")
 
 
 def routing(weights_config: Mapping[str, Any] | None, primary: str) -> tuple[str, float] | None:
@@ -251,11 +234,10 @@ def routing(weights_config: Mapping[str, Any] | None, primary: str) -> tuple[str
     ((extra, weight),) = weights.items()
     extra = str(extra)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{{{extra}={weight}}}' at "
-            "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy "
-            "constraint: [Member must have value less than or equal to 1.0, Member must have value greater "
-            "than or equal to 0.0, Member must not be null]")
+        raise errors.validation(
+            "routingConfig.additionalVersionWeights", f"{{{extra}={weight}}}",
+            "Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must "
+            "have value greater than or equal to 0.0, Member must not be null]")
     if extra == primary:
         raise errors.InvalidParameterValueException(
             f"Invalid function version {primary}. Function version {primary} is already included in routing "
@@ -263,11 +245,10 @@ def routing(weights_config: Mapping[str, Any] | None, primary: str) -> tuple[str
     if primary == LATEST:
         raise errors.InvalidParameterValueException(
             "$LATEST is not supported for an alias pointing to more than 1 version")
-    if not is_number(extra):
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{{{extra}={weight}}}' at "
-            "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must satisfy "
-            "constraint: [Member must have length less than or equal to 1024, Member must have length greater "
-            "than or equal to 1, Member must satisfy regular expression pattern: [0-9]+, Member must not be "
-            "null]")
+    if not arns.is_number(extra):
+        raise errors.validation(
+            "routingConfig.additionalVersionWeights", f"{{{extra}={weight}}}",
+            "Map keys must satisfy constraint: [Member must have length less than or equal to 1024, Member must "
+            "have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+, "
+            "Member must not be null]")
     return extra, float(weight)

@@ -54,9 +54,8 @@ class RoleRegistry:
         """
         _check_json(assume_role_policy_document)
         if not path.startswith("/") or not path.endswith("/"):
-            raise errors.ValidationException(
-                f"1 validation error detected: Value '{path}' at 'path' failed to satisfy constraint: Member must "
-                r"satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)")
+            raise errors.validation("path", path, r"Member must satisfy regular expression pattern: "
+                                    r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)")
         now = self._clock()
         role = {
             "Path": path,

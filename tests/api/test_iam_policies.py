@@ -216,3 +216,40 @@ def test_an_attached_policy_is_pinned_for_a_running_execution(server, iam, sfn):
     fresh = _wait(sfn, sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input='{"wait": 0}')[
         "executionArn"])
     assert (fresh["status"], fresh["error"]) == ("FAILED", "Lambda.AWSLambdaException")
+
+
+def test_version_ids_are_checked_as_iam_checks_them_and_the_default_stays(server, iam, sfn):
+    """IAM's VersionId is `v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?` (policyVersionIdType in IAM's API reference and
+    service model): another spelling of a number, such as `v01`, is a ValidationError, not version 1; an id of
+    that form that was never handed out is NoSuchEntity. The default version can never be deleted."""
+    _function(server)
+    iam.create_role(RoleName="flow", AssumeRolePolicyDocument=STATES_TRUST)
+    policy = iam.create_policy(PolicyName="invoke", PolicyDocument=invoke_policy(FUNCTION))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="flow", PolicyArn=policy)
+    iam.create_policy_version(PolicyArn=policy, PolicyDocument=invoke_policy(f"{FUNCTION}:*"))
+    machine = sfn.create_state_machine(name="m", roleArn="arn:aws:iam::123456789012:role/flow", definition=json.dumps(
+        {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": FUNCTION, "End": True}}}))
+    arn = machine["stateMachineArn"]
+    assert _wait(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"])["status"] == "SUCCEEDED"
+    pattern = r"Member must satisfy regular expression pattern: v[1-9][0-9]*(\.[A-Za-z0-9-]*)?"
+    operations = (iam.get_policy_version, iam.set_default_policy_version, iam.delete_policy_version)
+    for version in ("v01", "v0", "v001", "v²", "v\u0661", "V1", "v1 ", "v-1", "v+1", "x1", "v"):
+        for operation in operations:
+            with pytest.raises(ClientError) as info:
+                operation(PolicyArn=policy, VersionId=version)
+            assert error_of(info) == ("ValidationError", 400, f"1 validation error detected: Value '{version}' at "
+                                      f"'versionId' failed to satisfy constraint: {pattern}")
+    for version in ("v" + "9" * 30, "v3000000000", "v2147483648", "v1.x", "v1.", "v7"):
+        for operation in operations:
+            with pytest.raises(ClientError) as info:
+                operation(PolicyArn=policy, VersionId=version)
+            assert error_of(info) == ("NoSuchEntity", 404,
+                                      f"Policy {policy} version {version} does not exist or is not attachable.")
+    with pytest.raises(ClientError) as info:
+        iam.delete_policy_version(PolicyArn=policy, VersionId="v1")
+    assert error_of(info) == ("DeleteConflict", 409, "Cannot delete the default version of a policy.")
+    assert iam.get_policy(PolicyArn=policy)["Policy"]["DefaultVersionId"] == "v1"
+    assert [(v["VersionId"], v["IsDefaultVersion"]) for v in iam.list_policy_versions(PolicyArn=policy)["Versions"]] \
+        == [("v2", False), ("v1", True)]
+    assert iam.get_policy_version(PolicyArn=policy, VersionId="v1")["PolicyVersion"]["IsDefaultVersion"] is True
+    assert _wait(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"])["status"] == "SUCCEEDED"

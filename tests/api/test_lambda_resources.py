@@ -148,3 +148,39 @@ def test_a_function_created_again_numbers_its_versions_from_one(lam):
     assert create(lam, Publish=True)["Version"] == "1"
     with pytest.raises(ClientError):
         lam.get_policy(FunctionName="hello")  # the old function's policy went with it
+
+
+def test_odd_qualifiers_are_refused_or_not_found_never_a_server_error(lam):
+    """Lambda checks Qualifier against its model (1-128 characters of `\\$(LATEST(\\.PUBLISHED)?)|[a-zA-Z0-9-_$]+`,
+    NumericLatestPublishedOrAliasQualifier) and answers ValidationException otherwise; a well-formed version
+    or alias that does not exist is ResourceNotFoundException, however large its number."""
+    create(lam, Publish=True)
+    lam.add_permission(FunctionName="hello", StatementId="s", Action="lambda:InvokeFunction",
+                       Principal="events.amazonaws.com", Qualifier="1")
+    calls = {
+        "AddPermission": lambda q: lam.add_permission(FunctionName="hello", StatementId="t", Qualifier=q,
+                                                      Principal="s3.amazonaws.com", Action="lambda:InvokeFunction"),
+        "GetPolicy": lambda q: lam.get_policy(FunctionName="hello", Qualifier=q),
+        "RemovePermission": lambda q: lam.remove_permission(FunctionName="hello", StatementId="s", Qualifier=q),
+        "GetFunction": lambda q: lam.get_function(FunctionName="hello", Qualifier=q),
+        "GetFunctionConfiguration": lambda q: lam.get_function_configuration(FunctionName="hello", Qualifier=q),
+        "Invoke": lambda q: lam.invoke(FunctionName="hello", Qualifier=q),
+        "DeleteFunction": lambda q: lam.delete_function(FunctionName="hello", Qualifier=q),
+    }
+    pattern = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
+    for qualifier in ("²", "\u0661", "1 ", "a/b", "é"):
+        for operation, call in calls.items():
+            with pytest.raises(ClientError) as info:
+                call(qualifier)
+            assert error_of(info) == ("ValidationException", 400, f"1 validation error detected: Value '{qualifier}' "
+                                      f"at 'qualifier' failed to satisfy constraint: Member must satisfy regular "
+                                      f"expression pattern: {pattern}"), operation
+    with pytest.raises(ClientError) as info:
+        calls["GetFunction"]("a" * 129)
+    assert error_of(info)[:2] == ("ValidationException", 400)
+    for qualifier in ("9" * 30, "9" * 128, "3000000000", "2147483648", "4294967296"):
+        for operation, call in calls.items():
+            with pytest.raises(ClientError) as info:
+                call(qualifier)
+            assert error_of(info)[:2] == ("ResourceNotFoundException", 404), (operation, qualifier)
+    assert json.loads(lam.get_policy(FunctionName="hello", Qualifier="1")["Policy"])["Statement"][0]["Sid"] == "s"
