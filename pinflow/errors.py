@@ -50,6 +50,9 @@ TaskTimedOut = _error("TaskTimedOut")
 TooManyTags = _error("TooManyTags")
 ValidationException = _error("ValidationException")
 ServiceQuotaExceededException = _error("ServiceQuotaExceededException")
+ActivityWorkerLimitExceeded = _error("ActivityWorkerLimitExceeded")
+# Any AWS JSON service's answer to a request over its rate (botocore's clients retry it).
+ThrottlingException = _error("ThrottlingException")
 
 # Lambda (REST-JSON: the status codes differ by error)
 ResourceNotFoundException = _error("ResourceNotFoundException", 404)
@@ -60,6 +63,7 @@ CodeStorageExceededException = _error("CodeStorageExceededException", 400)
 InvalidRequestContentException = _error("InvalidRequestContentException", 400)
 RequestTooLargeException = _error("RequestTooLargeException", 413)
 PolicyLengthExceededException = _error("PolicyLengthExceededException", 400)
+TooManyRequestsException = _error("TooManyRequestsException", 429)
 
 # EventBridge (AWS JSON 1.1; ResourceNotFoundException is shared with Lambda)
 ResourceAlreadyExistsException = _error("ResourceAlreadyExistsException")

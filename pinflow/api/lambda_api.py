@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pinflow import errors
-from pinflow.api import lambda_resources, restjson
+from pinflow.api import lambda_resources, lanes, restjson
 from pinflow.api.restjson import member
 from pinflow.functions import errors as function_errors
 from pinflow.functions import package, runtimes
@@ -463,7 +463,7 @@ async def invoke(request: Request) -> Response:
     if invocation_type == "Event":
         _event_runner(pf).submit(_invoke_in_background, pf, resolved.spec, event, request_id)
         return restjson.empty_response(202, request_id=request_id)
-    result = await run_in_threadpool(_invoke, pf, resolved.spec, event, request_id)
+    result = await lanes.INVOKE.run(_invoke, pf, resolved.spec, event, request_id)
     payload, function_error = result.payload, result.function_error
     content = (function_errors.payload_text(payload) if function_error else json.dumps(payload)).encode()
     if len(content) > RESPONSE_PAYLOAD_LIMIT:

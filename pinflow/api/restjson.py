@@ -69,7 +69,7 @@ def empty_response(status: int, *, request_id: str | None = None,
 def error_response(exc: errors.ServiceError, *, request_id: str | None = None) -> Response:
     """AWS's REST-JSON error: the code in `x-amzn-ErrorType`, `{"Type", "message"}` as the body."""
     key = "Message" if exc.code in _CAPITALISED_MESSAGE else "message"
-    body = {"Type": "User" if exc.status < 500 else "Service", key: exc.message}
+    body = {"Type": "User" if exc.status < 500 else "Service", key: exc.message, **exc.extra}
     return json_response(body, exc.status, request_id=request_id, headers={ERROR_TYPE_HEADER: exc.code})
 
 

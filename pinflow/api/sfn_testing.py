@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pinflow import arns, asl, errors
-from pinflow.api import shapes
+from pinflow.api import lanes, shapes
 from pinflow.api.sfn_executions import check_input
 from pinflow.api.sfn_machines import DEFINITION_LIMIT, MACHINE_TYPES, check_definition
 from pinflow.api.shapes import Params
@@ -228,8 +228,13 @@ class _Tasks:
         raise asl.TaskError("States.Runtime", f"TestState needs a mock to test the resource '{resource}'")
 
 
-def test_state(pf: Any, p: Params) -> dict[str, Any]:
-    """TestState: run one state (or a machine's state named by stateName) and say where it goes next."""
+async def test_state(pf: Any, p: Params) -> dict[str, Any]:
+    """TestState: run one state (or a machine's state named by stateName) and say where it goes next, in
+    the lane for long requests (a Task state calls its function)."""
+    return await lanes.SYNC.run(_test_state, pf, p)
+
+
+def _test_state(pf: Any, p: Params) -> dict[str, Any]:
     definition = p.required("definition", high=DEFINITION_LIMIT, sensitive=True)
     role_arn = p.string("roleArn", low=1, high=256)
     input_value = check_input(p.string("input", high=262_144, sensitive=True))
