@@ -210,7 +210,7 @@ async def create_function(request: Request) -> Response:
         pf.functions.create_function, name, zip_bytes, handler=handler, runtime=runtime,
         timeout=member(body, "Timeout", int, 3), memory_size=member(body, "MemorySize", int, 128),
         environment=_environment(body), description=description, role=role,
-        publish=bool(member(body, "Publish", bool, False)), tags=member(body, "Tags", dict))
+        publish=bool(member(body, "Publish", bool, False)), tags=restjson.string_map(body, "Tags"))
     return restjson.json_response(configuration, 201)
 
 

@@ -21,7 +21,6 @@ from pinflow.registry import lambda_shapes
 _SID = re.compile(r"[a-zA-Z0-9-_.]+")
 _ACTION = re.compile(r"(lambda:[*]|lambda:[a-zA-Z]+|[*])")
 _PRINCIPAL = re.compile(r"[^\s]+")
-MAX_TAGS = 50
 
 
 def _checked(body: dict[str, Any], name: str, field: str, pattern: re.Pattern[str], limit: int) -> str:
@@ -80,21 +79,24 @@ async def get_policy(request: Request) -> Response:
 
 
 def _tagged_function(request: Request) -> str:
-    """The function a tagging path names: an unqualified function ARN.
+    """The function a tagging path names: an unqualified function ARN of this server's region and account.
 
     Raises:
         ValidationException: not a function ARN.
         InvalidParameterValueException: a version or alias ARN (tags belong to the function).
+        ResourceNotFoundException: a function of another region or account, which this server has not.
     """
     resource = str(request.path_params["ARN"])
     ref = arns.split_function(resource) if resource.startswith("arn:") else None
     if ref is None:
         raise errors.validation("resource", resource, "Member must satisfy regular expression pattern: "
-                          r"arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:"
-                          r"\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?)")
+                                r"arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:"
+                                r"\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?)")
     if ref.qualifier is not None:
         raise errors.InvalidParameterValueException(
             "Tags are not supported on function versions or aliases; tag the function's unqualified ARN.")
+    if (ref.region, ref.account) != (arns.DEFAULT_REGION, arns.DEFAULT_ACCOUNT):
+        raise errors.ResourceNotFoundException(f"Function not found: {resource}")
     return ref.name
 
 
@@ -102,19 +104,11 @@ def _tagged_function(request: Request) -> str:
 async def tag_resource(request: Request) -> Response:
     """TagResource (204): add or overwrite tags (at most 50 per function)."""
     body = await restjson.read_json(request)
-    tags = member(body, "Tags", dict)
+    tags = restjson.string_map(body, "Tags")
     if tags is None:
         raise errors.validation("tags", None, "Member must not be null")
     pf = request.app.state.pinflow
-    name = _tagged_function(request)
-
-    def tag() -> None:
-        current = pf.functions.list_tags(name)
-        if len({**current, **tags}) > MAX_TAGS:
-            raise errors.InvalidParameterValueException("Number of tags exceeds resource tag limit.")
-        pf.functions.tag_resource(name, {str(key): str(value) for key, value in tags.items()})
-
-    await run_in_threadpool(tag)
+    await run_in_threadpool(pf.functions.tag_resource, _tagged_function(request), tags)
     return restjson.empty_response(204)
 
 

@@ -137,6 +137,19 @@ def member(body: Mapping[str, Any], name: str, kind: type, default: Any = None) 
     return value
 
 
+def string_map(body: Mapping[str, Any], name: str) -> dict[str, str] | None:
+    """A body member that is an object of strings (tags), or None when it is absent or null.
+
+    Raises:
+        InvalidRequestContentException: not an object, or a value that is not a string.
+    """
+    value = member(body, name, dict)
+    if value is not None and not all(isinstance(item, str) for item in value.values()):
+        raise errors.InvalidRequestContentException(
+            f"Could not parse request body into json: member '{name}' must be an object of strings")
+    return value
+
+
 def qualifier(request: Request) -> str | None:
     """The Qualifier query parameter (a version, an alias or $LATEST), None when absent or empty.
 

@@ -40,4 +40,7 @@ def pin(definition: Definition, registry: Any, role_arn: str, rng: random.Random
             aliases.update(resolved)
         elif reference.level == "version":
             refs.add(reference.arn)
-    return {"aliases": aliases, "refs": sorted(refs), "policies": registry.roles.policies_for(role_arn)}
+    # A role Step Functions may not assume grants nothing, not even to what the execution is pinned to.
+    grants = registry.roles.grants(role_arn)
+    policies = None if grants is None else registry.roles.policies_for(role_arn) if grants.assumable else []
+    return {"aliases": aliases, "refs": sorted(refs), "policies": policies}

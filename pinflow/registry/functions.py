@@ -92,6 +92,7 @@ class FunctionRegistry:
         shapes.check_function_name(name)
         shapes.check_runtime(runtime)
         shapes.check_limits(timeout, memory_size)
+        tags = shapes.check_tags(tags or {})
         now = self._clock()
         digest = package.sha256_hex(zip_bytes)
         config = {
@@ -107,7 +108,7 @@ class FunctionRegistry:
             revision_id = str(uuid.uuid4())
             next_version = counters.current(tx, _counter_key(name)) + 1
             tx.execute("reg_fn_insert", (name, now, next_version, _dumps(config), revision_id,
-                                         _dumps(dict(tags or {}))))
+                                         _dumps(tags)))
             if publish:
                 return self._publish(tx, name, config, None)
         return shapes.configuration(name, config, version=LATEST, revision_id=revision_id,
@@ -433,10 +434,12 @@ class FunctionRegistry:
             return dict(json.loads(self._function(tx, fn_name)["tags"] or "{}"))
 
     def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None:
+        """TagResource: add or overwrite tags, checked and counted against the function's own in one
+        transaction (so that concurrent calls cannot pass 50 together; see `shapes.check_tags`)."""
         fn_name = shapes.function_ref(arn).name
         with self._store.transaction() as tx:
             current = json.loads(self._lock(tx, fn_name)["tags"] or "{}")
-            tx.execute("reg_fn_set_tags", (_dumps({**current, **tags}), fn_name))
+            tx.execute("reg_fn_set_tags", (_dumps(shapes.check_tags(tags, current)), fn_name))
 
     def untag_resource(self, arn: str, keys: Iterable[str]) -> None:
         fn_name = shapes.function_ref(arn).name

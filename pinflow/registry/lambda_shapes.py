@@ -18,6 +18,7 @@ from typing import Any
 
 from pinflow import arns, errors
 from pinflow.functions import runtimes
+from pinflow.registry import tags
 
 LATEST = "$LATEST"
 
@@ -105,6 +106,37 @@ def alias_configuration(name: str, alias: str, stored: Mapping[str, Any]) -> dic
         shaped["RoutingConfig"] = {"AdditionalVersionWeights": dict(
             stored["RoutingConfig"]["AdditionalVersionWeights"])}
     return shaped
+
+
+def _tag_constraint(limit: int, low: int) -> str:
+    return (f"Member must have length less than or equal to {limit}, Member must have length greater than or "
+            f"equal to {low}, Member must satisfy regular expression pattern: ({tags.ALPHABET})")
+
+
+def check_tags(given: Mapping[str, str], current: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Tags as Lambda takes them (CreateFunction, TagResource), applied onto `current`.
+
+    Raises:
+        ValidationException: a key or value off Lambda's TagKey or TagValue (1-128 and 0-256
+            characters of AWS's tag alphabet), worded as Lambda words a map's constraints.
+        InvalidParameterValueException: a key starting with `aws:`, or more than 50 tags in all.
+    """
+    for key, value in given.items():
+        shown = f"{{{key}={value}}}"
+        if not tags.good_key(key):
+            raise errors.validation("tags", shown, "Map keys must satisfy constraint: ["
+                                    + _tag_constraint(tags.KEY_LIMIT, 1) + "]")
+        if not tags.good_value(value):
+            raise errors.validation("tags", shown, "Map value must satisfy constraint: ["
+                                    + _tag_constraint(tags.VALUE_LIMIT, 0) + "]")
+        if tags.reserved(key):
+            raise errors.InvalidParameterValueException(
+                f"Invalid tag key {key!r}: keys starting with 'aws:' are reserved for use by AWS.")
+    merged = {**(current or {}), **given}
+    if len(merged) > tags.MAX_TAGS:
+        raise errors.InvalidParameterValueException(
+            f"Number of tags exceeds resource tag limit: a function can have at most {tags.MAX_TAGS} tags.")
+    return merged
 
 
 def check_alias_name(alias: str) -> None:

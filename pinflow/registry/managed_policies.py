@@ -12,6 +12,7 @@ import re
 import secrets
 import string
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pinflow import arns, errors
@@ -20,6 +21,8 @@ from pinflow.registry import aws_policies, counters
 from pinflow.store import Store, Tx
 
 MAX_VERSIONS = 5
+# IAM's quota on a managed policy's size (characters, whitespace left out).
+POLICY_SIZE = 6144
 # IAM's pattern for a policy version id (policyVersionIdType in its service model).
 VERSION_ID = re.compile(r"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?")
 MAX_ATTACHED_PER_ROLE = 10
@@ -35,15 +38,18 @@ def _no_version(arn: str, version_id: str) -> errors.ServiceError:
 
 
 def check_document(document: str) -> None:
-    """Validate a policy document as IAM does (`pinflow.iam.policy`).
+    """Validate a managed policy document as IAM does (`pinflow.iam.policy`), size included.
 
     Raises:
         MalformedPolicyDocument: with IAM's message.
+        LimitExceeded: over IAM's 6,144 characters (whitespace left out), with IAM's message.
     """
     try:
         iam_policy.parse_policy(document)
     except iam_policy.MalformedPolicyDocument as exc:
         raise errors.MalformedPolicyDocument(exc.message) from None
+    if iam_policy.size(document) > POLICY_SIZE:
+        raise errors.LimitExceeded(f"Cannot exceed quota for PolicySize: {POLICY_SIZE}")
 
 
 def version_number(version_id: str) -> int | None:
@@ -67,21 +73,47 @@ def _counter(arn: str) -> str:
     return f"policy:{arn}"
 
 
-def attached_documents(tx: Tx, role: str) -> list[dict[str, Any]]:
-    """The default version documents of the policies attached to `role`, in attachment order."""
-    found: list[dict[str, Any]] = []
-    for row in tx.all("iam_attached_to_role", (role,)):
-        builtin = aws_policies.BY_ARN.get(row["policy_arn"])
+@dataclass(frozen=True)
+class Attached:
+    """The default version of a policy attached to a role.
+
+    `key` names that version's content for as long as the store lives: (PolicyId, version number) for a
+    customer managed policy (a policy deleted and created again has another PolicyId), the ARN and
+    version of an AWS managed one, whose `document` is known here.
+    """
+
+    key: tuple[str, str, str]
+    arn: str
+    version: int | None
+    document: Mapping[str, Any] | None = None
+
+
+def attached(tx: Tx, role: str) -> list[Attached]:
+    """The default versions of the policies attached to `role`, in attachment order, in one query."""
+    found: list[Attached] = []
+    for row in tx.all("iam_attached_configs", (role,)):
+        arn = row["policy_arn"]
+        builtin = aws_policies.BY_ARN.get(arn)
         if builtin is not None:
-            found.append(builtin.document)
-            continue
-        stored = tx.one("iam_policy_get", (row["policy_arn"],))
-        if stored is None:
-            continue
-        version = tx.one("iam_pv_get", (row["policy_arn"], _default_number(json.loads(stored["config"]))))
-        if version is not None:
-            found.append(json.loads(version["document"]))
+            found.append(Attached(("aws", arn, builtin.version), arn, None, builtin.document))
+        elif row["config"] is not None:
+            config = json.loads(row["config"])
+            number = _default_number(config)
+            found.append(Attached(("local", config["PolicyId"], str(number)), arn, number))
     return found
+
+
+def document(tx: Tx, policy: Attached) -> Mapping[str, Any] | None:
+    """The document of an attached policy's default version (None if it went meanwhile)."""
+    if policy.document is not None:
+        return policy.document
+    row = tx.one("iam_pv_get", (policy.arn, policy.version))
+    return None if row is None else json.loads(row["document"])
+
+
+def attached_documents(tx: Tx, role: str) -> list[Mapping[str, Any]]:
+    """The default version documents of the policies attached to `role`, in attachment order."""
+    return [found for policy in attached(tx, role) if (found := document(tx, policy)) is not None]
 
 
 class ManagedPolicyRegistry:

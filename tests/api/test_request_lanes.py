@@ -22,7 +22,6 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -115,8 +114,7 @@ class Setup:
             "stateMachineArn"]
 
     def client(self, service: str, config: Config = QUICK) -> Any:
-        made = boto3.client(service, endpoint_url=self.server.endpoint, config=config,
-                            aws_access_key_id="test", aws_secret_access_key="test")
+        made = self.server.client(service, config=config)
         self._clients.append(made)
         return made
 
