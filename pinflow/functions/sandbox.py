@@ -14,7 +14,8 @@ own (`setpriv`), so that nothing the worker can see is writable through root's r
 running as an ordinary user gives them that user inside a user namespace without capabilities.
 bubblewrap and setpriv run with a fixed environment of their own: the worker's (which the function
 chooses: LD_PRELOAD, LD_AUDIT, ...) is applied only by the first program that runs after the drop.
-The network is shared. docs/isolation.md says exactly what holds and what does not.
+The network is shared unless the sandbox is made without it. docs/isolation.md says exactly what holds
+and what does not.
 
 `Unisolated` runs the command as it is, only tied to the server's life when `setpriv` can do it.
 `create` picks one: "sandbox" (or `Unavailable`), "none", or "auto" (the sandbox when the machine
@@ -144,7 +145,7 @@ class Sandbox(Isolation):
     name = SANDBOX
 
     def __init__(self, bwrap: str, setpriv: str | None, *, uid: int | None,
-                 protect: Iterable[str | os.PathLike[str]] = ()) -> None:
+                 protect: Iterable[str | os.PathLike[str]] = (), network: bool = True) -> None:
         """Prefer `create`, which finds the tools and checks that the sandbox works.
 
         Args:
@@ -153,6 +154,8 @@ class Sandbox(Isolation):
             uid: the user (and group) id workers run as; None keeps the server's user, inside a user
                 namespace (an unprivileged server).
             protect: paths no bind mount may contain (the data folder, the access keys file).
+            network: share the host's network; False gives each worker a network namespace of its own
+                with nothing but loopback.
 
         Raises:
             Unavailable: a folder the worker needs would expose a protected path.
@@ -161,6 +164,7 @@ class Sandbox(Isolation):
         self.bwrap = bwrap
         self.setpriv = setpriv
         self.uid = uid
+        self.network = network
         self._fixed = self._fixed_arguments([Path(p).resolve() for p in protect])
 
     @property
@@ -215,9 +219,11 @@ class Sandbox(Isolation):
     def describe(self) -> str:
         who = (f"as unprivileged user {self.uid}" if self.uid is not None
                else "in a user namespace without capabilities")
+        network = ("the network is shared (a function reaches what this host reaches)" if self.network
+                   else "it has no network")
         return (f"function isolation: sandbox (bubblewrap {self.bwrap}): each worker runs {who}, in its own "
                 "mount, PID and IPC namespaces, sees only the system, Python and its version's code "
-                "(read-only), and dies with the server; the network is shared")
+                f"(read-only), and dies with the server; {network}")
 
     def probe(self) -> None:
         """Start a worker interpreter in the sandbox and import the worker module.
@@ -242,7 +248,7 @@ class Sandbox(Isolation):
 
     def _fixed_arguments(self, protect: list[Path]) -> list[str]:
         arguments = ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                     "--die-with-parent", "--new-session"]
+                     "--die-with-parent", "--new-session", *([] if self.network else ["--unshare-net"])]
         if self.uid is None:
             # No further namespaces from inside: less kernel for a function to reach.
             arguments += ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
@@ -343,9 +349,9 @@ def _free_uid() -> int:
 
 
 @functools.cache
-def _probed(bwrap: str, setpriv: str | None, root: bool) -> str:
+def _probed(bwrap: str, setpriv: str | None, root: bool, network: bool = True) -> str:
     """The reason the sandbox does not work here, or "" when it does (asked once per process)."""
-    sandbox = Sandbox(bwrap, setpriv, uid=_free_uid() if root else None)
+    sandbox = Sandbox(bwrap, setpriv, uid=_free_uid() if root else None, network=network)
     try:
         sandbox.probe()
     except Unavailable as exc:
@@ -353,7 +359,7 @@ def _probed(bwrap: str, setpriv: str | None, root: bool) -> str:
     return ""
 
 
-def create_sandbox(protect: Iterable[str | os.PathLike[str]] = ()) -> Sandbox:
+def create_sandbox(protect: Iterable[str | os.PathLike[str]] = (), *, network: bool = True) -> Sandbox:
     """A working sandbox for this server, with a user id of its own when the server runs as root.
 
     Raises:
@@ -369,19 +375,20 @@ def create_sandbox(protect: Iterable[str | os.PathLike[str]] = ()) -> Sandbox:
     setpriv = shutil.which("setpriv", path="/usr/bin:/usr/sbin:/bin:/sbin") if root else None
     if root and setpriv is None:
         raise Unavailable("setpriv (util-linux) is needed to start workers of a root server as another user")
-    reason = _probed(bwrap, setpriv, root)
+    reason = _probed(bwrap, setpriv, root, network)
     if reason:
         raise Unavailable(reason)
-    return Sandbox(bwrap, setpriv, uid=_free_uid() if root else None, protect=protect)
+    return Sandbox(bwrap, setpriv, uid=_free_uid() if root else None, protect=protect, network=network)
 
 
-def create(mode: str, *, protect: Iterable[str | os.PathLike[str]] = ()) -> Isolation:
+def create(mode: str, *, protect: Iterable[str | os.PathLike[str]] = (), network: bool = True) -> Isolation:
     """The isolation `mode` asks for.
 
     Args:
         mode: "sandbox" (refuse to go without), "none", or "auto" (the sandbox when this machine can
             give it, otherwise none, with a warning saying why).
         protect: paths the sandbox must never show a worker (the data folder, the access keys file).
+        network: whether a sandboxed worker shares the host's network (see `Sandbox`).
 
     Raises:
         Unavailable: "sandbox" was asked for and the machine cannot give it.
@@ -392,7 +399,7 @@ def create(mode: str, *, protect: Iterable[str | os.PathLike[str]] = ()) -> Isol
     if mode == NONE:
         return Isolation("chosen with --isolation none")
     try:
-        return create_sandbox(protect)
+        return create_sandbox(protect, network=network)
     except Unavailable as exc:
         if mode == SANDBOX:
             raise

@@ -27,6 +27,7 @@ import pytest
 from botocore.config import Config
 
 from pinflow.functions import invoker, package, sandbox
+from tests.backends import postgres_schema
 from tests.functions.conftest import eventually, host_processes, sandbox_or_skip
 
 CONFIG = Config(inject_host_prefix=False, retries={"max_attempts": 0}, region_name="us-east-1")
@@ -112,7 +113,7 @@ def _free_port() -> int:
 class Server:
     """`pinflow server --auth` as a child process with a secret in its environment."""
 
-    def __init__(self, tmp_path: Path, isolation: str) -> None:
+    def __init__(self, tmp_path: Path, isolation: str, *options: str) -> None:
         self.data_dir = tmp_path / "data"
         self.auth_file = tmp_path / "keys.json"
         self.auth_file.write_text(json.dumps({KEY_ID: KEY_SECRET}))
@@ -120,9 +121,9 @@ class Server:
         self.secret = f"server-secret-{uuid.uuid4().hex}"
         self.port = _free_port()
         self.log = tmp_path / f"server-{self.port}.log"
+        store = list(options) if "--db" in options else ["--data-dir", str(self.data_dir), *options]
         command = [sys.executable, "-c", "from pinflow.cli import main; main()", "server", "--port",
-                   str(self.port), "--data-dir", str(self.data_dir), "--auth", str(self.auth_file),
-                   "--isolation", isolation]
+                   str(self.port), "--auth", str(self.auth_file), "--isolation", isolation, *store]
         with self.log.open("w") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                             env={**os.environ, "PINFLOW_TEST_SECRET": self.secret})
@@ -325,3 +326,47 @@ def test_a_python_installation_under_tmp_is_not_hidden_by_the_private_tmp(
     with invoker.Invoker(tmp_path / "code", {digest: code}.__getitem__, isolation=isolation) as running:
         # The sandbox's own /etc/passwd names the worker's user as Lambda's does.
         assert running.invoke(spec, {}, request_id="r").payload == ["seen", True, "sbx_user1051"]
+
+
+STORE_PROBE = """
+import psycopg
+
+def handler(event, context):
+    try:
+        with psycopg.connect(event["url"], connect_timeout=5) as connection:
+            return "connected as " + connection.execute("select current_user").fetchone()[0]
+    except psycopg.OperationalError as exc:
+        return "refused: " + str(exc).splitlines()[0]
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("network", ["shared", "none"])
+def test_a_postgresql_store_open_without_a_password_and_the_functions_network(
+        tmp_path: Path, servers: list[Server], network: str) -> None:
+    """docs/isolation.md: with a shared network a function reaches what the host reaches, a PostgreSQL store
+    that lets in without a password included, and the server warns at start; without a network it
+    reaches nothing."""
+    sandbox_or_skip()
+    with postgres_schema("pinflow_sandbox") as url:
+        server = Server(tmp_path, sandbox.SANDBOX, "--db", url, "--function-network", network)
+        servers.append(server)
+        lam = server.client("lambda")
+        create(lam, "probe", STORE_PROBE, Timeout=30)
+        outcome = invoke(lam, "probe:1", {"url": url})
+        log = server.log.read_text()
+        server.stop()
+    warned = "the PostgreSQL store let this server in without a password" in log
+    if network == "shared":
+        assert warned and "the network is shared" in log
+        assert outcome == "connected as postgres"
+    else:
+        assert not warned and "it has no network" in log
+        assert outcome.startswith("refused: connection failed"), outcome
+
+
+def test_no_function_network_needs_the_sandbox(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", "from pinflow.cli import main; main()", "server", "--data-dir",
+                           str(tmp_path), "--isolation", "none", "--function-network", "none"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2 and "--function-network none needs the sandbox" in done.stderr
