@@ -20,6 +20,7 @@ from pinflow.api.shapes import Params
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, json_errors, source
 from pinflow.asl.validation import diagnostics as diag
+from pinflow.engine import pins
 
 INSPECTION_LEVELS = ("INFO", "DEBUG", "TRACE")
 TEST_STATE_NAME = "TestState"
@@ -219,8 +220,7 @@ class _Tasks:
     def _invoke(self, resource: str, payload: Any) -> Any:
         command = cmd.InvokeTask(task_id="test-state", resource=resource, payload=payload,
                                  state_name=TEST_STATE_NAME, attempt=0)
-        pinned: dict[str, Any] = {"aliases": {}, "refs": [], "policies": None}
-        outcome = self.pf.engine.dispatcher.outcome(TEST_EXECUTION_ARN, self.role_arn, pinned, command)
+        outcome = self.pf.engine.dispatcher.outcome(TEST_EXECUTION_ARN, self.role_arn, pins.pinned(), command)
         if isinstance(outcome, events.TaskSucceeded):
             return outcome.output
         if isinstance(outcome, events.TaskFailed):
