@@ -31,7 +31,7 @@ def _principal(principal: str) -> Any:
     """A Principal as Lambda writes it: a service, an account (its root), an ARN, or `*`."""
     if principal == "*":
         return "*"
-    if principal.isdigit() and len(principal) == 12:
+    if arns.is_number(principal) and len(principal) == 12:
         return {"AWS": f"arn:aws:iam::{principal}:root"}
     if principal.startswith("arn:"):
         return {"AWS": principal}
