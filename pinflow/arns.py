@@ -23,6 +23,12 @@ def valid_function_name(name: object) -> bool:
     return isinstance(name, str) and _FUNCTION_NAME.fullmatch(name) is not None
 
 
+def is_number(text: str) -> bool:
+    """Whether a qualifier is written as a version number: ASCII digits (`str.isdigit` also takes "²",
+    which int() refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 @dataclass(frozen=True, slots=True)
 class Arn:
     """A parsed ARN: arn:partition:service:region:account:resource."""
@@ -97,7 +103,7 @@ def split_state_machine(text: str) -> StateMachineRef | None:
     if len(parts) == 2:
         return StateMachineRef(parts[1])
     qualifier = parts[2]
-    if qualifier.isascii() and qualifier.isdigit():  # isdigit alone takes "²", which int() refuses
+    if is_number(qualifier):
         return StateMachineRef(parts[1], version=int(qualifier))
     return StateMachineRef(parts[1], alias=qualifier)
 
@@ -155,6 +161,6 @@ def split_function(text: str, qualifier: str | None = None) -> FunctionRef | Non
     if own is not None and qualifier is not None and own != qualifier:
         return None
     chosen = own or qualifier
-    if chosen is not None and chosen.isascii() and chosen.isdigit():
-        chosen = str(int(chosen))  # `hello:01` is version 1: one spelling, so holds and grants match
+    if chosen is not None and is_number(chosen):
+        chosen = chosen.lstrip("0") or "0"  # `hello:01` is version 1: one spelling, so holds and grants match
     return FunctionRef(rest[0], chosen, region, account)

@@ -50,6 +50,9 @@ TaskTimedOut = _error("TaskTimedOut")
 TooManyTags = _error("TooManyTags")
 ValidationException = _error("ValidationException")
 ServiceQuotaExceededException = _error("ServiceQuotaExceededException")
+ActivityWorkerLimitExceeded = _error("ActivityWorkerLimitExceeded")
+# Any AWS JSON service's answer to a request over its rate (botocore's clients retry it).
+ThrottlingException = _error("ThrottlingException")
 
 # Lambda (REST-JSON: the status codes differ by error)
 ResourceNotFoundException = _error("ResourceNotFoundException", 404)
@@ -60,6 +63,7 @@ CodeStorageExceededException = _error("CodeStorageExceededException", 400)
 InvalidRequestContentException = _error("InvalidRequestContentException", 400)
 RequestTooLargeException = _error("RequestTooLargeException", 413)
 PolicyLengthExceededException = _error("PolicyLengthExceededException", 400)
+TooManyRequestsException = _error("TooManyRequestsException", 429)
 
 # EventBridge (AWS JSON 1.1; ResourceNotFoundException is shared with Lambda)
 ResourceAlreadyExistsException = _error("ResourceAlreadyExistsException")
@@ -76,3 +80,12 @@ AccessDenied = _error("AccessDenied", 403)
 # Authentication (any protocol)
 UnrecognizedClientException = _error("UnrecognizedClientException", 400)
 InvalidSignatureException = _error("InvalidSignatureException", 403)
+
+
+def validation(field: str, value: object, constraint: str, *, sensitive: bool = False) -> ServiceError:
+    """ValidationException for one request member, in the words every AWS service here uses:
+    "1 validation error detected: Value 'x' at 'field' failed to satisfy constraint: ..." (`null` for
+    a missing member, no value at all for a sensitive one)."""
+    shown = "Value" if sensitive else "Value null" if value is None else f"Value '{value}'"
+    return ValidationException(
+        f"1 validation error detected: {shown} at '{field}' failed to satisfy constraint: {constraint}")

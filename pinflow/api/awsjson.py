@@ -84,7 +84,7 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     except jsontext.NotJson:
         raise SerializationException("Unable to parse the request body as JSON") from None
     except jsontext.UnpairedSurrogate as exc:
-        raise shapes.invalid(exc.member or "body", None, "Member must be valid Unicode text (it holds an "
+        raise errors.validation(exc.member or "body", None, "Member must be valid Unicode text (it holds an "
                              "unpaired surrogate)", sensitive=True) from None
     if not isinstance(body, dict):
         raise SerializationException("Start of structure or map found where not expected.")

@@ -36,7 +36,7 @@ def _name(p: Params) -> str:
     name = p.string("Name", required=True, low=1, high=64)
     assert name is not None
     if not _NAME.fullmatch(name):
-        raise shapes.invalid("name", name, r"Member must satisfy regular expression pattern: [\.\-_A-Za-z0-9]+")
+        raise errors.validation("name", name, r"Member must satisfy regular expression pattern: [\.\-_A-Za-z0-9]+")
     return name
 
 
@@ -52,7 +52,7 @@ def _text(holder: dict[str, Any], key: str, where: str, *, required: bool, secre
     if not isinstance(value, str):
         raise shapes.ParamError(f"Unexpected JSON type for member '{key}'")
     if not 1 <= len(value) <= high or not pattern.match(value):
-        raise shapes.invalid(f"{where}.{key}", value, f"Member must satisfy regular expression pattern: "
+        raise errors.validation(f"{where}.{key}", value, f"Member must satisfy regular expression pattern: "
                              f"{pattern.pattern}", sensitive=secret)
 
 
@@ -64,13 +64,13 @@ def _http_parameters(given: Any, where: str) -> None:
     for key in ("HeaderParameters", "QueryStringParameters", "BodyParameters"):
         items = given.get(key) or []
         if not isinstance(items, list) or len(items) > 100:
-            raise shapes.invalid(f"{where}.{key}", "...", "Member must have length less than or equal to 100")
+            raise errors.validation(f"{where}.{key}", "...", "Member must have length less than or equal to 100")
         for item in items:
             if not isinstance(item, dict) or not isinstance(item.get("Key", ""), str) or not isinstance(
                     item.get("Value", ""), str):
                 raise shapes.ParamError(f"Unexpected JSON type for member '{key}'")
             if key == "HeaderParameters" and item.get("Key") and not _HEADER_KEY.match(item["Key"]):
-                raise shapes.invalid(f"{where}.{key}.member.key", item["Key"],
+                raise errors.validation(f"{where}.{key}.member.key", item["Key"],
                                      f"Member must satisfy regular expression pattern: {_HEADER_KEY.pattern}")
 
 
@@ -109,7 +109,7 @@ def _auth(kind: str, auth: dict[str, Any], *, creating: bool) -> None:
                     f"1 validation error detected: Value null at '{where}.httpMethod' failed to satisfy "
                     "constraint: Member must not be null")
             if method is not None and method not in ("GET", "POST", "PUT"):
-                raise shapes.invalid(f"{where}.httpMethod", method, "Member must satisfy enum value set: "
+                raise errors.validation(f"{where}.httpMethod", method, "Member must satisfy enum value set: "
                                      "[GET, POST, PUT]")
             _http_parameters(given.get("OAuthHttpParameters"), f"{where}.oAuthHttpParameters")
     _http_parameters(auth.get("InvocationHttpParameters"), "authParameters.invocationHttpParameters")

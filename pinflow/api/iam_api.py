@@ -52,7 +52,6 @@ Operation = Callable[[Any, Params], dict[str, Any] | None]
 
 iso_time = iam_query.iso_time
 encode_policy = iam_query.encode_policy
-_validation = iam_query.validation
 _text = iam_query.text
 _name = iam_query.entity_name
 _max_items = iam_query.max_items
@@ -166,7 +165,7 @@ def tag_role(pf: Any, params: Params) -> None:
     """TagRole: add or overwrite tags (at most 50 per role)."""
     tags = _tags(params)
     if not tags:
-        raise _validation("tags", None, "Member must not be null")
+        raise errors.validation("tags", None, "Member must not be null")
     pf.roles.tag_role(_name(params, "RoleName", "roleName", 64), tags)
 
 

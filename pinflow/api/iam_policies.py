@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pinflow import errors
 from pinflow.api import iam_query
 from pinflow.api.iam_query import Params
+from pinflow.registry import managed_policies
 
 SCOPES = ("All", "AWS", "Local")
-# IAM's pattern for a version id, and its limits for policy ARNs and documents.
+# IAM's limits for policy ARNs and documents.
 _ARN_LIMIT = 2048
 _DOCUMENT_LIMIT = 131072
 
@@ -18,15 +20,15 @@ _DOCUMENT_LIMIT = 131072
 def _arn(params: Params) -> str:
     value = iam_query.required(params, "PolicyArn", "policyArn", _ARN_LIMIT)
     if len(value) < 20:
-        raise iam_query.validation("policyArn", value, "Member must have length greater than or equal to 20")
+        raise errors.validation("policyArn", value, "Member must have length greater than or equal to 20")
     return value
 
 
 def _version_id(params: Params) -> str:
     value = iam_query.required(params, "VersionId", "versionId")
-    if not value.startswith("v") or not value[1:].replace(".", "").isalnum():
-        raise iam_query.validation("versionId", value,
-                                   r"Member must satisfy regular expression pattern: v[1-9][0-9]*(\.[A-Za-z0-9-]*)?")
+    if managed_policies.VERSION_ID.fullmatch(value) is None:
+        raise errors.validation("versionId", value, "Member must satisfy regular expression pattern: "
+                                   + managed_policies.VERSION_ID.pattern)
     return value
 
 
@@ -77,7 +79,7 @@ def list_policies(pf: Any, params: Params) -> dict[str, Any]:
     """ListPolicies by name, with Scope, OnlyAttached and PathPrefix."""
     scope = params.get("Scope", "All")
     if scope not in SCOPES:
-        raise iam_query.validation("scope", scope, f"Member must satisfy enum value set: [{', '.join(SCOPES)}]")
+        raise errors.validation("scope", scope, f"Member must satisfy enum value set: [{', '.join(SCOPES)}]")
     found = pf.policies.list_policies(scope, iam_query.boolean(params, "OnlyAttached"),
                                       iam_query.path(params, "PathPrefix", "pathPrefix"))
     answer = iam_query.page(found, "Policies", params, lambda policy: policy["Arn"])

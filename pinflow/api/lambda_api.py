@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pinflow import errors
-from pinflow.api import lambda_layers, lambda_resources, restjson
+from pinflow.api import lambda_layers, lambda_resources, lanes, restjson
 from pinflow.api.restjson import member
 from pinflow.functions import errors as function_errors
 from pinflow.functions import package, runtimes
@@ -111,36 +111,30 @@ def _function_name(request: Request) -> str:
     return str(request.path_params["FunctionName"])
 
 
-def _validation(field: str, value: object, constraint: str) -> errors.ServiceError:
-    shown = "null" if value is None else f"'{value}'"
-    return errors.ValidationException(
-        f"1 validation error detected: Value {shown} at '{field}' failed to satisfy constraint: {constraint}")
-
-
 def _required(body: dict[str, Any], name: str, field: str) -> Any:
     value = member(body, name, str)
     if value is None:
-        raise _validation(field, None, "Member must not be null")
+        raise errors.validation(field, None, "Member must not be null")
     return value
 
 
 def _check_role(role: str | None) -> None:
     if role is not None and not _ROLE_ARN.fullmatch(role):
-        raise _validation("role", role, f"Member must satisfy regular expression pattern: {_ROLE_PATTERN}")
+        raise errors.validation("role", role, f"Member must satisfy regular expression pattern: {_ROLE_PATTERN}")
 
 
 def _check_handler(handler: str | None) -> None:
     if handler is None:
         return
     if len(handler) > 128:
-        raise _validation("handler", handler, "Member must have length less than or equal to 128")
+        raise errors.validation("handler", handler, "Member must have length less than or equal to 128")
     if not _HANDLER.fullmatch(handler):
-        raise _validation("handler", handler, r"Member must satisfy regular expression pattern: [^\s]+")
+        raise errors.validation("handler", handler, r"Member must satisfy regular expression pattern: [^\s]+")
 
 
 def _check_description(description: str | None) -> None:
     if description is not None and len(description) > 256:
-        raise _validation("description", description, "Member must have length less than or equal to 256")
+        raise errors.validation("description", description, "Member must have length less than or equal to 256")
 
 
 def _environment(body: dict[str, Any]) -> dict[str, str] | None:
@@ -228,7 +222,7 @@ async def create_function(request: Request) -> Response:
         pf.functions.create_function, name, zip_bytes, handler=handler, runtime=runtime,
         timeout=member(body, "Timeout", int, 3), memory_size=member(body, "MemorySize", int, 128),
         environment=_environment(body), description=description, role=role,
-        publish=bool(member(body, "Publish", bool, False)), tags=member(body, "Tags", dict),
+        publish=bool(member(body, "Publish", bool, False)), tags=restjson.string_map(body, "Tags"),
         layer_arns=_layer_arns(body))
     return restjson.json_response(configuration, 201)
 
@@ -274,7 +268,7 @@ async def get_function(request: Request) -> Response:
     """GetFunction: configuration, code location and tags of $LATEST, a version or an alias's version."""
     pf = _pinflow(request)
     answer = await run_in_threadpool(pf.functions.get_function, _function_name(request),
-                                     request.query_params.get("Qualifier"))
+                                     restjson.qualifier(request))
     return restjson.json_response(answer)
 
 
@@ -283,7 +277,7 @@ async def get_function_configuration(request: Request) -> Response:
     """GetFunctionConfiguration, optionally qualified."""
     pf = _pinflow(request)
     answer = await run_in_threadpool(pf.functions.get_configuration, _function_name(request),
-                                     request.query_params.get("Qualifier"))
+                                     restjson.qualifier(request))
     return restjson.json_response(answer)
 
 
@@ -298,7 +292,7 @@ async def list_functions(request: Request) -> Response:
         page, next_marker = await run_in_threadpool(pf.functions.list_functions, marker, size)
         return _listing("Functions", page, next_marker)
     if which != "ALL":
-        raise _validation("functionVersion", which, "Member must satisfy enum value set: [ALL]")
+        raise errors.validation("functionVersion", which, "Member must satisfy enum value set: [ALL]")
     everything = await run_in_threadpool(_every_version, pf.functions)
     page, next_marker = paging.keyset_page(
         everything, lambda item: (str(item["FunctionName"]), *function_registry.version_key(item)), marker, size,
@@ -333,7 +327,7 @@ async def delete_function(request: Request) -> Response:
     execution needs it."""
     pf = _pinflow(request)
     await run_in_threadpool(pf.functions.delete_function, _function_name(request),
-                            request.query_params.get("Qualifier"))
+                            restjson.qualifier(request))
     return restjson.empty_response(204)
 
 
@@ -453,7 +447,7 @@ def _refuse_constant(name: str) -> Any:
 def _header_choice(request: Request, header: str, field: str, allowed: tuple[str, ...]) -> str:
     value = request.headers.get(header, allowed[0])
     if value not in allowed:
-        raise _validation(field, value, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+        raise errors.validation(field, value, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
     return value
 
 
@@ -473,7 +467,7 @@ async def invoke(request: Request) -> Response:
     request_id = restjson.new_request_id()
     pf = _pinflow(request)
     resolved = await run_in_threadpool(pf.functions.resolve, _function_name(request),
-                                       request.query_params.get("Qualifier") or None,
+                                       restjson.qualifier(request),
                                        rng=random.Random(request_id))
     if invocation_type == "DryRun":
         return restjson.empty_response(204, request_id=request_id)
@@ -483,7 +477,7 @@ async def invoke(request: Request) -> Response:
     if invocation_type == "Event":
         _event_runner(pf).submit(_invoke_in_background, pf, resolved.spec, event, request_id)
         return restjson.empty_response(202, request_id=request_id)
-    result = await run_in_threadpool(_invoke, pf, resolved.spec, event, request_id, client_context)
+    result = await lanes.INVOKE.run(_invoke, pf, resolved.spec, event, request_id, client_context)
     payload, function_error = result.payload, result.function_error
     content = (function_errors.payload_text(payload) if function_error else json.dumps(payload)).encode()
     if len(content) > RESPONSE_PAYLOAD_LIMIT:

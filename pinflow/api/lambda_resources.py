@@ -21,32 +21,21 @@ from pinflow.registry import lambda_shapes
 _SID = re.compile(r"[a-zA-Z0-9-_.]+")
 _ACTION = re.compile(r"(lambda:[*]|lambda:[a-zA-Z]+|[*])")
 _PRINCIPAL = re.compile(r"[^\s]+")
-MAX_TAGS = 50
-
-
-def _validation(field: str, value: object, constraint: str) -> errors.ServiceError:
-    shown = "null" if value is None else f"'{value}'"
-    return errors.ValidationException(
-        f"1 validation error detected: Value {shown} at '{field}' failed to satisfy constraint: {constraint}")
 
 
 def _checked(body: dict[str, Any], name: str, field: str, pattern: re.Pattern[str], limit: int) -> str:
     value = member(body, name, str)
     if value is None:
-        raise _validation(field, None, "Member must not be null")
+        raise errors.validation(field, None, "Member must not be null")
     if not 1 <= len(value) <= limit:
-        raise _validation(field, value, f"Member must have length less than or equal to {limit}")
+        raise errors.validation(field, value, f"Member must have length less than or equal to {limit}")
     if not pattern.fullmatch(value):
-        raise _validation(field, value, f"Member must satisfy regular expression pattern: {pattern.pattern}")
+        raise errors.validation(field, value, f"Member must satisfy regular expression pattern: {pattern.pattern}")
     return value
 
 
 def _name(request: Request) -> str:
     return str(request.path_params["FunctionName"])
-
-
-def _qualifier(request: Request) -> str | None:
-    return request.query_params.get("Qualifier") or None
 
 
 # --- resource-based policy -------------------------------------------------------------------------
@@ -61,7 +50,7 @@ async def add_permission(request: Request) -> Response:
     principal = _checked(body, "Principal", "principal", _PRINCIPAL, 256)
     pf = request.app.state.pinflow
     made = await run_in_threadpool(
-        pf.function_policies.add_permission, _name(request), _qualifier(request), sid, action, principal,
+        pf.function_policies.add_permission, _name(request), restjson.qualifier(request), sid, action, principal,
         member(body, "RevisionId", str), source_arn=member(body, "SourceArn", str),
         source_account=member(body, "SourceAccount", str), event_source_token=member(body, "EventSourceToken", str),
         principal_org_id=member(body, "PrincipalOrgID", str),
@@ -73,7 +62,7 @@ async def add_permission(request: Request) -> Response:
 async def remove_permission(request: Request) -> Response:
     """RemovePermission (204)."""
     pf = request.app.state.pinflow
-    await run_in_threadpool(pf.function_policies.remove_permission, _name(request), _qualifier(request),
+    await run_in_threadpool(pf.function_policies.remove_permission, _name(request), restjson.qualifier(request),
                             str(request.path_params["StatementId"]), request.query_params.get("RevisionId"))
     return restjson.empty_response(204)
 
@@ -82,7 +71,7 @@ async def remove_permission(request: Request) -> Response:
 async def get_policy(request: Request) -> Response:
     """GetPolicy: the policy as JSON text and its RevisionId."""
     pf = request.app.state.pinflow
-    answer = await run_in_threadpool(pf.function_policies.get_policy, _name(request), _qualifier(request))
+    answer = await run_in_threadpool(pf.function_policies.get_policy, _name(request), restjson.qualifier(request))
     return restjson.json_response(answer)
 
 
@@ -90,21 +79,24 @@ async def get_policy(request: Request) -> Response:
 
 
 def _tagged_function(request: Request) -> str:
-    """The function a tagging path names: an unqualified function ARN.
+    """The function a tagging path names: an unqualified function ARN of this server's region and account.
 
     Raises:
         ValidationException: not a function ARN.
         InvalidParameterValueException: a version or alias ARN (tags belong to the function).
+        ResourceNotFoundException: a function of another region or account, which this server has not.
     """
     resource = str(request.path_params["ARN"])
     ref = arns.split_function(resource) if resource.startswith("arn:") else None
     if ref is None:
-        raise _validation("resource", resource, "Member must satisfy regular expression pattern: "
-                          r"arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:"
-                          r"\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?)")
+        raise errors.validation("resource", resource, "Member must satisfy regular expression pattern: "
+                                r"arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:"
+                                r"\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?)")
     if ref.qualifier is not None:
         raise errors.InvalidParameterValueException(
             "Tags are not supported on function versions or aliases; tag the function's unqualified ARN.")
+    if (ref.region, ref.account) != (arns.DEFAULT_REGION, arns.DEFAULT_ACCOUNT):
+        raise errors.ResourceNotFoundException(f"Function not found: {resource}")
     return ref.name
 
 
@@ -112,19 +104,11 @@ def _tagged_function(request: Request) -> str:
 async def tag_resource(request: Request) -> Response:
     """TagResource (204): add or overwrite tags (at most 50 per function)."""
     body = await restjson.read_json(request)
-    tags = member(body, "Tags", dict)
+    tags = restjson.string_map(body, "Tags")
     if tags is None:
-        raise _validation("tags", None, "Member must not be null")
+        raise errors.validation("tags", None, "Member must not be null")
     pf = request.app.state.pinflow
-    name = _tagged_function(request)
-
-    def tag() -> None:
-        current = pf.functions.list_tags(name)
-        if len({**current, **tags}) > MAX_TAGS:
-            raise errors.InvalidParameterValueException("Number of tags exceeds resource tag limit.")
-        pf.functions.tag_resource(name, {str(key): str(value) for key, value in tags.items()})
-
-    await run_in_threadpool(tag)
+    await run_in_threadpool(pf.functions.tag_resource, _tagged_function(request), tags)
     return restjson.empty_response(204)
 
 
@@ -133,7 +117,7 @@ async def untag_resource(request: Request) -> Response:
     """UntagResource (204)."""
     keys = request.query_params.getlist("tagKeys")
     if not keys:
-        raise _validation("tagKeys", None, "Member must not be null")
+        raise errors.validation("tagKeys", None, "Member must not be null")
     pf = request.app.state.pinflow
     await run_in_threadpool(pf.functions.untag_resource, _tagged_function(request), keys)
     return restjson.empty_response(204)
@@ -156,9 +140,9 @@ async def put_concurrency(request: Request) -> Response:
     body = await restjson.read_json(request)
     reserved = member(body, "ReservedConcurrentExecutions", int)
     if reserved is None:
-        raise _validation("reservedConcurrentExecutions", None, "Member must not be null")
+        raise errors.validation("reservedConcurrentExecutions", None, "Member must not be null")
     if reserved < 0:
-        raise _validation("reservedConcurrentExecutions", reserved,
+        raise errors.validation("reservedConcurrentExecutions", reserved,
                           "Member must have value greater than or equal to 0")
     pf = request.app.state.pinflow
     value = await run_in_threadpool(pf.function_policies.put_concurrency, _name(request), reserved)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -28,6 +29,9 @@ _CAPITALISED_MESSAGE = frozenset({
 })
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+QUALIFIER_LIMIT = 128
+_QUALIFIER = re.compile(r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+")
 
 
 class ServiceException(errors.ServiceError):
@@ -65,7 +69,7 @@ def empty_response(status: int, *, request_id: str | None = None,
 def error_response(exc: errors.ServiceError, *, request_id: str | None = None) -> Response:
     """AWS's REST-JSON error: the code in `x-amzn-ErrorType`, `{"Type", "message"}` as the body."""
     key = "Message" if exc.code in _CAPITALISED_MESSAGE else "message"
-    body = {"Type": "User" if exc.status < 500 else "Service", key: exc.message}
+    body = {"Type": "User" if exc.status < 500 else "Service", key: exc.message, **exc.extra}
     return json_response(body, exc.status, request_id=request_id, headers={ERROR_TYPE_HEADER: exc.code})
 
 
@@ -133,6 +137,37 @@ def member(body: Mapping[str, Any], name: str, kind: type, default: Any = None) 
     return value
 
 
+def string_map(body: Mapping[str, Any], name: str) -> dict[str, str] | None:
+    """A body member that is an object of strings (tags), or None when it is absent or null.
+
+    Raises:
+        InvalidRequestContentException: not an object, or a value that is not a string.
+    """
+    value = member(body, name, dict)
+    if value is not None and not all(isinstance(item, str) for item in value.values()):
+        raise errors.InvalidRequestContentException(
+            f"Could not parse request body into json: member '{name}' must be an object of strings")
+    return value
+
+
+def qualifier(request: Request) -> str | None:
+    """The Qualifier query parameter (a version, an alias or $LATEST), None when absent or empty.
+
+    Raises:
+        ValidationException: longer than 128 characters, or off Lambda's pattern for it
+            (NumericLatestPublishedOrAliasQualifier in Lambda's service model), as Lambda refuses it.
+    """
+    value = request.query_params.get("Qualifier")
+    if not value:
+        return None
+    if len(value) > QUALIFIER_LIMIT:
+        raise errors.validation("qualifier", value, f"Member must have length less than or equal to {QUALIFIER_LIMIT}")
+    if not _QUALIFIER.fullmatch(value):
+        raise errors.validation("qualifier", value,
+                                f"Member must satisfy regular expression pattern: {_QUALIFIER.pattern}")
+    return value
+
+
 def query_int(request: Request, name: str, field: str, *, low: int, high: int) -> int | None:
     """An integer query parameter within [low, high], or None when absent.
 
@@ -148,11 +183,7 @@ def query_int(request: Request, name: str, field: str, *, low: int, high: int) -
     except ValueError:
         raise errors.InvalidParameterValueException(f"Invalid value for {field}: '{text}'") from None
     if value < low:
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
-            f"Member must have value greater than or equal to {low}")
+        raise errors.validation(field, value, f"Member must have value greater than or equal to {low}")
     if value > high:
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
-            f"Member must have value less than or equal to {high}")
+        raise errors.validation(field, value, f"Member must have value less than or equal to {high}")
     return value

@@ -7,8 +7,6 @@ leave nothing to describe, as on AWS (their ARNs are refused by the describe ope
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import math
 import random
@@ -18,7 +16,7 @@ import weakref
 from typing import Any
 
 from pinflow import arns, errors, jsontext
-from pinflow.api import shapes
+from pinflow.api import lanes, shapes
 from pinflow.api.shapes import Params
 from pinflow.engine import express
 from pinflow.engine.integrations import mock
@@ -95,8 +93,13 @@ def _test_case(pf: Any, arn: str) -> tuple[str, str | None]:
     return mock.split_arn(arn)
 
 
-def start_sync_execution(pf: Any, p: Params) -> dict[str, Any]:
-    """StartSyncExecution: run an Express execution to its end and answer with the outcome."""
+async def start_sync_execution(pf: Any, p: Params) -> dict[str, Any]:
+    """StartSyncExecution: run an Express execution to its end (in the lane for long requests) and answer
+    with the outcome."""
+    return await lanes.SYNC.run(_start_sync_execution, pf, p)
+
+
+def _start_sync_execution(pf: Any, p: Params) -> dict[str, Any]:
     arn, test_case = _test_case(pf, p.required("stateMachineArn", high=256))
     name = p.string("name", low=1, high=80)
     input_text = p.string("input", high=PAYLOAD_LIMIT, sensitive=True)
@@ -269,28 +272,26 @@ def send_task_heartbeat(pf: Any, p: Params) -> None:
     pf.engine.send_task_heartbeat(_task_token(p))
 
 
-# Long polls wait on threads of their own: workers polling for a minute each must not take every
-# thread of the pool that serves the other operations.
-_long_polls = concurrent.futures.ThreadPoolExecutor(max_workers=256, thread_name_prefix="pinflow-poll")
-
-
-async def get_activity_task(pf: Any, p: Params) -> dict[str, Any]:
-    """GetActivityTask: a task of the activity, or {} when none came within a minute."""
-    arn = p.required("activityArn", high=256)
-    worker = p.string("workerName", high=80)
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(_long_polls, pf.activities.describe, arn)
+def _poll(pf: Any, arn: str, worker: str | None) -> dict[str, Any]:
+    pf.activities.describe(arn)
     deadline = time.monotonic() + ACTIVITY_POLL_SECONDS
     # One-second slices, so that a stopping engine ends the poll.
     while pf.engine.started:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
-        task = await loop.run_in_executor(_long_polls, pf.engine.get_activity_task, arn, worker,
-                                          min(1.0, remaining))
+        task = pf.engine.get_activity_task(arn, worker, min(1.0, remaining))
         if task:
             return dict(task)
     return {}
+
+
+async def get_activity_task(pf: Any, p: Params) -> dict[str, Any]:
+    """GetActivityTask: a task of the activity, or {} when none came within a minute (in a lane of its own:
+    workers polling for a minute each must not take the threads every other operation shares)."""
+    arn = p.required("activityArn", high=256)
+    worker = p.string("workerName", high=80)
+    return await lanes.POLLS.run(_poll, pf, arn, worker)
 
 
 # --- Map Runs: none are kept (Distributed Map runs inline) ----------------------------------------------

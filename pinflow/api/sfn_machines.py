@@ -13,7 +13,7 @@ import threading
 from typing import Any
 
 from pinflow import arns, asl, errors
-from pinflow.api.shapes import Params, invalid
+from pinflow.api.shapes import Params
 from pinflow.registry import sfn_shapes
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def _logging(p: Params) -> dict[str, Any] | None:
         return None
     level = config.get("level", "OFF")
     if level not in LOG_LEVELS:
-        raise invalid("loggingConfiguration.level", level,
+        raise errors.validation("loggingConfiguration.level", level,
                       f"Member must satisfy enum value set: [{', '.join(LOG_LEVELS)}]")
     destinations = config.get("destinations")
     count = len(destinations) if isinstance(destinations, list) else 0
@@ -71,7 +71,7 @@ def _encryption(p: Params) -> dict[str, Any] | None:
         return None
     kind = config.get("type")
     if kind not in ("AWS_OWNED_KEY", "CUSTOMER_MANAGED_KMS_KEY"):
-        raise invalid("encryptionConfiguration.type", kind,
+        raise errors.validation("encryptionConfiguration.type", kind,
                       "Member must satisfy enum value set: [AWS_OWNED_KEY, CUSTOMER_MANAGED_KMS_KEY]")
     if kind == "CUSTOMER_MANAGED_KMS_KEY" and not config.get("kmsKeyId"):
         raise InvalidEncryptionConfiguration(
@@ -83,11 +83,11 @@ def _tags(p: Params) -> list[dict[str, Any]] | None:
     tags = p.items("tags")
     for tag in tags or ():
         if not isinstance(tag, dict) or not isinstance(tag.get("key"), str):
-            raise invalid("tags.member.key", None, "Member must not be null")
+            raise errors.validation("tags.member.key", None, "Member must not be null")
         if not 1 <= len(tag["key"]) <= 128:
-            raise invalid("tags.member.key", tag["key"], "Member must have length less than or equal to 128")
+            raise errors.validation("tags.member.key", tag["key"], "Member must have length less than or equal to 128")
         if len(str(tag.get("value", ""))) > 256:
-            raise invalid("tags.member.value", tag.get("value"),
+            raise errors.validation("tags.member.value", tag.get("value"),
                           "Member must have length less than or equal to 256")
     return tags
 
@@ -293,7 +293,7 @@ def tag_resource(pf: Any, p: Params) -> None:
     arn = p.required("resourceArn", high=256)
     tags = _tags(p)
     if tags is None:
-        raise invalid("tags", None, "Member must not be null")
+        raise errors.validation("tags", None, "Member must not be null")
     _tagged_registry(pf, arn).tag_resource(arn, tags)
 
 

@@ -13,13 +13,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pinflow import arns, asl, errors
-from pinflow.api import shapes
+from pinflow.api import lanes, shapes
 from pinflow.api.sfn_executions import check_input
 from pinflow.api.sfn_machines import DEFINITION_LIMIT, MACHINE_TYPES, check_definition
 from pinflow.api.shapes import Params
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, json_errors, source
 from pinflow.asl.validation import diagnostics as diag
+from pinflow.engine import pins
 from pinflow.engine.integrations import mock
 
 INSPECTION_LEVELS = ("INFO", "DEBUG", "TRACE")
@@ -74,6 +75,8 @@ def _json_object(p: Params, name: str) -> dict[str, Any] | None:
         value = json.loads(text)
     except ValueError as exc:
         raise errors.ValidationException(f"Invalid {name}: '{exc}'") from None
+    except RecursionError:
+        raise errors.ValidationException(f"Invalid {name}: it is nested too deeply") from None
     if not isinstance(value, dict):
         raise errors.ValidationException(f"Invalid {name}: it must be a JSON object")
     return value
@@ -93,6 +96,9 @@ def _check_state(definition: str, state_name: str | None) -> None:
     except ValueError as exc:
         raise errors.InvalidDefinition(
             f"Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {exc}'") from None
+    except RecursionError:
+        raise errors.InvalidDefinition("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: The "
+                                       "definition is too deeply nested'") from None
     if not isinstance(state, dict):
         raise errors.InvalidDefinition(
             "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The state must be a JSON object'")
@@ -226,8 +232,8 @@ class _Tasks:
     def _invoke(self, resource: str, mocked: mock.Mocked | None, payload: Any) -> Any:
         command = cmd.InvokeTask(task_id="test-state", resource=resource, payload=payload,
                                  state_name=TEST_STATE_NAME, attempt=0)
-        pinned: dict[str, Any] = {"aliases": {}, "refs": [], "policies": None}
-        outcome = self.pf.engine.dispatcher.outcome(TEST_EXECUTION_ARN, self.role_arn, pinned, command, mocked)
+        outcome = self.pf.engine.dispatcher.outcome(TEST_EXECUTION_ARN, self.role_arn, pins.pinned(), command,
+                                                    mocked)
         if isinstance(outcome, events.TaskSucceeded):
             return outcome.output
         if isinstance(outcome, events.TaskFailed):
@@ -235,8 +241,13 @@ class _Tasks:
         raise asl.TaskError("States.Runtime", f"TestState needs a mock to test the resource '{resource}'")
 
 
-def test_state(pf: Any, p: Params) -> dict[str, Any]:
-    """TestState: run one state (or a machine's state named by stateName) and say where it goes next."""
+async def test_state(pf: Any, p: Params) -> dict[str, Any]:
+    """TestState: run one state (or a machine's state named by stateName) and say where it goes next, in
+    the lane for long requests (a Task state calls its function)."""
+    return await lanes.SYNC.run(_test_state, pf, p)
+
+
+def _test_state(pf: Any, p: Params) -> dict[str, Any]:
     definition = p.required("definition", high=DEFINITION_LIMIT, sensitive=True)
     role_arn = p.string("roleArn", low=1, high=256)
     input_value = check_input(p.string("input", high=262_144, sensitive=True))

@@ -27,13 +27,6 @@ class ParamError(Exception):
     """A member has the wrong JSON type (AWS answers SerializationException)."""
 
 
-def invalid(name: str, value: Any, constraint: str, *, sensitive: bool = False) -> errors.ServiceError:
-    """ValidationException for one member, in AWS's words (a sensitive member's value is not shown)."""
-    shown = "Value" if sensitive else f"Value '{value}'"
-    return errors.ValidationException(
-        f"1 validation error detected: {shown} at '{name}' failed to satisfy constraint: {constraint}")
-
-
 class Params:
     """A request's members, read by type. Absent and null members are the same, as in botocore."""
 
@@ -48,9 +41,7 @@ class Params:
         value = self.body.get(name)
         if value is None:
             if required:
-                raise errors.ValidationException(
-                    f"1 validation error detected: Value null at '{name}' failed to satisfy constraint: "
-                    "Member must not be null")
+                raise errors.validation(name, None, "Member must not be null")
             return None
         # bool is an int in Python, so integer members refuse true/false explicitly.
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -64,10 +55,10 @@ class Params:
         if value is None:
             return None
         if len(value) < low:
-            raise invalid(name, value, f"Member must have length greater than or equal to {low}",
+            raise errors.validation(name, value, f"Member must have length greater than or equal to {low}",
                           sensitive=sensitive)
         if high is not None and len(value) > high:
-            raise invalid(name, value, f"Member must have length less than or equal to {high}",
+            raise errors.validation(name, value, f"Member must have length less than or equal to {high}",
                           sensitive=sensitive)
         return value
 
@@ -83,9 +74,9 @@ class Params:
         if value is None:
             return None
         if low is not None and value < low:
-            raise invalid(name, value, f"Member must have value greater than or equal to {low}")
+            raise errors.validation(name, value, f"Member must have value greater than or equal to {low}")
         if high is not None and value > high:
-            raise invalid(name, value, f"Member must have value less than or equal to {high}")
+            raise errors.validation(name, value, f"Member must have value less than or equal to {high}")
         return int(value)
 
     def boolean(self, name: str, default: bool = False) -> bool:
@@ -107,7 +98,7 @@ class Params:
         if value is None:
             return default
         if value not in allowed:
-            raise invalid(name, value, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+            raise errors.validation(name, value, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
         return value
 
     def token(self, name: str = "nextToken", high: int = 1024) -> str | None:

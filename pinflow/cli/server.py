@@ -19,6 +19,7 @@ log = logging.getLogger("pinflow.server")
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 ISOLATION_MODES = ("sandbox", "none", "auto")
+FUNCTION_NETWORKS = ("shared", "none")
 # How long a stopping server lets requests in flight finish (a GetActivityTask long poll would
 # otherwise hold it for a minute).
 GRACEFUL_SECONDS = 3
@@ -66,6 +67,11 @@ def _auth(auth_file: str | None) -> Any:
               help="What function workers run under: sandbox (bubblewrap namespaces; the server refuses to "
                    "start without them), none (the server's own user and files), or auto (the sandbox when "
                    "this machine can give it). Also PINFLOW_ISOLATION. See docs/isolation.md.")
+@click.option("--function-network", type=click.Choice(FUNCTION_NETWORKS), default="shared", show_default=True,
+              envvar="PINFLOW_FUNCTION_NETWORK",
+              help="shared: sandboxed functions reach what this host reaches (the internet, services on this "
+                   "host, a PostgreSQL store); none: each worker gets a network of its own with only "
+                   "loopback (no outbound calls at all). Needs the sandbox. Also PINFLOW_FUNCTION_NETWORK.")
 @click.option("--http-task-hosts", metavar="PATTERNS", default="public", show_default=True,
               help="Hosts HTTP Tasks may call, comma-separated: `public` (any host whose addresses are all "
                    "public: not this machine, not a private, link-local or reserved network), host names "
@@ -81,7 +87,7 @@ def _auth(auth_file: str | None) -> Any:
               help="Step Functions Local's mock configuration file (also SFN_MOCK_CONFIG): StartExecution with "
                    "`<state machine ARN>#<test case>` answers that test case's states with its mocked responses.")
 def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file: str | None,
-           log_level: str, permissive_iam: bool, isolation: str, http_task_hosts: str,
+           log_level: str, permissive_iam: bool, isolation: str, function_network: str, http_task_hosts: str,
            aws_endpoints: tuple[str, ...], aws_config: str | None, mock_config: str | None) -> None:
     """Serve the Step Functions, Lambda and IAM APIs, and run executions."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -102,7 +108,11 @@ def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file
     aws = aws_settings(aws_endpoints, aws_config)
     mocks = _mocks(mock_config)
     folder = data_dir or ".pinflow"
-    workers = _isolation(isolation, [folder, *([auth_file] if auth_file else [])])
+    if function_network == "none" and isolation == "none":
+        raise click.UsageError("--function-network none needs the sandbox: without it functions share this "
+                               "server's network")
+    workers = _isolation(isolation, [folder, *([auth_file] if auth_file else [])],
+                         network=function_network == "shared")
     run(host, port, data_dir=folder, db=db, auth=authenticator, log_level=log_level, isolation=workers,
         permissive_iam=permissive_iam, http_task_hosts=http_task_hosts, aws=aws, mock_config=mocks)
 
@@ -131,12 +141,13 @@ def _mocks(path: str | None) -> str | None:
     return path
 
 
-def _isolation(mode: str, protect: list[str]) -> Any:
+def _isolation(mode: str, protect: list[str], *, network: bool = True) -> Any:
     """The isolation asked for, or a clear refusal when the sandbox was asked for and cannot be had."""
     from pinflow.functions import sandbox
 
     try:
-        chosen = sandbox.create(sandbox.NONE if mode == sandbox.NONE else sandbox.SANDBOX, protect=protect)
+        chosen = sandbox.create(sandbox.NONE if mode == sandbox.NONE else sandbox.SANDBOX, protect=protect,
+                                network=network)
     except sandbox.Unavailable as exc:
         if mode == sandbox.AUTO:
             return sandbox.Isolation(f"the sandbox is unavailable: {exc}")
@@ -163,6 +174,12 @@ def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any
     isolated = pf.invoker.isolation.name == "sandbox"
     log.log(logging.INFO if isolated else logging.WARNING, "%s", pf.invoker.isolation.describe())
     _announce_aws(pf)
+    if isolated and _store_open_to_functions(pf):
+        log.warning("the PostgreSQL store let this server in without a password, and sandboxed functions share "
+                    "this host's network: a function can connect to it the same way and read or change "
+                    "everything in it. Require a password for the store (scram-sha-256 in pg_hba.conf; the "
+                    "password stays out of the sandbox), or run with --function-network none. See "
+                    "docs/isolation.md.")
     mode = "SigV4 signatures verified" if auth is not None else "any credentials accepted"
     if permissive_iam:
         mode += "; IAM permissive: roles this server does not have are accepted and not enforced"
@@ -196,6 +213,14 @@ def _announce_aws(pf: Any) -> None:
         log.info("no AWS credentials: AWS service integrations need --aws-endpoint, or credentials")
     if pf.engine.mocks is not None:
         log.info("mock configuration %s: %d test case(s)", pf.engine.mocks.path, len(pf.engine.mocks))
+
+
+def _store_open_to_functions(pf: Any) -> bool:
+    """Whether functions sharing this host's network could connect to the store as the server did."""
+    if not getattr(pf.invoker.isolation, "network", False):
+        return False
+    check = getattr(pf.store.dialect, "lets_in_without_password", None)
+    return bool(check is not None and check())
 
 
 class _Stopped(Exception):

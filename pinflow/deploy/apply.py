@@ -43,6 +43,7 @@ class Prepared:
     definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
     layer_zips: dict[str, bytes] = field(default_factory=dict)
     layer_changes: dict[str, layers.LayerChange] = field(default_factory=dict)
+    written: dict[str, tuple[Any, list[str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -150,8 +151,7 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
             the_plan.unpinnable.extend(f"{machine.name}: {entry}" for entry in live)
             the_plan.unpinnable.extend(f"{machine.name}: {task.state}: {task.describe()} (function computed at "
                                        "run time)" for task in rewrite.computed(definition))
-        if machine.configure_task_timeouts:
-            the_plan.notes.extend(timeouts.configure(machine.definition, project.functions, key)[1])
+        the_plan.notes.extend(_written(prepared, key)[1])
         if machine.role is not None:
             _check_given_role(cl, project, key, mode, the_plan)
         role_arn = _machine_role(prepared, key, definition, cl)
@@ -267,9 +267,7 @@ def _render(prepared: Prepared, key: str, versions: dict[str, str], cl: clients.
     serverless-step-functions plugin leaves them unpinned)."""
     project = prepared.project
     machine = project.state_machines[key]
-    written = machine.definition
-    if machine.configure_task_timeouts:
-        written = timeouts.configure(written, project.functions, key)[0]
+    written = _written(prepared, key)[0]
     definition = _located(project, lambda: rewrite.evaluate(written, names_of(project), machine.where,
                                                             definition=True))
     if machine.use_exact_version:
@@ -297,6 +295,16 @@ def _render(prepared: Prepared, key: str, versions: dict[str, str], cl: clients.
     return definition, pinned, live
 
 
+def _written(prepared: Prepared, key: str) -> tuple[Any, list[str]]:
+    """A machine's definition as written, with `configureTaskTimeouts` applied when it asks for it, and the
+    warnings that gave: worked out once per deploy (the plan and the apply both render the machine)."""
+    if key not in prepared.written:
+        machine = prepared.project.state_machines[key]
+        prepared.written[key] = (timeouts.configure(machine.definition, prepared.project.functions, key)
+                                 if machine.configure_task_timeouts else (machine.definition, []))
+    return prepared.written[key]
+
+
 def _machine_role(prepared: Prepared, key: str, definition: dict[str, Any],
                   cl: clients.Clients | None) -> str:
     """The role ARN of a machine; for a generated role, its spec joins the plan (read from the server
@@ -314,6 +322,13 @@ def _machine_role(prepared: Prepared, key: str, definition: dict[str, Any],
                               project.region)
     if cl is not None:
         for task in computed:
+            if not roles.plugin_grants_for(task):
+                prepared.the_plan.notes.append(
+                    f"{machine.name}: {task.state} computes what it calls at run time ({task.describe()}); its "
+                    "role grants nothing for it, as the serverless-step-functions plugin's role does not (it "
+                    "finds no FunctionName in Arguments that are one expression): add iamRoleStatements, or "
+                    "give the machine a role:")
+                continue
             granted = ", ".join(task.allowed) if task.allowed else "*"
             prepared.the_plan.notes.append(
                 f"{machine.name}: {task.state} computes its function at run time ({task.describe()}); its role "

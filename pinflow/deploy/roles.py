@@ -23,6 +23,7 @@ from typing import Any
 from pinflow import arns
 from pinflow.asl import tasks as asl_tasks
 from pinflow.engine.integrations import table
+from pinflow.engine.integrations.base import Computed
 
 POLICY_VERSION = "2012-10-17"
 POLICY_NAME = "pinflow-deploy"
@@ -68,7 +69,7 @@ def integration_statements(machine_name: str, definition: dict[str, Any], *, reg
     for path, state, integration in table.tasks(definition):
         references, computed, patterns = grouped.setdefault(integration.name, ([], [], set()))
         references.extend(integration.references(path, state))
-        computed.extend(integration.computed(path, state))
+        computed.extend(task for task in integration.computed(path, state) if plugin_grants_for(task))
         patterns.add(asl_tasks.classify(state["Resource"])[1])
     context = {"machine": machine_name, "region": region, "account": account}
     statements: list[dict[str, Any]] = []
@@ -77,6 +78,14 @@ def integration_statements(machine_name: str, definition: dict[str, Any], *, reg
             references, computed, patterns = grouped[integration.name]
             statements.extend(integration.grants(references, computed, frozenset(patterns), context))
     return statements
+
+
+def plugin_grants_for(task: Computed) -> bool:
+    """Whether the serverless-step-functions plugin's generated role grants anything for a Task that
+    computes its target: it reads the target member inside Parameters or Arguments
+    (lib/deploy/stepFunctions/iamStrategies), so Arguments that are one JSONata expression give it
+    nothing to read, and it grants nothing (the plan says so)."""
+    return task.field != "Arguments"
 
 
 def machine_role(machine_name: str, definition: dict[str, Any], extra: Sequence[dict[str, Any]], account: str,

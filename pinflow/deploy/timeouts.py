@@ -5,8 +5,9 @@ Before intrinsics are resolved, every Task (in Parallel branches and Map process
 function is one of the project's, named by `Ref` or `Fn::GetAtt` in `Resource` or in the
 `Parameters.FunctionName` of `lambda:invoke`, gets `TimeoutSeconds` = the function's timeout
 (its own, else the provider's, else Serverless's 6 s) unless it sets `TimeoutSeconds` or
-`TimeoutSecondsPath`; one that sets a larger `TimeoutSeconds` is reported (the function fails
-first).
+`TimeoutSecondsPath`; one that sets a larger `TimeoutSeconds` (any number, as the plugin compares) is
+reported (the function fails first). A Map with both ItemProcessor and Iterator is walked through its
+ItemProcessor only, as the plugin walks it (`asl.walk`).
 """
 
 from __future__ import annotations
@@ -37,10 +38,15 @@ def configure(definition: Any, functions: Mapping[str, Any], machine: str) -> tu
         limit = int(functions[key].timeout)
         if "TimeoutSeconds" not in state and "TimeoutSecondsPath" not in state:
             state["TimeoutSeconds"] = limit
-        elif isinstance(state.get("TimeoutSeconds"), int) and state["TimeoutSeconds"] > limit:
+        elif _number(state.get("TimeoutSeconds")) and state["TimeoutSeconds"] > limit:
             warnings.append(f'state machine "{machine}" task "{name}": TimeoutSeconds ({state["TimeoutSeconds"]}s) '
                             f'is greater than the function "{key}" timeout ({limit}s): the function fails first')
     return made, warnings
+
+
+def _number(value: Any) -> bool:
+    """A JSON number, as the plugin's `typeof ... === 'number'` sees one (a boolean is not)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _function_key(state: Mapping[str, Any], functions: Mapping[str, Any]) -> str | None:

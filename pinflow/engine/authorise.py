@@ -1,7 +1,8 @@
 """The IAM check made before every task call: what the integration needs, against the execution's role.
 
-The role's current policies (inline and attached) decide first; a role that does not exist allows
-nothing, unless the server is permissive and never had it. If they deny, the policies the execution
+The role's current policies (inline and attached) decide first; a role that does not exist, or that
+Step Functions may no longer assume (its trust policy changed), allows nothing, unless the server is
+permissive and never had it. If they deny, the policies the execution
 started with still allow a call to what the execution is pinned to (a numbered version it names, or the
 version an alias resolved to at start): a deploy that narrows the role never strands a running
 execution, while new executions get the new policy at once (docs/pinning.md).
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pinflow import arns
 from pinflow.engine import lru
 from pinflow.engine.integrations.base import Need
+from pinflow.registry import roles
 
 if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
@@ -41,13 +43,15 @@ class Authoriser:
         """Allow `need` for the execution's role, or raise Denied."""
         from pinflow.iam import evaluate
 
-        current = self.registry.roles.policies_for(role_arn)
+        grants = self.registry.roles.grants(role_arn)
         snapshot = pinned.get("policies")
-        if current is None and snapshot is None and self.registry.roles.permissive:
+        if grants is None and snapshot is None and self.registry.roles.permissive:
             return  # `--permissive-iam`: a role this server has never had is not enforced (the plan says so)
         context = self._context(role_arn, need)
-        # A role deleted since the start denies everything (as a missing role does on AWS).
-        decision = evaluate.is_allowed(self._parsed(current or []), need.action, need.resource, context=context)
+        # A role deleted since the start denies everything (as a missing role does on AWS), and so does
+        # one Step Functions may no longer assume.
+        current = self._current(grants) if grants is not None and grants.assumable else []
+        decision = evaluate.is_allowed(current, need.action, need.resource, context=context)
         if decision.allowed:
             return
         called = need.called if need.called is not None else need.resource
@@ -61,13 +65,35 @@ class Authoriser:
             before = evaluate.is_allowed(self._parsed(snapshot or []), need.action, need.resource, context=context)
             if before.allowed:
                 return
+        if grants is not None and not grants.assumable:
+            raise Denied(roles.CANNOT_ASSUME)  # Step Functions' words for a role it cannot assume
         role_name = role_arn.rsplit("/", 1)[-1]
         parsed_role = arns.parse(role_arn)
         account = parsed_role.account if parsed_role and parsed_role.account else arns.DEFAULT_ACCOUNT
         principal = f"arn:aws:sts::{account}:assumed-role/{role_name}/{uuid.uuid4().hex[:32]}"
         raise Denied(decision.denial_message(principal))
 
+    def _current(self, grants: Any) -> list[Any]:
+        """The role's policies, parsed once each: an inline one by its text, an attached version by its
+        key (a managed policy version never changes), so a call costs no parsing or JSON work."""
+        from pinflow.iam import policy
+
+        parsed = [self._policies.get_or(("inline", text), functools.partial(policy.parse_policy, text))
+                  for text in grants.inline]
+        for attached in grants.attached:
+            found = self._policies.get_or(attached.key, functools.partial(self._attached, attached))
+            if found is not None:
+                parsed.append(found)
+        return parsed
+
+    def _attached(self, attached: Any) -> Any:
+        from pinflow.iam import policy
+
+        document = self.registry.roles.attached_document(attached)
+        return None if document is None else policy.parse_policy(document)
+
     def _parsed(self, documents: list[dict[str, Any]]) -> list[Any]:
+        """Documents of the start-time snapshot (read only when the current policies deny)."""
         from pinflow.iam import policy
 
         return [self._policies.get_or(json.dumps(d, sort_keys=True), functools.partial(policy.parse_policy, d))

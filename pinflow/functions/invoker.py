@@ -289,6 +289,11 @@ class Invoker:
                 code_dir=code_dir, opt_dir=opt_dir)
         except provided.InvalidEntrypoint as exc:
             start, entry_error = None, str(exc)
+        if start is not None and start.runtime_api and not getattr(self.isolation, "network", True):
+            # The Runtime API is served on this host's loopback, which a worker without a network cannot
+            # reach: say so at each call rather than let the bootstrap time out.
+            start, entry_error = None, ("a custom runtime reaches the Runtime API over the network, and this "
+                                        "server runs functions with --function-network none")
         env = self._environment(spec, task_root, opt_root, start)
         with self._lock:
             found = self._pools.get(key)

@@ -12,8 +12,11 @@ store, the server's files and other versions' code are not there to be read or w
 processes are not in the PID namespace to be signalled or inspected; and the whole namespace dies with
 the server (`--die-with-parent`). A server running as root starts its workers as an unprivileged user of
 its own (`setpriv`), so that nothing the worker can see is writable through root's rights; a server
-running as an ordinary user gives them that user inside a user namespace without capabilities. The
-network is shared. docs/isolation.md says exactly what holds and what does not.
+running as an ordinary user gives them that user inside a user namespace without capabilities.
+bubblewrap and setpriv run with a fixed environment of their own: the worker's (which the function
+chooses: LD_PRELOAD, LD_AUDIT, ...) is applied only by the first program that runs after the drop.
+The network is shared unless the sandbox is made without it. docs/isolation.md says exactly what holds
+and what does not.
 
 `Unisolated` runs the command as it is, only tied to the server's life when `setpriv` can do it.
 `create` picks one: "sandbox" (or `Unavailable`), "none", or "auto" (the sandbox when the machine can
@@ -65,6 +68,19 @@ _ETC_ENTRIES = ("resolv.conf", "hosts", "nsswitch.conf", "host.conf", "gai.conf"
 _PROBE_SECONDS = 20.0
 # Variables naming host folders, which mean nothing inside the sandbox.
 _HOST_PATHS = frozenset({"HOME", "TMPDIR"})
+# The whole environment of bubblewrap and setpriv. They run before the user drop (bubblewrap on the
+# host, as root or the server's user), so nothing the function chooses may reach them: the dynamic
+# loader alone reads LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH, GCONV_PATH, GLIBC_TUNABLES, ...
+_LAUNCH_ENV = {"PATH": "/usr/bin:/bin"}
+# The first program after the drop: reads the worker's environment (NUL-separated NAME=VALUE) from
+# the descriptor in argv[1] and executes argv[2:] with it, and nothing else. Python in isolated mode
+# without site, so that no variable or file decides what it runs.
+_APPLY_ENV = ("import os, sys\n"
+              "fd = int(sys.argv[1])\n"
+              "data = b''.join(iter(lambda: os.read(fd, 1 << 16), b''))\n"
+              "os.close(fd)\n"
+              "env = dict(entry.split(b'=', 1) for entry in data.split(b'\\0') if entry)\n"
+              "os.execvpe(sys.argv[2], sys.argv[2:], env)\n")
 
 
 class Unavailable(RuntimeError):
@@ -138,7 +154,7 @@ class Sandbox(Isolation):
     name = SANDBOX
 
     def __init__(self, bwrap: str, setpriv: str | None, *, uid: int | None,
-                 protect: Iterable[str | os.PathLike[str]] = ()) -> None:
+                 protect: Iterable[str | os.PathLike[str]] = (), network: bool = True) -> None:
         """Prefer `create`, which finds the tools and checks that the sandbox works.
 
         Args:
@@ -147,6 +163,8 @@ class Sandbox(Isolation):
             uid: the user (and group) id workers run as; None keeps the server's user, inside a user
                 namespace (an unprivileged server).
             protect: paths no bind mount may contain (the data folder, the access keys file).
+            network: share the host's network; False gives each worker a network namespace of its own
+                with nothing but loopback.
 
         Raises:
             Unavailable: a folder the worker needs would expose a protected path.
@@ -155,6 +173,7 @@ class Sandbox(Isolation):
         self.bwrap = bwrap
         self.setpriv = setpriv
         self.uid = uid
+        self.network = network
         self._fixed = self._fixed_arguments([Path(p).resolve() for p in protect])
 
     @property
@@ -174,7 +193,9 @@ class Sandbox(Isolation):
 
         The environment's PATH is replaced by one the sandbox has (the function's layers' `bin` last, as
         on Lambda), and HOME and TMPDIR are dropped (Lambda sets neither): they would name host folders
-        the worker cannot see.
+        the worker cannot see. `env` reaches `argv` only, through a descriptor read after the user drop;
+        bubblewrap and setpriv get `_LAUNCH_ENV`, and `argv` runs under `_APPLY_ENV` (one Python start
+        more per worker).
         """
         task = ["--ro-bind", str(code_dir), TASK_ROOT] if code_dir is not None else []
         if opt_dir is not None:
@@ -201,8 +222,17 @@ class Sandbox(Isolation):
         worker_env = {name: value for name, value in env.items() if name not in _HOST_PATHS}
         worker_env["PATH"] = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin" + (
             f":{OPT_ROOT}/bin" if opt_dir is not None else "")
+        # A memory file rather than a pipe: no size limit, and nothing on disk or in a command line
+        # (which any local user may read) holds the function's variables.
+        env_fd = os.memfd_create("pinflow-worker-env")
+        fds.append(env_fd)
+        entries = b"".join(os.fsencode(name) + b"=" + os.fsencode(value) + b"\0"
+                           for name, value in worker_env.items())
+        os.write(env_fd, entries)
+        os.lseek(env_fd, 0, os.SEEK_SET)
+        apply_env = [sys.executable, "-I", "-S", "-c", _APPLY_ENV, str(env_fd)]
         # bwrap's own folder must exist for it to start; the worker's is set with --chdir.
-        return Launch([*arguments, *argv], worker_env, "/", tuple(fds))
+        return Launch([*arguments, *apply_env, *argv], dict(_LAUNCH_ENV), "/", tuple(fds))
 
     def exit_status(self, returncode: int) -> int:
         # bwrap exits with 128 + N when the command was killed by signal N.
@@ -211,9 +241,11 @@ class Sandbox(Isolation):
     def describe(self) -> str:
         who = (f"as unprivileged user {self.uid}" if self.uid is not None
                else "in a user namespace without capabilities")
+        network = ("the network is shared (a function reaches what this host reaches)" if self.network
+                   else "it has no network")
         return (f"function isolation: sandbox (bubblewrap {self.bwrap}): each worker runs {who}, in its own "
                 "mount, PID and IPC namespaces, sees only the system, its runtime and its version's code and "
-                "layers (read-only), and dies with the server; the network is shared")
+                f"layers (read-only), and dies with the server; {network}")
 
     def probe(self) -> None:
         """Start a worker interpreter in the sandbox and import the worker module.
@@ -238,7 +270,7 @@ class Sandbox(Isolation):
 
     def _fixed_arguments(self, protect: list[Path]) -> list[str]:
         arguments = ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                     "--die-with-parent", "--new-session"]
+                     "--die-with-parent", "--new-session", *([] if self.network else ["--unshare-net"])]
         if self.uid is None:
             # No further namespaces from inside: less kernel for a function to reach.
             arguments += ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
@@ -339,9 +371,9 @@ def _free_uid() -> int:
 
 
 @functools.cache
-def _probed(bwrap: str, setpriv: str | None, root: bool) -> str:
+def _probed(bwrap: str, setpriv: str | None, root: bool, network: bool = True) -> str:
     """The reason the sandbox does not work here, or "" when it does (asked once per process)."""
-    sandbox = Sandbox(bwrap, setpriv, uid=_free_uid() if root else None)
+    sandbox = Sandbox(bwrap, setpriv, uid=_free_uid() if root else None, network=network)
     try:
         sandbox.probe()
     except Unavailable as exc:
@@ -349,7 +381,7 @@ def _probed(bwrap: str, setpriv: str | None, root: bool) -> str:
     return ""
 
 
-def create_sandbox(protect: Iterable[str | os.PathLike[str]] = ()) -> Sandbox:
+def create_sandbox(protect: Iterable[str | os.PathLike[str]] = (), *, network: bool = True) -> Sandbox:
     """A working sandbox for this server, with a user id of its own when the server runs as root.
 
     Raises:
@@ -365,19 +397,20 @@ def create_sandbox(protect: Iterable[str | os.PathLike[str]] = ()) -> Sandbox:
     setpriv = shutil.which("setpriv", path="/usr/bin:/usr/sbin:/bin:/sbin") if root else None
     if root and setpriv is None:
         raise Unavailable("setpriv (util-linux) is needed to start workers of a root server as another user")
-    reason = _probed(bwrap, setpriv, root)
+    reason = _probed(bwrap, setpriv, root, network)
     if reason:
         raise Unavailable(reason)
-    return Sandbox(bwrap, setpriv, uid=_free_uid() if root else None, protect=protect)
+    return Sandbox(bwrap, setpriv, uid=_free_uid() if root else None, protect=protect, network=network)
 
 
-def create(mode: str, *, protect: Iterable[str | os.PathLike[str]] = ()) -> Isolation:
+def create(mode: str, *, protect: Iterable[str | os.PathLike[str]] = (), network: bool = True) -> Isolation:
     """The isolation `mode` asks for.
 
     Args:
         mode: "sandbox" (refuse to go without), "none", or "auto" (the sandbox when this machine can
             give it, otherwise none, with a warning saying why).
         protect: paths the sandbox must never show a worker (the data folder, the access keys file).
+        network: whether a sandboxed worker shares the host's network (see `Sandbox`).
 
     Raises:
         Unavailable: "sandbox" was asked for and the machine cannot give it.
@@ -388,7 +421,7 @@ def create(mode: str, *, protect: Iterable[str | os.PathLike[str]] = ()) -> Isol
     if mode == NONE:
         return Isolation("chosen with --isolation none")
     try:
-        return create_sandbox(protect)
+        return create_sandbox(protect, network=network)
     except Unavailable as exc:
         if mode == SANDBOX:
             raise

@@ -33,6 +33,7 @@ NO_RESOURCES = "Policy statement must contain resources."
 NO_VENDOR = "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
 ONE_COLON = "Actions/Condition can contain only one colon."
 VENDOR_REGEX = "Resource vendor must be fully qualified and cannot contain regexes."
+NO_PRINCIPAL = "Missing required field Principal"
 
 
 class MalformedPolicyDocument(ValueError):
@@ -121,6 +122,32 @@ def parse_policy(document: str | bytes | Mapping[str, Any], *, name: str | None 
         for action in statement.actions:
             _check_action(action, f"{statement.pointer}/{element}")
     return Policy(tuple(statements), VERSION, document.get("Id"), name)
+
+
+def check_trust_policy(document: str) -> None:
+    """Validate a role's trust policy as IAM does: the policy grammar, then a Principal (or NotPrincipal)
+    in every statement and no Resource in any.
+
+    Raises:
+        MalformedPolicyDocument: with IAM's message.
+    """
+    try:
+        decoded = jsontext.parse(document)
+    except ValueError as exc:  # not JSON, nested too deeply, or a lone surrogate
+        raise MalformedPolicyDocument(INVALID_JSON, detail=str(exc)) from None
+    raw_statements, pointers = _check_syntax(decoded)
+    for statement, pointer in zip(raw_statements, pointers, strict=True):
+        if "Principal" not in statement and "NotPrincipal" not in statement:
+            raise MalformedPolicyDocument(NO_PRINCIPAL, pointer=pointer, detail="a trust policy names who may assume")
+        for element in ("Resource", "NotResource"):
+            if element in statement:
+                raise MalformedPolicyDocument(f"Has prohibited field {element}", pointer=f"{pointer}/{element}",
+                                              detail="a trust policy's resource is the role itself")
+
+
+def size(document: str) -> int:
+    """A policy's size as IAM counts it against its quotas: its characters, whitespace left out."""
+    return len(document) - sum(document.count(blank) for blank in " \t\n\r")
 
 
 def policy_from_statements(statements: Sequence[Mapping[str, Any]], *, name: str | None = None) -> Policy:

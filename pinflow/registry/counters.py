@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pinflow import arns
 from pinflow.store import Tx
 
 # The largest number the stores keep (PostgreSQL's INTEGER); a larger one was never handed out.
@@ -11,6 +12,21 @@ MAX_NUMBER = 2**31 - 1
 def storable(number: int) -> bool:
     """Whether `number` could have been handed out (and so can be looked up in the store at all)."""
     return 0 <= number <= MAX_NUMBER
+
+
+def number(text: str) -> int | None:
+    """The number a caller's `text` names in the store, or None when no number handed out has it.
+
+    The one way a version or qualifier written by a caller becomes a store key: ASCII digits only
+    (`arns.is_number`), and none past MAX_NUMBER (which SQLite's and PostgreSQL's integers refuse).
+    """
+    if not arns.is_number(text):
+        return None
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(MAX_NUMBER)):  # and int() refuses strings of thousands of digits
+        return None
+    value = int(digits)
+    return value if storable(value) else None
 
 
 def current(tx: Tx, key: str) -> int:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pinflow import arns, errors
+from pinflow.registry import counters
 from pinflow.registry import lambda_shapes as shapes
 from pinflow.store import Store, Tx
 
@@ -30,7 +31,7 @@ def _principal(principal: str) -> Any:
     """A Principal as Lambda writes it: a service, an account (its root), an ARN, or `*`."""
     if principal == "*":
         return "*"
-    if principal.isdigit() and len(principal) == 12:
+    if arns.is_number(principal) and len(principal) == 12:
         return {"AWS": f"arn:aws:iam::{principal}:root"}
     if principal.startswith("arn:"):
         return {"AWS": principal}
@@ -194,8 +195,9 @@ class FunctionPolicies:
         qualifier = ref.qualifier
         if qualifier is None or qualifier == shapes.LATEST:
             return str(row["revision_id"])
-        if qualifier.isdigit():
-            version = tx.one("reg_fnv_get", (ref.name, int(qualifier)))
+        if arns.is_number(qualifier):
+            number = counters.number(qualifier)
+            version = None if number is None else tx.one("reg_fnv_get", (ref.name, number))
             if version is None:
                 raise errors.ResourceNotFoundException(f"Function not found: {ref.arn}")
             return str(json.loads(version["config"])["RevisionId"])
@@ -210,7 +212,7 @@ class FunctionPolicies:
         if qualifier is None or qualifier == shapes.LATEST:
             row = _function_row(tx, ref.name)
             tx.execute("reg_fn_set_latest", (row["latest"], str(uuid.uuid4()), ref.name))
-        elif not qualifier.isdigit():
+        elif not arns.is_number(qualifier):
             alias = tx.one("reg_fna_get", (ref.name, qualifier))
             if alias is not None:
                 stored = {**json.loads(alias["config"]), "RevisionId": str(uuid.uuid4())}

@@ -94,6 +94,7 @@ class FunctionRegistry:
         shapes.check_function_name(name)
         shapes.check_runtime(runtime)
         shapes.check_limits(timeout, memory_size)
+        tags = shapes.check_tags(tags or {})
         now = self._clock()
         digest = package.sha256_hex(zip_bytes)
         config = {
@@ -111,7 +112,7 @@ class FunctionRegistry:
             revision_id = str(uuid.uuid4())
             next_version = counters.current(tx, _counter_key(name)) + 1
             tx.execute("reg_fn_insert", (name, now, next_version, _dumps(config), revision_id,
-                                         _dumps(dict(tags or {}))))
+                                         _dumps(tags)))
             if publish:
                 return self._publish(tx, name, config, None)
         return shapes.configuration(name, config, version=LATEST, revision_id=revision_id,
@@ -243,10 +244,10 @@ class FunctionRegistry:
                 # Created again, the function numbers its versions from 1, as on Lambda.
                 tx.execute("reg_counter_delete", (_counter_key(ref.name),))
                 return
-            if not shapes.is_number(ref.qualifier):
+            if not arns.is_number(ref.qualifier):
                 raise errors.InvalidParameterValueException("Deletion of aliases is not supported.")
-            version = int(ref.qualifier)
-            if _version_row(tx, ref.name, version) is None:
+            version = counters.number(ref.qualifier)
+            if version is None or _version_row(tx, ref.name, version) is None:
                 raise _not_found(ref.arn)
             using = [alias for alias, stored in self._aliases(tx, ref.name)
                      if str(version) in _alias_versions(stored)]
@@ -446,10 +447,12 @@ class FunctionRegistry:
             return dict(json.loads(self._function(tx, fn_name)["tags"] or "{}"))
 
     def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None:
+        """TagResource: add or overwrite tags, checked and counted against the function's own in one
+        transaction (so that concurrent calls cannot pass 50 together; see `shapes.check_tags`)."""
         fn_name = shapes.function_ref(arn).name
         with self._store.transaction() as tx:
             current = json.loads(self._lock(tx, fn_name)["tags"] or "{}")
-            tx.execute("reg_fn_set_tags", (_dumps({**current, **tags}), fn_name))
+            tx.execute("reg_fn_set_tags", (_dumps(shapes.check_tags(tags, current)), fn_name))
 
     def untag_resource(self, arn: str, keys: Iterable[str]) -> None:
         fn_name = shapes.function_ref(arn).name
@@ -491,7 +494,7 @@ class FunctionRegistry:
             if row is None:
                 raise _not_found(requested)
             version = ref.qualifier or LATEST
-            if version != LATEST and not shapes.is_number(version):
+            if version != LATEST and not arns.is_number(version):
                 alias = version
                 stored = tx.one("reg_fna_get", (ref.name, alias))
                 if stored is None:
@@ -533,7 +536,7 @@ class FunctionRegistry:
         if row is None:
             raise _not_found(ref.arn)
         version = ref.qualifier or LATEST
-        if version != LATEST and not shapes.is_number(version):
+        if version != LATEST and not arns.is_number(version):
             stored = tx.one("reg_fna_get", (ref.name, version))
             if stored is None:
                 raise _not_found(ref.arn)
@@ -599,8 +602,8 @@ class FunctionRegistry:
 
 def _version_row(tx: Tx, name: str, version: str | int) -> dict[str, Any] | None:
     """A published version's row; None for a number never handed out (as any too large for the store)."""
-    number = int(version)
-    return tx.one("reg_fnv_get", (name, number)) if counters.storable(number) else None
+    number = counters.number(str(version))
+    return None if number is None else tx.one("reg_fnv_get", (name, number))
 
 
 def _alias_versions(stored: Mapping[str, Any]) -> set[str]:

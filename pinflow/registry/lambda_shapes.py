@@ -18,6 +18,7 @@ from typing import Any
 
 from pinflow import arns, errors
 from pinflow.functions import runtimes
+from pinflow.registry import tags
 
 LATEST = "$LATEST"
 
@@ -42,11 +43,6 @@ RESERVED_ENVIRONMENT = frozenset({
     "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 })
-
-
-def is_number(text: str) -> bool:
-    """Whether a qualifier is a version number (ASCII digits: `str.isdigit` also takes "²")."""
-    return text.isascii() and text.isdigit()
 
 
 def lambda_time(seconds: float) -> str:
@@ -122,18 +118,46 @@ def alias_configuration(name: str, alias: str, stored: Mapping[str, Any]) -> dic
     return shaped
 
 
+def _tag_constraint(limit: int, low: int) -> str:
+    return (f"Member must have length less than or equal to {limit}, Member must have length greater than or "
+            f"equal to {low}, Member must satisfy regular expression pattern: ({tags.ALPHABET})")
+
+
+def check_tags(given: Mapping[str, str], current: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Tags as Lambda takes them (CreateFunction, TagResource), applied onto `current`.
+
+    Raises:
+        ValidationException: a key or value off Lambda's TagKey or TagValue (1-128 and 0-256
+            characters of AWS's tag alphabet), worded as Lambda words a map's constraints.
+        InvalidParameterValueException: a key starting with `aws:`, or more than 50 tags in all.
+    """
+    for key, value in given.items():
+        shown = f"{{{key}={value}}}"
+        if not tags.good_key(key):
+            raise errors.validation("tags", shown, "Map keys must satisfy constraint: ["
+                                    + _tag_constraint(tags.KEY_LIMIT, 1) + "]")
+        if not tags.good_value(value):
+            raise errors.validation("tags", shown, "Map value must satisfy constraint: ["
+                                    + _tag_constraint(tags.VALUE_LIMIT, 0) + "]")
+        if tags.reserved(key):
+            raise errors.InvalidParameterValueException(
+                f"Invalid tag key {key!r}: keys starting with 'aws:' are reserved for use by AWS.")
+    merged = {**(current or {}), **given}
+    if len(merged) > tags.MAX_TAGS:
+        raise errors.InvalidParameterValueException(
+            f"Number of tags exceeds resource tag limit: a function can have at most {tags.MAX_TAGS} tags.")
+    return merged
+
+
 def check_alias_name(alias: str) -> None:
     if not isinstance(alias, str) or not 0 < len(alias) <= 128 or not _ALIAS_NAME.fullmatch(alias):
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{alias}' at 'name' failed to satisfy constraint: "
-            f"Member must satisfy regular expression pattern: {_ALIAS_PATTERN}")
+        raise errors.validation("name", alias, f"Member must satisfy regular expression pattern: {_ALIAS_PATTERN}")
 
 
 def check_version_text(version: str) -> None:
     if not isinstance(version, str) or not re.fullmatch(_VERSION_PATTERN, version):
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{version}' at 'functionVersion' failed to satisfy "
-            f"constraint: Member must satisfy regular expression pattern: {_VERSION_PATTERN}")
+        raise errors.validation("functionVersion", version,
+                                f"Member must satisfy regular expression pattern: {_VERSION_PATTERN}")
 
 
 def check_limits(timeout: object, memory_size: object) -> None:
@@ -144,13 +168,9 @@ def check_limits(timeout: object, memory_size: object) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             raise errors.InvalidParameterValueException(f"{field} must be an integer, not {value!r}")
         if value < low:
-            raise errors.ValidationException(
-                f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
-                f"Member must have value greater than or equal to {low}")
+            raise errors.validation(field, value, f"Member must have value greater than or equal to {low}")
         if value > high:
-            raise errors.ValidationException(
-                f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
-                f"Member must have value less than or equal to {high}")
+            raise errors.validation(field, value, f"Member must have value less than or equal to {high}")
 
 
 def check_environment(environment: Mapping[str, Any] | None) -> dict[str, str]:
@@ -169,9 +189,8 @@ def check_environment(environment: Mapping[str, Any] | None) -> dict[str, str]:
             raise errors.InvalidParameterValueException(
                 f"Environment variable {key!r} must have a string name and a string value")
     if any(not _ENV_NAME.fullmatch(key) for key in variables):
-        raise errors.ValidationException(
-            "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: "
-            f"Map keys must satisfy constraint: [Member must satisfy regular expression pattern: {_ENV_PATTERN}]")
+        raise errors.validation("environment.variables", None, "Map keys must satisfy constraint: [Member must "
+                                f"satisfy regular expression pattern: {_ENV_PATTERN}]", sensitive=True)
     reserved = [key for key in variables if key in RESERVED_ENVIRONMENT]
     if reserved:
         raise errors.InvalidParameterValueException(
@@ -201,9 +220,7 @@ def check_runtime(runtime: object) -> None:
     """
     allowed = lambda_runtimes()
     if runtime not in allowed:
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{runtime}' at 'runtime' failed to satisfy constraint: "
-            f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+        raise errors.validation("runtime", runtime, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
     if not runtimes.runnable(str(runtime)):
         raise errors.InvalidParameterValueException(runtimes.refusal(str(runtime)))
 
@@ -220,9 +237,8 @@ def lambda_runtimes() -> tuple[str, ...]:
 def check_function_name(name: object) -> None:
     """A plain function name (no ARN, no qualifier), as CreateFunction takes it."""
     if not arns.valid_function_name(name):
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: "
-            f"Member must satisfy regular expression pattern: {_FUNCTION_PATTERN}")
+        raise errors.validation("functionName", name,
+                                f"Member must satisfy regular expression pattern: {_FUNCTION_PATTERN}")
 
 
 def function_ref(name_or_arn: str, qualifier: str | None = None) -> arns.FunctionRef:
@@ -239,9 +255,8 @@ def function_ref(name_or_arn: str, qualifier: str | None = None) -> arns.Functio
     if alone is not None and qualifier is not None and alone.qualifier not in (None, qualifier):
         raise errors.InvalidParameterValueException(
             "The derived qualifier from the function name does not match the specified qualifier.")
-    raise errors.ValidationException(
-        f"1 validation error detected: Value '{name_or_arn}' at 'functionName' failed to satisfy constraint: "
-        f"Member must satisfy regular expression pattern: {_FUNCTION_PATTERN}")
+    raise errors.validation("functionName", name_or_arn,
+                            f"Member must satisfy regular expression pattern: {_FUNCTION_PATTERN}")
 
 
 def routing(weights_config: Mapping[str, Any] | None, primary: str) -> tuple[str, float] | None:
@@ -259,11 +274,10 @@ def routing(weights_config: Mapping[str, Any] | None, primary: str) -> tuple[str
     ((extra, weight),) = weights.items()
     extra = str(extra)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{{{extra}={weight}}}' at "
-            "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy "
-            "constraint: [Member must have value less than or equal to 1.0, Member must have value greater "
-            "than or equal to 0.0, Member must not be null]")
+        raise errors.validation(
+            "routingConfig.additionalVersionWeights", f"{{{extra}={weight}}}",
+            "Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must "
+            "have value greater than or equal to 0.0, Member must not be null]")
     if extra == primary:
         raise errors.InvalidParameterValueException(
             f"Invalid function version {primary}. Function version {primary} is already included in routing "
@@ -271,11 +285,10 @@ def routing(weights_config: Mapping[str, Any] | None, primary: str) -> tuple[str
     if primary == LATEST:
         raise errors.InvalidParameterValueException(
             "$LATEST is not supported for an alias pointing to more than 1 version")
-    if not is_number(extra):
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{{{extra}={weight}}}' at "
-            "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must satisfy "
-            "constraint: [Member must have length less than or equal to 1024, Member must have length greater "
-            "than or equal to 1, Member must satisfy regular expression pattern: [0-9]+, Member must not be "
-            "null]")
+    if not arns.is_number(extra):
+        raise errors.validation(
+            "routingConfig.additionalVersionWeights", f"{{{extra}={weight}}}",
+            "Map keys must satisfy constraint: [Member must have length less than or equal to 1024, Member must "
+            "have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+, "
+            "Member must not be null]")
     return extra, float(weight)

@@ -8,9 +8,11 @@ A role's permissions are its inline policies and the default version of each att
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import string
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pinflow import arns, errors
@@ -19,6 +21,10 @@ from pinflow.registry import aws_policies, counters
 from pinflow.store import Store, Tx
 
 MAX_VERSIONS = 5
+# IAM's quota on a managed policy's size (characters, whitespace left out).
+POLICY_SIZE = 6144
+# IAM's pattern for a policy version id (policyVersionIdType in its service model).
+VERSION_ID = re.compile(r"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?")
 MAX_ATTACHED_PER_ROLE = 10
 _ID_ALPHABET = string.ascii_uppercase + string.digits
 
@@ -32,44 +38,82 @@ def _no_version(arn: str, version_id: str) -> errors.ServiceError:
 
 
 def check_document(document: str) -> None:
-    """Validate a policy document as IAM does (`pinflow.iam.policy`).
+    """Validate a managed policy document as IAM does (`pinflow.iam.policy`), size included.
 
     Raises:
         MalformedPolicyDocument: with IAM's message.
+        LimitExceeded: over IAM's 6,144 characters (whitespace left out), with IAM's message.
     """
     try:
         iam_policy.parse_policy(document)
     except iam_policy.MalformedPolicyDocument as exc:
         raise errors.MalformedPolicyDocument(exc.message) from None
+    if iam_policy.size(document) > POLICY_SIZE:
+        raise errors.LimitExceeded(f"Cannot exceed quota for PolicySize: {POLICY_SIZE}")
 
 
-def _version_number(version_id: str) -> int | None:
-    """`v3` -> 3; None for anything that is not IAM's version id form."""
-    if len(version_id) > 1 and version_id[0] == "v" and version_id[1:].isdigit():
-        return int(version_id[1:])
-    return None
+def version_number(version_id: str) -> int | None:
+    """`v3` -> 3: the version a VersionId names, None when none can have it.
+
+    IAM writes version ids `v1`, `v2`, ... and refuses any other spelling of a number (botocore's
+    model gives the pattern, VERSION_ID); an id the pattern allows but IAM never hands out (`v1.2`,
+    a number past the store's integers) names no version.
+    """
+    if VERSION_ID.fullmatch(version_id) is None or "." in version_id:
+        return None
+    return counters.number(version_id[1:])
+
+
+def _default_number(config: Mapping[str, Any]) -> int | None:
+    """The number of a policy's default version (a default stored as `v01` by an earlier release too)."""
+    return counters.number(str(config["DefaultVersionId"])[1:])
 
 
 def _counter(arn: str) -> str:
     return f"policy:{arn}"
 
 
-def attached_documents(tx: Tx, role: str) -> list[dict[str, Any]]:
-    """The default version documents of the policies attached to `role`, in attachment order."""
-    found: list[dict[str, Any]] = []
-    for row in tx.all("iam_attached_to_role", (role,)):
-        builtin = aws_policies.BY_ARN.get(row["policy_arn"])
+@dataclass(frozen=True)
+class Attached:
+    """The default version of a policy attached to a role.
+
+    `key` names that version's content for as long as the store lives: (PolicyId, version number) for a
+    customer managed policy (a policy deleted and created again has another PolicyId), the ARN and
+    version of an AWS managed one, whose `document` is known here.
+    """
+
+    key: tuple[str, str, str]
+    arn: str
+    version: int | None
+    document: Mapping[str, Any] | None = None
+
+
+def attached(tx: Tx, role: str) -> list[Attached]:
+    """The default versions of the policies attached to `role`, in attachment order, in one query."""
+    found: list[Attached] = []
+    for row in tx.all("iam_attached_configs", (role,)):
+        arn = row["policy_arn"]
+        builtin = aws_policies.BY_ARN.get(arn)
         if builtin is not None:
-            found.append(builtin.document)
-            continue
-        stored = tx.one("iam_policy_get", (row["policy_arn"],))
-        if stored is None:
-            continue
-        number = _version_number(json.loads(stored["config"])["DefaultVersionId"])
-        version = tx.one("iam_pv_get", (row["policy_arn"], number))
-        if version is not None:
-            found.append(json.loads(version["document"]))
+            found.append(Attached(("aws", arn, builtin.version), arn, None, builtin.document))
+        elif row["config"] is not None:
+            config = json.loads(row["config"])
+            number = _default_number(config)
+            found.append(Attached(("local", config["PolicyId"], str(number)), arn, number))
     return found
+
+
+def document(tx: Tx, policy: Attached) -> Mapping[str, Any] | None:
+    """The document of an attached policy's default version (None if it went meanwhile)."""
+    if policy.document is not None:
+        return policy.document
+    row = tx.one("iam_pv_get", (policy.arn, policy.version))
+    return None if row is None else json.loads(row["document"])
+
+
+def attached_documents(tx: Tx, role: str) -> list[Mapping[str, Any]]:
+    """The default version documents of the policies attached to `role`, in attachment order."""
+    return [found for policy in attached(tx, role) if (found := document(tx, policy)) is not None]
 
 
 class ManagedPolicyRegistry:
@@ -189,14 +233,15 @@ class ManagedPolicyRegistry:
                 raise _no_version(arn, version_id)
             return {"Document": json.dumps(builtin.document), "VersionId": builtin.version,
                     "IsDefaultVersion": True, "CreateDate": builtin.created}
-        number = _version_number(version_id)
+        number = version_number(version_id)
         with self._store.transaction(write=False) as tx:
             config = self._config(tx, arn)
             row = tx.one("iam_pv_get", (arn, number)) if number is not None else None
         if row is None:
             raise _no_version(arn, version_id)
-        return {"Document": row["document"], "VersionId": version_id,
-                "IsDefaultVersion": config["DefaultVersionId"] == version_id, "CreateDate": row["created_at"]}
+        return {"Document": row["document"], "VersionId": f"v{number}",
+                "IsDefaultVersion": _default_number(config) == number,
+                "CreateDate": row["created_at"]}
 
     def list_policy_versions(self, arn: str) -> list[dict[str, Any]]:
         """ListPolicyVersions, newest first (without documents, as IAM lists them)."""
@@ -206,8 +251,9 @@ class ManagedPolicyRegistry:
         with self._store.transaction(write=False) as tx:
             config = self._config(tx, arn)
             rows = tx.all("iam_pv_all", (arn,))
-        return [{"VersionId": f"v{row['version']}", "IsDefaultVersion": config["DefaultVersionId"] ==
-                 f"v{row['version']}", "CreateDate": row["created_at"]} for row in reversed(rows)]
+        default = _default_number(config)
+        return [{"VersionId": f"v{row['version']}", "IsDefaultVersion": row["version"] == default,
+                 "CreateDate": row["created_at"]} for row in reversed(rows)]
 
     def set_default_policy_version(self, arn: str, version_id: str) -> None:
         """SetDefaultPolicyVersion: roles with the policy attached get that version's permissions at once.
@@ -215,12 +261,12 @@ class ManagedPolicyRegistry:
         Raises:
             NoSuchEntity: no such policy or version.
         """
-        number = _version_number(version_id)
+        number = version_number(version_id)
         with self._store.transaction() as tx:
             config = self._local(tx, arn, "iam:SetDefaultPolicyVersion")
             if number is None or tx.one("iam_pv_get", (arn, number)) is None:
                 raise _no_version(arn, version_id)
-            config.update(DefaultVersionId=version_id, UpdateDate=self._clock())
+            config.update(DefaultVersionId=f"v{number}", UpdateDate=self._clock())
             tx.execute("iam_policy_set_config", (json.dumps(config), arn))
 
     def delete_policy_version(self, arn: str, version_id: str) -> None:
@@ -230,12 +276,12 @@ class ManagedPolicyRegistry:
             NoSuchEntity: no such policy or version.
             DeleteConflict: it is the default version.
         """
-        number = _version_number(version_id)
+        number = version_number(version_id)
         with self._store.transaction() as tx:
             config = self._local(tx, arn, "iam:DeletePolicyVersion")
             if number is None or tx.one("iam_pv_get", (arn, number)) is None:
                 raise _no_version(arn, version_id)
-            if config["DefaultVersionId"] == version_id:
+            if _default_number(config) == number:
                 raise errors.DeleteConflict("Cannot delete the default version of a policy.")
             tx.execute("iam_pv_delete", (arn, number))
 
@@ -305,6 +351,7 @@ class ManagedPolicyRegistry:
     def _shaped(tx: Tx, config: Mapping[str, Any]) -> dict[str, Any]:
         """The `Policy` shape with its live AttachmentCount (dates as epoch seconds)."""
         shaped = dict(config)
+        shaped["DefaultVersionId"] = f"v{_default_number(config)}"
         shaped["AttachmentCount"] = int(tx.scalar("iam_attachment_count", (config["Arn"],)) or 0)
         shaped["PermissionsBoundaryUsageCount"] = 0
         shaped["IsAttachable"] = True

@@ -101,11 +101,7 @@ def page_size(max_results: int | None) -> int:
     if max_results is None or max_results == 0:
         return DEFAULT_PAGE
     if max_results > MAX_PAGE:
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{max_results}' at 'maxResults' failed to satisfy "
-            f"constraint: Member must have value less than or equal to {MAX_PAGE}")
+        raise errors.validation("maxResults", max_results, f"Member must have value less than or equal to {MAX_PAGE}")
     if max_results < 0:
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{max_results}' at 'maxResults' failed to satisfy "
-            "constraint: Member must have value greater than or equal to 0")
+        raise errors.validation("maxResults", max_results, "Member must have value greater than or equal to 0")
     return max_results

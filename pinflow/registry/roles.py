@@ -7,17 +7,20 @@ import json
 import secrets
 import string
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from pinflow import arns, errors, jsontext
+from pinflow import arns, errors
 from pinflow.iam import policy as iam_policy
 from pinflow.iam import wildcard
-from pinflow.registry import managed_policies
+from pinflow.registry import managed_policies, tags
 from pinflow.store import Store, Tx
 
 # IAM role IDs: "AROA" and 17 characters from upper-case letters and digits.
 _ID_ALPHABET = string.ascii_uppercase + string.digits
-MAX_TAGS = 50
+# IAM's quotas: a role's inline policies together, and its trust policy (characters, whitespace left out).
+INLINE_SIZE = 10240
+TRUST_SIZE = 2048
 STATES_PRINCIPAL = "states.amazonaws.com"
 # What Step Functions answers CreateStateMachine/UpdateStateMachine when it cannot assume the role
 # (the role does not exist, or its trust policy does not name Step Functions).
@@ -27,6 +30,17 @@ CANNOT_ASSUME = ("Neither the global service principal states.amazonaws.com, nor
 
 def _role_missing(name: str) -> errors.ServiceError:
     return errors.NoSuchEntity(f"The role with name {name} cannot be found.")
+
+
+@dataclass(frozen=True)
+class Grants:
+    """A role's policies now: its inline documents (as stored text), the default versions of the
+    policies attached to it (each keyed by what never changes, `managed_policies.Attached`), and whether
+    Step Functions may still assume it (its trust policy names `states.amazonaws.com`)."""
+
+    assumable: bool
+    inline: tuple[str, ...]
+    attached: tuple[managed_policies.Attached, ...]
 
 
 class RoleRegistry:
@@ -50,13 +64,13 @@ class RoleRegistry:
 
         Raises:
             EntityAlreadyExists: a role of that name exists.
-            MalformedPolicyDocument: the trust policy is not JSON.
+            MalformedPolicyDocument: the trust policy is not one IAM takes (see `_check_trust`).
+            LimitExceeded: the trust policy is over IAM's 2,048 characters.
         """
-        _check_json(assume_role_policy_document)
+        _check_trust(assume_role_policy_document)
         if not path.startswith("/") or not path.endswith("/"):
-            raise errors.ValidationException(
-                f"1 validation error detected: Value '{path}' at 'path' failed to satisfy constraint: Member must "
-                r"satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)")
+            raise errors.validation("path", path, r"Member must satisfy regular expression pattern: "
+                                    r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)")
         now = self._clock()
         role = {
             "Path": path,
@@ -117,16 +131,18 @@ class RoleRegistry:
 
         Raises:
             NoSuchEntity: no such role.
-            MalformedPolicyDocument: the document is not JSON.
+            MalformedPolicyDocument: the trust policy is not one IAM takes (see `_check_trust`).
+            LimitExceeded: the trust policy is over IAM's 2,048 characters.
         """
-        _check_json(document)
+        _check_trust(document)
         with self._store.transaction() as tx:
             role = self._role(tx, name)
             role["AssumeRolePolicyDocument"] = document
             tx.execute("reg_role_set_config", (json.dumps(role), name))
 
-    def tag_role(self, name: str, tags: Mapping[str, str]) -> None:
-        """TagRole: add or overwrite tags.
+    def tag_role(self, name: str, added: Mapping[str, str]) -> None:
+        """TagRole: add or overwrite tags. A role's tag keys are case insensitive, as IAM's are (IAM user
+        guide, "Rules for tagging"): `department` replaces `Department`, taking its place.
 
         Raises:
             NoSuchEntity: no such role.
@@ -134,11 +150,12 @@ class RoleRegistry:
         """
         with self._store.transaction() as tx:
             role = self._role(tx, name)
-            merged = {tag["Key"]: tag["Value"] for tag in role.get("Tags") or ()}
-            merged.update(tags)
-            if len(merged) > MAX_TAGS:
-                raise errors.LimitExceeded(f"Cannot exceed quota for TagsPerRole: {MAX_TAGS}")
-            role["Tags"] = [{"Key": key, "Value": value} for key, value in merged.items()]
+            merged = {tag["Key"].lower(): (tag["Key"], tag["Value"]) for tag in role.get("Tags") or ()}
+            for key, value in added.items():
+                merged[key.lower()] = (key, value)
+            if len(merged) > tags.MAX_TAGS:
+                raise errors.LimitExceeded(f"Cannot exceed quota for TagsPerRole: {tags.MAX_TAGS}")
+            role["Tags"] = [{"Key": key, "Value": value} for key, value in merged.values()]
             tx.execute("reg_role_set_config", (json.dumps(role), name))
 
     def untag_role(self, name: str, keys: list[str]) -> None:
@@ -147,9 +164,10 @@ class RoleRegistry:
         Raises:
             NoSuchEntity: no such role.
         """
+        removed = {key.lower() for key in keys}  # case insensitive, as TagRole's keys
         with self._store.transaction() as tx:
             role = self._role(tx, name)
-            kept = [tag for tag in role.get("Tags") or () if tag["Key"] not in set(keys)]
+            kept = [tag for tag in role.get("Tags") or () if tag["Key"].lower() not in removed]
             if kept:
                 role["Tags"] = kept
             else:
@@ -170,10 +188,16 @@ class RoleRegistry:
         Raises:
             NoSuchEntity: no such role.
             MalformedPolicyDocument: with IAM's message.
+            LimitExceeded: the role's inline policies together would pass IAM's 10,240 characters
+                (whitespace left out), with IAM's message.
         """
         _check_policy(document, name)
         with self._store.transaction() as tx:
             self._role(tx, role)
+            others = sum(iam_policy.size(row["document"]) for row in tx.all("reg_rp_all", (role,))
+                         if row["name"] != name)
+            if others + iam_policy.size(document) > INLINE_SIZE:
+                raise errors.LimitExceeded(f"Maximum policy size of {INLINE_SIZE} bytes exceeded for role {role}")
             tx.execute("reg_rp_put", (role, name, document))
 
     def get_role_policy(self, role: str, name: str) -> dict[str, Any]:
@@ -229,6 +253,23 @@ class RoleRegistry:
             inline = [json.loads(policy["document"]) for policy in tx.all("reg_rp_all", (name,))]
             return inline + managed_policies.attached_documents(tx, name)
 
+    def grants(self, role_arn: str) -> Grants | None:
+        """A role's policies as the IAM check before every call reads them (three queries, whatever the
+        number of attachments); None when pinflow does not know the role."""
+        with self._store.transaction(write=False) as tx:
+            role = self._by_arn(tx, role_arn)
+            if role is None:
+                return None
+            name = role["RoleName"]
+            inline = tuple(row["document"] for row in tx.all("reg_rp_all", (name,)))
+            attached = tuple(managed_policies.attached(tx, name))
+        return Grants(trusts(role["AssumeRolePolicyDocument"], STATES_PRINCIPAL), inline, attached)
+
+    def attached_document(self, policy: managed_policies.Attached) -> Mapping[str, Any] | None:
+        """The document of one attached policy version (None if it went meanwhile)."""
+        with self._store.transaction(write=False) as tx:
+            return managed_policies.document(tx, policy)
+
     def check_execution_role(self, role_arn: str) -> None:
         """Refuse a state machine role Step Functions could not assume, as CreateStateMachine and
         UpdateStateMachine do: a role that does not exist, or whose trust policy does not let
@@ -265,11 +306,15 @@ class RoleRegistry:
         return dict(json.loads(row["config"]))
 
 
-def _check_json(document: str) -> None:
+def _check_trust(document: str) -> None:
+    """A trust policy as IAM takes it: the policy grammar, a Principal in each statement, no Resource,
+    at most 2,048 characters (whitespace left out)."""
     try:
-        jsontext.parse(document)
-    except (TypeError, ValueError):  # not JSON, nested too deeply, or a lone surrogate
-        raise errors.MalformedPolicyDocument("This policy contains invalid Json") from None
+        iam_policy.check_trust_policy(document)
+    except iam_policy.MalformedPolicyDocument as exc:
+        raise errors.MalformedPolicyDocument(exc.message) from None
+    if iam_policy.size(document) > TRUST_SIZE:
+        raise errors.LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {TRUST_SIZE}")
 
 
 def trusts(document: str | Mapping[str, Any], service: str) -> bool:

@@ -57,9 +57,7 @@ def check_name(name: object) -> None:
 
 def check_type(kind: object) -> None:
     if kind not in TYPES:
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{kind}' at 'type' failed to satisfy constraint: "
-            f"Member must satisfy enum value set: [{', '.join(TYPES)}]")
+        raise errors.validation("type", kind, f"Member must satisfy enum value set: [{', '.join(TYPES)}]")
 
 
 def check_role(role_arn: object) -> None:
@@ -83,17 +81,11 @@ def tracing(configuration: Mapping[str, Any] | None) -> dict[str, Any]:
 def check_alias_name(name: object) -> None:
     """An alias name: 1-80 characters, letters, digits, `_-.`, and not all digits."""
     if not isinstance(name, str) or not name:
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: "
-            "Member must have length greater than or equal to 1")
+        raise errors.validation("name", name, "Member must have length greater than or equal to 1")
     if len(name) > 80:
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: "
-            "Member must have length less than or equal to 80")
+        raise errors.validation("name", name, "Member must have length less than or equal to 80")
     if not _ALIAS_NAME.match(name):
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: "
-            f"Member must satisfy regular expression pattern: {_ALIAS_PATTERN}")
+        raise errors.validation("name", name, f"Member must satisfy regular expression pattern: {_ALIAS_PATTERN}")
 
 
 @dataclass(frozen=True)
@@ -117,19 +109,14 @@ def routes(routing: Sequence[Mapping[str, Any]] | None) -> list[Route]:
     for index, item in enumerate(items, start=1):
         if not isinstance(item, Mapping):
             # The JSON is well formed, but not of the list's item shape.
-            raise errors.ValidationException(
-                f"1 validation error detected: Value '{item}' at 'routingConfiguration.{index}.member' failed "
-                "to satisfy constraint: Member must be a RoutingConfigurationListItem structure")
+            raise errors.validation(f"routingConfiguration.{index}.member", item,
+                                    "Member must be a RoutingConfigurationListItem structure")
     if not items:
-        raise errors.ValidationException(
-            "1 validation error detected: Value '[]' at 'routingConfiguration' failed to satisfy constraint: "
-            "Member must have length greater than or equal to 1")
+        raise errors.validation("routingConfiguration", "[]", "Member must have length greater than or equal to 1")
     if len(items) > 2:
         shown = ", ".join("RoutingConfigurationListItem(stateMachineVersionArn="
                           f"{item.get('stateMachineVersionArn')}, weight={item.get('weight')})" for item in items)
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '[{shown}]' at 'routingConfiguration' failed to satisfy "
-            "constraint: Member must have length less than or equal to 2")
+        raise errors.validation("routingConfiguration", f"[{shown}]", "Member must have length less than or equal to 2")
     for index, item in enumerate(items, start=1):
         weight = item.get("weight")
         field = f"routingConfiguration.{index}.member.weight"
@@ -141,8 +128,7 @@ def routes(routing: Sequence[Mapping[str, Any]] | None) -> list[Route]:
         elif weight < 0:
             problem = "Member must have value greater than or equal to 0"
         if problem is not None:
-            raise errors.ValidationException(
-                f"1 validation error detected: Value '{weight}' at '{field}' failed to satisfy constraint: {problem}")
+            raise errors.validation(field, weight, problem)
     given = [str(item.get("stateMachineVersionArn")) for item in items]
     received = "[" + ", ".join(given) + "]"
     refs = [arns.split_state_machine(arn) for arn in given]

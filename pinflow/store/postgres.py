@@ -21,6 +21,14 @@ class PostgresDialect:
 
         return psycopg.connect(self.url, autocommit=False)
 
+    def lets_in_without_password(self) -> bool:
+        """Whether the database let this server in over the network without asking for a password: any
+        process that reaches it the same way (a function in the sandbox, which shares the host's
+        network) could then connect as this server does. A Unix socket is not counted: its folder is
+        not in a function's view."""
+        with self.connect() as connection:
+            return not connection.info.host.startswith("/") and not connection.pgconn.used_password
+
     def begin(self, connection: Any, write: bool) -> None:
         # psycopg opens a transaction on the first statement; nothing to do.
         pass

@@ -45,8 +45,9 @@ class RunningServer:
             time.sleep(0.01)
 
     def client(self, service: str, **options: object):
-        return boto3.client(service, endpoint_url=self.endpoint, config=CLIENT_CONFIG,
-                            aws_access_key_id="test", aws_secret_access_key="test", **options)
+        options.setdefault("config", CLIENT_CONFIG)
+        return boto3.client(service, endpoint_url=self.endpoint, aws_access_key_id="test",
+                            aws_secret_access_key="test", **options)
 
     def stop(self) -> None:
         self.server.should_exit = True

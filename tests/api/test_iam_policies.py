@@ -9,6 +9,7 @@ import time
 import zipfile
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.roles import STATES_TRUST
@@ -216,3 +217,120 @@ def test_an_attached_policy_is_pinned_for_a_running_execution(server, iam, sfn):
     fresh = _wait(sfn, sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input='{"wait": 0}')[
         "executionArn"])
     assert (fresh["status"], fresh["error"]) == ("FAILED", "Lambda.AWSLambdaException")
+
+
+def test_version_ids_are_checked_as_iam_checks_them_and_the_default_stays(server, iam, sfn):
+    """IAM's VersionId is `v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?` (policyVersionIdType in IAM's API reference and
+    service model): another spelling of a number, such as `v01`, is a ValidationError, not version 1; an id of
+    that form that was never handed out is NoSuchEntity. The default version can never be deleted."""
+    _function(server)
+    iam.create_role(RoleName="flow", AssumeRolePolicyDocument=STATES_TRUST)
+    policy = iam.create_policy(PolicyName="invoke", PolicyDocument=invoke_policy(FUNCTION))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="flow", PolicyArn=policy)
+    iam.create_policy_version(PolicyArn=policy, PolicyDocument=invoke_policy(f"{FUNCTION}:*"))
+    machine = sfn.create_state_machine(name="m", roleArn="arn:aws:iam::123456789012:role/flow", definition=json.dumps(
+        {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": FUNCTION, "End": True}}}))
+    arn = machine["stateMachineArn"]
+    assert _wait(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"])["status"] == "SUCCEEDED"
+    pattern = r"Member must satisfy regular expression pattern: v[1-9][0-9]*(\.[A-Za-z0-9-]*)?"
+    operations = (iam.get_policy_version, iam.set_default_policy_version, iam.delete_policy_version)
+    for version in ("v01", "v0", "v001", "v²", "v\u0661", "V1", "v1 ", "v-1", "v+1", "x1", "v"):
+        for operation in operations:
+            with pytest.raises(ClientError) as info:
+                operation(PolicyArn=policy, VersionId=version)
+            assert error_of(info) == ("ValidationError", 400, f"1 validation error detected: Value '{version}' at "
+                                      f"'versionId' failed to satisfy constraint: {pattern}")
+    for version in ("v" + "9" * 30, "v3000000000", "v2147483648", "v1.x", "v1.", "v7"):
+        for operation in operations:
+            with pytest.raises(ClientError) as info:
+                operation(PolicyArn=policy, VersionId=version)
+            assert error_of(info) == ("NoSuchEntity", 404,
+                                      f"Policy {policy} version {version} does not exist or is not attachable.")
+    with pytest.raises(ClientError) as info:
+        iam.delete_policy_version(PolicyArn=policy, VersionId="v1")
+    assert error_of(info) == ("DeleteConflict", 409, "Cannot delete the default version of a policy.")
+    assert iam.get_policy(PolicyArn=policy)["Policy"]["DefaultVersionId"] == "v1"
+    assert [(v["VersionId"], v["IsDefaultVersion"]) for v in iam.list_policy_versions(PolicyArn=policy)["Versions"]] \
+        == [("v2", False), ("v1", True)]
+    assert iam.get_policy_version(PolicyArn=policy, VersionId="v1")["PolicyVersion"]["IsDefaultVersion"] is True
+    assert _wait(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"])["status"] == "SUCCEEDED"
+
+
+def test_role_tags_are_checked_as_iam_checks_them(server, iam):
+    """tagKeyType and tagValueType in IAM's model (1-128 and 0-256 characters of AWS's tag alphabet), and
+    IAM's case insensitive keys (IAM user guide, "Rules for tagging"): two keys that differ only in case in
+    one request are InvalidInput; in two requests the second replaces the first."""
+    iam.create_role(RoleName="flow", AssumeRolePolicyDocument=STATES_TRUST)
+    loose = server.client("iam", config=Config(retries={"max_attempts": 0}, region_name="us-east-1",
+                                               parameter_validation=False))
+    pattern = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]"
+    for tags, field, constraint in (
+            ([{"Key": "", "Value": "v"}], "key", "Member must have length greater than or equal to 1"),
+            ([{"Key": "k" * 129, "Value": "v"}], "key", "Member must have length less than or equal to 128"),
+            ([{"Key": "a!", "Value": "v"}], "key", f"Member must satisfy regular expression pattern: {pattern}+"),
+            ([{"Key": "k", "Value": "v" * 257}], "value", "Member must have length less than or equal to 256"),
+            ([{"Key": "k", "Value": "a;b"}], "value", f"Member must satisfy regular expression pattern: {pattern}*")):
+        for call in (lambda t: loose.tag_role(RoleName="flow", Tags=t),
+                     lambda t: loose.create_role(RoleName="other", AssumeRolePolicyDocument=STATES_TRUST, Tags=t)):
+            with pytest.raises(ClientError) as info:
+                call(tags)
+            shown = tags[0]["Key"] if field == "key" else tags[0]["Value"]
+            assert error_of(info) == ("ValidationError", 400, f"1 validation error detected: Value '{shown}' at "
+                                      f"'tags.1.member.{field}' failed to satisfy constraint: {constraint}")
+    with pytest.raises(ClientError) as info:
+        iam.tag_role(RoleName="flow", Tags=[{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}])
+    assert error_of(info) == ("InvalidInput", 400, "Duplicate tag keys found. Please note that Tag keys are case "
+                              "insensitive.")
+    iam.tag_role(RoleName="flow", Tags=[{"Key": "Test", "Value": "1"}])
+    iam.tag_role(RoleName="flow", Tags=[{"Key": "test", "Value": "2"}])
+    assert iam.list_role_tags(RoleName="flow")["Tags"] == [{"Key": "test", "Value": "2"}]
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["flow"]
+    loose.close()
+
+
+def test_managed_policies_are_held_to_iams_size_quota(iam):
+    """IAM's quota for a managed policy: 6,144 characters, whitespace not counted ("IAM and AWS STS quotas")."""
+    statements = [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": f"{FUNCTION}{i:04d}"}
+                  for i in range(60)]
+    big = json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":"))
+    assert len(big) > 6144
+    with pytest.raises(ClientError) as info:
+        iam.create_policy(PolicyName="big", PolicyDocument=big)
+    assert error_of(info) == ("LimitExceeded", 409, "Cannot exceed quota for PolicySize: 6144")
+    arn = iam.create_policy(PolicyName="small", PolicyDocument=invoke_policy(FUNCTION))["Policy"]["Arn"]
+    with pytest.raises(ClientError) as info:
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=big)
+    assert error_of(info) == ("LimitExceeded", 409, "Cannot exceed quota for PolicySize: 6144")
+    assert [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]] == ["small"]
+
+
+def test_a_role_that_no_longer_trusts_step_functions_runs_nothing_new(server, iam, sfn):
+    """AWS checks a machine's role at CreateStateMachine and UpdateStateMachine; StartExecution has no error
+    for it (its modeled errors), so an execution starts, and each call it makes through a role Step Functions
+    can no longer assume is denied. An execution started while the role trusted Step Functions keeps what it
+    is pinned to, as it keeps its role's grants (docs/pinning.md)."""
+    _function(server)
+    iam.create_role(RoleName="flow", AssumeRolePolicyDocument=STATES_TRUST)
+    iam.attach_role_policy(RoleName="flow", PolicyArn=LAMBDA_ROLE)
+    machine = sfn.create_state_machine(name="m", roleArn="arn:aws:iam::123456789012:role/flow", definition=json.dumps(
+        {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "SecondsPath": "$.wait", "Next": "Call"},
+                                       "Call": {"Type": "Task", "Resource": f"{FUNCTION}:1", "End": True}}}))
+    arn = machine["stateMachineArn"]
+    waiting = sfn.start_execution(stateMachineArn=arn, input='{"wait": 1}')["executionArn"]
+    for malformed, message in (("[]", "Syntax errors in policy."),
+                               (json.dumps({"Version": "2012-10-17", "Statement": [
+                                   {"Effect": "Allow", "Action": "sts:AssumeRole"}]}),
+                                "Missing required field Principal")):
+        with pytest.raises(ClientError) as info:
+            iam.update_assume_role_policy(RoleName="flow", PolicyDocument=malformed)
+        assert error_of(info) == ("MalformedPolicyDocument", 400, message)
+    iam.update_assume_role_policy(RoleName="flow", PolicyDocument=STATES_TRUST.replace("states.", "lambda."))
+    started = sfn.start_execution(stateMachineArn=arn, input='{"wait": 0}')["executionArn"]
+    fresh = _wait(sfn, started)
+    assert (fresh["status"], fresh["error"]) == ("FAILED", "Lambda.AWSLambdaException")
+    assert "Neither the global service principal states.amazonaws.com, nor the regional one is authorized to " \
+           "assume the provided role." in fresh["cause"]
+    assert _wait(sfn, waiting)["status"] == "SUCCEEDED"
+    iam.update_assume_role_policy(RoleName="flow", PolicyDocument=STATES_TRUST)
+    assert _wait(sfn, sfn.start_execution(stateMachineArn=arn, input='{"wait": 0}')["executionArn"])[
+        "status"] == "SUCCEEDED"

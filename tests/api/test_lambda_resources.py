@@ -8,6 +8,7 @@ import json
 import zipfile
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:hello"
@@ -148,3 +149,101 @@ def test_a_function_created_again_numbers_its_versions_from_one(lam):
     assert create(lam, Publish=True)["Version"] == "1"
     with pytest.raises(ClientError):
         lam.get_policy(FunctionName="hello")  # the old function's policy went with it
+
+
+def test_odd_qualifiers_are_refused_or_not_found_never_a_server_error(lam):
+    """Lambda checks Qualifier against its model (1-128 characters of `\\$(LATEST(\\.PUBLISHED)?)|[a-zA-Z0-9-_$]+`,
+    NumericLatestPublishedOrAliasQualifier) and answers ValidationException otherwise; a well-formed version
+    or alias that does not exist is ResourceNotFoundException, however large its number."""
+    create(lam, Publish=True)
+    lam.add_permission(FunctionName="hello", StatementId="s", Action="lambda:InvokeFunction",
+                       Principal="events.amazonaws.com", Qualifier="1")
+    calls = {
+        "AddPermission": lambda q: lam.add_permission(FunctionName="hello", StatementId="t", Qualifier=q,
+                                                      Principal="s3.amazonaws.com", Action="lambda:InvokeFunction"),
+        "GetPolicy": lambda q: lam.get_policy(FunctionName="hello", Qualifier=q),
+        "RemovePermission": lambda q: lam.remove_permission(FunctionName="hello", StatementId="s", Qualifier=q),
+        "GetFunction": lambda q: lam.get_function(FunctionName="hello", Qualifier=q),
+        "GetFunctionConfiguration": lambda q: lam.get_function_configuration(FunctionName="hello", Qualifier=q),
+        "Invoke": lambda q: lam.invoke(FunctionName="hello", Qualifier=q),
+        "DeleteFunction": lambda q: lam.delete_function(FunctionName="hello", Qualifier=q),
+    }
+    pattern = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
+    for qualifier in ("²", "\u0661", "1 ", "a/b", "é"):
+        for operation, call in calls.items():
+            with pytest.raises(ClientError) as info:
+                call(qualifier)
+            assert error_of(info) == ("ValidationException", 400, f"1 validation error detected: Value '{qualifier}' "
+                                      f"at 'qualifier' failed to satisfy constraint: Member must satisfy regular "
+                                      f"expression pattern: {pattern}"), operation
+    with pytest.raises(ClientError) as info:
+        calls["GetFunction"]("a" * 129)
+    assert error_of(info)[:2] == ("ValidationException", 400)
+    for qualifier in ("9" * 30, "9" * 128, "3000000000", "2147483648", "4294967296"):
+        for operation, call in calls.items():
+            with pytest.raises(ClientError) as info:
+                call(qualifier)
+            assert error_of(info)[:2] == ("ResourceNotFoundException", 404), (operation, qualifier)
+    assert json.loads(lam.get_policy(FunctionName="hello", Qualifier="1")["Policy"])["Statement"][0]["Sid"] == "s"
+
+
+# Lambda's TagKey and TagValue (its service model): 1-128 and 0-256 characters of AWS's tag alphabet.
+TAG_ALPHABET = r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"
+KEY_CONSTRAINT = ("Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must "
+                  f"have length greater than or equal to 1, Member must satisfy regular expression pattern: "
+                  f"{TAG_ALPHABET}]")
+VALUE_CONSTRAINT = ("Map value must satisfy constraint: [Member must have length less than or equal to 256, Member "
+                    f"must have length greater than or equal to 0, Member must satisfy regular expression pattern: "
+                    f"{TAG_ALPHABET}]")
+
+
+def test_tags_are_checked_as_lambda_checks_them(server, lam):
+    """Lambda refuses tags off its model (ValidationException), keys starting with `aws:` (which AWS keeps
+    for itself, in any case), and more than 50 tags per function; none of it is stored."""
+    create(lam, Tags={"team": "blue"})
+    loose = server.client("lambda", config=Config(inject_host_prefix=False, retries={"max_attempts": 0},
+                                                  region_name="us-east-1", parameter_validation=False))
+    try:
+        for tags, constraint in (({"a" * 129: "v"}, KEY_CONSTRAINT), ({"k" * 5000: "v"}, KEY_CONSTRAINT),
+                                 ({"": "v"}, KEY_CONSTRAINT), ({"a\x00b": "v"}, KEY_CONSTRAINT),
+                                 ({"a!": "v"}, KEY_CONSTRAINT), ({"k": "v" * 257}, VALUE_CONSTRAINT),
+                                 ({"k": "semi;colon"}, VALUE_CONSTRAINT)):
+            for call in (lambda t: loose.tag_resource(Resource=ARN, Tags=t),
+                         lambda t: loose.create_function(FunctionName="other", Runtime="python3.11", Role=ROLE,
+                                                         Handler="app.handler", Code={"ZipFile": code()}, Tags=t)):
+                with pytest.raises(ClientError) as info:
+                    call(tags)
+                (key, value), = tags.items()
+                assert error_of(info) == ("ValidationException", 400, f"1 validation error detected: Value "
+                                          f"'{{{key}={value}}}' at 'tags' failed to satisfy constraint: {constraint}")
+        for key in ("aws:team", "AWS:team", "Aws:x"):
+            with pytest.raises(ClientError) as info:
+                lam.tag_resource(Resource=ARN, Tags={key: "v"})
+            assert error_of(info)[:2] == ("InvalidParameterValueException", 400)
+        # A value that is not a string is not a request Lambda can read.
+        with pytest.raises(ClientError) as info:
+            loose.tag_resource(Resource=ARN, Tags={"team": {"x": [1]}})
+        assert error_of(info)[:2] == ("InvalidRequestContentException", 400)
+        with pytest.raises(ClientError) as info:
+            lam.create_function(FunctionName="other", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                Code={"ZipFile": code()}, Tags={f"k{i}": "v" for i in range(51)})
+        assert error_of(info)[:2] == ("InvalidParameterValueException", 400)
+        # Letters, numbers and spaces of any script, and _.:/=+-@, are all in the alphabet.
+        lam.tag_resource(Resource=ARN, Tags={"équipe ½ 東京 _.:/=+-@": "ça va ٣ "})
+        assert lam.list_tags(Resource=ARN)["Tags"] == {"team": "blue", "équipe ½ 東京 _.:/=+-@": "ça va ٣ "}
+        assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["hello"]
+    finally:
+        loose.close()
+
+
+def test_a_function_arn_of_another_region_or_account_is_not_this_servers(lam):
+    create(lam, Tags={"team": "blue"})
+    for elsewhere in ("arn:aws:lambda:eu-west-1:123456789012:function:hello",
+                      "arn:aws:lambda:us-east-1:999999999999:function:hello"):
+        for call in (lambda arn: lam.tag_resource(Resource=arn, Tags={"env": "x"}),
+                     lambda arn: lam.untag_resource(Resource=arn, TagKeys=["team"]),
+                     lambda arn: lam.list_tags(Resource=arn)):
+            with pytest.raises(ClientError) as info:
+                call(elsewhere)
+            assert error_of(info) == ("ResourceNotFoundException", 404, f"Function not found: {elsewhere}")
+    assert lam.list_tags(Resource=ARN)["Tags"] == {"team": "blue"}

@@ -468,3 +468,92 @@ def test_a_refusal_when_the_machine_is_written_is_located_too(make_project):
     with pytest.raises(ProjectError) as info, apply._refusals(loaded, "broken"):
         raise refused
     assert (info.value.line, info.value.path) == (19, "stepFunctions.stateMachines.broken.definition.States.Hello.Next")
+
+
+JSONATA_ARGUMENTS = """
+service: svc
+provider:
+  name: aws
+  runtime: python3.11
+functions:
+  hello:
+    handler: handler.hello
+stepFunctions:
+  stateMachines:
+    router:
+      name: router
+      definition:
+        QueryLanguage: JSONata
+        StartAt: Route
+        States:
+          Route:
+            Type: Task
+            Resource: arn:aws:states:::lambda:invoke
+            Arguments: "{% {'FunctionName': $states.input.target, 'Payload': $states.input} %}"
+            End: true
+"""
+
+
+def test_arguments_that_are_one_jsonata_expression_get_no_grant_as_with_the_plugin(make_project, cl):
+    """The plugin's lambda strategy (lib/deploy/stepFunctions/iamStrategies/lambda.js, utils.js) reads
+    FunctionName inside Arguments: when Arguments are one JSONata expression there is none, and its role
+    grants nothing for the Task. pinflow's generated role does the same, and the plan says so."""
+    result, output = deploy(make_project(JSONATA_ARGUMENTS, HANDLER), cl)
+    assert result.status == 0
+    assert cl.iam.get_role(RoleName="router-role")["Role"]["RoleName"] == "router-role"
+    statements = [statement for name in cl.iam.list_role_policies(RoleName="router-role")["PolicyNames"]
+                  for statement in cl.iam.get_role_policy(RoleName="router-role", PolicyName=name)[
+                      "PolicyDocument"]["Statement"]]
+    assert not [s for s in statements if "lambda:InvokeFunction" in s["Action"]], statements
+    assert "Route computes what it calls at run time" in output and "its role grants nothing for it" in output
+    denied = run(cl, "router", {"target": "svc-dev-hello"})
+    assert (denied["status"], denied["error"]) == ("FAILED", "Lambda.AWSLambdaException")
+
+
+def test_timeouts_are_configured_once_per_deploy(make_project, cl, monkeypatch):
+    """The plan and the apply share one configuration of each machine's timeouts."""
+    from pinflow.deploy import timeouts
+
+    calls: list[str] = []
+    configure = timeouts.configure
+    monkeypatch.setattr(timeouts, "configure", lambda *args: (calls.append(args[2]), configure(*args))[1])
+    result, output = deploy(make_project(TIMEOUTS, HANDLER), cl)
+    assert result.status == 0
+    assert calls == ["timed"]
+    assert output.count('task "UserSetTimeout": TimeoutSeconds (30s) is greater than') == 1
+
+
+def test_an_over_long_timeout_is_any_number_as_the_plugin_compares_it() -> None:
+    """configureTaskTimeouts.js warns when `typeof TimeoutSeconds === 'number'` and it is over the function's
+    timeout: a fraction too (the server then refuses it, as AWS does: TimeoutSeconds is an integer)."""
+    from pinflow.deploy import timeouts
+
+    hello = type("Function", (), {"timeout": 12})()
+    machine = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": {"Ref": "hello"},
+                                                "TimeoutSeconds": 30.5, "End": True}}}
+    assert timeouts.configure(machine, {"hello": hello}, "m")[1] == [
+        'state machine "m" task "T": TimeoutSeconds (30.5s) is greater than the function "hello" timeout (12s): '
+        "the function fails first"]
+    machine["States"]["T"]["TimeoutSeconds"] = True  # not a number to the plugin either
+    assert timeouts.configure(machine, {"hello": hello}, "m")[1] == []
+
+
+def test_a_map_with_both_processors_is_configured_through_its_item_processor_only() -> None:
+    """The plugin walks a Map's ItemProcessor, else its Iterator (configureTaskTimeouts.js), never both."""
+    from pinflow.deploy import timeouts
+
+    task = {"Type": "Task", "Resource": {"Fn::GetAtt": ["other", "Arn"]}, "TimeoutSeconds": 40, "End": True}
+    machine = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "End": True,
+        "ItemProcessor": {"StartAt": "InProcessor", "States": {"InProcessor": dict(task)}},
+        "Iterator": {"StartAt": "InIterator", "States": {"InIterator": {**task, "TimeoutSeconds": 50}}}}}}
+    other = type("Function", (), {"timeout": 9})()
+    made, warnings = timeouts.configure(machine, {"other": other}, "m")
+    assert warnings == ['state machine "m" task "InProcessor": TimeoutSeconds (40s) is greater than the function '
+                        '"other" timeout (9s): the function fails first']
+    assert made == machine  # nothing to inject: both set TimeoutSeconds
+    del machine["States"]["Each"]["ItemProcessor"]["States"]["InProcessor"]["TimeoutSeconds"]
+    del machine["States"]["Each"]["Iterator"]["States"]["InIterator"]["TimeoutSeconds"]
+    made, warnings = timeouts.configure(machine, {"other": other}, "m")
+    assert made["States"]["Each"]["ItemProcessor"]["States"]["InProcessor"]["TimeoutSeconds"] == 9
+    assert "TimeoutSeconds" not in made["States"]["Each"]["Iterator"]["States"]["InIterator"]

@@ -213,3 +213,16 @@ def test_the_client_context_reaches_the_runtime_api(inv: invoker.Invoker, functi
     given = {"custom": {"tenant": "t1"}, "env": {"locale": "fr"}, "client": {"app_title": "demo"}}
     out = inv.invoke(spec, {}, request_id="ctx", client_context=given).payload
     assert out == {"custom": {"tenant": "t1"}, "env": {"locale": "fr"}}
+
+
+def test_without_a_network_a_custom_runtime_is_refused_with_a_reason(tmp_path: Path, functions: Functions) -> None:
+    # The Runtime API is served on this host's loopback; a sandbox without a network (--function-network
+    # none) cannot reach it, so each call says why instead of waiting for the bootstrap to time out.
+    from tests.functions.conftest import sandbox_or_skip
+
+    sandbox_or_skip()
+    isolation = sandbox.create_sandbox([], network=False)
+    with invoker.Invoker(tmp_path / "code-offline", functions.load, isolation=isolation) as offline:
+        result = offline.invoke(custom(functions, {"bootstrap": CURL_BOOTSTRAP}, timeout=5.0), {}, request_id="r")
+    assert result.payload["errorType"] == "Runtime.InvalidEntrypoint"
+    assert "--function-network none" in result.payload["errorMessage"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from pinflow.service import Pinflow
 from tests.api.conftest import RunningServer
@@ -27,11 +28,16 @@ class Protected:
         role = iam.create_role(RoleName=f"{KEEP}role", AssumeRolePolicyDocument=strategies.TRUST,
                                Description="kept", Tags=[{"Key": "team", "Value": "core"}])["Role"]["Arn"]
         iam.put_role_policy(RoleName=f"{KEEP}role", PolicyName=f"{KEEP}policy", PolicyDocument=strategies.POLICY)
+        managed = iam.create_policy(PolicyName=f"{KEEP}managed", PolicyDocument=strategies.POLICY)["Policy"]["Arn"]
+        iam.create_policy_version(PolicyArn=managed, PolicyDocument=strategies.POLICY)
+        iam.attach_role_policy(RoleName=f"{KEEP}role", PolicyArn=managed)
         function = lam.create_function(
             FunctionName=f"{KEEP}function", Runtime="python3.11", Role=role, Handler="app.handler",
             Code={"ZipFile": strategies.ECHO_ZIP}, Description="kept", Publish=True,
             Environment={"Variables": {"MOOD": "calm"}}, Tags={"team": "core"})["FunctionArn"]
         lam.create_alias(FunctionName=f"{KEEP}function", Name="live", FunctionVersion="1", Description="kept")
+        lam.add_permission(FunctionName=f"{KEEP}function", Qualifier="1", StatementId="kept",
+                           Action="lambda:InvokeFunction", Principal="events.amazonaws.com")
         machine = sfn.create_state_machine(name=f"{KEEP}machine", roleArn=role,
                                            definition=strategies.task_definition(f"{KEEP}function:1"),
                                            tags=[{"key": "team", "value": "core"}])["stateMachineArn"]
@@ -46,13 +52,14 @@ class Protected:
         activity = sfn.create_activity(name=f"{KEEP}activity")["activityArn"]
         self.ids = {
             "role": [f"{KEEP}role", role, f"{KEEP}policy"],
+            "policy": [f"{KEEP}managed", managed],
             "function": [f"{KEEP}function", function, f"{KEEP}function:1", f"{KEEP}function:live"],
             "machine": [f"{KEEP}machine", machine, version["stateMachineVersionArn"], alias],
             "execution": [execution["executionArn"]],
             "activity": [f"{KEEP}activity", activity],
         }
         self._arns = {"machine": machine, "version": version["stateMachineVersionArn"], "alias": alias,
-                      "execution": execution["executionArn"], "activity": activity}
+                      "execution": execution["executionArn"], "activity": activity, "policy": managed}
         self.before = self.read()
 
     def read(self) -> dict[str, Any]:
@@ -76,6 +83,12 @@ class Protected:
             "role": iam.get_role(RoleName=f"{KEEP}role"),
             "role policy": iam.get_role_policy(RoleName=f"{KEEP}role", PolicyName=f"{KEEP}policy"),
             "role policies": iam.list_role_policies(RoleName=f"{KEEP}role"),
+            "role attachments": iam.list_attached_role_policies(RoleName=f"{KEEP}role"),
+            "managed policy": iam.get_policy(PolicyArn=arns["policy"]),
+            "managed policy versions": iam.list_policy_versions(PolicyArn=arns["policy"]),
+            "managed policy default": iam.get_policy_version(PolicyArn=arns["policy"], VersionId="v1"),
+            "function policy": lam.get_policy(FunctionName=fn, Qualifier="1"),
+            "function tags": lam.list_tags(Resource=f"{strategies.FUNCTION_ARN}{fn}"),
         }
         for answer in seen.values():
             answer.pop("ResponseMetadata", None)
@@ -88,20 +101,36 @@ class Protected:
 
 def playground(server: RunningServer) -> None:
     """Resources the fuzzer may change and delete as it likes (`fuzz-a`), so that its requests reach
-    versions, aliases and executions rather than only not-found answers."""
+    versions, aliases and executions rather than only not-found answers; made again where a run before
+    deleted them (each step on its own: what exists already stays as it is)."""
     sfn, lam, iam = (server.client(name) for name in ("stepfunctions", "lambda", "iam"))
+    role = f"{strategies.ROLE_ARN}fuzz-a"
+    machine = f"{strategies.MACHINE_ARN}fuzz-a"
+    steps = (
+        lambda: iam.create_role(RoleName="fuzz-a", AssumeRolePolicyDocument=strategies.TRUST),
+        lambda: iam.put_role_policy(RoleName="fuzz-a", PolicyName="p1", PolicyDocument=strategies.POLICY),
+        lambda: iam.create_policy(PolicyName="fuzz-a", PolicyDocument=strategies.POLICY),
+        lambda: iam.create_policy_version(PolicyArn=strategies.POLICY_ARN, PolicyDocument=strategies.POLICY),
+        lambda: iam.create_policy_version(PolicyArn=strategies.POLICY_ARN, PolicyDocument=strategies.POLICY),
+        lambda: iam.attach_role_policy(RoleName="fuzz-a", PolicyArn=strategies.POLICY_ARN),
+        lambda: lam.create_function(FunctionName="fuzz-a", Runtime="python3.11", Role=role, Handler="app.handler",
+                                    Code={"ZipFile": strategies.ECHO_ZIP}, Publish=True),
+        lambda: lam.create_alias(FunctionName="fuzz-a", Name="live", FunctionVersion="1"),
+        lambda: lam.add_permission(FunctionName="fuzz-a", Qualifier="1", StatementId="s",
+                                   Action="lambda:InvokeFunction", Principal="events.amazonaws.com"),
+        lambda: sfn.create_state_machine(name="fuzz-a", roleArn=role, definition=strategies.task_definition("fuzz-a"),
+                                         publish=True),
+        lambda: sfn.create_state_machine_alias(name="live", routingConfiguration=[
+            {"stateMachineVersionArn": f"{machine}:1", "weight": 100}]),
+        lambda: sfn.start_execution(stateMachineArn=machine, name="x", input='{"n": 1}'),
+        lambda: sfn.create_activity(name="fuzz-a"),
+    )
     try:
-        role = iam.create_role(RoleName="fuzz-a", AssumeRolePolicyDocument=strategies.TRUST)["Role"]["Arn"]
-        iam.put_role_policy(RoleName="fuzz-a", PolicyName="p1", PolicyDocument=strategies.POLICY)
-        lam.create_function(FunctionName="fuzz-a", Runtime="python3.11", Role=role, Handler="app.handler",
-                            Code={"ZipFile": strategies.ECHO_ZIP}, Publish=True)
-        lam.create_alias(FunctionName="fuzz-a", Name="live", FunctionVersion="1")
-        machine = sfn.create_state_machine(name="fuzz-a", roleArn=role, definition=strategies.task_definition("fuzz-a"),
-                                           publish=True)["stateMachineArn"]
-        sfn.create_state_machine_alias(name="live", routingConfiguration=[
-            {"stateMachineVersionArn": f"{machine}:1", "weight": 100}])
-        sfn.start_execution(stateMachineArn=machine, name="x", input='{"n": 1}')
-        sfn.create_activity(name="fuzz-a")
+        for step in steps:
+            try:
+                step()
+            except ClientError:
+                continue  # there already, or what it needs is gone: the rest still helps
     finally:
         for client in (sfn, lam, iam):
             client.close()

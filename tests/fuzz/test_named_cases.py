@@ -109,6 +109,24 @@ CASES: dict[str, tuple[str, str, wire.Request, int, str]] = {
         "stateMachineArn": f"{MACHINE}:²"}), 400, "StateMachineDoesNotExist"),  # an alias name, then
     "sfn routingConfiguration [1]": ("stepfunctions", "CreateStateMachineAlias", _sfn("CreateStateMachineAlias", {
         "name": "odd", "routingConfiguration": [1]}), 400, "ValidationException"),
+    # Version numbers and qualifiers of the deploy tools' operations, past the store's integers or not ASCII,
+    # and IAM version ids spelled off IAM's pattern (v[1-9][0-9]*, policyVersionIdType).
+    **{f"lambda {operation} qualifier {shown}": ("lambda", operation, _lambda(operation, {
+        "FunctionName": f"{KEEP}function", "Qualifier": qualifier, **extra}), status, code)
+       for operation, extra in (("AddPermission", {"StatementId": "s", "Action": "lambda:InvokeFunction",
+                                                   "Principal": "s3.amazonaws.com"}),
+                                ("GetPolicy", {}), ("RemovePermission", {"StatementId": "kept"}))
+       for shown, qualifier, status, code in (("huge", "9" * 30, 404, "ResourceNotFoundException"),
+                                              ("past INTEGER", "3000000000", 404, "ResourceNotFoundException"),
+                                              ("²", "²", 400, "ValidationException"))},
+    **{f"iam {operation} {shown}": ("iam", operation, _iam(operation, {
+        "PolicyArn": f"arn:aws:iam::{strategies.ACCOUNT}:policy/{KEEP}managed", "VersionId": version}), status, code)
+       for operation in ("GetPolicyVersion", "SetDefaultPolicyVersion", "DeletePolicyVersion")
+       for shown, version, status, code in (("v²", "v²", 400, "ValidationError"),
+                                            ("v01", "v01", 400, "ValidationError"),
+                                            ("v0", "v0", 400, "ValidationError"),
+                                            ("huge", "v" + "9" * 30, 404, "NoSuchEntity"),
+                                            ("past INTEGER", "v3000000000", 404, "NoSuchEntity"))},
     # Environments that can never run, and runtimes that are not Lambda's.
     "lambda environment NUL": ("lambda", "CreateFunction", _lambda("CreateFunction", _create_function(
         Code={"ZipFile": strategies.ECHO_ZIP}, Environment={"Variables": {"MOOD": "a\x00b"}})),

@@ -27,7 +27,9 @@ def old_store(tmp_path: Path) -> Iterator[RunningServer]:
     pf = Pinflow.open(data_dir=tmp_path / "data")
     pf.roles.create_role("old", strategies.TRUST, description="a\x00b", tags={"team": "\x01"})
     pf.functions.create_function("old", strategies.ECHO_ZIP, handler="app.handler", description=f"a{S}",
-                                 environment={"MOOD": S}, role=ROLE, publish=True, tags={"team": S})
+                                 environment={"MOOD": S}, role=ROLE, publish=True)
+    with pf.store.transaction() as tx:  # the registry checks tags now: written as an earlier version did
+        tx.execute("reg_fn_set_tags", (json.dumps({"team": S}), "old"))
     pf.functions.create_alias("old", "live", "1", description=S)
     machine = pf.machines.create("old", strategies.PASS_DEFINITION, ROLE)["stateMachineArn"]
     version = pf.machines.publish_version(machine)["stateMachineVersionArn"]

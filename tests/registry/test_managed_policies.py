@@ -98,3 +98,53 @@ def test_function_permissions_go_with_the_function(store, clock) -> None:
         permissions.get_policy("hello")
     with pytest.raises(errors.ResourceNotFoundException):
         permissions.get_policy("hello", "1")
+
+
+# Numbers a caller can write that no store integer holds: past PostgreSQL's INTEGER (2**31 - 1), past
+# SQLite's (2**63 - 1), thousands of digits (which int() refuses), and digits that are not ASCII.
+UNSTORABLE = ("2147483648", "3000000000", "9" * 30, "9" * 5000, "²", "\u0661")
+
+
+def test_versions_no_store_can_hold_are_not_found(store, clock) -> None:
+    functions = FunctionRegistry(store, clock)
+    permissions = FunctionPolicies(store, clock)
+    policies = ManagedPolicyRegistry(store, clock)
+    functions.create_function("hello", code("def handler(e, c):\n    return 1\n"), "app.handler", publish=True)
+    arn = policies.create_policy("p", ALLOW_ALL)["Arn"]
+    for number in UNSTORABLE:
+        with pytest.raises(errors.ResourceNotFoundException):
+            permissions.add_permission("hello", number, "s", "lambda:InvokeFunction", "*")
+        with pytest.raises(errors.ResourceNotFoundException):
+            permissions.get_policy("hello", number)
+        with pytest.raises(errors.ResourceNotFoundException):
+            functions.get_function("hello", number)
+        # Deleting by anything but a number is deleting an alias, which DeleteFunction refuses.
+        with pytest.raises(errors.ResourceNotFoundException if number.isascii() else
+                           errors.InvalidParameterValueException):
+            functions.delete_function("hello", number)
+    for number in (*UNSTORABLE, "0" * 5000 + "1"):
+        for operation in (policies.get_policy_version, policies.set_default_policy_version,
+                          policies.delete_policy_version):
+            with pytest.raises(errors.NoSuchEntity):
+                operation(arn, "v" + number)
+    # Lambda reads `01` as version 1 (one spelling per version, so holds and grants match), at any length.
+    assert functions.get_function("hello", "0" * 5000 + "1")["Configuration"]["Version"] == "1"
+
+
+def test_a_default_version_is_one_number_whatever_its_spelling(store, clock) -> None:
+    """Only `v1` names version 1 (IAM's pattern has no leading zeros); a default stored by an earlier release
+    as `v01` still counts as version 1, and is answered as `v1`."""
+    policies = ManagedPolicyRegistry(store, clock)
+    arn = policies.create_policy("p", ALLOW_ALL)["Arn"]
+    policies.create_policy_version(arn, DENY_ALL)
+    for spelling in ("v01", "v001"):
+        with pytest.raises(errors.NoSuchEntity):
+            policies.delete_policy_version(arn, spelling)
+    with store.transaction() as tx:
+        config = json.loads(tx.one("iam_policy_get", (arn,))["config"])
+        tx.execute("iam_policy_set_config", (json.dumps({**config, "DefaultVersionId": "v01"}), arn))
+    assert policies.get_policy(arn)["DefaultVersionId"] == "v1"
+    assert policies.get_policy_version(arn, "v1")["IsDefaultVersion"] is True
+    assert [v["IsDefaultVersion"] for v in policies.list_policy_versions(arn)] == [False, True]
+    with pytest.raises(errors.DeleteConflict):
+        policies.delete_policy_version(arn, "v1")

@@ -48,3 +48,8 @@ SELECT COUNT(*) FROM role_attachments WHERE policy_arn = ?;
 
 -- name: iam_attached_arns
 SELECT DISTINCT policy_arn FROM role_attachments;
+
+-- name: iam_attached_configs
+-- A role's attachments with each customer managed policy's config (NULL for an AWS managed one), one query.
+SELECT a.policy_arn, p.config FROM role_attachments a LEFT JOIN managed_policies p ON p.arn = a.policy_arn
+WHERE a.role = ? ORDER BY a.attached_at, a.policy_arn;

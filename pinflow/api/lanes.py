@@ -1,0 +1,94 @@
+"""Threads of their own for the requests that wait long, so that the pool every other request shares is never theirs.
+
+A synchronous Invoke waits for its function (up to 15 minutes, and for a free worker first); a
+StartSyncExecution for its whole Express execution; a TestState for the task it calls; a
+GetActivityTask for a task, up to a minute. On the shared pool (starlette's, 40 threads) a few dozen
+of them would leave every other request waiting. Each kind runs in a `Lane`: a fixed number of
+threads, and when all of them are taken the request is answered at once with the service's own
+refusal (Lambda's TooManyRequestsException, Step Functions' ThrottlingException, or
+ActivityWorkerLimitExceeded for pollers) rather than queued behind the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pinflow import errors
+
+T = TypeVar("T")
+
+
+class Lane:
+    """A fixed number of threads for one kind of long request; a request finding none free is refused."""
+
+    def __init__(self, name: str, threads: int, refusal: Callable[[], errors.ServiceError]) -> None:
+        self.name = name
+        self.threads = threads
+        self._refusal = refusal
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=threads,
+                                                               thread_name_prefix=f"pinflow-{name}")
+
+    @property
+    def busy(self) -> int:
+        """How many of the lane's threads requests hold now."""
+        with self._lock:
+            return self._busy
+
+    def _take(self) -> bool:
+        with self._lock:
+            if self._busy >= self.threads:
+                return False
+            self._busy += 1
+            return True
+
+    def _give_back(self, _: object = None) -> None:
+        with self._lock:
+            self._busy -= 1
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args)` on one of the lane's threads.
+
+        The thread is the request's until `function` returns, even when the client has gone: the
+        slot is given back then, never earlier, so the lane never runs more than `threads` at once.
+
+        Raises:
+            ServiceError: every thread is taken (the lane's refusal); or what `function` raises.
+        """
+        if not self._take():
+            raise self._refusal()
+        try:
+            future = self._executor.submit(function, *args)
+        except BaseException:
+            self._give_back()
+            raise
+        future.add_done_callback(self._give_back)
+        return await asyncio.wrap_future(future)
+
+
+def _too_many_invocations() -> errors.ServiceError:
+    # Lambda's wording and reason for an account at its concurrency limit.
+    return errors.TooManyRequestsException("Rate Exceeded.", Reason="ConcurrentInvocationLimitExceeded")
+
+
+def _throttled() -> errors.ServiceError:
+    return errors.ThrottlingException("Rate exceeded")
+
+
+def _too_many_pollers() -> errors.ServiceError:
+    return errors.ActivityWorkerLimitExceeded("The maximum number of workers concurrently polling for activity tasks "
+                                       "has been reached.")
+
+
+# The lanes, looked up when a request comes (tests give them fewer threads).
+# Synchronous Lambda invocations (Invoke with RequestResponse).
+INVOKE = Lane("invoke", 128, _too_many_invocations)
+# Whole Express executions (StartSyncExecution) and TestState, which may call a task.
+SYNC = Lane("sync", 128, _throttled)
+# GetActivityTask long polls.
+POLLS = Lane("poll", 256, _too_many_pollers)
