@@ -33,8 +33,9 @@ class Dispatcher:
         self._executions = lru.Lru(10_000)
 
     def run(self, execution_arn: str, command: cmd.InvokeTask,
-            given: tuple[str, dict[str, Any]] | None = None) -> None:
-        """Carry a task out and report back (on a worker thread)."""
+            given: tuple[str, dict[str, Any]] | None = None, fence: int = 1) -> None:
+        """Carry a task out and report back (on a worker thread), under lease token `fence`: the outcome
+        counts only while this node still holds the task's outbox row with that token (`leases`)."""
 
         def facts() -> tuple[str, dict[str, Any]] | None:
             with self.engine.store.transaction(write=False) as tx:
@@ -50,15 +51,15 @@ class Dispatcher:
         integration = table.for_resource(command.resource)
         started = self.start(call)
         if isinstance(started, base.Done):
-            self.engine.submit_event(execution_arn, started.event, consume=("outbox", command.task_id))
+            self.engine.submit_event(execution_arn, started.event, consume=("outbox", command.task_id, fence))
         elif isinstance(started, base.AwaitToken):
             # A callback task: the call was made; the answer comes through SendTask*. Mark the row so a
             # restart does not make the call again (an approval mail sent twice).
             with self.engine.store.transaction() as tx:
-                tx.execute("outbox_mark_claimed", (self.engine.clock(), execution_arn, command.task_id))
+                tx.execute("outbox_mark_claimed", (self.engine.clock(), execution_arn, command.task_id, fence))
         else:
             assert integration is not None
-            watches.begin(self.engine, integration, call, started)
+            watches.begin(self.engine, integration, call, started, fence)
 
     def start(self, call: base.Call, mocked: mock.Mocked | None = None) -> base.Started:
         """Start one call: its integration's answer, or Done with the failure the call came to; a mocked

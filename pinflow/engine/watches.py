@@ -17,6 +17,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from pinflow.asl import events
+from pinflow.engine import leases
 from pinflow.engine.integrations import base, table
 from pinflow.store import Tx
 
@@ -27,14 +28,17 @@ log = logging.getLogger(__name__)
 BATCH = 200
 
 
-def begin(engine: Engine, integration: base.Integration, call: base.Call, watch: base.Watch) -> None:
-    """Record that `call` watches `watch.target`; stop the target if the task is already gone."""
+def begin(engine: Engine, integration: base.Integration, call: base.Call, watch: base.Watch, fence: int = 1) -> None:
+    """Record that `call` (made under lease token `fence`) watches `watch.target`; stop the target if the
+    task is already gone."""
     execution_arn, task_id = call.execution_arn, call.command.task_id
     now = engine.clock()
 
     def before(tx: Tx) -> bool:
-        if tx.execute("outbox_mark_claimed", (now, execution_arn, task_id)) == 0:
-            return False  # the task was stopped or timed out while the call was being made
+        if tx.execute("outbox_mark_claimed", (now, execution_arn, task_id, fence)) == 0:
+            # The task was stopped or timed out while the call was being made, or another node took
+            # it over (this node's lease expired) and makes the call itself.
+            return False
         tx.execute("watch_insert", (execution_arn, task_id, integration.name, watch.target,
                                     json.dumps(dict(watch.detail)), now + integration.poll_seconds))
         return True
@@ -59,9 +63,17 @@ def check(engine: Engine, execution_arn: str, task_id: str) -> None:
 
 
 def check_due(engine: Engine, *, everything: bool = False) -> int:
-    """Look at every watch whose time has come (every watch, at start-up); returns how many."""
+    """Look at every watch whose time has come and that no other node is looking at (every such watch,
+    at start-up); returns how many. Each is claimed for the lease's length (`leases`)."""
+    now = engine.clock()
+    due_by = leases.NEVER if everything else now
+    # Where one process works on the database, a starting node takes even what its last run held.
+    expired_by = leases.NEVER if everything and not engine.leases.shared else now
     with engine.store.transaction(write=False) as tx:
-        rows = tx.all("watches_all") if everything else tx.all("watches_due", (engine.clock(), BATCH))
+        if tx.one("watches_due", (due_by, expired_by)) is None:
+            return 0
+    with engine.store.transaction() as tx:
+        rows = tx.all("watches_claim", (engine.leases.node_id, engine.leases.until(), due_by, expired_by, BATCH))
     for row in rows:
         try:
             _look(engine, row)

@@ -15,14 +15,22 @@ DELETE FROM task_watches WHERE execution = ? AND task_id = ?;
 UPDATE task_watches SET cancelled = 1, check_at = ? WHERE execution = ? AND task_id = ?;
 
 -- name: watch_rearm
-UPDATE task_watches SET check_at = ? WHERE execution = ? AND task_id = ?;
+UPDATE task_watches SET check_at = ?, lease_owner = NULL, lease_until = NULL WHERE execution = ? AND task_id = ?;
 
 -- name: watches_due
-SELECT execution, task_id, integration, target, detail, check_at, cancelled FROM task_watches
-WHERE check_at <= ? ORDER BY check_at LIMIT ?;
+SELECT execution, task_id FROM task_watches
+WHERE check_at <= ? AND (lease_until IS NULL OR lease_until < ?) LIMIT 1;
 
--- name: watches_all
-SELECT execution, task_id, integration, target, detail, check_at, cancelled FROM task_watches;
+-- name: watches_claim
+-- Watches due for a look that no live node holds, for this node: owner, until; due by, lease expired by, how many.
+UPDATE task_watches SET lease_owner = ?, lease_until = ?
+WHERE (execution, task_id) IN (
+    SELECT execution, task_id FROM task_watches WHERE check_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+    ORDER BY check_at LIMIT ? FOR UPDATE SKIP LOCKED)
+RETURNING execution, task_id, integration, target, detail, check_at, cancelled;
+
+-- name: watches_release
+UPDATE task_watches SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?;
 
 -- name: connection_insert
 INSERT INTO connections (name, arn, config, secrets, created_at) VALUES (?, ?, ?, ?, ?);
