@@ -589,7 +589,7 @@ class _StepWriter:
         self.execution_arn = execution_arn
         self.facts = facts
         self.now = engine.clock()
-        self.lease_until = self.now + engine.leases.seconds
+        self.lease_until = engine.leases.until()
         self.follow_ups: list[Callable[[], None]] = []
 
     def invoke(self, command: cmd.InvokeTask) -> None:

@@ -68,7 +68,7 @@ def check_due(engine: Engine, *, everything: bool = False) -> int:
     now = engine.clock()
     due_by = leases.NEVER if everything else now
     # Where one process works on the database, a starting node takes even what its last run held.
-    expired_by = leases.NEVER if everything and not engine.leases.shared else now
+    expired_by = leases.NEVER if everything and not engine.leases.shared else engine.leases.now()
     with engine.store.transaction(write=False) as tx:
         if tx.one("watches_due", (due_by, expired_by)) is None:
             return 0
