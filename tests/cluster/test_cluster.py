@@ -352,3 +352,35 @@ def test_three_nodes_share_work_and_take_over_a_dead_ones(nodes: list[Node], tmp
         for node in nodes:
             if node.alive() and "Traceback" in node.output():
                 print(node.name, node.output())
+
+
+def test_an_activity_worker_polling_one_node_hears_of_a_task_another_node_wrote(nodes: list[Node]) -> None:
+    sfn = nodes[0].client("stepfunctions")
+    role = nodes[0].client("iam").create_role(RoleName="cluster", AssumeRolePolicyDocument=STATES_TRUST)["Role"]["Arn"]
+    activity = sfn.create_activity(name="approve")["activityArn"]
+    machine = sfn.create_state_machine(name="approval", roleArn=role, definition=json.dumps(
+        {"StartAt": "Approve", "States": {"Approve": {"Type": "Task", "Resource": activity, "End": True}}}))
+    latencies = []
+    for i in range(9):
+        polled: dict = {}
+
+        def poll() -> None:
+            polled.update(nodes[2].client("stepfunctions").get_activity_task(activityArn=activity, workerName="w"))
+            polled["at"] = time.monotonic()
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        time.sleep(0.3)  # the long poll is waiting on node 2
+        began = time.monotonic()
+        arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps({"i": i}))["executionArn"]
+        poller.join(timeout=30)
+        assert json.loads(polled["input"]) == {"i": i}
+        latencies.append(polled["at"] - began)
+        nodes[1].client("stepfunctions").send_task_success(taskToken=polled["taskToken"], output='{"ok": 1}')
+        deadline = time.monotonic() + 10
+        while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == {"ok": 1}
+    # Woken by the writing node's notification, not by the one-second poll the wake-up falls back on.
+    assert sorted(latencies)[len(latencies) // 2] < 0.25, latencies
