@@ -361,18 +361,20 @@ def test_an_activity_worker_polling_one_node_hears_of_a_task_another_node_wrote(
     machine = sfn.create_state_machine(name="approval", roleArn=role, definition=json.dumps(
         {"StartAt": "Approve", "States": {"Approve": {"Type": "Task", "Resource": activity, "End": True}}}))
     latencies = []
+    worker = nodes[2].client("stepfunctions")
+
+    def poll(into: dict) -> None:
+        into.update(worker.get_activity_task(activityArn=activity, workerName="w"))
+        into["at"] = time.monotonic()
+
     for i in range(9):
         polled: dict = {}
-
-        def poll() -> None:
-            polled.update(nodes[2].client("stepfunctions").get_activity_task(activityArn=activity, workerName="w"))
-            polled["at"] = time.monotonic()
-
-        poller = threading.Thread(target=poll)
+        poller = threading.Thread(target=poll, args=(polled,))
         poller.start()
         time.sleep(0.3)  # the long poll is waiting on node 2
         began = time.monotonic()
-        arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps({"i": i}))["executionArn"]
+        arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"],
+                                  input=json.dumps({"i": i}))["executionArn"]
         poller.join(timeout=30)
         assert json.loads(polled["input"]) == {"i": i}
         latencies.append(polled["at"] - began)

@@ -4,6 +4,7 @@ by side without waiting on one another, and migrations that nodes starting toget
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,7 @@ def store(url: str) -> Iterator[Store]:
 
 def write(store: Store, task_id: str, owner: str | None, until: float | None, activity: str | None = None) -> None:
     with store.transaction() as tx:
-        tx.execute("outbox_insert", ("arn:exec", task_id, '{"task_id": "%s"}' % task_id, None, activity, None, NOW,
+        tx.execute("outbox_insert", ("arn:exec", task_id, json.dumps({"task_id": task_id}), None, activity, None, NOW,
                                      owner, until))
 
 
