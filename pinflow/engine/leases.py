@@ -65,6 +65,12 @@ class Leases:
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._claiming = False
+        # Invocations in progress on this node (handed to a worker, their result not yet committed);
+        # an outbox row this node holds that is in none of them for two heartbeats in a row (its
+        # result could not be written, say while the database was away) is let go, not renewed forever.
+        self._working: dict[tuple[str, str], int] = {}
+        self._working_lock = threading.Lock()
+        self._suspects: set[tuple[str, str]] = set()
 
     @staticmethod
     def now() -> float:
@@ -121,6 +127,22 @@ class Leases:
         except Exception:
             log.exception("releasing this node's leases failed; other nodes take its work when they expire")
 
+    def working(self, execution_arn: str, task_id: str) -> None:
+        """An invocation is in progress here: keep its lease."""
+        key = (execution_arn, task_id)
+        with self._working_lock:
+            self._working[key] = self._working.get(key, 0) + 1
+
+    def done(self, execution_arn: str, task_id: str) -> None:
+        """The invocation's outcome is written (or could not be): its lease needs no more renewing."""
+        key = (execution_arn, task_id)
+        with self._working_lock:
+            left = self._working.get(key, 0) - 1
+            if left > 0:
+                self._working[key] = left
+            else:
+                self._working.pop(key, None)
+
     # --- what other nodes say ------------------------------------------------------------------------
 
     def heard(self, payload: str) -> None:
@@ -148,12 +170,26 @@ class Leases:
         with self.engine.store.transaction() as tx:
             tx.execute("outbox_renew", (now + self.seconds, self.node_id))
             tx.execute("node_seen", (self.node_id, now, now, self.seconds))
+            held = {(r["execution"], r["task_id"]) for r in tx.all("outbox_held", (self.node_id,))}
+        with self._working_lock:
+            idle = {key for key in held if key not in self._working}
+        let_go, self._suspects = idle & self._suspects, idle - self._suspects
+        if let_go:
+            with self.engine.store.transaction() as tx:
+                for execution_arn, task_id in sorted(let_go):
+                    tx.execute("outbox_release_one", (execution_arn, task_id, self.node_id))
+                tx.notify(CHANNEL, "outbox")
+            self._wake.set()
         if not self._claiming:
             return 0
         with self.engine.store.transaction() as tx:
             rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, now, BATCH))
         for row in rows:
-            execution_arn, command, fence = _claimed(row)
+            try:
+                execution_arn, command, fence = _claimed(row)
+            except (TypeError, ValueError):
+                log.exception("task %s of %s cannot be read", row["task_id"], row["execution"])
+                continue
             log.info("taking over task %s of %s (lease token %d)", command.task_id, execution_arn, fence)
             self.engine.dispatch(execution_arn, command, fence=fence)
         return len(rows)

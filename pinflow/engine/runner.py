@@ -394,10 +394,12 @@ class Engine:
         """
         if not self.started:
             return
+        self.leases.working(execution_arn, command.task_id)
         try:
             self.pool.submit(self.dispatcher.run, execution_arn, command, facts, fence)
         except RuntimeError:
-            pass  # shutting down: the outbox row stays and is dispatched after the restart
+            # Shutting down: the outbox row stays, and is let go for another node (or the restart).
+            self.leases.done(execution_arn, command.task_id)
 
     def _after(self, action: Callable[..., Any], *args: Any) -> None:
         """Run `action` on a worker thread once a step is committed (never on the single writer)."""

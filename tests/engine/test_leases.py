@@ -4,6 +4,7 @@ by side without waiting on one another, and migrations that nodes starting toget
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -11,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from pinflow.asl import commands as cmd
 from pinflow.store import Store, open_store
 from tests.backends import BACKENDS, postgres_schema
 
 NOW = 1_000_000.0
 LEASE = 20.0
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:absent"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -36,7 +39,9 @@ def store(url: str) -> Iterator[Store]:
 
 def write(store: Store, task_id: str, owner: str | None, until: float | None, activity: str | None = None) -> None:
     with store.transaction() as tx:
-        tx.execute("outbox_insert", ("arn:exec", task_id, json.dumps({"task_id": task_id}), None, activity, None, NOW,
+        command = dataclasses.asdict(cmd.InvokeTask(task_id=task_id, resource=FUNCTION, payload={}, state_name="T",
+                                                    attempt=0))
+        tx.execute("outbox_insert", ("arn:exec", task_id, json.dumps(command), None, activity, None, NOW,
                                      owner, until))
 
 
@@ -150,3 +155,22 @@ def test_nodes_starting_together_migrate_once() -> None:
         finally:
             for store in opened:
                 store.close()
+
+
+def test_a_node_lets_go_of_an_invocation_it_holds_but_no_longer_works_on(open_pinflow) -> None:
+    pf = open_pinflow(start=False)  # no heartbeat thread: the test beats
+    leases = pf.engine.leases
+    far = leases.now() + 3600
+    write(pf.store, "idle", leases.node_id, far)  # its result could not be written, say
+    write(pf.store, "busy", leases.node_id, far)
+    leases.working("arn:exec", "busy")
+
+    def owner(task_id: str) -> str | None:
+        with pf.store.transaction(write=False) as tx:
+            return tx.scalar("SELECT lease_owner FROM outbox WHERE task_id = ?", (task_id,))
+
+    leases.beat()  # one heartbeat: perhaps its outcome is about to be written
+    assert (owner("idle"), owner("busy")) == (leases.node_id, leases.node_id)
+    leases.beat()  # the next: let go, for any node to take at once
+    assert (owner("idle"), owner("busy")) == (None, leases.node_id)
+    assert [task for task, _ in claim(pf.store, "other", leases.now())] == ["idle"]

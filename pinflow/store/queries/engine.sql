@@ -136,6 +136,13 @@ RETURNING execution, task_id, command, lease_token;
 -- name: outbox_renew
 UPDATE outbox SET lease_until = ? WHERE lease_owner = ? AND lease_until IS NOT NULL;
 
+-- name: outbox_held
+SELECT execution, task_id FROM outbox WHERE lease_owner = ? AND lease_until IS NOT NULL;
+
+-- name: outbox_release_one
+UPDATE outbox SET lease_owner = NULL, lease_until = 0
+WHERE execution = ? AND task_id = ? AND lease_owner = ? AND lease_until IS NOT NULL;
+
 -- name: outbox_release
 UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ? AND lease_until IS NOT NULL;
 
