@@ -93,8 +93,12 @@ class Leases:
             tx.execute("node_seen", (self.node_id, now, now, self.seconds))
             if self.shared:
                 rows = tx.all("outbox_claim_start", (self.node_id, now + self.seconds, now, self.node_id, 2**31))
+                # Timers and watches this node id held before a crash are due again at once.
+                tx.execute("timers_release", (self.node_id,))
+                tx.execute("watches_release", (self.node_id,))
             else:
                 rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, NEVER, 2**31))
+                tx.execute("timers_release_all")
         self._claiming = True
         self._threads = [threading.Thread(target=self._run, name="pinflow-leases", daemon=True)]
         if self.shared:

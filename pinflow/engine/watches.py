@@ -34,10 +34,15 @@ def begin(engine: Engine, integration: base.Integration, call: base.Call, watch:
     execution_arn, task_id = call.execution_arn, call.command.task_id
     now = engine.clock()
 
+    taken_over: list[bool] = []
+
     def before(tx: Tx) -> bool:
         if tx.execute("outbox_mark_claimed", (now, execution_arn, task_id, fence)) == 0:
             # The task was stopped or timed out while the call was being made, or another node took
-            # it over (this node's lease expired) and makes the call itself.
+            # it over (this node's lease expired) and makes the call itself: what was started is then
+            # that node's to watch (a child started by name is the same child), not this one's to stop.
+            if tx.one("outbox_get", (execution_arn, task_id)) is not None:
+                taken_over.append(True)
             return False
         tx.execute("watch_insert", (execution_arn, task_id, integration.name, watch.target,
                                     json.dumps(dict(watch.detail)), now + integration.poll_seconds))
@@ -49,7 +54,8 @@ def begin(engine: Engine, integration: base.Integration, call: base.Call, watch:
     with engine.store.transaction(write=False) as tx:
         row = tx.one("watch_get", (execution_arn, task_id))
     if row is None:
-        integration.cancel(engine, watched)
+        if not taken_over:
+            integration.cancel(engine, watched)
         return
     check(engine, execution_arn, task_id)
 

@@ -101,6 +101,9 @@ RETURNING execution, timer_id, due_at;
 -- name: timers_release
 UPDATE timers SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?;
 
+-- name: timers_release_all
+UPDATE timers SET lease_owner = NULL, lease_until = NULL WHERE lease_until IS NOT NULL;
+
 -- name: timers_next_due
 SELECT MIN(due_at) FROM timers;
 
@@ -135,6 +138,9 @@ RETURNING execution, task_id, command, lease_token;
 
 -- name: outbox_renew
 UPDATE outbox SET lease_until = ? WHERE lease_owner = ? AND lease_until IS NOT NULL;
+
+-- name: outbox_get
+SELECT execution, task_id, lease_owner, lease_token FROM outbox WHERE execution = ? AND task_id = ?;
 
 -- name: outbox_held
 SELECT execution, task_id FROM outbox WHERE lease_owner = ? AND lease_until IS NOT NULL;
