@@ -19,7 +19,7 @@ outbox row's also carries a fencing token that grows with every claim.
   runs under the same node id), never a live node's. A graceful stop lets the running invocations
   finish, then releases what is left and tells the other nodes, which take it at once.
 - Where the database is not shared (SQLite: one process), a starting node takes every invocation, as a
-  restart always did.
+  restart always did, and due timers are fired without a claim (a write the one process does not need).
 """
 
 from __future__ import annotations
