@@ -174,6 +174,7 @@ class Leases:
         with self.engine.store.transaction() as tx:
             tx.execute("outbox_renew", (now + self.seconds, self.node_id))
             tx.execute("node_seen", (self.node_id, now, now, self.seconds))
+            tx.execute("nodes_forget_dead", (now,))
             held = {(r["execution"], r["task_id"]) for r in tx.all("outbox_held", (self.node_id,))}
         with self._working_lock:
             idle = {key for key in held if key not in self._working}

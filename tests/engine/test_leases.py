@@ -174,3 +174,24 @@ def test_a_node_lets_go_of_an_invocation_it_holds_but_no_longer_works_on(open_pi
     leases.beat()  # the next: let go, for any node to take at once
     assert (owner("idle"), owner("busy")) == (None, leases.node_id)
     assert [task for task, _ in claim(pf.store, "other", leases.now())] == ["idle"]
+
+
+def test_a_starting_node_takes_a_live_nodes_invocations_only_where_one_process_works_on_the_store(
+        open_pinflow) -> None:
+    pf = open_pinflow(start=False)
+    shared = pf.store.dialect.shared
+    write(pf.store, "held", "other", pf.engine.leases.now() + 3600)
+    pf.engine.start()
+    with pf.store.transaction(write=False) as tx:
+        owner = tx.scalar("SELECT lease_owner FROM outbox WHERE task_id = ?", ("held",))
+    # PostgreSQL: another node may be alive and running it. SQLite: one process; a restart takes it all.
+    assert owner == ("other" if shared else pf.engine.leases.node_id)
+    assert shared == (pf.store.name == "postgres")
+
+
+def test_a_killed_nodes_row_goes_after_ten_leases(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.execute("node_seen", ("dead", NOW, NOW, LEASE))
+        tx.execute("node_seen", ("alive", NOW, NOW + 10 * LEASE, LEASE))
+        tx.execute("nodes_forget_dead", (NOW + 10 * LEASE + 1,))
+        assert [r["id"] for r in tx.all("nodes_all")] == ["alive"]

@@ -177,6 +177,10 @@ ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, lease_seconds = exclu
 -- name: node_gone
 DELETE FROM nodes WHERE id = ?;
 
+-- name: nodes_forget_dead
+-- Nodes not seen for ten of their leases (killed): their work was taken over long ago.
+DELETE FROM nodes WHERE seen_at + 10 * lease_seconds < ?;
+
 -- name: nodes_all
 SELECT id, started_at, seen_at, lease_seconds FROM nodes ORDER BY id;
 
