@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,3 +196,55 @@ def test_a_killed_nodes_row_goes_after_ten_leases(store: Store) -> None:
         tx.execute("node_seen", ("alive", NOW, NOW + 10 * LEASE, LEASE))
         tx.execute("nodes_forget_dead", (NOW + 10 * LEASE + 1,))
         assert [r["id"] for r in tx.all("nodes_all")] == ["alive"]
+
+
+STALLS = '''
+import os, time
+
+def handler(event, context):
+    with open({path!r}, "a") as out:
+        out.write(f"{{context.aws_request_id}} {{os.getpid()}}\\n")
+    time.sleep(1.5)
+    return {{"worker": os.getpid()}}
+'''
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_node_that_stalled_past_its_lease_cannot_apply_its_result_over_the_new_owner(tmp_path: Path) -> None:
+    from pinflow import arns
+    from pinflow.functions.package import package_folder
+    from pinflow.service import Pinflow
+    from tests.roles import execution_role
+
+    runs = tmp_path / "runs.txt"
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "app.py").write_text(STALLS.format(path=str(runs)))
+    with postgres_schema("pinflow_leases") as url:
+        stalled = Pinflow.open(tmp_path / "a", db=url, isolation="none", node_id="a", lease_seconds=1.0)
+        other = Pinflow.open(tmp_path / "b", db=url, isolation="none", node_id="b", lease_seconds=1.0)
+        try:
+            stalled.functions.create_function("stalls", package_folder(source), handler="app.handler", publish=True)
+            machine = stalled.machines.create("fenced", json.dumps({"StartAt": "Call", "States": {
+                "Call": {"Type": "Task", "Resource": arns.function("stalls", "1"), "End": True}}}),
+                execution_role(stalled, "fenced-role"))["stateMachineArn"]
+            # Node a stops renewing (a long pause, as a stalled process or a partition from the database
+            # looks to the others), then writes the invocation and runs it.
+            stalled.engine.leases._stop.set()  # the heartbeat alone, nothing else
+            stalled.engine.leases._wake.set()
+            arn = stalled.engine.start_execution(machine, name="once")["executionArn"]
+            row = other.engine.wait_for(arn, timeout=30)
+            assert row["status"] == "SUCCEEDED", row
+            time.sleep(1.0)  # node a's late result has been offered by now
+            history = [e["type"] for e in other.engine.history(arn, limit=1000)]
+        finally:
+            stalled.close()
+            other.close()
+    first, second = (line.split() for line in runs.read_text().splitlines())  # a's run, then b's
+    assert first[0] == second[0] and first[1] != second[1]  # one request id, two nodes' workers
+    # a's result came first, under the token b's claim replaced: b's result is the one applied.
+    assert json.loads(row["output"]) == {"worker": int(second[1])}
+    assert history.count("LambdaFunctionScheduled") == 1
+    assert history.count("LambdaFunctionSucceeded") == 1
+    assert history[-1] == "ExecutionSucceeded"
