@@ -25,7 +25,16 @@ import pytest
 
 from pinflow.service import Pinflow
 from tests.api.conftest import RunningServer
-from tests.api.http_target import CLIENT_ID, CLIENT_SECRET, TOKEN, Target
+from tests.api.http_target import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ENDLESS,
+    LEAKY_TOKEN,
+    ROTATED_SECRET,
+    ROTATED_TOKEN,
+    TOKEN,
+    Target,
+)
 
 HTTP = "arn:aws:states:::http:invoke"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -258,3 +267,111 @@ def test_the_role_must_allow_both_http_actions(clients, target, missing) -> None
     assert described["status"] == "FAILED"
     assert f"is not authorized to perform: {missing}" in described["cause"]
     assert target.requests == []
+
+
+def _oauth(events: Any, name: str, token_path: str, secret: str = CLIENT_SECRET) -> str:
+    return str(events.create_connection(
+        Name=name, AuthorizationType="OAUTH_CLIENT_CREDENTIALS",
+        AuthParameters={"OAuthParameters": {
+            "ClientParameters": {"ClientID": CLIENT_ID, "ClientSecret": secret},
+            "AuthorizationEndpoint": token_path, "HttpMethod": "POST",
+            "OAuthHttpParameters": {"BodyParameters": [{"Key": "grant_type", "Value": "client_credentials"}]}}}
+    )["ConnectionArn"])
+
+
+def test_a_token_fetched_before_update_connection_is_never_sent_after_it(clients, target) -> None:
+    """UpdateConnection rotating the client secret (and the endpoint) takes effect at the next call: the
+    token the old credentials got is not sent again (EventBridge re-authorizes an updated connection)."""
+    events = clients["events"]
+    connection = _oauth(events, "rotating", f"{target.url}/token")
+    assert _run(clients, "before-rotation", _task(connection, f"{target.url}/who"))["status"] == "SUCCEEDED"
+    events.update_connection(Name="rotating", AuthParameters={"OAuthParameters": {
+        "ClientParameters": {"ClientID": CLIENT_ID, "ClientSecret": ROTATED_SECRET},
+        "AuthorizationEndpoint": f"{target.url}/token-rotated"}})
+    assert _run(clients, "after-rotation", _task(connection, f"{target.url}/who"))["status"] == "SUCCEEDED"
+    assert [seen["path"] for seen in target.requests] == ["/token", "/who", "/token-rotated", "/who"]
+    assert target.requests[1]["headers"]["authorization"] == f"Bearer {TOKEN}"
+    assert target.requests[3]["headers"]["authorization"] == f"Bearer {ROTATED_TOKEN}"
+
+
+def test_a_request_that_cannot_be_sent_names_no_secret(clients, target, caplog) -> None:
+    """A token a header cannot carry (the endpoint's answer has a line break in it) fails the task as
+    States.Http.Socket; neither the history, the connection nor the server's log quotes the token."""
+    caplog.set_level(logging.DEBUG)
+    events = clients["events"]
+    connection = _oauth(events, "leaky", f"{target.url}/token-newline")
+    described = _run(clients, "leaky-call", _task(connection, f"{target.url}/who"))
+    assert (described["status"], described["error"]) == ("FAILED", "States.Http.Socket")
+    assert not [seen for seen in target.requests if seen["path"] == "/who"]  # no request carried it
+    history = clients["stepfunctions"].get_execution_history(executionArn=described["executionArn"])
+    seen = json.dumps([history, described, events.describe_connection(Name="leaky")], default=str)
+    logged = "\n".join(record.getMessage() for record in caplog.records
+                       if record.name.startswith(("pinflow", "uvicorn", "urllib3")))
+    assert LEAKY_TOKEN not in seen and LEAKY_TOKEN not in logged
+    assert events.describe_connection(Name="leaky")["ConnectionState"] == "DEAUTHORIZED"
+
+
+def test_a_response_over_256_kib_fails_the_task_as_aws_does(clients, target) -> None:
+    """AWS: a connector's output over the 256 KiB payload quota is States.DataLimitExceeded (Error
+    handling, "States.DataLimitExceeded"), which States.ALL does not catch."""
+    connection = _api_key(clients["events"])
+    catch_all = {"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]}
+    definition = {"StartAt": "Call", "States": {
+        "Call": {**_task(connection, f"{target.url}/bytes/{300 * 1024}")["States"]["Call"], **catch_all},
+        "Caught": {"Type": "Succeed"}}}
+    described = _run(clients, "too-large", definition)
+    assert (described["status"], described["error"]) == ("FAILED", "States.DataLimitExceeded")
+    small = _run(clients, "small-enough", _task(connection, f"{target.url}/bytes/{200 * 1024}"))
+    assert small["status"] == "SUCCEEDED"
+
+
+def test_a_body_without_end_is_read_no_further_than_the_limit(clients, target) -> None:
+    connection = _api_key(clients["events"])
+    started = time.monotonic()
+    described = _run(clients, "endless", _task(connection, f"{target.url}/endless"))
+    assert (described["status"], described["error"]) == ("FAILED", "States.DataLimitExceeded")
+    time.sleep(0.2)
+    # Well under what the server would send: the reader hung up a chunk past 256 KiB (the rest is what
+    # the sockets' buffers took).
+    assert target.endless_sent < ENDLESS // 4, target.endless_sent
+    assert time.monotonic() - started < 20
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(tmp_path: Path, target: Target, monkeypatch) -> None:
+    """DNS rebinding: a name that answers an allowed address to the check and another one afterwards
+    must not reach the other one; the request keeps the name in its Host header."""
+    import socket
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    other = Target()  # moved to 127.0.0.2, on the allowed server's port: not allowed
+    other.server.shutdown()
+    other.server.server_close()
+    other.server = ThreadingHTTPServer(("127.0.0.2", target.port), other.server.RequestHandlerClass)
+    threading.Thread(target=other.server.serve_forever, daemon=True).start()
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])
+
+    def rebinding(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "rebind.example":
+            address = next(answers, "127.0.0.2")  # the first answer is checked; any later one differs
+            return real(address, port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    pf = Pinflow.open(data_dir=tmp_path / "rebind", http_hosts=f"127.0.0.1:{target.port}")
+    server = RunningServer(pf)
+    made = {name: server.client(name) for name in ("stepfunctions", "iam", "events")}
+    try:
+        connection = _api_key(made["events"])
+        described = _run(made, "rebind", _task(connection, f"http://rebind.example:{target.port}/who"))
+        assert described["status"] == "SUCCEEDED", described
+        assert other.requests == []
+        (seen,) = target.requests
+        assert seen["headers"]["host"] == f"rebind.example:{target.port}"
+    finally:
+        for client in made.values():
+            client.close()
+        server.stop()
+        pf.close()
+        other.stop()
