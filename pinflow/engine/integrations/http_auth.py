@@ -193,39 +193,51 @@ class Sender:
 
     def _request(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
                  timeout: float, limit: int | None = None) -> Response:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        address = self.hosts.resolve(host, port)
-        limit = limit if limit is not None else self.limit
-        headers = {name: value for name, value in headers.items() if name.lower() != "host"}
-        headers["Host"] = host if parts.port is None else f"{host}:{parts.port}"
-        if ":" in host:
-            headers["Host"] = f"[{host}]" + (f":{parts.port}" if parts.port is not None else "")
-        # TLS is checked against the name the URL gives, though the connection goes to the address.
-        tls = {"server_hostname": host, "assert_hostname": host} if parts.scheme == "https" else None
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
-        try:
-            pool = _POOL.connection_from_host(address, port, parts.scheme, pool_kwargs=tls)
-            answer = pool.urlopen(method, target, headers=headers, body=body, redirect=False, retries=False,
-                                  assert_same_host=False, timeout=urllib3.Timeout(total=timeout),
-                                  preload_content=False)
-        except urllib3.exceptions.HTTPError as exc:
-            raise NoAnswer(_why(exc, host, port)) from None
-        except Exception as exc:  # noqa: BLE001 - http.client's ValueError names an invalid header's value
-            raise NoAnswer(f"The request to {host}:{port} could not be sent ({type(exc).__name__})") from None
-        try:
-            data = _read(answer, limit)
-        except urllib3.exceptions.HTTPError as exc:
-            raise NoAnswer(_why(exc, host, port)) from None
-        finally:
-            answer.release_conn()
-        names: dict[str, list[str]] = {}
-        for name in answer.headers:
-            names[name] = answer.headers.getlist(name)
-        return Response(answer.status, answer.reason or "", names, data)
+        return fetch(self.hosts, method, url, headers, body, timeout, limit if limit is not None else self.limit)
+
+
+def fetch(hosts: HostPolicy, method: str, url: str, headers: dict[str, str], body: bytes | None,
+          timeout: float, limit: int | None = None) -> Response:
+    """Send one request to the address `hosts` allows for the URL's host (the name kept in the Host
+    header and for TLS); the answer with at most `limit` bytes of body.
+
+    Raises:
+        hosts.Refused: the host may not be reached.
+        NoAnswer: the request could not be sent or got no answer (the cause names host and port only).
+        TooLarge: the body is longer than `limit`.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = hosts.resolve(host, port)
+    headers = {name: value for name, value in headers.items() if name.lower() != "host"}
+    headers["Host"] = host if parts.port is None else f"{host}:{parts.port}"
+    if ":" in host:
+        headers["Host"] = f"[{host}]" + (f":{parts.port}" if parts.port is not None else "")
+    # TLS is checked against the name the URL gives, though the connection goes to the address.
+    tls = {"server_hostname": host, "assert_hostname": host} if parts.scheme == "https" else None
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    try:
+        pool = _POOL.connection_from_host(address, port, parts.scheme, pool_kwargs=tls)
+        answer = pool.urlopen(method, target, headers=headers, body=body, redirect=False, retries=False,
+                              assert_same_host=False, timeout=urllib3.Timeout(total=timeout),
+                              preload_content=False)
+    except urllib3.exceptions.HTTPError as exc:
+        raise NoAnswer(_why(exc, host, port)) from None
+    except Exception as exc:  # noqa: BLE001 - http.client's ValueError names an invalid header's value
+        raise NoAnswer(f"The request to {host}:{port} could not be sent ({type(exc).__name__})") from None
+    try:
+        data = _read(answer, limit)
+    except urllib3.exceptions.HTTPError as exc:
+        raise NoAnswer(_why(exc, host, port)) from None
+    finally:
+        answer.release_conn()
+    names: dict[str, list[str]] = {}
+    for name in answer.headers:
+        names[name] = answer.headers.getlist(name)
+    return Response(answer.status, answer.reason or "", names, data)
 
 
 def _read(answer: Any, limit: int | None) -> bytes:
