@@ -65,7 +65,7 @@ class Dispatcher:
         """Start one call: its integration's answer, or Done with the failure the call came to; a mocked
         answer (`mocked`, or the execution's test case's) instead of any call."""
         command = call.command
-        mocked = mocked or mock.answer(self.engine.mocks, call.pinned, command.state_name, command.attempt)
+        mocked = mocked or mock.answer(self.engine.mocks, call.pinned, command.state_name, command.invocation)
         if mocked is not None:
             return base.Done(mocked.event(command.task_id, call.now()))
         integration = table.for_resource(command.resource)
