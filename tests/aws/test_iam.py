@@ -195,3 +195,12 @@ def test_a_transaction_across_tables_is_refused_when_one_table_is_not_allowed(aw
     assert refused["error"] == "DynamoDb.DynamoDbException"
     assert f"dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/{other}" in refused["cause"]
     assert moto.client("dynamodb").scan(TableName=other)["Count"] == 0
+
+
+def test_the_generated_role_lets_a_copy_read_its_source() -> None:
+    definition = one(task("arn:aws:states:::aws-sdk:s3:copyObject",
+                          {"Bucket": "dst", "Key": "out.csv", "CopySource": "src/in.csv"}))
+    statements = roles.machine_role("flow", definition, [], "123456789012").statements
+    granted = {(action, json.dumps(s["Resource"])) for s in statements for action in s["Action"]}
+    assert ("s3:PutObject", json.dumps(["arn:aws:s3:::dst/out.csv"])) in granted
+    assert ("s3:GetObject", json.dumps(["arn:aws:s3:::src/in.csv"])) in granted
