@@ -329,3 +329,30 @@ def test_slow_http_tasks_leave_threads_for_other_integrations(serve: Callable[..
     finally:
         api.release.set()
         api.close()
+
+
+def test_a_status_call_that_hangs_is_given_up_and_made_again(serve: Callable[..., AwsServer],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A look at a job is bounded: a status call the service does not answer is given up after the
+    status calls' read timeout (1 s here) and made again at the next look, and the job still ends its
+    Task once the service answers."""
+    from pinflow.engine.integrations import aws_client
+
+    monkeypatch.setattr(aws_client, "POLL_READ_SECONDS", 1.0)
+    endpoint = emulators.HangingAthena()
+    try:
+        aws = serve(aws=AwsSettings(endpoints={"athena": endpoint.url}))
+        query = aws.start(aws.machine(one(task("arn:aws:states:::athena:startQueryExecution.sync",
+                                                {"QueryString": "SELECT 1"}))))
+        assert endpoint.hung.wait(20)
+        deadline = time.monotonic() + 15
+        while sum(1 for seen in endpoint.requests if seen["method"] == "GET") < 4:
+            assert time.monotonic() < deadline, "the hanging status call was never given up"
+            time.sleep(0.05)
+        (query_id,) = endpoint.queries
+        endpoint.end(query_id, "SUCCEEDED")
+        endpoint.release.set()
+        assert aws.finished(query)["status"] == "SUCCEEDED"
+    finally:
+        endpoint.release.set()
+        endpoint.close()

@@ -343,8 +343,8 @@ class Job(Optimized):
         raise NotImplementedError
 
     def ask(self, engine: Engine, watched: base.Watched, operation: str, params: Mapping[str, Any]) -> Reply:
-        """One call while watching (raises CallFailed)."""
-        return engine.aws.call(self.botocore, operation, params, str(watched.detail["region"]))
+        """One call while watching, bounded by the quick clients' timeouts (raises CallFailed)."""
+        return engine.aws.call(self.botocore, operation, params, str(watched.detail["region"]), quick=True)
 
     def poll(self, engine: Engine, watched: base.Watched) -> events.TaskSucceeded | events.TaskFailed | None:
         try:
