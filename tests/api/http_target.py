@@ -46,7 +46,8 @@ class Target:
                 status, answer = target.answer(seen)
                 data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "image/png" if parts.path == "/image" else
+                                 "text/plain" if parts.path == "/latin1" else "application/json")
                 self.send_header("X-Target", "yes")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -86,6 +87,10 @@ class Target:
             if seen["headers"].get("authorization") != expected or form.get("grant_type") != ["client_credentials"]:
                 return 401, {"error": "invalid_client"}
             return 200, {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600}
+        if path == "/image":
+            return 200, b"\x89PNG\r\n\x1a\n"
+        if path == "/latin1":
+            return 200, "café".encode("latin-1")
         if path.startswith("/bytes/"):
             return 200, b"y" * int(path.rsplit("/", 1)[1])
         if path == "/token-rotated":

@@ -295,13 +295,14 @@ def test_a_token_fetched_before_update_connection_is_never_sent_after_it(clients
 
 
 def test_a_request_that_cannot_be_sent_names_no_secret(clients, target, caplog) -> None:
-    """A token a header cannot carry (the endpoint's answer has a line break in it) fails the task as
-    States.Http.Socket; neither the history, the connection nor the server's log quotes the token."""
+    """A token a header cannot carry (the endpoint's answer has a line break in it) leaves the connection
+    unauthorized: the task fails with AWS's connection error (Events.ConnectionResource.*), and neither
+    the history, the connection nor the server's log quotes the token."""
     caplog.set_level(logging.DEBUG)
     events = clients["events"]
     connection = _oauth(events, "leaky", f"{target.url}/token-newline")
     described = _run(clients, "leaky-call", _task(connection, f"{target.url}/who"))
-    assert (described["status"], described["error"]) == ("FAILED", "States.Http.Socket")
+    assert (described["status"], described["error"]) == ("FAILED", "Events.ConnectionResource.InvalidConnectionState")
     assert not [seen for seen in target.requests if seen["path"] == "/who"]  # no request carried it
     history = clients["stepfunctions"].get_execution_history(executionArn=described["executionArn"])
     seen = json.dumps([history, described, events.describe_connection(Name="leaky")], default=str)
@@ -375,3 +376,41 @@ def test_the_connection_goes_to_the_address_that_was_checked(tmp_path: Path, tar
         server.stop()
         pf.close()
         other.stop()
+
+
+def test_a_header_value_a_request_cannot_carry_is_a_socket_error_naming_no_secret(clients, target, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    events = clients["events"]
+    secret = "header-secret-value-3e7c"
+    connection = events.create_connection(Name="bad-header", AuthorizationType="API_KEY", AuthParameters={
+        "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": API_KEY},
+        "InvocationHttpParameters": {"HeaderParameters": [
+            {"Key": "x-extra", "Value": f"{secret}\r\nx-injected: 1", "IsValueSecret": True}]}})["ConnectionArn"]
+    described = _run(clients, "bad-header", _task(connection, f"{target.url}/who"))
+    assert (described["status"], described["error"]) == ("FAILED", "States.Http.Socket")
+    assert target.requests == []
+    history = clients["stepfunctions"].get_execution_history(executionArn=described["executionArn"])
+    logged = "\n".join(record.getMessage() for record in caplog.records
+                       if record.name.startswith(("pinflow", "uvicorn", "urllib3")))
+    assert secret not in json.dumps([history, described], default=str) and secret not in logged
+
+
+def test_connection_errors_are_named_as_aws_names_them(clients, target) -> None:
+    """AWS: "Connection errors are prefixed with Events.ConnectionResource." (Call HTTPS APIs,
+    Connection errors)."""
+    absent = "arn:aws:events:us-east-1:123456789012:connection/absent/0b7a4c1e-9d7f-4a43-a8c7-5d6f0c7e2b11"
+    described = _run(clients, "absent-connection", _task(absent, f"{target.url}/who"))
+    assert (described["status"], described["error"]) == ("FAILED", "Events.ConnectionResource.ResourceNotFound")
+    connection = _oauth(clients["events"], "refused-client", f"{target.url}/token", secret="wrong-secret")
+    described = _run(clients, "unauthorized", _task(connection, f"{target.url}/who"))
+    assert described["error"] == "Events.ConnectionResource.InvalidConnectionState"
+    assert clients["events"].describe_connection(Name="refused-client")["ConnectionState"] == "DEAUTHORIZED"
+
+
+@pytest.mark.parametrize("path", ["/image", "/latin1"])
+def test_answers_aws_does_not_support_are_states_runtime(clients, target, path) -> None:
+    """AWS: a response with a binary content type (image/*, application/octet-stream, ...) or a body
+    that cannot be read as a string fails the HTTP Task with States.Runtime."""
+    connection = _api_key(clients["events"], f"binary{path.replace('/', '-')}")
+    described = _run(clients, f"binary{path.replace('/', '-')}", _task(connection, f"{target.url}{path}"))
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")

@@ -41,6 +41,10 @@ class NoAnswer(Exception):
         self.cause = cause
 
 
+class Unauthorized(NoAnswer):
+    """The connection could not be authorized (it is DEAUTHORIZED now); `cause` names nothing secret."""
+
+
 class TooLarge(Exception):
     """The response's body is longer than the caller's limit (it was not read further)."""
 
@@ -128,7 +132,7 @@ class Sender:
 
     def send(self, connection_arn: str, connection: dict[str, Any], method: str, url: str,
              headers: dict[str, str], body: bytes | None, timeout: float) -> Response:
-        """The API's answer. Raises hosts.Refused, NoAnswer or TooLarge."""
+        """The API's answer. Raises hosts.Refused, NoAnswer (Unauthorized: no OAuth token) or TooLarge."""
         kind = connection["AuthorizationType"]
         auth = connection["AuthParameters"]
         headers = dict(headers)
@@ -172,7 +176,7 @@ class Sender:
         except (NoAnswer, TooLarge) as exc:
             cause = exc.cause if isinstance(exc, NoAnswer) else "the authorization endpoint's answer is too large"
             self.connections.set_state(connection_arn, "DEAUTHORIZED", f"Failed to authorize: {cause}")
-            raise NoAnswer(f"The connection {connection_arn} could not be authorized: {cause}") from None
+            raise Unauthorized(f"The connection {connection_arn} could not be authorized: {cause}") from None
         token, expires = None, 3600.0
         if 200 <= response.status < 300:
             try:
@@ -184,7 +188,7 @@ class Sender:
         if not isinstance(token, str) or not token or not _HEADER_TEXT.fullmatch(token):
             self.connections.set_state(connection_arn, "DEAUTHORIZED",
                                        f"The authorization endpoint answered {response.status} without an access token")
-            raise NoAnswer(f"The connection {connection_arn} could not be authorized: the authorization endpoint "
+            raise Unauthorized(f"The connection {connection_arn} could not be authorized: the authorization endpoint "
                            f"answered {response.status} without an access token")
         self.connections.set_state(connection_arn, "AUTHORIZED")
         with _tokens_lock:
