@@ -414,3 +414,31 @@ def test_answers_aws_does_not_support_are_states_runtime(clients, target, path) 
     connection = _api_key(clients["events"], f"binary{path.replace('/', '-')}")
     described = _run(clients, f"binary{path.replace('/', '-')}", _task(connection, f"{target.url}{path}"))
     assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+
+
+def test_a_name_with_several_allowed_addresses_is_tried_at_each(tmp_path: Path, target: Target, monkeypatch) -> None:
+    """A name that resolves to an address nothing listens on, then to the API's: the request reaches the
+    API through the second, as a client trying a name's addresses in turn does (both were checked)."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def two(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "twice.example":
+            return real("127.0.0.2", port, *args, **kwargs) + real("127.0.0.1", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", two)
+    pf = Pinflow.open(data_dir=tmp_path / "twice", http_hosts=f"127.0.0.0/8:{target.port}")
+    server = RunningServer(pf)
+    made = {name: server.client(name) for name in ("stepfunctions", "iam", "events")}
+    try:
+        connection = _api_key(made["events"])
+        described = _run(made, "twice", _task(connection, f"http://twice.example:{target.port}/who"))
+        assert described["status"] == "SUCCEEDED", described
+        assert [seen["headers"]["host"] for seen in target.requests] == [f"twice.example:{target.port}"]
+    finally:
+        for client in made.values():
+            client.close()
+        server.stop()
+        pf.close()

@@ -53,8 +53,12 @@ class HostPolicy:
             pass
 
     def resolve(self, host: str, port: int) -> str:
-        """The address to send a request for `host:port` to: one of the addresses the name resolves to
-        (resolved once), checked against the patterns.
+        """The address to send a request for `host:port` to (the first of `addresses`)."""
+        return self.addresses(host, port)[0]
+
+    def addresses(self, host: str, port: int) -> list[str]:
+        """The addresses a request for `host:port` may be sent to, in the resolver's order: those the
+        name resolves to (resolved once) that the patterns allow.
 
         Raises:
             Refused: no address may be used (Unresolved: the name is allowed but resolves to none)."""
@@ -67,28 +71,28 @@ class HostPolicy:
                 found = _addresses(host)
             return found
 
-        def first() -> str:
+        def every() -> list[str]:
             if not addresses():
                 raise Unresolved(f"{host} does not resolve to an address")
-            return str(addresses()[0])
+            return [str(address) for address in addresses()]
 
         for pattern in self.patterns:
             if pattern == ANYWHERE:
-                return first()
+                return every()
             if pattern == PUBLIC:
                 continue
             name, network, wanted_port = _parse(pattern)
             if wanted_port is not None and wanted_port != port:
                 continue
             if name is not None and fnmatch.fnmatchcase(host, name):
-                return first()
+                return every()
             if network is not None:
-                inside = [address for address in addresses() if address in network]
+                inside = [str(address) for address in addresses() if address in network]
                 if inside:
-                    return str(inside[0])
+                    return inside
         if PUBLIC in self.patterns:
             if addresses() and all(address.is_global for address in addresses()):
-                return str(addresses()[0])
+                return every()
             raise Refused(f"{host} is not a public address and this server's --http-task-hosts does not allow it")
         raise Refused(f"{host}:{port} is not allowed by this server's --http-task-hosts")
 

@@ -213,7 +213,7 @@ def fetch(hosts: HostPolicy, method: str, url: str, headers: dict[str, str], bod
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = hosts.resolve(host, port)
+    allowed = hosts.addresses(host, port)
     headers = {name: value for name, value in headers.items() if name.lower() != "host"}
     headers["Host"] = host if parts.port is None else f"{host}:{parts.port}"
     if ":" in host:
@@ -223,15 +223,24 @@ def fetch(hosts: HostPolicy, method: str, url: str, headers: dict[str, str], bod
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
-    try:
-        pool = _POOL.connection_from_host(address, port, parts.scheme, pool_kwargs=tls)
-        answer = pool.urlopen(method, target, headers=headers, body=body, redirect=False, retries=False,
-                              assert_same_host=False, timeout=urllib3.Timeout(total=timeout),
-                              preload_content=False)
-    except urllib3.exceptions.HTTPError as exc:
-        raise NoAnswer(_why(exc, host, port)) from None
-    except Exception as exc:  # noqa: BLE001 - http.client's ValueError names an invalid header's value
-        raise NoAnswer(f"The request to {host}:{port} could not be sent ({type(exc).__name__})") from None
+    deadline = time.monotonic() + timeout
+    for index, address in enumerate(allowed):
+        # Each allowed address in turn (IPv6 and IPv4 of one name), as a connection would try them,
+        # moving on only when no connection could be made.
+        try:
+            pool = _POOL.connection_from_host(address, port, parts.scheme, pool_kwargs=tls)
+            answer = pool.urlopen(method, target, headers=headers, body=body, redirect=False, retries=False,
+                                  assert_same_host=False,
+                                  timeout=urllib3.Timeout(total=max(deadline - time.monotonic(), 0.001)),
+                                  preload_content=False)
+            break
+        except urllib3.exceptions.NewConnectionError as exc:
+            if index == len(allowed) - 1 or time.monotonic() >= deadline:
+                raise NoAnswer(_why(exc, host, port)) from None
+        except urllib3.exceptions.HTTPError as exc:
+            raise NoAnswer(_why(exc, host, port)) from None
+        except Exception as exc:  # noqa: BLE001 - http.client's ValueError names an invalid header's value
+            raise NoAnswer(f"The request to {host}:{port} could not be sent ({type(exc).__name__})") from None
     try:
         data = _read(answer, limit)
     except urllib3.exceptions.HTTPError as exc:
@@ -272,7 +281,10 @@ def _basic(user: str, password: str) -> str:
 def _why(exc: Exception, host: str, port: int) -> str:
     """What went wrong, naming the host and port only (a URL may carry a secret query parameter)."""
     inner = getattr(exc, "reason", None) or exc
-    if isinstance(inner, urllib3.exceptions.TimeoutError | TimeoutError):
+    # urllib3 counts a refused connection as a kind of connect timeout: say which it was.
+    refused = isinstance(inner, urllib3.exceptions.NewConnectionError) and not isinstance(
+        getattr(inner, "__cause__", None), TimeoutError)
+    if not refused and isinstance(inner, urllib3.exceptions.TimeoutError | TimeoutError):
         return f"The request to {host}:{port} timed out"
     detail = str(getattr(inner, "__cause__", None) or "")
     errno = getattr(getattr(inner, "__cause__", None), "strerror", None)
