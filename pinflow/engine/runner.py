@@ -28,7 +28,7 @@ from pinflow import arns, errors, jsontext
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, interpreter, tokens
 from pinflow.asl.definition import Definition
-from pinflow.engine import dispatch, leases, pins, watches
+from pinflow.engine import dispatch, lanes, leases, pins, watches
 from pinflow.engine.applier import Applier, Work
 from pinflow.engine.integrations import mock, table
 from pinflow.engine.integrations.aws_client import AwsClients
@@ -91,6 +91,12 @@ class Engine:
         self.applier = Applier(store)
         self.dispatcher = dispatch.Dispatcher(self, registry)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinflow-task")
+        # Task calls run in a lane per integration, each with `workers` threads at most, so HTTP Tasks
+        # waiting on a slow API never hold the threads Lambda invocations need; the looks at watched
+        # `.sync` jobs have lanes of their own, off the timer thread (`watches`).
+        self.lanes = lanes.Lanes(workers, "pinflow-task")
+        self.watch_lanes = lanes.Lanes(watches.LANE_THREADS, "pinflow-watch")
+        self.watching = watches.InFlight()
         # Asynchronous Express executions wait (Wait states) on threads of their own, never on the
         # task workers that Standard executions need.
         self.express_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinflow-express")
@@ -127,6 +133,9 @@ class Engine:
             return
         self.leases.stop_claiming()
         self.timers.stop()
+        # The invocations in progress finish and their results are applied before the writer stops.
+        self.lanes.shutdown(wait=True, cancel_futures=True)
+        self.watch_lanes.shutdown(wait=False, cancel_futures=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.applier.stop()
         self.leases.stop()
@@ -395,8 +404,10 @@ class Engine:
         if not self.started:
             return
         self.leases.working(execution_arn, command.task_id)
+        integration = table.for_resource(command.resource)
         try:
-            self.pool.submit(self.dispatcher.run, execution_arn, command, facts, fence)
+            self.lanes.submit(integration.name if integration is not None else "unknown", self.dispatcher.run,
+                              execution_arn, command, facts, fence)
         except RuntimeError:
             # Shutting down: the outbox row stays, and is let go for another node (or the restart).
             self.leases.done(execution_arn, command.task_id)

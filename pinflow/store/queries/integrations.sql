@@ -14,7 +14,12 @@ DELETE FROM task_watches WHERE execution = ? AND task_id = ?;
 -- name: watch_cancel
 UPDATE task_watches SET cancelled = 1, check_at = ? WHERE execution = ? AND task_id = ?;
 
+-- name: watch_reschedule
+-- The next look's time, set as a look starts (the claim on the row is kept).
+UPDATE task_watches SET check_at = ? WHERE execution = ? AND task_id = ?;
+
 -- name: watch_rearm
+-- A look found the watched thing still running: the next look's time, for any node.
 UPDATE task_watches SET check_at = ?, lease_owner = NULL, lease_until = NULL WHERE execution = ? AND task_id = ?;
 
 -- name: watches_due
