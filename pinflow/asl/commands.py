@@ -8,7 +8,7 @@ ignores an event whose task or timer is no longer pending, so at-least-once deli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 EXECUTION_TIMEOUT_TIMER = "execution-timeout"
@@ -59,7 +59,30 @@ class CancelTask:
     task_id: str
 
 
-Command = InvokeTask | StartTimer | CancelTimer | CancelTask
+@dataclass(frozen=True, slots=True)
+class StartMapRun:
+    """Start a Distributed Map's Map Run: one child execution per item of `items`, running the
+    processor `block` of the definition; answer with `events.MapRunEnded(run_id, ...)` once the run
+    ends. A CancelTask with `run_id` aborts it (its children are stopped).
+
+    `max_concurrency` is how many children may run at once (0: AWS's default for a Distributed Map,
+    10,000); `tolerated` holds the thresholds ("count", "percentage") the run may fail up to
+    (`asl.maprun.exceeded` says when it is over them); `label` names the run in its ARN and its
+    children's ARNs; `execution_type` is the processor's ExecutionType.
+    """
+
+    run_id: str
+    map_run_arn: str
+    state_name: str
+    block: str
+    label: str
+    items: list[Any] = field(repr=False)
+    max_concurrency: int
+    tolerated: dict[str, float] | None
+    execution_type: str = "STANDARD"
+
+
+Command = InvokeTask | StartTimer | CancelTimer | CancelTask | StartMapRun
 
 
 class Carrier(Protocol):
@@ -73,6 +96,8 @@ class Carrier(Protocol):
     def cancel_timer(self, command: CancelTimer) -> None: ...
 
     def cancel_task(self, command: CancelTask) -> None: ...
+
+    def start_map_run(self, command: StartMapRun) -> None: ...
 
 
 def carry_out(commands: Sequence[Command], carrier: Carrier) -> None:
@@ -93,5 +118,7 @@ def carry_out(commands: Sequence[Command], carrier: Carrier) -> None:
             carrier.start_timer(command)  # type: ignore[arg-type]
         elif kind is CancelTimer:
             carrier.cancel_timer(command)  # type: ignore[arg-type]
+        elif kind is StartMapRun:
+            carrier.start_map_run(command)  # type: ignore[arg-type]
         else:
             carrier.cancel_task(command)  # type: ignore[arg-type]

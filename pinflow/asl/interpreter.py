@@ -107,6 +107,8 @@ class _Machine(dataflow.DataFlow):
                 self.on_task(event)
             elif isinstance(event, events.TimerFired):
                 self.on_timer(event.timer_id)
+            elif isinstance(event, events.MapRunEnded):
+                self.on_map_run(event)
             elif isinstance(event, events.StopRequested):
                 self.finish(ABORTED, "ExecutionAborted", {"error": event.error, "cause": event.cause},
                             error=event.error, cause=event.cause)
@@ -185,6 +187,14 @@ class _Machine(dataflow.DataFlow):
                 details.update(resourceType=wait["resource_type"], resource=wait["resource_name"])
             self.record(frame, f"{kind}Failed", details)
             self.handle_error(frame, AslError(event.error, event.cause))
+        self.run_ready()
+
+    def on_map_run(self, event: events.MapRunEnded) -> None:
+        frame_id = self.state["tasks"].get(event.run_id)
+        frame = self.state["frames"].get(frame_id) if frame_id else None
+        if frame is None or (frame.get("wait") or {}).get("task") != event.run_id:
+            return  # late or repeated delivery
+        _tasks.map_run_ended(self, frame, event.status, event.output, event.error, event.cause)
         self.run_ready()
 
     def on_timer(self, timer_id: str) -> None:

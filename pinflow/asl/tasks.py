@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pinflow.asl import commands as cmd
-from pinflow.asl import errors, templates, tokens
+from pinflow.asl import errors, maprun, templates, tokens
 from pinflow.asl.definition import JSONATA
 from pinflow.asl.errors import AslError
 from pinflow.asl.scope import Scope, compact
@@ -232,9 +232,52 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
         tolerated = _tolerated_jsonata(m, state, bindings)
     else:
         tolerated = _tolerated_jsonpath(m, state, inner)
+    if distributed:
+        _start_map_run(m, frame, state, processor, inputs, max_concurrency, tolerated)
+        return
     frame["wait"] = _children_wait(len(inputs), inputs, max_concurrency=max_concurrency, isolated=distributed,
                                    tolerated=tolerated)
     launch_children(m, frame)
+
+
+def _start_map_run(m: _Machine, frame: Frame, state: State, processor: dict[str, Any], inputs: list[Any],
+                   max_concurrency: int, tolerated: dict[str, float] | None) -> None:
+    """A Distributed Map: record MapRunStarted and ask the driver for the Map Run; the frame waits on
+    its end (`map_run_ended`) and keeps nothing per item."""
+    run_id = m.new_id("m")
+    label = state.get("Label") or frame["state"]
+    arn = maprun.arn(m.state["execution"].get("Id") or "", m.state["state_machine"].get("Name") or "", label,
+                     m.rng().getrandbits(128))
+    started = m.record(frame, "MapRunStarted", {"mapRunArn": arn})
+    m.state["tasks"][run_id] = frame["id"]
+    # Whether the state's MapStateEntered, recorded in this step, linked to no event (see `history`).
+    first = m.memo.get(frame["id"]) == 0
+    frame["wait"] = {"kind": "maprun", "task": run_id, "arn": arn, "started": started, "first": first}
+    config = processor.get("ProcessorConfig") or {}
+    m.commands.append(cmd.StartMapRun(
+        run_id, arn, frame["state"], frame["state"], label, inputs, max_concurrency, tolerated,
+        config.get("ExecutionType") or "STANDARD"))
+
+
+def map_run_ended(m: _Machine, frame: Frame, status: str, output: Any, error: str | None,
+                  cause: str | None) -> None:
+    """The Map Run a Distributed Map waits on ended (see `pinflow.asl.history` for the links)."""
+    wait = frame["wait"]
+    m.state["tasks"].pop(wait["task"], None)
+    frame["wait"] = None
+    state = m.d.state(frame["block"], frame["state"])
+    if status == "SUCCEEDED":
+        m.record(frame, "MapRunSucceeded", None)
+        m.record(frame, "MapStateSucceeded", None, advance=False)
+        if maprun.exit_links_run_start(state, wait["first"]):
+            frame["last"] = wait["started"]
+        m.guard(frame, lambda: m.finish_result(frame, state, output), state_failed=False)
+        return
+    if status == "ABORTED":
+        m.record(frame, "MapRunAborted", None)
+    else:
+        m.record(frame, "MapRunFailed", {k: v for k, v in (("error", error), ("cause", cause)) if v is not None})
+    m.handle_error(frame, AslError(error or errors.EXCEED_TOLERATED_FAILURE_THRESHOLD, cause))
 
 
 def _int_field(m: _Machine, state: State, key: str, scope: Scope) -> int | float | None:
@@ -470,6 +513,9 @@ def remove_frame(m: _Machine, frame: Frame) -> None:
         m.commands.append(cmd.CancelTask(wait["task"]))
         for timer_id in wait.get("timers", ()):
             m.cancel_timer(timer_id)
+    elif wait.get("kind") == "maprun":
+        m.state["tasks"].pop(wait["task"], None)
+        m.commands.append(cmd.CancelTask(wait["task"]))
     elif wait.get("timer"):
         m.cancel_timer(wait["timer"])
     elif wait.get("kind") == "children":

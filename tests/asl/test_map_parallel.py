@@ -4,6 +4,7 @@ batching, tolerated failures and the distributed mode."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -365,11 +366,18 @@ def test_item_batcher_max_input_bytes_per_batch() -> None:
     assert output == [{"Items": ["aaa", "bbb"]}, {"Items": ["ccc"]}]
 
 
-def test_distributed_map_runs_like_an_inline_one() -> None:
+def test_distributed_map_records_a_map_run_and_no_iterations() -> None:
     definition = map_machine(distributed(PASS_PROCESSOR), MaxConcurrency=1,
                              ItemSelector={"v.$": "$$.Map.Item.Value", "from.$": "$"}, Label="TestMap")
     expected = [{"v": "a", "from": ["a", "b"]}, {"v": "b", "from": ["a", "b"]}]
-    assert succeeded(definition, ["a", "b"]) == expected
+    result = asl.run(definition, ["a", "b"])
+    assert result.output == expected
+    # AWS's parent history of a Distributed Map: the iterations are child executions.
+    assert [e["type"] for e in result.history] == [
+        "ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted", "MapRunSucceeded",
+        "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
+    arn = result.history[3]["mapRunStartedEventDetails"]["mapRunArn"]
+    assert re.fullmatch(r"arn:aws:states:us-east-1:123456789012:mapRun:state-machine/TestMap:[0-9a-f-]{36}", arn)
 
 
 def test_distributed_map_iterations_cannot_read_outer_variables() -> None:
@@ -380,7 +388,10 @@ def test_distributed_map_iterations_cannot_read_outer_variables() -> None:
     isolated = branch(("Init", {"Type": "Pass", "Assign": {"outer": 1}}),
                       ("M", {"Type": "Map", "ItemProcessor": distributed(processor)}))
     result = asl.run(isolated, [0])
-    assert (result.status, result.error) == ("FAILED", errors.RUNTIME)
+    # The child execution fails (States.Runtime: no such variable); with no tolerated failures its Map
+    # Run fails, and the Map with it, with States.ExceedToleratedFailureThreshold (AWS's docs).
+    assert (result.status, result.error) == ("FAILED", errors.EXCEED_TOLERATED_FAILURE_THRESHOLD)
+    assert [e["type"] for e in result.history if e["type"].startswith("MapRun")] == ["MapRunStarted", "MapRunFailed"]
 
 
 def test_map_inside_parallel_inside_map() -> None:
