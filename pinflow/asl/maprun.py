@@ -18,6 +18,14 @@ from pinflow.asl.definition import Definition
 # AWS runs up to 10,000 children of a Distributed Map at once when MaxConcurrency is 0 or absent.
 DEFAULT_MAX_CONCURRENCY = 10_000
 EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
+# A Map Run's id in its execution begins with this (a task's with "t"): a CancelTask naming one aborts
+# the run.
+RUN_ID_PREFIX = "m"
+
+
+def is_run_id(task_id: str) -> bool:
+    """Whether a CancelTask's id names a Map Run rather than a task."""
+    return task_id.startswith(RUN_ID_PREFIX)
 
 
 def arn(execution_arn: str, machine_name: str, label: str, draw: int) -> str:

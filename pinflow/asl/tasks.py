@@ -244,7 +244,7 @@ def _start_map_run(m: _Machine, frame: Frame, state: State, processor: dict[str,
                    max_concurrency: int, tolerated: dict[str, float] | None) -> None:
     """A Distributed Map: record MapRunStarted and ask the driver for the Map Run; the frame waits on
     its end (`map_run_ended`) and keeps nothing per item."""
-    run_id = m.new_id("m")
+    run_id = m.new_id(maprun.RUN_ID_PREFIX)
     label = state.get("Label") or frame["state"]
     arn = maprun.arn(m.state["execution"].get("Id") or "", m.state["state_machine"].get("Name") or "", label,
                      m.rng().getrandbits(128))

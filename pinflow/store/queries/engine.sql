@@ -132,3 +132,62 @@ SELECT version FROM function_versions WHERE name = ? AND version = ?;
 
 -- name: engine_machine_version
 SELECT version FROM machine_versions WHERE machine = ? AND version = ?;
+
+-- name: maprun_insert
+INSERT INTO map_runs (arn, execution, run_id, seq, machine, block, execution_type, status, max_concurrency,
+                      tolerated_count, tolerated_percentage, total, started_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?);
+
+-- name: maprun_get
+SELECT * FROM map_runs WHERE arn = ?;
+
+-- name: maprun_by_run_id
+SELECT * FROM map_runs WHERE execution = ? AND run_id = ?;
+
+-- name: maprun_list
+SELECT arn, execution, machine, started_at, stopped_at, seq FROM map_runs
+WHERE execution = ? AND seq < ? ORDER BY seq DESC LIMIT ?;
+
+-- name: maprun_started
+UPDATE map_runs SET started = started + ? WHERE arn = ?;
+
+-- name: maprun_child_ended
+UPDATE map_runs SET succeeded = succeeded + ?, failed = failed + ?, timed_out = timed_out + ?,
+                    aborted = aborted + ?
+WHERE arn = ?;
+
+-- name: maprun_end
+UPDATE map_runs SET status = ?, error = ?, cause = ?, stopped_at = ? WHERE arn = ? AND status = 'RUNNING';
+
+-- name: maprun_update
+UPDATE map_runs SET max_concurrency = ?, tolerated_count = ?, tolerated_percentage = ? WHERE arn = ?;
+
+-- name: maprun_item_insert
+INSERT INTO map_run_items (map_run, idx, input) VALUES (?, ?, ?);
+
+-- name: maprun_item_get
+SELECT input FROM map_run_items WHERE map_run = ? AND idx = ?;
+
+-- name: maprun_item_started
+UPDATE map_run_items SET execution = ? WHERE map_run = ? AND idx = ?;
+
+-- name: maprun_outcomes
+SELECT i.idx, e.status, e.output, e.error, e.cause FROM map_run_items i
+JOIN executions e ON e.arn = i.execution
+WHERE i.map_run = ? ORDER BY i.idx;
+
+-- name: maprun_running_children
+SELECT arn FROM executions WHERE map_run = ? AND status = 'RUNNING';
+
+-- name: exec_set_map_run
+UPDATE executions SET map_run = ? WHERE arn = ?;
+
+-- name: exec_list_by_map_run
+SELECT arn, machine, name, status, started_at, stopped_at, version_arn, alias_arn, redrive_count, redrive_date
+FROM executions
+WHERE map_run = ? AND (CAST(? AS TEXT) IS NULL OR status = ?) AND seq < ?
+ORDER BY seq DESC
+LIMIT ?;
+
+-- name: maprun_running
+SELECT arn FROM map_runs WHERE status = 'RUNNING';

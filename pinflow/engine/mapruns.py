@@ -1,0 +1,262 @@
+"""Map Runs, durably: a Distributed Map's children as real Standard executions.
+
+A parent's StartMapRun command writes the Map Run row, its items and its first children in the step
+that asked for it. Each child is an execution with its own row and history (its machine is
+`<machine>/<label>`, its definition the processor block of the parent's revision). When a child
+ends, the transaction that records its end also counts it on the Map Run row, starts the next items
+(up to MaxConcurrency) and, when the run is over (every item done, or its failures over the tolerated
+thresholds), ends the run and applies MapRunEnded to the parent. So a crash at any point leaves the
+counters and the children agreeing, and a finished child never runs again. The parent's state keeps
+no per-item data: only the run's id.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from pinflow import errors
+from pinflow.asl import commands as cmd
+from pinflow.asl import events, interpreter, maprun, timestamps
+from pinflow.engine.applier import Work
+from pinflow.store import Tx
+
+if TYPE_CHECKING:
+    from pinflow.engine.runner import Engine
+
+FollowUps = list[Callable[[], None]]
+# Children started in one transaction at most; the run goes on in the next one, so one step never
+# holds the single writer for a whole large run.
+STARTS_PER_TRANSACTION = 500
+
+
+class MapRuns:
+    """The engine's Map Runs (one per engine)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # What starting a child needs of its parent, by Map Run ARN (the parent's row is not read per child).
+        self._parents: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        # Map Runs being advanced on this thread: a child that ends in its first step asks again, and
+        # is answered by the loop already running instead of by a deeper call.
+        self._local = threading.local()
+
+    # --- starting -------------------------------------------------------------------------------
+
+    def start(self, tx: Tx, parent_arn: str, command: cmd.StartMapRun, follow_ups: FollowUps) -> None:
+        """Carry out StartMapRun in the parent's step: the run's row, its items, its first children."""
+        if tx.one("maprun_get", (command.map_run_arn,)) is not None:
+            return  # the step is being redone (group commit's one-by-one retry)
+        tolerated = command.tolerated or {}
+        count = tolerated.get("count")
+        machine = maprun.run_machine_arn(command.map_run_arn).rpartition(":")[2]
+        tx.execute("maprun_insert", (
+            command.map_run_arn, parent_arn, command.run_id, self.engine._next_seq(), machine, command.block,
+            command.execution_type, command.max_concurrency, None if count is None else int(count),
+            tolerated.get("percentage"), len(command.items), self.engine.clock()))
+        dumps = self.engine.dumps
+        tx.executemany("maprun_item_insert",
+                       [(command.map_run_arn, index, dumps(item)) for index, item in enumerate(command.items)])
+        self.advance(tx, command.map_run_arn, follow_ups)
+
+    def _parent(self, tx: Tx, run: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            found = self._parents.get(run["arn"])
+            if found is not None:
+                return found
+        row = tx.one("exec_get", (run["execution"],))
+        if row is None:
+            raise errors.ExecutionDoesNotExist(f"Execution Does Not Exist: '{run['execution']}'")
+        pins = orjson.loads(row["pins"])
+        pins.pop("parent", None)
+        definition = self.engine.definition(tx, row["revision_id"])
+        found = {"revision_id": row["revision_id"], "role_arn": row["role_arn"], "pins": pins,
+                 "definition": self.engine.child_definition(row["revision_id"], definition, run["block"])}
+        with self._lock:
+            self._parents[run["arn"]] = found
+            while len(self._parents) > 256:
+                self._parents.popitem(last=False)
+        return found
+
+    def _start_child(self, tx: Tx, run: dict[str, Any], index: int, follow_ups: FollowUps) -> None:
+        engine = self.engine
+        parent = self._parent(tx, run)
+        item = tx.one("maprun_item_get", (run["arn"], index))
+        assert item is not None
+        input_text = item["input"]
+        name = str(uuid.uuid4())
+        child_arn = maprun.child_execution_arn(run["arn"], name)
+        now = engine.clock()
+        pins = dict(parent["pins"], map_run=run["arn"], map_block=run["block"], map_index=index)
+        machine_arn = maprun.run_machine_arn(run["arn"])
+        context = {"Id": child_arn, "Name": name, "RoleArn": parent["role_arn"], "StartTime": timestamps.format(now)}
+        step = interpreter.step(parent["definition"], None, events.Start(
+            input=orjson.loads(input_text), at=now, execution=context,
+            state_machine={"Id": machine_arn, "Name": run["machine"]},
+            seed=uuid.uuid4().int >> 65, type="STANDARD"))
+        tx.execute("exec_insert", (child_arn, engine._next_seq(), run["machine"], name, "STANDARD", "RUNNING",
+                                   parent["revision_id"], None, None, parent["role_arn"], input_text, now,
+                                   engine.dumps(step.state), engine.dumps(pins), None))
+        tx.execute("exec_set_map_run", (run["arn"], child_arn))
+        tx.execute("maprun_item_started", (child_arn, run["arn"], index))
+        tx.execute("maprun_started", (1, run["arn"]))
+        follow_ups.extend(engine.persist(tx, child_arn, step, inserted=True, facts=(parent["role_arn"], pins)))
+
+    def resume(self, map_run_arn: str) -> None:
+        """Move a run on in a transaction of its own."""
+        def apply(tx: Tx) -> None:
+            self.advance(tx, map_run_arn, work.after)
+
+        work = Work(apply)
+        self.engine.applier.submit(work)
+
+    def resume_all(self) -> None:
+        """At start-up: move every running Map Run on (a crash may have left one with items to start)."""
+        with self.engine.store.transaction(write=False) as tx:
+            running = [row["arn"] for row in tx.all("maprun_running", ())]
+        for arn in running:
+            self.resume(arn)
+
+    # --- children ending ----------------------------------------------------------------------------
+
+    def child_ended(self, tx: Tx, map_run_arn: str, status: str, follow_ups: FollowUps) -> None:
+        """A child's terminal step, in its transaction: count it, then move the run on."""
+        tally = maprun.Tally(0)
+        tally.ended(status)
+        tx.execute("maprun_child_ended", (tally.succeeded, tally.failed, tally.timed_out, tally.aborted, map_run_arn))
+        self.advance(tx, map_run_arn, follow_ups)
+
+    def advance(self, tx: Tx, map_run_arn: str, follow_ups: FollowUps) -> None:
+        """Start what may start, or end the run when it is over (see the module's docstring)."""
+        busy: dict[str, bool] = getattr(self._local, "busy", None) or {}
+        self._local.busy = busy
+        if map_run_arn in busy:
+            busy[map_run_arn] = True  # the loop below looks again
+            return
+        busy[map_run_arn] = False
+        budget = STARTS_PER_TRANSACTION
+        try:
+            while True:
+                busy[map_run_arn] = False
+                run = tx.one("maprun_get", (map_run_arn,))
+                if run is None or run["status"] != "RUNNING":
+                    return
+                tally = tally_of(run)
+                if tally.over(tolerated_of(run)):
+                    error, cause = maprun.failure()
+                    self._end(tx, run, "FAILED", error, cause, follow_ups)
+                    return
+                if tally.pending == 0 and tally.running == 0:
+                    self._end(tx, run, "SUCCEEDED", None, None, follow_ups)
+                    return
+                starting = tally.may_start(int(run["max_concurrency"]))
+                if starting and budget <= 0:
+                    follow_ups.append(lambda: self.engine._after(self.resume, map_run_arn))
+                    return
+                starting = min(starting, budget)
+                budget -= starting
+                for offset in range(starting):
+                    self._start_child(tx, run, tally.started + offset, follow_ups)
+                if not busy[map_run_arn] and starting == 0:
+                    return
+        finally:
+            busy.pop(map_run_arn, None)
+
+    def _end(self, tx: Tx, run: dict[str, Any], status: str, error: str | None, cause: str | None,
+             follow_ups: FollowUps) -> None:
+        engine = self.engine
+        tx.execute("maprun_end", (status, error, cause, engine.clock(), run["arn"]))
+        with self._lock:
+            self._parents.pop(run["arn"], None)
+        if status != "SUCCEEDED":
+            # Children still running are stopped (they count as aborted), after the commit.
+            for row in tx.all("maprun_running_children", (run["arn"],)):
+                follow_ups.append(_stopper(engine, row["arn"]))
+        output = self.outputs(tx, run["arn"]) if status == "SUCCEEDED" else None
+        if status == "ABORTED":
+            return  # the parent asked for it: it is no longer waiting
+        event = events.MapRunEnded(run["run_id"], status, engine.clock(), output, error, cause)
+        engine.apply_event(tx, run["execution"], event, follow_ups)
+
+    @staticmethod
+    def outputs(tx: Tx, map_run_arn: str) -> list[Any]:
+        """The children's outputs in item order (a failed child tolerated: its error output)."""
+        out = []
+        for row in tx.all("maprun_outcomes", (map_run_arn,)):
+            if row["status"] == "SUCCEEDED":
+                out.append(orjson.loads(row["output"]) if row["output"] is not None else None)
+            else:
+                out.append(maprun.error_output(row["error"], row["cause"]))
+        return out
+
+    def cancel(self, tx: Tx, parent_arn: str, run_id: str, follow_ups: FollowUps) -> None:
+        """The parent no longer waits on its run (stopped, or the Map's frame went): abort it."""
+        run = tx.one("maprun_by_run_id", (parent_arn, run_id))
+        if run is not None and run["status"] == "RUNNING":
+            self._end(tx, run, "ABORTED", None, None, follow_ups)
+
+    # --- reading and updating -------------------------------------------------------------------------
+
+    def describe(self, map_run_arn: str) -> dict[str, Any]:
+        with self.engine.store.transaction(write=False) as tx:
+            run = tx.one("maprun_get", (map_run_arn,))
+        if run is None:
+            raise errors.ResourceNotFound(f"Resource not found: '{map_run_arn}'", resourceName=map_run_arn)
+        return run
+
+    def list(self, execution_arn: str, before: int | None, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        with self.engine.store.transaction(write=False) as tx:
+            rows = tx.all("maprun_list", (execution_arn, before if before is not None else 2**62, limit + 1))
+        following = int(rows[limit - 1]["seq"]) if len(rows) > limit else None
+        return rows[:limit], following
+
+    def update(self, map_run_arn: str, max_concurrency: int | None, count: int | None,
+               percentage: float | None) -> None:
+        """UpdateMapRun: new limits; more children start at once when the concurrency grew."""
+        self.describe(map_run_arn)
+
+        def apply(tx: Tx) -> None:
+            run = tx.one("maprun_get", (map_run_arn,))
+            assert run is not None
+            tx.execute("maprun_update", (
+                run["max_concurrency"] if max_concurrency is None else max_concurrency,
+                run["tolerated_count"] if count is None else count,
+                run["tolerated_percentage"] if percentage is None else percentage, map_run_arn))
+            self.advance(tx, map_run_arn, work.after)
+
+        work = Work(apply)
+        self.engine._wait(self.engine.applier.submit(work))
+
+
+def tally_of(run: dict[str, Any]) -> maprun.Tally:
+    return maprun.Tally(int(run["total"]), int(run["started"]), int(run["succeeded"]), int(run["failed"]),
+                        int(run["timed_out"]), int(run["aborted"]))
+
+
+def tolerated_of(run: dict[str, Any]) -> dict[str, float] | None:
+    tolerated: dict[str, float] = {}
+    if run["tolerated_count"] is not None:
+        tolerated["count"] = int(run["tolerated_count"])
+    if run["tolerated_percentage"] is not None:
+        tolerated["percentage"] = float(run["tolerated_percentage"])
+    return tolerated or None
+
+
+def _stopper(engine: Engine, execution_arn: str) -> Callable[[], None]:
+    def stop() -> None:
+        engine._after(_stop_quietly, engine, execution_arn)
+
+    return stop
+
+
+def _stop_quietly(engine: Engine, execution_arn: str) -> None:
+    try:
+        engine.stop_execution(execution_arn)
+    except errors.ServiceError:
+        pass  # it ended meanwhile
