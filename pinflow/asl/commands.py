@@ -18,6 +18,10 @@ EXECUTION_TIMEOUT_TIMER = "execution-timeout"
 class InvokeTask:
     """Run a Task state's resource with `payload`; answer with TaskSucceeded or TaskFailed.
 
+    A Distributed Map's ItemReader comes as an InvokeTask too, with pattern "item_reader": `resource`
+    is the reader's S3 action, `payload` its Parameters (Arguments) and `reader` its ReaderConfig with
+    MaxItems worked out; TaskSucceeded's output is the list of items read.
+
     `task_id` is unique within the execution and stable across redeliveries, so a function can use
     it (with the execution's id) to de-duplicate. `pattern` is "request_response", "sync" (`.sync`),
     "sync2" (`.sync:2`) or "wait_for_task_token"; for the last one (and for activities) `task_token`
@@ -34,6 +38,7 @@ class InvokeTask:
     timeout_seconds: int | None = None
     heartbeat_seconds: int | None = None
     credentials: Any = None
+    reader: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,6 +164,18 @@ class _Machine(dataflow.DataFlow):
             return  # late or repeated delivery
         wait = frame["wait"]
         kind = wait["events"]
+        if wait.get("reader"):
+            # A Map's ItemReader: no history of its own; the Map goes on, or fails with
+            # States.ItemReaderFailed.
+            if isinstance(event, events.TaskSucceeded | events.TaskFailed):
+                self.clear_task(frame)
+                if isinstance(event, events.TaskSucceeded):
+                    _tasks.items_read(self, frame, event.output)
+                else:
+                    cause = f"{event.error}: {event.cause}" if event.cause else event.error
+                    self.handle_error(frame, AslError(errors.ITEM_READER_FAILED, cause))
+                self.run_ready()
+            return
         if isinstance(event, events.TaskStarted):
             if not wait.get("started"):
                 wait["started"] = True

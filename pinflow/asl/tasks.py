@@ -187,9 +187,15 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
     scope = m.scope(frame, frame["input"])
     processor = state.get("ItemProcessor") or state.get("Iterator") or {}
     distributed = (processor.get("ProcessorConfig") or {}).get("Mode") == "DISTRIBUTED"
+    read = frame.pop("read_items", None)
+    if "ItemReader" in state and read is None:
+        _read_items(m, frame, state, scope)
+        return
     if m.d.language(state) == JSONATA:
         bindings = m.bindings(scope)
-        if "Items" in state:
+        if read is not None:
+            items = read
+        elif "Items" in state:
             items = m.jsonata_value(state["Items"], bindings, "Items")
         else:
             items = frame["input"]
@@ -210,7 +216,7 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
         effective = m.input_path(state, frame["input"], scope)
         inner = scope.with_input(effective)
         items_path = state.get("ItemsPath", "$")
-        items = inner.resolve_text(items_path)
+        items = read if read is not None else inner.resolve_text(items_path)
         if not isinstance(items, list):
             raise AslError(errors.RUNTIME, m.located(
                 f"Invalid path '{items_path}': The ItemsPath field must reference an array, but the value was "
@@ -238,6 +244,40 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
     frame["wait"] = _children_wait(len(inputs), inputs, max_concurrency=max_concurrency, isolated=distributed,
                                    tolerated=tolerated)
     launch_children(m, frame)
+
+
+def _read_items(m: _Machine, frame: Frame, state: State, scope: Scope) -> None:
+    """Ask the driver to read the Map's items (ItemReader); `items_read` resumes the state with them."""
+    reader = state["ItemReader"]
+    config = dict(reader.get("ReaderConfig") or {})
+    if m.d.language(state) == JSONATA:
+        bindings = m.bindings(scope)
+        parameters = m.jsonata_field(reader, "Arguments", bindings, default={})
+        if isinstance(config.get("MaxItems"), str):
+            config["MaxItems"] = m.jsonata_value(config["MaxItems"], bindings, "ItemReader/ReaderConfig/MaxItems")
+    else:
+        inner = scope.with_input(m.input_path(state, frame["input"], scope))
+        parameters = templates.evaluate(reader.get("Parameters") or {}, inner)
+        if "MaxItemsPath" in config:
+            config["MaxItems"] = inner.resolve_text(config.pop("MaxItemsPath"))
+    limit = config.get("MaxItems")
+    if limit is not None and (not isinstance(limit, int | float) or isinstance(limit, bool) or limit < 0
+                              or (isinstance(limit, float) and not limit.is_integer())):
+        raise AslError(errors.RUNTIME, f"The MaxItems field refers to value {compact(limit)} which is not a valid "
+                       "positive integer")
+    if limit is not None:
+        config["MaxItems"] = int(limit)
+    task_id = m.new_id("t")
+    m.state["tasks"][task_id] = frame["id"]
+    frame["wait"] = {"kind": "task", "task": task_id, "reader": True, "events": "Task", "timers": []}
+    m.commands.append(cmd.InvokeTask(task_id, reader["Resource"], parameters, frame["state"], frame["retry_count"],
+                                     pattern="item_reader", reader=config))
+
+
+def items_read(m: _Machine, frame: Frame, items: Any) -> None:
+    """The ItemReader's items came: the Map goes on with them as if its input held them."""
+    frame["read_items"] = items if isinstance(items, list) else []
+    m.execute(frame)
 
 
 def _start_map_run(m: _Machine, frame: Frame, state: State, processor: dict[str, Any], inputs: list[Any],

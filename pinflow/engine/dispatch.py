@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pinflow.asl import commands as cmd
 from pinflow.asl import events
-from pinflow.engine import authorise, lru, watches
+from pinflow.engine import authorise, itemreader, lru, watches
 from pinflow.engine.integrations import base, mock, table
 
 if TYPE_CHECKING:
@@ -69,6 +69,14 @@ class Dispatcher:
             return base.Done(mocked.event(command.task_id, call.now()))
         integration = table.for_resource(command.resource)
         try:
+            if command.pattern == "item_reader" and integration is not None:
+                # A Distributed Map's ItemReader: the S3 call's IAM needs, then the items.
+                try:
+                    for need in integration.needs(call):
+                        self.authoriser.check(call.role_arn, call.pinned, need)
+                except authorise.Denied as denied:
+                    return base.Done(call.failed("States.ItemReaderFailed", denied.message))
+                return base.Done(call.succeeded(itemreader.read(call)))
             if integration is None or command.pattern not in integration.patterns:
                 return base.Done(call.failed("States.Runtime",
                                              f"The resource '{command.resource}' is not supported by this server"))

@@ -441,3 +441,20 @@ def test_a_jsonata_map_without_items_fails_the_same_way_on_an_input_that_is_not_
     assert (literal.status, literal.error) == ("FAILED", errors.QUERY_EVALUATION_ERROR)
     assert "Expected 'array', but was 'object' for value: {\"a\":1}" in (literal.cause or "")
     assert succeeded(_jsonata_map(), [1, 2]) == [1, 2]
+
+
+def test_item_reader_asks_the_driver_for_the_items() -> None:
+    reader = {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key.$": "$.key"},
+              "ReaderConfig": {"InputType": "JSONL", "MaxItemsPath": "$.limit"}}
+    definition = map_machine(distributed(PASS_PROCESSOR), ItemReader=reader)
+    asked: list[Any] = []
+
+    def read(parameters: Any) -> list[int]:
+        asked.append(parameters)
+        return [1, 2]
+
+    result = asl.run(definition, {"key": "k.jsonl", "limit": 2}, handlers={reader["Resource"]: read})
+    assert (result.status, result.output) == ("SUCCEEDED", [1, 2])
+    assert asked == [{"Bucket": "b", "Key": "k.jsonl"}]
+    failed = asl.run(definition, {"key": "k", "limit": 2})  # nothing can read it here
+    assert (failed.status, failed.error) == ("FAILED", errors.ITEM_READER_FAILED)
