@@ -20,7 +20,10 @@ class InvokeTask:
 
     A Distributed Map's ItemReader comes as an InvokeTask too, with pattern "item_reader": `resource`
     is the reader's S3 action, `payload` its Parameters (Arguments) and `reader` its ReaderConfig with
-    MaxItems worked out; TaskSucceeded's output is the list of items read.
+    MaxItems worked out; TaskSucceeded's output is the list of items read. Its ResultWriter comes with
+    pattern "result_writer" once the Map Run succeeded: `payload` is the writer's Parameters (Bucket,
+    Prefix), `writer` holds `MapRunArn` and `WriterConfig`; the output is the Map's
+    `{MapRunArn, ResultWriterDetails}`.
 
     `task_id` is unique within the execution and stable across redeliveries, so a function can use
     it (with the execution's id) to de-duplicate. `pattern` is "request_response", "sync" (`.sync`),
@@ -39,6 +42,7 @@ class InvokeTask:
     heartbeat_seconds: int | None = None
     credentials: Any = None
     reader: dict[str, Any] | None = None
+    writer: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +77,8 @@ class StartMapRun:
     `max_concurrency` is how many children may run at once (0: AWS's default for a Distributed Map,
     10,000); `tolerated` holds the thresholds ("count", "percentage") the run may fail up to
     (`asl.maprun.exceeded` says when it is over them); `label` names the run in its ARN and its
-    children's ARNs; `execution_type` is the processor's ExecutionType.
+    children's ARNs; `execution_type` is the processor's ExecutionType. With `writes_results` (a
+    ResultWriter) MapRunEnded carries no output: the children's results go to S3 instead.
     """
 
     run_id: str
@@ -85,6 +90,7 @@ class StartMapRun:
     max_concurrency: int
     tolerated: dict[str, float] | None
     execution_type: str = "STANDARD"
+    writes_results: bool = False
 
 
 Command = InvokeTask | StartTimer | CancelTimer | CancelTask | StartMapRun

@@ -164,6 +164,16 @@ class _Machine(dataflow.DataFlow):
             return  # late or repeated delivery
         wait = frame["wait"]
         kind = wait["events"]
+        if wait.get("writer"):
+            if isinstance(event, events.TaskSucceeded):
+                _tasks.results_written(self, frame, event.output)
+                self.run_ready()
+            elif isinstance(event, events.TaskFailed):
+                self.clear_task(frame)
+                cause = f"{event.error}: {event.cause}" if event.cause else event.error
+                self.handle_error(frame, AslError(errors.RESULT_WRITER_FAILED, cause))
+                self.run_ready()
+            return
         if wait.get("reader"):
             # A Map's ItemReader: no history of its own; the Map goes on, or fails with
             # States.ItemReaderFailed.

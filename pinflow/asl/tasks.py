@@ -296,7 +296,39 @@ def _start_map_run(m: _Machine, frame: Frame, state: State, processor: dict[str,
     config = processor.get("ProcessorConfig") or {}
     m.commands.append(cmd.StartMapRun(
         run_id, arn, frame["state"], frame["state"], label, inputs, max_concurrency, tolerated,
-        config.get("ExecutionType") or "STANDARD"))
+        config.get("ExecutionType") or "STANDARD", writes_results="ResultWriter" in state))
+
+
+def _map_succeeded(m: _Machine, frame: Frame, state: State, wait: dict[str, Any], output: Any) -> None:
+    m.record(frame, "MapStateSucceeded", None, advance=False)
+    if maprun.exit_links_run_start(state, wait["first"]):
+        frame["last"] = wait["started"]
+    m.guard(frame, lambda: m.finish_result(frame, state, output), state_failed=False)
+
+
+def _write_results(m: _Machine, frame: Frame, state: State, run: dict[str, Any]) -> None:
+    """Ask the driver to write the Map Run's results (ResultWriter); `results_written` goes on."""
+    writer = state["ResultWriter"]
+    scope = m.scope(frame, frame["input"])
+    if m.d.language(state) == JSONATA:
+        parameters = m.jsonata_field(writer, "Arguments", m.bindings(scope), default={})
+    else:
+        inner = scope.with_input(m.input_path(state, frame["input"], scope))
+        parameters = templates.evaluate(writer.get("Parameters") or {}, inner)
+    task_id = m.new_id("t")
+    m.state["tasks"][task_id] = frame["id"]
+    frame["wait"] = {"kind": "task", "task": task_id, "writer": True, "events": "Task", "timers": [], "run": run}
+    m.commands.append(cmd.InvokeTask(
+        task_id, writer.get("Resource") or "", parameters, frame["state"], frame["retry_count"],
+        pattern="result_writer", writer={"MapRunArn": run["arn"], "WriterConfig": writer.get("WriterConfig")}))
+
+
+def results_written(m: _Machine, frame: Frame, output: Any) -> None:
+    """The ResultWriter wrote the results: the Map's result is `{MapRunArn, ResultWriterDetails}`."""
+    run = frame["wait"]["run"]
+    state = m.d.state(frame["block"], frame["state"])
+    m.clear_task(frame)
+    _map_succeeded(m, frame, state, run, output)
 
 
 def map_run_ended(m: _Machine, frame: Frame, status: str, output: Any, error: str | None,
@@ -308,10 +340,10 @@ def map_run_ended(m: _Machine, frame: Frame, status: str, output: Any, error: st
     state = m.d.state(frame["block"], frame["state"])
     if status == "SUCCEEDED":
         m.record(frame, "MapRunSucceeded", None)
-        m.record(frame, "MapStateSucceeded", None, advance=False)
-        if maprun.exit_links_run_start(state, wait["first"]):
-            frame["last"] = wait["started"]
-        m.guard(frame, lambda: m.finish_result(frame, state, output), state_failed=False)
+        if "ResultWriter" in state:
+            m.guard(frame, lambda: _write_results(m, frame, state, wait))
+            return
+        _map_succeeded(m, frame, state, wait, output)
         return
     if status == "ABORTED":
         m.record(frame, "MapRunAborted", None)

@@ -58,8 +58,9 @@ class MapRuns:
         machine = maprun.run_machine_arn(command.map_run_arn).rpartition(":")[2]
         tx.execute("maprun_insert", (
             command.map_run_arn, parent_arn, command.run_id, self.engine._next_seq(), machine, command.block,
-            command.execution_type, command.max_concurrency, None if count is None else int(count),
-            tolerated.get("percentage"), len(command.items), self.engine.clock()))
+            command.execution_type, int(command.writes_results), command.max_concurrency,
+            None if count is None else int(count), tolerated.get("percentage"), len(command.items),
+            self.engine.clock()))
         dumps = self.engine.dumps
         tx.executemany("maprun_item_insert",
                        [(command.map_run_arn, index, dumps(item)) for index, item in enumerate(command.items)])
@@ -178,7 +179,8 @@ class MapRuns:
             # Children still running are stopped (they count as aborted), after the commit.
             for row in tx.all("maprun_running_children", (run["arn"],)):
                 follow_ups.append(_stopper(engine, row["arn"]))
-        output = self.outputs(tx, run["arn"]) if status == "SUCCEEDED" else None
+        # A ResultWriter reads the children's results from their rows; the parent is sent none.
+        output = self.outputs(tx, run["arn"]) if status == "SUCCEEDED" and not run["writes_results"] else None
         if status == "ABORTED":
             return  # the parent asked for it: it is no longer waiting
         event = events.MapRunEnded(run["run_id"], status, engine.clock(), output, error, cause)

@@ -458,3 +458,19 @@ def test_item_reader_asks_the_driver_for_the_items() -> None:
     assert asked == [{"Bucket": "b", "Key": "k.jsonl"}]
     failed = asl.run(definition, {"key": "k", "limit": 2})  # nothing can read it here
     assert (failed.status, failed.error) == ("FAILED", errors.ITEM_READER_FAILED)
+
+
+def test_result_writer_asks_the_driver_to_write_and_its_answer_is_the_result() -> None:
+    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "p"}}
+    definition = map_machine(distributed(PASS_PROCESSOR), ResultWriter=writer)
+    asked: list[Any] = []
+
+    def write(parameters: Any) -> dict[str, Any]:
+        asked.append(parameters)
+        return {"written": True}
+
+    result = asl.run(definition, [1, 2], handlers={writer["Resource"]: write})
+    assert (result.status, result.output) == ("SUCCEEDED", {"written": True})
+    assert asked == [{"Bucket": "b", "Prefix": "p"}]
+    failed = asl.run(definition, [1])
+    assert (failed.status, failed.error) == ("FAILED", errors.RESULT_WRITER_FAILED)

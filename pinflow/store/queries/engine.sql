@@ -134,9 +134,9 @@ SELECT version FROM function_versions WHERE name = ? AND version = ?;
 SELECT version FROM machine_versions WHERE machine = ? AND version = ?;
 
 -- name: maprun_insert
-INSERT INTO map_runs (arn, execution, run_id, seq, machine, block, execution_type, status, max_concurrency,
-                      tolerated_count, tolerated_percentage, total, started_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?);
+INSERT INTO map_runs (arn, execution, run_id, seq, machine, block, execution_type, writes_results, status,
+                      max_concurrency, tolerated_count, tolerated_percentage, total, started_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?);
 
 -- name: maprun_get
 SELECT * FROM map_runs WHERE arn = ?;
@@ -191,3 +191,12 @@ LIMIT ?;
 
 -- name: maprun_running
 SELECT arn FROM map_runs WHERE status = 'RUNNING';
+
+-- name: maprun_children
+SELECT i.idx, e.arn, e.name, e.machine, e.status, e.input, e.output, e.error, e.cause, e.started_at, e.stopped_at,
+       e.redrive_count
+FROM map_run_items i JOIN executions e ON e.arn = i.execution
+WHERE i.map_run = ? ORDER BY i.idx;
+
+-- name: maprun_pending_items
+SELECT idx, input FROM map_run_items WHERE map_run = ? AND execution IS NULL ORDER BY idx;

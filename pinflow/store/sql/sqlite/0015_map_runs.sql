@@ -10,6 +10,7 @@ CREATE TABLE map_runs (
     machine              TEXT NOT NULL,    -- the children's machine name: <machine>/<label>
     block                TEXT NOT NULL,    -- the processor block of the parent's definition
     execution_type       TEXT NOT NULL,
+    writes_results       INTEGER NOT NULL, -- 1: a ResultWriter takes the results (the parent is sent none)
     status               TEXT NOT NULL,    -- RUNNING, SUCCEEDED, FAILED, ABORTED
     max_concurrency      INTEGER NOT NULL,
     tolerated_count      INTEGER,
