@@ -332,10 +332,12 @@ def describe_map_run(pf: Any, p: Params) -> dict[str, Any]:
         "startDate": run["started_at"], "maxConcurrency": int(run["max_concurrency"]),
         "toleratedFailurePercentage": float(run["tolerated_percentage"] or 0.0),
         "toleratedFailureCount": int(run["tolerated_count"] or 0),
-        "itemCounts": counts, "executionCounts": dict(counts), "redriveCount": 0,
+        "itemCounts": counts, "executionCounts": dict(counts), "redriveCount": int(run["redrive_count"]),
     }
     if run["stopped_at"] is not None:
         answer["stopDate"] = run["stopped_at"]
+    if run["redrive_date"] is not None:
+        answer["redriveDate"] = run["redrive_date"]
     return answer
 
 

@@ -93,7 +93,16 @@ class StartMapRun:
     writes_results: bool = False
 
 
-Command = InvokeTask | StartTimer | CancelTimer | CancelTask | StartMapRun
+@dataclass(frozen=True, slots=True)
+class RedriveMapRun:
+    """RedriveExecution of a parent whose Map Run failed: rerun the run's unsuccessful children (and
+    start those never started); MapRunEnded(run_id, ...) follows as for StartMapRun."""
+
+    run_id: str
+    map_run_arn: str
+
+
+Command = InvokeTask | StartTimer | CancelTimer | CancelTask | StartMapRun | RedriveMapRun
 
 
 class Carrier(Protocol):
@@ -109,6 +118,8 @@ class Carrier(Protocol):
     def cancel_task(self, command: CancelTask) -> None: ...
 
     def start_map_run(self, command: StartMapRun) -> None: ...
+
+    def redrive_map_run(self, command: RedriveMapRun) -> None: ...
 
 
 def carry_out(commands: Sequence[Command], carrier: Carrier) -> None:
@@ -131,5 +142,7 @@ def carry_out(commands: Sequence[Command], carrier: Carrier) -> None:
             carrier.cancel_timer(command)  # type: ignore[arg-type]
         elif kind is StartMapRun:
             carrier.start_map_run(command)  # type: ignore[arg-type]
+        elif kind is RedriveMapRun:
+            carrier.redrive_map_run(command)  # type: ignore[arg-type]
         else:
             carrier.cancel_task(command)  # type: ignore[arg-type]

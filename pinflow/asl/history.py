@@ -69,6 +69,7 @@ DETAILS: dict[str, str | None] = {
     "MapRunSucceeded": None,
     "MapRunFailed": "mapRunFailedEventDetails",
     "MapRunAborted": None,
+    "MapRunRedriven": "mapRunRedrivenEventDetails",
     "ParallelStateStarted": None,
     "ParallelStateSucceeded": None,
     "ParallelStateFailed": None,

@@ -277,6 +277,8 @@ class _Machine(dataflow.DataFlow):
             wait["running"] = 0
             self.launch_children(frame)
             return
+        if _tasks.redrive_map_run(self, frame):
+            return
         frame["wait"] = None
         self.enter(frame, frame["state"], frame["input"])
 
@@ -431,6 +433,7 @@ class _Machine(dataflow.DataFlow):
             frame["retries"] = {}
         frame["retry_count"] = 0
         frame["wait"] = None
+        frame.pop("failed_run", None)
         self.memo[frame["id"]] = frame["last"]  # for an EvaluationFailed met while entering
         frame["entered_id"] = self.record(frame, _ENTERED[state["Type"]],
                                           {"name": name, "input": input, "inputDetails": {"truncated": False}})

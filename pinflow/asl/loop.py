@@ -102,6 +102,9 @@ class Loop:
     def cancel_task(self, command: cmd.CancelTask) -> None:
         pass  # tasks run synchronously: a task still pending has no outcome left to stop
 
+    def redrive_map_run(self, command: cmd.RedriveMapRun) -> None:
+        pass  # in memory an execution is never redriven
+
     def start_map_run(self, command: cmd.StartMapRun) -> None:
         """Run a Map Run's children one after another, each an execution of its own in a loop of its
         own (sharing this one's tasks and clock), until they are done or their failures go over the

@@ -331,6 +331,20 @@ def results_written(m: _Machine, frame: Frame, output: Any) -> None:
     _map_succeeded(m, frame, state, run, output)
 
 
+def redrive_map_run(m: _Machine, frame: Frame) -> bool:
+    """RedriveExecution reaching a Distributed Map whose Map Run failed: the same run goes on with its
+    unsuccessful children rerun (MapRunRedriven); False when the frame did not stop at such a run."""
+    run = frame.pop("failed_run", None)
+    if run is None or run.get("state") != frame["state"]:
+        return False
+    m.state["tasks"][run["task"]] = frame["id"]
+    frame["wait"] = {k: v for k, v in run.items() if k != "state"}
+    redrives = m.state["execution"].get("RedriveCount", 1)
+    m.record(frame, "MapRunRedriven", {"mapRunArn": run["arn"], "redriveCount": redrives})
+    m.commands.append(cmd.RedriveMapRun(run["task"], run["arn"]))
+    return True
+
+
 def map_run_ended(m: _Machine, frame: Frame, status: str, output: Any, error: str | None,
                   cause: str | None) -> None:
     """The Map Run a Distributed Map waits on ended (see `pinflow.asl.history` for the links)."""
@@ -345,6 +359,8 @@ def map_run_ended(m: _Machine, frame: Frame, status: str, output: Any, error: st
             return
         _map_succeeded(m, frame, state, wait, output)
         return
+    # Kept so that a redrive of the execution redrives this Map Run (`redrive_map_run`).
+    frame["failed_run"] = dict(wait, state=frame["state"])
     if status == "ABORTED":
         m.record(frame, "MapRunAborted", None)
     else:

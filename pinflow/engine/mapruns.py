@@ -197,6 +197,17 @@ class MapRuns:
                 out.append(maprun.error_output(row["error"], row["cause"]))
         return out
 
+    def redrive(self, tx: Tx, command: cmd.RedriveMapRun, follow_ups: FollowUps) -> None:
+        """The parent was redriven at this run: its unsuccessful children are redriven (the same
+        executions, ExecutionRedriven in their histories) and those never started start. The
+        redriven children count as running again until they end again."""
+        now = self.engine.clock()
+        if tx.execute("maprun_redriven", (now, command.map_run_arn)) == 0:
+            return
+        for row in tx.all("maprun_unsuccessful_children", (command.map_run_arn,)):
+            self.engine.apply_event(tx, row["arn"], events.Redrive(now), follow_ups)
+        self.advance(tx, command.map_run_arn, follow_ups)
+
     def cancel(self, tx: Tx, parent_arn: str, run_id: str, follow_ups: FollowUps) -> None:
         """The parent no longer waits on its run (stopped, or the Map's frame went): abort it."""
         run = tx.one("maprun_by_run_id", (parent_arn, run_id))

@@ -641,6 +641,9 @@ class _StepWriter:
     def start_map_run(self, command: cmd.StartMapRun) -> None:
         self.engine.mapruns.start(self.tx, self.execution_arn, command, self.follow_ups)
 
+    def redrive_map_run(self, command: cmd.RedriveMapRun) -> None:
+        self.engine.mapruns.redrive(self.tx, command, self.follow_ups)
+
     def cancel_task(self, command: cmd.CancelTask) -> None:
         if maprun.is_run_id(command.task_id):  # the Map Run is aborted
             self.engine.mapruns.cancel(self.tx, self.execution_arn, command.task_id, self.follow_ups)

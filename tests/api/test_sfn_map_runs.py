@@ -251,3 +251,45 @@ def test_map_run_errors(sfn, server) -> None:
         raw.close()
     execution = "arn:aws:states:us-east-1:123456789012:execution:nope:nothing"
     assert error_of(sfn.list_map_runs, executionArn=execution) == ("ExecutionDoesNotExist", 400)
+
+
+def _work(sfn, activity: str, *, fail: bool = False) -> Any:
+    task = sfn.get_activity_task(activityArn=activity, workerName="w")
+    if fail:
+        sfn.send_task_failure(taskToken=task["taskToken"], error="Broken", cause="try again")
+    else:
+        sfn.send_task_success(taskToken=task["taskToken"], output=task["input"])
+    return json.loads(task["input"])
+
+
+def test_redriving_the_parent_redrives_the_unsuccessful_children(sfn) -> None:
+    machine, activity = _activity_machine(sfn, "redriven", MaxConcurrency=1)
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3]")["executionArn"]
+    assert _work(sfn, activity) == 1
+    assert _work(sfn, activity, fail=True) == 2
+    described = wait_status(sfn, parent)
+    assert (described["status"], described["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    run_arn = map_run_of(sfn, parent)
+    assert sfn.describe_map_run(mapRunArn=run_arn)["status"] == "FAILED"
+    failed = sfn.list_executions(mapRunArn=run_arn, statusFilter="FAILED")["executions"]
+    assert len(failed) == 1
+
+    sfn.redrive_execution(executionArn=parent)
+    assert _work(sfn, activity) == 2  # the failed child, again
+    assert _work(sfn, activity) == 3  # the one never started
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [1, 2, 3]
+    types = history_types(sfn, parent)
+    assert types[-9:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed", "ExecutionRedriven",
+                          "MapRunRedriven", "MapRunSucceeded", "MapStateSucceeded", "MapStateExited",
+                          "ExecutionSucceeded"]
+    # The same child execution ran again, its redrive in its own history.
+    child = failed[0]["executionArn"]
+    assert sfn.describe_execution(executionArn=child)["status"] == "SUCCEEDED"
+    assert "ExecutionRedriven" in history_types(sfn, child)
+    assert len(sfn.list_executions(mapRunArn=run_arn)["executions"]) == 3
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["status"], run["redriveCount"], run["itemCounts"]["succeeded"], run["itemCounts"]["failed"]) == (
+        "SUCCEEDED", 1, 3, 0)
+    assert "redriveDate" in run

@@ -200,3 +200,11 @@ WHERE i.map_run = ? ORDER BY i.idx;
 
 -- name: maprun_pending_items
 SELECT idx, input FROM map_run_items WHERE map_run = ? AND execution IS NULL ORDER BY idx;
+
+-- name: maprun_redriven
+UPDATE map_runs SET status = 'RUNNING', error = NULL, cause = NULL, stopped_at = NULL, failed = 0, timed_out = 0,
+                    aborted = 0, redrive_count = redrive_count + 1, redrive_date = ?
+WHERE arn = ? AND status IN ('FAILED', 'ABORTED');
+
+-- name: maprun_unsuccessful_children
+SELECT arn FROM executions WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED');

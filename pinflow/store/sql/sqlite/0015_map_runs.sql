@@ -23,6 +23,8 @@ CREATE TABLE map_runs (
     aborted              INTEGER NOT NULL DEFAULT 0,
     error                TEXT,
     cause                TEXT,
+    redrive_count        INTEGER NOT NULL DEFAULT 0,
+    redrive_date         REAL,
     started_at           REAL NOT NULL,
     stopped_at           REAL
 );
