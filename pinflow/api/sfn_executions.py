@@ -316,8 +316,7 @@ def map_run_arn_checked(text: str) -> str:
     return text
 
 
-def _counts(run: dict[str, Any]) -> dict[str, int]:
-    tally = mapruns.tally_of(run)
+def _counts(tally: Any) -> dict[str, int]:
     return {"pending": tally.pending, "running": tally.running, "succeeded": tally.succeeded,
             "failed": tally.failed, "timedOut": tally.timed_out, "aborted": tally.aborted, "total": tally.total,
             "resultsWritten": 0, "failuresNotRedrivable": 0, "pendingRedrive": 0}
@@ -326,13 +325,13 @@ def _counts(run: dict[str, Any]) -> dict[str, int]:
 def describe_map_run(pf: Any, p: Params) -> dict[str, Any]:
     """DescribeMapRun: the run's status, limits and counts of its children by status."""
     run = pf.engine.mapruns.describe(map_run_arn_checked(p.required("mapRunArn", high=2000)))
-    counts = _counts(run)
     answer: dict[str, Any] = {
         "mapRunArn": run["arn"], "executionArn": run["execution"], "status": run["status"],
         "startDate": run["started_at"], "maxConcurrency": int(run["max_concurrency"]),
         "toleratedFailurePercentage": float(run["tolerated_percentage"] or 0.0),
         "toleratedFailureCount": int(run["tolerated_count"] or 0),
-        "itemCounts": counts, "executionCounts": dict(counts), "redriveCount": int(run["redrive_count"]),
+        "itemCounts": _counts(mapruns.item_tally_of(run)), "executionCounts": _counts(mapruns.tally_of(run)),
+        "redriveCount": int(run["redrive_count"]),
     }
     if run["stopped_at"] is not None:
         answer["stopDate"] = run["stopped_at"]

@@ -78,7 +78,8 @@ class StartMapRun:
     10,000); `tolerated` holds the thresholds ("count", "percentage") the run may fail up to
     (`asl.maprun.exceeded` says when it is over them); `label` names the run in its ARN and its
     children's ARNs; `execution_type` is the processor's ExecutionType. With `writes_results` (a
-    ResultWriter) MapRunEnded carries no output: the children's results go to S3 instead.
+    ResultWriter) MapRunEnded carries no output: the children's results go to S3 instead. With
+    `batched` (an ItemBatcher) each of `items` is a batch `{"Items": [...]}`.
     """
 
     run_id: str
@@ -91,6 +92,7 @@ class StartMapRun:
     tolerated: dict[str, float] | None
     execution_type: str = "STANDARD"
     writes_results: bool = False
+    batched: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -296,7 +296,8 @@ def _start_map_run(m: _Machine, frame: Frame, state: State, processor: dict[str,
     config = processor.get("ProcessorConfig") or {}
     m.commands.append(cmd.StartMapRun(
         run_id, arn, frame["state"], frame["state"], label, inputs, max_concurrency, tolerated,
-        config.get("ExecutionType") or "STANDARD", writes_results="ResultWriter" in state))
+        config.get("ExecutionType") or "STANDARD", writes_results="ResultWriter" in state,
+        batched="ItemBatcher" in state))
 
 
 def _map_succeeded(m: _Machine, frame: Frame, state: State, wait: dict[str, Any], output: Any) -> None:

@@ -56,14 +56,15 @@ class MapRuns:
         tolerated = command.tolerated or {}
         count = tolerated.get("count")
         machine = maprun.run_machine_arn(command.map_run_arn).rpartition(":")[2]
+        weights = [_weight(item) if command.batched else 1 for item in command.items]
         tx.execute("maprun_insert", (
             command.map_run_arn, parent_arn, command.run_id, self.engine._next_seq(), machine, command.block,
             command.execution_type, int(command.writes_results), command.max_concurrency,
-            None if count is None else int(count), tolerated.get("percentage"), len(command.items),
+            None if count is None else int(count), tolerated.get("percentage"), len(command.items), sum(weights),
             self.engine.clock()))
         dumps = self.engine.dumps
-        tx.executemany("maprun_item_insert",
-                       [(command.map_run_arn, index, dumps(item)) for index, item in enumerate(command.items)])
+        tx.executemany("maprun_item_insert", [(command.map_run_arn, index, dumps(item), weights[index])
+                                              for index, item in enumerate(command.items)])
         self.advance(tx, command.map_run_arn, follow_ups)
 
     def _parent(self, tx: Tx, run: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +95,8 @@ class MapRuns:
         name = str(uuid.uuid4())
         child_arn = maprun.child_execution_arn(run["arn"], name)
         now = engine.clock()
-        pins = dict(parent["pins"], map_run=run["arn"], map_block=run["block"], map_index=index)
+        weight = int(item["weight"])
+        pins = dict(parent["pins"], map_run=run["arn"], map_block=run["block"], map_index=index, map_weight=weight)
         machine_arn = maprun.run_machine_arn(run["arn"])
         context = {"Id": child_arn, "Name": name, "RoleArn": parent["role_arn"], "StartTime": timestamps.format(now)}
         step = interpreter.step(parent["definition"], None, events.Start(
@@ -106,7 +108,7 @@ class MapRuns:
                                    engine.dumps(step.state), engine.dumps(pins), None))
         tx.execute("exec_set_map_run", (run["arn"], child_arn))
         tx.execute("maprun_item_started", (child_arn, run["arn"], index))
-        tx.execute("maprun_started", (1, run["arn"]))
+        tx.execute("maprun_started", (weight, run["arn"]))
         follow_ups.extend(engine.persist(tx, child_arn, step, inserted=True, facts=(parent["role_arn"], pins)))
 
     def resume(self, map_run_arn: str) -> None:
@@ -126,11 +128,13 @@ class MapRuns:
 
     # --- children ending ----------------------------------------------------------------------------
 
-    def child_ended(self, tx: Tx, map_run_arn: str, status: str, follow_ups: FollowUps) -> None:
-        """A child's terminal step, in its transaction: count it, then move the run on."""
+    def child_ended(self, tx: Tx, map_run_arn: str, status: str, weight: int, follow_ups: FollowUps) -> None:
+        """A child's terminal step, in its transaction: count it (and its `weight` items), then move the
+        run on."""
         tally = maprun.Tally(0)
         tally.ended(status)
-        tx.execute("maprun_child_ended", (tally.succeeded, tally.failed, tally.timed_out, tally.aborted, map_run_arn))
+        counts = (tally.succeeded, tally.failed, tally.timed_out, tally.aborted)
+        tx.execute("maprun_child_ended", (*counts, *(n * weight for n in counts), map_run_arn))
         self.advance(tx, map_run_arn, follow_ups)
 
     def advance(self, tx: Tx, map_run_arn: str, follow_ups: FollowUps) -> None:
@@ -245,6 +249,18 @@ class MapRuns:
 
         work = Work(apply)
         self.engine._wait(self.engine.applier.submit(work))
+
+
+def _weight(batch: Any) -> int:
+    """How many items a batch holds (`{"Items": [...]}`)."""
+    items = batch.get("Items") if isinstance(batch, dict) else None
+    return len(items) if isinstance(items, list) else 1
+
+
+def item_tally_of(run: dict[str, Any]) -> maprun.Tally:
+    """A run's counts in items (DescribeMapRun's itemCounts)."""
+    return maprun.Tally(int(run["item_total"]), int(run["item_started"]), int(run["item_succeeded"]),
+                        int(run["item_failed"]), int(run["item_timed_out"]), int(run["item_aborted"]))
 
 
 def tally_of(run: dict[str, Any]) -> maprun.Tally:

@@ -392,11 +392,12 @@ class Engine:
             # timed-out or aborted one keeps it while it can be redriven (see release_expired_refs).
             if status == "SUCCEEDED":
                 tx.execute("refs_delete", (execution_arn,))
-            parent = facts[1].get("parent") if facts is not None else None
-            map_run = facts[1].get("map_run") if facts is not None else None
+            pinned = facts[1] if facts is not None else {}
+            parent = pinned.get("parent")
+            map_run = pinned.get("map_run")
             if map_run:
                 # A Map Run's child: counted, and the run moved on, in this transaction.
-                self.mapruns.child_ended(tx, map_run, status, follow_ups)
+                self.mapruns.child_ended(tx, map_run, status, int(pinned.get("map_weight") or 1), follow_ups)
             if parent:
                 # A child execution: its parent's task (if it watches this one) learns of the end now.
                 follow_ups.append(functools.partial(self._after, watches.check, self, parent["execution"],

@@ -293,3 +293,13 @@ def test_redriving_the_parent_redrives_the_unsuccessful_children(sfn) -> None:
     assert (run["status"], run["redriveCount"], run["itemCounts"]["succeeded"], run["itemCounts"]["failed"]) == (
         "SUCCEEDED", 1, 3, 0)
     assert "redriveDate" in run
+
+
+def test_with_an_item_batcher_items_and_executions_are_counted_apart(sfn) -> None:
+    machine = create(sfn, "batched", distributed(*PASS_ITEMS, ItemBatcher={"MaxItemsPerBatch": 2}))
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3, 4, 5]")["executionArn"]
+    described = wait_status(sfn, parent)
+    assert json.loads(described["output"]) == [{"Items": [1, 2]}, {"Items": [3, 4]}, {"Items": [5]}]
+    run = sfn.describe_map_run(mapRunArn=map_run_of(sfn, parent))
+    assert (run["itemCounts"]["total"], run["itemCounts"]["succeeded"]) == (5, 5)
+    assert (run["executionCounts"]["total"], run["executionCounts"]["succeeded"]) == (3, 3)

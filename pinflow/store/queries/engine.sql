@@ -135,8 +135,8 @@ SELECT version FROM machine_versions WHERE machine = ? AND version = ?;
 
 -- name: maprun_insert
 INSERT INTO map_runs (arn, execution, run_id, seq, machine, block, execution_type, writes_results, status,
-                      max_concurrency, tolerated_count, tolerated_percentage, total, started_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?);
+                      max_concurrency, tolerated_count, tolerated_percentage, total, item_total, started_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?);
 
 -- name: maprun_get
 SELECT * FROM map_runs WHERE arn = ?;
@@ -149,11 +149,12 @@ SELECT arn, execution, machine, started_at, stopped_at, seq FROM map_runs
 WHERE execution = ? AND seq < ? ORDER BY seq DESC LIMIT ?;
 
 -- name: maprun_started
-UPDATE map_runs SET started = started + ? WHERE arn = ?;
+UPDATE map_runs SET started = started + 1, item_started = item_started + ? WHERE arn = ?;
 
 -- name: maprun_child_ended
 UPDATE map_runs SET succeeded = succeeded + ?, failed = failed + ?, timed_out = timed_out + ?,
-                    aborted = aborted + ?
+                    aborted = aborted + ?, item_succeeded = item_succeeded + ?, item_failed = item_failed + ?,
+                    item_timed_out = item_timed_out + ?, item_aborted = item_aborted + ?
 WHERE arn = ?;
 
 -- name: maprun_end
@@ -163,10 +164,10 @@ UPDATE map_runs SET status = ?, error = ?, cause = ?, stopped_at = ? WHERE arn =
 UPDATE map_runs SET max_concurrency = ?, tolerated_count = ?, tolerated_percentage = ? WHERE arn = ?;
 
 -- name: maprun_item_insert
-INSERT INTO map_run_items (map_run, idx, input) VALUES (?, ?, ?);
+INSERT INTO map_run_items (map_run, idx, input, weight) VALUES (?, ?, ?, ?);
 
 -- name: maprun_item_get
-SELECT input FROM map_run_items WHERE map_run = ? AND idx = ?;
+SELECT input, weight FROM map_run_items WHERE map_run = ? AND idx = ?;
 
 -- name: maprun_item_started
 UPDATE map_run_items SET execution = ? WHERE map_run = ? AND idx = ?;
@@ -203,7 +204,8 @@ SELECT idx, input FROM map_run_items WHERE map_run = ? AND execution IS NULL ORD
 
 -- name: maprun_redriven
 UPDATE map_runs SET status = 'RUNNING', error = NULL, cause = NULL, stopped_at = NULL, failed = 0, timed_out = 0,
-                    aborted = 0, redrive_count = redrive_count + 1, redrive_date = ?
+                    aborted = 0, item_failed = 0, item_timed_out = 0, item_aborted = 0,
+                    redrive_count = redrive_count + 1, redrive_date = ?
 WHERE arn = ? AND status IN ('FAILED', 'ABORTED');
 
 -- name: maprun_unsuccessful_children

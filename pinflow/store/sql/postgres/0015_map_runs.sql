@@ -21,6 +21,13 @@ CREATE TABLE map_runs (
     failed               INTEGER NOT NULL DEFAULT 0,
     timed_out            INTEGER NOT NULL DEFAULT 0,
     aborted              INTEGER NOT NULL DEFAULT 0,
+    -- The same counts in items (an ItemBatcher's child runs a batch of several).
+    item_total           INTEGER NOT NULL,
+    item_started         INTEGER NOT NULL DEFAULT 0,
+    item_succeeded       INTEGER NOT NULL DEFAULT 0,
+    item_failed          INTEGER NOT NULL DEFAULT 0,
+    item_timed_out       INTEGER NOT NULL DEFAULT 0,
+    item_aborted         INTEGER NOT NULL DEFAULT 0,
     error                TEXT,
     cause                TEXT,
     redrive_count        INTEGER NOT NULL DEFAULT 0,
@@ -36,6 +43,7 @@ CREATE TABLE map_run_items (
     map_run    TEXT NOT NULL,
     idx        INTEGER NOT NULL,
     input      TEXT NOT NULL,
+    weight     INTEGER NOT NULL,           -- how many items: 1, or the size of a batch
     execution  TEXT,
     PRIMARY KEY (map_run, idx)
 );
