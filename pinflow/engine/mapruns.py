@@ -119,13 +119,6 @@ class MapRuns:
         work = Work(apply)
         self.engine.applier.submit(work)
 
-    def resume_all(self) -> None:
-        """At start-up: move every running Map Run on (a crash may have left one with items to start)."""
-        with self.engine.store.transaction(write=False) as tx:
-            running = [row["arn"] for row in tx.all("maprun_running", ())]
-        for arn in running:
-            self.resume(arn)
-
     # --- children ending ----------------------------------------------------------------------------
 
     def child_ended(self, tx: Tx, map_run_arn: str, status: str, weight: int, follow_ups: FollowUps) -> None:

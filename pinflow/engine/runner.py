@@ -110,6 +110,7 @@ class Engine:
         # Read what a crash left before anything new can be written, so nothing is sent twice.
         with self.store.transaction(write=False) as tx:
             pending = tx.all("outbox_pending")
+            runs = [row["arn"] for row in tx.all("maprun_running", ())]
         self.started = True
         self.applier.start()
         self.timers.start()
@@ -119,7 +120,8 @@ class Engine:
         # Watched tasks whose end came (or whose stop was asked for) while the server was down.
         self.pool.submit(watches.check_due, self, everything=True)
         # Map Runs a crash left between a commit and the follow-up that would have moved them on.
-        self.pool.submit(self.mapruns.resume_all)
+        for arn in runs:
+            self.mapruns.resume(arn)
 
     def stop(self) -> None:
         """Stop accepting work, finish what is queued, stop the threads."""
