@@ -428,9 +428,12 @@ class Invoker:
                 "PYTHONDONTWRITEBYTECODE": "1",
             }
         )
-        libraries = [env["LD_LIBRARY_PATH"]] if env.get("LD_LIBRARY_PATH") else []
-        libraries += [task_root, f"{task_root}/lib"] + ([f"{opt_root}/lib"] if opt_root is not None else [])
-        env["LD_LIBRARY_PATH"] = os.pathsep.join(libraries)
+        if "LD_LIBRARY_PATH" not in spec.environment:
+            # Lambda's default search path ends with the code and the layers; a function that sets its
+            # own LD_LIBRARY_PATH gets exactly that, as on Lambda.
+            libraries = [env["LD_LIBRARY_PATH"]] if env.get("LD_LIBRARY_PATH") else []
+            libraries += [task_root, f"{task_root}/lib"] + ([f"{opt_root}/lib"] if opt_root is not None else [])
+            env["LD_LIBRARY_PATH"] = os.pathsep.join(libraries)
         if start is not None:
             env.update(start.env)
         if start is not None and "PYTHONPATH" in start.env:
