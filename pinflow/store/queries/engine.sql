@@ -145,7 +145,7 @@ SELECT * FROM map_runs WHERE arn = ?;
 SELECT * FROM map_runs WHERE execution = ? AND run_id = ?;
 
 -- name: maprun_list
-SELECT arn, execution, machine, started_at, stopped_at, seq FROM map_runs
+SELECT arn, execution, machine, block, status, started_at, stopped_at, seq FROM map_runs
 WHERE execution = ? AND seq < ? ORDER BY seq DESC LIMIT ?;
 
 -- name: maprun_started
