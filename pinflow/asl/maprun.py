@@ -48,6 +48,12 @@ def child_execution_arn(map_run_arn: str, name: str) -> str:
     return f"{head}:execution:{rest.rpartition(':')[0]}:{name}"
 
 
+def child_express_arn(map_run_arn: str, name: str, run_uuid: str) -> str:
+    """An Express child's ARN: `...:express:<machine>/<label>:<name>:<uuid>`."""
+    head, _, rest = map_run_arn.partition(":mapRun:")
+    return f"{head}:express:{rest.rpartition(':')[0]}:{name}:{run_uuid}"
+
+
 def child_definition(definition: Definition, block: str) -> dict[str, Any]:
     """The state machine a child runs: the processor `block`'s StartAt and States, in the language
     the parent's definition gives (a processor inherits QueryLanguage)."""

@@ -12,6 +12,7 @@ no per-item data: only the run's id.
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections import OrderedDict
@@ -22,7 +23,8 @@ import orjson
 
 from pinflow import errors
 from pinflow.asl import commands as cmd
-from pinflow.asl import events, interpreter, maprun, timestamps
+from pinflow.asl import events, interpreter, loop, maprun, timestamps
+from pinflow.engine import express
 from pinflow.engine.applier import Work
 from pinflow.store import Tx
 
@@ -96,6 +98,9 @@ class MapRuns:
         child_arn = maprun.child_execution_arn(run["arn"], name)
         now = engine.clock()
         weight = int(item["weight"])
+        if run["execution_type"] == "EXPRESS":
+            self._start_express(tx, run, parent, index, input_text, weight, follow_ups)
+            return
         pins = dict(parent["pins"], map_run=run["arn"], map_block=run["block"], map_index=index, map_weight=weight)
         machine_arn = maprun.run_machine_arn(run["arn"])
         context = {"Id": child_arn, "Name": name, "RoleArn": parent["role_arn"], "StartTime": timestamps.format(now)}
@@ -110,6 +115,73 @@ class MapRuns:
         tx.execute("maprun_item_started", (child_arn, run["arn"], index))
         tx.execute("maprun_started", (weight, run["arn"]))
         follow_ups.extend(engine.persist(tx, child_arn, step, inserted=True, facts=(parent["role_arn"], pins)))
+
+    # --- Express children: in memory, as Express executions run; their ends on the item rows -------------
+
+    def _start_express(self, tx: Tx, run: dict[str, Any], parent: dict[str, Any], index: int, input_text: str,
+                       weight: int, follow_ups: FollowUps) -> None:
+        name = str(uuid.uuid4())
+        child_arn = maprun.child_express_arn(run["arn"], name, str(uuid.uuid4()))
+        now = self.engine.clock()
+        tx.execute("maprun_express_started", (child_arn, now, run["arn"], index))
+        tx.execute("maprun_started", (weight, run["arn"]))
+        follow_ups.append(functools.partial(self._submit_express, run, parent, index, child_arn, input_text, weight))
+
+    def _submit_express(self, run: dict[str, Any], parent: dict[str, Any], index: int, child_arn: str,
+                        input_text: str, weight: int) -> None:
+        if not self.engine.started:
+            return  # started again at start-up (`recover`)
+        try:
+            self.engine.express_pool.submit(self._run_express, run, parent, index, child_arn, input_text, weight)
+        except RuntimeError:
+            pass  # shutting down: started again at start-up
+
+    def _run_express(self, run: dict[str, Any], parent: dict[str, Any], index: int, child_arn: str,
+                     input_text: str, weight: int) -> None:
+        """Run one Express child to its end in memory, then count it (once: its item row says so)."""
+        engine = self.engine
+        name = child_arn.split(":")[7]
+        pins = dict(parent["pins"])
+        context = {"Id": child_arn, "Name": name, "RoleArn": parent["role_arn"]}
+        start = events.Start(input=orjson.loads(input_text), at=engine.clock(), execution=context,
+                             state_machine={"Id": maprun.run_machine_arn(run["arn"]), "Name": run["machine"]},
+                             seed=uuid.uuid4().int >> 65, type="EXPRESS")
+
+        def invoke(command: cmd.InvokeTask, now: float) -> events.Event | None:
+            return engine.dispatcher.outcome(child_arn, parent["role_arn"], pins, command)
+
+        state = loop.Loop(parent["definition"], invoke,
+                          wait_until=functools.partial(express._wait_until, engine.clock)).run(start).state
+        status = state["status"]
+        if status == interpreter.RUNNING:  # a callback nothing in memory can answer
+            cause = "An Express child cannot wait for a callback"
+            status, state = "FAILED", {"error": "States.Runtime", "cause": cause}
+        output = engine.dumps(state.get("output")) if status == "SUCCEEDED" else None
+
+        def apply(tx: Tx) -> None:
+            if tx.execute("maprun_express_ended", (status, output, state.get("error"), state.get("cause"),
+                                                   engine.clock(), run["arn"], index, child_arn)):
+                self.child_ended(tx, run["arn"], status, weight, work.after)
+
+        work = Work(apply)
+        engine.applier.submit(work)
+
+    def recover(self, map_run_arn: str) -> None:
+        """At start-up: Express children a crash cut short run again (at least once, as Express
+        executions are), then the run is moved on."""
+        def apply(tx: Tx) -> None:
+            run = tx.one("maprun_get", (map_run_arn,))
+            if run is None:
+                return
+            if run["execution_type"] == "EXPRESS":
+                parent = self._parent(tx, run)
+                for row in tx.all("maprun_express_unfinished", (map_run_arn,)):
+                    work.after.append(functools.partial(self._submit_express, run, parent, row["idx"],
+                                                        row["execution"], row["input"], int(row["weight"])))
+            self.advance(tx, map_run_arn, work.after)
+
+        work = Work(apply)
+        self.engine.applier.submit(work)
 
     def resume(self, map_run_arn: str) -> None:
         """Move a run on in a transaction of its own."""
@@ -203,6 +275,17 @@ class MapRuns:
             return
         for row in tx.all("maprun_unsuccessful_children", (command.map_run_arn,)):
             self.engine.apply_event(tx, row["arn"], events.Redrive(now), follow_ups)
+        run = tx.one("maprun_get", (command.map_run_arn,))
+        if run is not None and run["execution_type"] == "EXPRESS":
+            # Express children are not redriven but run again, as new executions.
+            parent = self._parent(tx, run)
+            for row in tx.all("maprun_express_failed", (command.map_run_arn,)):
+                tx.execute("maprun_express_retry", (command.map_run_arn, row["idx"]))
+                name = str(uuid.uuid4())
+                child_arn = maprun.child_express_arn(run["arn"], name, str(uuid.uuid4()))
+                tx.execute("maprun_express_started", (child_arn, now, run["arn"], row["idx"]))
+                follow_ups.append(functools.partial(self._submit_express, run, parent, row["idx"], child_arn,
+                                                    row["input"], int(row["weight"])))
         self.advance(tx, command.map_run_arn, follow_ups)
 
     def cancel(self, tx: Tx, parent_arn: str, run_id: str, follow_ups: FollowUps) -> None:

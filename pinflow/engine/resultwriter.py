@@ -91,24 +91,31 @@ def _append(files: dict[str, IO[bytes]], counts: dict[str, int], status: str, re
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:
     """A child execution as AWS's result files show it."""
+    parts = row["arn"].split(":")
+    express = parts[5] == "express"  # arn:aws:states:<region>:<account>:express:<machine>:<name>:<uuid>
     record: dict[str, Any] = {
         "ExecutionArn": row["arn"], "Input": row["input"], "InputDetails": {"Included": True},
-        "Name": row["name"], "RedriveCount": int(row["redrive_count"] or 0),
-        "StartDate": timestamps.format(row["started_at"]),
-        "StateMachineArn": row["arn"].replace(":execution:", ":stateMachine:").rsplit(":", 1)[0],
+        "Name": parts[7], "RedriveCount": int(row["redrive_count"] or 0),
+        "StateMachineArn": ":".join([*parts[:5], "stateMachine", parts[6]]),
         "Status": row["status"],
     }
+    if row["started_at"] is not None:
+        record["StartDate"] = timestamps.format(row["started_at"])
+    if express:
+        record.pop("RedriveCount")
     if row["stopped_at"] is not None:
         record["StopDate"] = timestamps.format(row["stopped_at"])
     if row["status"] == "SUCCEEDED":
         record["Output"] = row["output"]
         record["OutputDetails"] = {"Included": True}
-        record["RedriveStatus"] = "NOT_REDRIVABLE"
-        record["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
+        if not express:
+            record["RedriveStatus"] = "NOT_REDRIVABLE"
+            record["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
     else:
         if row["error"] is not None:
             record["Error"] = row["error"]
         if row["cause"] is not None:
             record["Cause"] = row["cause"]
-        record["RedriveStatus"] = "REDRIVABLE"
+        if not express:
+            record["RedriveStatus"] = "REDRIVABLE"
     return record

@@ -121,7 +121,7 @@ class Engine:
         self.pool.submit(watches.check_due, self, everything=True)
         # Map Runs a crash left between a commit and the follow-up that would have moved them on.
         for arn in runs:
-            self.mapruns.resume(arn)
+            self.mapruns.recover(arn)
 
     def stop(self) -> None:
         """Stop accepting work, finish what is queued, stop the threads."""

@@ -303,3 +303,22 @@ def test_with_an_item_batcher_items_and_executions_are_counted_apart(sfn) -> Non
     run = sfn.describe_map_run(mapRunArn=map_run_of(sfn, parent))
     assert (run["itemCounts"]["total"], run["itemCounts"]["succeeded"]) == (5, 5)
     assert (run["executionCounts"]["total"], run["executionCounts"]["succeeded"]) == (3, 3)
+
+
+def test_express_children_run_in_memory_and_are_counted(sfn) -> None:
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                 "StartAt": FLAKY_ITEMS[1], "States": FLAKY_ITEMS[0]}
+    definition = json.dumps({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemProcessor": processor, "ToleratedFailureCount": 1, "End": True}}})
+    machine = create(sfn, "express-children", definition)
+    items = [{"n": 0, "fail": False}, {"n": 1, "fail": True}, {"n": 2, "fail": False}]
+    parent = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [0, {"Error": "ItemFailed", "Cause": "bad item"}, 2]
+    assert history_types(sfn, parent)[3:5] == ["MapRunStarted", "MapRunSucceeded"]
+    run = sfn.describe_map_run(mapRunArn=map_run_of(sfn, parent))
+    assert (run["status"], run["executionCounts"]["succeeded"], run["executionCounts"]["failed"]) == (
+        "SUCCEEDED", 2, 1)
+    # Express children keep no execution (and no history) to list, as Express executions do not.
+    assert sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"] == []

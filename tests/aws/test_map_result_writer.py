@@ -71,3 +71,16 @@ def test_a_writer_that_cannot_write_fails_with_result_writer_failed(aws: AwsServ
     described = aws.run(writing(unique("absent")), {"items": [{"n": 0, "fail": False}], "prefix": "p"})
     assert (described["status"], described["error"]) == ("FAILED", "States.ResultWriterFailed")
     assert "NoSuchBucket" in described["cause"]
+
+
+def test_express_childrens_results_are_written_too(aws: AwsServer, moto: Moto) -> None:
+    bucket = unique("results")
+    moto.client("s3").create_bucket(Bucket=bucket)
+    definition = writing(bucket)
+    definition["States"]["Each"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = "EXPRESS"
+    described = aws.run(definition, {"items": [{"n": 5, "fail": False}], "prefix": "x"})
+    manifest = read_json(moto, bucket, output(described)["ResultWriterDetails"]["Key"])
+    [record] = read_json(moto, bucket, manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])
+    assert ":express:" in record["ExecutionArn"]
+    assert (record["Status"], json.loads(record["Output"])) == ("SUCCEEDED", 5)
+    assert record["StateMachineArn"].endswith(":stateMachine:" + record["ExecutionArn"].split(":")[6])

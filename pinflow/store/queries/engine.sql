@@ -173,9 +173,10 @@ SELECT input, weight FROM map_run_items WHERE map_run = ? AND idx = ?;
 UPDATE map_run_items SET execution = ? WHERE map_run = ? AND idx = ?;
 
 -- name: maprun_outcomes
-SELECT i.idx, e.status, e.output, e.error, e.cause FROM map_run_items i
-JOIN executions e ON e.arn = i.execution
-WHERE i.map_run = ? ORDER BY i.idx;
+SELECT i.idx, COALESCE(e.status, i.status) AS status, COALESCE(e.output, i.output) AS output,
+       COALESCE(e.error, i.error) AS error, COALESCE(e.cause, i.cause) AS cause
+FROM map_run_items i LEFT JOIN executions e ON e.arn = i.execution
+WHERE i.map_run = ? AND i.execution IS NOT NULL ORDER BY i.idx;
 
 -- name: maprun_running_children
 SELECT arn FROM executions WHERE map_run = ? AND status = 'RUNNING';
@@ -194,10 +195,12 @@ LIMIT ?;
 SELECT arn FROM map_runs WHERE status = 'RUNNING';
 
 -- name: maprun_children
-SELECT i.idx, e.arn, e.name, e.machine, e.status, e.input, e.output, e.error, e.cause, e.started_at, e.stopped_at,
-       e.redrive_count
-FROM map_run_items i JOIN executions e ON e.arn = i.execution
-WHERE i.map_run = ? ORDER BY i.idx;
+SELECT i.idx, i.execution AS arn, COALESCE(e.status, i.status) AS status, i.input,
+       COALESCE(e.output, i.output) AS output, COALESCE(e.error, i.error) AS error,
+       COALESCE(e.cause, i.cause) AS cause, COALESCE(e.started_at, i.started_at) AS started_at,
+       COALESCE(e.stopped_at, i.stopped_at) AS stopped_at, COALESCE(e.redrive_count, 0) AS redrive_count
+FROM map_run_items i LEFT JOIN executions e ON e.arn = i.execution
+WHERE i.map_run = ? AND i.execution IS NOT NULL ORDER BY i.idx;
 
 -- name: maprun_pending_items
 SELECT idx, input FROM map_run_items WHERE map_run = ? AND execution IS NULL ORDER BY idx;
@@ -210,3 +213,22 @@ WHERE arn = ? AND status IN ('FAILED', 'ABORTED');
 
 -- name: maprun_unsuccessful_children
 SELECT arn FROM executions WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED');
+
+-- name: maprun_express_started
+UPDATE map_run_items SET execution = ?, started_at = ? WHERE map_run = ? AND idx = ?;
+
+-- name: maprun_express_ended
+UPDATE map_run_items SET status = ?, output = ?, error = ?, cause = ?, stopped_at = ?
+WHERE map_run = ? AND idx = ? AND execution = ? AND status IS NULL;
+
+-- name: maprun_express_unfinished
+SELECT idx, execution, input, weight FROM map_run_items
+WHERE map_run = ? AND execution IS NOT NULL AND status IS NULL ORDER BY idx;
+
+-- name: maprun_express_failed
+SELECT idx, execution, input, weight FROM map_run_items
+WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED') ORDER BY idx;
+
+-- name: maprun_express_retry
+UPDATE map_run_items SET status = NULL, output = NULL, error = NULL, cause = NULL, stopped_at = NULL
+WHERE map_run = ? AND idx = ?;

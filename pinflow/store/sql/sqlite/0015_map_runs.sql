@@ -45,6 +45,13 @@ CREATE TABLE map_run_items (
     input      TEXT NOT NULL,
     weight     INTEGER NOT NULL,           -- how many items: 1, or the size of a batch
     execution  TEXT,
+    -- An Express child (run in memory, no execution row): how it ended.
+    status     TEXT,
+    output     TEXT,
+    error      TEXT,
+    cause      TEXT,
+    started_at REAL,
+    stopped_at REAL,
     PRIMARY KEY (map_run, idx)
 );
 
