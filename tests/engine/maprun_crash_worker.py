@@ -1,6 +1,6 @@
 """A pinflow process for the Map Run crash test: starts one execution with a Distributed Map, runs until
-it ends. Run as `python -m tests.engine.maprun_crash_worker DATA_DIR ITEMS [DATABASE_URL]`; safe to start
-again after a SIGKILL at any point."""
+it ends. Run as `python -m tests.engine.maprun_crash_worker DATA_DIR ITEMS TYPE [DATABASE_URL]` (TYPE: the children's
+ExecutionType); safe to start again after a SIGKILL at any point."""
 
 from __future__ import annotations
 
@@ -27,11 +27,13 @@ DEFINITION = {
 }
 
 
-def main(data_dir: str, items: int, db: str | None = None) -> int:
+def main(data_dir: str, items: int, kind: str, db: str | None = None) -> int:
     pf = Pinflow.open(data_dir=data_dir, db=db, workers=8)
+    definition = json.loads(json.dumps(DEFINITION))
+    definition["States"]["Fan"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = kind
     try:
         try:
-            machine = pf.machines.create("fanout", json.dumps(DEFINITION),
+            machine = pf.machines.create("fanout", json.dumps(definition),
                                          execution_role(pf, "crash-role"))["stateMachineArn"]
         except errors.StateMachineAlreadyExists:
             machine = arns.state_machine("fanout")
@@ -42,6 +44,7 @@ def main(data_dir: str, items: int, db: str | None = None) -> int:
         while True:
             with pf.store.transaction(write=False) as tx:
                 running = tx.scalar("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'")
+                running += tx.scalar("SELECT COUNT(*) FROM map_runs WHERE status = 'RUNNING'")
             if running == 0:
                 return 0
             time.sleep(0.05)
@@ -50,4 +53,4 @@ def main(data_dir: str, items: int, db: str | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None))
+    sys.exit(main(sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None))
