@@ -17,6 +17,7 @@ from starlette.responses import Response
 from pinflow import errors
 from pinflow.api import awsjson, shapes
 from pinflow.api.shapes import Params
+from pinflow.engine.integrations import http_auth
 from pinflow.registry import connections as registry
 
 TARGET_PREFIX = "AWSEvents"
@@ -147,12 +148,15 @@ def update_connection(pf: Any, p: Params) -> dict[str, Any]:
     elif kind is not None and kind != current["AuthorizationType"]:
         raise errors.ValidationException(f"{_MEMBER[kind]} must be specified for authorization type {kind}.")
     updated = pf.connections.update(name, authorization_type=kind, auth=auth, description=description)
+    if auth is not None or kind is not None:
+        http_auth.forget(updated["ConnectionArn"])  # authorized again at the next call, as EventBridge does
     return _summary(updated, ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime",
                               "LastAuthorizedTime"))
 
 
 def delete_connection(pf: Any, p: Params) -> dict[str, Any]:
     deleted = pf.connections.delete(_name(p))
+    http_auth.forget(deleted["ConnectionArn"])
     return _summary(deleted, ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime",
                               "LastAuthorizedTime"))
 

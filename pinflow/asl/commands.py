@@ -28,7 +28,9 @@ class InvokeTask:
     `task_id` is unique within the execution and stable across redeliveries, so a function can use
     it (with the execution's id) to de-duplicate. `pattern` is "request_response", "sync" (`.sync`),
     "sync2" (`.sync:2`) or "wait_for_task_token"; for the last one (and for activities) `task_token`
-    is what a worker hands back through SendTaskSuccess/Failure/Heartbeat.
+    is what a worker hands back through SendTaskSuccess/Failure/Heartbeat. `invocation` counts the
+    calls of this state in the execution from 0 (retries and re-entries through loops included; a
+    mocked state's answers are chosen by it).
     """
 
     task_id: str
@@ -41,6 +43,7 @@ class InvokeTask:
     timeout_seconds: int | None = None
     heartbeat_seconds: int | None = None
     credentials: Any = None
+    invocation: int = 0
     reader: dict[str, Any] | None = None
     writer: dict[str, Any] | None = None
 

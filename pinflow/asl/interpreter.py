@@ -135,7 +135,7 @@ class _Machine(dataflow.DataFlow):
             "schema": SCHEMA_VERSION, "status": RUNNING, "type": event.type, "seed": event.seed,
             "draws": 0, "counter": 0, "last_id": 0, "execution": execution,
             "state_machine": dict(event.state_machine), "frames": {}, "tasks": {}, "timers": {},
-            "output": None, "error": None, "cause": None, "var_bytes": 0,
+            "invocations": {}, "output": None, "error": None, "cause": None, "var_bytes": 0,
         })
         details: dict[str, Any] = {"input": event.input, "inputDetails": {"truncated": False}}
         for key, member in (("RoleArn", "roleArn"), ("StateMachineVersionArn", "stateMachineVersionArn"),

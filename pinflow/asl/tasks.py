@@ -135,10 +135,14 @@ def task(m: _Machine, frame: Frame, state: State) -> None:
         m.record(frame, "TaskStarted", {"resourceType": resource_type, "resource": resource_name})
     elif kind == "LambdaFunction":
         m.record(frame, "LambdaFunctionStarted", None)
+    # Calls of this state so far in the execution (retries and loops alike), by state name.
+    invocations = m.state.setdefault("invocations", {})
+    invocation = invocations.get(frame["state"], 0)
+    invocations[frame["state"]] = invocation + 1
     m.commands.append(cmd.InvokeTask(
         task_id=task_id, resource=resource, payload=payload, state_name=frame["state"],
         attempt=frame["retry_count"], pattern=pattern, task_token=token, timeout_seconds=timeout,
-        heartbeat_seconds=heartbeat, credentials=credentials,
+        heartbeat_seconds=heartbeat, credentials=credentials, invocation=invocation,
     ))
 
 

@@ -125,7 +125,7 @@ def _mocked(file: str, path: str | None, given: str | None) -> Any:
     pins = {"mock": mock.pinned(machine, case)}
 
     def answer(command: cmd.InvokeTask, now: float) -> events.Event | None:
-        mocked = mock.answer(config, pins, command.state_name, command.attempt)
+        mocked = mock.answer(config, pins, command.state_name, command.invocation)
         return None if mocked is None else mocked.event(command.task_id, now)
 
     return answer

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from typing import TYPE_CHECKING, Any
 
 from pinflow.asl import commands as cmd
@@ -64,7 +65,7 @@ class Dispatcher:
         """Start one call: its integration's answer, or Done with the failure the call came to; a mocked
         answer (`mocked`, or the execution's test case's) instead of any call."""
         command = call.command
-        mocked = mocked or mock.answer(self.engine.mocks, call.pinned, command.state_name, command.attempt)
+        mocked = mocked or mock.answer(self.engine.mocks, call.pinned, command.state_name, command.invocation)
         if mocked is not None:
             return base.Done(mocked.event(command.task_id, call.now()))
         integration = table.for_resource(command.resource)
@@ -96,9 +97,13 @@ class Dispatcher:
             return integration.start(call)
         except base.TaskError as failed:
             return base.Done(call.failed(failed.error, failed.cause))
-        except Exception as exc:
-            log.exception("task %s of %s failed in the engine", command.task_id, call.execution_arn)
-            return base.Done(call.failed("States.Runtime", f"Internal error: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - any fault in an integration fails the task, never the worker
+            # The exception's text stays out of the history and the log: it may quote what a call sent
+            # (a connection's header, a URL with a key in its query). Its kind and where it came from
+            # are enough to find the fault.
+            log.error("task %s of %s failed in the engine: %s\n%s", command.task_id, call.execution_arn,
+                      type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
+            return base.Done(call.failed("States.Runtime", f"Internal error ({type(exc).__name__})"))
 
     def outcome(self, execution_arn: str, role_arn: str, pinned: dict[str, Any],
                 command: cmd.InvokeTask, mocked: mock.Mocked | None = None) -> events.Event | None:

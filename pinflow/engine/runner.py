@@ -28,7 +28,7 @@ from pinflow import arns, errors, jsontext
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, interpreter, maprun, tokens
 from pinflow.asl.definition import Definition
-from pinflow.engine import dispatch, mapruns, pins, watches
+from pinflow.engine import dispatch, lanes, mapruns, pins, watches
 from pinflow.engine.applier import Applier, Work
 from pinflow.engine.integrations import mock, table
 from pinflow.engine.integrations.aws_client import AwsClients
@@ -88,6 +88,12 @@ class Engine:
         self.applier = Applier(store)
         self.dispatcher = dispatch.Dispatcher(self, registry)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinflow-task")
+        # Task calls run in a lane per integration, each with `workers` threads at most, so HTTP Tasks
+        # waiting on a slow API never hold the threads Lambda invocations need; the looks at watched
+        # `.sync` jobs have lanes of their own, off the timer thread (`watches`).
+        self.lanes = lanes.Lanes(workers, "pinflow-task")
+        self.watch_lanes = lanes.Lanes(watches.LANE_THREADS, "pinflow-watch")
+        self.watching = watches.InFlight()
         # Asynchronous Express executions wait (Wait states) on threads of their own, never on the
         # task workers that Standard executions need.
         self.express_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinflow-express")
@@ -129,6 +135,8 @@ class Engine:
             return
         self.timers.stop()
         self.applier.stop()
+        self.lanes.shutdown(wait=True, cancel_futures=True)
+        self.watch_lanes.shutdown(wait=False, cancel_futures=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.express_pool.shutdown(wait=False, cancel_futures=True)
         self.started = False
@@ -418,8 +426,10 @@ class Engine:
         """
         if not self.started:
             return
+        integration = table.for_resource(command.resource)
         try:
-            self.pool.submit(self.dispatcher.run, execution_arn, command, facts)
+            self.lanes.submit(integration.name if integration is not None else "unknown", self.dispatcher.run,
+                              execution_arn, command, facts)
         except RuntimeError:
             pass  # shutting down: the outbox row stays and is dispatched after the restart
 

@@ -1,6 +1,7 @@
 """Timers: rows with an indexed due time, fired by a poller thread (Wait, retry back-off, task
-timeouts, heartbeats, execution timeouts alike). Overdue timers fire at once after a restart. The same
-thread looks at watched tasks whose check is due (`watches`) once a second."""
+timeouts, heartbeats, execution timeouts alike). Overdue timers fire at once after a restart. Once a
+second the same thread hands watched tasks whose check is due to the watch lanes (`watches`); it never
+calls a service itself, so a service that hangs cannot hold a timer back."""
 
 from __future__ import annotations
 

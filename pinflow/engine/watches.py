@@ -8,12 +8,19 @@ start-up for every row, and otherwise when a row's `check_at` comes (each integr
 `poll_seconds`), so an end missed while the server was down still arrives. Delivering consumes the
 outbox and watch rows in the step that applies the outcome: exactly once. A task stopped meanwhile marks
 its row cancelled in the step that stops it; what it watched is then stopped and the row removed.
+
+Looking is a call to a service that may be slow or hang, so it never runs on the timer thread:
+`check_due` (which the timer thread calls) moves each due row's next check on by its `poll_seconds`
+and hands the look to the engine's watch lanes, a few threads per integration (`lanes`), one look per
+row at a time. A service that hangs holds its own lane's threads, never the timers nor another
+integration's looks.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from pinflow.asl import events
@@ -25,6 +32,26 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BATCH = 200
+LANE_THREADS = 4  # looks at once per integration
+
+
+class InFlight:
+    """The watch rows being looked at now (execution, task id), so a row is looked at once at a time."""
+
+    def __init__(self) -> None:
+        self._rows: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def claim(self, key: tuple[str, str]) -> bool:
+        with self._lock:
+            if key in self._rows:
+                return False
+            self._rows.add(key)
+            return True
+
+    def release(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._rows.discard(key)
 
 
 def begin(engine: Engine, integration: base.Integration, call: base.Call, watch: base.Watch) -> None:
@@ -59,15 +86,38 @@ def check(engine: Engine, execution_arn: str, task_id: str) -> None:
 
 
 def check_due(engine: Engine, *, everything: bool = False) -> int:
-    """Look at every watch whose time has come (every watch, at start-up); returns how many."""
+    """Hand every watch whose time has come (every watch, at start-up) to the watch lanes; returns how
+    many. Makes no call itself: the timer thread runs it."""
+    now = engine.clock()
     with engine.store.transaction(write=False) as tx:
-        rows = tx.all("watches_all") if everything else tx.all("watches_due", (engine.clock(), BATCH))
-    for row in rows:
+        rows = tx.all("watches_all") if everything else tx.all("watches_due", (now, BATCH))
+    claimed = [row for row in rows if engine.watching.claim((row["execution"], row["task_id"]))]
+    if not claimed:
+        return len(rows)
+    # The next check is set before this one is made: a look that hangs does not bring its row back
+    # as due every round, and other rows get their turn.
+    with engine.store.transaction() as tx:
+        for row in claimed:
+            integration = table.by_name(row["integration"])
+            delay = integration.poll_seconds if integration is not None else 60.0
+            tx.execute("watch_rearm", (now + delay, row["execution"], row["task_id"]))
+    for index, row in enumerate(claimed):
         try:
-            _look(engine, row)
-        except Exception:
-            log.exception("watch of %s task %s failed", row["execution"], row["task_id"])
+            engine.watch_lanes.submit(row["integration"], _look_claimed, engine, row)
+        except RuntimeError:  # shutting down: the rows are looked at again after the restart
+            for left in claimed[index:]:
+                engine.watching.release((left["execution"], left["task_id"]))
+            break
     return len(rows)
+
+
+def _look_claimed(engine: Engine, row: dict[str, Any]) -> None:
+    try:
+        _look(engine, row)
+    except Exception:
+        log.exception("watch of %s task %s failed", row["execution"], row["task_id"])
+    finally:
+        engine.watching.release((row["execution"], row["task_id"]))
 
 
 def _look(engine: Engine, row: dict[str, Any]) -> None:

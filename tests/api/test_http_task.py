@@ -25,7 +25,16 @@ import pytest
 
 from pinflow.service import Pinflow
 from tests.api.conftest import RunningServer
-from tests.api.http_target import CLIENT_ID, CLIENT_SECRET, TOKEN, Target
+from tests.api.http_target import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ENDLESS,
+    LEAKY_TOKEN,
+    ROTATED_SECRET,
+    ROTATED_TOKEN,
+    TOKEN,
+    Target,
+)
 
 HTTP = "arn:aws:states:::http:invoke"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -258,3 +267,178 @@ def test_the_role_must_allow_both_http_actions(clients, target, missing) -> None
     assert described["status"] == "FAILED"
     assert f"is not authorized to perform: {missing}" in described["cause"]
     assert target.requests == []
+
+
+def _oauth(events: Any, name: str, token_path: str, secret: str = CLIENT_SECRET) -> str:
+    return str(events.create_connection(
+        Name=name, AuthorizationType="OAUTH_CLIENT_CREDENTIALS",
+        AuthParameters={"OAuthParameters": {
+            "ClientParameters": {"ClientID": CLIENT_ID, "ClientSecret": secret},
+            "AuthorizationEndpoint": token_path, "HttpMethod": "POST",
+            "OAuthHttpParameters": {"BodyParameters": [{"Key": "grant_type", "Value": "client_credentials"}]}}}
+    )["ConnectionArn"])
+
+
+def test_a_token_fetched_before_update_connection_is_never_sent_after_it(clients, target) -> None:
+    """UpdateConnection rotating the client secret (and the endpoint) takes effect at the next call: the
+    token the old credentials got is not sent again (EventBridge re-authorizes an updated connection)."""
+    events = clients["events"]
+    connection = _oauth(events, "rotating", f"{target.url}/token")
+    assert _run(clients, "before-rotation", _task(connection, f"{target.url}/who"))["status"] == "SUCCEEDED"
+    events.update_connection(Name="rotating", AuthParameters={"OAuthParameters": {
+        "ClientParameters": {"ClientID": CLIENT_ID, "ClientSecret": ROTATED_SECRET},
+        "AuthorizationEndpoint": f"{target.url}/token-rotated"}})
+    assert _run(clients, "after-rotation", _task(connection, f"{target.url}/who"))["status"] == "SUCCEEDED"
+    assert [seen["path"] for seen in target.requests] == ["/token", "/who", "/token-rotated", "/who"]
+    assert target.requests[1]["headers"]["authorization"] == f"Bearer {TOKEN}"
+    assert target.requests[3]["headers"]["authorization"] == f"Bearer {ROTATED_TOKEN}"
+
+
+def test_a_request_that_cannot_be_sent_names_no_secret(clients, target, caplog) -> None:
+    """A token a header cannot carry (the endpoint's answer has a line break in it) leaves the connection
+    unauthorized: the task fails with AWS's connection error (Events.ConnectionResource.*), and neither
+    the history, the connection nor the server's log quotes the token."""
+    caplog.set_level(logging.DEBUG)
+    events = clients["events"]
+    connection = _oauth(events, "leaky", f"{target.url}/token-newline")
+    described = _run(clients, "leaky-call", _task(connection, f"{target.url}/who"))
+    assert (described["status"], described["error"]) == ("FAILED", "Events.ConnectionResource.InvalidConnectionState")
+    assert not [seen for seen in target.requests if seen["path"] == "/who"]  # no request carried it
+    history = clients["stepfunctions"].get_execution_history(executionArn=described["executionArn"])
+    seen = json.dumps([history, described, events.describe_connection(Name="leaky")], default=str)
+    logged = "\n".join(record.getMessage() for record in caplog.records
+                       if record.name.startswith(("pinflow", "uvicorn", "urllib3")))
+    assert LEAKY_TOKEN not in seen and LEAKY_TOKEN not in logged
+    assert events.describe_connection(Name="leaky")["ConnectionState"] == "DEAUTHORIZED"
+
+
+def test_a_response_over_256_kib_fails_the_task_as_aws_does(clients, target) -> None:
+    """AWS: a connector's output over the 256 KiB payload quota is States.DataLimitExceeded (Error
+    handling, "States.DataLimitExceeded"), which States.ALL does not catch."""
+    connection = _api_key(clients["events"])
+    catch_all = {"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]}
+    definition = {"StartAt": "Call", "States": {
+        "Call": {**_task(connection, f"{target.url}/bytes/{300 * 1024}")["States"]["Call"], **catch_all},
+        "Caught": {"Type": "Succeed"}}}
+    described = _run(clients, "too-large", definition)
+    assert (described["status"], described["error"]) == ("FAILED", "States.DataLimitExceeded")
+    small = _run(clients, "small-enough", _task(connection, f"{target.url}/bytes/{200 * 1024}"))
+    assert small["status"] == "SUCCEEDED"
+
+
+def test_a_body_without_end_is_read_no_further_than_the_limit(clients, target) -> None:
+    connection = _api_key(clients["events"])
+    started = time.monotonic()
+    described = _run(clients, "endless", _task(connection, f"{target.url}/endless"))
+    assert (described["status"], described["error"]) == ("FAILED", "States.DataLimitExceeded")
+    time.sleep(0.2)
+    # Well under what the server would send: the reader hung up a chunk past 256 KiB (the rest is what
+    # the sockets' buffers took).
+    assert target.endless_sent < ENDLESS // 4, target.endless_sent
+    assert time.monotonic() - started < 20
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(tmp_path: Path, target: Target, monkeypatch) -> None:
+    """DNS rebinding: a name that answers an allowed address to the check and another one afterwards
+    must not reach the other one; the request keeps the name in its Host header."""
+    import socket
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    other = Target()  # moved to 127.0.0.2, on the allowed server's port: not allowed
+    other.server.shutdown()
+    other.server.server_close()
+    other.server = ThreadingHTTPServer(("127.0.0.2", target.port), other.server.RequestHandlerClass)
+    threading.Thread(target=other.server.serve_forever, daemon=True).start()
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])
+
+    def rebinding(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "rebind.example":
+            address = next(answers, "127.0.0.2")  # the first answer is checked; any later one differs
+            return real(address, port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    pf = Pinflow.open(data_dir=tmp_path / "rebind", http_hosts=f"127.0.0.1:{target.port}")
+    server = RunningServer(pf)
+    made = {name: server.client(name) for name in ("stepfunctions", "iam", "events")}
+    try:
+        connection = _api_key(made["events"])
+        described = _run(made, "rebind", _task(connection, f"http://rebind.example:{target.port}/who"))
+        assert described["status"] == "SUCCEEDED", described
+        assert other.requests == []
+        (seen,) = target.requests
+        assert seen["headers"]["host"] == f"rebind.example:{target.port}"
+    finally:
+        for client in made.values():
+            client.close()
+        server.stop()
+        pf.close()
+        other.stop()
+
+
+def test_a_header_value_a_request_cannot_carry_is_a_socket_error_naming_no_secret(clients, target, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    events = clients["events"]
+    secret = "header-secret-value-3e7c"
+    connection = events.create_connection(Name="bad-header", AuthorizationType="API_KEY", AuthParameters={
+        "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": API_KEY},
+        "InvocationHttpParameters": {"HeaderParameters": [
+            {"Key": "x-extra", "Value": f"{secret}\r\nx-injected: 1", "IsValueSecret": True}]}})["ConnectionArn"]
+    described = _run(clients, "bad-header", _task(connection, f"{target.url}/who"))
+    assert (described["status"], described["error"]) == ("FAILED", "States.Http.Socket")
+    assert target.requests == []
+    history = clients["stepfunctions"].get_execution_history(executionArn=described["executionArn"])
+    logged = "\n".join(record.getMessage() for record in caplog.records
+                       if record.name.startswith(("pinflow", "uvicorn", "urllib3")))
+    assert secret not in json.dumps([history, described], default=str) and secret not in logged
+
+
+def test_connection_errors_are_named_as_aws_names_them(clients, target) -> None:
+    """AWS: "Connection errors are prefixed with Events.ConnectionResource." (Call HTTPS APIs,
+    Connection errors)."""
+    absent = "arn:aws:events:us-east-1:123456789012:connection/absent/0b7a4c1e-9d7f-4a43-a8c7-5d6f0c7e2b11"
+    described = _run(clients, "absent-connection", _task(absent, f"{target.url}/who"))
+    assert (described["status"], described["error"]) == ("FAILED", "Events.ConnectionResource.ResourceNotFound")
+    connection = _oauth(clients["events"], "refused-client", f"{target.url}/token", secret="wrong-secret")
+    described = _run(clients, "unauthorized", _task(connection, f"{target.url}/who"))
+    assert described["error"] == "Events.ConnectionResource.InvalidConnectionState"
+    assert clients["events"].describe_connection(Name="refused-client")["ConnectionState"] == "DEAUTHORIZED"
+
+
+@pytest.mark.parametrize("path", ["/image", "/latin1"])
+def test_answers_aws_does_not_support_are_states_runtime(clients, target, path) -> None:
+    """AWS: a response with a binary content type (image/*, application/octet-stream, ...) or a body
+    that cannot be read as a string fails the HTTP Task with States.Runtime."""
+    connection = _api_key(clients["events"], f"binary{path.replace('/', '-')}")
+    described = _run(clients, f"binary{path.replace('/', '-')}", _task(connection, f"{target.url}{path}"))
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+
+
+def test_a_name_with_several_allowed_addresses_is_tried_at_each(tmp_path: Path, target: Target, monkeypatch) -> None:
+    """A name that resolves to an address nothing listens on, then to the API's: the request reaches the
+    API through the second, as a client trying a name's addresses in turn does (both were checked)."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def two(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "twice.example":
+            return real("127.0.0.2", port, *args, **kwargs) + real("127.0.0.1", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", two)
+    pf = Pinflow.open(data_dir=tmp_path / "twice", http_hosts=f"127.0.0.0/8:{target.port}")
+    server = RunningServer(pf)
+    made = {name: server.client(name) for name in ("stepfunctions", "iam", "events")}
+    try:
+        connection = _api_key(made["events"])
+        described = _run(made, "twice", _task(connection, f"http://twice.example:{target.port}/who"))
+        assert described["status"] == "SUCCEEDED", described
+        assert [seen["headers"]["host"] for seen in target.requests] == [f"twice.example:{target.port}"]
+    finally:
+        for client in made.values():
+            client.close()
+        server.stop()
+        pf.close()

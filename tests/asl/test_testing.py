@@ -11,7 +11,7 @@ from pinflow.asl import events, testing
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:work"
 EXECUTION_KEYS = {"schema", "status", "type", "seed", "draws", "counter", "last_id", "execution", "state_machine",
-                  "frames", "tasks", "timers", "output", "error", "cause", "var_bytes"}
+                  "frames", "tasks", "timers", "invocations", "output", "error", "cause", "var_bytes"}
 
 
 def test_test_state_options_and_outcome_stay_out_of_the_execution_state() -> None:

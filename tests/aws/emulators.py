@@ -102,3 +102,32 @@ class Api(Emulator):
             return 500, {"Content-Type": "text/plain"}, b"it broke"
         return 200, {"Content-Type": "application/json", "X-Trace": "t-1"}, json.dumps(
             {"method": method, "path": path, "got": json.loads(body) if body else None}).encode()
+
+
+class HangingAthena(Athena):
+    """Athena whose GetQueryExecution does not answer until `release` is set (a service that hangs)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.hung = threading.Event()
+        super().__init__()
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if method == "GET" and path.startswith("/query-executions/") and not path.endswith("/stop"):
+            self.hung.set()
+            self.release.wait(120)
+        return super().answer(method, path, headers, body)
+
+
+class Hanging(Emulator):
+    """An API that answers nothing until `release` is set; `waiting` counts the requests held."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.waiting = 0
+        super().__init__()
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        self.waiting += 1
+        self.release.wait(120)
+        return _json(200, {"late": True})

@@ -19,7 +19,7 @@ import pytest
 from pinflow.deploy import roles
 from pinflow.engine.integrations import aws_iam
 from tests.aws import workflow
-from tests.aws.conftest import AwsServer, Moto, output, task, unique
+from tests.aws.conftest import AwsServer, Moto, one, output, task, unique
 
 
 def _table(moto: Moto) -> str:
@@ -130,3 +130,77 @@ def test_generated_roles_deploy_and_run(aws: AwsServer, moto: Moto) -> None:
     statements = roles.machine_role("flow", _put(table), [], "123456789012").statements
     role = aws.role(list(statements))
     assert output(aws.run(_put(table), role=role))["SdkHttpMetadata"]["HttpStatusCode"] == 200
+
+
+def test_a_copy_needs_to_read_its_source_as_well_as_write_its_destination(aws: AwsServer, moto: Moto) -> None:
+    """AWS's CopyObject asks `s3:GetObject` on the source object and `s3:PutObject` on the destination
+    (S3 API reference, CopyObject: "Permissions"); a role that may only write the destination must not
+    read another bucket through a copy."""
+    s3 = moto.client("s3")
+    secret, public = unique("secret"), unique("public")
+    for bucket in (secret, public):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=secret, Key="payroll.csv", Body=b"salaries")
+    copy = one(task("arn:aws:states:::aws-sdk:s3:copyObject",
+                    {"Bucket": public, "Key": "leak.csv", "CopySource": f"{secret}/payroll.csv"}))
+    writes_only = aws.role([{"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{public}/*"}])
+    refused = aws.run(copy, role=writes_only)
+    assert refused["status"] == "FAILED" and refused["error"].startswith("S3.")
+    assert f"s3:GetObject on resource: arn:aws:s3:::{secret}/payroll.csv" in refused["cause"]
+    assert "leak.csv" not in {o["Key"] for o in s3.list_objects_v2(Bucket=public).get("Contents", [])}
+    both = aws.role([{"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{public}/*"},
+                     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{secret}/*"}])
+    assert aws.run(copy, role=both)["status"] == "SUCCEEDED"
+    assert s3.get_object(Bucket=public, Key="leak.csv")["Body"].read() == b"salaries"
+
+
+@pytest.mark.parametrize("operation, params, expected", [
+    ("CopyObject", {"Bucket": "dst", "Key": "k", "CopySource": "src/a%20b.txt"},
+     [("s3:PutObject", "arn:aws:s3:::dst/k"), ("s3:GetObject", "arn:aws:s3:::src/a b.txt")]),
+    ("CopyObject", {"Bucket": "dst", "Key": "k", "CopySource": "/src/a.txt?versionId=v1"},
+     [("s3:PutObject", "arn:aws:s3:::dst/k"), ("s3:GetObjectVersion", "arn:aws:s3:::src/a.txt")]),
+    ("UploadPartCopy", {"Bucket": "dst", "Key": "k", "CopySource": {"Bucket": "src", "Key": "a"}},
+     [("s3:PutObject", "arn:aws:s3:::dst/k"), ("s3:GetObject", "arn:aws:s3:::src/a")]),
+    ("CopyObject", {"Bucket": "dst", "Key": "k", "CopySource": "nokey"},
+     [("s3:PutObject", "arn:aws:s3:::dst/k"), ("s3:GetObject", "*")]),
+])
+def test_s3_calls_that_read_one_object_and_write_another_need_both(operation: str, params: dict,
+                                                                   expected: list) -> None:
+    assert aws_iam.permissions("s3", "s3", operation, params, "eu-west-1", "111") == expected
+
+
+def test_calls_naming_several_tables_or_buses_need_each() -> None:
+    table = "arn:aws:dynamodb:eu-west-1:111:table/"
+    assert aws_iam.permissions("dynamodb", "dynamodb", "BatchWriteItem", {"RequestItems": {"a": [], "b": []}},
+                               "eu-west-1", "111") == [("dynamodb:BatchWriteItem", table + "a"),
+                                                       ("dynamodb:BatchWriteItem", table + "b")]
+    assert aws_iam.permissions("dynamodb", "dynamodb", "TransactWriteItems", {"TransactItems": [
+        {"Put": {"TableName": "a"}}, {"ConditionCheck": {"TableName": "b"}}, {"Delete": {"TableName": "a"}}]},
+        "eu-west-1", "111") == [("dynamodb:PutItem", table + "a"), ("dynamodb:ConditionCheckItem", table + "b"),
+                                ("dynamodb:DeleteItem", table + "a")]
+    assert aws_iam.permissions("events", "events", "PutEvents", {"Entries": [{"EventBusName": "x"}, {}]},
+                               "eu-west-1", "111") == [
+        ("events:PutEvents", "arn:aws:events:eu-west-1:111:event-bus/default"),
+        ("events:PutEvents", "arn:aws:events:eu-west-1:111:event-bus/x")]
+
+
+def test_a_transaction_across_tables_is_refused_when_one_table_is_not_allowed(aws: AwsServer, moto: Moto) -> None:
+    allowed, other = _table(moto), _table(moto)
+    items = [{"Put": {"TableName": allowed, "Item": {"id": {"S": "a"}}}},
+             {"Put": {"TableName": other, "Item": {"id": {"S": "b"}}}}]
+    definition = one(task("arn:aws:states:::aws-sdk:dynamodb:transactWriteItems", {"TransactItems": items}))
+    role = aws.role([{"Effect": "Allow", "Action": "dynamodb:PutItem",
+                      "Resource": f"arn:aws:dynamodb:us-east-1:123456789012:table/{allowed}"}])
+    refused = aws.run(definition, role=role)
+    assert refused["error"] == "DynamoDb.DynamoDbException"
+    assert f"dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/{other}" in refused["cause"]
+    assert moto.client("dynamodb").scan(TableName=other)["Count"] == 0
+
+
+def test_the_generated_role_lets_a_copy_read_its_source() -> None:
+    definition = one(task("arn:aws:states:::aws-sdk:s3:copyObject",
+                          {"Bucket": "dst", "Key": "out.csv", "CopySource": "src/in.csv"}))
+    statements = roles.machine_role("flow", definition, [], "123456789012").statements
+    granted = {(action, json.dumps(s["Resource"])) for s in statements for action in s["Action"]}
+    assert ("s3:PutObject", json.dumps(["arn:aws:s3:::dst/out.csv"])) in granted
+    assert ("s3:GetObject", json.dumps(["arn:aws:s3:::src/in.csv"])) in granted

@@ -273,3 +273,86 @@ def test_api_gateway_iam_role_auth_signs_for_execute_api(serve: Callable[..., Aw
         assert "/execute-api/aws4_request" in authorization
     finally:
         endpoint.close()
+
+
+def test_a_status_call_that_hangs_holds_back_no_timer(serve: Callable[..., AwsServer]) -> None:
+    """A `.sync` job's status call that does not answer must not stop Waits and timeouts elsewhere: the
+    looks at watched jobs run off the timer thread."""
+    endpoint = emulators.HangingAthena()
+    try:
+        aws = serve(aws=AwsSettings(endpoints={"athena": endpoint.url}))
+        query = aws.start(aws.machine(one(task("arn:aws:states:::athena:startQueryExecution.sync",
+                                                {"QueryString": "SELECT 1"}))))
+        assert endpoint.hung.wait(20)
+        time.sleep(1.5)  # long enough for the timers' once-a-second round to reach the watch
+        started = time.monotonic()
+        waited = aws.run({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}})
+        assert waited["status"] == "SUCCEEDED"
+        assert time.monotonic() - started < 6
+        endpoint.release.set()
+        (query_id,) = endpoint.queries
+        endpoint.end(query_id, "SUCCEEDED")
+        assert aws.finished(query)["status"] == "SUCCEEDED"
+    finally:
+        endpoint.release.set()
+        endpoint.close()
+
+
+def test_slow_http_tasks_leave_threads_for_other_integrations(serve: Callable[..., AwsServer], moto: Moto) -> None:
+    """HTTP Tasks waiting on an API that hangs take their own threads: a DynamoDB Task started after as
+    many of them as the server has workers still runs at once."""
+    api = emulators.Hanging()
+    try:
+        aws = serve(aws=AwsSettings(endpoints={"*": moto.url}), http_hosts="127.0.0.1", workers=2)
+        events = aws.running.client("events")
+        connection = events.create_connection(Name=unique("slow"), AuthorizationType="API_KEY", AuthParameters={
+            "ApiKeyAuthParameters": {"ApiKeyName": "x-key", "ApiKeyValue": "k"}})["ConnectionArn"]
+        slow = aws.machine(one(task("arn:aws:states:::http:invoke", {
+            "ApiEndpoint": f"{api.url}/slow", "Method": "GET", "Authentication": {"ConnectionArn": connection}})))
+        held = [aws.start(slow) for _ in range(3)]
+        deadline = time.monotonic() + 20
+        while api.waiting < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        table_name = unique("table")
+        moto.client("dynamodb").create_table(
+            TableName=table_name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        started = time.monotonic()
+        put = aws.run(one(task("arn:aws:states:::dynamodb:putItem", {"TableName": table_name,
+                                                                      "Item": {"id": {"S": "a"}}})))
+        assert put["status"] == "SUCCEEDED"
+        assert time.monotonic() - started < 10
+        api.release.set()
+        assert all(aws.finished(arn)["status"] == "SUCCEEDED" for arn in held)
+        events.close()
+    finally:
+        api.release.set()
+        api.close()
+
+
+def test_a_status_call_that_hangs_is_given_up_and_made_again(serve: Callable[..., AwsServer],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A look at a job is bounded: a status call the service does not answer is given up after the
+    status calls' read timeout (1 s here) and made again at the next look, and the job still ends its
+    Task once the service answers."""
+    from pinflow.engine.integrations import aws_client
+
+    monkeypatch.setattr(aws_client, "POLL_READ_SECONDS", 1.0)
+    endpoint = emulators.HangingAthena()
+    try:
+        aws = serve(aws=AwsSettings(endpoints={"athena": endpoint.url}))
+        query = aws.start(aws.machine(one(task("arn:aws:states:::athena:startQueryExecution.sync",
+                                                {"QueryString": "SELECT 1"}))))
+        assert endpoint.hung.wait(20)
+        deadline = time.monotonic() + 15
+        while sum(1 for seen in endpoint.requests if seen["method"] == "GET") < 4:
+            assert time.monotonic() < deadline, "the hanging status call was never given up"
+            time.sleep(0.05)
+        (query_id,) = endpoint.queries
+        endpoint.end(query_id, "SUCCEEDED")
+        endpoint.release.set()
+        assert aws.finished(query)["status"] == "SUCCEEDED"
+    finally:
+        endpoint.release.set()
+        endpoint.close()

@@ -1,10 +1,10 @@
 """Mocked integrations: Step Functions Local's mock configuration file, read unchanged, as AWS documents it
 ("Using mocked service integrations for testing in Step Functions Local" and "Configuration file for
 mocked service integrations"): `StateMachines` -> `TestCases` (state -> mocked response) and
-`MockedResponses` (`Return`/`Throw` by attempt: `"0"`, `"1-2"`), the test case chosen by
+`MockedResponses` (`Return`/`Throw` by invocation: `"0"`, `"1-2"`), the test case chosen by
 `<state machine ARN>#<test case>` at StartExecution, `SFN_MOCK_CONFIG` naming the file. The
-responses follow the state's retries (Step Functions Local selects by the state's retry count, as
-LocalStack's reimplementation does: mocking/mock_config.py). The workflow of test_workflow.py runs here
+responses follow the state's invocations in the execution: a Retry and a loop that comes back to the
+state alike take the next answer. The workflow of test_workflow.py runs here
 with no AWS endpoint and no credentials at all.
 """
 
@@ -174,7 +174,7 @@ def test_a_malformed_file_is_refused_naming_the_place(tmp_path: Path, responses:
     assert "MockedResponses.R" in str(refused.value)
 
 
-def test_an_attempt_past_the_last_answer_fails_the_task() -> None:
+def test_an_invocation_past_the_last_answer_fails_the_task() -> None:
     response = mock.Response("R", (mock.Mocked(result=1),))
     assert response.answer(0, "S").result == 1
     assert response.answer(1, "S").error == "States.Runtime"
@@ -207,3 +207,33 @@ def test_the_server_reads_sfn_mock_config_and_refuses_a_malformed_file(tmp_path:
                                 env={mock.ENV: str(bad)})
     assert result.exit_code == 2
     assert "--mock-config" in result.output and "bad.json" in result.output
+
+
+def test_a_loop_that_comes_back_to_a_mocked_state_takes_its_next_answer(serve: Callable[..., AwsServer],
+                                                                          tmp_path: Path) -> None:
+    """A polling loop (Task, Choice back to the Task) gets "0", then "1", then "2": each entry of the state
+    is its next invocation, though no entry is a retry; a Retry on the way counts too."""
+    config = {
+        "StateMachines": {"Poller": {"TestCases": {"Polls": {"Check": "PendingThenDone"}}}},
+        "MockedResponses": {"PendingThenDone": {
+            "0": {"Return": {"status": "PENDING"}},
+            "1": {"Throw": {"Error": "Busy", "Cause": "try again"}},
+            "2": {"Return": {"status": "PENDING"}},
+            "3": {"Return": {"status": "DONE"}}}},
+    }
+    path = tmp_path / "loop.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    server = serve(mock_config=path)
+    definition = {"StartAt": "Check", "States": {
+        "Check": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:glue:getJobRun",
+                  "Parameters": {"JobName": "j", "RunId": "r"}, "ResultPath": "$.check", "Next": "Done?",
+                  "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 1, "MaxAttempts": 1}]},
+        "Done?": {"Type": "Choice", "Choices": [
+            {"Variable": "$.check.status", "StringEquals": "DONE", "Next": "Finished"}], "Default": "Check"},
+        "Finished": {"Type": "Succeed"}}}
+    machine = server.machine(definition, name="Poller")
+    arn = server.sfn.start_execution(stateMachineArn=f"{machine}#Polls", input="{}")["executionArn"]
+    described = server.finished(arn)
+    assert output(described)["check"] == {"status": "DONE"}
+    kinds = [e["type"] for e in server.history(arn) if e["type"] in ("TaskSucceeded", "TaskFailed")]
+    assert kinds == ["TaskSucceeded", "TaskFailed", "TaskSucceeded", "TaskSucceeded"]

@@ -24,12 +24,13 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
+from pinflow.asl import dataflow
+from pinflow.asl import errors as asl_errors
 from pinflow.asl.validation import resources
-from pinflow.engine.integrations import aws_service, base
+from pinflow.engine.integrations import aws_service, base, http_auth
 from pinflow.engine.integrations.hosts import Refused
 
 RESOURCE = "arn:aws:states:::apigateway:invoke"
@@ -40,7 +41,6 @@ RESERVED = frozenset(h.lower() for h in ("Authorization", "Connection", "Content
                                          "Transfer-Encoding", "Trailer", "Upgrade", "Via", "Www-Authenticate"))
 RESERVED_PREFIXES = ("x-forwarded", "x-amz", "x-amzn")
 TIMEOUT_SECONDS = 29.0  # API Gateway's own limit on an integration
-_POOL = urllib3.PoolManager(num_pools=16, maxsize=8, retries=False)
 
 
 class Invoke(aws_service.AwsBacked):
@@ -104,31 +104,31 @@ class Invoke(aws_service.AwsBacked):
 
     def start(self, call: base.Call) -> base.Started:
         url, method, auth, headers, body = self._request(call)
-        parts = urlsplit(url)
-        try:
-            call.engine.http_hosts.check(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
-        except Refused as exc:
-            raise base.TaskError("ApiGateway.SdkClientException", str(exc)) from None
         if auth == "IAM_ROLE":
             headers = _signed(call, url, method, headers, body)
         try:
-            response = _POOL.request(method, url, body=body, headers=headers, redirect=False,
-                                     timeout=urllib3.Timeout(total=TIMEOUT_SECONDS))
-        except urllib3.exceptions.HTTPError as exc:
-            raise base.TaskError("ApiGateway.SdkClientException", f"Unable to execute HTTP request: {exc}") from None
+            # Sent to the address the host policy checked, the body read no further than AWS's limit.
+            response = http_auth.fetch(call.engine.http_hosts, method, url, dict(headers), body, TIMEOUT_SECONDS,
+                                       dataflow.PAYLOAD_LIMIT)
+        except Refused as exc:
+            raise base.TaskError("ApiGateway.SdkClientException", str(exc)) from None
+        except http_auth.NoAnswer as exc:
+            raise base.TaskError("ApiGateway.SdkClientException",
+                                 f"Unable to execute HTTP request: {exc.cause}") from None
+        except http_auth.TooLarge:
+            raise base.TaskError(asl_errors.DATA_LIMIT_EXCEEDED, (
+                f"The state/task '{call.command.state_name}' returned a result with a size exceeding the maximum "
+                "number of bytes service limit.")) from None
         text = response.data.decode("utf-8", errors="replace")
         if not 200 <= response.status < 300:
             raise base.TaskError(f"ApiGateway.{response.status}", text)
         answer: Any = text
-        if "json" in (response.headers.get("Content-Type") or "").lower() or text[:1] in ("{", "["):
+        if "json" in response.content_type.lower() or text[:1] in ("{", "["):
             try:
                 answer = json.loads(text) if text else {}
             except ValueError:
                 answer = text
-        grouped: dict[str, list[str]] = {}
-        for name, value in response.headers.iteritems():
-            grouped.setdefault(name, []).append(value)
-        result = {"Headers": grouped, "ResponseBody": answer, "StatusCode": response.status,
+        result = {"Headers": response.headers, "ResponseBody": answer, "StatusCode": response.status,
                   "StatusText": _reason(response.status)}
         if call.command.pattern == base.CALLBACK:
             return base.AwaitToken()

@@ -29,6 +29,9 @@ DEFAULT_REGION = "us-east-1"
 PLACEHOLDER = "pinflow"  # the access key and secret an emulator endpoint gets when there are no credentials
 _CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=10,
                                  read_timeout=65, max_pool_connections=32)
+# Looks at a running job (`quick` calls): a status call that does not answer soon is given up and made
+# again at the next look, so one that hangs holds a watch thread for seconds, not minutes.
+POLL_CONNECT_SECONDS, POLL_READ_SECONDS = 5.0, 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +76,7 @@ class AwsClients:
     def __init__(self, settings: AwsSettings | None = None, session: botocore.session.Session | None = None) -> None:
         self.settings = settings or AwsSettings()
         self.session = session or botocore.session.Session(profile=self.settings.profile)
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, bool], Any] = {}
         self._lock = threading.Lock()
         self._credentials: Any = None
         self._credentials_known = False
@@ -109,9 +112,10 @@ class AwsClients:
                 "emulator, or give credentials the way AWS SDKs take them (AWS_ACCESS_KEY_ID and "
                 "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance or container role)")
 
-    def client(self, service: str, region: str) -> Any:
-        """The botocore client of `service` in `region` (made once)."""
-        key = (service, region)
+    def client(self, service: str, region: str, quick: bool = False) -> Any:
+        """The botocore client of `service` in `region` (made once); `quick`: the one for status calls,
+        with short timeouts and one retry."""
+        key = (service, region, quick)
         found = self._clients.get(key)
         if found is not None:
             return found
@@ -119,12 +123,17 @@ class AwsClients:
         with self._lock:
             found = self._clients.get(key)
             if found is None:
-                found = self._clients[key] = self._make(service, region, credentials is not None)
+                found = self._clients[key] = self._make(service, region, credentials is not None, quick)
         return found
 
-    def _make(self, service: str, region: str, has_credentials: bool) -> Any:
+    def _make(self, service: str, region: str, has_credentials: bool, quick: bool = False) -> Any:
         endpoint = self.settings.endpoint(service)
-        options: dict[str, Any] = {"region_name": region, "config": _CONFIG}
+        config = _CONFIG
+        if quick:
+            config = _CONFIG.merge(botocore.config.Config(
+                retries={"mode": "standard", "max_attempts": 2}, connect_timeout=POLL_CONNECT_SECONDS,
+                read_timeout=POLL_READ_SECONDS))
+        options: dict[str, Any] = {"region_name": region, "config": config}
         if endpoint:
             options["endpoint_url"] = endpoint
             if not has_credentials:
@@ -135,9 +144,11 @@ class AwsClients:
 
     # --- calls ----------------------------------------------------------------------------------------
 
-    def call(self, service: str, operation: str, params: Mapping[str, Any], region: str) -> Reply:
+    def call(self, service: str, operation: str, params: Mapping[str, Any], region: str, *,
+             quick: bool = False) -> Reply:
         """Call `operation` (botocore's name, e.g. "PutItem") of `service` with `params` (botocore's
-        member names and types).
+        member names and types); `quick` for a status call, given up soon when the service does not
+        answer (`POLL_READ_SECONDS`).
 
         Raises:
             CallFailed: the service's error, no answer, or no route (see CallFailed).
@@ -146,7 +157,7 @@ class AwsClients:
         if problem is not None:
             raise CallFailed("route", service, problem)
         try:
-            client = self.client(service, region)
+            client = self.client(service, region, quick)
         except botocore.exceptions.BotoCoreError as exc:  # a profile that does not exist, say
             raise CallFailed("client", service, f"Unable to make a {service} client: {exc}") from None
         method = getattr(client, botocore.xform_name(operation))

@@ -5,6 +5,13 @@ writes its resource types; `*` where the call names no resource pinflow can deri
 Actions are `<prefix>:<Operation>`, the prefix being the service's signing name (with AWS's few
 exceptions), except where an operation is authorised as another action (S3's ListObjectsV2 is
 `s3:ListBucket`, Lambda's Invoke is `lambda:InvokeFunction`).
+
+A call that reads or writes more than one resource needs a permission on each (`permissions`): S3's
+CopyObject and UploadPartCopy need `s3:PutObject` on the destination and `s3:GetObject` on the source
+(`s3:GetObjectVersion` when CopySource names a version); DynamoDB's BatchGetItem and BatchWriteItem
+their action on every table named, TransactGetItems and TransactWriteItems the action of each item
+(`dynamodb:GetItem`, `PutItem`, `UpdateItem`, `DeleteItem`, `ConditionCheckItem`) on its table;
+EventBridge's PutEvents `events:PutEvents` on every event bus its entries name.
 """
 
 from __future__ import annotations
@@ -23,13 +30,34 @@ _ACTIONS = {
     ("s3", "ListObjectVersions"): "s3:ListBucketVersions", ("s3", "GetObjectAttributes"): "s3:GetObject",
     ("lambda", "Invoke"): "lambda:InvokeFunction", ("lambda", "InvokeAsync"): "lambda:InvokeFunction",
     ("bedrock", "InvokeModel"): "bedrock:InvokeModel",
+    # S3 authorises copies and multipart uploads as writes of the destination object.
+    ("s3", "CopyObject"): "s3:PutObject", ("s3", "UploadPartCopy"): "s3:PutObject",
+    ("s3", "UploadPart"): "s3:PutObject", ("s3", "CreateMultipartUpload"): "s3:PutObject",
+    ("s3", "CompleteMultipartUpload"): "s3:PutObject", ("s3", "AbortMultipartUpload"): "s3:AbortMultipartUpload",
+    ("s3", "DeleteObjects"): "s3:DeleteObject",
 }
+_TRANSACT = {"Get": "dynamodb:GetItem", "Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem",
+             "Delete": "dynamodb:DeleteItem", "ConditionCheck": "dynamodb:ConditionCheckItem"}
 
 
 def action(signing_name: str, operation: str) -> str:
     """The IAM action of a botocore operation of the service signed as `signing_name`."""
     prefix = _PREFIXES.get(signing_name, signing_name)
     return _ACTIONS.get((prefix, operation), f"{prefix}:{operation}")
+
+
+def permissions(service: str, signing_name: str, operation: str, params: Mapping[str, Any], region: str,
+                account: str) -> list[tuple[str, str]]:
+    """Every (action, resource ARN) one call needs: the operation's action on what it names, and for a
+    call that touches several resources, a permission on each (see the module docstring)."""
+    first = (action(signing_name, operation), resource(service, params, region, account))
+    extra = _EXTRA.get((service, operation))
+    found = extra(params, region, account) if extra is not None else None
+    if found is None:
+        return [first]
+    if service == "s3":
+        return [first, *found]
+    return found or [first]
 
 
 def resource(service: str, params: Mapping[str, Any], region: str, account: str) -> str:
@@ -185,4 +213,70 @@ _RESOURCES: dict[str, Callable[[Mapping[str, Any], str, str], str | None]] = {
     "dynamodb": _dynamodb, "s3": _s3, "sqs": _sqs, "sns": _sns, "lambda": _lambda, "stepfunctions": _states,
     "events": _events, "glue": _glue, "athena": _athena, "batch": _batch, "ecs": _ecs,
     "bedrock-runtime": _bedrock, "secretsmanager": _secretsmanager, "kms": _kms,
+}
+
+
+def _copy_source(params: Mapping[str, Any], region: str, account: str) -> list[tuple[str, str]] | None:
+    """The object CopySource names (`bucket/key[?versionId=v]`, URL-encoded, or {Bucket, Key, VersionId}):
+    reading it is `s3:GetObject`, or `s3:GetObjectVersion` for a version. A source that cannot be read
+    stands as `*`, so only a role that may read anything is allowed the call."""
+    source = params.get("CopySource")
+    bucket = key = version = None
+    if isinstance(source, Mapping):
+        bucket, key, version = source.get("Bucket"), source.get("Key"), source.get("VersionId")
+    elif isinstance(source, str):
+        path, _, query = source.lstrip("/").partition("?")
+        bucket, _, key = unquote(path).partition("/")
+        for pair in query.split("&"):
+            name, _, value = pair.partition("=")
+            if name == "versionId" and value:
+                version = unquote(value)
+        if ":accesspoint/" in bucket or bucket.startswith("arn:"):
+            # `arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME/object/KEY`: the access point's object ARN
+            arn = unquote(path)
+            return [("s3:GetObjectVersion" if version else "s3:GetObject", arn)]
+    if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
+        return [("s3:GetObject", ANY)]
+    return [("s3:GetObjectVersion" if version else "s3:GetObject", s3_object(bucket, key))]
+
+
+def _tables(action_name: str) -> Callable[[Mapping[str, Any], str, str], list[tuple[str, str]] | None]:
+    def every(params: Mapping[str, Any], region: str, account: str) -> list[tuple[str, str]] | None:
+        items = params.get("RequestItems")
+        if not isinstance(items, Mapping) or not items:
+            return None
+        return [(action_name, dynamodb_table(str(table), region, account)) for table in items]
+    return every
+
+
+def _transact(params: Mapping[str, Any], region: str, account: str) -> list[tuple[str, str]] | None:
+    items = params.get("TransactItems")
+    if not isinstance(items, list) or not items:
+        return None
+    found: list[tuple[str, str]] = []
+    for item in items:
+        for kind, body in (item.items() if isinstance(item, Mapping) else ()):
+            table = body.get("TableName") if isinstance(body, Mapping) else None
+            if kind in _TRANSACT:
+                named = dynamodb_table(table, region, account) if isinstance(table, str) and table else ANY
+                if (_TRANSACT[kind], named) not in found:
+                    found.append((_TRANSACT[kind], named))
+    return found or None
+
+
+def _put_events(params: Mapping[str, Any], region: str, account: str) -> list[tuple[str, str]] | None:
+    entries = params.get("Entries")
+    if not isinstance(entries, list):
+        return None
+    buses = sorted({event_bus(e.get("EventBusName") if isinstance(e, Mapping) else None, region, account)
+                    for e in entries or [{}]})
+    return [("events:PutEvents", bus) for bus in buses]
+
+
+_EXTRA: dict[tuple[str, str], Callable[[Mapping[str, Any], str, str], list[tuple[str, str]] | None]] = {
+    ("s3", "CopyObject"): _copy_source, ("s3", "UploadPartCopy"): _copy_source,
+    ("dynamodb", "BatchGetItem"): _tables("dynamodb:BatchGetItem"),
+    ("dynamodb", "BatchWriteItem"): _tables("dynamodb:BatchWriteItem"),
+    ("dynamodb", "TransactGetItems"): _transact, ("dynamodb", "TransactWriteItems"): _transact,
+    ("events", "PutEvents"): _put_events,
 }

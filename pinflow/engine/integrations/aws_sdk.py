@@ -134,7 +134,7 @@ class AwsSdk(aws_service.AwsBacked):
     def needs(self, call: base.Call) -> Sequence[base.Need]:
         service, operation, named = self.target(call.command.resource)
         params = aws_service.convert(service, operation, call.parameters)
-        return [aws_service.need(service, operation, params, self._region(call, named), aws_service.place(call)[1])]
+        return aws_service.needs(service, operation, params, self._region(call, named), aws_service.place(call)[1])
 
     def start(self, call: base.Call) -> base.Started:
         service, operation, named = self.target(call.command.resource)
@@ -158,7 +158,7 @@ class AwsSdk(aws_service.AwsBacked):
             service, operation, _ = self.target(state["Resource"])
         except base.TaskError:
             return []
-        return [aws_service.reference(state_path, service, operation, state)]
+        return aws_service.references(state_path, service, operation, state)
 
     def grants(self, references: Sequence[base.Reference], computed: Sequence[base.Computed],
                patterns: frozenset[str], context: Mapping[str, str]) -> list[dict[str, Any]]:

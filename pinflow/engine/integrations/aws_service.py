@@ -148,11 +148,16 @@ def convert(service: str, operation: str, parameters: Mapping[str, Any], token: 
     return converted
 
 
-def need(service: str, operation: str, params: Mapping[str, Any], region: str, account: str) -> base.Need:
-    """The permission one call needs; `called` is how an execution would hold its resource (pin_key)."""
-    action = aws_iam.action(aws_client.service_model(service).signing_name, operation)
-    return base.Need(action, aws_iam.resource(service, params, region, account),
-                     called=pin_key(action, aws_iam.resource(service, params, REGION, ACCOUNT)))
+def needs(service: str, operation: str, params: Mapping[str, Any], region: str, account: str) -> list[base.Need]:
+    """Every permission one call needs (one per resource it reads or writes, `aws_iam.permissions`);
+    `called` is how an execution would hold each resource (pin_key)."""
+    signing = aws_client.service_model(service).signing_name
+    found = aws_iam.permissions(service, signing, operation, params, region, account)
+    held = aws_iam.permissions(service, signing, operation, params, REGION, ACCOUNT)
+    if len(held) != len(found):
+        held = found
+    return [base.Need(action, resource, called=pin_key(action, written))
+            for (action, resource), (_, written) in zip(found, held, strict=True)]
 
 
 def pin_key(action: str, resource: str) -> str:
@@ -178,18 +183,21 @@ def written(state: dict[str, Any]) -> dict[str, Any] | None:
     return {}
 
 
-def reference(state_path: str, service: str, operation: str, state: dict[str, Any]) -> base.Reference:
-    """What a Task names in `service` through `operation`: `name` is the IAM action, `text` the resource
-    with `{region}`/`{account}` standing in (`*` where computed)."""
-    action = aws_iam.action(aws_client.service_model(service).signing_name, operation)
+def references(state_path: str, service: str, operation: str, state: dict[str, Any]) -> list[base.Reference]:
+    """What a Task names in `service` through `operation`, one reference per permission the call needs
+    (`aws_iam.permissions`): `name` is the IAM action, `text` the resource with `{region}`/`{account}`
+    standing in (`*` where computed)."""
+    signing = aws_client.service_model(service).signing_name
     view = written(state)
-    resource = aws_iam.ANY
-    if view is not None:
+    if view is None:
+        found = [(aws_iam.action(signing, operation), aws_iam.ANY)]
+    else:
         shape = aws_client.operation_model(service, operation).input_shape
         members = {name.lower(): name for name in (shape.members if shape is not None else ())}
         named = {members.get(key.lower(), key): value for key, value in view.items()}
-        resource = aws_iam.resource(service, named, REGION, ACCOUNT)
-    return base.Reference(RESOURCE_KIND, state_path, "Parameters", resource, resource, resource, action)
+        found = aws_iam.permissions(service, signing, operation, named, REGION, ACCOUNT)
+    return [base.Reference(RESOURCE_KIND, state_path, "Parameters", resource, resource, resource, action)
+            for action, resource in found]
 
 
 def grants_for(references: Sequence[base.Reference], context: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -298,13 +306,13 @@ class Optimized(AwsBacked):
     def needs(self, call: base.Call) -> Sequence[base.Need]:
         action, operation = self.action(call)
         region, account = self.region(call), place(call)[1]
-        return [need(self.botocore, operation, self.request(call, action), region, account)]
+        return needs(self.botocore, operation, self.request(call, action), region, account)
 
     def references(self, state_path: str, state: dict[str, Any]) -> list[base.Reference]:
         found = split(state["Resource"])
         if found is None or found[2] not in self.actions:
             return []
-        return [reference(state_path, self.botocore, self.actions[found[2]], state)]
+        return references(state_path, self.botocore, self.actions[found[2]], state)
 
     def grants(self, references: Sequence[base.Reference], computed: Sequence[base.Computed],
                patterns: frozenset[str], context: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -335,8 +343,8 @@ class Job(Optimized):
         raise NotImplementedError
 
     def ask(self, engine: Engine, watched: base.Watched, operation: str, params: Mapping[str, Any]) -> Reply:
-        """One call while watching (raises CallFailed)."""
-        return engine.aws.call(self.botocore, operation, params, str(watched.detail["region"]))
+        """One call while watching, bounded by the quick clients' timeouts (raises CallFailed)."""
+        return engine.aws.call(self.botocore, operation, params, str(watched.detail["region"]), quick=True)
 
     def poll(self, engine: Engine, watched: base.Watched) -> events.TaskSucceeded | events.TaskFailed | None:
         try:

@@ -64,8 +64,8 @@ class InvokeModel(aws_service.Optimized):
         model = call.parameters.get("ModelId")
         if not isinstance(model, str) or not model:
             raise base.TaskError("States.Runtime", "The field 'ModelId' is required and must be a string")
-        needs = [aws_service.need(self.botocore, "InvokeModel", {"modelId": model}, self.region(call),
-                                  aws_service.place(call)[1])]
+        needs = aws_service.needs(self.botocore, "InvokeModel", {"modelId": model}, self.region(call),
+                                  aws_service.place(call)[1])
         for field, action in (("Input", "s3:GetObject"), ("Output", "s3:PutObject")):
             location = _s3_location(call.parameters.get(field), field)
             if location is not None:

@@ -7,10 +7,17 @@ REPEAT, COMMAS or BRACKETS). The connection's InvocationHttpParameters are merge
 winning, as EventBridge merges them. The result is `{Headers, ResponseBody, StatusCode, StatusText}`;
 a status outside 2xx fails the task with `States.Http.StatusCode.<code>` (the cause is that result as
 JSON text), and a request that gets no answer (refused, unreachable, over the 60 seconds AWS allows,
-or a host `--http-task-hosts` does not allow) with `States.Http.Socket`.
+or a host `--http-task-hosts` does not allow) with `States.Http.Socket`. The connection's own failures
+are AWS's `Events.ConnectionResource.*` errors: `ResourceNotFound` for a connection that does not
+exist, `InvalidConnectionState` for one that could not be authorized (DEAUTHORIZED). An answer AWS
+does not support (a binary content type, `application/octet-stream`, `image/*`, `video/*`,
+`audio/*`, or a body that is not text) fails with `States.Runtime`. A response body is read up
+to the 256 KiB AWS allows a task's result and no further: a longer one fails the task with
+`States.DataLimitExceeded`, as a result over the limit does.
 
 Secrets stay out of history and logs: what the connection adds (credentials, secret parameters) is
-never recorded; only the Task's own parameters (TaskScheduled) and the response are. A pinflow
+never recorded; only the Task's own parameters (TaskScheduled) and the response are, and a failure's
+cause names the host and port, never an exception's text (which may quote a header or a query). A pinflow
 extension: `http://` endpoints are allowed too (AWS calls HTTPS only), for services on a private network
 the host policy admits.
 
@@ -27,6 +34,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from pinflow import arns
+from pinflow.asl import dataflow
+from pinflow.asl import errors as asl_errors
 from pinflow.asl.validation import resources
 from pinflow.engine.integrations import base, http_auth
 from pinflow.engine.integrations.base import Call, Reference
@@ -39,6 +48,9 @@ TIMEOUT_SECONDS = 60.0  # AWS's limit on one HTTP Task request
 INVOKE, CREDENTIALS = "states:InvokeHTTPEndpoint", "events:RetrieveConnectionCredentials"
 KIND = "connection"
 SOCKET = "States.Http.Socket"
+NOT_FOUND = "Events.ConnectionResource.ResourceNotFound"
+INVALID_STATE = "Events.ConnectionResource.InvalidConnectionState"
+BINARY_TYPES = ("application/octet-stream", "image/", "video/", "audio/")
 
 
 class HttpInvoke(base.Integration):
@@ -77,7 +89,7 @@ class HttpInvoke(base.Integration):
         endpoint, method, connection_arn = self._request(call)
         connection = call.engine.registry.connections.credentials(connection_arn)
         if connection is None:
-            raise base.TaskError("States.Runtime", f"The connection {connection_arn} does not exist")
+            raise base.TaskError(NOT_FOUND, f"The connection {connection_arn} does not exist")
         parameters = call.parameters
         headers = _texts(parameters.get("Headers"), "Headers")
         query = _query(parameters.get("QueryParameters"))
@@ -109,13 +121,20 @@ class HttpInvoke(base.Integration):
                 _default(headers, "Content-Type", "application/json")
         _default(headers, "User-Agent", "Amazon|StepFunctions|HttpInvoke|" + arns.DEFAULT_REGION)
         url = endpoint + (("&" if urlsplit(endpoint).query else "?") + urlencode(query) if query else "")
-        sender = http_auth.Sender(call.engine.http_hosts, call.engine.registry.connections)
+        sender = http_auth.Sender(call.engine.http_hosts, call.engine.registry.connections,
+                                  limit=dataflow.PAYLOAD_LIMIT)
         try:
             response = sender.send(connection_arn, connection, method, url, headers, content, TIMEOUT_SECONDS)
         except Refused as exc:
             raise base.TaskError(SOCKET, str(exc)) from None
+        except http_auth.Unauthorized as exc:
+            raise base.TaskError(INVALID_STATE, exc.cause) from None
         except http_auth.NoAnswer as exc:
             raise base.TaskError(SOCKET, exc.cause) from None
+        except http_auth.TooLarge:
+            raise base.TaskError(asl_errors.DATA_LIMIT_EXCEEDED, (
+                f"The state/task '{call.command.state_name}' returned a result with a size exceeding the maximum "
+                "number of bytes service limit.")) from None
         result = {"Headers": response.headers, "ResponseBody": _body(response), "StatusCode": response.status,
                   "StatusText": response.reason}
         if not 200 <= response.status < 300:
@@ -203,8 +222,17 @@ def _default(headers: dict[str, str], name: str, value: str) -> None:
 
 
 def _body(response: http_auth.Response) -> Any:
-    """The response body: JSON when it says it is JSON (and parses), else text."""
-    text = response.data.decode("utf-8", errors="replace")
+    """The response body: JSON when it says it is JSON (and parses), else text.
+
+    Raises:
+        TaskError: `States.Runtime` for an answer AWS does not support (binary content)."""
+    kind = response.content_type.split(";", 1)[0].strip().lower()
+    if kind.startswith(BINARY_TYPES):
+        raise base.TaskError("States.Runtime", f"The HTTP response's content type {kind} is not supported")
+    try:
+        text = response.data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise base.TaskError("States.Runtime", "The HTTP response body cannot be read as text") from None
     if "json" in response.content_type.lower():
         try:
             return json.loads(text)

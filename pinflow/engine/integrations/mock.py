@@ -11,12 +11,13 @@ An execution takes a test case when StartExecution names it after the machine's 
 `arn:aws:states:us-east-1:123456789012:stateMachine:Orders#HappyPath`. A state the test case lists is
 answered from its mocked response and never calls anything (every integration: Lambda, activities,
 nested state machines, AWS services, HTTP); the others run as usual. The response's keys number the
-state's attempts, retries included (`"0"` the first, `"1-2"` the next two), so a Retry walks through
-them, as Step Functions Local selects them by the state's retry count; an attempt past the last one
-defined fails the Task. The history shows the integration's usual events (TaskScheduled,
-TaskStarted, TaskSucceeded or TaskFailed; the Lambda events for a function ARN): the mocked answer is
-the outcome. A `.waitForTaskToken` or `.sync` Task ends with the mocked answer at once, as in Step
-Functions Local. No IAM check is made, since no call is.
+state's invocations in the execution (`"0"` the first, `"1-2"` the next two), as Step Functions Local
+counts them: every call of the state, whether a Retry makes it again or a loop comes back to the
+state, takes the next answer; an invocation past the last one defined fails the Task. The history
+shows the integration's usual events (TaskScheduled, TaskStarted, TaskSucceeded or TaskFailed; the
+Lambda events for a function ARN): the mocked answer is the outcome. A `.waitForTaskToken` or `.sync`
+Task ends with the mocked answer at once, as in Step Functions Local. No IAM check is made, since no
+call is.
 """
 
 from __future__ import annotations
@@ -50,17 +51,17 @@ class Mocked:
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """A named mocked response: its answers by attempt (a range written once is repeated)."""
+    """A named mocked response: its answers by invocation (a range written once is repeated)."""
 
     name: str
     answers: tuple[Mocked, ...]
 
-    def answer(self, attempt: int, state: str) -> Mocked:
-        if attempt < len(self.answers):
-            return self.answers[attempt]
+    def answer(self, invocation: int, state: str) -> Mocked:
+        if invocation < len(self.answers):
+            return self.answers[invocation]
         return Mocked(error="States.Runtime", cause=(
-            f"The mocked response '{self.name}' of the state '{state}' has no answer for attempt {attempt} "
-            f"(it defines attempts 0 to {len(self.answers) - 1})"))
+            f"The mocked response '{self.name}' of the state '{state}' has no answer for invocation {invocation} "
+            f"(it defines invocations 0 to {len(self.answers) - 1})"))
 
 
 class MockConfig:
@@ -128,12 +129,12 @@ def _parse(label: str, data: Any) -> dict[tuple[str, str], dict[str, Response]]:
 def _response(name: str, given: Any, fail: Any) -> Response:
     where = f"MockedResponses.{name}"
     if not isinstance(given, dict) or not given:
-        raise fail(where, "must be an object of answers keyed by attempt (\"0\", \"1-2\", ...)")
+        raise fail(where, "must be an object of answers keyed by invocation (\"0\", \"1-2\", ...)")
     ranges = []
     for key, answer in given.items():
         match = _RANGE.match(key)
         if match is None:
-            raise fail(f"{where}.{key}", "an attempt is a number (\"0\") or a range (\"1-2\")")
+            raise fail(f"{where}.{key}", "an invocation is a number (\"0\") or a range (\"1-2\")")
         first, last = int(match.group(1)), int(match.group(2) or match.group(1))
         if last < first:
             raise fail(f"{where}.{key}", "a range's end must not come before its start")
@@ -141,7 +142,8 @@ def _response(name: str, given: Any, fail: Any) -> Response:
     answers: list[Mocked] = []
     for first, last, key, answer in sorted(ranges):
         if first != len(answers):
-            raise fail(f"{where}.{key}", f"attempts must be numbered one after another from 0; expected {len(answers)}")
+            raise fail(f"{where}.{key}",
+                       f"invocations must be numbered one after another from 0; expected {len(answers)}")
         answers.extend([_answer(f"{where}.{key}", answer, fail)] * (last - first + 1))
     return Response(name, tuple(answers))
 
@@ -181,11 +183,12 @@ def pinned(machine: str, case: str) -> dict[str, str]:
     return {"machine": machine, "case": case}
 
 
-def answer(config: MockConfig | None, pins: Mapping[str, Any], state: str, attempt: int) -> Mocked | None:
-    """The mocked answer to one Task attempt of an execution, or None when its state is not mocked."""
+def answer(config: MockConfig | None, pins: Mapping[str, Any], state: str, invocation: int) -> Mocked | None:
+    """The mocked answer to one call of a Task state of an execution (`invocation` counts the state's
+    calls from 0), or None when its state is not mocked."""
     chosen = pins.get("mock")
     if config is None or not isinstance(chosen, dict):
         return None
     states = config.test_case(str(chosen.get("machine")), str(chosen.get("case")))
     response = states.get(state) if states is not None else None
-    return None if response is None else response.answer(attempt, state)
+    return None if response is None else response.answer(invocation, state)

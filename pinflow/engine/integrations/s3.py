@@ -140,7 +140,7 @@ class S3(aws_service.AwsBacked):
         operation = self._operation(call)
         region, account = aws_service.place(call)
         params = aws_service.convert(SERVICE, operation, call.parameters)
-        return [aws_service.need(SERVICE, operation, params, region, account)]
+        return aws_service.needs(SERVICE, operation, params, region, account)
 
     def start(self, call: base.Call) -> base.Started:
         operation = self._operation(call)
@@ -161,7 +161,7 @@ class S3(aws_service.AwsBacked):
         found = aws_service.split(state["Resource"])
         if found is None or found[1] != "s3" or found[2] not in ACTIONS:
             return []
-        return [aws_service.reference(state_path, SERVICE, ACTIONS[found[2]], state)]
+        return aws_service.references(state_path, SERVICE, ACTIONS[found[2]], state)
 
     def grants(self, references: Sequence[base.Reference], computed: Sequence[base.Computed],
                patterns: frozenset[str], context: Mapping[str, str]) -> list[dict[str, Any]]:
