@@ -469,7 +469,7 @@ def _batches(m: _Machine, state: State, inputs: list[Any], scope: Scope) -> list
     current: list[Any] = []
     current_bytes = 0
     for item in inputs:
-        item_bytes = len(compact(item).encode())
+        item_bytes = len(compact(item).encode("utf-8", "surrogatepass"))
         full = (size and len(current) >= size) or (
             max_bytes and current and current_bytes + item_bytes > max_bytes)
         if full:
