@@ -18,7 +18,7 @@ from typing import Any
 from pinflow import arns, errors, jsontext
 from pinflow.api import lanes, shapes
 from pinflow.api.shapes import Params
-from pinflow.engine import express
+from pinflow.engine import express, mapruns
 from pinflow.engine.integrations import mock
 from pinflow.registry import paging, sfn_shapes
 
@@ -171,8 +171,15 @@ def list_executions(pf: Any, p: Params) -> dict[str, Any]:
     if (machine_arn is None) == (map_run_arn is None):
         raise errors.ValidationException("Must provide a StateMachine ARN or a MapRun ARN, but not both")
     if map_run_arn is not None:
-        # Distributed Map runs are run inline here: there is no Map Run to list the children of.
-        raise errors.ResourceNotFound(f"Resource not found: '{map_run_arn}'", resourceName=map_run_arn)
+        before = paging.decode(token)
+        if before is not None and (isinstance(before, bool) or not isinstance(before, int)):
+            raise errors.InvalidToken(f"Invalid Token: '{token}'")
+        rows, following = pf.engine.list_map_run_executions(map_run_arn_checked(map_run_arn), status=status,
+                                                            before=before, limit=size)
+        page: dict[str, Any] = {"executions": [shapes.execution_item(row) for row in rows]}
+        if following is not None:
+            page["nextToken"] = paging.encode(following)
+        return page
     assert machine_arn is not None
     ref = sfn_shapes.split(machine_arn)
     machine = pf.machines.describe(machine_arn)
@@ -294,24 +301,81 @@ async def get_activity_task(pf: Any, p: Params) -> dict[str, Any]:
     return await lanes.POLLS.run(_poll, pf, arn, worker)
 
 
-# --- Map Runs: none are kept (Distributed Map runs inline) ----------------------------------------------
+# --- Map Runs ------------------------------------------------------------------------------------------
 
 
-def _map_run_not_found(arn: str) -> errors.ServiceError:
-    return errors.ResourceNotFound(f"Resource not found: '{arn}'", resourceName=arn)
+def map_run_arn_checked(text: str) -> str:
+    """Refuse what is not a Map Run ARN, with AWS's wording.
+
+    Raises:
+        InvalidArn: not an ARN, or another resource.
+    """
+    parsed = arns.parse(text)
+    if parsed is None or parsed.service != "states" or parsed.parts[0] != "mapRun" or len(parsed.parts) != 3:
+        raise errors.InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {text}'")
+    return text
+
+
+def _counts(tally: Any) -> dict[str, int]:
+    return {"pending": tally.pending, "running": tally.running, "succeeded": tally.succeeded,
+            "failed": tally.failed, "timedOut": tally.timed_out, "aborted": tally.aborted, "total": tally.total,
+            "resultsWritten": 0, "failuresNotRedrivable": 0, "pendingRedrive": 0}
 
 
 def describe_map_run(pf: Any, p: Params) -> dict[str, Any]:
-    """DescribeMapRun: there are no Map Runs to describe."""
-    raise _map_run_not_found(p.required("mapRunArn", high=2000))
+    """DescribeMapRun: the run's status, limits and counts of its children by status."""
+    run = pf.engine.mapruns.describe(map_run_arn_checked(p.required("mapRunArn", high=2000)))
+    answer: dict[str, Any] = {
+        "mapRunArn": run["arn"], "executionArn": run["execution"], "status": run["status"],
+        "startDate": run["started_at"], "maxConcurrency": int(run["max_concurrency"]),
+        "toleratedFailurePercentage": float(run["tolerated_percentage"] or 0.0),
+        "toleratedFailureCount": int(run["tolerated_count"] or 0),
+        "itemCounts": _counts(mapruns.item_tally_of(run)), "executionCounts": _counts(mapruns.tally_of(run)),
+        "redriveCount": int(run["redrive_count"]),
+    }
+    if run["stopped_at"] is not None:
+        answer["stopDate"] = run["stopped_at"]
+    if run["redrive_date"] is not None:
+        answer["redriveDate"] = run["redrive_date"]
+    return answer
 
 
 def update_map_run(pf: Any, p: Params) -> None:
-    """UpdateMapRun: there are no Map Runs to update."""
-    raise _map_run_not_found(p.required("mapRunArn", high=2000))
+    """UpdateMapRun: MaxConcurrency and the tolerated failure thresholds of a running Map Run."""
+    arn = map_run_arn_checked(p.required("mapRunArn", high=2000))
+    concurrency = p.integer("maxConcurrency", low=0)
+    count = p.integer("toleratedFailureCount", low=0)
+    percentage = p.get("toleratedFailurePercentage")
+    if percentage is not None:
+        if isinstance(percentage, bool) or not isinstance(percentage, int | float):
+            raise shapes.ParamError("Unexpected JSON type for member 'toleratedFailurePercentage'")
+        if percentage < 0:
+            raise errors.validation("toleratedFailurePercentage", percentage,
+                                    "Member must have value greater than or equal to 0")
+        if percentage > 100:
+            raise errors.validation("toleratedFailurePercentage", percentage,
+                                    "Member must have value less than or equal to 100")
+    pf.engine.mapruns.update(arn, concurrency, count, None if percentage is None else float(percentage))
 
 
 def list_map_runs(pf: Any, p: Params) -> dict[str, Any]:
-    """ListMapRuns of an execution: none."""
-    pf.engine.execution_row(_arn_param(p))
-    return {"mapRuns": []}
+    """ListMapRuns of an execution, newest first."""
+    arn = _arn_param(p)
+    size = paging.page_size(p.integer("maxResults", low=0, high=1000))
+    token = p.token(high=3096)
+    pf.engine.execution_row(arn)
+    before = paging.decode(token)
+    if before is not None and (isinstance(before, bool) or not isinstance(before, int)):
+        raise errors.InvalidToken(f"Invalid Token: '{token}'")
+    rows, following = pf.engine.mapruns.list(arn, before, size)
+    runs = []
+    for row in rows:
+        item = {"executionArn": row["execution"], "mapRunArn": row["arn"],
+                "stateMachineArn": shapes.machine_arn(row["machine"]), "startDate": row["started_at"]}
+        if row["stopped_at"] is not None:
+            item["stopDate"] = row["stopped_at"]
+        runs.append(item)
+    answer: dict[str, Any] = {"mapRuns": runs}
+    if following is not None:
+        answer["nextToken"] = paging.encode(following)
+    return answer

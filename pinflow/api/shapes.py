@@ -138,6 +138,8 @@ def describe_execution(row: Mapping[str, Any], *, include_data: bool = True) -> 
         shaped["outputDetails"] = {"included": include_data}
     if row.get("trace_header"):
         shaped["traceHeader"] = row["trace_header"]
+    if row.get("map_run"):
+        shaped["mapRunArn"] = row["map_run"]
     if row["error"] is not None:
         shaped["error"] = row["error"]
     if row["cause"] is not None:

@@ -8,7 +8,7 @@ ignores an event whose task or timer is no longer pending, so at-least-once deli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 EXECUTION_TIMEOUT_TIMER = "execution-timeout"
@@ -17,6 +17,13 @@ EXECUTION_TIMEOUT_TIMER = "execution-timeout"
 @dataclass(frozen=True, slots=True)
 class InvokeTask:
     """Run a Task state's resource with `payload`; answer with TaskSucceeded or TaskFailed.
+
+    A Distributed Map's ItemReader comes as an InvokeTask too, with pattern "item_reader": `resource`
+    is the reader's S3 action, `payload` its Parameters (Arguments) and `reader` its ReaderConfig with
+    MaxItems worked out; TaskSucceeded's output is the list of items read. Its ResultWriter comes with
+    pattern "result_writer" once the Map Run succeeded: `payload` is the writer's Parameters (Bucket,
+    Prefix), `writer` holds `MapRunArn` and `WriterConfig`; the output is the Map's
+    `{MapRunArn, ResultWriterDetails}`.
 
     `task_id` is unique within the execution and stable across redeliveries, so a function can use
     it (with the execution's id) to de-duplicate. `pattern` is "request_response", "sync" (`.sync`),
@@ -37,6 +44,8 @@ class InvokeTask:
     heartbeat_seconds: int | None = None
     credentials: Any = None
     invocation: int = 0
+    reader: dict[str, Any] | None = None
+    writer: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +71,43 @@ class CancelTask:
     task_id: str
 
 
-Command = InvokeTask | StartTimer | CancelTimer | CancelTask
+@dataclass(frozen=True, slots=True)
+class StartMapRun:
+    """Start a Distributed Map's Map Run: one child execution per item of `items`, running the
+    processor `block` of the definition; answer with `events.MapRunEnded(run_id, ...)` once the run
+    ends. A CancelTask with `run_id` aborts it (its children are stopped).
+
+    `max_concurrency` is how many children may run at once (0: AWS's default for a Distributed Map,
+    10,000); `tolerated` holds the thresholds ("count", "percentage") the run may fail up to
+    (`asl.maprun.exceeded` says when it is over them); `label` names the run in its ARN and its
+    children's ARNs; `execution_type` is the processor's ExecutionType. With `writes_results` (a
+    ResultWriter) MapRunEnded carries no output: the children's results go to S3 instead. With
+    `batched` (an ItemBatcher) each of `items` is a batch `{"Items": [...]}`.
+    """
+
+    run_id: str
+    map_run_arn: str
+    state_name: str
+    block: str
+    label: str
+    items: list[Any] = field(repr=False)
+    max_concurrency: int
+    tolerated: dict[str, float] | None
+    execution_type: str = "STANDARD"
+    writes_results: bool = False
+    batched: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RedriveMapRun:
+    """RedriveExecution of a parent whose Map Run failed: rerun the run's unsuccessful children (and
+    start those never started); MapRunEnded(run_id, ...) follows as for StartMapRun."""
+
+    run_id: str
+    map_run_arn: str
+
+
+Command = InvokeTask | StartTimer | CancelTimer | CancelTask | StartMapRun | RedriveMapRun
 
 
 class Carrier(Protocol):
@@ -76,6 +121,10 @@ class Carrier(Protocol):
     def cancel_timer(self, command: CancelTimer) -> None: ...
 
     def cancel_task(self, command: CancelTask) -> None: ...
+
+    def start_map_run(self, command: StartMapRun) -> None: ...
+
+    def redrive_map_run(self, command: RedriveMapRun) -> None: ...
 
 
 def carry_out(commands: Sequence[Command], carrier: Carrier) -> None:
@@ -96,5 +145,9 @@ def carry_out(commands: Sequence[Command], carrier: Carrier) -> None:
             carrier.start_timer(command)  # type: ignore[arg-type]
         elif kind is CancelTimer:
             carrier.cancel_timer(command)  # type: ignore[arg-type]
+        elif kind is StartMapRun:
+            carrier.start_map_run(command)  # type: ignore[arg-type]
+        elif kind is RedriveMapRun:
+            carrier.redrive_map_run(command)  # type: ignore[arg-type]
         else:
             carrier.cancel_task(command)  # type: ignore[arg-type]

@@ -209,5 +209,6 @@ def size(value: Any) -> int:
         return 8
     try:
         return len(orjson.dumps(value))
-    except TypeError:  # an integer beyond 64 bits
-        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    except TypeError:  # an integer beyond 64 bits, or a lone surrogate (which only a caller of run can pass)
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return len(text.encode("utf-8", "surrogatepass"))

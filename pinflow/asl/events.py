@@ -89,4 +89,19 @@ class Redrive:
     at: float
 
 
-Event = Start | TaskSucceeded | TaskFailed | TaskStarted | TaskSubmitted | TimerFired | StopRequested | Redrive
+@dataclass(frozen=True, slots=True)
+class MapRunEnded:
+    """The Map Run `run_id` (from a StartMapRun command) ended: `status` SUCCEEDED with `output` (the
+    children's outputs in item order; a failed child tolerated by the thresholds gives its error
+    output), or FAILED/ABORTED with an error and cause."""
+
+    run_id: str
+    status: str
+    at: float
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+
+
+Event = (Start | TaskSucceeded | TaskFailed | TaskStarted | TaskSubmitted | TimerFired | StopRequested | Redrive
+         | MapRunEnded)

@@ -15,6 +15,11 @@ How AWS links events (`previousEventId`), as its recorded histories show and the
   branch is followed by MapStateFailed/ParallelStateFailed (linked to its last event) unless the state
   is retried: a retry records no StateFailed, and its MapStateStarted/ParallelStateStarted links to
   that last event.
+- A Distributed Map records MapStateStarted, MapRunStarted (linked to it), then, when its Map Run
+  ends, MapRunSucceeded (linked to MapRunStarted) and MapStateSucceeded (linked to MapRunSucceeded);
+  its MapStateExited links to MapRunSucceeded too, except for a Map entered after other states and
+  without a ResultPath, whose MapStateExited AWS links to MapRunStarted (`maprun.exit_links_run_start`).
+  Its iterations are child executions with histories of their own: no iteration events in the parent.
 - EvaluationFailed (a JSONata field that cannot be evaluated, or whose value is of the wrong kind)
   links by when AWS evaluates the field: one evaluated as the state is entered links to the event
   before its StateEntered (as StateEntered does); one evaluated in a later step links to the state's
@@ -63,6 +68,8 @@ DETAILS: dict[str, str | None] = {
     "MapRunStarted": "mapRunStartedEventDetails",
     "MapRunSucceeded": None,
     "MapRunFailed": "mapRunFailedEventDetails",
+    "MapRunAborted": None,
+    "MapRunRedriven": "mapRunRedrivenEventDetails",
     "ParallelStateStarted": None,
     "ParallelStateSucceeded": None,
     "ParallelStateFailed": None,

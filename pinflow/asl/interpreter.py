@@ -107,6 +107,8 @@ class _Machine(dataflow.DataFlow):
                 self.on_task(event)
             elif isinstance(event, events.TimerFired):
                 self.on_timer(event.timer_id)
+            elif isinstance(event, events.MapRunEnded):
+                self.on_map_run(event)
             elif isinstance(event, events.StopRequested):
                 self.finish(ABORTED, "ExecutionAborted", {"error": event.error, "cause": event.cause},
                             error=event.error, cause=event.cause)
@@ -162,6 +164,28 @@ class _Machine(dataflow.DataFlow):
             return  # late or repeated delivery
         wait = frame["wait"]
         kind = wait["events"]
+        if wait.get("writer"):
+            if isinstance(event, events.TaskSucceeded):
+                _tasks.results_written(self, frame, event.output)
+                self.run_ready()
+            elif isinstance(event, events.TaskFailed):
+                self.clear_task(frame)
+                cause = f"{event.error}: {event.cause}" if event.cause else event.error
+                self.handle_error(frame, AslError(errors.RESULT_WRITER_FAILED, cause))
+                self.run_ready()
+            return
+        if wait.get("reader"):
+            # A Map's ItemReader: no history of its own; the Map goes on, or fails with
+            # States.ItemReaderFailed.
+            if isinstance(event, events.TaskSucceeded | events.TaskFailed):
+                self.clear_task(frame)
+                if isinstance(event, events.TaskSucceeded):
+                    _tasks.items_read(self, frame, event.output)
+                else:
+                    cause = f"{event.error}: {event.cause}" if event.cause else event.error
+                    self.handle_error(frame, AslError(errors.ITEM_READER_FAILED, cause))
+                self.run_ready()
+            return
         if isinstance(event, events.TaskStarted):
             if not wait.get("started"):
                 wait["started"] = True
@@ -185,6 +209,14 @@ class _Machine(dataflow.DataFlow):
                 details.update(resourceType=wait["resource_type"], resource=wait["resource_name"])
             self.record(frame, f"{kind}Failed", details)
             self.handle_error(frame, AslError(event.error, event.cause))
+        self.run_ready()
+
+    def on_map_run(self, event: events.MapRunEnded) -> None:
+        frame_id = self.state["tasks"].get(event.run_id)
+        frame = self.state["frames"].get(frame_id) if frame_id else None
+        if frame is None or (frame.get("wait") or {}).get("task") != event.run_id:
+            return  # late or repeated delivery
+        _tasks.map_run_ended(self, frame, event.status, event.output, event.error, event.cause)
         self.run_ready()
 
     def on_timer(self, timer_id: str) -> None:
@@ -244,6 +276,8 @@ class _Machine(dataflow.DataFlow):
             wait["queue"] = [slot for slot in range(wait["total"]) if not wait["done"][slot]]
             wait["running"] = 0
             self.launch_children(frame)
+            return
+        if _tasks.redrive_map_run(self, frame):
             return
         frame["wait"] = None
         self.enter(frame, frame["state"], frame["input"])
@@ -399,6 +433,7 @@ class _Machine(dataflow.DataFlow):
             frame["retries"] = {}
         frame["retry_count"] = 0
         frame["wait"] = None
+        frame.pop("failed_run", None)
         self.memo[frame["id"]] = frame["last"]  # for an EvaluationFailed met while entering
         frame["entered_id"] = self.record(frame, _ENTERED[state["Type"]],
                                           {"name": name, "input": input, "inputDetails": {"truncated": False}})

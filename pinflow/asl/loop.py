@@ -10,13 +10,15 @@ clock jumps to each timer's due time).
 from __future__ import annotations
 
 import heapq
+import random
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pinflow.asl import commands as cmd
-from pinflow.asl import events, interpreter, testing
+from pinflow.asl import events, interpreter, maprun, testing
 from pinflow.asl.definition import Definition
 
 # Carries out one InvokeTask at the given time: its outcome as an event, or None when the outcome
@@ -99,6 +101,44 @@ class Loop:
 
     def cancel_task(self, command: cmd.CancelTask) -> None:
         pass  # tasks run synchronously: a task still pending has no outcome left to stop
+
+    def redrive_map_run(self, command: cmd.RedriveMapRun) -> None:
+        pass  # in memory an execution is never redriven
+
+    def start_map_run(self, command: cmd.StartMapRun) -> None:
+        """Run a Map Run's children one after another, each an execution of its own in a loop of its
+        own (sharing this one's tasks and clock), until they are done or their failures go over the
+        thresholds; then deliver MapRunEnded."""
+        key = ("maprun", command.block)
+        child = self.definition.cache.get(key)
+        if child is None:
+            child = self.definition.cache[key] = Definition(maprun.child_definition(self.definition, command.block))
+        tally = maprun.Tally(len(command.items))
+        outputs: list[Any] = []
+        machine = {"Id": maprun.run_machine_arn(command.map_run_arn),
+                   "Name": maprun.run_machine_arn(command.map_run_arn).rpartition(":")[2]}
+        now = self._now
+        for index, item in enumerate(command.items):
+            draw = random.Random(f"{command.map_run_arn}/{index}").getrandbits(128)
+            name = str(uuid.UUID(int=draw, version=4))
+            execution = {"Id": maprun.child_execution_arn(command.map_run_arn, name), "Name": name}
+            start = events.Start(input=item, at=now, execution=execution, state_machine=machine, seed=draw >> 65,
+                                 type=command.execution_type)
+            runner = Loop(child, self._invoke, wait_until=self._wait_until)
+            finished = runner.run(start)
+            now = max(now, runner._now)
+            state = finished.state
+            tally.started += 1
+            tally.ended(state["status"])
+            if state["status"] == interpreter.SUCCEEDED:
+                outputs.append(state.get("output"))
+            else:
+                outputs.append(maprun.error_output(state.get("error"), state.get("cause")))
+            if tally.over(command.tolerated):
+                error, cause = maprun.failure()
+                self._inbox.append(events.MapRunEnded(command.run_id, "FAILED", now, error=error, cause=cause))
+                return
+        self._inbox.append(events.MapRunEnded(command.run_id, "SUCCEEDED", now, outputs))
 
     # --- events ------------------------------------------------------------------------------------------
 

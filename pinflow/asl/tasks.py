@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pinflow.asl import commands as cmd
-from pinflow.asl import errors, templates, tokens
+from pinflow.asl import errors, maprun, templates, tokens
 from pinflow.asl.definition import JSONATA
 from pinflow.asl.errors import AslError
 from pinflow.asl.scope import Scope, compact
@@ -191,9 +191,15 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
     scope = m.scope(frame, frame["input"])
     processor = state.get("ItemProcessor") or state.get("Iterator") or {}
     distributed = (processor.get("ProcessorConfig") or {}).get("Mode") == "DISTRIBUTED"
+    read = frame.pop("read_items", None)
+    if "ItemReader" in state and read is None:
+        _read_items(m, frame, state, scope)
+        return
     if m.d.language(state) == JSONATA:
         bindings = m.bindings(scope)
-        if "Items" in state:
+        if read is not None:
+            items = read
+        elif "Items" in state:
             items = m.jsonata_value(state["Items"], bindings, "Items")
         else:
             items = frame["input"]
@@ -214,7 +220,7 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
         effective = m.input_path(state, frame["input"], scope)
         inner = scope.with_input(effective)
         items_path = state.get("ItemsPath", "$")
-        items = inner.resolve_text(items_path)
+        items = read if read is not None else inner.resolve_text(items_path)
         if not isinstance(items, list):
             raise AslError(errors.RUNTIME, m.located(
                 f"Invalid path '{items_path}': The ItemsPath field must reference an array, but the value was "
@@ -236,9 +242,135 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
         tolerated = _tolerated_jsonata(m, state, bindings)
     else:
         tolerated = _tolerated_jsonpath(m, state, inner)
+    if distributed:
+        _start_map_run(m, frame, state, processor, inputs, max_concurrency, tolerated)
+        return
     frame["wait"] = _children_wait(len(inputs), inputs, max_concurrency=max_concurrency, isolated=distributed,
                                    tolerated=tolerated)
     launch_children(m, frame)
+
+
+def _read_items(m: _Machine, frame: Frame, state: State, scope: Scope) -> None:
+    """Ask the driver to read the Map's items (ItemReader); `items_read` resumes the state with them."""
+    reader = state["ItemReader"]
+    config = dict(reader.get("ReaderConfig") or {})
+    if m.d.language(state) == JSONATA:
+        bindings = m.bindings(scope)
+        parameters = m.jsonata_field(reader, "Arguments", bindings, default={})
+        if isinstance(config.get("MaxItems"), str):
+            config["MaxItems"] = m.jsonata_value(config["MaxItems"], bindings, "ItemReader/ReaderConfig/MaxItems")
+    else:
+        inner = scope.with_input(m.input_path(state, frame["input"], scope))
+        parameters = templates.evaluate(reader.get("Parameters") or {}, inner)
+        if "MaxItemsPath" in config:
+            config["MaxItems"] = inner.resolve_text(config.pop("MaxItemsPath"))
+    limit = config.get("MaxItems")
+    if limit is not None and (not isinstance(limit, int | float) or isinstance(limit, bool) or limit < 0
+                              or (isinstance(limit, float) and not limit.is_integer())):
+        raise AslError(errors.RUNTIME, f"The MaxItems field refers to value {compact(limit)} which is not a valid "
+                       "positive integer")
+    if limit is not None:
+        config["MaxItems"] = int(limit)
+    task_id = m.new_id("t")
+    m.state["tasks"][task_id] = frame["id"]
+    frame["wait"] = {"kind": "task", "task": task_id, "reader": True, "events": "Task", "timers": []}
+    m.commands.append(cmd.InvokeTask(task_id, reader["Resource"], parameters, frame["state"], frame["retry_count"],
+                                     pattern="item_reader", reader=config))
+
+
+def items_read(m: _Machine, frame: Frame, items: Any) -> None:
+    """The ItemReader's items came: the Map goes on with them as if its input held them."""
+    frame["read_items"] = items if isinstance(items, list) else []
+    m.execute(frame)
+
+
+def _start_map_run(m: _Machine, frame: Frame, state: State, processor: dict[str, Any], inputs: list[Any],
+                   max_concurrency: int, tolerated: dict[str, float] | None) -> None:
+    """A Distributed Map: record MapRunStarted and ask the driver for the Map Run; the frame waits on
+    its end (`map_run_ended`) and keeps nothing per item."""
+    run_id = m.new_id(maprun.RUN_ID_PREFIX)
+    label = state.get("Label") or frame["state"]
+    arn = maprun.arn(m.state["execution"].get("Id") or "", m.state["state_machine"].get("Name") or "", label,
+                     m.rng().getrandbits(128))
+    started = m.record(frame, "MapRunStarted", {"mapRunArn": arn})
+    m.state["tasks"][run_id] = frame["id"]
+    # Whether the state's MapStateEntered, recorded in this step, linked to no event (see `history`).
+    first = m.memo.get(frame["id"]) == 0
+    frame["wait"] = {"kind": "maprun", "task": run_id, "arn": arn, "started": started, "first": first}
+    config = processor.get("ProcessorConfig") or {}
+    m.commands.append(cmd.StartMapRun(
+        run_id, arn, frame["state"], frame["state"], label, inputs, max_concurrency, tolerated,
+        config.get("ExecutionType") or "STANDARD", writes_results="ResultWriter" in state,
+        batched="ItemBatcher" in state))
+
+
+def _map_succeeded(m: _Machine, frame: Frame, state: State, wait: dict[str, Any], output: Any) -> None:
+    m.record(frame, "MapStateSucceeded", None, advance=False)
+    if maprun.exit_links_run_start(state, wait["first"]):
+        frame["last"] = wait["started"]
+    m.guard(frame, lambda: m.finish_result(frame, state, output), state_failed=False)
+
+
+def _write_results(m: _Machine, frame: Frame, state: State, run: dict[str, Any]) -> None:
+    """Ask the driver to write the Map Run's results (ResultWriter); `results_written` goes on."""
+    writer = state["ResultWriter"]
+    scope = m.scope(frame, frame["input"])
+    if m.d.language(state) == JSONATA:
+        parameters = m.jsonata_field(writer, "Arguments", m.bindings(scope), default={})
+    else:
+        inner = scope.with_input(m.input_path(state, frame["input"], scope))
+        parameters = templates.evaluate(writer.get("Parameters") or {}, inner)
+    task_id = m.new_id("t")
+    m.state["tasks"][task_id] = frame["id"]
+    frame["wait"] = {"kind": "task", "task": task_id, "writer": True, "events": "Task", "timers": [], "run": run}
+    m.commands.append(cmd.InvokeTask(
+        task_id, writer.get("Resource") or "", parameters, frame["state"], frame["retry_count"],
+        pattern="result_writer", writer={"MapRunArn": run["arn"], "WriterConfig": writer.get("WriterConfig")}))
+
+
+def results_written(m: _Machine, frame: Frame, output: Any) -> None:
+    """The ResultWriter wrote the results: the Map's result is `{MapRunArn, ResultWriterDetails}`."""
+    run = frame["wait"]["run"]
+    state = m.d.state(frame["block"], frame["state"])
+    m.clear_task(frame)
+    _map_succeeded(m, frame, state, run, output)
+
+
+def redrive_map_run(m: _Machine, frame: Frame) -> bool:
+    """RedriveExecution reaching a Distributed Map whose Map Run failed: the same run goes on with its
+    unsuccessful children rerun (MapRunRedriven); False when the frame did not stop at such a run."""
+    run = frame.pop("failed_run", None)
+    if run is None or run.get("state") != frame["state"]:
+        return False
+    m.state["tasks"][run["task"]] = frame["id"]
+    frame["wait"] = {k: v for k, v in run.items() if k != "state"}
+    redrives = m.state["execution"].get("RedriveCount", 1)
+    m.record(frame, "MapRunRedriven", {"mapRunArn": run["arn"], "redriveCount": redrives})
+    m.commands.append(cmd.RedriveMapRun(run["task"], run["arn"]))
+    return True
+
+
+def map_run_ended(m: _Machine, frame: Frame, status: str, output: Any, error: str | None,
+                  cause: str | None) -> None:
+    """The Map Run a Distributed Map waits on ended (see `pinflow.asl.history` for the links)."""
+    wait = frame["wait"]
+    m.state["tasks"].pop(wait["task"], None)
+    frame["wait"] = None
+    state = m.d.state(frame["block"], frame["state"])
+    if status == "SUCCEEDED":
+        m.record(frame, "MapRunSucceeded", None)
+        if "ResultWriter" in state:
+            m.guard(frame, lambda: _write_results(m, frame, state, wait))
+            return
+        _map_succeeded(m, frame, state, wait, output)
+        return
+    # Kept so that a redrive of the execution redrives this Map Run (`redrive_map_run`).
+    frame["failed_run"] = dict(wait, state=frame["state"])
+    if status == "ABORTED":
+        m.record(frame, "MapRunAborted", None)
+    else:
+        m.record(frame, "MapRunFailed", {k: v for k, v in (("error", error), ("cause", cause)) if v is not None})
+    m.handle_error(frame, AslError(error or errors.EXCEED_TOLERATED_FAILURE_THRESHOLD, cause))
 
 
 def _int_field(m: _Machine, state: State, key: str, scope: Scope) -> int | float | None:
@@ -337,7 +469,7 @@ def _batches(m: _Machine, state: State, inputs: list[Any], scope: Scope) -> list
     current: list[Any] = []
     current_bytes = 0
     for item in inputs:
-        item_bytes = len(compact(item).encode())
+        item_bytes = len(compact(item).encode("utf-8", "surrogatepass"))
         full = (size and len(current) >= size) or (
             max_bytes and current and current_bytes + item_bytes > max_bytes)
         if full:
@@ -474,6 +606,9 @@ def remove_frame(m: _Machine, frame: Frame) -> None:
         m.commands.append(cmd.CancelTask(wait["task"]))
         for timer_id in wait.get("timers", ()):
             m.cancel_timer(timer_id)
+    elif wait.get("kind") == "maprun":
+        m.state["tasks"].pop(wait["task"], None)
+        m.commands.append(cmd.CancelTask(wait["task"]))
     elif wait.get("timer"):
         m.cancel_timer(wait["timer"])
     elif wait.get("kind") == "children":

@@ -63,15 +63,20 @@ def summary(pf: Any, histories: Histories, arn: str, selection: digest.Context) 
         for name in digested.layout.kind:
             status, runs = digested.status(name, selection)
             states[name] = {"status": status, "runs": runs}
-        maps = {name: _map_summary(digested, name, selection)
-                for name, kind in digested.layout.kind.items() if kind == "Map"}
+        mapped = [name for name, kind in digested.layout.kind.items() if kind == "Map"]
+        by_state: dict[str, list[dict[str, str]]] = {}
+        if any(map_mode(digested.layout.state(name)) == "DISTRIBUTED" for name in mapped):
+            # A Distributed Map's Map Runs (its processor block is named after the state), newest first.
+            for run in pf.engine.mapruns.list(arn, None, 100)[0]:
+                by_state.setdefault(run["block"], []).append({"mapRunArn": run["arn"], "status": run["status"]})
+        maps = {name: _map_summary(digested, name, selection, by_state.get(name, [])) for name in mapped}
         last = digested.last_id
     return {"execution": execution_item(row) | {"error": row["error"], "cause": row["cause"]},
             "lastEventId": last, "states": states, "maps": maps}
 
 
-def _map_summary(digested: digest.Digest, name: str,
-                 selection: digest.Context) -> dict[str, Any]:
+def _map_summary(digested: digest.Digest, name: str, selection: digest.Context,
+                 map_runs: list[dict[str, str]]) -> dict[str, Any]:
     context = digested.selected(name, selection)
     counts: dict[str, int] = {}
     for (state, where), iterations in digested.iterations.items():
@@ -82,8 +87,7 @@ def _map_summary(digested: digest.Digest, name: str,
     complete = len(context) == len(digested.layout.maps.get(name, ()))
     return {"context": [list(step) for step in context], "complete": complete,
             "iterations": sum(counts.values()), "byStatus": counts, "mode": map_mode(digested.layout.state(name)),
-            # Distributed Map's Map Runs, with their child executions, are listed here once they exist.
-            "mapRuns": []}
+            "mapRuns": map_runs}
 
 
 def map_mode(state: dict[str, Any] | None) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pinflow.asl import commands as cmd
 from pinflow.asl import events
-from pinflow.engine import authorise, lru, watches
+from pinflow.engine import authorise, itemreader, lru, resultwriter, watches
 from pinflow.engine.integrations import base, mock, table
 
 if TYPE_CHECKING:
@@ -86,6 +86,22 @@ class Dispatcher:
             return base.Done(mocked.event(command.task_id, call.now()))
         integration = table.for_resource(command.resource)
         try:
+            if command.pattern == "result_writer" and integration is not None:
+                # A Distributed Map's ResultWriter: s3:PutObject under its prefix, then the files.
+                try:
+                    for need in resultwriter.needs(call):
+                        self.authoriser.check(call.role_arn, call.pinned, need)
+                except authorise.Denied as denied:
+                    return base.Done(call.failed("States.ResultWriterFailed", denied.message))
+                return base.Done(call.succeeded(resultwriter.write(call)))
+            if command.pattern == "item_reader" and integration is not None:
+                # A Distributed Map's ItemReader: the S3 call's IAM needs, then the items.
+                try:
+                    for need in integration.needs(call):
+                        self.authoriser.check(call.role_arn, call.pinned, need)
+                except authorise.Denied as denied:
+                    return base.Done(call.failed("States.ItemReaderFailed", denied.message))
+                return base.Done(call.succeeded(itemreader.read(call)))
             if integration is None or command.pattern not in integration.patterns:
                 return base.Done(call.failed("States.Runtime",
                                              f"The resource '{command.resource}' is not supported by this server"))

@@ -26,9 +26,9 @@ import orjson
 
 from pinflow import arns, errors, jsontext
 from pinflow.asl import commands as cmd
-from pinflow.asl import events, interpreter, tokens
+from pinflow.asl import events, interpreter, maprun, tokens
 from pinflow.asl.definition import Definition
-from pinflow.engine import dispatch, lanes, leases, pins, watches
+from pinflow.engine import dispatch, lanes, leases, mapruns, pins, watches
 from pinflow.engine.applier import Applier, Work
 from pinflow.engine.integrations import mock, table
 from pinflow.engine.integrations.aws_client import AwsClients
@@ -77,6 +77,8 @@ class Engine:
             soon other nodes take over a dead node's work (`leases`).
     """
 
+    dumps = staticmethod(dumps)
+
     def __init__(self, store: Store, registry: Any, invoker: Any, *, clock: Callable[[], float] = time.time,
                  workers: int = 16, timer_interval: float = 0.02, http_hosts: HostPolicy | None = None,
                  aws: AwsClients | None = None, mocks: mock.MockConfig | None = None, node_id: str | None = None,
@@ -102,7 +104,9 @@ class Engine:
         self.express_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinflow-express")
         self.timers = TimerPoller(self, interval=timer_interval)
         self.leases = leases.Leases(self, node_id=node_id, seconds=lease_seconds)
+        self.mapruns = mapruns.MapRuns(self)
         self._definitions: OrderedDict[str, Definition] = OrderedDict()
+        self._child_definitions: OrderedDict[tuple[str, str], Definition] = OrderedDict()
         self._definitions_lock = threading.Lock()
         self._activity_ready = threading.Condition()
         self._seq_lock = threading.Lock()
@@ -118,6 +122,8 @@ class Engine:
             return
         # Claimed before anything new can be written, so nothing is sent twice.
         pending = self.leases.start()
+        with self.store.transaction(write=False) as tx:
+            runs = [row["arn"] for row in tx.all("maprun_running", ())]
         self.started = True
         self.applier.start()
         self.timers.start()
@@ -125,6 +131,9 @@ class Engine:
             self.dispatch(execution_arn, command, fence=fence)
         # Watched tasks whose end came (or whose stop was asked for) while no node looked.
         self.pool.submit(watches.check_due, self, everything=True)
+        # Map Runs a crash left between a commit and the follow-up that would have moved them on.
+        for arn in runs:
+            self.mapruns.recover(arn)
 
     def stop(self) -> None:
         """A graceful stop: take no new work, let the running invocations finish and their results be
@@ -171,6 +180,25 @@ class Engine:
             while len(self._definitions) > 512:
                 self._definitions.popitem(last=False)
         return parsed
+
+    def child_definition(self, revision_id: str, definition: Definition, block: str) -> Definition:
+        """The definition a Map Run's children run: the processor `block` of a revision's definition."""
+        key = (revision_id, block)
+        with self._definitions_lock:
+            found = self._child_definitions.get(key)
+        if found is None:
+            found = Definition(maprun.child_definition(definition, block))
+            with self._definitions_lock:
+                self._child_definitions[key] = found
+                while len(self._child_definitions) > 512:
+                    self._child_definitions.popitem(last=False)
+        return found
+
+    def row_definition(self, tx: Tx, row: dict[str, Any], pinned: dict[str, Any]) -> Definition:
+        """The definition an execution row runs (a Map Run's child runs its Map's processor)."""
+        definition = self.definition(tx, row["revision_id"])
+        block = pinned.get("map_block")
+        return definition if block is None else self.child_definition(row["revision_id"], definition, block)
 
     def _next_seq(self) -> int:
         with self._seq_lock:
@@ -326,33 +354,37 @@ class Engine:
                         return False  # cancelled or re-armed meanwhile
             if before is not None and not before(tx):
                 return False
-            row = tx.one("exec_get_for_update", (execution_arn,))
-            if row is None:
-                return False
-            if isinstance(event, events.Redrive):
-                if row["status"] not in REDRIVABLE:  # a concurrent redrive got there first
-                    raise errors.ExecutionNotRedrivable(
-                        f"Execution with ARN {execution_arn} cannot be redriven because its status is "
-                        f"{row['status']}.")
-            elif row["status"] != "RUNNING":
-                return False
-            definition = self.definition(tx, row["revision_id"])
-            step = interpreter.step(definition, orjson.loads(row["state"]), event)
-            if isinstance(event, events.Redrive):
-                tx.execute("exec_redriven", (event.at, execution_arn))
-                pinned = json.loads(row["pins"])
-                refs = set(pinned.get("refs") or ())
-                if row["version_arn"]:
-                    refs.add(row["version_arn"])
-                tx.executemany("refs_insert", [(execution_arn, ref) for ref in sorted(refs)])
-            work.after.extend(self.persist(tx, execution_arn, step,
-                                           facts=(row["role_arn"], orjson.loads(row["pins"]))))
-            return True
+            return self.apply_event(tx, execution_arn, event, work.after)
 
         work = Work(apply)
         if on_done is not None:
             work.after.append(on_done)
         return self.applier.submit(work)
+
+    def apply_event(self, tx: Tx, execution_arn: str, event: events.Event, after: list[Callable[[], None]]) -> bool:
+        """Apply an event to an execution in the transaction `tx`; what to do once it is committed goes
+        to `after`. False when the execution is gone or no longer running (nothing changes)."""
+        row = tx.one("exec_get_for_update", (execution_arn,))
+        if row is None:
+            return False
+        if isinstance(event, events.Redrive):
+            if row["status"] not in REDRIVABLE:  # a concurrent redrive got there first
+                raise errors.ExecutionNotRedrivable(
+                    f"Execution with ARN {execution_arn} cannot be redriven because its status is "
+                    f"{row['status']}.")
+        elif row["status"] != "RUNNING":
+            return False
+        pinned = orjson.loads(row["pins"])
+        definition = self.row_definition(tx, row, pinned)
+        step = interpreter.step(definition, orjson.loads(row["state"]), event)
+        if isinstance(event, events.Redrive):
+            tx.execute("exec_redriven", (event.at, execution_arn))
+            refs = set(pinned.get("refs") or ())
+            if row["version_arn"]:
+                refs.add(row["version_arn"])
+            tx.executemany("refs_insert", [(execution_arn, ref) for ref in sorted(refs)])
+        after.extend(self.persist(tx, execution_arn, step, facts=(row["role_arn"], pinned)))
+        return True
 
     def history_rows(self, execution_arn: str, step: interpreter.Step) -> list[tuple[str, int, str]]:
         return [(execution_arn, e["id"], dumps(e)) for e in step.history]
@@ -383,7 +415,12 @@ class Engine:
             # timed-out or aborted one keeps it while it can be redriven (see release_expired_refs).
             if status == "SUCCEEDED":
                 tx.execute("refs_delete", (execution_arn,))
-            parent = facts[1].get("parent") if facts is not None else None
+            pinned = facts[1] if facts is not None else {}
+            parent = pinned.get("parent")
+            map_run = pinned.get("map_run")
+            if map_run:
+                # A Map Run's child: counted, and the run moved on, in this transaction.
+                self.mapruns.child_ended(tx, map_run, status, int(pinned.get("map_weight") or 1), follow_ups)
             if parent:
                 # A child execution: its parent's task (if it watches this one) learns of the end now.
                 follow_ups.append(functools.partial(self._after, watches.check, self, parent["execution"],
@@ -548,6 +585,16 @@ class Engine:
             following = int(tx.scalar("exec_seq", (rows[limit - 1]["arn"],))) if len(rows) > limit else None
         return rows[:limit], following
 
+    def list_map_run_executions(self, map_run_arn: str, *, status: str | None = None, before: int | None = None,
+                                limit: int = 100) -> tuple[list[dict[str, Any]], int | None]:
+        """A page of a Map Run's child executions, newest first (see list_executions)."""
+        self.mapruns.describe(map_run_arn)
+        with self.store.transaction(write=False) as tx:
+            rows = tx.all("exec_list_by_map_run", (map_run_arn, status, status,
+                                                   before if before is not None else 2**62, limit + 1))
+            following = int(tx.scalar("exec_seq", (rows[limit - 1]["arn"],))) if len(rows) > limit else None
+        return rows[:limit], following
+
     def release_expired_refs(self) -> None:
         """Let go of what failed executions held once they can no longer be redriven (14 days)."""
         with self.store.transaction() as tx:
@@ -626,7 +673,16 @@ class _StepWriter:
     def cancel_timer(self, command: cmd.CancelTimer) -> None:
         self.tx.execute("timer_delete", (self.execution_arn, command.timer_id))
 
+    def start_map_run(self, command: cmd.StartMapRun) -> None:
+        self.engine.mapruns.start(self.tx, self.execution_arn, command, self.follow_ups)
+
+    def redrive_map_run(self, command: cmd.RedriveMapRun) -> None:
+        self.engine.mapruns.redrive(self.tx, command, self.follow_ups)
+
     def cancel_task(self, command: cmd.CancelTask) -> None:
+        if maprun.is_run_id(command.task_id):  # the Map Run is aborted
+            self.engine.mapruns.cancel(self.tx, self.execution_arn, command.task_id, self.follow_ups)
+            return
         self.tx.execute("outbox_consume", (self.execution_arn, command.task_id))
         # A watched task: what it started is stopped once this step is committed (or after a restart).
         if self.tx.execute("watch_cancel", (self.now, self.execution_arn, command.task_id)):

@@ -4,6 +4,7 @@ batching, tolerated failures and the distributed mode."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -365,11 +366,18 @@ def test_item_batcher_max_input_bytes_per_batch() -> None:
     assert output == [{"Items": ["aaa", "bbb"]}, {"Items": ["ccc"]}]
 
 
-def test_distributed_map_runs_like_an_inline_one() -> None:
+def test_distributed_map_records_a_map_run_and_no_iterations() -> None:
     definition = map_machine(distributed(PASS_PROCESSOR), MaxConcurrency=1,
                              ItemSelector={"v.$": "$$.Map.Item.Value", "from.$": "$"}, Label="TestMap")
     expected = [{"v": "a", "from": ["a", "b"]}, {"v": "b", "from": ["a", "b"]}]
-    assert succeeded(definition, ["a", "b"]) == expected
+    result = asl.run(definition, ["a", "b"])
+    assert result.output == expected
+    # AWS's parent history of a Distributed Map: the iterations are child executions.
+    assert [e["type"] for e in result.history] == [
+        "ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted", "MapRunSucceeded",
+        "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
+    arn = result.history[3]["mapRunStartedEventDetails"]["mapRunArn"]
+    assert re.fullmatch(r"arn:aws:states:us-east-1:123456789012:mapRun:state-machine/TestMap:[0-9a-f-]{36}", arn)
 
 
 def test_distributed_map_iterations_cannot_read_outer_variables() -> None:
@@ -380,7 +388,10 @@ def test_distributed_map_iterations_cannot_read_outer_variables() -> None:
     isolated = branch(("Init", {"Type": "Pass", "Assign": {"outer": 1}}),
                       ("M", {"Type": "Map", "ItemProcessor": distributed(processor)}))
     result = asl.run(isolated, [0])
-    assert (result.status, result.error) == ("FAILED", errors.RUNTIME)
+    # The child execution fails (States.Runtime: no such variable); with no tolerated failures its Map
+    # Run fails, and the Map with it, with States.ExceedToleratedFailureThreshold (AWS's docs).
+    assert (result.status, result.error) == ("FAILED", errors.EXCEED_TOLERATED_FAILURE_THRESHOLD)
+    assert [e["type"] for e in result.history if e["type"].startswith("MapRun")] == ["MapRunStarted", "MapRunFailed"]
 
 
 def test_map_inside_parallel_inside_map() -> None:
@@ -430,3 +441,36 @@ def test_a_jsonata_map_without_items_fails_the_same_way_on_an_input_that_is_not_
     assert (literal.status, literal.error) == ("FAILED", errors.QUERY_EVALUATION_ERROR)
     assert "Expected 'array', but was 'object' for value: {\"a\":1}" in (literal.cause or "")
     assert succeeded(_jsonata_map(), [1, 2]) == [1, 2]
+
+
+def test_item_reader_asks_the_driver_for_the_items() -> None:
+    reader = {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key.$": "$.key"},
+              "ReaderConfig": {"InputType": "JSONL", "MaxItemsPath": "$.limit"}}
+    definition = map_machine(distributed(PASS_PROCESSOR), ItemReader=reader)
+    asked: list[Any] = []
+
+    def read(parameters: Any) -> list[int]:
+        asked.append(parameters)
+        return [1, 2]
+
+    result = asl.run(definition, {"key": "k.jsonl", "limit": 2}, handlers={reader["Resource"]: read})
+    assert (result.status, result.output) == ("SUCCEEDED", [1, 2])
+    assert asked == [{"Bucket": "b", "Key": "k.jsonl"}]
+    failed = asl.run(definition, {"key": "k", "limit": 2})  # nothing can read it here
+    assert (failed.status, failed.error) == ("FAILED", errors.ITEM_READER_FAILED)
+
+
+def test_result_writer_asks_the_driver_to_write_and_its_answer_is_the_result() -> None:
+    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "p"}}
+    definition = map_machine(distributed(PASS_PROCESSOR), ResultWriter=writer)
+    asked: list[Any] = []
+
+    def write(parameters: Any) -> dict[str, Any]:
+        asked.append(parameters)
+        return {"written": True}
+
+    result = asl.run(definition, [1, 2], handlers={writer["Resource"]: write})
+    assert (result.status, result.output) == ("SUCCEEDED", {"written": True})
+    assert asked == [{"Bucket": "b", "Prefix": "p"}]
+    failed = asl.run(definition, [1])
+    assert (failed.status, failed.error) == ("FAILED", errors.RESULT_WRITER_FAILED)

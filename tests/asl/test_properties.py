@@ -219,6 +219,7 @@ def test_intrinsic_strings_end_in_a_result_or_an_asl_error(intrinsic: str, input
 @example(expression="{% $power($states.input.n, 0.5) %}", field="Output", input={"n": -1})
 @example(expression="{% $decodeUrl($states.input.a) %}", field="Output", input={"a": "%E0%A4%A"})
 @example(expression="{% $encodeUrl($states.input.a) %}", field="Output", input={"a": "\ud800"})
+@example(expression="{% $states.input %}", field="Output", input={"b": "\ud800"})  # its size is counted
 @example(expression="{% $fromMillis($states.input.n, $states.input.a) %}", field="Output",
          input={"n": 1, "a": "[Q]"})
 @example(expression="{% $parseInteger($states.input.a, $states.input.b) %}", field="Output",

@@ -21,31 +21,4 @@ KNOWN_DIFFERENCES: dict[str, str] = {
         _PLACEHOLDER + "API Gateway",
 }
 
-_ASSIGN_REFS = _V2 + "assign/test_assign_reference_variables.py::TestAssignReferenceVariables::"
-_SCENARIOS = _V2 + "scenarios/test_base_scenarios.py::TestBaseScenarios::"
-_MAP_RUN = ("a Distributed Map records a Map Run (MapRunStarted, MapRunSucceeded) where pinflow runs the "
-            "iterations inline; Map Runs come with Distributed Map support")
-
-HISTORY_KNOWN_DIFFERENCES: dict[str, str] = {
-    case + "::get_execution_history": _MAP_RUN for case in (
-        _ASSIGN_REFS + "test_reference_in_map_state[MAP_STATE_REFERENCE_IN_TOLERATED_FAILURE_PATH]",
-        _ASSIGN_REFS + "test_reference_in_map_state[MAP_STATE_REFERENCE_IN_ITEM_SELECTOR]",
-        _SCENARIOS + "test_map_state_legacy_config_distributed",
-        _SCENARIOS + "test_map_state_config_distributed_item_selector",
-        _SCENARIOS + "test_map_state_config_distributed_item_selector_parameters",
-        _SCENARIOS + "test_map_state_config_distributed_reentrant",
-        _SCENARIOS + "test_map_state_config_distributed_parameters",
-        _SCENARIOS + "test_map_state_config_inline_item_selector",
-        _SCENARIOS + "test_map_state_tolerated_failure_values[count_literal]",
-        _SCENARIOS + "test_map_state_tolerated_failure_values[percentage_literal]",
-        _SCENARIOS + "test_map_state_tolerated_failure_count_path[0]",
-        _SCENARIOS + "test_map_state_tolerated_failure_count_path[1]",
-        _SCENARIOS + "test_map_state_tolerated_failure_percentage_path[0]",
-        _SCENARIOS + "test_map_state_tolerated_failure_percentage_path[1]",
-        _SCENARIOS + "test_map_state_tolerated_failure_percentage_path[1.1]",
-        _SCENARIOS + "test_map_state_tolerated_failure_percentage_path[100]",
-        _SCENARIOS + "test_map_state_label",
-        _SCENARIOS + "test_map_state_nested_config_distributed",
-        _SCENARIOS + "test_map_state_config_distributed_items_path_from_previous",
-    )
-}
+HISTORY_KNOWN_DIFFERENCES: dict[str, str] = {}

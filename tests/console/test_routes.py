@@ -286,3 +286,17 @@ def test_pinflow_server_serves_the_console_on_its_port(tmp_path) -> None:
         if server.process.poll() is None:
             server.process.kill()
             server.process.wait()
+
+
+def test_a_distributed_maps_summary_lists_its_map_runs(console, service) -> None:
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                 "StartAt": "Work", "States": {"Work": {"Type": "Pass", "End": True}}}
+    definition = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemProcessor": processor, "End": True}}}
+    machine = service.machines.create("fan", json.dumps(definition), execution_role(service, "fan"))
+    started = service.engine.start_execution(machine["stateMachineArn"], input="[1, 2]")["executionArn"]
+    service.engine.wait_for(started)
+    run_arn = service.engine.history(started)[3]["mapRunStartedEventDetails"]["mapRunArn"]
+    status, _, body = call(f"{console.endpoint}/console/api/executions/{quote(started, safe='')}/summary")
+    assert status == 200
+    summary = json.loads(body)["maps"]["Each"]
+    assert (summary["mode"], summary["mapRuns"]) == ("DISTRIBUTED", [{"mapRunArn": run_arn, "status": "SUCCEEDED"}])

@@ -199,3 +199,103 @@ SELECT version FROM function_versions WHERE name = ? AND version = ?;
 
 -- name: engine_machine_version
 SELECT version FROM machine_versions WHERE machine = ? AND version = ?;
+
+-- name: maprun_insert
+INSERT INTO map_runs (arn, execution, run_id, seq, machine, block, execution_type, writes_results, status,
+                      max_concurrency, tolerated_count, tolerated_percentage, total, item_total, started_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?);
+
+-- name: maprun_get
+SELECT * FROM map_runs WHERE arn = ?;
+
+-- name: maprun_by_run_id
+SELECT * FROM map_runs WHERE execution = ? AND run_id = ?;
+
+-- name: maprun_list
+SELECT arn, execution, machine, block, status, started_at, stopped_at, seq FROM map_runs
+WHERE execution = ? AND seq < ? ORDER BY seq DESC LIMIT ?;
+
+-- name: maprun_started
+UPDATE map_runs SET started = started + 1, item_started = item_started + ? WHERE arn = ?;
+
+-- name: maprun_child_ended
+UPDATE map_runs SET succeeded = succeeded + ?, failed = failed + ?, timed_out = timed_out + ?,
+                    aborted = aborted + ?, item_succeeded = item_succeeded + ?, item_failed = item_failed + ?,
+                    item_timed_out = item_timed_out + ?, item_aborted = item_aborted + ?
+WHERE arn = ?;
+
+-- name: maprun_end
+UPDATE map_runs SET status = ?, error = ?, cause = ?, stopped_at = ? WHERE arn = ? AND status = 'RUNNING';
+
+-- name: maprun_update
+UPDATE map_runs SET max_concurrency = ?, tolerated_count = ?, tolerated_percentage = ? WHERE arn = ?;
+
+-- name: maprun_item_insert
+INSERT INTO map_run_items (map_run, idx, input, weight) VALUES (?, ?, ?, ?);
+
+-- name: maprun_item_get
+SELECT input, weight FROM map_run_items WHERE map_run = ? AND idx = ?;
+
+-- name: maprun_item_started
+UPDATE map_run_items SET execution = ? WHERE map_run = ? AND idx = ?;
+
+-- name: maprun_outcomes
+SELECT i.idx, COALESCE(e.status, i.status) AS status, COALESCE(e.output, i.output) AS output,
+       COALESCE(e.error, i.error) AS error, COALESCE(e.cause, i.cause) AS cause
+FROM map_run_items i LEFT JOIN executions e ON e.arn = i.execution
+WHERE i.map_run = ? AND i.execution IS NOT NULL ORDER BY i.idx;
+
+-- name: maprun_running_children
+SELECT arn FROM executions WHERE map_run = ? AND status = 'RUNNING';
+
+-- name: exec_set_map_run
+UPDATE executions SET map_run = ? WHERE arn = ?;
+
+-- name: exec_list_by_map_run
+SELECT arn, machine, name, status, started_at, stopped_at, version_arn, alias_arn, redrive_count, redrive_date
+FROM executions
+WHERE map_run = ? AND (CAST(? AS TEXT) IS NULL OR status = ?) AND seq < ?
+ORDER BY seq DESC
+LIMIT ?;
+
+-- name: maprun_running
+SELECT arn FROM map_runs WHERE status = 'RUNNING';
+
+-- name: maprun_children
+SELECT i.idx, i.execution AS arn, COALESCE(e.status, i.status) AS status, i.input,
+       COALESCE(e.output, i.output) AS output, COALESCE(e.error, i.error) AS error,
+       COALESCE(e.cause, i.cause) AS cause, COALESCE(e.started_at, i.started_at) AS started_at,
+       COALESCE(e.stopped_at, i.stopped_at) AS stopped_at, COALESCE(e.redrive_count, 0) AS redrive_count
+FROM map_run_items i LEFT JOIN executions e ON e.arn = i.execution
+WHERE i.map_run = ? AND i.execution IS NOT NULL ORDER BY i.idx;
+
+-- name: maprun_pending_items
+SELECT idx, input FROM map_run_items WHERE map_run = ? AND execution IS NULL ORDER BY idx;
+
+-- name: maprun_redriven
+UPDATE map_runs SET status = 'RUNNING', error = NULL, cause = NULL, stopped_at = NULL, failed = 0, timed_out = 0,
+                    aborted = 0, item_failed = 0, item_timed_out = 0, item_aborted = 0,
+                    redrive_count = redrive_count + 1, redrive_date = ?
+WHERE arn = ? AND status IN ('FAILED', 'ABORTED');
+
+-- name: maprun_unsuccessful_children
+SELECT arn FROM executions WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED');
+
+-- name: maprun_express_started
+UPDATE map_run_items SET execution = ?, started_at = ? WHERE map_run = ? AND idx = ?;
+
+-- name: maprun_express_ended
+UPDATE map_run_items SET status = ?, output = ?, error = ?, cause = ?, stopped_at = ?
+WHERE map_run = ? AND idx = ? AND execution = ? AND status IS NULL;
+
+-- name: maprun_express_unfinished
+SELECT idx, execution, input, weight FROM map_run_items
+WHERE map_run = ? AND execution IS NOT NULL AND status IS NULL ORDER BY idx;
+
+-- name: maprun_express_failed
+SELECT idx, execution, input, weight FROM map_run_items
+WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED') ORDER BY idx;
+
+-- name: maprun_express_retry
+UPDATE map_run_items SET status = NULL, output = NULL, error = NULL, cause = NULL, stopped_at = NULL
+WHERE map_run = ? AND idx = ?;

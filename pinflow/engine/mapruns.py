@@ -1,0 +1,367 @@
+"""Map Runs, durably: a Distributed Map's children as real Standard executions.
+
+A parent's StartMapRun command writes the Map Run row, its items and its first children in the step
+that asked for it. Each child is an execution with its own row and history (its machine is
+`<machine>/<label>`, its definition the processor block of the parent's revision). When a child
+ends, the transaction that records its end also counts it on the Map Run row, starts the next items
+(up to MaxConcurrency) and, when the run is over (every item done, or its failures over the tolerated
+thresholds), ends the run and applies MapRunEnded to the parent. So a crash at any point leaves the
+counters and the children agreeing, and a finished child never runs again. The parent's state keeps
+no per-item data: only the run's id.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from pinflow import errors
+from pinflow.asl import commands as cmd
+from pinflow.asl import events, interpreter, loop, maprun, timestamps
+from pinflow.engine import express
+from pinflow.engine.applier import Work
+from pinflow.store import Tx
+
+if TYPE_CHECKING:
+    from pinflow.engine.runner import Engine
+
+FollowUps = list[Callable[[], None]]
+# Children started in one transaction at most; the run goes on in the next one, so one step never
+# holds the single writer for a whole large run.
+STARTS_PER_TRANSACTION = 500
+
+
+class MapRuns:
+    """The engine's Map Runs (one per engine)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # What starting a child needs of its parent, by Map Run ARN (the parent's row is not read per child).
+        self._parents: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        # Map Runs being advanced on this thread: a child that ends in its first step asks again, and
+        # is answered by the loop already running instead of by a deeper call.
+        self._local = threading.local()
+
+    # --- starting -------------------------------------------------------------------------------
+
+    def start(self, tx: Tx, parent_arn: str, command: cmd.StartMapRun, follow_ups: FollowUps) -> None:
+        """Carry out StartMapRun in the parent's step: the run's row, its items, its first children."""
+        if tx.one("maprun_get", (command.map_run_arn,)) is not None:
+            return  # the step is being redone (group commit's one-by-one retry)
+        tolerated = command.tolerated or {}
+        count = tolerated.get("count")
+        machine = maprun.run_machine_arn(command.map_run_arn).rpartition(":")[2]
+        weights = [_weight(item) if command.batched else 1 for item in command.items]
+        tx.execute("maprun_insert", (
+            command.map_run_arn, parent_arn, command.run_id, self.engine._next_seq(), machine, command.block,
+            command.execution_type, int(command.writes_results), command.max_concurrency,
+            None if count is None else int(count), tolerated.get("percentage"), len(command.items), sum(weights),
+            self.engine.clock()))
+        dumps = self.engine.dumps
+        tx.executemany("maprun_item_insert", [(command.map_run_arn, index, dumps(item), weights[index])
+                                              for index, item in enumerate(command.items)])
+        self.advance(tx, command.map_run_arn, follow_ups)
+
+    def _parent(self, tx: Tx, run: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            found = self._parents.get(run["arn"])
+            if found is not None:
+                return found
+        row = tx.one("exec_get", (run["execution"],))
+        if row is None:
+            raise errors.ExecutionDoesNotExist(f"Execution Does Not Exist: '{run['execution']}'")
+        pins = orjson.loads(row["pins"])
+        pins.pop("parent", None)
+        definition = self.engine.definition(tx, row["revision_id"])
+        found = {"revision_id": row["revision_id"], "role_arn": row["role_arn"], "pins": pins,
+                 "definition": self.engine.child_definition(row["revision_id"], definition, run["block"])}
+        with self._lock:
+            self._parents[run["arn"]] = found
+            while len(self._parents) > 256:
+                self._parents.popitem(last=False)
+        return found
+
+    def _start_child(self, tx: Tx, run: dict[str, Any], index: int, follow_ups: FollowUps) -> None:
+        engine = self.engine
+        parent = self._parent(tx, run)
+        item = tx.one("maprun_item_get", (run["arn"], index))
+        assert item is not None
+        input_text = item["input"]
+        name = str(uuid.uuid4())
+        child_arn = maprun.child_execution_arn(run["arn"], name)
+        now = engine.clock()
+        weight = int(item["weight"])
+        if run["execution_type"] == "EXPRESS":
+            self._start_express(tx, run, parent, index, input_text, weight, follow_ups)
+            return
+        pins = dict(parent["pins"], map_run=run["arn"], map_block=run["block"], map_index=index, map_weight=weight)
+        machine_arn = maprun.run_machine_arn(run["arn"])
+        context = {"Id": child_arn, "Name": name, "RoleArn": parent["role_arn"], "StartTime": timestamps.format(now)}
+        step = interpreter.step(parent["definition"], None, events.Start(
+            input=orjson.loads(input_text), at=now, execution=context,
+            state_machine={"Id": machine_arn, "Name": run["machine"]},
+            seed=uuid.uuid4().int >> 65, type="STANDARD"))
+        tx.execute("exec_insert", (child_arn, engine._next_seq(), run["machine"], name, "STANDARD", "RUNNING",
+                                   parent["revision_id"], None, None, parent["role_arn"], input_text, now,
+                                   engine.dumps(step.state), engine.dumps(pins), None))
+        tx.execute("exec_set_map_run", (run["arn"], child_arn))
+        tx.execute("maprun_item_started", (child_arn, run["arn"], index))
+        tx.execute("maprun_started", (weight, run["arn"]))
+        follow_ups.extend(engine.persist(tx, child_arn, step, inserted=True, facts=(parent["role_arn"], pins)))
+
+    # --- Express children: in memory, as Express executions run; their ends on the item rows -------------
+
+    def _start_express(self, tx: Tx, run: dict[str, Any], parent: dict[str, Any], index: int, input_text: str,
+                       weight: int, follow_ups: FollowUps) -> None:
+        name = str(uuid.uuid4())
+        child_arn = maprun.child_express_arn(run["arn"], name, str(uuid.uuid4()))
+        now = self.engine.clock()
+        tx.execute("maprun_express_started", (child_arn, now, run["arn"], index))
+        tx.execute("maprun_started", (weight, run["arn"]))
+        follow_ups.append(functools.partial(self._submit_express, run, parent, index, child_arn, input_text, weight))
+
+    def _submit_express(self, run: dict[str, Any], parent: dict[str, Any], index: int, child_arn: str,
+                        input_text: str, weight: int) -> None:
+        if not self.engine.started:
+            return  # started again at start-up (`recover`)
+        try:
+            self.engine.express_pool.submit(self._run_express, run, parent, index, child_arn, input_text, weight)
+        except RuntimeError:
+            pass  # shutting down: started again at start-up
+
+    def _run_express(self, run: dict[str, Any], parent: dict[str, Any], index: int, child_arn: str,
+                     input_text: str, weight: int) -> None:
+        """Run one Express child to its end in memory, then count it (once: its item row says so)."""
+        engine = self.engine
+        name = child_arn.split(":")[7]
+        pins = dict(parent["pins"])
+        context = {"Id": child_arn, "Name": name, "RoleArn": parent["role_arn"]}
+        start = events.Start(input=orjson.loads(input_text), at=engine.clock(), execution=context,
+                             state_machine={"Id": maprun.run_machine_arn(run["arn"]), "Name": run["machine"]},
+                             seed=uuid.uuid4().int >> 65, type="EXPRESS")
+
+        def invoke(command: cmd.InvokeTask, now: float) -> events.Event | None:
+            return engine.dispatcher.outcome(child_arn, parent["role_arn"], pins, command)
+
+        state = loop.Loop(parent["definition"], invoke,
+                          wait_until=functools.partial(express._wait_until, engine.clock)).run(start).state
+        status = state["status"]
+        if status == interpreter.RUNNING:  # a callback nothing in memory can answer
+            cause = "An Express child cannot wait for a callback"
+            status, state = "FAILED", {"error": "States.Runtime", "cause": cause}
+        output = engine.dumps(state.get("output")) if status == "SUCCEEDED" else None
+
+        def apply(tx: Tx) -> None:
+            if tx.execute("maprun_express_ended", (status, output, state.get("error"), state.get("cause"),
+                                                   engine.clock(), run["arn"], index, child_arn)):
+                self.child_ended(tx, run["arn"], status, weight, work.after)
+
+        work = Work(apply)
+        engine.applier.submit(work)
+
+    def recover(self, map_run_arn: str) -> None:
+        """At start-up: Express children a crash cut short run again (at least once, as Express
+        executions are), then the run is moved on."""
+        def apply(tx: Tx) -> None:
+            run = tx.one("maprun_get", (map_run_arn,))
+            if run is None:
+                return
+            if run["execution_type"] == "EXPRESS":
+                parent = self._parent(tx, run)
+                for row in tx.all("maprun_express_unfinished", (map_run_arn,)):
+                    work.after.append(functools.partial(self._submit_express, run, parent, row["idx"],
+                                                        row["execution"], row["input"], int(row["weight"])))
+            self.advance(tx, map_run_arn, work.after)
+
+        work = Work(apply)
+        self.engine.applier.submit(work)
+
+    def resume(self, map_run_arn: str) -> None:
+        """Move a run on in a transaction of its own."""
+        def apply(tx: Tx) -> None:
+            self.advance(tx, map_run_arn, work.after)
+
+        work = Work(apply)
+        self.engine.applier.submit(work)
+
+    # --- children ending ----------------------------------------------------------------------------
+
+    def child_ended(self, tx: Tx, map_run_arn: str, status: str, weight: int, follow_ups: FollowUps) -> None:
+        """A child's terminal step, in its transaction: count it (and its `weight` items), then move the
+        run on."""
+        tally = maprun.Tally(0)
+        tally.ended(status)
+        counts = (tally.succeeded, tally.failed, tally.timed_out, tally.aborted)
+        tx.execute("maprun_child_ended", (*counts, *(n * weight for n in counts), map_run_arn))
+        self.advance(tx, map_run_arn, follow_ups)
+
+    def advance(self, tx: Tx, map_run_arn: str, follow_ups: FollowUps) -> None:
+        """Start what may start, or end the run when it is over (see the module's docstring)."""
+        busy: dict[str, bool] = getattr(self._local, "busy", None) or {}
+        self._local.busy = busy
+        if map_run_arn in busy:
+            busy[map_run_arn] = True  # the loop below looks again
+            return
+        busy[map_run_arn] = False
+        budget = STARTS_PER_TRANSACTION
+        try:
+            while True:
+                busy[map_run_arn] = False
+                run = tx.one("maprun_get", (map_run_arn,))
+                if run is None or run["status"] != "RUNNING":
+                    return
+                tally = tally_of(run)
+                if tally.over(tolerated_of(run)):
+                    error, cause = maprun.failure()
+                    self._end(tx, run, "FAILED", error, cause, follow_ups)
+                    return
+                if tally.pending == 0 and tally.running == 0:
+                    self._end(tx, run, "SUCCEEDED", None, None, follow_ups)
+                    return
+                starting = tally.may_start(int(run["max_concurrency"]))
+                if starting and budget <= 0:
+                    follow_ups.append(lambda: self.engine._after(self.resume, map_run_arn))
+                    return
+                starting = min(starting, budget)
+                budget -= starting
+                for offset in range(starting):
+                    self._start_child(tx, run, tally.started + offset, follow_ups)
+                if not busy[map_run_arn] and starting == 0:
+                    return
+        finally:
+            busy.pop(map_run_arn, None)
+
+    def _end(self, tx: Tx, run: dict[str, Any], status: str, error: str | None, cause: str | None,
+             follow_ups: FollowUps) -> None:
+        engine = self.engine
+        tx.execute("maprun_end", (status, error, cause, engine.clock(), run["arn"]))
+        with self._lock:
+            self._parents.pop(run["arn"], None)
+        if status != "SUCCEEDED":
+            # Children still running are stopped (they count as aborted), after the commit.
+            for row in tx.all("maprun_running_children", (run["arn"],)):
+                follow_ups.append(_stopper(engine, row["arn"]))
+        # A ResultWriter reads the children's results from their rows; the parent is sent none.
+        output = self.outputs(tx, run["arn"]) if status == "SUCCEEDED" and not run["writes_results"] else None
+        if status == "ABORTED":
+            return  # the parent asked for it: it is no longer waiting
+        event = events.MapRunEnded(run["run_id"], status, engine.clock(), output, error, cause)
+        engine.apply_event(tx, run["execution"], event, follow_ups)
+
+    @staticmethod
+    def outputs(tx: Tx, map_run_arn: str) -> list[Any]:
+        """The children's outputs in item order (a failed child tolerated: its error output)."""
+        out = []
+        for row in tx.all("maprun_outcomes", (map_run_arn,)):
+            if row["status"] == "SUCCEEDED":
+                out.append(orjson.loads(row["output"]) if row["output"] is not None else None)
+            else:
+                out.append(maprun.error_output(row["error"], row["cause"]))
+        return out
+
+    def redrive(self, tx: Tx, command: cmd.RedriveMapRun, follow_ups: FollowUps) -> None:
+        """The parent was redriven at this run: its unsuccessful children are redriven (the same
+        executions, ExecutionRedriven in their histories) and those never started start. The
+        redriven children count as running again until they end again."""
+        now = self.engine.clock()
+        if tx.execute("maprun_redriven", (now, command.map_run_arn)) == 0:
+            return
+        for row in tx.all("maprun_unsuccessful_children", (command.map_run_arn,)):
+            self.engine.apply_event(tx, row["arn"], events.Redrive(now), follow_ups)
+        run = tx.one("maprun_get", (command.map_run_arn,))
+        if run is not None and run["execution_type"] == "EXPRESS":
+            # Express children are not redriven but run again, as new executions.
+            parent = self._parent(tx, run)
+            for row in tx.all("maprun_express_failed", (command.map_run_arn,)):
+                tx.execute("maprun_express_retry", (command.map_run_arn, row["idx"]))
+                name = str(uuid.uuid4())
+                child_arn = maprun.child_express_arn(run["arn"], name, str(uuid.uuid4()))
+                tx.execute("maprun_express_started", (child_arn, now, run["arn"], row["idx"]))
+                follow_ups.append(functools.partial(self._submit_express, run, parent, row["idx"], child_arn,
+                                                    row["input"], int(row["weight"])))
+        self.advance(tx, command.map_run_arn, follow_ups)
+
+    def cancel(self, tx: Tx, parent_arn: str, run_id: str, follow_ups: FollowUps) -> None:
+        """The parent no longer waits on its run (stopped, or the Map's frame went): abort it."""
+        run = tx.one("maprun_by_run_id", (parent_arn, run_id))
+        if run is not None and run["status"] == "RUNNING":
+            self._end(tx, run, "ABORTED", None, None, follow_ups)
+
+    # --- reading and updating -------------------------------------------------------------------------
+
+    def describe(self, map_run_arn: str) -> dict[str, Any]:
+        with self.engine.store.transaction(write=False) as tx:
+            run = tx.one("maprun_get", (map_run_arn,))
+        if run is None:
+            raise errors.ResourceNotFound(f"Resource not found: '{map_run_arn}'", resourceName=map_run_arn)
+        return run
+
+    def list(self, execution_arn: str, before: int | None, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        with self.engine.store.transaction(write=False) as tx:
+            rows = tx.all("maprun_list", (execution_arn, before if before is not None else 2**62, limit + 1))
+        following = int(rows[limit - 1]["seq"]) if len(rows) > limit else None
+        return rows[:limit], following
+
+    def update(self, map_run_arn: str, max_concurrency: int | None, count: int | None,
+               percentage: float | None) -> None:
+        """UpdateMapRun: new limits; more children start at once when the concurrency grew."""
+        self.describe(map_run_arn)
+
+        def apply(tx: Tx) -> None:
+            run = tx.one("maprun_get", (map_run_arn,))
+            assert run is not None
+            tx.execute("maprun_update", (
+                run["max_concurrency"] if max_concurrency is None else max_concurrency,
+                run["tolerated_count"] if count is None else count,
+                run["tolerated_percentage"] if percentage is None else percentage, map_run_arn))
+            self.advance(tx, map_run_arn, work.after)
+
+        work = Work(apply)
+        self.engine._wait(self.engine.applier.submit(work))
+
+
+def _weight(batch: Any) -> int:
+    """How many items a batch holds (`{"Items": [...]}`)."""
+    items = batch.get("Items") if isinstance(batch, dict) else None
+    return len(items) if isinstance(items, list) else 1
+
+
+def item_tally_of(run: dict[str, Any]) -> maprun.Tally:
+    """A run's counts in items (DescribeMapRun's itemCounts)."""
+    return maprun.Tally(int(run["item_total"]), int(run["item_started"]), int(run["item_succeeded"]),
+                        int(run["item_failed"]), int(run["item_timed_out"]), int(run["item_aborted"]))
+
+
+def tally_of(run: dict[str, Any]) -> maprun.Tally:
+    return maprun.Tally(int(run["total"]), int(run["started"]), int(run["succeeded"]), int(run["failed"]),
+                        int(run["timed_out"]), int(run["aborted"]))
+
+
+def tolerated_of(run: dict[str, Any]) -> dict[str, float] | None:
+    tolerated: dict[str, float] = {}
+    if run["tolerated_count"] is not None:
+        tolerated["count"] = int(run["tolerated_count"])
+    if run["tolerated_percentage"] is not None:
+        tolerated["percentage"] = float(run["tolerated_percentage"])
+    return tolerated or None
+
+
+def _stopper(engine: Engine, execution_arn: str) -> Callable[[], None]:
+    def stop() -> None:
+        engine._after(_stop_quietly, engine, execution_arn)
+
+    return stop
+
+
+def _stop_quietly(engine: Engine, execution_arn: str) -> None:
+    try:
+        engine.stop_execution(execution_arn)
+    except errors.ServiceError:
+        pass  # it ended meanwhile

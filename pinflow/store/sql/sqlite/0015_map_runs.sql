@@ -1,0 +1,60 @@
+-- pinflow schema, version 15 (SQLite): Map Runs, a Distributed Map's child executions.
+
+-- One row per Map Run, with its counters (never a list of outcomes): a child's end updates them in
+-- the transaction that records that end, so a crash never counts a child twice or loses it.
+CREATE TABLE map_runs (
+    arn                  TEXT PRIMARY KEY,
+    execution            TEXT NOT NULL,    -- the parent execution
+    run_id               TEXT NOT NULL,    -- the parent's id for it (StartMapRun.run_id)
+    seq                  INTEGER NOT NULL, -- start order, for newest-first listing
+    machine              TEXT NOT NULL,    -- the children's machine name: <machine>/<label>
+    block                TEXT NOT NULL,    -- the processor block of the parent's definition
+    execution_type       TEXT NOT NULL,
+    writes_results       INTEGER NOT NULL, -- 1: a ResultWriter takes the results (the parent is sent none)
+    status               TEXT NOT NULL,    -- RUNNING, SUCCEEDED, FAILED, ABORTED
+    max_concurrency      INTEGER NOT NULL,
+    tolerated_count      INTEGER,
+    tolerated_percentage REAL,
+    total                INTEGER NOT NULL,
+    started              INTEGER NOT NULL DEFAULT 0,
+    succeeded            INTEGER NOT NULL DEFAULT 0,
+    failed               INTEGER NOT NULL DEFAULT 0,
+    timed_out            INTEGER NOT NULL DEFAULT 0,
+    aborted              INTEGER NOT NULL DEFAULT 0,
+    -- The same counts in items (an ItemBatcher's child runs a batch of several).
+    item_total           INTEGER NOT NULL,
+    item_started         INTEGER NOT NULL DEFAULT 0,
+    item_succeeded       INTEGER NOT NULL DEFAULT 0,
+    item_failed          INTEGER NOT NULL DEFAULT 0,
+    item_timed_out       INTEGER NOT NULL DEFAULT 0,
+    item_aborted         INTEGER NOT NULL DEFAULT 0,
+    error                TEXT,
+    cause                TEXT,
+    redrive_count        INTEGER NOT NULL DEFAULT 0,
+    redrive_date         REAL,
+    started_at           REAL NOT NULL,
+    stopped_at           REAL
+);
+CREATE INDEX map_runs_by_execution ON map_runs (execution, seq);
+CREATE UNIQUE INDEX map_runs_by_run_id ON map_runs (execution, run_id);
+
+-- A Map Run's items, written once when it starts; `execution` is the child's ARN once it started.
+CREATE TABLE map_run_items (
+    map_run    TEXT NOT NULL,
+    idx        INTEGER NOT NULL,
+    input      TEXT NOT NULL,
+    weight     INTEGER NOT NULL,           -- how many items: 1, or the size of a batch
+    execution  TEXT,
+    -- An Express child (run in memory, no execution row): how it ended.
+    status     TEXT,
+    output     TEXT,
+    error      TEXT,
+    cause      TEXT,
+    started_at REAL,
+    stopped_at REAL,
+    PRIMARY KEY (map_run, idx)
+);
+
+-- A child execution names its Map Run (ListExecutions with mapRunArn).
+ALTER TABLE executions ADD COLUMN map_run TEXT;
+CREATE INDEX executions_by_map_run ON executions (map_run, seq);

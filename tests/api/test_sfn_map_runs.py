@@ -1,0 +1,324 @@
+"""Distributed Map through boto3 against a real server: Map Runs (DescribeMapRun, ListMapRuns,
+UpdateMapRun), their child executions (ListExecutions by mapRunArn, their own histories), MaxConcurrency,
+tolerated failures and stopping the parent; AWS's shapes and errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.api.conftest import CLIENT_CONFIG
+from tests.roles import execution_role
+
+ROLE = "arn:aws:iam::123456789012:role/sfn-role"
+ENDED = ("SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT")
+UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+@pytest.fixture(autouse=True)
+def _execution_role(pinflow_service):
+    execution_role(pinflow_service, ROLE.rsplit("/", 1)[-1])
+
+
+def distributed(states: dict[str, Any], start: str, **fields: Any) -> str:
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                 "StartAt": start, "States": states}
+    return json.dumps({"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "ItemProcessor": processor, "End": True, **fields}}})
+
+
+PASS_ITEMS = ({"Work": {"Type": "Pass", "End": True}}, "Work")
+FLAKY_ITEMS = ({
+    "Check": {"Type": "Choice", "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "Break"}],
+              "Default": "Ok"},
+    "Break": {"Type": "Fail", "Error": "ItemFailed", "Cause": "bad item"},
+    "Ok": {"Type": "Pass", "OutputPath": "$.n", "End": True}}, "Check")
+
+
+def create(sfn, name: str, definition: str) -> str:
+    return sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)["stateMachineArn"]
+
+
+def wait_status(sfn, execution_arn: str, *, until: tuple[str, ...] = ENDED, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] in until or time.monotonic() > deadline:
+            return described
+        time.sleep(0.02)
+
+
+def history_types(sfn, execution_arn: str) -> list[str]:
+    return [e["type"] for e in sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]]
+
+
+def map_run_of(sfn, execution_arn: str) -> str:
+    runs = sfn.list_map_runs(executionArn=execution_arn)["mapRuns"]
+    assert len(runs) == 1
+    return runs[0]["mapRunArn"]
+
+
+def error_of(call, **params) -> tuple[str, int]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    response = caught.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_a_distributed_map_runs_each_item_as_a_child_execution(sfn) -> None:
+    machine = create(sfn, "dmap", distributed(*PASS_ITEMS, Label="Items",
+                                              ItemSelector={"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"}))
+    started = sfn.start_execution(stateMachineArn=machine, input=json.dumps(["a", "b", "c"]))
+    parent = started["executionArn"]
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [{"v": "a", "i": 0}, {"v": "b", "i": 1}, {"v": "c", "i": 2}]
+    # AWS's parent history: a Map Run, no iteration events.
+    assert history_types(sfn, parent) == [
+        "ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted", "MapRunSucceeded",
+        "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
+    events = sfn.get_execution_history(executionArn=parent)["events"]
+    run_arn = events[3]["mapRunStartedEventDetails"]["mapRunArn"]
+    assert re.fullmatch(rf"arn:aws:states:us-east-1:123456789012:mapRun:dmap/Items:{UUID}", run_arn)
+
+    runs = sfn.list_map_runs(executionArn=parent)["mapRuns"]
+    assert [(r["mapRunArn"], r["executionArn"], r["stateMachineArn"]) for r in runs] == [
+        (run_arn, parent, "arn:aws:states:us-east-1:123456789012:stateMachine:dmap/Items")]
+    assert "stopDate" in runs[0]
+
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert run["status"] == "SUCCEEDED"
+    assert run["executionArn"] == parent
+    assert (run["maxConcurrency"], run["toleratedFailureCount"], run["toleratedFailurePercentage"]) == (0, 0, 0.0)
+    counts = {"pending": 0, "running": 0, "succeeded": 3, "failed": 0, "timedOut": 0, "aborted": 0, "total": 3,
+              "resultsWritten": 0, "failuresNotRedrivable": 0, "pendingRedrive": 0}
+    assert run["itemCounts"] == counts
+    assert run["executionCounts"] == counts
+    assert run["stopDate"] >= run["startDate"]
+
+    children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+    assert len(children) == 3
+    for child in children:
+        assert re.fullmatch(rf"arn:aws:states:us-east-1:123456789012:execution:dmap/Items:{UUID}",
+                            child["executionArn"])
+        assert child["stateMachineArn"] == "arn:aws:states:us-east-1:123456789012:stateMachine:dmap/Items"
+        assert child["status"] == "SUCCEEDED"
+        # Each child has a history of its own.
+        assert history_types(sfn, child["executionArn"]) == [
+            "ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+        assert sfn.describe_execution(executionArn=child["executionArn"])["mapRunArn"] == run_arn
+    inputs = sorted(json.loads(sfn.describe_execution(executionArn=c["executionArn"])["input"])["i"]
+                    for c in children)
+    assert inputs == [0, 1, 2]
+    # The parent's machine lists the parent only.
+    assert [e["executionArn"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]] == [parent]
+    # ListExecutions filters children by status.
+    assert sfn.list_executions(mapRunArn=run_arn, statusFilter="FAILED")["executions"] == []
+
+
+def test_the_map_run_label_defaults_to_the_state_name(sfn) -> None:
+    machine = create(sfn, "unlabelled", distributed(*PASS_ITEMS))
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1]")["executionArn"]
+    assert wait_status(sfn, parent)["status"] == "SUCCEEDED"
+    assert re.fullmatch(rf"arn:aws:states:us-east-1:123456789012:mapRun:unlabelled/Each:{UUID}",
+                        map_run_of(sfn, parent))
+
+
+def test_failures_within_the_tolerated_count_leave_their_error_in_the_output(sfn) -> None:
+    machine = create(sfn, "tolerant", distributed(*FLAKY_ITEMS, ToleratedFailureCount=1, MaxConcurrency=1))
+    items = [{"n": 0, "fail": False}, {"n": 1, "fail": True}, {"n": 2, "fail": False}]
+    parent = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [0, {"Error": "ItemFailed", "Cause": "bad item"}, 2]
+    run = sfn.describe_map_run(mapRunArn=map_run_of(sfn, parent))
+    assert (run["status"], run["toleratedFailureCount"], run["maxConcurrency"]) == ("SUCCEEDED", 1, 1)
+    assert (run["itemCounts"]["succeeded"], run["itemCounts"]["failed"]) == (2, 1)
+    failed = sfn.list_executions(mapRunArn=run["mapRunArn"], statusFilter="FAILED")["executions"]
+    assert len(failed) == 1
+    child = sfn.describe_execution(executionArn=failed[0]["executionArn"])
+    assert (child["error"], child["cause"]) == ("ItemFailed", "bad item")
+
+
+@pytest.mark.parametrize(("fields", "over"), [
+    ({"ToleratedFailureCount": 1}, 2),  # more than 1 failure
+    ({"ToleratedFailurePercentage": 50}, 3),  # more than 50% of 4 items
+    ({}, 1),  # no threshold: any failure
+])
+def test_failures_over_the_threshold_fail_the_map_run(sfn, fields: dict[str, Any], over: int) -> None:
+    machine = create(sfn, "intolerant", distributed(*FLAKY_ITEMS, MaxConcurrency=1, **fields))
+    items = [{"n": 0, "fail": True}, {"n": 1, "fail": True}, {"n": 2, "fail": False}, {"n": 3, "fail": True}]
+    parent = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+    described = wait_status(sfn, parent)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "States.ExceedToleratedFailureThreshold"
+    types = history_types(sfn, parent)
+    assert types[-4:] == ["MapRunStarted", "MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+    events = sfn.get_execution_history(executionArn=parent)["events"]
+    assert events[-3]["mapRunFailedEventDetails"]["error"] == "States.ExceedToleratedFailureThreshold"
+    run = sfn.describe_map_run(mapRunArn=map_run_of(sfn, parent))
+    assert run["status"] == "FAILED"
+    # One at a time: the run fails as soon as one failure too many is counted, and starts no more.
+    assert run["itemCounts"]["failed"] == over
+    assert run["itemCounts"]["pending"] == 4 - run["itemCounts"]["failed"] - run["itemCounts"]["succeeded"]
+
+
+def _activity_machine(sfn, name: str, **fields: Any) -> tuple[str, str]:
+    activity = sfn.create_activity(name=f"{name}-work")["activityArn"]
+    states = {"Work": {"Type": "Task", "Resource": activity, "End": True}}
+    return create(sfn, name, distributed(states, "Work", **fields)), activity
+
+
+def _counts(sfn, run_arn: str) -> tuple[int, int, int]:
+    counts = sfn.describe_map_run(mapRunArn=run_arn)["itemCounts"]
+    return counts["pending"], counts["running"], counts["succeeded"]
+
+
+def _wait_counts(sfn, run_arn: str, expected: tuple[int, int, int]) -> None:
+    deadline = time.monotonic() + 10
+    while _counts(sfn, run_arn) != expected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _counts(sfn, run_arn) == expected
+
+
+def test_max_concurrency_and_update_map_run(sfn) -> None:
+    machine, activity = _activity_machine(sfn, "throttled", MaxConcurrency=1)
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3]")["executionArn"]
+    deadline = time.monotonic() + 10
+    while not sfn.list_map_runs(executionArn=parent)["mapRuns"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    run_arn = map_run_of(sfn, parent)
+    _wait_counts(sfn, run_arn, (2, 1, 0))
+    assert sfn.describe_map_run(mapRunArn=run_arn)["status"] == "RUNNING"
+    assert "stopDate" not in sfn.describe_map_run(mapRunArn=run_arn)
+
+    sfn.update_map_run(mapRunArn=run_arn, maxConcurrency=3, toleratedFailurePercentage=10.5)
+    described = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (described["maxConcurrency"], described["toleratedFailurePercentage"]) == (3, 10.5)
+    _wait_counts(sfn, run_arn, (0, 3, 0))
+
+    for _ in range(3):
+        task = sfn.get_activity_task(activityArn=activity, workerName="w")
+        sfn.send_task_success(taskToken=task["taskToken"], output=task["input"])
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert sorted(json.loads(described["output"])) == [1, 2, 3]
+    assert _counts(sfn, run_arn) == (0, 0, 3)
+
+
+def test_stopping_the_parent_aborts_its_map_run_and_children(sfn) -> None:
+    machine, _ = _activity_machine(sfn, "stopped", MaxConcurrency=2)
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3]")["executionArn"]
+    deadline = time.monotonic() + 10
+    while not sfn.list_map_runs(executionArn=parent)["mapRuns"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    run_arn = map_run_of(sfn, parent)
+    _wait_counts(sfn, run_arn, (1, 2, 0))
+    sfn.stop_execution(executionArn=parent)
+    assert wait_status(sfn, parent)["status"] == "ABORTED"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+        if all(c["status"] == "ABORTED" for c in children):
+            break
+        time.sleep(0.02)
+    assert [c["status"] for c in children] == ["ABORTED", "ABORTED"]
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert run["status"] == "ABORTED"
+    assert run["itemCounts"]["aborted"] == 2
+
+
+def test_map_run_errors(sfn, server) -> None:
+    missing = "arn:aws:states:us-east-1:123456789012:mapRun:nope/Each:4a5b6c7d-0000-4000-8000-000000000000"
+    assert error_of(sfn.describe_map_run, mapRunArn=missing) == ("ResourceNotFound", 400)
+    assert error_of(sfn.update_map_run, mapRunArn=missing, maxConcurrency=1) == ("ResourceNotFound", 400)
+    assert error_of(sfn.list_executions, mapRunArn=missing) == ("ResourceNotFound", 400)
+    bad = "arn:aws:states:us-east-1:123456789012:stateMachine:nope"
+    assert error_of(sfn.describe_map_run, mapRunArn=bad) == ("InvalidArn", 400)
+    # Values botocore would refuse before sending: the server refuses them too.
+    raw = server.client("stepfunctions", config=CLIENT_CONFIG.merge(Config(parameter_validation=False)))
+    try:
+        assert error_of(raw.update_map_run, mapRunArn=missing, toleratedFailurePercentage=101) == (
+            "ValidationException", 400)
+        assert error_of(raw.update_map_run, mapRunArn=missing, maxConcurrency=-1) == ("ValidationException", 400)
+    finally:
+        raw.close()
+    execution = "arn:aws:states:us-east-1:123456789012:execution:nope:nothing"
+    assert error_of(sfn.list_map_runs, executionArn=execution) == ("ExecutionDoesNotExist", 400)
+
+
+def _work(sfn, activity: str, *, fail: bool = False) -> Any:
+    task = sfn.get_activity_task(activityArn=activity, workerName="w")
+    if fail:
+        sfn.send_task_failure(taskToken=task["taskToken"], error="Broken", cause="try again")
+    else:
+        sfn.send_task_success(taskToken=task["taskToken"], output=task["input"])
+    return json.loads(task["input"])
+
+
+def test_redriving_the_parent_redrives_the_unsuccessful_children(sfn) -> None:
+    machine, activity = _activity_machine(sfn, "redriven", MaxConcurrency=1)
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3]")["executionArn"]
+    assert _work(sfn, activity) == 1
+    assert _work(sfn, activity, fail=True) == 2
+    described = wait_status(sfn, parent)
+    assert (described["status"], described["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    run_arn = map_run_of(sfn, parent)
+    assert sfn.describe_map_run(mapRunArn=run_arn)["status"] == "FAILED"
+    failed = sfn.list_executions(mapRunArn=run_arn, statusFilter="FAILED")["executions"]
+    assert len(failed) == 1
+
+    sfn.redrive_execution(executionArn=parent)
+    assert _work(sfn, activity) == 2  # the failed child, again
+    assert _work(sfn, activity) == 3  # the one never started
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [1, 2, 3]
+    types = history_types(sfn, parent)
+    assert types[-9:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed", "ExecutionRedriven",
+                          "MapRunRedriven", "MapRunSucceeded", "MapStateSucceeded", "MapStateExited",
+                          "ExecutionSucceeded"]
+    # The same child execution ran again, its redrive in its own history.
+    child = failed[0]["executionArn"]
+    assert sfn.describe_execution(executionArn=child)["status"] == "SUCCEEDED"
+    assert "ExecutionRedriven" in history_types(sfn, child)
+    assert len(sfn.list_executions(mapRunArn=run_arn)["executions"]) == 3
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["status"], run["redriveCount"], run["itemCounts"]["succeeded"], run["itemCounts"]["failed"]) == (
+        "SUCCEEDED", 1, 3, 0)
+    assert "redriveDate" in run
+
+
+def test_with_an_item_batcher_items_and_executions_are_counted_apart(sfn) -> None:
+    machine = create(sfn, "batched", distributed(*PASS_ITEMS, ItemBatcher={"MaxItemsPerBatch": 2}))
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3, 4, 5]")["executionArn"]
+    described = wait_status(sfn, parent)
+    assert json.loads(described["output"]) == [{"Items": [1, 2]}, {"Items": [3, 4]}, {"Items": [5]}]
+    run = sfn.describe_map_run(mapRunArn=map_run_of(sfn, parent))
+    assert (run["itemCounts"]["total"], run["itemCounts"]["succeeded"]) == (5, 5)
+    assert (run["executionCounts"]["total"], run["executionCounts"]["succeeded"]) == (3, 3)
+
+
+def test_express_children_run_in_memory_and_are_counted(sfn) -> None:
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                 "StartAt": FLAKY_ITEMS[1], "States": FLAKY_ITEMS[0]}
+    definition = json.dumps({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemProcessor": processor, "ToleratedFailureCount": 1, "End": True}}})
+    machine = create(sfn, "express-children", definition)
+    items = [{"n": 0, "fail": False}, {"n": 1, "fail": True}, {"n": 2, "fail": False}]
+    parent = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [0, {"Error": "ItemFailed", "Cause": "bad item"}, 2]
+    assert history_types(sfn, parent)[3:5] == ["MapRunStarted", "MapRunSucceeded"]
+    run = sfn.describe_map_run(mapRunArn=map_run_of(sfn, parent))
+    assert (run["status"], run["executionCounts"]["succeeded"], run["executionCounts"]["failed"]) == (
+        "SUCCEEDED", 2, 1)
+    # Express children keep no execution (and no history) to list, as Express executions do not.
+    assert sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"] == []
