@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -40,12 +40,18 @@ QUERIES = _all_queries()
 
 class Dialect(Protocol):
     name: str
+    # Whether several processes (nodes) may work on this database at once: their leases then matter. A
+    # database only one process works on (SQLite) lets a starting node take every unit of work at once.
+    shared: bool
 
     def connect(self) -> Any: ...
     def begin(self, connection: Any, write: bool) -> None: ...
     def translate(self, sql: str) -> str: ...
     def migrations(self) -> list[tuple[int, str]]: ...
     def maintain(self, connection: Any) -> None: ...
+    def lock_migrations(self, connection: Any) -> None: ...
+    def notify(self, connection: Any, channel: str, payload: str) -> None: ...
+    def listen(self, channel: str, deliver: Callable[[str], None], stop: threading.Event) -> None: ...
 
 
 class Tx:
@@ -81,6 +87,11 @@ class Tx:
     def one(self, name: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.all(name, params)
         return rows[0] if rows else None
+
+    def notify(self, channel: str, payload: str) -> None:
+        """Tell the other nodes on this database `payload` once this transaction commits (nothing where
+        the database has no such thing; they then find out by polling)."""
+        self._dialect.notify(self._connection, channel, payload)
 
     def scalar(self, name: str, params: Sequence[Any] = ()) -> Any:
         cursor = self._connection.execute(self._sql(name), tuple(params))
@@ -142,6 +153,11 @@ class Store:
             if lock is not None:
                 lock.release()
 
+    def listen(self, channel: str, deliver: Callable[[str], None], stop: threading.Event) -> None:
+        """Call `deliver(payload)` for each notification on `channel` until `stop` is set (returns at
+        once where the database has no notifications)."""
+        self.dialect.listen(channel, deliver, stop)
+
     def maintain(self) -> None:
         """Housekeeping a long-running process does now and then (SQLite: a WAL checkpoint)."""
         self.dialect.maintain(self._connection())
@@ -157,6 +173,9 @@ class Store:
         """Apply the dialect's numbered migrations not applied yet; returns the schema version."""
         connection = self._connection()
         self.dialect.begin(connection, True)
+        # Nodes starting at once against one database migrate one after the other: the second finds
+        # the first's versions applied.
+        self.dialect.lock_migrations(connection)
         connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
         applied = {row[0] for row in connection.execute("SELECT version FROM schema_migrations").fetchall()}
         current = max(applied, default=0)
