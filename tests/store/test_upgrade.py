@@ -2,7 +2,8 @@
 the later migrations apply, and the rows the first version wrote read back and still run.
 
 The rows are those the first version wrote for a role with an inline policy, a function with a
-published version, a state machine calling that version, and a finished execution with its history.
+published version, a state machine calling that version and a finished execution with its history,
+and a second machine whose execution was waiting in a one-hour Wait when that version stopped.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from typing import Any
 
 import pytest
 
+from pinflow import errors
 from pinflow.api import shapes
+from pinflow.clock import FakeClock
 from pinflow.service import Pinflow
 from pinflow.store import open_store
 
@@ -37,6 +40,12 @@ INVOKE = {"Version": "2012-10-17",
           "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]}
 DEFINITION = json.dumps({"StartAt": "Greet", "States": {"Greet": {
     "Type": "Task", "Resource": f"{FUNCTION_ARN}:1", "End": True}}})
+WAITER_ARN = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:waiter"
+PAUSED_ARN = f"arn:aws:states:us-east-1:{ACCOUNT}:execution:waiter:paused"
+WAITER_REVISION = "93136ec4-6231-4716-a661-bcade7112932"
+WAITER = json.dumps({"StartAt": "Pause", "States": {
+    "Pause": {"Type": "Wait", "Seconds": 3600, "Next": "Greet"},
+    "Greet": {"Type": "Task", "Resource": f"{FUNCTION_ARN}:1", "End": True}}})
 # The SHA-256 of each dialect's 0001 as the first stores were created with it. A migration that has been
 # applied somewhere is never edited: stores made before the edit would differ from new ones for good.
 RELEASED_0001 = {
@@ -120,6 +129,38 @@ def _rows() -> list[tuple[str, tuple[Any, ...]]]:
          (EXECUTION_ARN, int((T + 1) * 1_000_000), "greeter", "first", "STANDARD", "SUCCEEDED", REVISION, None, None,
           ROLE_ARN, json.dumps({"who": "world"}), _compact(output), None, None, T + 1, T + 2, 0, None,
           _compact(state), _compact(pins), None)),
+    ]
+    # The waiting execution: RUNNING in `Pause`, its timer due an hour after it started, and the
+    # function version it will call held by it.
+    later = {"who": "later"}
+    paused = {**state, "status": "RUNNING", "seed": 7726942387913467067, "last_id": 2, "output": None,
+              "execution": {**state["execution"], "Id": PAUSED_ARN, "Name": "paused",
+                            "StartTime": "2024-01-31T12:00:00.000Z", "Input": later},
+              "state_machine": {"Id": WAITER_ARN, "Name": "waiter"},
+              "frames": {"root": {**state["frames"]["root"], "state": "Pause", "input": later,
+                                  "wait": {"kind": "timer", "timer": "w1"}, "last": 2, "entered_at": T,
+                                  "pending_output": later, "pending_next": "Greet"}},
+              "timers": {"w1": {"frame": "root", "kind": "wait", "task": None}}}
+    rows += [
+        ("INSERT INTO state_machines (name, arn, type, status, revision_id, created_at, config, tags)"
+         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         ("waiter", WAITER_ARN, "STANDARD", "ACTIVE", WAITER_REVISION, T,
+          _compact({"create": {"publish": False, "versionDescription": None}}), "{}")),
+        ("INSERT INTO revisions (revision_id, machine, definition, role_arn, config, created_at)"
+         " VALUES (?, ?, ?, ?, ?, ?)", (WAITER_REVISION, "waiter", WAITER, ROLE_ARN, _compact(revision_config), T)),
+        ("INSERT INTO executions (arn, seq, machine, name, type, status, revision_id, version_arn, alias_arn,"
+         " role_arn, input, output, error, cause, started_at, stopped_at, redrive_count, redrive_date, state, pins,"
+         " trace_header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         (PAUSED_ARN, int(T * 1_000_000), "waiter", "paused", "STANDARD", "RUNNING", WAITER_REVISION, None, None,
+          ROLE_ARN, json.dumps(later), None, None, None, T, None, 0, None, _compact(paused), _compact(pins), None)),
+        ("INSERT INTO history (execution, id, event) VALUES (?, ?, ?)", (PAUSED_ARN, 1, _compact({
+            "id": 1, "previousEventId": 0, "timestamp": T, "type": "ExecutionStarted",
+            "executionStartedEventDetails": {"input": later, "inputDetails": no_truncation, "roleArn": ROLE_ARN}}))),
+        ("INSERT INTO history (execution, id, event) VALUES (?, ?, ?)", (PAUSED_ARN, 2, _compact({
+            "id": 2, "previousEventId": 1, "timestamp": T, "type": "WaitStateEntered",
+            "stateEnteredEventDetails": {"name": "Pause", "input": later, "inputDetails": no_truncation}}))),
+        ("INSERT INTO timers (execution, timer_id, due_at) VALUES (?, ?, ?)", (PAUSED_ARN, "w1", T + 3600)),
+        ("INSERT INTO execution_refs (execution, ref) VALUES (?, ?)", (PAUSED_ARN, f"{FUNCTION_ARN}:1")),
     ]
     previous = 0
     for number, (kind, when, details) in enumerate(events, start=1):
@@ -243,3 +284,22 @@ def test_the_first_version_s_machine_runs_its_function_after_the_upgrade(upgrade
     assert json.loads(row["output"]) == {"greeting": "hello again"}
     rows, _ = pf.engine.list_executions("greeter", limit=10)
     assert [r["name"] for r in rows] == ["second", "first"]
+
+
+def test_an_execution_waiting_across_the_upgrade_resumes_when_its_timer_is_due(
+        upgraded: Callable[..., Pinflow]) -> None:
+    clock = FakeClock(start=T + 60)
+    pf = upgraded(clock=clock)
+    assert pf.engine.execution_row(PAUSED_ARN)["status"] == "RUNNING"
+    with pytest.raises(errors.ResourceConflictException):
+        pf.functions.delete_function("greet", "1")  # still held by the waiting execution
+
+    clock.advance(3600)
+    row = pf.engine.wait_for(PAUSED_ARN)
+    assert row["status"] == "SUCCEEDED", row
+    assert json.loads(row["output"]) == {"greeting": "hello later"}
+    history = pf.engine.history(PAUSED_ARN)
+    assert [(e["id"], e["previousEventId"], e["type"]) for e in history] == [
+        (1, 0, "ExecutionStarted"), (2, 1, "WaitStateEntered"), (3, 2, "WaitStateExited"),
+        (4, 3, "TaskStateEntered"), (5, 4, "LambdaFunctionScheduled"), (6, 5, "LambdaFunctionStarted"),
+        (7, 6, "LambdaFunctionSucceeded"), (8, 7, "TaskStateExited"), (9, 8, "ExecutionSucceeded")]
