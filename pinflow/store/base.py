@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+_BARE_WORD = re.compile(r"^\w+$")
 
 
 def load_queries(text: str) -> dict[str, str]:
@@ -55,7 +56,11 @@ class Dialect(Protocol):
 
 
 class Tx:
-    """One open transaction: run named queries (or plain SQL) and read rows as dicts."""
+    """One open transaction: run named queries (or plain SQL) and read rows as dicts.
+
+    A bare word is a query name and must be defined: a misspelt name raises instead of reaching the
+    database as SQL text.
+    """
 
     def __init__(self, connection: Any, dialect: Dialect, cache: dict[str, str]) -> None:
         self._connection = connection
@@ -65,7 +70,12 @@ class Tx:
     def _sql(self, name: str) -> str:
         sql = self._cache.get(name)
         if sql is None:
-            sql = self._dialect.translate(QUERIES.get(name, name))
+            text = QUERIES.get(name)
+            if text is None:
+                if _BARE_WORD.match(name):
+                    raise KeyError(f"no query named {name!r} in pinflow/store/queries/*.sql")
+                text = name
+            sql = self._dialect.translate(text)
             self._cache[name] = sql
         return sql
 

@@ -33,14 +33,8 @@ LIMIT ?;
 -- name: exec_seq
 SELECT seq FROM executions WHERE arn = ?;
 
--- name: exec_running
-SELECT arn, machine, name, status, revision_id, version_arn, alias_arn, pins FROM executions WHERE status = 'RUNNING';
-
 -- name: exec_running_for_machine
 SELECT arn FROM executions WHERE machine = ? AND status = 'RUNNING';
-
--- name: exec_count_running
-SELECT COUNT(*) FROM executions WHERE status = 'RUNNING';
 
 -- name: exec_running_by_machine
 SELECT machine, COUNT(*) AS running FROM executions WHERE status = 'RUNNING' GROUP BY machine;
@@ -55,9 +49,6 @@ INSERT INTO execution_refs (execution, ref) VALUES (?, ?) ON CONFLICT DO NOTHING
 -- name: refs_delete
 DELETE FROM execution_refs WHERE execution = ?;
 
--- name: refs_for
-SELECT ref FROM execution_refs WHERE execution = ?;
-
 -- name: history_insert
 INSERT INTO history (execution, id, event) VALUES (?, ?, ?);
 
@@ -66,9 +57,6 @@ SELECT id, event FROM history WHERE execution = ? AND id > ? ORDER BY id ASC LIM
 
 -- name: history_page_desc
 SELECT id, event FROM history WHERE execution = ? AND id < ? ORDER BY id DESC LIMIT ?;
-
--- name: history_count
-SELECT COUNT(*) FROM history WHERE execution = ?;
 
 -- name: timer_upsert
 INSERT INTO timers (execution, timer_id, due_at) VALUES (?, ?, ?)
@@ -82,9 +70,6 @@ DELETE FROM timers WHERE execution = ? AND timer_id = ? AND due_at = ?;
 
 -- name: timer_rearm
 UPDATE timers SET due_at = ?, lease_owner = NULL, lease_until = NULL WHERE execution = ? AND timer_id = ?;
-
--- name: timers_delete_all
-DELETE FROM timers WHERE execution = ?;
 
 -- name: timers_due
 SELECT execution, timer_id, due_at FROM timers WHERE due_at <= ? AND (lease_until IS NULL OR lease_until < ?)
@@ -152,9 +137,6 @@ WHERE execution = ? AND task_id = ? AND lease_owner = ? AND lease_until IS NOT N
 -- name: outbox_release
 UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ? AND lease_until IS NOT NULL;
 
--- name: outbox_delete_all
-DELETE FROM outbox WHERE execution = ?;
-
 -- name: outbox_mark_claimed
 -- The call was made (a callback or a watched task): no node has more to do for the row; the token is the
 -- invocation's lease token (the call is not counted if another node holds the row by now).
@@ -180,9 +162,6 @@ DELETE FROM nodes WHERE id = ?;
 -- name: nodes_forget_dead
 -- Nodes not seen for ten of their leases (killed): their work was taken over long ago.
 DELETE FROM nodes WHERE seen_at + 10 * lease_seconds < ?;
-
--- name: nodes_all
-SELECT id, started_at, seen_at, lease_seconds FROM nodes ORDER BY id;
 
 -- name: engine_revision
 SELECT definition, role_arn FROM revisions WHERE revision_id = ?;
