@@ -61,6 +61,10 @@ class Leases:
         self.seconds = float(seconds)
         self.interval = max(0.2, self.seconds / 5)
         self.shared = bool(getattr(engine.store.dialect, "shared", False))
+        if hasattr(engine.store.dialect, "lease_seconds"):
+            # The database ends a session idle inside a transaction for about a lease (`postgres`).
+            engine.store.dialect.lease_seconds = self.seconds
+        self._renewed = time.monotonic()  # the last heartbeat that renewed this node's leases
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -86,7 +90,8 @@ class Leases:
 
     def start(self) -> list[tuple[str, cmd.InvokeTask, int]]:
         """Say this node is alive and take what it may take at start: returns the invocations claimed
-        (execution ARN, command, lease token), for the engine to carry out once it runs."""
+        (execution ARN, command, lease token), for the engine to carry out once it runs. The heartbeat
+        starts with `run`, once the engine can carry out what the heartbeat takes over."""
         self._stop.clear()
         now = self.now()
         with self.engine.store.transaction() as tx:
@@ -99,6 +104,11 @@ class Leases:
             else:
                 rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, NEVER, 2**31))
                 tx.execute("timers_release_all")
+        self._renewed = time.monotonic()
+        return [_claimed(row) for row in rows]
+
+    def run(self) -> None:
+        """Start the heartbeat (and, where nodes share the database, the thread that hears them)."""
         self._claiming = True
         self._threads = [threading.Thread(target=self._run, name="pinflow-leases", daemon=True)]
         if self.shared:
@@ -106,7 +116,6 @@ class Leases:
                                                   args=(CHANNEL, self.heard, self._stop), daemon=True))
         for thread in self._threads:
             thread.start()
-        return [_claimed(row) for row in rows]
 
     def stop_claiming(self) -> None:
         """Take no more work from other nodes (the first step of a graceful stop); keep renewing."""
@@ -164,6 +173,10 @@ class Leases:
                 self.beat()
             except Exception:
                 log.exception("lease heartbeat failed")
+            late = time.monotonic() - self._renewed
+            if late > self.seconds / 2:
+                log.warning("this node's leases were last renewed %.1f s ago (lease %.1f s): other nodes take "
+                            "over its work at %.1f s", late, self.seconds, self.seconds)
             self._wake.wait(self.interval)
             self._wake.clear()
 
@@ -171,23 +184,28 @@ class Leases:
         """Renew this node's leases and say it is alive; take over expired invocations. Returns how many
         were taken over."""
         now = self.now()
-        with self.engine.store.transaction() as tx:
+        # Never behind this process's other writes (one stalled on a row lock or a slow disk must not
+        # cost the node its leases), and never waiting long on a lock itself: renewal skips rows locked
+        # by a write in progress (one that consumes them, or holds them while it writes).
+        started = time.monotonic()
+        with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
             tx.execute("outbox_renew", (now + self.seconds, self.node_id))
             tx.execute("node_seen", (self.node_id, now, now, self.seconds))
             tx.execute("nodes_forget_dead", (now,))
             held = {(r["execution"], r["task_id"]) for r in tx.all("outbox_held", (self.node_id,))}
+        self._renewed = started
         with self._working_lock:
             idle = {key for key in held if key not in self._working}
         let_go, self._suspects = idle & self._suspects, idle - self._suspects
         if let_go:
-            with self.engine.store.transaction() as tx:
+            with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
                 for execution_arn, task_id in sorted(let_go):
                     tx.execute("outbox_release_one", (execution_arn, task_id, self.node_id))
                 tx.notify(CHANNEL, "outbox")
             self._wake.set()
         if not self._claiming:
             return 0
-        with self.engine.store.transaction() as tx:
+        with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
             rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, now, BATCH))
         for row in rows:
             try:

@@ -52,6 +52,7 @@ class Dialect(Protocol):
     def maintain(self, connection: Any) -> None: ...
     def lock_migrations(self, connection: Any) -> None: ...
     def notify(self, connection: Any, channel: str, payload: str) -> None: ...
+    def limit_waits(self, connection: Any, seconds: float) -> None: ...
     def listen(self, channel: str, deliver: Callable[[str], None], stop: threading.Event) -> None: ...
 
 
@@ -135,18 +136,27 @@ class Store:
         return connection
 
     @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[Tx]:
+    def transaction(self, write: bool = True, *, queue: bool = True,
+                    wait_limit: float | None = None) -> Iterator[Tx]:
         """A transaction; commits on success, rolls back on an exception.
 
         Writes are serialised within the process (SQLite has one writer; on PostgreSQL row locks
         order writers across processes and this lock only saves round trips).
+
+        Args:
+            queue: False lets a write skip that queue where the database orders writers itself
+                (PostgreSQL): the lease heartbeat, which must not wait behind a stalled write of its
+                own process. Ignored where the database has one writer (SQLite).
+            wait_limit: give up (raise) when a statement waits this many seconds for a lock (PostgreSQL).
         """
         connection = self._connection()
-        lock = self._write_lock if write else None
+        lock = self._write_lock if write and (queue or not self.dialect.shared) else None
         if lock is not None:
             lock.acquire()
         try:
             self.dialect.begin(connection, write)
+            if wait_limit is not None:
+                self.dialect.limit_waits(connection, wait_limit)
             try:
                 yield Tx(connection, self.dialect, self._sql_cache)
             except BaseException:
@@ -182,6 +192,23 @@ class Store:
     def migrate(self) -> int:
         """Apply the dialect's numbered migrations not applied yet; returns the schema version."""
         connection = self._connection()
+        try:
+            return self._migrate(connection)
+        except BaseException:
+            # Roll back and close at once: the failed transaction would otherwise keep the migration
+            # lock, and every other node starting would wait on it.
+            self._rollback(connection)
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - closing is best effort; the error above matters
+                pass
+            self._local.connection = None
+            with self._connections_lock:
+                if connection in self._connections:
+                    self._connections.remove(connection)
+            raise
+
+    def _migrate(self, connection: Any) -> int:
         self.dialect.begin(connection, True)
         # Nodes starting at once against one database migrate one after the other: the second finds
         # the first's versions applied.

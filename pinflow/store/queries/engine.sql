@@ -122,7 +122,10 @@ WHERE (execution, task_id) IN (
 RETURNING execution, task_id, command, lease_token;
 
 -- name: outbox_renew
-UPDATE outbox SET lease_until = ? WHERE lease_owner = ? AND lease_until IS NOT NULL;
+-- This node's invocations (until; owner), except rows a write in progress holds (it consumes them).
+UPDATE outbox SET lease_until = ?
+WHERE (execution, task_id) IN (
+    SELECT execution, task_id FROM outbox WHERE lease_owner = ? AND lease_until IS NOT NULL FOR UPDATE SKIP LOCKED);
 
 -- name: outbox_get
 SELECT execution, task_id, lease_owner, lease_token FROM outbox WHERE execution = ? AND task_id = ?;
