@@ -133,6 +133,13 @@ def _look_claimed(engine: Engine, row: dict[str, Any]) -> None:
         _look(engine, row)
     except Exception:
         log.exception("watch of %s task %s failed", row["execution"], row["task_id"])
+        # Looked at again at its next check (`poll_seconds`), not only once the claim expires.
+        try:
+            with engine.store.transaction() as tx:
+                tx.execute("watch_unclaim", (row["execution"], row["task_id"], engine.leases.node_id))
+        except Exception:
+            log.exception("the claim on the watch of %s task %s stays until it expires", row["execution"],
+                          row["task_id"])
     finally:
         engine.watching.release((row["execution"], row["task_id"]))
 

@@ -201,6 +201,40 @@ def test_the_heartbeat_takes_over_work_only_once_the_engine_runs(open_pinflow, m
     assert started_when_dispatched == [True]
 
 
+def test_a_watch_whose_look_failed_is_looked_at_again_at_its_next_check(open_pinflow, clock, monkeypatch) -> None:
+    from pinflow.engine import watches
+    from pinflow.engine.integrations import base, table
+
+    looks: list[str] = []
+
+    class Failing(base.Integration):
+        name = "failing"
+        poll_seconds = 5.0
+
+        def poll(self, engine: Any, watched: base.Watched) -> None:
+            looks.append(watched.task_id)
+            raise ConnectionError("the service did not answer")
+
+    monkeypatch.setattr(table, "by_name", lambda name: Failing() if name == "failing" else None)
+    pf = open_pinflow(start=False)
+    with pf.store.transaction() as tx:
+        tx.execute("watch_insert", ("arn:exec", "t", "failing", "arn:job", "{}", clock()))
+
+    def look_at_due_watches() -> None:
+        watches.check_due(pf.engine)
+        deadline = time.monotonic() + 10
+        while pf.engine.watching.claim(("arn:exec", "t")) is False:  # the look is still running
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        pf.engine.watching.release(("arn:exec", "t"))
+
+    look_at_due_watches()
+    assert looks == ["t"]
+    clock.advance(Failing.poll_seconds + 1)  # well within the lease (20 s of the host's time)
+    look_at_due_watches()
+    assert looks == ["t", "t"]
+
+
 def test_a_node_lets_go_of_an_invocation_it_holds_but_no_longer_works_on(open_pinflow) -> None:
     pf = open_pinflow(start=False)  # no heartbeat thread: the test beats
     leases = pf.engine.leases
