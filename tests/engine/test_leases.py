@@ -235,6 +235,30 @@ def test_a_watch_whose_look_failed_is_looked_at_again_at_its_next_check(open_pin
     assert looks == ["t", "t"]
 
 
+def test_a_starting_node_looks_at_every_watch_only_where_it_works_on_the_store_alone(open_pinflow, clock,
+                                                                                      monkeypatch) -> None:
+    from pinflow.engine.integrations import base, table
+
+    looks: list[str] = []
+
+    class Recording(base.Integration):
+        name = "recording"
+
+        def poll(self, engine: Any, watched: base.Watched) -> None:
+            looks.append(watched.task_id)
+
+    monkeypatch.setattr(table, "by_name", lambda name: Recording() if name == "recording" else None)
+    pf = open_pinflow(start=False)
+    with pf.store.transaction() as tx:  # next checked in an hour (by whichever node)
+        tx.execute("watch_insert", ("arn:exec", "later", "recording", "arn:job", "{}", clock() + 3600))
+    pf.engine.start()
+    deadline = time.monotonic() + 5
+    while not looks and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # SQLite: no process looked while this one was down. PostgreSQL: the other nodes kept looking.
+    assert looks == ([] if pf.store.dialect.shared else ["later"])
+
+
 def test_a_node_lets_go_of_an_invocation_it_holds_but_no_longer_works_on(open_pinflow) -> None:
     pf = open_pinflow(start=False)  # no heartbeat thread: the test beats
     leases = pf.engine.leases
