@@ -97,7 +97,8 @@ def check(engine: Engine, execution_arn: str, task_id: str) -> None:
 
 def check_due(engine: Engine, *, everything: bool = False) -> int:
     """Hand every watch whose time has come and that no other node is looking at (every watch, at the
-    start-up of a process that works on its database alone) to the watch lanes; returns how many. Each is claimed for the lease's length (`leases`).
+    start-up of a process that works on its database alone) to the watch lanes; returns how many. Each
+    is claimed for the lease's length (`leases`).
     Makes no call itself: the timer thread runs it."""
     now = engine.clock()
     # At start-up, where one process works on the database, every watch: none was looked at while it was
