@@ -66,8 +66,7 @@ def begin(engine: Engine, integration: base.Integration, call: base.Call, watch:
     def before(tx: Tx) -> bool:
         if tx.execute("outbox_mark_claimed", (now, execution_arn, task_id, fence)) == 0:
             # The task was stopped or timed out while the call was being made, or another node took
-            # it over (this node's lease expired) and makes the call itself: what was started is then
-            # that node's to watch (a child started by name is the same child), not this one's to stop.
+            # it over (this node's lease expired) and makes the call itself.
             if tx.one("outbox_get", (execution_arn, task_id)) is not None:
                 taken_over.append(True)
             return False
@@ -80,11 +79,15 @@ def begin(engine: Engine, integration: base.Integration, call: base.Call, watch:
     watched = base.Watched(execution_arn, task_id, watch.target, watch.detail)
     with engine.store.transaction(write=False) as tx:
         row = tx.one("watch_get", (execution_arn, task_id))
-    if row is None:
-        if not taken_over:
-            integration.cancel(engine, watched)
+    if row is not None and row["target"] == watch.target:
+        check(engine, execution_arn, task_id)
         return
-    check(engine, execution_arn, task_id)
+    # Not this call's to watch. Stopped or timed out: stop what it started. Taken over: the new owner
+    # makes the call again and watches what that call starts; what this one started is the same thing
+    # only where a call made again starts the same thing (a named child execution), and is stopped
+    # otherwise (a second job would run to its end unwatched).
+    if not (taken_over and integration.same_start_again):
+        integration.cancel(engine, watched)
 
 
 def check(engine: Engine, execution_arn: str, task_id: str) -> None:

@@ -259,6 +259,37 @@ def test_a_starting_node_looks_at_every_watch_only_where_it_works_on_the_store_a
     assert looks == ([] if pf.store.dialect.shared else ["later"])
 
 
+@pytest.mark.parametrize("same_start_again", [False, True])
+def test_a_node_whose_invocation_was_taken_over_stops_the_job_it_started_unless_a_new_call_starts_the_same(
+        open_pinflow, same_start_again: bool) -> None:
+    from pinflow.engine import watches
+    from pinflow.engine.integrations import base
+
+    stopped: list[str] = []
+
+    class Jobs(base.Integration):
+        name = "jobs"
+
+        def cancel(self, engine: Any, watched: base.Watched) -> None:
+            stopped.append(watched.target)
+
+    Jobs.same_start_again = same_start_again
+    pf = open_pinflow()
+    leases = pf.engine.leases
+    # This node's lease on it (token 1) ran out while the call was made; another node took it (token 2).
+    write(pf.store, "t", "other", leases.now() + 3600)
+    with pf.store.transaction() as tx:
+        tx.execute("UPDATE outbox SET lease_token = 2 WHERE task_id = ?", ("t",))
+    command = cmd.InvokeTask(task_id="t", resource=FUNCTION, payload={}, state_name="T", attempt=0)
+    call = base.Call(pf.engine, "arn:exec", "arn:role", {}, command)
+    watches.begin(pf.engine, Jobs(), call, base.Watch("job-1"), fence=1)
+    # A job started twice runs twice (the other node starts its own): this node's is stopped. A child
+    # execution started by name again is the same one, which the other node now watches.
+    assert stopped == ([] if same_start_again else ["job-1"])
+    with pf.store.transaction(write=False) as tx:
+        assert tx.one("watch_get", ("arn:exec", "t")) is None
+
+
 def test_a_node_lets_go_of_an_invocation_it_holds_but_no_longer_works_on(open_pinflow) -> None:
     pf = open_pinflow(start=False)  # no heartbeat thread: the test beats
     leases = pf.engine.leases
