@@ -65,6 +65,7 @@ class Leases:
             # The database ends a session idle inside a transaction for about a lease (`postgres`).
             engine.store.dialect.lease_seconds = self.seconds
         self._renewed = time.monotonic()  # the last heartbeat that renewed this node's leases
+        self._offset = 0.0  # the database's clock minus this host's (`now`)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -76,11 +77,27 @@ class Leases:
         self._working_lock = threading.Lock()
         self._suspects: set[tuple[str, str]] = set()
 
-    @staticmethod
-    def now() -> float:
-        """Lease time: the host's wall clock (never the engine's, which tests move at will); the hosts of
-        a cluster keep their clocks in step (NTP) to well within a lease."""
-        return time.time()
+    def now(self) -> float:
+        """Lease time: where nodes share the database, its server's clock (this host's wall clock
+        corrected by the offset each heartbeat measures), so that a host whose clock is wrong neither
+        takes live nodes' work nor loses its own; else the host's wall clock. Never the engine's clock,
+        which tests move at will."""
+        return time.time() + self._offset
+
+    def measure_clock(self) -> None:
+        """Measure how far the database's clock is from this host's (where nodes share the database)."""
+        if not self.shared:
+            return
+        before = time.time()
+        server = self.engine.store.clock()
+        after = time.time()
+        if server is None:
+            return
+        offset = server - (before + after) / 2  # read in the middle of the round trip
+        if abs(offset) > self.seconds / 10 and abs(offset - self._offset) > 1.0:
+            log.warning("this host's clock is %.1f s %s the database's: leases follow the database's clock",
+                        abs(offset), "behind" if offset > 0 else "ahead of")
+        self._offset = offset
 
     def until(self) -> float:
         """The expiry of a lease taken now."""
@@ -93,6 +110,7 @@ class Leases:
         (execution ARN, command, lease token), for the engine to carry out once it runs. The heartbeat
         starts with `run`, once the engine can carry out what the heartbeat takes over."""
         self._stop.clear()
+        self.measure_clock()
         now = self.now()
         with self.engine.store.transaction() as tx:
             tx.execute("node_seen", (self.node_id, now, now, self.seconds))
@@ -116,6 +134,13 @@ class Leases:
                                                   args=(CHANNEL, self.heard, self._stop), daemon=True))
         for thread in self._threads:
             thread.start()
+
+    def alone(self) -> bool:
+        """Whether no other node is alive on this database (always, where one process works on it)."""
+        if not self.shared:
+            return True
+        with self.engine.store.transaction(write=False) as tx:
+            return not tx.scalar("nodes_others_alive", (self.node_id, self.now()))
 
     def stop_claiming(self) -> None:
         """Take no more work from other nodes (the first step of a graceful stop); keep renewing."""
@@ -183,6 +208,7 @@ class Leases:
     def beat(self) -> int:
         """Renew this node's leases and say it is alive; take over expired invocations. Returns how many
         were taken over."""
+        self.measure_clock()
         now = self.now()
         # Never behind this process's other writes (one stalled on a row lock or a slow disk must not
         # cost the node its leases), and never waiting long on a lock itself: renewal skips rows locked

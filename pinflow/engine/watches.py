@@ -100,13 +100,14 @@ def check(engine: Engine, execution_arn: str, task_id: str) -> None:
 
 def check_due(engine: Engine, *, everything: bool = False) -> int:
     """Hand every watch whose time has come and that no other node is looking at (every watch, at the
-    start-up of a process that works on its database alone) to the watch lanes; returns how many. Each
+    start-up of a node no other node was alive beside) to the watch lanes; returns how many. Each
     is claimed for the lease's length (`leases`).
     Makes no call itself: the timer thread runs it."""
     now = engine.clock()
-    # At start-up, where one process works on the database, every watch: none was looked at while it was
-    # down. Where nodes share it, the others kept looking: only what is due (and no live node holds).
-    due_by = leases.NEVER if everything and not engine.leases.shared else now
+    # At start-up, every watch when no other node is alive: none was looked at while this one was down.
+    # Where other nodes are alive they kept looking: only what is due (and no live node holds).
+    everything = everything and engine.leases.alone()
+    due_by = leases.NEVER if everything else now
     # Where one process works on the database, a starting node takes even what its last run held.
     expired_by = leases.NEVER if everything and not engine.leases.shared else engine.leases.now()
     with engine.store.transaction(write=False) as tx:

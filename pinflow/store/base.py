@@ -53,6 +53,7 @@ class Dialect(Protocol):
     def lock_migrations(self, connection: Any) -> None: ...
     def notify(self, connection: Any, channel: str, payload: str) -> None: ...
     def limit_waits(self, connection: Any, seconds: float) -> None: ...
+    def clock(self, connection: Any) -> float | None: ...
     def listen(self, channel: str, deliver: Callable[[str], None], stop: threading.Event) -> None: ...
 
 
@@ -177,6 +178,14 @@ class Store:
         """Call `deliver(payload)` for each notification on `channel` until `stop` is set (returns at
         once where the database has no notifications)."""
         self.dialect.listen(channel, deliver, stop)
+
+    def clock(self) -> float | None:
+        """The database server's clock (seconds since the epoch); None where it has none of its own."""
+        connection = self._connection()
+        try:
+            return self.dialect.clock(connection)
+        finally:
+            self._rollback(connection)
 
     def maintain(self) -> None:
         """Housekeeping a long-running process does now and then (SQLite: a WAL checkpoint)."""

@@ -76,6 +76,10 @@ class PostgresDialect:
                 said = now
             time.sleep(0.1)
 
+    def clock(self, connection: Any) -> float | None:
+        """The database server's clock (seconds since the epoch)."""
+        return float(connection.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])
+
     def limit_waits(self, connection: Any, seconds: float) -> None:
         """A statement of this transaction that waits longer for a lock raises (lock_timeout)."""
         connection.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, int(seconds * 1000))}ms",))

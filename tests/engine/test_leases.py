@@ -8,6 +8,7 @@ import dataclasses
 import json
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -235,7 +236,7 @@ def test_a_watch_whose_look_failed_is_looked_at_again_at_its_next_check(open_pin
     assert looks == ["t", "t"]
 
 
-def test_a_starting_node_looks_at_every_watch_only_where_it_works_on_the_store_alone(open_pinflow, clock,
+def test_a_starting_node_looks_at_every_watch_only_when_no_other_node_was_looking(open_pinflow, clock,
                                                                                       monkeypatch) -> None:
     from pinflow.engine.integrations import base, table
 
@@ -251,11 +252,13 @@ def test_a_starting_node_looks_at_every_watch_only_where_it_works_on_the_store_a
     pf = open_pinflow(start=False)
     with pf.store.transaction() as tx:  # next checked in an hour (by whichever node)
         tx.execute("watch_insert", ("arn:exec", "later", "recording", "arn:job", "{}", clock() + 3600))
+        now = pf.engine.leases.now()
+        tx.execute("node_seen", ("other", now, now, LEASE))  # another node is alive (where there can be one)
     pf.engine.start()
     deadline = time.monotonic() + 5
     while not looks and time.monotonic() < deadline:
         time.sleep(0.05)
-    # SQLite: no process looked while this one was down. PostgreSQL: the other nodes kept looking.
+    # SQLite: no process looked while this one was down. PostgreSQL: the other node kept looking.
     assert looks == ([] if pf.store.dialect.shared else ["later"])
 
 
@@ -288,6 +291,33 @@ def test_a_node_whose_invocation_was_taken_over_stops_the_job_it_started_unless_
     assert stopped == ([] if same_start_again else ["job-1"])
     with pf.store.transaction(write=False) as tx:
         assert tx.one("watch_get", ("arn:exec", "t")) is None
+
+
+@pytest.mark.postgres
+def test_a_node_whose_host_clock_runs_ahead_takes_no_live_nodes_work(tmp_path: Path, monkeypatch) -> None:
+    from pinflow.engine import leases as leases_module
+    from pinflow.service import Pinflow
+
+    ahead = types.SimpleNamespace(time=lambda: time.time() + 60, monotonic=time.monotonic)  # a minute fast
+
+    with postgres_schema("pinflow_leases") as url:
+        pf = Pinflow.open(tmp_path / "b", db=url, isolation="none", node_id="b", lease_seconds=LEASE)
+        try:
+            pf.engine.stop()
+            write(pf.store, "live", "a", time.time() + LEASE)  # node a, its clock right, holds it for a lease
+            write(pf.store, "dead", "c", time.time() - 1)
+            monkeypatch.setattr(leases_module, "time", ahead)
+            pf.engine.leases._claiming = True
+            with monkeypatch.context() as patched:
+                patched.setattr(pf.engine, "dispatch", lambda *args, **kwargs: None)
+                assert pf.engine.leases.beat() == 1  # "dead" alone
+            with pf.store.transaction(write=False) as tx:
+                rows = {r["task_id"]: (r["lease_owner"], r["lease_until"])
+                        for r in tx.all("SELECT task_id, lease_owner, lease_until FROM outbox")}
+            assert rows["live"][0] == "a"
+            assert rows["dead"][0] == "b" and rows["dead"][1] < time.time() + LEASE + 5  # a lease, not 60 s more
+        finally:
+            pf.close()
 
 
 def test_a_node_lets_go_of_an_invocation_it_holds_but_no_longer_works_on(open_pinflow) -> None:

@@ -162,6 +162,10 @@ ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, lease_seconds = exclu
 -- name: node_gone
 DELETE FROM nodes WHERE id = ?;
 
+-- name: nodes_others_alive
+-- How many other nodes said they were alive within their lease (this node; now).
+SELECT COUNT(*) FROM nodes WHERE id <> ? AND seen_at + lease_seconds >= ?;
+
 -- name: nodes_forget_dead
 -- Nodes not seen for ten of their leases (killed): their work was taken over long ago.
 DELETE FROM nodes WHERE seen_at + 10 * lease_seconds < ?;
