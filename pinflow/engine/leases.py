@@ -89,7 +89,7 @@ class Leases:
         if not self.shared:
             return
         before = time.time()
-        server = self.engine.store.clock()
+        server = self.engine.store.clock(reserved=True)
         after = time.time()
         if server is None:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -14,6 +15,7 @@ from pinflow.store.base import read_migrations
 _PLACEHOLDER = re.compile(r"\?")
 # The advisory lock migrations are applied under (any constant all pinflow versions agree on).
 MIGRATION_LOCK = 0x70696E666C6F77
+DEFAULT_POOL = 16  # connections a node's transactions share (PINFLOW_PG_CONNECTIONS)
 MIGRATION_WAIT = 600.0  # seconds a node waits for another's migration before it gives up
 # TCP keepalives, unless the URL sets them: a server a partition cut off from the database is noticed
 # (and its session, its locks, ended by the server) within about `idle + interval * count` seconds.
@@ -31,6 +33,9 @@ class PostgresDialect:
         # long (a process stalled or cut off mid-transaction) is ended by the server, so the row locks
         # it holds do not keep other nodes from taking its work. Set before the engine's connections open.
         self.lease_seconds = 20.0
+        # The engine's transactions share at most this many connections (the heartbeat, the listener
+        # and the migration's connection come on top): a node holds at most `pool_size + 3`.
+        self.pool_size = max(1, int(os.environ.get("PINFLOW_PG_CONNECTIONS", "") or DEFAULT_POOL))
 
     def idle_limit(self) -> float:
         """Seconds a session may sit idle inside a transaction: the lease, and never under 5 s."""

@@ -488,3 +488,35 @@ def test_a_write_waiting_on_a_row_lock_past_the_lease_costs_the_node_no_lease(tm
     row, runs = _run_long_invocation_on_two_nodes(tmp_path, stall_a_write)
     assert row["status"] == "SUCCEEDED", row
     assert len(runs) == 1, runs  # no other node took the invocation over and ran it again
+
+
+@pytest.mark.postgres
+def test_a_nodes_transactions_share_a_bounded_number_of_connections(monkeypatch) -> None:
+    import uuid
+
+    monkeypatch.setenv("PINFLOW_PG_CONNECTIONS", "4")
+    name = f"pf_pool_{uuid.uuid4().hex[:8]}"
+    with postgres_schema("pinflow_pool") as url:
+        store = open_store(f"{url}&application_name={name}")
+        seen: list[int] = []
+        failures: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                with store.transaction(write=False) as tx:
+                    seen.append(tx.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
+                                          (name,)))
+                    tx.scalar("SELECT pg_sleep(0.05)")
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        try:
+            threads = [threading.Thread(target=work) for _ in range(24)]  # as many API threads at once
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            store.close()
+    assert failures == [] and len(seen) == 24
+    assert max(seen) <= 4 + 1  # the pool, and the connection the schema was migrated on
