@@ -180,7 +180,7 @@ def test_a_failed_migration_lets_go_of_the_migration_lock_at_once() -> None:
 
 
 def test_the_heartbeat_takes_over_work_only_once_the_engine_runs(open_pinflow, monkeypatch) -> None:
-    pf = open_pinflow(start=False)
+    pf = open_pinflow(start=False, lease_seconds=1.0)
     engine, leases = pf.engine, pf.engine.leases
     started_when_dispatched: list[bool] = []
     monkeypatch.setattr(engine, "dispatch", lambda *args, **kwargs: started_when_dispatched.append(engine.started))
@@ -255,7 +255,7 @@ def test_a_starting_node_looks_at_every_watch_only_when_no_other_node_was_lookin
         now = pf.engine.leases.now()
         tx.execute("node_seen", ("other", now, now, LEASE))  # another node is alive (where there can be one)
     pf.engine.start()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 2  # a start-up look comes at once
     while not looks and time.monotonic() < deadline:
         time.sleep(0.05)
     # SQLite: no process looked while this one was down. PostgreSQL: the other node kept looking.
