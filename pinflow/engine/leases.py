@@ -74,6 +74,11 @@ class Leases:
         # an outbox row this node holds that is in none of them for two heartbeats in a row (its
         # result could not be written, say while the database was away) is let go, not renewed forever.
         self._working: dict[tuple[str, str], int] = {}
+        # Where nodes share the database, only what a worker runs is renewed (by its token): what waits in
+        # this node's queue keeps the lease it was written or claimed with, and once that runs out any node
+        # may take it, so idle nodes take a busy one's queue and renewal costs what runs, not what waits.
+        self._queued_at: dict[tuple[str, str], float] = {}
+        self._running: dict[tuple[str, str], int] = {}
         self._working_lock = threading.Lock()
         self._suspects: set[tuple[str, str]] = set()
 
@@ -120,7 +125,7 @@ class Leases:
                 tx.execute("timers_release", (self.node_id,))
                 tx.execute("watches_release", (self.node_id,))
             else:
-                rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, NEVER, 2**31))
+                rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, NEVER, "", 2**31))
                 tx.execute("timers_release_all")
         self._renewed = time.monotonic()
         return [_claimed(row) for row in rows]
@@ -170,6 +175,23 @@ class Leases:
         key = (execution_arn, task_id)
         with self._working_lock:
             self._working[key] = self._working.get(key, 0) + 1
+            self._queued_at.setdefault(key, time.monotonic())
+
+    def start_work(self, execution_arn: str, task_id: str, fence: int) -> bool:
+        """A worker starts an invocation queued under lease token `fence`: whether this node still holds
+        it. Where nodes share the database, one that waited in the queue for half a lease or more is
+        checked (one statement; another node may have taken it); from now on it is renewed."""
+        key = (execution_arn, task_id)
+        with self._working_lock:
+            queued_at = self._queued_at.get(key)
+        if self.shared and queued_at is not None and time.monotonic() - queued_at >= self.seconds / 2:
+            with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
+                if not tx.execute("outbox_reclaim", (self.until(), execution_arn, task_id, self.node_id, fence)):
+                    log.info("task %s of %s was taken over while it waited here", task_id, execution_arn)
+                    return False
+        with self._working_lock:
+            self._running[key] = fence
+        return True
 
     def done(self, execution_arn: str, task_id: str) -> None:
         """The invocation's outcome is written (or could not be): its lease needs no more renewing."""
@@ -180,6 +202,8 @@ class Leases:
                 self._working[key] = left
             else:
                 self._working.pop(key, None)
+                self._queued_at.pop(key, None)
+                self._running.pop(key, None)
 
     # --- what other nodes say ------------------------------------------------------------------------
 
@@ -215,7 +239,13 @@ class Leases:
         # by a write in progress (one that consumes them, or holds them while it writes).
         started = time.monotonic()
         with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
-            tx.execute("outbox_renew", (now + self.seconds, self.node_id))
+            if self.shared:
+                with self._working_lock:
+                    running = sorted(self._running.items())
+                tx.executemany("outbox_renew_one", [(now + self.seconds, execution_arn, task_id, self.node_id, fence)
+                                                    for (execution_arn, task_id), fence in running])
+            else:
+                tx.execute("outbox_renew", (now + self.seconds, self.node_id))
             tx.execute("node_seen", (self.node_id, now, now, self.seconds))
             tx.execute("nodes_forget_dead", (now,))
             held = {(r["execution"], r["task_id"]) for r in tx.all("outbox_held", (self.node_id,))}
@@ -232,7 +262,8 @@ class Leases:
         if not self._claiming:
             return 0
         with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
-            rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, now, BATCH))
+            # Not this node's own expired rows: those wait in its queue (`start_work` checks them).
+            rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, now, self.node_id, BATCH))
         for row in rows:
             try:
                 execution_arn, command, fence = _claimed(row)

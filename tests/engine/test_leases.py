@@ -50,7 +50,7 @@ def write(store: Store, task_id: str, owner: str | None, until: float | None, ac
 
 def claim(store: Store, node: str, now: float) -> list[tuple[str, int]]:
     with store.transaction() as tx:
-        rows = tx.all("outbox_claim_expired", (node, now + LEASE, now, 100))
+        rows = tx.all("outbox_claim_expired", (node, now + LEASE, now, node, 100))
     return sorted((r["task_id"], int(r["lease_token"])) for r in rows)
 
 
@@ -114,7 +114,7 @@ def test_nodes_claiming_at_once_skip_each_others_rows_without_waiting() -> None:
 
             def slow() -> None:
                 with first.transaction() as tx:
-                    rows = tx.all("outbox_claim_expired", ("a", NOW + LEASE, NOW, 4))
+                    rows = tx.all("outbox_claim_expired", ("a", NOW + LEASE, NOW, "a", 4))
                     taken["a"] = [r["task_id"] for r in rows]
                     held.set()
                     release.wait(10)
@@ -520,3 +520,52 @@ def test_a_nodes_transactions_share_a_bounded_number_of_connections(monkeypatch)
             store.close()
     assert failures == [] and len(seen) == 24
     assert max(seen) <= 4 + 1  # the pool, and the connection the schema was migrated on
+
+
+QUEUED = '''
+import os, time
+
+def handler(event, context):
+    with open({path!r}, "a") as out:
+        out.write(f"{{context.aws_request_id}} {{os.getpid()}}\\n")
+    time.sleep(1.0)
+    return {{"worker": os.getpid()}}
+'''
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_an_idle_node_takes_the_invocations_waiting_in_a_busy_nodes_queue_and_none_runs_twice(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="pinflow.engine.leases")
+    from pinflow import arns
+    from pinflow.functions.package import package_folder
+    from pinflow.service import Pinflow
+    from tests.roles import execution_role
+
+    runs = tmp_path / "runs.txt"
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "app.py").write_text(QUEUED.format(path=str(runs)))
+    with postgres_schema("pinflow_leases") as url:
+        busy = Pinflow.open(tmp_path / "a", db=url, isolation="none", node_id="a", lease_seconds=1.0, workers=1)
+        idle = Pinflow.open(tmp_path / "b", db=url, isolation="none", node_id="b", lease_seconds=1.0)
+        try:
+            busy.functions.create_function("queued", package_folder(source), handler="app.handler", publish=True)
+            machine = busy.machines.create("queued", json.dumps({"StartAt": "Call", "States": {
+                "Call": {"Type": "Task", "Resource": arns.function("queued", "1"), "End": True}}}),
+                execution_role(busy, "queued-role"))["stateMachineArn"]
+            arns_ = [busy.engine.start_execution(machine, name=f"q{i}")["executionArn"] for i in range(4)]
+            rows = [idle.engine.wait_for(arn, timeout=30) for arn in arns_]
+        finally:
+            busy.close()
+            idle.close()
+    assert [row["status"] for row in rows] == ["SUCCEEDED"] * 4, rows
+    seen = [line.split() for line in runs.read_text().splitlines()]
+    assert len({request_id for request_id, _ in seen}) == 4
+    assert len(seen) == 4, seen  # none ran twice
+    # Node a's one worker runs them one after the other; node b took the ones that waited past their lease.
+    assert len({json.loads(row["output"])["worker"] for row in rows}) > 1, seen
+    assert any(record.getMessage().startswith("taking over task") for record in caplog.records)
