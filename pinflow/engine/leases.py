@@ -6,7 +6,10 @@ outbox row's also carries a fencing token that grows with every claim.
 
 - A node claims an invocation in the very transaction that writes it (the step that asked for it), and
   carries it out itself. A heartbeat thread renews the node's invocation leases every `seconds / 5`
-  while they are in progress, and says the node is alive (`nodes` rows).
+  while they are in progress, and says the node is alive (`nodes` rows). Where nodes share the database,
+  only what a worker runs is renewed: an invocation still waiting in the node's queue keeps the lease it
+  was written with, any node may take it once that runs out (idle nodes take a busy one's queue), and
+  a worker starting one that waited half a lease or more first checks its node still holds it.
 - The same thread takes over invocations whose lease has expired (their node died, or let them go),
   with `FOR UPDATE SKIP LOCKED` where the database has row locks, so two nodes never take the same one.
   A dead node's work therefore moves within `seconds` plus one heartbeat interval.
