@@ -343,8 +343,9 @@ def describe_map_run(pf: Any, p: Params) -> dict[str, Any]:
 def update_map_run(pf: Any, p: Params) -> None:
     """UpdateMapRun: MaxConcurrency and the tolerated failure thresholds of a running Map Run."""
     arn = map_run_arn_checked(p.required("mapRunArn", high=2000))
-    concurrency = p.integer("maxConcurrency", low=0)
-    count = p.integer("toleratedFailureCount", low=0)
+    # AWS's members: maxConcurrency an Integer, toleratedFailureCount a Long, each 0 or more.
+    concurrency = p.integer("maxConcurrency", low=0, high=2**31 - 1)
+    count = p.integer("toleratedFailureCount", low=0, high=2**63 - 1)
     percentage = p.get("toleratedFailurePercentage")
     if percentage is not None:
         if isinstance(percentage, bool) or not isinstance(percentage, int | float):
@@ -355,6 +356,10 @@ def update_map_run(pf: Any, p: Params) -> None:
         if percentage > 100:
             raise errors.validation("toleratedFailurePercentage", percentage,
                                     "Member must have value less than or equal to 100")
+    if concurrency is None and count is None and percentage is None:
+        raise errors.ValidationException(
+            "At least one of maxConcurrency, toleratedFailureCount or toleratedFailurePercentage must be given",
+            reason="MISSING_REQUIRED_PARAMETER")
     pf.engine.mapruns.update(arn, concurrency, count, None if percentage is None else float(percentage))
 
 

@@ -407,7 +407,8 @@ class Engine:
             map_run = pinned.get("map_run")
             if map_run:
                 # A Map Run's child: counted, and the run moved on, in this transaction.
-                self.mapruns.child_ended(tx, map_run, status, int(pinned.get("map_weight") or 1), follow_ups)
+                self.mapruns.child_ended(tx, map_run, status, int(pinned.get("map_weight") or 1), follow_ups,
+                                         pinned.get("map_index"))
             if parent:
                 # A child execution: its parent's task (if it watches this one) learns of the end now.
                 follow_ups.append(functools.partial(self._after, watches.check, self, parent["execution"],
@@ -464,6 +465,9 @@ class Engine:
         if row["status"] not in REDRIVABLE:
             raise errors.ExecutionNotRedrivable(
                 f"Execution with ARN {execution_arn} cannot be redriven because its status is {row['status']}.")
+        if row["map_run"]:
+            # AWS: a Map Run's children are redriven by redriving their parent.
+            raise errors.ExecutionNotRedrivable(mapruns.child_not_redrivable(execution_arn))
         if row["stopped_at"] is not None and row["stopped_at"] < self.clock() - REDRIVE_WINDOW_SECONDS:
             raise errors.ExecutionNotRedrivable(
                 f"Execution with ARN {execution_arn} cannot be redriven because it stopped more than 14 days ago.")

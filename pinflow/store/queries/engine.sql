@@ -141,6 +141,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?);
 -- name: maprun_get
 SELECT * FROM map_runs WHERE arn = ?;
 
+-- name: maprun_get_for_update
+SELECT * FROM map_runs WHERE arn = ? FOR UPDATE;
+
 -- name: maprun_by_run_id
 SELECT * FROM map_runs WHERE execution = ? AND run_id = ?;
 
@@ -170,7 +173,16 @@ INSERT INTO map_run_items (map_run, idx, input, weight) VALUES (?, ?, ?, ?);
 SELECT input, weight FROM map_run_items WHERE map_run = ? AND idx = ?;
 
 -- name: maprun_item_started
-UPDATE map_run_items SET execution = ? WHERE map_run = ? AND idx = ?;
+UPDATE map_run_items SET execution = ? WHERE map_run = ? AND idx = ? AND execution IS NULL;
+
+-- name: maprun_item_counted_status
+SELECT status FROM map_run_items WHERE map_run = ? AND idx = ?;
+
+-- name: maprun_item_counted
+UPDATE map_run_items SET status = ? WHERE map_run = ? AND idx = ?;
+
+-- name: maprun_items_uncounted
+UPDATE map_run_items SET status = NULL WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED');
 
 -- name: maprun_outcomes
 SELECT i.idx, COALESCE(e.status, i.status) AS status, COALESCE(e.output, i.output) AS output,
@@ -179,7 +191,7 @@ FROM map_run_items i LEFT JOIN executions e ON e.arn = i.execution
 WHERE i.map_run = ? AND i.execution IS NOT NULL ORDER BY i.idx;
 
 -- name: maprun_running_children
-SELECT arn FROM executions WHERE map_run = ? AND status = 'RUNNING';
+SELECT arn FROM executions WHERE map_run = ? AND status = 'RUNNING' ORDER BY seq LIMIT ?;
 
 -- name: exec_set_map_run
 UPDATE executions SET map_run = ? WHERE arn = ?;
@@ -192,7 +204,10 @@ ORDER BY seq DESC
 LIMIT ?;
 
 -- name: maprun_running
-SELECT arn FROM map_runs WHERE status = 'RUNNING';
+-- Runs to move on at start-up: those running, and those ended early with children still running.
+SELECT arn FROM map_runs WHERE status = 'RUNNING'
+UNION
+SELECT DISTINCT map_run AS arn FROM executions WHERE status = 'RUNNING' AND map_run IS NOT NULL;
 
 -- name: maprun_children
 SELECT i.idx, i.execution AS arn, COALESCE(e.status, i.status) AS status, i.input,
@@ -213,6 +228,9 @@ WHERE arn = ? AND status IN ('FAILED', 'ABORTED');
 
 -- name: maprun_unsuccessful_children
 SELECT arn FROM executions WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED');
+
+-- name: maprun_express_first_started
+UPDATE map_run_items SET execution = ?, started_at = ? WHERE map_run = ? AND idx = ? AND execution IS NULL;
 
 -- name: maprun_express_started
 UPDATE map_run_items SET execution = ?, started_at = ? WHERE map_run = ? AND idx = ?;

@@ -12,8 +12,8 @@ CREATE TABLE map_runs (
     execution_type       TEXT NOT NULL,
     writes_results       INTEGER NOT NULL, -- 1: a ResultWriter takes the results (the parent is sent none)
     status               TEXT NOT NULL,    -- RUNNING, SUCCEEDED, FAILED, ABORTED
-    max_concurrency      INTEGER NOT NULL,
-    tolerated_count      INTEGER,
+    max_concurrency      BIGINT NOT NULL,
+    tolerated_count      BIGINT,
     tolerated_percentage DOUBLE PRECISION,
     total                INTEGER NOT NULL,
     started              INTEGER NOT NULL DEFAULT 0,
@@ -45,7 +45,8 @@ CREATE TABLE map_run_items (
     input      TEXT NOT NULL,
     weight     INTEGER NOT NULL,           -- how many items: 1, or the size of a batch
     execution  TEXT,
-    -- An Express child (run in memory, no execution row): how it ended.
+    -- How the child ended: an Express child's (run in memory, no execution row) status, or the status
+    -- a Standard child was counted with (so a child is never counted twice).
     status     TEXT,
     output     TEXT,
     error      TEXT,

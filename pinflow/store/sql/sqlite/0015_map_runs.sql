@@ -45,7 +45,8 @@ CREATE TABLE map_run_items (
     input      TEXT NOT NULL,
     weight     INTEGER NOT NULL,           -- how many items: 1, or the size of a batch
     execution  TEXT,
-    -- An Express child (run in memory, no execution row): how it ended.
+    -- How the child ended: an Express child's (run in memory, no execution row) status, or the status
+    -- a Standard child was counted with (so a child is never counted twice).
     status     TEXT,
     output     TEXT,
     error      TEXT,
