@@ -298,7 +298,9 @@ class MapRuns:
     def stop_children(self, map_run_arn: str) -> None:
         """Stop a run's children still running, in a transaction of its own (and more if need be)."""
         def apply(tx: Tx) -> None:
-            self._stop_children(tx, map_run_arn, work.after)
+            run = self._locked(tx, map_run_arn)
+            if run is not None and run["status"] != "RUNNING":  # not redriven meanwhile: they go on in it
+                self._stop_children(tx, map_run_arn, work.after)
 
         work = Work(apply)
         self.engine.applier.submit(work)

@@ -322,3 +322,71 @@ def test_express_children_run_in_memory_and_are_counted(sfn) -> None:
         "SUCCEEDED", 2, 1)
     # Express children keep no execution (and no history) to list, as Express executions do not.
     assert sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"] == []
+
+
+def test_a_map_run_child_is_redriven_through_its_parent_only(sfn) -> None:
+    # AWS: a Map Run's unsuccessful children are redriven by redriving the parent workflow.
+    machine, activity = _activity_machine(sfn, "childredrive", MaxConcurrency=1, ToleratedFailureCount=1)
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3]")["executionArn"]
+    assert _work(sfn, activity, fail=True) == 1
+    run_arn = map_run_of(sfn, parent)
+    deadline = time.monotonic() + 10
+    while not sfn.list_executions(mapRunArn=run_arn, statusFilter="FAILED")["executions"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    failed = sfn.list_executions(mapRunArn=run_arn, statusFilter="FAILED")["executions"][0]["executionArn"]
+    with pytest.raises(ClientError) as caught:
+        sfn.redrive_execution(executionArn=failed)
+    assert caught.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert failed in caught.value.response["Error"]["Message"]
+    assert sfn.describe_execution(executionArn=failed)["status"] == "FAILED"
+    # The run goes on as if nothing was asked: two more items, then the parent, once.
+    assert sorted([_work(sfn, activity), _work(sfn, activity)]) == [2, 3]
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [{"Error": "Broken", "Cause": "try again"}, 2, 3]
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert {k: run["executionCounts"][k] for k in ("running", "succeeded", "failed", "total")} == {
+        "running": 0, "succeeded": 2, "failed": 1, "total": 3}
+
+
+def test_update_map_run_refuses_a_completed_run_and_an_empty_update(sfn, server) -> None:
+    machine = create(sfn, "updatedone", distributed(*PASS_ITEMS))
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1]")["executionArn"]
+    assert wait_status(sfn, parent)["status"] == "SUCCEEDED"
+    run_arn = map_run_of(sfn, parent)
+    with pytest.raises(ClientError) as caught:
+        sfn.update_map_run(mapRunArn=run_arn, maxConcurrency=5)
+    error = caught.value.response["Error"]
+    assert (error["Code"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]) == ("ValidationException", 400)
+    assert caught.value.response["reason"] == "CANNOT_UPDATE_COMPLETED_MAP_RUN"
+    assert sfn.describe_map_run(mapRunArn=run_arn)["maxConcurrency"] == 0
+    with pytest.raises(ClientError) as caught:
+        sfn.update_map_run(mapRunArn=run_arn)
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert caught.value.response["reason"] == "MISSING_REQUIRED_PARAMETER"
+    # AWS's members: maxConcurrency an Integer, toleratedFailureCount a Long.
+    raw = server.client("stepfunctions", config=CLIENT_CONFIG.merge(Config(parameter_validation=False)))
+    try:
+        assert error_of(raw.update_map_run, mapRunArn=run_arn, maxConcurrency=2**31) == ("ValidationException", 400)
+        assert error_of(raw.update_map_run, mapRunArn=run_arn, toleratedFailureCount=2**63) == (
+            "ValidationException", 400)
+    finally:
+        raw.close()
+
+
+def test_with_an_item_batcher_the_thresholds_count_items(sfn) -> None:
+    # AWS: ToleratedFailureCount is "the maximum number of failed items"; a failed batch fails each of its items.
+    states = {"Check": {"Type": "Choice", "Choices": [
+        {"Variable": "$.Items[0].fail", "BooleanEquals": True, "Next": "Break"}], "Default": "Ok"},
+        "Break": {"Type": "Fail", "Error": "ItemFailed", "Cause": "bad batch"},
+        "Ok": {"Type": "Pass", "End": True}}
+    machine = create(sfn, "batchthreshold", distributed(states, "Check", ItemBatcher={"MaxItemsPerBatch": 2},
+                                                        ToleratedFailureCount=1, MaxConcurrency=1))
+    items = [{"fail": True}, {"fail": True}, {"fail": False}, {"fail": False}]
+    parent = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+    described = wait_status(sfn, parent)
+    assert (described["status"], described["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    run = sfn.describe_map_run(mapRunArn=map_run_of(sfn, parent))
+    assert (run["itemCounts"]["failed"], run["executionCounts"]["failed"]) == (2, 1)
