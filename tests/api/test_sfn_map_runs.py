@@ -390,3 +390,36 @@ def test_with_an_item_batcher_the_thresholds_count_items(sfn) -> None:
     assert (described["status"], described["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
     run = sfn.describe_map_run(mapRunArn=map_run_of(sfn, parent))
     assert (run["itemCounts"]["failed"], run["executionCounts"]["failed"]) == (2, 1)
+
+
+def test_redriving_a_stopped_parent_redrives_its_map_run(sfn) -> None:
+    # AWS: a redriven parent redrives the Map Run it did not exit (no MapStateExited), rerunning only the
+    # unsuccessful children; the succeeded ones are not run again.
+    machine, activity = _activity_machine(sfn, "stopredrive", MaxConcurrency=1)
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3]")["executionArn"]
+    assert _work(sfn, activity) == 1
+    run_arn = map_run_of(sfn, parent)
+    _wait_counts(sfn, run_arn, (1, 1, 1))
+    sfn.stop_execution(executionArn=parent)
+    assert wait_status(sfn, parent)["status"] == "ABORTED"
+    deadline = time.monotonic() + 10
+    while sfn.describe_map_run(mapRunArn=run_arn)["executionCounts"]["aborted"] != 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+    sfn.redrive_execution(executionArn=parent)
+    assert _work(sfn, activity) == 2  # the aborted child, again
+    assert _work(sfn, activity) == 3  # the one never started
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [1, 2, 3]
+    assert [r["mapRunArn"] for r in sfn.list_map_runs(executionArn=parent)["mapRuns"]] == [run_arn]
+    types = history_types(sfn, parent)
+    assert types.count("MapRunStarted") == 1
+    assert types[-6:] == ["ExecutionRedriven", "MapRunRedriven", "MapRunSucceeded", "MapStateSucceeded",
+                          "MapStateExited", "ExecutionSucceeded"]
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["status"], run["redriveCount"]) == ("SUCCEEDED", 1)
+    assert {k: run["executionCounts"][k] for k in ("succeeded", "aborted", "total")} == {
+        "succeeded": 3, "aborted": 0, "total": 3}
+    assert len(sfn.list_executions(mapRunArn=run_arn)["executions"]) == 3
