@@ -316,10 +316,10 @@ def map_run_arn_checked(text: str) -> str:
     return text
 
 
-def _counts(tally: Any) -> dict[str, int]:
+def _counts(tally: Any, pending_redrive: int) -> dict[str, int]:
     return {"pending": tally.pending, "running": tally.running, "succeeded": tally.succeeded,
             "failed": tally.failed, "timedOut": tally.timed_out, "aborted": tally.aborted, "total": tally.total,
-            "resultsWritten": 0, "failuresNotRedrivable": 0, "pendingRedrive": 0}
+            "resultsWritten": 0, "failuresNotRedrivable": 0, "pendingRedrive": pending_redrive}
 
 
 def describe_map_run(pf: Any, p: Params) -> dict[str, Any]:
@@ -330,7 +330,8 @@ def describe_map_run(pf: Any, p: Params) -> dict[str, Any]:
         "startDate": run["started_at"], "maxConcurrency": int(run["max_concurrency"]),
         "toleratedFailurePercentage": float(run["tolerated_percentage"] or 0.0),
         "toleratedFailureCount": int(run["tolerated_count"] or 0),
-        "itemCounts": _counts(mapruns.item_tally_of(run)), "executionCounts": _counts(mapruns.tally_of(run)),
+        "itemCounts": _counts(mapruns.item_tally_of(run), int(run["item_pending_redrive"])),
+        "executionCounts": _counts(mapruns.tally_of(run), int(run["pending_redrive"])),
         "redriveCount": int(run["redrive_count"]),
     }
     if run["stopped_at"] is not None:

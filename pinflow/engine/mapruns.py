@@ -124,6 +124,12 @@ class MapRuns:
         tx.execute("maprun_started", (weight, run["arn"]))
         follow_ups.extend(engine.persist(tx, child_arn, step, inserted=True, facts=(parent["role_arn"], pins)))
 
+    def _redrive_child(self, tx: Tx, run: dict[str, Any], item: dict[str, Any], follow_ups: FollowUps) -> None:
+        weight = int(item["weight"])
+        tx.execute("maprun_item_redrive_started", (run["arn"], item["idx"]))
+        tx.execute("maprun_redrive_started", (weight, weight, run["arn"]))
+        self.engine.apply_event(tx, item["execution"], events.Redrive(self.engine.clock()), follow_ups)
+
     # --- Express children: in memory, as Express executions run; their ends on the item rows -------------
 
     def _start_express(self, tx: Tx, run: dict[str, Any], parent: dict[str, Any], index: int, input_text: str,
@@ -263,8 +269,14 @@ class MapRuns:
                     return
                 starting = min(starting, budget)
                 budget -= starting
-                for offset in range(starting):
-                    self._start_child(tx, run, tally.started + offset, follow_ups)
+                # Children waiting to be redriven go first; then items never started, in order.
+                waiting = int(run["pending_redrive"])
+                first = tally.started + waiting  # the items started so far, redriven ones among them
+                redriving = tx.all("maprun_items_to_redrive", (map_run_arn, starting)) if waiting else []
+                for row in redriving:
+                    self._redrive_child(tx, run, row, follow_ups)
+                for offset in range(starting - len(redriving)):
+                    self._start_child(tx, run, first + offset, follow_ups)
                 if not busy[map_run_arn] and starting == 0:
                     return
         finally:
@@ -318,18 +330,19 @@ class MapRuns:
 
     def redrive(self, tx: Tx, command: cmd.RedriveMapRun, follow_ups: FollowUps) -> None:
         """The parent was redriven at this run: its unsuccessful children are redriven (the same
-        executions, ExecutionRedriven in their histories) and those never started start. The
-        redriven children count as running again until they end again."""
+        executions, ExecutionRedriven in their histories), then those never started start, up to
+        MaxConcurrency at once. Until redriven, a child counts as pending (and pendingRedrive)."""
         now = self.engine.clock()
         if tx.execute("maprun_redriven", (now, command.map_run_arn)) == 0:
             return
         run = self._locked(tx, command.map_run_arn)
         if run is not None and run["execution_type"] != "EXPRESS":
-            # Their failures are no longer counted (maprun_redriven): nor on their items.
-            tx.execute("maprun_items_uncounted", (command.map_run_arn,))
-        for row in tx.all("maprun_unsuccessful_children", (command.map_run_arn,)):
-            self.engine.apply_event(tx, row["arn"], events.Redrive(now), follow_ups)
-        if run is not None and run["execution_type"] == "EXPRESS":
+            # Their failures are no longer counted (maprun_redriven): they wait to be redriven, and
+            # `advance` redrives them as it starts children, within MaxConcurrency.
+            found = tx.one("maprun_unsuccessful_items", (command.map_run_arn,))
+            count, weight = (int(found["n"]), int(found["weight"] or 0)) if found is not None else (0, 0)
+            tx.execute("maprun_items_await_redrive", (command.map_run_arn,))
+            tx.execute("maprun_await_redrive", (count, weight, count, weight, command.map_run_arn))
             # Express children are not redriven but run again, as new executions.
             parent = self._parent(tx, run)
             for row in tx.all("maprun_express_failed", (command.map_run_arn,)):

@@ -423,3 +423,24 @@ def test_redriving_a_stopped_parent_redrives_its_map_run(sfn) -> None:
     assert {k: run["executionCounts"][k] for k in ("succeeded", "aborted", "total")} == {
         "succeeded": 3, "aborted": 0, "total": 3}
     assert len(sfn.list_executions(mapRunArn=run_arn)["executions"]) == 3
+
+
+def test_a_redriven_map_run_redrives_its_children_within_max_concurrency(sfn) -> None:
+    machine, activity = _activity_machine(sfn, "redriveconc", MaxConcurrency=1, ToleratedFailureCount=2)
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3, 4]")["executionArn"]
+    assert [_work(sfn, activity, fail=True) for _ in range(3)] == [1, 2, 3]
+    assert wait_status(sfn, parent)["status"] == "FAILED"
+    run_arn = map_run_of(sfn, parent)
+
+    sfn.redrive_execution(executionArn=parent)
+    _wait_counts(sfn, run_arn, (3, 1, 0))
+    counts = sfn.describe_map_run(mapRunArn=run_arn)["executionCounts"]
+    assert (counts["pendingRedrive"], counts["failed"], counts["total"]) == (2, 0, 4)
+    # One at a time: the unsuccessful children first, then the item never started.
+    assert [_work(sfn, activity) for _ in range(4)] == [1, 2, 3, 4]
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [1, 2, 3, 4]
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["executionCounts"]["succeeded"], run["executionCounts"]["pendingRedrive"]) == (4, 0)
+    assert len(sfn.list_executions(mapRunArn=run_arn)["executions"]) == 4

@@ -181,8 +181,28 @@ SELECT status FROM map_run_items WHERE map_run = ? AND idx = ?;
 -- name: maprun_item_counted
 UPDATE map_run_items SET status = ? WHERE map_run = ? AND idx = ?;
 
--- name: maprun_items_uncounted
-UPDATE map_run_items SET status = NULL WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED');
+-- name: maprun_unsuccessful_items
+SELECT COUNT(*) AS n, SUM(weight) AS weight FROM map_run_items
+WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED');
+
+-- name: maprun_items_await_redrive
+UPDATE map_run_items SET status = 'REDRIVE' WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED');
+
+-- name: maprun_await_redrive
+UPDATE map_runs SET started = started - ?, item_started = item_started - ?, pending_redrive = pending_redrive + ?,
+                    item_pending_redrive = item_pending_redrive + ?
+WHERE arn = ?;
+
+-- name: maprun_items_to_redrive
+SELECT idx, execution, weight FROM map_run_items WHERE map_run = ? AND status = 'REDRIVE' ORDER BY idx LIMIT ?;
+
+-- name: maprun_item_redrive_started
+UPDATE map_run_items SET status = NULL WHERE map_run = ? AND idx = ?;
+
+-- name: maprun_redrive_started
+UPDATE map_runs SET started = started + 1, item_started = item_started + ?, pending_redrive = pending_redrive - 1,
+                    item_pending_redrive = item_pending_redrive - ?
+WHERE arn = ?;
 
 -- name: maprun_outcomes
 SELECT i.idx, COALESCE(e.status, i.status) AS status, COALESCE(e.output, i.output) AS output,
@@ -225,9 +245,6 @@ UPDATE map_runs SET status = 'RUNNING', error = NULL, cause = NULL, stopped_at =
                     aborted = 0, item_failed = 0, item_timed_out = 0, item_aborted = 0,
                     redrive_count = redrive_count + 1, redrive_date = ?
 WHERE arn = ? AND status IN ('FAILED', 'ABORTED');
-
--- name: maprun_unsuccessful_children
-SELECT arn FROM executions WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED');
 
 -- name: maprun_express_first_started
 UPDATE map_run_items SET execution = ?, started_at = ? WHERE map_run = ? AND idx = ? AND execution IS NULL;
