@@ -102,6 +102,25 @@ def test_redriving_after_the_writer_failed_writes_the_results_only(aws: AwsServe
     assert types[-4:] == ["ExecutionRedriven", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
 
 
+def test_an_express_parents_map_run_results_are_written(aws: AwsServer, moto: Moto) -> None:
+    bucket = unique("expressparent")
+    moto.client("s3").create_bucket(Bucket=bucket)
+    items = [{"n": 0, "fail": False}, {"n": 1, "fail": True}, {"n": 2, "fail": False}]
+    machine = aws.machine(writing(bucket, ToleratedFailureCount=1), kind="EXPRESS")
+    answer = aws.sfn.start_sync_execution(stateMachineArn=machine, input=json.dumps({"items": items, "prefix": "x"}))
+    assert answer["status"] == "SUCCEEDED"
+    result = json.loads(answer["output"])
+    manifest = read_json(moto, bucket, result["ResultWriterDetails"]["Key"])
+    assert manifest["MapRunArn"] == result["MapRunArn"]
+    files = manifest["ResultFiles"]
+    succeeded = read_json(moto, bucket, files["SUCCEEDED"][0]["Key"])
+    assert [json.loads(r["Output"]) for r in succeeded] == [0, 2]
+    assert [json.loads(r["Input"]) for r in succeeded] == [items[0], items[2]]
+    failed = read_json(moto, bucket, files["FAILED"][0]["Key"])
+    assert [(r["Status"], r["Error"], r["Cause"]) for r in failed] == [("FAILED", "ItemFailed", "bad item")]
+    assert files["PENDING"] == []
+
+
 def test_express_childrens_results_are_written_too(aws: AwsServer, moto: Moto) -> None:
     bucket = unique("results")
     moto.client("s3").create_bucket(Bucket=bucket)
