@@ -18,6 +18,8 @@ from typing import Any
 from pinflow import arns, errors, jsontext
 from pinflow.api import lanes, shapes
 from pinflow.api.shapes import Params
+from pinflow.asl import maprun
+from pinflow.asl.definition import Definition
 from pinflow.engine import express, mapruns
 from pinflow.engine.integrations import mock
 from pinflow.registry import paging, sfn_shapes
@@ -156,7 +158,16 @@ def describe_state_machine_for_execution(pf: Any, p: Params) -> dict[str, Any]:
     arn = _arn_param(p)
     p.enum("includedData", INCLUDED_DATA)
     row = pf.engine.execution_row(arn)
-    return pf.machines.revision(row["revision_id"])
+    answer: dict[str, Any] = pf.machines.revision(row["revision_id"])
+    if row["map_run"]:
+        # A Map Run's child (AWS): the Map Run's machine `<machine>/<label>`, whose definition is the
+        # Map's processor, and the run's ARN and label.
+        block = json.loads(row["pins"]).get("map_block")
+        definition = Definition(json.loads(answer["definition"]))
+        answer.update(stateMachineArn=maprun.run_machine_arn(row["map_run"]), name=row["machine"],
+                      definition=json.dumps(maprun.child_definition(definition, block)),
+                      mapRunArn=row["map_run"], label=row["machine"].partition("/")[2])
+    return answer
 
 
 def list_executions(pf: Any, p: Params) -> dict[str, Any]:
@@ -174,8 +185,9 @@ def list_executions(pf: Any, p: Params) -> dict[str, Any]:
         before = paging.decode(token)
         if before is not None and (isinstance(before, bool) or not isinstance(before, int)):
             raise errors.InvalidToken(f"Invalid Token: '{token}'")
-        rows, following = pf.engine.list_map_run_executions(map_run_arn_checked(map_run_arn), status=status,
-                                                            before=before, limit=size)
+        rows, following = pf.engine.list_map_run_executions(
+            map_run_arn_checked(map_run_arn), status=status,
+            redriven=None if redrive is None else redrive == "REDRIVEN", before=before, limit=size)
         page: dict[str, Any] = {"executions": [shapes.execution_item(row) for row in rows]}
         if following is not None:
             page["nextToken"] = paging.encode(following)

@@ -572,12 +572,13 @@ class Engine:
             following = int(tx.scalar("exec_seq", (rows[limit - 1]["arn"],))) if len(rows) > limit else None
         return rows[:limit], following
 
-    def list_map_run_executions(self, map_run_arn: str, *, status: str | None = None, before: int | None = None,
-                                limit: int = 100) -> tuple[list[dict[str, Any]], int | None]:
+    def list_map_run_executions(self, map_run_arn: str, *, status: str | None = None, redriven: bool | None = None,
+                                before: int | None = None, limit: int = 100) -> tuple[list[dict[str, Any]], int | None]:
         """A page of a Map Run's child executions, newest first (see list_executions)."""
         self.mapruns.describe(map_run_arn)
+        flag = None if redriven is None else int(redriven)
         with self.store.transaction(write=False) as tx:
-            rows = tx.all("exec_list_by_map_run", (map_run_arn, status, status,
+            rows = tx.all("exec_list_by_map_run", (map_run_arn, status, status, flag, flag,
                                                    before if before is not None else 2**62, limit + 1))
             following = int(tx.scalar("exec_seq", (rows[limit - 1]["arn"],))) if len(rows) > limit else None
         return rows[:limit], following

@@ -292,6 +292,9 @@ def test_redriving_the_parent_redrives_the_unsuccessful_children(sfn) -> None:
     assert sfn.describe_execution(executionArn=child)["status"] == "SUCCEEDED"
     assert "ExecutionRedriven" in history_types(sfn, child)
     assert len(sfn.list_executions(mapRunArn=run_arn)["executions"]) == 3
+    redriven = sfn.list_executions(mapRunArn=run_arn, redriveFilter="REDRIVEN")["executions"]
+    assert [c["executionArn"] for c in redriven] == [child]
+    assert len(sfn.list_executions(mapRunArn=run_arn, redriveFilter="NOT_REDRIVEN")["executions"]) == 2
     run = sfn.describe_map_run(mapRunArn=run_arn)
     assert (run["status"], run["redriveCount"], run["itemCounts"]["succeeded"], run["itemCounts"]["failed"]) == (
         "SUCCEEDED", 1, 3, 0)
@@ -445,3 +448,19 @@ def test_a_redriven_map_run_redrives_its_children_within_max_concurrency(sfn) ->
     run = sfn.describe_map_run(mapRunArn=run_arn)
     assert (run["executionCounts"]["succeeded"], run["executionCounts"]["pendingRedrive"]) == (4, 0)
     assert len(sfn.list_executions(mapRunArn=run_arn)["executions"]) == 4
+
+
+def test_the_machine_of_a_map_run_child_is_its_map_runs(sfn) -> None:
+    # AWS: DescribeStateMachineForExecution of a child names its Map Run and label.
+    machine = create(sfn, "childmachine", distributed(*PASS_ITEMS, Label="Items"))
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1]")["executionArn"]
+    assert wait_status(sfn, parent)["status"] == "SUCCEEDED"
+    run_arn = map_run_of(sfn, parent)
+    child = sfn.list_executions(mapRunArn=run_arn)["executions"][0]["executionArn"]
+    described = sfn.describe_state_machine_for_execution(executionArn=child)
+    assert described["stateMachineArn"] == "arn:aws:states:us-east-1:123456789012:stateMachine:childmachine/Items"
+    assert (described["mapRunArn"], described["label"]) == (run_arn, "Items")
+    assert json.loads(described["definition"]) == {"StartAt": PASS_ITEMS[1], "States": PASS_ITEMS[0]}
+    of_parent = sfn.describe_state_machine_for_execution(executionArn=parent)
+    assert of_parent["stateMachineArn"] == machine
+    assert "mapRunArn" not in of_parent and "label" not in of_parent

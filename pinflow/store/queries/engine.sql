@@ -219,7 +219,8 @@ UPDATE executions SET map_run = ? WHERE arn = ?;
 -- name: exec_list_by_map_run
 SELECT arn, machine, name, status, started_at, stopped_at, version_arn, alias_arn, redrive_count, redrive_date
 FROM executions
-WHERE map_run = ? AND (CAST(? AS TEXT) IS NULL OR status = ?) AND seq < ?
+WHERE map_run = ? AND (CAST(? AS TEXT) IS NULL OR status = ?)
+  AND (CAST(? AS INTEGER) IS NULL OR (CASE WHEN redrive_count > 0 THEN 1 ELSE 0 END) = ?) AND seq < ?
 ORDER BY seq DESC
 LIMIT ?;
 
