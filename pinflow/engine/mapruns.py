@@ -343,6 +343,7 @@ class MapRuns:
             count, weight = (int(found["n"]), int(found["weight"] or 0)) if found is not None else (0, 0)
             tx.execute("maprun_items_await_redrive", (command.map_run_arn,))
             tx.execute("maprun_await_redrive", (count, weight, count, weight, command.map_run_arn))
+        if run is not None and run["execution_type"] == "EXPRESS":
             # Express children are not redriven but run again, as new executions.
             parent = self._parent(tx, run)
             for row in tx.all("maprun_express_failed", (command.map_run_arn,)):

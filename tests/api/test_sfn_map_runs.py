@@ -464,3 +464,24 @@ def test_the_machine_of_a_map_run_child_is_its_map_runs(sfn) -> None:
     of_parent = sfn.describe_state_machine_for_execution(executionArn=parent)
     assert of_parent["stateMachineArn"] == machine
     assert "mapRunArn" not in of_parent and "label" not in of_parent
+
+
+def test_redriving_the_parent_runs_failed_express_children_again(sfn) -> None:
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                 "StartAt": FLAKY_ITEMS[1], "States": FLAKY_ITEMS[0]}
+    definition = json.dumps({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemProcessor": processor, "MaxConcurrency": 1, "End": True}}})
+    machine = create(sfn, "express-redriven", definition)
+    items = [{"n": 0, "fail": False}, {"n": 1, "fail": True}, {"n": 2, "fail": False}]
+    parent = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+    assert wait_status(sfn, parent)["status"] == "FAILED"
+    run_arn = map_run_of(sfn, parent)
+    sfn.redrive_execution(executionArn=parent)
+    # The failed item runs again (as a new Express execution) and fails again, so the run fails again.
+    assert wait_status(sfn, parent)["status"] == "FAILED"
+    types = history_types(sfn, parent)
+    assert types[-5:] == ["ExecutionRedriven", "MapRunRedriven", "MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["status"], run["redriveCount"]) == ("FAILED", 1)
+    counts = run["executionCounts"]
+    assert (counts["succeeded"], counts["failed"], counts["running"], counts["pending"]) == (1, 1, 0, 1)
