@@ -27,7 +27,8 @@ class Pinflow:
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, code_root: Path | None = None,
                  start: bool = True, workers: int = 16, permissive_iam: bool = False,
                  isolation: Any = None, http_hosts: str | None = None, aws: Any = None,
-                 mock_config: str | Path | None = None) -> None:
+                 mock_config: str | Path | None = None, node_id: str | None = None,
+                 lease_seconds: float | None = None) -> None:
         """Wire the registries, the invoker and the engine over `store`.
 
         Args:
@@ -42,6 +43,10 @@ class Pinflow:
                 endpoint overrides); None for botocore's own chain.
             mock_config: a Step Functions Local mock configuration file, whose test cases executions
                 may be started with (`pinflow server --mock-config`).
+            node_id: this process's name among the nodes sharing the database (`pinflow server
+                --node-id`); None for one of its own.
+            lease_seconds: how soon other nodes take over this one's work when it dies (`pinflow
+                server --lease-seconds`; `engine.leases`).
 
         Raises:
             ValueError: the mock configuration cannot be read (the message names the file and place).
@@ -79,7 +84,8 @@ class Pinflow:
         self.invoker = Invoker(root, self.functions.load_code, isolation=isolation)
         self.engine = Engine(store, self.registry, self.invoker, clock=clock, workers=workers,
                              http_hosts=HostPolicy.from_text(http_hosts), aws=AwsClients(aws or AwsSettings()),
-                             mocks=mocks)
+                             mocks=mocks, node_id=node_id,
+                             **({"lease_seconds": lease_seconds} if lease_seconds is not None else {}))
         if start:
             self.engine.start()
 

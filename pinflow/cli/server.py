@@ -86,9 +86,17 @@ def _auth(auth_file: str | None) -> Any:
 @click.option("--mock-config", type=click.Path(exists=True, dir_okay=False), default=None, envvar=mock.ENV,
               help="Step Functions Local's mock configuration file (also SFN_MOCK_CONFIG): StartExecution with "
                    "`<state machine ARN>#<test case>` answers that test case's states with its mocked responses.")
+@click.option("--node-id", default=None, metavar="ID",
+              help="This server's name among the servers sharing one PostgreSQL database (default: host, process "
+                   "id and a random part). A server started again under the same id takes over its earlier "
+                   "process's work at once; never give two running servers the same id.")
+@click.option("--lease-seconds", type=click.FloatRange(1, 3600), default=20.0, show_default=True,
+              help="How long a server's hold on a unit of work lasts without renewal: when a server dies, the "
+                   "others take over its executions' work within this time and a few seconds (docs/cluster.md).")
 def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file: str | None,
            log_level: str, permissive_iam: bool, isolation: str, function_network: str, http_task_hosts: str,
-           aws_endpoints: tuple[str, ...], aws_config: str | None, mock_config: str | None) -> None:
+           aws_endpoints: tuple[str, ...], aws_config: str | None, mock_config: str | None, node_id: str | None,
+           lease_seconds: float) -> None:
     """Serve the Step Functions, Lambda and IAM APIs, and run executions."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
@@ -114,7 +122,8 @@ def server(host: str, port: int, data_dir: str | None, db: str | None, auth_file
     workers = _isolation(isolation, [folder, *([auth_file] if auth_file else [])],
                          network=function_network == "shared")
     run(host, port, data_dir=folder, db=db, auth=authenticator, log_level=log_level, isolation=workers,
-        permissive_iam=permissive_iam, http_task_hosts=http_task_hosts, aws=aws, mock_config=mocks)
+        permissive_iam=permissive_iam, http_task_hosts=http_task_hosts, aws=aws, mock_config=mocks,
+        node_id=node_id, lease_seconds=lease_seconds)
 
 
 def aws_settings(endpoints: tuple[str, ...], config_file: str | None) -> Any:
@@ -161,7 +170,8 @@ def _isolation(mode: str, protect: list[str], *, network: bool = True) -> Any:
 
 def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any, log_level: str,
         isolation: Any = None, permissive_iam: bool = False, http_task_hosts: str | None = None,
-        aws: Any = None, mock_config: str | None = None) -> None:
+        aws: Any = None, mock_config: str | None = None, node_id: str | None = None,
+        lease_seconds: float | None = None) -> None:
     """Open the service, serve until SIGINT/SIGTERM, then stop the engine and the function workers."""
     import uvicorn
 
@@ -169,7 +179,8 @@ def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any
     from pinflow.service import Pinflow
 
     pf = Pinflow.open(data_dir=data_dir, db=db, isolation=isolation, permissive_iam=permissive_iam,
-                      http_hosts=http_task_hosts, aws=aws, mock_config=mock_config)
+                      http_hosts=http_task_hosts, aws=aws, mock_config=mock_config, node_id=node_id,
+                      lease_seconds=lease_seconds)
     # What functions can reach is said before anything runs; without a sandbox, loudly.
     isolated = pf.invoker.isolation.name == "sandbox"
     log.log(logging.INFO if isolated else logging.WARNING, "%s", pf.invoker.isolation.describe())

@@ -34,8 +34,21 @@ class Dispatcher:
         self._executions = lru.Lru(10_000)
 
     def run(self, execution_arn: str, command: cmd.InvokeTask,
-            given: tuple[str, dict[str, Any]] | None = None) -> None:
-        """Carry a task out and report back (on a worker thread)."""
+            given: tuple[str, dict[str, Any]] | None = None, fence: int = 1) -> None:
+        """Carry a task out and report back (on a worker thread), under lease token `fence`: the outcome
+        counts only while this node still holds the task's outbox row with that token (`leases`)."""
+        leases = self.engine.leases
+        handed_over = False
+        try:
+            handed_over = self._run(execution_arn, command, given, fence)
+        finally:
+            if not handed_over:
+                leases.done(execution_arn, command.task_id)
+
+    def _run(self, execution_arn: str, command: cmd.InvokeTask, given: tuple[str, dict[str, Any]] | None,
+             fence: int) -> bool:
+        """Carry the task out; True when its outcome was queued for the writer, which ends the lease's
+        work once it is committed."""
 
         def facts() -> tuple[str, dict[str, Any]] | None:
             with self.engine.store.transaction(write=False) as tx:
@@ -45,21 +58,24 @@ class Dispatcher:
         known = given if given is not None else self._executions.get_or(execution_arn, facts)
         if known is None:
             self._executions.forget(execution_arn)
-            return
+            return False
         role_arn, pinned = known
         call = base.Call(self.engine, execution_arn, role_arn, pinned, command)
         integration = table.for_resource(command.resource)
         started = self.start(call)
         if isinstance(started, base.Done):
-            self.engine.submit_event(execution_arn, started.event, consume=("outbox", command.task_id))
+            queued = self.engine.submit_event(execution_arn, started.event, consume=("outbox", command.task_id, fence))
+            queued.add_done_callback(lambda _: self.engine.leases.done(execution_arn, command.task_id))
+            return True
         elif isinstance(started, base.AwaitToken):
             # A callback task: the call was made; the answer comes through SendTask*. Mark the row so a
             # restart does not make the call again (an approval mail sent twice).
             with self.engine.store.transaction() as tx:
-                tx.execute("outbox_mark_claimed", (self.engine.clock(), execution_arn, command.task_id))
+                tx.execute("outbox_mark_claimed", (self.engine.clock(), execution_arn, command.task_id, fence))
         else:
             assert integration is not None
-            watches.begin(self.engine, integration, call, started)
+            watches.begin(self.engine, integration, call, started, fence)
+        return False
 
     def start(self, call: base.Call, mocked: mock.Mocked | None = None) -> base.Started:
         """Start one call: its integration's answer, or Done with the failure the call came to; a mocked

@@ -28,7 +28,7 @@ from pinflow import arns, errors, jsontext
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, interpreter, maprun, tokens
 from pinflow.asl.definition import Definition
-from pinflow.engine import dispatch, lanes, mapruns, pins, watches
+from pinflow.engine import dispatch, lanes, leases, mapruns, pins, watches
 from pinflow.engine.applier import Applier, Work
 from pinflow.engine.integrations import mock, table
 from pinflow.engine.integrations.aws_client import AwsClients
@@ -71,13 +71,18 @@ class Engine:
         http_hosts: the hosts HTTP Tasks may reach (default: public addresses only).
         aws: the botocore clients AWS service integrations call through (default: botocore's chain).
         mocks: Step Functions Local's mock configuration, for executions started with a test case.
+        node_id: this process's name among the nodes sharing the database (default: one of its own);
+            a node started again under the same id takes over its earlier process's work at once.
+        lease_seconds: how long a node's hold on a unit of work lasts without renewal: the bound on how
+            soon other nodes take over a dead node's work (`leases`).
     """
 
     dumps = staticmethod(dumps)
 
     def __init__(self, store: Store, registry: Any, invoker: Any, *, clock: Callable[[], float] = time.time,
                  workers: int = 16, timer_interval: float = 0.02, http_hosts: HostPolicy | None = None,
-                 aws: AwsClients | None = None, mocks: mock.MockConfig | None = None) -> None:
+                 aws: AwsClients | None = None, mocks: mock.MockConfig | None = None, node_id: str | None = None,
+                 lease_seconds: float = leases.DEFAULT_SECONDS) -> None:
         self.store = store
         self.registry = registry
         self.invoker = invoker
@@ -98,6 +103,7 @@ class Engine:
         # task workers that Standard executions need.
         self.express_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinflow-express")
         self.timers = TimerPoller(self, interval=timer_interval)
+        self.leases = leases.Leases(self, node_id=node_id, seconds=lease_seconds)
         self.mapruns = mapruns.MapRuns(self)
         self._definitions: OrderedDict[str, Definition] = OrderedDict()
         self._child_definitions: OrderedDict[tuple[str, str], Definition] = OrderedDict()
@@ -110,34 +116,38 @@ class Engine:
     # --- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the writer, the timers and the task workers; re-dispatch what a crash left."""
+        """Start the writer, the timers and the task workers; carry out the invocations this node may
+        take at start (a crash's leftovers, expired or released leases: `leases`)."""
         if self.started:
             return
-        # Read what a crash left before anything new can be written, so nothing is sent twice.
+        # Claimed before anything new can be written, so nothing is sent twice.
+        pending = self.leases.start()
         with self.store.transaction(write=False) as tx:
-            pending = tx.all("outbox_pending")
             runs = [row["arn"] for row in tx.all("maprun_running", ())]
         self.started = True
         self.applier.start()
         self.timers.start()
-        for row in pending:
-            command = cmd.InvokeTask(**json.loads(row["command"]))
-            self.dispatch(row["execution"], command)
-        # Watched tasks whose end came (or whose stop was asked for) while the server was down.
+        for execution_arn, command, fence in pending:
+            self.dispatch(execution_arn, command, fence=fence)
+        # Watched tasks whose end came (or whose stop was asked for) while no node looked.
         self.pool.submit(watches.check_due, self, everything=True)
         # Map Runs a crash left between a commit and the follow-up that would have moved them on.
         for arn in runs:
             self.mapruns.recover(arn)
 
     def stop(self) -> None:
-        """Stop accepting work, finish what is queued, stop the threads."""
+        """A graceful stop: take no new work, let the running invocations finish and their results be
+        applied, then let go of this node's leases (other nodes take what is left at once)."""
         if not self.started:
             return
+        self.leases.stop_claiming()
         self.timers.stop()
-        self.applier.stop()
+        # The invocations in progress finish and their results are applied before the writer stops.
         self.lanes.shutdown(wait=True, cancel_futures=True)
         self.watch_lanes.shutdown(wait=False, cancel_futures=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.applier.stop()
+        self.leases.stop()
         self.express_pool.shutdown(wait=False, cancel_futures=True)
         self.started = False
 
@@ -330,7 +340,10 @@ class Engine:
         def apply(tx: Tx) -> bool:
             if consume is not None:
                 if consume[0] == "outbox":
-                    if tx.execute("outbox_consume", (execution_arn, consume[1])) == 0:
+                    if len(consume) > 2:  # an invocation's result: only under the lease it ran with
+                        if tx.execute("outbox_consume_fenced", (execution_arn, consume[1], consume[2])) == 0:
+                            return False  # already answered, or another node holds the task now
+                    elif tx.execute("outbox_consume", (execution_arn, consume[1])) == 0:
                         return False  # already answered
                 elif consume[0] == "watch":
                     if tx.execute("watch_delete", (execution_arn, consume[1])) == 0:
@@ -351,7 +364,7 @@ class Engine:
     def apply_event(self, tx: Tx, execution_arn: str, event: events.Event, after: list[Callable[[], None]]) -> bool:
         """Apply an event to an execution in the transaction `tx`; what to do once it is committed goes
         to `after`. False when the execution is gone or no longer running (nothing changes)."""
-        row = tx.one("exec_get_for_update" if self.store.name == "postgres" else "exec_get", (execution_arn,))
+        row = tx.one("exec_get_for_update", (execution_arn,))
         if row is None:
             return False
         if isinstance(event, events.Redrive):
@@ -420,19 +433,22 @@ class Engine:
         return follow_ups
 
     def dispatch(self, execution_arn: str, command: cmd.InvokeTask,
-                 facts: tuple[str, dict[str, Any]] | None = None) -> None:
+                 facts: tuple[str, dict[str, Any]] | None = None, *, fence: int = 1) -> None:
         """Carry out a task invocation on a worker thread; its outcome comes back as an event.
 
-        `facts` (the execution's role ARN and pins) saves the worker a read when the caller has them.
+        `facts` (the execution's role ARN and pins) saves the worker a read when the caller has them;
+        `fence` is the lease token this node claimed the invocation's outbox row with.
         """
         if not self.started:
             return
+        self.leases.working(execution_arn, command.task_id)
         integration = table.for_resource(command.resource)
         try:
             self.lanes.submit(integration.name if integration is not None else "unknown", self.dispatcher.run,
-                              execution_arn, command, facts)
+                              execution_arn, command, facts, fence)
         except RuntimeError:
-            pass  # shutting down: the outbox row stays and is dispatched after the restart
+            # Shutting down: the outbox row stays, and is let go for another node (or the restart).
+            self.leases.done(execution_arn, command.task_id)
 
     def _after(self, action: Callable[..., Any], *args: Any) -> None:
         """Run `action` on a worker thread once a step is committed (never on the single writer)."""
@@ -536,7 +552,8 @@ class Engine:
                 row = tx.one("outbox_next_activity_task", (activity_arn,))
                 # Another poller (another engine, on PostgreSQL) may have claimed it meanwhile.
                 if row is not None and tx.execute("outbox_claim_activity_task",
-                                                  (self.clock(), row["execution"], row["task_id"])) == 0:
+                                                  (self.clock(), self.leases.node_id, row["execution"],
+                                                   row["task_id"])) == 0:
                     row = None
                     continue
             if row is not None:
@@ -637,14 +654,19 @@ class _StepWriter:
         self.execution_arn = execution_arn
         self.facts = facts
         self.now = engine.clock()
+        self.lease_until = engine.leases.until()
         self.follow_ups: list[Callable[[], None]] = []
 
     def invoke(self, command: cmd.InvokeTask) -> None:
         integration = table.for_resource(command.resource)
         activity = command.resource if integration is not None and integration.pulled else None
+        # This node holds the invocation from the moment it is written (lease token 1); an activity
+        # task is for whichever worker asks, through any node.
+        owner, until = (None, None) if activity is not None else (self.engine.leases.node_id, self.lease_until)
         self.tx.execute("outbox_insert", (self.execution_arn, command.task_id, dumps(_command_fields(command)),
-                                          command.task_token, activity, None, self.now))
+                                          command.task_token, activity, None, self.now, owner, until))
         if activity is not None:
+            self.tx.notify(leases.CHANNEL, f"activity:{activity}")
             self.follow_ups.append(self.engine._notify_activity)
         else:
             self.follow_ups.append(functools.partial(self.engine.dispatch, self.execution_arn, command, self.facts))

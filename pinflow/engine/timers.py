@@ -76,9 +76,16 @@ class TimerPoller:
     def fire_due(self) -> int:
         """Queue every due timer not already queued; returns how many."""
         now = self.engine.clock()
+        leases = self.engine.leases
         with self.engine.store.transaction(write=False) as tx:
-            rows = tx.all("timers_due", (now, self.batch))
+            rows = tx.all("timers_due", (now, leases.now(), self.batch))
             self._next_due = tx.scalar("timers_next_due") if len(rows) < self.batch else now
+        if rows and leases.shared:
+            # Claimed for the lease's length: no other node fires them meanwhile; one not consumed by
+            # then (this node died) is fired by whichever node claims it next. (Where one process works
+            # on the database, the in-flight set below is claim enough, and saves a write.)
+            with self.engine.store.transaction() as tx:
+                rows = tx.all("timers_claim", (leases.node_id, leases.until(), now, leases.now(), self.batch))
         count = 0
         for row in rows:
             key = (row["execution"], row["timer_id"], row["due_at"])

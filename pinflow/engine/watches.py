@@ -24,6 +24,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from pinflow.asl import events
+from pinflow.engine import leases
 from pinflow.engine.integrations import base, table
 from pinflow.store import Tx
 
@@ -54,14 +55,22 @@ class InFlight:
             self._rows.discard(key)
 
 
-def begin(engine: Engine, integration: base.Integration, call: base.Call, watch: base.Watch) -> None:
-    """Record that `call` watches `watch.target`; stop the target if the task is already gone."""
+def begin(engine: Engine, integration: base.Integration, call: base.Call, watch: base.Watch, fence: int = 1) -> None:
+    """Record that `call` (made under lease token `fence`) watches `watch.target`; stop the target if the
+    task is already gone."""
     execution_arn, task_id = call.execution_arn, call.command.task_id
     now = engine.clock()
 
+    taken_over: list[bool] = []
+
     def before(tx: Tx) -> bool:
-        if tx.execute("outbox_mark_claimed", (now, execution_arn, task_id)) == 0:
-            return False  # the task was stopped or timed out while the call was being made
+        if tx.execute("outbox_mark_claimed", (now, execution_arn, task_id, fence)) == 0:
+            # The task was stopped or timed out while the call was being made, or another node took
+            # it over (this node's lease expired) and makes the call itself: what was started is then
+            # that node's to watch (a child started by name is the same child), not this one's to stop.
+            if tx.one("outbox_get", (execution_arn, task_id)) is not None:
+                taken_over.append(True)
+            return False
         tx.execute("watch_insert", (execution_arn, task_id, integration.name, watch.target,
                                     json.dumps(dict(watch.detail)), now + integration.poll_seconds))
         return True
@@ -72,7 +81,8 @@ def begin(engine: Engine, integration: base.Integration, call: base.Call, watch:
     with engine.store.transaction(write=False) as tx:
         row = tx.one("watch_get", (execution_arn, task_id))
     if row is None:
-        integration.cancel(engine, watched)
+        if not taken_over:
+            integration.cancel(engine, watched)
         return
     check(engine, execution_arn, task_id)
 
@@ -86,11 +96,18 @@ def check(engine: Engine, execution_arn: str, task_id: str) -> None:
 
 
 def check_due(engine: Engine, *, everything: bool = False) -> int:
-    """Hand every watch whose time has come (every watch, at start-up) to the watch lanes; returns how
-    many. Makes no call itself: the timer thread runs it."""
+    """Hand every watch whose time has come and that no other node is looking at (every such watch, at
+    start-up) to the watch lanes; returns how many. Each is claimed for the lease's length (`leases`).
+    Makes no call itself: the timer thread runs it."""
     now = engine.clock()
+    due_by = leases.NEVER if everything else now
+    # Where one process works on the database, a starting node takes even what its last run held.
+    expired_by = leases.NEVER if everything and not engine.leases.shared else engine.leases.now()
     with engine.store.transaction(write=False) as tx:
-        rows = tx.all("watches_all") if everything else tx.all("watches_due", (now, BATCH))
+        if tx.one("watches_due", (due_by, expired_by)) is None:
+            return 0
+    with engine.store.transaction() as tx:
+        rows = tx.all("watches_claim", (engine.leases.node_id, engine.leases.until(), due_by, expired_by, BATCH))
     claimed = [row for row in rows if engine.watching.claim((row["execution"], row["task_id"]))]
     if not claimed:
         return len(rows)
@@ -100,7 +117,7 @@ def check_due(engine: Engine, *, everything: bool = False) -> int:
         for row in claimed:
             integration = table.by_name(row["integration"])
             delay = integration.poll_seconds if integration is not None else 60.0
-            tx.execute("watch_rearm", (now + delay, row["execution"], row["task_id"]))
+            tx.execute("watch_reschedule", (now + delay, row["execution"], row["task_id"]))
     for index, row in enumerate(claimed):
         try:
             engine.watch_lanes.submit(row["integration"], _look_claimed, engine, row)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+_BARE_WORD = re.compile(r"^\w+$")
 
 
 def load_queries(text: str) -> dict[str, str]:
@@ -40,16 +41,26 @@ QUERIES = _all_queries()
 
 class Dialect(Protocol):
     name: str
+    # Whether several processes (nodes) may work on this database at once: their leases then matter. A
+    # database only one process works on (SQLite) lets a starting node take every unit of work at once.
+    shared: bool
 
     def connect(self) -> Any: ...
     def begin(self, connection: Any, write: bool) -> None: ...
     def translate(self, sql: str) -> str: ...
     def migrations(self) -> list[tuple[int, str]]: ...
     def maintain(self, connection: Any) -> None: ...
+    def lock_migrations(self, connection: Any) -> None: ...
+    def notify(self, connection: Any, channel: str, payload: str) -> None: ...
+    def listen(self, channel: str, deliver: Callable[[str], None], stop: threading.Event) -> None: ...
 
 
 class Tx:
-    """One open transaction: run named queries (or plain SQL) and read rows as dicts."""
+    """One open transaction: run named queries (or plain SQL) and read rows as dicts.
+
+    A bare word is a query name and must be defined: a misspelt name raises instead of reaching the
+    database as SQL text.
+    """
 
     def __init__(self, connection: Any, dialect: Dialect, cache: dict[str, str]) -> None:
         self._connection = connection
@@ -59,7 +70,12 @@ class Tx:
     def _sql(self, name: str) -> str:
         sql = self._cache.get(name)
         if sql is None:
-            sql = self._dialect.translate(QUERIES.get(name, name))
+            text = QUERIES.get(name)
+            if text is None:
+                if _BARE_WORD.match(name):
+                    raise KeyError(f"no query named {name!r} in pinflow/store/queries/*.sql")
+                text = name
+            sql = self._dialect.translate(text)
             self._cache[name] = sql
         return sql
 
@@ -81,6 +97,11 @@ class Tx:
     def one(self, name: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.all(name, params)
         return rows[0] if rows else None
+
+    def notify(self, channel: str, payload: str) -> None:
+        """Tell the other nodes on this database `payload` once this transaction commits (nothing where
+        the database has no such thing; they then find out by polling)."""
+        self._dialect.notify(self._connection, channel, payload)
 
     def scalar(self, name: str, params: Sequence[Any] = ()) -> Any:
         cursor = self._connection.execute(self._sql(name), tuple(params))
@@ -142,6 +163,11 @@ class Store:
             if lock is not None:
                 lock.release()
 
+    def listen(self, channel: str, deliver: Callable[[str], None], stop: threading.Event) -> None:
+        """Call `deliver(payload)` for each notification on `channel` until `stop` is set (returns at
+        once where the database has no notifications)."""
+        self.dialect.listen(channel, deliver, stop)
+
     def maintain(self) -> None:
         """Housekeeping a long-running process does now and then (SQLite: a WAL checkpoint)."""
         self.dialect.maintain(self._connection())
@@ -157,6 +183,9 @@ class Store:
         """Apply the dialect's numbered migrations not applied yet; returns the schema version."""
         connection = self._connection()
         self.dialect.begin(connection, True)
+        # Nodes starting at once against one database migrate one after the other: the second finds
+        # the first's versions applied.
+        self.dialect.lock_migrations(connection)
         connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
         applied = {row[0] for row in connection.execute("SELECT version FROM schema_migrations").fetchall()}
         current = max(applied, default=0)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pinflow.store.base import read_migrations
 
+# Row locks for nodes sharing a database: SQLite has one writer at a time (BEGIN IMMEDIATE) instead.
+_ROW_LOCKS = re.compile(r"\s+FOR UPDATE(\s+SKIP LOCKED)?", re.IGNORECASE)
+
 
 class SqliteDialect:
     name = "sqlite"
+    shared = False  # one process works on the file
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         self.path = path
@@ -40,7 +47,16 @@ class SqliteDialect:
             connection.execute("BEGIN IMMEDIATE")
 
     def translate(self, sql: str) -> str:
-        return sql
+        return _ROW_LOCKS.sub("", sql)
+
+    def lock_migrations(self, connection: Any) -> None:
+        """Nothing more: BEGIN IMMEDIATE already holds the database's one write lock."""
+
+    def notify(self, connection: Any, channel: str, payload: str) -> None:
+        """Nothing: no other node works on this file."""
+
+    def listen(self, channel: str, deliver: Callable[[str], None], stop: threading.Event) -> None:
+        """Nothing to hear: returns at once."""
 
     def migrations(self) -> list[tuple[int, str]]:
         return read_migrations("sqlite")

@@ -45,7 +45,8 @@ DEFINITION = {
 
 
 def main(data_dir: str, count: int, db: str | None = None) -> int:
-    pf = Pinflow.open(data_dir=data_dir, db=db, workers=8)
+    # One node id across restarts: each run takes over what the killed one held at once.
+    pf = Pinflow.open(data_dir=data_dir, db=db, workers=8, node_id="crash-worker")
     try:
         source = Path(data_dir) / "src"
         source.mkdir(parents=True, exist_ok=True)

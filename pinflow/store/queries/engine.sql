@@ -33,14 +33,8 @@ LIMIT ?;
 -- name: exec_seq
 SELECT seq FROM executions WHERE arn = ?;
 
--- name: exec_running
-SELECT arn, machine, name, status, revision_id, version_arn, alias_arn, pins FROM executions WHERE status = 'RUNNING';
-
 -- name: exec_running_for_machine
 SELECT arn FROM executions WHERE machine = ? AND status = 'RUNNING';
-
--- name: exec_count_running
-SELECT COUNT(*) FROM executions WHERE status = 'RUNNING';
 
 -- name: exec_running_by_machine
 SELECT machine, COUNT(*) AS running FROM executions WHERE status = 'RUNNING' GROUP BY machine;
@@ -55,9 +49,6 @@ INSERT INTO execution_refs (execution, ref) VALUES (?, ?) ON CONFLICT DO NOTHING
 -- name: refs_delete
 DELETE FROM execution_refs WHERE execution = ?;
 
--- name: refs_for
-SELECT ref FROM execution_refs WHERE execution = ?;
-
 -- name: history_insert
 INSERT INTO history (execution, id, event) VALUES (?, ?, ?);
 
@@ -67,12 +58,9 @@ SELECT id, event FROM history WHERE execution = ? AND id > ? ORDER BY id ASC LIM
 -- name: history_page_desc
 SELECT id, event FROM history WHERE execution = ? AND id < ? ORDER BY id DESC LIMIT ?;
 
--- name: history_count
-SELECT COUNT(*) FROM history WHERE execution = ?;
-
 -- name: timer_upsert
 INSERT INTO timers (execution, timer_id, due_at) VALUES (?, ?, ?)
-ON CONFLICT (execution, timer_id) DO UPDATE SET due_at = excluded.due_at;
+ON CONFLICT (execution, timer_id) DO UPDATE SET due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL;
 
 -- name: timer_delete
 DELETE FROM timers WHERE execution = ? AND timer_id = ?;
@@ -81,41 +69,99 @@ DELETE FROM timers WHERE execution = ? AND timer_id = ?;
 DELETE FROM timers WHERE execution = ? AND timer_id = ? AND due_at = ?;
 
 -- name: timer_rearm
-UPDATE timers SET due_at = ? WHERE execution = ? AND timer_id = ?;
-
--- name: timers_delete_all
-DELETE FROM timers WHERE execution = ?;
+UPDATE timers SET due_at = ?, lease_owner = NULL, lease_until = NULL WHERE execution = ? AND timer_id = ?;
 
 -- name: timers_due
-SELECT execution, timer_id, due_at FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?;
+SELECT execution, timer_id, due_at FROM timers WHERE due_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+ORDER BY due_at LIMIT ?;
+
+-- name: timers_claim
+-- Due timers no live node holds, for this node (owner, until; due by, lease expired by, how many).
+UPDATE timers SET lease_owner = ?, lease_until = ?
+WHERE (execution, timer_id) IN (
+    SELECT execution, timer_id FROM timers WHERE due_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+    ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED)
+RETURNING execution, timer_id, due_at;
+
+-- name: timers_release
+UPDATE timers SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?;
+
+-- name: timers_release_all
+UPDATE timers SET lease_owner = NULL, lease_until = NULL WHERE lease_until IS NOT NULL;
 
 -- name: timers_next_due
 SELECT MIN(due_at) FROM timers;
 
 -- name: outbox_insert
-INSERT INTO outbox (execution, task_id, command, token, activity, claimed_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?);
+INSERT INTO outbox (execution, task_id, command, token, activity, claimed_at, created_at, lease_owner, lease_until,
+                    lease_token)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1);
 
 -- name: outbox_consume
 DELETE FROM outbox WHERE execution = ? AND task_id = ?;
 
--- name: outbox_delete_all
-DELETE FROM outbox WHERE execution = ?;
+-- name: outbox_consume_fenced
+-- A task's result, from the invocation made under lease token `lease_token`: dropped if another node
+-- has claimed the row since.
+DELETE FROM outbox WHERE execution = ? AND task_id = ? AND lease_token = ?;
 
--- name: outbox_pending
-SELECT execution, task_id, command FROM outbox WHERE activity IS NULL AND claimed_at IS NULL;
+-- name: outbox_claim_expired
+-- Invocations whose lease has expired (or that were let go), for this node: owner, until; expired by, how many.
+UPDATE outbox SET lease_owner = ?, lease_until = ?, lease_token = lease_token + 1
+WHERE (execution, task_id) IN (
+    SELECT execution, task_id FROM outbox WHERE lease_until < ? ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED)
+RETURNING execution, task_id, command, lease_token;
+
+-- name: outbox_claim_start
+-- At a node's start: expired invocations, and those its own earlier process held (a node id names one
+-- process at a time), for this node: owner, until; expired by, earlier owner, how many.
+UPDATE outbox SET lease_owner = ?, lease_until = ?, lease_token = lease_token + 1
+WHERE (execution, task_id) IN (
+    SELECT execution, task_id FROM outbox WHERE lease_until < ? OR (lease_owner = ? AND lease_until IS NOT NULL)
+    ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED)
+RETURNING execution, task_id, command, lease_token;
+
+-- name: outbox_renew
+UPDATE outbox SET lease_until = ? WHERE lease_owner = ? AND lease_until IS NOT NULL;
+
+-- name: outbox_get
+SELECT execution, task_id, lease_owner, lease_token FROM outbox WHERE execution = ? AND task_id = ?;
+
+-- name: outbox_held
+SELECT execution, task_id FROM outbox WHERE lease_owner = ? AND lease_until IS NOT NULL;
+
+-- name: outbox_release_one
+UPDATE outbox SET lease_owner = NULL, lease_until = 0
+WHERE execution = ? AND task_id = ? AND lease_owner = ? AND lease_until IS NOT NULL;
+
+-- name: outbox_release
+UPDATE outbox SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ? AND lease_until IS NOT NULL;
 
 -- name: outbox_mark_claimed
-UPDATE outbox SET claimed_at = ? WHERE execution = ? AND task_id = ?;
+-- The call was made (a callback or a watched task): no node has more to do for the row; the token is the
+-- invocation's lease token (the call is not counted if another node holds the row by now).
+UPDATE outbox SET claimed_at = ?, lease_until = NULL WHERE execution = ? AND task_id = ? AND lease_token = ?;
 
 -- name: outbox_by_token
 SELECT execution, task_id, command, activity, claimed_at FROM outbox WHERE token = ?;
 
 -- name: outbox_next_activity_task
 SELECT execution, task_id, command, token FROM outbox WHERE activity = ? AND claimed_at IS NULL
-ORDER BY created_at LIMIT 1;
+ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED;
 
 -- name: outbox_claim_activity_task
-UPDATE outbox SET claimed_at = ? WHERE execution = ? AND task_id = ? AND claimed_at IS NULL;
+UPDATE outbox SET claimed_at = ?, lease_owner = ? WHERE execution = ? AND task_id = ? AND claimed_at IS NULL;
+
+-- name: node_seen
+INSERT INTO nodes (id, started_at, seen_at, lease_seconds) VALUES (?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, lease_seconds = excluded.lease_seconds;
+
+-- name: node_gone
+DELETE FROM nodes WHERE id = ?;
+
+-- name: nodes_forget_dead
+-- Nodes not seen for ten of their leases (killed): their work was taken over long ago.
+DELETE FROM nodes WHERE seen_at + 10 * lease_seconds < ?;
 
 -- name: engine_revision
 SELECT definition, role_arn FROM revisions WHERE revision_id = ?;

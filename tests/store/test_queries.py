@@ -1,0 +1,161 @@
+"""Named queries: every name the code runs is defined, every defined query is run somewhere, and every
+query plans against both dialects' migrated schemas (a column or table that does not exist fails)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import pinflow
+from pinflow.store import base, open_store
+
+PACKAGE = Path(pinflow.__file__).parent
+TX_METHODS = {"execute", "executemany", "all", "one", "scalar"}
+
+
+def _string_values(node: ast.expr) -> list[str] | None:
+    """The strings an expression can evaluate to, when it is made only of string literals."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        body, orelse = _string_values(node.body), _string_values(node.orelse)
+        return None if body is None or orelse is None else body + orelse
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        values: list[str] = []
+        for element in node.elts:
+            found = _string_values(element)
+            if found is None:
+                return None
+            values += found
+        return values
+    return None
+
+
+def _bindings(function: ast.AST, name: str) -> list[str] | None:
+    """What a local name used as a query name is bound to: `for name in (...)` or `name = ...`."""
+    values: list[str] = []
+    seen = False
+    for node in ast.walk(function):
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and node.target.id == name:
+            found = _string_values(node.iter)
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            found = _string_values(node.value)
+        else:
+            continue
+        seen = True
+        if found is None:
+            return None
+        values += found
+    return values if seen else None
+
+
+def _tx_calls() -> Iterator[tuple[str, int, list[str] | None]]:
+    """(file, line, query names) for every call of a transaction's query methods in pinflow."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in TX_METHODS and node.args):
+                continue
+            # Transactions are `tx` wherever the code holds one (`with store.transaction() as tx`).
+            if not ast.unparse(node.func.value).endswith("tx"):
+                continue
+            argument = node.args[0]
+            names = _string_values(argument)
+            if names is None and isinstance(argument, ast.Name):
+                enclosing = [f for f in functions if f.lineno <= node.lineno <= (f.end_lineno or f.lineno)]
+                names = _bindings(enclosing[-1], argument.id) if enclosing else None
+            yield str(path.relative_to(PACKAGE.parent)), node.lineno, names
+
+
+def test_the_scan_finds_the_code_s_queries() -> None:
+    """The scan itself: it sees hundreds of calls, including names bound by a loop."""
+    calls = list(_tx_calls())
+    assert len(calls) > 200
+    assert any("reg_fnv_delete_all" in (names or []) for _, _, names in calls)
+
+
+def test_every_query_the_code_runs_is_defined() -> None:
+    unreadable = [f"{path}:{line}" for path, line, names in _tx_calls() if names is None]
+    assert unreadable == [], "query names the scan cannot read (use string literals)"
+    missing = sorted({f"{path}:{line}: {name}" for path, line, names in _tx_calls() for name in names or []
+                      if name not in base.QUERIES})
+    assert missing == []
+
+
+def test_every_defined_query_is_run_somewhere() -> None:
+    used = {name for _, _, names in _tx_calls() for name in names or []}
+    assert sorted(set(base.QUERIES) - used) == []
+
+
+def test_an_unknown_query_name_is_refused(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'pinflow.db'}")
+    try:
+        with pytest.raises(KeyError, match="exec_get_nonexistent"), store.transaction(write=False) as tx:
+            tx.all("exec_get_nonexistent")
+    finally:
+        store.close()
+
+
+_LITERAL = re.compile(r"('(?:[^']|'')*')")
+
+
+def _placeholders(sql: str) -> tuple[str, int]:
+    """`sql` with its `?` placeholders numbered `$1`, `$2`... (none inside string literals), and their count."""
+    count = 0
+    parts = _LITERAL.split(sql)
+    for i in range(0, len(parts), 2):  # the odd ones are literals
+        pieces = parts[i].split("?")
+        numbered = pieces[0]
+        for piece in pieces[1:]:
+            count += 1
+            numbered += f"${count}{piece}"
+        parts[i] = numbered
+    return "".join(parts), count
+
+
+def test_every_query_plans_on_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "pinflow.db"
+    store = open_store(f"sqlite:///{path}")
+    translate = store.dialect.translate
+    store.close()
+    connection = sqlite3.connect(path)
+    failures = {}
+    try:
+        for name, sql in sorted(base.QUERIES.items()):
+            try:
+                connection.execute(f"EXPLAIN {translate(sql)}", (None,) * _placeholders(sql)[1]).fetchall()
+            except sqlite3.Error as exc:
+                failures[name] = str(exc)
+    finally:
+        connection.close()
+    assert failures == {}
+
+
+@pytest.mark.postgres
+def test_every_query_plans_on_postgres(postgres_database: str) -> None:
+    import psycopg
+
+    open_store(postgres_database).close()
+    failures = {}
+    with psycopg.connect(postgres_database, autocommit=True) as connection:
+        for name, sql in sorted(base.QUERIES.items()):
+            text, count = _placeholders(sql)
+            # PostgreSQL infers each parameter's type from where it stands, as it does for the typed
+            # values psycopg sends; then plans the statement with NULLs for them.
+            try:
+                connection.execute(f"PREPARE q AS {text}")
+                try:
+                    arguments = ", ".join(["NULL"] * count)
+                    connection.execute(f"EXPLAIN EXECUTE q({arguments})" if count else "EXPLAIN EXECUTE q").fetchall()
+                finally:
+                    connection.execute("DEALLOCATE q")
+            except psycopg.Error as exc:
+                failures[name] = str(exc).strip()
+    assert failures == {}
