@@ -234,9 +234,8 @@ class MapRuns:
 
     def _locked(self, tx: Tx, map_run_arn: str) -> dict[str, Any] | None:
         """The run's row, locked until the transaction ends where engines share the store (PostgreSQL),
-        so two engines never move one run on at once (SQLite has a single writer)."""
-        query = "maprun_get_for_update" if self.engine.store.name == "postgres" else "maprun_get"
-        return tx.one(query, (map_run_arn,))
+        so two engines never move one run on at once (SQLite, a single writer, reads it plainly)."""
+        return tx.one("maprun_get_for_update", (map_run_arn,))
 
     def advance(self, tx: Tx, map_run_arn: str, follow_ups: FollowUps) -> None:
         """Start what may start, or end the run when it is over (see the module's docstring)."""
