@@ -114,9 +114,9 @@ def test_sigkill_while_a_map_run_fails_stops_its_children_and_is_redriven(tmp_pa
     rng = random.Random(23)
     kills = 0
     log = tmp_path / "worker.log"
-    for _ in range(6):
+    for _ in range(8):
         process = launch(data_dir, log, "REDRIVE", database, REDRIVE_ITEMS)
-        time.sleep(rng.uniform(0.6, 1.4))
+        time.sleep(rng.uniform(0.4, 1.0))
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             kills += 1
