@@ -98,3 +98,42 @@ def test_engines_moving_a_run_on_at_once_start_each_item_once(open_pinflow) -> N
     assert pf.engine.mapruns.describe(run)["started"] == 40
     for store in stores:
         store.close()
+
+
+def test_children_not_yet_stopped_when_the_parent_is_redriven_go_on_in_the_redriven_run(open_pinflow, clock,
+                                                                                        monkeypatch) -> None:
+    # The run fails at item 0 (its first run only); the children still running are stopped two a
+    # transaction, and the parent is redriven before the later transactions come: those children go on
+    # in the redriven run, counted once, instead of being aborted and counted against it.
+    monkeypatch.setattr(mapruns, "STOPS_PER_TRANSACTION", 2)
+    pf = open_pinflow()
+    definition = json.loads(json.dumps(SLEEPER))
+    processor = definition["States"]["Each"]["ItemProcessor"]
+    processor["StartAt"] = "Check"
+    processor["States"] = {
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "Fragile"}],
+                  "Default": "Nap"},
+        # Fails while the child was never redriven (an index of -1), as a redrive reruns the failed state.
+        "Fragile": {"Type": "Pass", "ResultPath": None, "End": True, "Parameters": {
+            "v.$": "States.ArrayGetItem(States.Array(1), States.MathAdd($$.Execution.RedriveCount, -1))"}},
+        "Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}
+    machine = pf.machines.create("late-stops", json.dumps(definition),
+                                 execution_role(pf, "maprun-role"))["stateMachineArn"]
+    held: list[str] = []
+    monkeypatch.setattr(pf.engine.mapruns, "stop_children", held.append)  # the later stops, held back
+    parent = pf.engine.start_execution(machine, name="p", input="[0, 1, 2, 3, 4, 5]")["executionArn"]
+    wait_until(lambda: pf.engine.execution_row(parent)["status"] == "FAILED")
+    run = run_of(pf, parent)
+    assert sorted(children(pf, run)) == ["ABORTED", "ABORTED", "FAILED", "RUNNING", "RUNNING", "RUNNING"]
+    wait_until(lambda: held == [run])
+
+    pf.engine.redrive_execution(parent)
+    monkeypatch.undo()
+    pf.engine.mapruns.stop_children(run)  # the held-back stops come now: the run is running again
+    wait_until(lambda: children(pf, run).count("RUNNING") == 5)
+    clock.advance(3601)
+    wait_until(lambda: pf.engine.execution_row(parent)["status"] != "RUNNING")
+    assert pf.engine.execution_row(parent)["status"] == "SUCCEEDED"
+    described = pf.engine.mapruns.describe(run)
+    assert (described["status"], described["started"], described["succeeded"], described["aborted"]) == (
+        "SUCCEEDED", 6, 6, 0)
