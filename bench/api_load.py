@@ -16,6 +16,10 @@ Usage:
     python bench/api_load.py --endpoint http://127.0.0.1:8083 --executions 2000 --kind STANDARD \
         --concurrency 8 [--runs 3] [--json]
 
+With `--server-pid PID` (the server's process on this machine), the server's CPU time (user + system,
+from /proc, its threads included) per execution is reported too: every request an execution costs
+(StartExecution, the DescribeExecution polls) and the engine's work to run it.
+
 Medians over `--runs` are printed. The same script drives moto's server (`python3 -m moto.server -p PORT`).
 moto 5 by default never ends an execution (the script stops waiting after `--timeout`); with
 SF_EXECUTION_HISTORY_TYPE=FAILURE it reports every execution FAILED at once without running it; its
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import threading
@@ -34,6 +39,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -246,6 +252,12 @@ def summarise(run: Run, transitions: int) -> dict[str, Any]:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median_of(results: list[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for key in results[0]:
@@ -263,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=1, help="repeat and report medians")
     ap.add_argument("--timeout", type=float, default=30.0,
                     help="seconds an execution may take to end (after one does not, none is waited for)")
+    ap.add_argument("--server-pid", type=int, help="report this process's CPU time per execution")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -270,11 +283,16 @@ def main(argv: list[str] | None = None) -> int:
     arn = ensure_machine(sfn, args.kind)
     results = []
     for _ in range(args.runs):
+        cpu_before = cpu_seconds(args.server_pid) if args.server_pid else 0.0
         if args.kind == "STANDARD":
             run = run_standard(args.endpoint, arn, args.executions, args.concurrency, args.timeout)
         else:
             run = run_express(args.endpoint, arn, args.executions, args.concurrency)
-        results.append(summarise(run, transitions_per_execution(sfn, arn, args.kind)))
+        cpu_used = cpu_seconds(args.server_pid) - cpu_before if args.server_pid else 0.0
+        result = summarise(run, transitions_per_execution(sfn, arn, args.kind))
+        result["server_cpu_ms_per_execution"] = (
+            round(cpu_used * 1000 / run.finished, 3) if args.server_pid and run.finished else None)
+        results.append(result)
     summary = median_of(results)
     summary.update(endpoint=args.endpoint, kind=args.kind, concurrency=args.concurrency, runs=args.runs,
                    executions_per_run=args.executions)
@@ -292,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         ("server-side duration p50", "server_side_p50_ms", " ms"),
         ("StartSyncExecution p50", "start_sync_execution_p50_ms", " ms"),
         ("StartSyncExecution p99", "start_sync_execution_p99_ms", " ms"),
+        ("server CPU per execution", "server_cpu_ms_per_execution", " ms"),
     ]
     for label, key, unit in labels:
         value = summary[key]

@@ -15,19 +15,17 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.backends import POSTGRES_URL
+from tests.backends import postgres_database
 from tests.roles import LAMBDA_ROLE_POLICY, STATES_TRUST
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -161,19 +159,8 @@ class Node:
 @pytest.fixture
 def database() -> Iterator[str]:
     """A database of its own (NOTIFY channels are per database), dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
-    name = f"pf_cluster_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(POSTGRES_URL)
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-    finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
+    with postgres_database("pf_cluster") as url:
+        yield url
 
 
 @pytest.fixture
