@@ -18,6 +18,8 @@ from typing import Any
 from pinflow import arns, errors, jsontext
 from pinflow.api import lanes, shapes
 from pinflow.api.shapes import Params
+from pinflow.asl import maprun
+from pinflow.asl.definition import Definition
 from pinflow.engine import express, mapruns
 from pinflow.engine.integrations import mock
 from pinflow.registry import paging, sfn_shapes
@@ -156,7 +158,16 @@ def describe_state_machine_for_execution(pf: Any, p: Params) -> dict[str, Any]:
     arn = _arn_param(p)
     p.enum("includedData", INCLUDED_DATA)
     row = pf.engine.execution_row(arn)
-    return pf.machines.revision(row["revision_id"])
+    answer: dict[str, Any] = pf.machines.revision(row["revision_id"])
+    if row["map_run"]:
+        # A Map Run's child (AWS): the Map Run's machine `<machine>/<label>`, whose definition is the
+        # Map's processor, and the run's ARN and label.
+        block = json.loads(row["pins"]).get("map_block")
+        definition = Definition(json.loads(answer["definition"]))
+        answer.update(stateMachineArn=maprun.run_machine_arn(row["map_run"]), name=row["machine"],
+                      definition=json.dumps(maprun.child_definition(definition, block)),
+                      mapRunArn=row["map_run"], label=row["machine"].partition("/")[2])
+    return answer
 
 
 def list_executions(pf: Any, p: Params) -> dict[str, Any]:
@@ -174,8 +185,9 @@ def list_executions(pf: Any, p: Params) -> dict[str, Any]:
         before = paging.decode(token)
         if before is not None and (isinstance(before, bool) or not isinstance(before, int)):
             raise errors.InvalidToken(f"Invalid Token: '{token}'")
-        rows, following = pf.engine.list_map_run_executions(map_run_arn_checked(map_run_arn), status=status,
-                                                            before=before, limit=size)
+        rows, following = pf.engine.list_map_run_executions(
+            map_run_arn_checked(map_run_arn), status=status,
+            redriven=None if redrive is None else redrive == "REDRIVEN", before=before, limit=size)
         page: dict[str, Any] = {"executions": [shapes.execution_item(row) for row in rows]}
         if following is not None:
             page["nextToken"] = paging.encode(following)
@@ -316,10 +328,10 @@ def map_run_arn_checked(text: str) -> str:
     return text
 
 
-def _counts(tally: Any) -> dict[str, int]:
+def _counts(tally: Any, pending_redrive: int) -> dict[str, int]:
     return {"pending": tally.pending, "running": tally.running, "succeeded": tally.succeeded,
             "failed": tally.failed, "timedOut": tally.timed_out, "aborted": tally.aborted, "total": tally.total,
-            "resultsWritten": 0, "failuresNotRedrivable": 0, "pendingRedrive": 0}
+            "resultsWritten": 0, "failuresNotRedrivable": 0, "pendingRedrive": pending_redrive}
 
 
 def describe_map_run(pf: Any, p: Params) -> dict[str, Any]:
@@ -330,7 +342,8 @@ def describe_map_run(pf: Any, p: Params) -> dict[str, Any]:
         "startDate": run["started_at"], "maxConcurrency": int(run["max_concurrency"]),
         "toleratedFailurePercentage": float(run["tolerated_percentage"] or 0.0),
         "toleratedFailureCount": int(run["tolerated_count"] or 0),
-        "itemCounts": _counts(mapruns.item_tally_of(run)), "executionCounts": _counts(mapruns.tally_of(run)),
+        "itemCounts": _counts(mapruns.item_tally_of(run), int(run["item_pending_redrive"])),
+        "executionCounts": _counts(mapruns.tally_of(run), int(run["pending_redrive"])),
         "redriveCount": int(run["redrive_count"]),
     }
     if run["stopped_at"] is not None:
@@ -343,8 +356,9 @@ def describe_map_run(pf: Any, p: Params) -> dict[str, Any]:
 def update_map_run(pf: Any, p: Params) -> None:
     """UpdateMapRun: MaxConcurrency and the tolerated failure thresholds of a running Map Run."""
     arn = map_run_arn_checked(p.required("mapRunArn", high=2000))
-    concurrency = p.integer("maxConcurrency", low=0)
-    count = p.integer("toleratedFailureCount", low=0)
+    # AWS's members: maxConcurrency an Integer, toleratedFailureCount a Long, each 0 or more.
+    concurrency = p.integer("maxConcurrency", low=0, high=2**31 - 1)
+    count = p.integer("toleratedFailureCount", low=0, high=2**63 - 1)
     percentage = p.get("toleratedFailurePercentage")
     if percentage is not None:
         if isinstance(percentage, bool) or not isinstance(percentage, int | float):
@@ -355,6 +369,10 @@ def update_map_run(pf: Any, p: Params) -> None:
         if percentage > 100:
             raise errors.validation("toleratedFailurePercentage", percentage,
                                     "Member must have value less than or equal to 100")
+    if concurrency is None and count is None and percentage is None:
+        raise errors.ValidationException(
+            "At least one of maxConcurrency, toleratedFailureCount or toleratedFailurePercentage must be given",
+            reason="MISSING_REQUIRED_PARAMETER")
     pf.engine.mapruns.update(arn, concurrency, count, None if percentage is None else float(percentage))
 
 

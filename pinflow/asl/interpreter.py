@@ -169,6 +169,8 @@ class _Machine(dataflow.DataFlow):
                 _tasks.results_written(self, frame, event.output)
                 self.run_ready()
             elif isinstance(event, events.TaskFailed):
+                # Kept so that a redrive of the execution writes the results again (`redrive_map_run`).
+                frame["unwritten_run"] = dict(wait["run"], state=frame["state"])
                 self.clear_task(frame)
                 cause = f"{event.error}: {event.cause}" if event.cause else event.error
                 self.handle_error(frame, AslError(errors.RESULT_WRITER_FAILED, cause))
@@ -434,6 +436,7 @@ class _Machine(dataflow.DataFlow):
         frame["retry_count"] = 0
         frame["wait"] = None
         frame.pop("failed_run", None)
+        frame.pop("unwritten_run", None)
         self.memo[frame["id"]] = frame["last"]  # for an EvaluationFailed met while entering
         frame["entered_id"] = self.record(frame, _ENTERED[state["Type"]],
                                           {"name": name, "input": input, "inputDetails": {"truncated": False}})

@@ -9,7 +9,9 @@ clock jumps to each timer's due time).
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
+import json
 import random
 import uuid
 from collections import deque
@@ -56,6 +58,9 @@ class Loop:
         self._inbox: deque[events.Event] = deque()
         self._sequence = 0
         self._now = 0.0
+        # The children of Map Runs whose results a ResultWriter writes, by Map Run ARN: in memory they
+        # are nowhere else, so the writer's InvokeTask carries them (`writer["Children"]`).
+        self._written: dict[str, list[dict[str, Any]]] = {}
 
     def run(self, start: events.Start, max_events: int = 1_000_000) -> Finished:
         """Run from `start` until the execution ends, `max_events` events were applied, or it waits
@@ -87,6 +92,10 @@ class Loop:
     # --- commands.Carrier -----------------------------------------------------------------------------
 
     def invoke(self, command: cmd.InvokeTask) -> None:
+        if command.pattern == "result_writer" and command.writer is not None:
+            children = self._written.pop(str(command.writer.get("MapRunArn")), None)
+            if children is not None:
+                command = dataclasses.replace(command, writer={**command.writer, "Children": children})
         outcome = self._invoke(command, self._now)
         if outcome is not None:
             self._inbox.append(outcome)
@@ -118,6 +127,7 @@ class Loop:
         machine = {"Id": maprun.run_machine_arn(command.map_run_arn),
                    "Name": maprun.run_machine_arn(command.map_run_arn).rpartition(":")[2]}
         now = self._now
+        written: list[dict[str, Any]] | None = [] if command.writes_results else None
         for index, item in enumerate(command.items):
             draw = random.Random(f"{command.map_run_arn}/{index}").getrandbits(128)
             name = str(uuid.UUID(int=draw, version=4))
@@ -125,9 +135,12 @@ class Loop:
             start = events.Start(input=item, at=now, execution=execution, state_machine=machine, seed=draw >> 65,
                                  type=command.execution_type)
             runner = Loop(child, self._invoke, wait_until=self._wait_until)
+            started_at = now
             finished = runner.run(start)
             now = max(now, runner._now)
             state = finished.state
+            if written is not None:
+                written.append(_child_record(execution["Id"], item, state, started_at, now))
             tally.started += 1
             tally.ended(state["status"])
             if state["status"] == interpreter.SUCCEEDED:
@@ -138,6 +151,9 @@ class Loop:
                 error, cause = maprun.failure()
                 self._inbox.append(events.MapRunEnded(command.run_id, "FAILED", now, error=error, cause=cause))
                 return
+        if written is not None:
+            self._written[command.map_run_arn] = written
+            outputs = []
         self._inbox.append(events.MapRunEnded(command.run_id, "SUCCEEDED", now, outputs))
 
     # --- events ------------------------------------------------------------------------------------------
@@ -154,3 +170,12 @@ class Loop:
                 self._wait_until(due)
             return events.TimerFired(timer_id, due)
         return None
+
+
+def _child_record(arn: str, item: Any, state: dict[str, Any], started_at: float, stopped_at: float) -> dict[str, Any]:
+    """A child run in memory, as a ResultWriter reads a child execution's row."""
+    succeeded = state["status"] == interpreter.SUCCEEDED
+    return {"arn": arn, "status": state["status"], "input": json.dumps(item, separators=(",", ":")),
+            "output": json.dumps(state.get("output"), separators=(",", ":")) if succeeded else None,
+            "error": state.get("error"), "cause": state.get("cause"), "started_at": started_at,
+            "stopped_at": stopped_at, "redrive_count": 0}

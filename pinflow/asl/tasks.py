@@ -337,9 +337,23 @@ def results_written(m: _Machine, frame: Frame, output: Any) -> None:
 
 
 def redrive_map_run(m: _Machine, frame: Frame) -> bool:
-    """RedriveExecution reaching a Distributed Map whose Map Run failed: the same run goes on with its
-    unsuccessful children rerun (MapRunRedriven); False when the frame did not stop at such a run."""
+    """RedriveExecution reaching a Distributed Map whose Map Run failed, or was aborted when the execution
+    was stopped or timed out: the same run goes on with its unsuccessful children rerun (MapRunRedriven).
+    One whose Map Run succeeded but whose ResultWriter failed (or was cut short) writes the results
+    again, the run left as it is. False when the frame did not stop at such a run."""
     run = frame.pop("failed_run", None)
+    unwritten = frame.pop("unwritten_run", None)
+    wait = frame.get("wait") or {}
+    if wait.get("kind") == "maprun":  # the execution ended while the run ran: the run was aborted
+        run = dict(wait, state=frame["state"])
+    elif wait.get("writer"):  # the execution ended while the results were being written
+        unwritten = dict(wait["run"], state=frame["state"])
+    if unwritten is not None and unwritten.get("state") == frame["state"]:
+        frame["wait"] = None
+        state = m.d.state(frame["block"], frame["state"])
+        written = {k: v for k, v in unwritten.items() if k != "state"}
+        m.guard(frame, lambda: _write_results(m, frame, state, written))
+        return True
     if run is None or run.get("state") != frame["state"]:
         return False
     m.state["tasks"][run["task"]] = frame["id"]

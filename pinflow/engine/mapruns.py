@@ -35,6 +35,11 @@ FollowUps = list[Callable[[], None]]
 # Children started in one transaction at most; the run goes on in the next one, so one step never
 # holds the single writer for a whole large run.
 STARTS_PER_TRANSACTION = 500
+# Children stopped in one transaction at most when their run ends early (the rest in the next ones).
+STOPS_PER_TRANSACTION = 500
+# The largest number the store keeps (a 64-bit integer): a limit beyond it is the same as it (a run
+# has far fewer items).
+LARGEST = 2**63 - 1
 
 
 class MapRuns:
@@ -57,12 +62,13 @@ class MapRuns:
             return  # the step is being redone (group commit's one-by-one retry)
         tolerated = command.tolerated or {}
         count = tolerated.get("count")
+        count = None if count is None else min(int(count), LARGEST)
         machine = maprun.run_machine_arn(command.map_run_arn).rpartition(":")[2]
         weights = [_weight(item) if command.batched else 1 for item in command.items]
         tx.execute("maprun_insert", (
             command.map_run_arn, parent_arn, command.run_id, self.engine._next_seq(), machine, command.block,
-            command.execution_type, int(command.writes_results), command.max_concurrency,
-            None if count is None else int(count), tolerated.get("percentage"), len(command.items), sum(weights),
+            command.execution_type, int(command.writes_results), min(command.max_concurrency, LARGEST),
+            count, tolerated.get("percentage"), len(command.items), sum(weights),
             self.engine.clock()))
         dumps = self.engine.dumps
         tx.executemany("maprun_item_insert", [(command.map_run_arn, index, dumps(item), weights[index])
@@ -112,9 +118,17 @@ class MapRuns:
                                    parent["revision_id"], None, None, parent["role_arn"], input_text, now,
                                    engine.dumps(step.state), engine.dumps(pins), None))
         tx.execute("exec_set_map_run", (run["arn"], child_arn))
-        tx.execute("maprun_item_started", (child_arn, run["arn"], index))
+        if tx.execute("maprun_item_started", (child_arn, run["arn"], index)) == 0:
+            # Another engine started it (the run's row lock makes this impossible): never twice.
+            raise RuntimeError(f"Item {index} of {run['arn']} was already started")
         tx.execute("maprun_started", (weight, run["arn"]))
         follow_ups.extend(engine.persist(tx, child_arn, step, inserted=True, facts=(parent["role_arn"], pins)))
+
+    def _redrive_child(self, tx: Tx, run: dict[str, Any], item: dict[str, Any], follow_ups: FollowUps) -> None:
+        weight = int(item["weight"])
+        tx.execute("maprun_item_redrive_started", (run["arn"], item["idx"]))
+        tx.execute("maprun_redrive_started", (weight, weight, run["arn"]))
+        self.engine.apply_event(tx, item["execution"], events.Redrive(self.engine.clock()), follow_ups)
 
     # --- Express children: in memory, as Express executions run; their ends on the item rows -------------
 
@@ -123,7 +137,8 @@ class MapRuns:
         name = str(uuid.uuid4())
         child_arn = maprun.child_express_arn(run["arn"], name, str(uuid.uuid4()))
         now = self.engine.clock()
-        tx.execute("maprun_express_started", (child_arn, now, run["arn"], index))
+        if tx.execute("maprun_express_first_started", (child_arn, now, run["arn"], index)) == 0:
+            raise RuntimeError(f"Item {index} of {run['arn']} was already started")
         tx.execute("maprun_started", (weight, run["arn"]))
         follow_ups.append(functools.partial(self._submit_express, run, parent, index, child_arn, input_text, weight))
 
@@ -170,8 +185,12 @@ class MapRuns:
         """At start-up: Express children a crash cut short run again (at least once, as Express
         executions are), then the run is moved on."""
         def apply(tx: Tx) -> None:
-            run = tx.one("maprun_get", (map_run_arn,))
+            run = self._locked(tx, map_run_arn)
             if run is None:
+                return
+            if run["status"] != "RUNNING":
+                # It ended early, and a crash lost the stops of its children still running.
+                self._stop_children(tx, map_run_arn, work.after)
                 return
             if run["execution_type"] == "EXPRESS":
                 parent = self._parent(tx, run)
@@ -193,14 +212,30 @@ class MapRuns:
 
     # --- children ending ----------------------------------------------------------------------------
 
-    def child_ended(self, tx: Tx, map_run_arn: str, status: str, weight: int, follow_ups: FollowUps) -> None:
+    def child_ended(self, tx: Tx, map_run_arn: str, status: str, weight: int, follow_ups: FollowUps,
+                    index: int | None = None) -> None:
         """A child's terminal step, in its transaction: count it (and its `weight` items), then move the
-        run on."""
+        run on. The status counted is kept on the child's item row: a child counted already (it ended,
+        was redriven and ended again while its run did not redrive it) moves from the status counted
+        to the new one, so a child is never counted twice."""
         tally = maprun.Tally(0)
         tally.ended(status)
-        counts = (tally.succeeded, tally.failed, tally.timed_out, tally.aborted)
+        counts = [tally.succeeded, tally.failed, tally.timed_out, tally.aborted]
+        if index is not None:
+            prior = tx.scalar("maprun_item_counted_status", (map_run_arn, index))
+            tx.execute("maprun_item_counted", (status, map_run_arn, index))
+            if prior is not None:
+                before = maprun.Tally(0)
+                before.ended(prior)
+                counts = [n - b for n, b in zip(counts, (before.succeeded, before.failed, before.timed_out,
+                                                         before.aborted), strict=True)]
         tx.execute("maprun_child_ended", (*counts, *(n * weight for n in counts), map_run_arn))
         self.advance(tx, map_run_arn, follow_ups)
+
+    def _locked(self, tx: Tx, map_run_arn: str) -> dict[str, Any] | None:
+        """The run's row, locked until the transaction ends where engines share the store (PostgreSQL),
+        so two engines never move one run on at once (SQLite, a single writer, reads it plainly)."""
+        return tx.one("maprun_get_for_update", (map_run_arn,))
 
     def advance(self, tx: Tx, map_run_arn: str, follow_ups: FollowUps) -> None:
         """Start what may start, or end the run when it is over (see the module's docstring)."""
@@ -214,11 +249,13 @@ class MapRuns:
         try:
             while True:
                 busy[map_run_arn] = False
-                run = tx.one("maprun_get", (map_run_arn,))
+                run = self._locked(tx, map_run_arn)
                 if run is None or run["status"] != "RUNNING":
                     return
                 tally = tally_of(run)
-                if tally.over(tolerated_of(run)):
+                # The thresholds count items (with an ItemBatcher, a child runs several); the children
+                # that may start are counted in executions.
+                if item_tally_of(run).over(tolerated_of(run)):
                     error, cause = maprun.failure()
                     self._end(tx, run, "FAILED", error, cause, follow_ups)
                     return
@@ -231,8 +268,14 @@ class MapRuns:
                     return
                 starting = min(starting, budget)
                 budget -= starting
-                for offset in range(starting):
-                    self._start_child(tx, run, tally.started + offset, follow_ups)
+                # Children waiting to be redriven go first; then items never started, in order.
+                waiting = int(run["pending_redrive"])
+                first = tally.started + waiting  # the items started so far, redriven ones among them
+                redriving = tx.all("maprun_items_to_redrive", (map_run_arn, starting)) if waiting else []
+                for row in redriving:
+                    self._redrive_child(tx, run, row, follow_ups)
+                for offset in range(starting - len(redriving)):
+                    self._start_child(tx, run, first + offset, follow_ups)
                 if not busy[map_run_arn] and starting == 0:
                     return
         finally:
@@ -245,15 +288,33 @@ class MapRuns:
         with self._lock:
             self._parents.pop(run["arn"], None)
         if status != "SUCCEEDED":
-            # Children still running are stopped (they count as aborted), after the commit.
-            for row in tx.all("maprun_running_children", (run["arn"],)):
-                follow_ups.append(_stopper(engine, row["arn"]))
+            # Children still running are stopped (they count as aborted), in this transaction and, past
+            # STOPS_PER_TRANSACTION, the next ones; at start-up, those a crash left running (`recover`).
+            self._stop_children(tx, run["arn"], follow_ups)
         # A ResultWriter reads the children's results from their rows; the parent is sent none.
         output = self.outputs(tx, run["arn"]) if status == "SUCCEEDED" and not run["writes_results"] else None
         if status == "ABORTED":
             return  # the parent asked for it: it is no longer waiting
         event = events.MapRunEnded(run["run_id"], status, engine.clock(), output, error, cause)
         engine.apply_event(tx, run["execution"], event, follow_ups)
+
+    def _stop_children(self, tx: Tx, map_run_arn: str, follow_ups: FollowUps) -> None:
+        rows = tx.all("maprun_running_children", (map_run_arn, STOPS_PER_TRANSACTION + 1))
+        now = self.engine.clock()
+        for row in rows[:STOPS_PER_TRANSACTION]:
+            self.engine.apply_event(tx, row["arn"], events.StopRequested(now, None, None), follow_ups)
+        if len(rows) > STOPS_PER_TRANSACTION:
+            follow_ups.append(functools.partial(self.engine._after, self.stop_children, map_run_arn))
+
+    def stop_children(self, map_run_arn: str) -> None:
+        """Stop a run's children still running, in a transaction of its own (and more if need be)."""
+        def apply(tx: Tx) -> None:
+            run = self._locked(tx, map_run_arn)
+            if run is not None and run["status"] != "RUNNING":  # not redriven meanwhile: they go on in it
+                self._stop_children(tx, map_run_arn, work.after)
+
+        work = Work(apply)
+        self.engine.applier.submit(work)
 
     @staticmethod
     def outputs(tx: Tx, map_run_arn: str) -> list[Any]:
@@ -268,14 +329,19 @@ class MapRuns:
 
     def redrive(self, tx: Tx, command: cmd.RedriveMapRun, follow_ups: FollowUps) -> None:
         """The parent was redriven at this run: its unsuccessful children are redriven (the same
-        executions, ExecutionRedriven in their histories) and those never started start. The
-        redriven children count as running again until they end again."""
+        executions, ExecutionRedriven in their histories), then those never started start, up to
+        MaxConcurrency at once. Until redriven, a child counts as pending (and pendingRedrive)."""
         now = self.engine.clock()
         if tx.execute("maprun_redriven", (now, command.map_run_arn)) == 0:
             return
-        for row in tx.all("maprun_unsuccessful_children", (command.map_run_arn,)):
-            self.engine.apply_event(tx, row["arn"], events.Redrive(now), follow_ups)
-        run = tx.one("maprun_get", (command.map_run_arn,))
+        run = self._locked(tx, command.map_run_arn)
+        if run is not None and run["execution_type"] != "EXPRESS":
+            # Their failures are no longer counted (maprun_redriven): they wait to be redriven, and
+            # `advance` redrives them as it starts children, within MaxConcurrency.
+            found = tx.one("maprun_unsuccessful_items", (command.map_run_arn,))
+            count, weight = (int(found["n"]), int(found["weight"] or 0)) if found is not None else (0, 0)
+            tx.execute("maprun_items_await_redrive", (command.map_run_arn,))
+            tx.execute("maprun_await_redrive", (count, weight, count, weight, command.map_run_arn))
         if run is not None and run["execution_type"] == "EXPRESS":
             # Express children are not redriven but run again, as new executions.
             parent = self._parent(tx, run)
@@ -315,8 +381,12 @@ class MapRuns:
         self.describe(map_run_arn)
 
         def apply(tx: Tx) -> None:
-            run = tx.one("maprun_get", (map_run_arn,))
+            run = self._locked(tx, map_run_arn)
             assert run is not None
+            if run["status"] != "RUNNING":
+                raise errors.ValidationException(
+                    f"Map Run {map_run_arn} cannot be updated because its status is {run['status']}",
+                    reason="CANNOT_UPDATE_COMPLETED_MAP_RUN")
             tx.execute("maprun_update", (
                 run["max_concurrency"] if max_concurrency is None else max_concurrency,
                 run["tolerated_count"] if count is None else count,
@@ -353,15 +423,7 @@ def tolerated_of(run: dict[str, Any]) -> dict[str, float] | None:
     return tolerated or None
 
 
-def _stopper(engine: Engine, execution_arn: str) -> Callable[[], None]:
-    def stop() -> None:
-        engine._after(_stop_quietly, engine, execution_arn)
-
-    return stop
-
-
-def _stop_quietly(engine: Engine, execution_arn: str) -> None:
-    try:
-        engine.stop_execution(execution_arn)
-    except errors.ServiceError:
-        pass  # it ended meanwhile
+def child_not_redrivable(execution_arn: str) -> str:
+    """RedriveExecution's refusal of a Map Run's child (its parent redrives it)."""
+    return (f"Execution with ARN {execution_arn} cannot be redriven because it is a child workflow execution "
+            "of a Map Run; redrive its parent execution instead.")

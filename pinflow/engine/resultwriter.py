@@ -50,14 +50,17 @@ def write(call: base.Call) -> dict[str, Any]:
     region = engine.aws.region(None, aws_service.place(call)[0])
     files: dict[str, IO[bytes]] = {}
     counts: dict[str, int] = {}
-    with engine.store.transaction(write=False) as tx:
-        for row in tx.all("maprun_children", (map_run_arn,)):
-            status = "SUCCEEDED" if row["status"] == "SUCCEEDED" else "FAILED" if row["status"] in FAILED else None
-            if status is None:
-                continue
-            _append(files, counts, status, _record(row))
-        for row in tx.all("maprun_pending_items", (map_run_arn,)):
-            _append(files, counts, "PENDING", {"Input": row["input"], "InputDetails": {"Included": True}})
+    children = writer.get("Children")
+    if children is not None:
+        # A Map Run run in memory (an Express parent): its children come with the command.
+        for row in children:
+            _add(files, counts, row)
+    else:
+        with engine.store.transaction(write=False) as tx:
+            for row in tx.all("maprun_children", (map_run_arn,)):
+                _add(files, counts, row)
+            for row in tx.all("maprun_pending_items", (map_run_arn,)):
+                _append(files, counts, "PENDING", {"Input": row["input"], "InputDetails": {"Included": True}})
     result_files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
     try:
         for status, body in files.items():
@@ -75,6 +78,12 @@ def write(call: base.Call) -> dict[str, Any]:
     s3.put_object(engine, bucket, manifest_key, json.dumps(manifest).encode(), content_type="application/json",
                   region=region)
     return {"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
+
+
+def _add(files: dict[str, IO[bytes]], counts: dict[str, int], row: dict[str, Any]) -> None:
+    status = "SUCCEEDED" if row["status"] == "SUCCEEDED" else "FAILED" if row["status"] in FAILED else None
+    if status is not None:
+        _append(files, counts, status, _record(row))
 
 
 def _append(files: dict[str, IO[bytes]], counts: dict[str, int], status: str, record: dict[str, Any]) -> None:

@@ -422,7 +422,8 @@ class Engine:
             map_run = pinned.get("map_run")
             if map_run:
                 # A Map Run's child: counted, and the run moved on, in this transaction.
-                self.mapruns.child_ended(tx, map_run, status, int(pinned.get("map_weight") or 1), follow_ups)
+                self.mapruns.child_ended(tx, map_run, status, int(pinned.get("map_weight") or 1), follow_ups,
+                                         pinned.get("map_index"))
             if parent:
                 # A child execution: its parent's task (if it watches this one) learns of the end now.
                 follow_ups.append(functools.partial(self._after, watches.check, self, parent["execution"],
@@ -482,6 +483,9 @@ class Engine:
         if row["status"] not in REDRIVABLE:
             raise errors.ExecutionNotRedrivable(
                 f"Execution with ARN {execution_arn} cannot be redriven because its status is {row['status']}.")
+        if row["map_run"]:
+            # AWS: a Map Run's children are redriven by redriving their parent.
+            raise errors.ExecutionNotRedrivable(mapruns.child_not_redrivable(execution_arn))
         if row["stopped_at"] is not None and row["stopped_at"] < self.clock() - REDRIVE_WINDOW_SECONDS:
             raise errors.ExecutionNotRedrivable(
                 f"Execution with ARN {execution_arn} cannot be redriven because it stopped more than 14 days ago.")
@@ -587,12 +591,13 @@ class Engine:
             following = int(tx.scalar("exec_seq", (rows[limit - 1]["arn"],))) if len(rows) > limit else None
         return rows[:limit], following
 
-    def list_map_run_executions(self, map_run_arn: str, *, status: str | None = None, before: int | None = None,
-                                limit: int = 100) -> tuple[list[dict[str, Any]], int | None]:
+    def list_map_run_executions(self, map_run_arn: str, *, status: str | None = None, redriven: bool | None = None,
+                                before: int | None = None, limit: int = 100) -> tuple[list[dict[str, Any]], int | None]:
         """A page of a Map Run's child executions, newest first (see list_executions)."""
         self.mapruns.describe(map_run_arn)
+        flag = None if redriven is None else int(redriven)
         with self.store.transaction(write=False) as tx:
-            rows = tx.all("exec_list_by_map_run", (map_run_arn, status, status,
+            rows = tx.all("exec_list_by_map_run", (map_run_arn, status, status, flag, flag,
                                                    before if before is not None else 2**62, limit + 1))
             following = int(tx.scalar("exec_seq", (rows[limit - 1]["arn"],))) if len(rows) > limit else None
         return rows[:limit], following

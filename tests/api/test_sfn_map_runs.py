@@ -146,12 +146,13 @@ def test_failures_within_the_tolerated_count_leave_their_error_in_the_output(sfn
     assert (child["error"], child["cause"]) == ("ItemFailed", "bad item")
 
 
-@pytest.mark.parametrize(("fields", "over"), [
-    ({"ToleratedFailureCount": 1}, 2),  # more than 1 failure
-    ({"ToleratedFailurePercentage": 50}, 3),  # more than 50% of 4 items
-    ({}, 1),  # no threshold: any failure
+@pytest.mark.parametrize(("fields", "over", "succeeded"), [
+    ({"ToleratedFailureCount": 1}, 2, 0),  # more than 1 failure: at the second item
+    ({"ToleratedFailurePercentage": 50}, 3, 1),  # more than 50% of 4 items: at the fourth
+    ({}, 1, 0),  # no threshold: any failure, at the first item
 ])
-def test_failures_over_the_threshold_fail_the_map_run(sfn, fields: dict[str, Any], over: int) -> None:
+def test_failures_over_the_threshold_fail_the_map_run(sfn, fields: dict[str, Any], over: int,
+                                                      succeeded: int) -> None:
     machine = create(sfn, "intolerant", distributed(*FLAKY_ITEMS, MaxConcurrency=1, **fields))
     items = [{"n": 0, "fail": True}, {"n": 1, "fail": True}, {"n": 2, "fail": False}, {"n": 3, "fail": True}]
     parent = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
@@ -165,8 +166,10 @@ def test_failures_over_the_threshold_fail_the_map_run(sfn, fields: dict[str, Any
     run = sfn.describe_map_run(mapRunArn=map_run_of(sfn, parent))
     assert run["status"] == "FAILED"
     # One at a time: the run fails as soon as one failure too many is counted, and starts no more.
-    assert run["itemCounts"]["failed"] == over
-    assert run["itemCounts"]["pending"] == 4 - run["itemCounts"]["failed"] - run["itemCounts"]["succeeded"]
+    counts = run["itemCounts"]
+    assert (counts["failed"], counts["succeeded"], counts["running"]) == (over, succeeded, 0)
+    assert counts["pending"] == 4 - over - succeeded
+    assert len(sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"]) == over + succeeded
 
 
 def _activity_machine(sfn, name: str, **fields: Any) -> tuple[str, str]:
@@ -289,6 +292,9 @@ def test_redriving_the_parent_redrives_the_unsuccessful_children(sfn) -> None:
     assert sfn.describe_execution(executionArn=child)["status"] == "SUCCEEDED"
     assert "ExecutionRedriven" in history_types(sfn, child)
     assert len(sfn.list_executions(mapRunArn=run_arn)["executions"]) == 3
+    redriven = sfn.list_executions(mapRunArn=run_arn, redriveFilter="REDRIVEN")["executions"]
+    assert [c["executionArn"] for c in redriven] == [child]
+    assert len(sfn.list_executions(mapRunArn=run_arn, redriveFilter="NOT_REDRIVEN")["executions"]) == 2
     run = sfn.describe_map_run(mapRunArn=run_arn)
     assert (run["status"], run["redriveCount"], run["itemCounts"]["succeeded"], run["itemCounts"]["failed"]) == (
         "SUCCEEDED", 1, 3, 0)
@@ -320,5 +326,162 @@ def test_express_children_run_in_memory_and_are_counted(sfn) -> None:
     run = sfn.describe_map_run(mapRunArn=map_run_of(sfn, parent))
     assert (run["status"], run["executionCounts"]["succeeded"], run["executionCounts"]["failed"]) == (
         "SUCCEEDED", 2, 1)
-    # Express children keep no execution (and no history) to list, as Express executions do not.
-    assert sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"] == []
+
+
+def test_a_map_run_child_is_redriven_through_its_parent_only(sfn) -> None:
+    # AWS: a Map Run's unsuccessful children are redriven by redriving the parent workflow.
+    machine, activity = _activity_machine(sfn, "childredrive", MaxConcurrency=1, ToleratedFailureCount=1)
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3]")["executionArn"]
+    assert _work(sfn, activity, fail=True) == 1
+    run_arn = map_run_of(sfn, parent)
+    deadline = time.monotonic() + 10
+    while not sfn.list_executions(mapRunArn=run_arn, statusFilter="FAILED")["executions"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    failed = sfn.list_executions(mapRunArn=run_arn, statusFilter="FAILED")["executions"][0]["executionArn"]
+    with pytest.raises(ClientError) as caught:
+        sfn.redrive_execution(executionArn=failed)
+    assert caught.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert failed in caught.value.response["Error"]["Message"]
+    assert sfn.describe_execution(executionArn=failed)["status"] == "FAILED"
+    # The run goes on as if nothing was asked: two more items, then the parent, once.
+    assert sorted([_work(sfn, activity), _work(sfn, activity)]) == [2, 3]
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [{"Error": "Broken", "Cause": "try again"}, 2, 3]
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert {k: run["executionCounts"][k] for k in ("running", "succeeded", "failed", "total")} == {
+        "running": 0, "succeeded": 2, "failed": 1, "total": 3}
+
+
+def test_update_map_run_refuses_a_completed_run_and_an_empty_update(sfn, server) -> None:
+    machine = create(sfn, "updatedone", distributed(*PASS_ITEMS))
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1]")["executionArn"]
+    assert wait_status(sfn, parent)["status"] == "SUCCEEDED"
+    run_arn = map_run_of(sfn, parent)
+    with pytest.raises(ClientError) as caught:
+        sfn.update_map_run(mapRunArn=run_arn, maxConcurrency=5)
+    error = caught.value.response["Error"]
+    assert (error["Code"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]) == ("ValidationException", 400)
+    assert caught.value.response["reason"] == "CANNOT_UPDATE_COMPLETED_MAP_RUN"
+    assert sfn.describe_map_run(mapRunArn=run_arn)["maxConcurrency"] == 0
+    with pytest.raises(ClientError) as caught:
+        sfn.update_map_run(mapRunArn=run_arn)
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert caught.value.response["reason"] == "MISSING_REQUIRED_PARAMETER"
+    # AWS's members: maxConcurrency an Integer, toleratedFailureCount a Long.
+    raw = server.client("stepfunctions", config=CLIENT_CONFIG.merge(Config(parameter_validation=False)))
+    try:
+        assert error_of(raw.update_map_run, mapRunArn=run_arn, maxConcurrency=2**31) == ("ValidationException", 400)
+        assert error_of(raw.update_map_run, mapRunArn=run_arn, toleratedFailureCount=2**63) == (
+            "ValidationException", 400)
+    finally:
+        raw.close()
+
+
+def test_with_an_item_batcher_the_thresholds_count_items(sfn) -> None:
+    # AWS: ToleratedFailureCount is "the maximum number of failed items"; a failed batch fails each of its items.
+    states = {"Check": {"Type": "Choice", "Choices": [
+        {"Variable": "$.Items[0].fail", "BooleanEquals": True, "Next": "Break"}], "Default": "Ok"},
+        "Break": {"Type": "Fail", "Error": "ItemFailed", "Cause": "bad batch"},
+        "Ok": {"Type": "Pass", "End": True}}
+    machine = create(sfn, "batchthreshold", distributed(states, "Check", ItemBatcher={"MaxItemsPerBatch": 2},
+                                                        ToleratedFailureCount=1, MaxConcurrency=1))
+    items = [{"fail": True}, {"fail": True}, {"fail": False}, {"fail": False}]
+    parent = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+    described = wait_status(sfn, parent)
+    assert (described["status"], described["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    run = sfn.describe_map_run(mapRunArn=map_run_of(sfn, parent))
+    assert (run["itemCounts"]["failed"], run["executionCounts"]["failed"]) == (2, 1)
+
+
+def test_redriving_a_stopped_parent_redrives_its_map_run(sfn) -> None:
+    # AWS: a redriven parent redrives the Map Run it did not exit (no MapStateExited), rerunning only the
+    # unsuccessful children; the succeeded ones are not run again.
+    machine, activity = _activity_machine(sfn, "stopredrive", MaxConcurrency=1)
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3]")["executionArn"]
+    assert _work(sfn, activity) == 1
+    run_arn = map_run_of(sfn, parent)
+    _wait_counts(sfn, run_arn, (1, 1, 1))
+    sfn.stop_execution(executionArn=parent)
+    assert wait_status(sfn, parent)["status"] == "ABORTED"
+    deadline = time.monotonic() + 10
+    while sfn.describe_map_run(mapRunArn=run_arn)["executionCounts"]["aborted"] != 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+    sfn.redrive_execution(executionArn=parent)
+    assert _work(sfn, activity) == 2  # the aborted child, again
+    assert _work(sfn, activity) == 3  # the one never started
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [1, 2, 3]
+    assert [r["mapRunArn"] for r in sfn.list_map_runs(executionArn=parent)["mapRuns"]] == [run_arn]
+    types = history_types(sfn, parent)
+    assert types.count("MapRunStarted") == 1
+    assert types[-6:] == ["ExecutionRedriven", "MapRunRedriven", "MapRunSucceeded", "MapStateSucceeded",
+                          "MapStateExited", "ExecutionSucceeded"]
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["status"], run["redriveCount"]) == ("SUCCEEDED", 1)
+    assert {k: run["executionCounts"][k] for k in ("succeeded", "aborted", "total")} == {
+        "succeeded": 3, "aborted": 0, "total": 3}
+    assert len(sfn.list_executions(mapRunArn=run_arn)["executions"]) == 3
+
+
+def test_a_redriven_map_run_redrives_its_children_within_max_concurrency(sfn) -> None:
+    machine, activity = _activity_machine(sfn, "redriveconc", MaxConcurrency=1, ToleratedFailureCount=2)
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3, 4]")["executionArn"]
+    assert [_work(sfn, activity, fail=True) for _ in range(3)] == [1, 2, 3]
+    assert wait_status(sfn, parent)["status"] == "FAILED"
+    run_arn = map_run_of(sfn, parent)
+
+    sfn.redrive_execution(executionArn=parent)
+    _wait_counts(sfn, run_arn, (3, 1, 0))
+    counts = sfn.describe_map_run(mapRunArn=run_arn)["executionCounts"]
+    assert (counts["pendingRedrive"], counts["failed"], counts["total"]) == (2, 0, 4)
+    # One at a time: the unsuccessful children first, then the item never started.
+    assert [_work(sfn, activity) for _ in range(4)] == [1, 2, 3, 4]
+    described = wait_status(sfn, parent)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [1, 2, 3, 4]
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["executionCounts"]["succeeded"], run["executionCounts"]["pendingRedrive"]) == (4, 0)
+    assert len(sfn.list_executions(mapRunArn=run_arn)["executions"]) == 4
+
+
+def test_the_machine_of_a_map_run_child_is_its_map_runs(sfn) -> None:
+    # AWS: DescribeStateMachineForExecution of a child names its Map Run and label.
+    machine = create(sfn, "childmachine", distributed(*PASS_ITEMS, Label="Items"))
+    parent = sfn.start_execution(stateMachineArn=machine, input="[1]")["executionArn"]
+    assert wait_status(sfn, parent)["status"] == "SUCCEEDED"
+    run_arn = map_run_of(sfn, parent)
+    child = sfn.list_executions(mapRunArn=run_arn)["executions"][0]["executionArn"]
+    described = sfn.describe_state_machine_for_execution(executionArn=child)
+    assert described["stateMachineArn"] == "arn:aws:states:us-east-1:123456789012:stateMachine:childmachine/Items"
+    assert (described["mapRunArn"], described["label"]) == (run_arn, "Items")
+    assert json.loads(described["definition"]) == {"StartAt": PASS_ITEMS[1], "States": PASS_ITEMS[0]}
+    of_parent = sfn.describe_state_machine_for_execution(executionArn=parent)
+    assert of_parent["stateMachineArn"] == machine
+    assert "mapRunArn" not in of_parent and "label" not in of_parent
+
+
+def test_redriving_the_parent_runs_failed_express_children_again(sfn) -> None:
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                 "StartAt": FLAKY_ITEMS[1], "States": FLAKY_ITEMS[0]}
+    definition = json.dumps({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemProcessor": processor, "MaxConcurrency": 1, "End": True}}})
+    machine = create(sfn, "express-redriven", definition)
+    items = [{"n": 0, "fail": False}, {"n": 1, "fail": True}, {"n": 2, "fail": False}]
+    parent = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+    assert wait_status(sfn, parent)["status"] == "FAILED"
+    run_arn = map_run_of(sfn, parent)
+    sfn.redrive_execution(executionArn=parent)
+    # The failed item runs again (as a new Express execution) and fails again, so the run fails again.
+    assert wait_status(sfn, parent)["status"] == "FAILED"
+    types = history_types(sfn, parent)
+    assert types[-5:] == ["ExecutionRedriven", "MapRunRedriven", "MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["status"], run["redriveCount"]) == ("FAILED", 1)
+    counts = run["executionCounts"]
+    assert (counts["succeeded"], counts["failed"], counts["running"], counts["pending"]) == (1, 1, 0, 1)

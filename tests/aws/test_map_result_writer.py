@@ -73,6 +73,54 @@ def test_a_writer_that_cannot_write_fails_with_result_writer_failed(aws: AwsServ
     assert "NoSuchBucket" in described["cause"]
 
 
+def test_redriving_after_the_writer_failed_writes_the_results_only(aws: AwsServer, moto: Moto) -> None:
+    # The Map Run succeeded: a redrive writes its results (once the bucket is there), reruns no child and
+    # starts no new Map Run.
+    bucket = unique("later")
+    items = [{"n": 0, "fail": False}, {"n": 1, "fail": False}]
+    described = aws.run(writing(bucket), {"items": items, "prefix": "p"})
+    assert (described["status"], described["error"]) == ("FAILED", "States.ResultWriterFailed")
+    parent = described["executionArn"]
+    runs = aws.sfn.list_map_runs(executionArn=parent)["mapRuns"]
+    assert len(runs) == 1
+    run_arn = runs[0]["mapRunArn"]
+    children = sorted(c["executionArn"] for c in aws.sfn.list_executions(mapRunArn=run_arn)["executions"])
+
+    moto.client("s3").create_bucket(Bucket=bucket)
+    aws.sfn.redrive_execution(executionArn=parent)
+    described = aws.finished(parent)
+    assert described["status"] == "SUCCEEDED"
+    manifest_key = f"p/{run_arn.rsplit(':', 1)[-1]}/manifest.json"
+    assert output(described) == {"MapRunArn": run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
+    assert [r["mapRunArn"] for r in aws.sfn.list_map_runs(executionArn=parent)["mapRuns"]] == [run_arn]
+    assert sorted(c["executionArn"] for c in aws.sfn.list_executions(mapRunArn=run_arn)["executions"]) == children
+    assert all(aws.sfn.describe_execution(executionArn=arn).get("redriveCount", 0) == 0 for arn in children)
+    succeeded = read_json(moto, bucket, read_json(moto, bucket, manifest_key)["ResultFiles"]["SUCCEEDED"][0]["Key"])
+    assert [json.loads(r["Output"]) for r in succeeded] == [0, 1]
+    types = [e["type"] for e in aws.history(parent)]
+    assert types.count("MapRunStarted") == 1
+    assert types[-4:] == ["ExecutionRedriven", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
+
+
+def test_an_express_parents_map_run_results_are_written(aws: AwsServer, moto: Moto) -> None:
+    bucket = unique("expressparent")
+    moto.client("s3").create_bucket(Bucket=bucket)
+    items = [{"n": 0, "fail": False}, {"n": 1, "fail": True}, {"n": 2, "fail": False}]
+    machine = aws.machine(writing(bucket, ToleratedFailureCount=1), kind="EXPRESS")
+    answer = aws.sfn.start_sync_execution(stateMachineArn=machine, input=json.dumps({"items": items, "prefix": "x"}))
+    assert answer["status"] == "SUCCEEDED"
+    result = json.loads(answer["output"])
+    manifest = read_json(moto, bucket, result["ResultWriterDetails"]["Key"])
+    assert manifest["MapRunArn"] == result["MapRunArn"]
+    files = manifest["ResultFiles"]
+    succeeded = read_json(moto, bucket, files["SUCCEEDED"][0]["Key"])
+    assert [json.loads(r["Output"]) for r in succeeded] == [0, 2]
+    assert [json.loads(r["Input"]) for r in succeeded] == [items[0], items[2]]
+    failed = read_json(moto, bucket, files["FAILED"][0]["Key"])
+    assert [(r["Status"], r["Error"], r["Cause"]) for r in failed] == [("FAILED", "ItemFailed", "bad item")]
+    assert files["PENDING"] == []
+
+
 def test_express_childrens_results_are_written_too(aws: AwsServer, moto: Moto) -> None:
     bucket = unique("results")
     moto.client("s3").create_bucket(Bucket=bucket)

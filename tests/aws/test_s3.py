@@ -73,6 +73,20 @@ def test_lines_keep_their_content_across_chunk_edges(engine, moto: Moto) -> None
         assert list(stream.iter_lines(size=3)) == [b"alpha", b"beta", b"gamma"]
 
 
+def test_a_long_line_costs_its_length_not_its_length_times_its_chunks(engine, moto: Moto) -> None:
+    bucket = unique("bucket")
+    moto.client("s3").create_bucket(Bucket=bucket)
+    line = b"y" * (4 * 1024 * 1024)
+    moto.client("s3").put_object(Bucket=bucket, Key="k", Body=line + b"\nz")
+    with s3.open_object(engine, bucket, "k") as stream:
+        began = time.monotonic()
+        # 16,384 chunks: joining the line again at each one copies 32 GB (many seconds).
+        lines = list(stream.iter_lines(size=256))
+        elapsed = time.monotonic() - began
+    assert lines == [line, b"z"]
+    assert elapsed < 3
+
+
 def test_listing_pages_through_every_object(engine, moto: Moto) -> None:
     bucket = unique("bucket")
     moto.client("s3").create_bucket(Bucket=bucket)

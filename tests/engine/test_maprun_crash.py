@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 ITEMS = 240
 
 
-def launch(data_dir: Path, log: Path, kind: str, db: str | None) -> subprocess.Popen[bytes]:
+def launch(data_dir: Path, log: Path, kind: str, db: str | None, items: int = ITEMS) -> subprocess.Popen[bytes]:
     extra = [db] if db else []
     with log.open("ab") as sink:
-        return subprocess.Popen([sys.executable, "-m", "tests.engine.maprun_crash_worker", str(data_dir), str(ITEMS),
+        return subprocess.Popen([sys.executable, "-m", "tests.engine.maprun_crash_worker", str(data_dir), str(items),
                                  kind, *extra], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=sink,
                                 start_new_session=True)
 
@@ -100,3 +100,66 @@ def test_sigkill_during_a_map_run_loses_and_repeats_no_child(tmp_path: Path, dat
     parent_types = [e["type"] for e in by_execution[parent["arn"]]]
     assert parent_types == ["ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted",
                             "MapRunSucceeded", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
+
+
+REDRIVE_ITEMS = 1200
+
+
+@pytest.mark.slow
+def test_sigkill_while_a_map_run_fails_stops_its_children_and_is_redriven(tmp_path: Path, database: str | None) -> None:
+    # Over 500 children start, and are stopped, at once (the per-transaction budgets); three items fail
+    # on their first run, so the run fails and stops the others again and again, and the parent is
+    # redriven each time, with kills at random points of all that.
+    data_dir = tmp_path / "data"
+    rng = random.Random(23)
+    kills = 0
+    log = tmp_path / "worker.log"
+    for _ in range(8):
+        process = launch(data_dir, log, "REDRIVE", database, REDRIVE_ITEMS)
+        time.sleep(rng.uniform(0.4, 1.0))
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            kills += 1
+        process.wait()
+    process = launch(data_dir, log, "REDRIVE", database, REDRIVE_ITEMS)
+    process.wait(timeout=400)
+    assert process.returncode == 0, log.read_text()[-3000:]
+    assert kills >= 3
+
+    store = open_store(database, data_dir=data_dir)
+    try:
+        with store.transaction(write=False) as tx:
+            executions = tx.all("SELECT arn, name, status, output, map_run, redrive_count FROM executions")
+            history = tx.all("SELECT execution, id, event FROM history ORDER BY execution, id")
+            runs = tx.all("SELECT * FROM map_runs")
+            items = tx.all("SELECT idx, execution FROM map_run_items ORDER BY idx")
+            leftovers = tx.scalar("SELECT COUNT(*) FROM outbox") + tx.scalar("SELECT COUNT(*) FROM timers")
+    finally:
+        store.close()
+    parent = next(e for e in executions if e["name"] == "parent")
+    children = [e for e in executions if e["map_run"] is not None]
+    assert parent["status"] == "SUCCEEDED"
+    assert json.loads(parent["output"]) == [{"twice": 2 * n} for n in range(REDRIVE_ITEMS)]
+    assert parent["redrive_count"] >= 1
+    assert len(runs) == 1  # every redrive redrove the one Map Run
+    run = runs[0]
+    assert (run["status"], run["started"], run["succeeded"], run["failed"], run["aborted"], run["pending_redrive"]) == (
+        "SUCCEEDED", REDRIVE_ITEMS, REDRIVE_ITEMS, 0, 0, 0)
+    assert run["redrive_count"] == parent["redrive_count"]
+    # One child per item, each item's child the one that ran it; the failing ones were redriven.
+    assert len(children) == REDRIVE_ITEMS
+    assert sorted(row["execution"] for row in items) == sorted(c["arn"] for c in children)
+    assert all(c["status"] == "SUCCEEDED" for c in children)
+    by_arn = {row["execution"]: row["idx"] for row in items}
+    assert all(c["redrive_count"] >= 1 for c in children if by_arn[c["arn"]] in (250, 650, 1050))
+    assert leftovers == 0
+    by_execution: dict[str, list[dict]] = collections.defaultdict(list)
+    for row in history:
+        by_execution[row["execution"]].append(json.loads(row["event"]))
+    for arn, events in by_execution.items():
+        assert [e["id"] for e in events] == list(range(1, len(events) + 1)), arn
+        types = collections.Counter(e["type"] for e in events)
+        assert types["ExecutionStarted"] == 1 and types["ExecutionSucceeded"] == 1, (arn, types)
+    parent_types = collections.Counter(e["type"] for e in by_execution[parent["arn"]])
+    assert parent_types["MapRunStarted"] == 1
+    assert parent_types["MapRunRedriven"] == parent_types["ExecutionRedriven"] == parent["redrive_count"]

@@ -58,15 +58,22 @@ class ObjectStream:
 
     def iter_lines(self, size: int = CHUNK) -> Iterator[bytes]:
         """Lines without their ending (`\\n` or `\\r\\n`), read a chunk at a time."""
-        pending = b""
+        # The part of a line read so far grows in place: a long line costs its length, not its
+        # length times its chunks.
+        pending = bytearray()
         for chunk in self.iter_chunks(size):
-            pending += chunk
-            lines = pending.split(b"\n")
-            pending = lines.pop()
+            lines = chunk.split(b"\n")
+            if len(lines) == 1:
+                pending += chunk
+                continue
+            pending += lines[0]
+            lines[0] = bytes(pending)
+            pending = bytearray(lines.pop())
             for line in lines:
                 yield line[:-1] if line.endswith(b"\r") else line
         if pending:
-            yield pending[:-1] if pending.endswith(b"\r") else pending
+            tail = bytes(pending)
+            yield tail[:-1] if tail.endswith(b"\r") else tail
 
     def close(self) -> None:
         self._body.close()

@@ -211,6 +211,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?);
 -- name: maprun_get
 SELECT * FROM map_runs WHERE arn = ?;
 
+-- name: maprun_get_for_update
+SELECT * FROM map_runs WHERE arn = ? FOR UPDATE;
+
 -- name: maprun_by_run_id
 SELECT * FROM map_runs WHERE execution = ? AND run_id = ?;
 
@@ -240,7 +243,36 @@ INSERT INTO map_run_items (map_run, idx, input, weight) VALUES (?, ?, ?, ?);
 SELECT input, weight FROM map_run_items WHERE map_run = ? AND idx = ?;
 
 -- name: maprun_item_started
-UPDATE map_run_items SET execution = ? WHERE map_run = ? AND idx = ?;
+UPDATE map_run_items SET execution = ? WHERE map_run = ? AND idx = ? AND execution IS NULL;
+
+-- name: maprun_item_counted_status
+SELECT status FROM map_run_items WHERE map_run = ? AND idx = ?;
+
+-- name: maprun_item_counted
+UPDATE map_run_items SET status = ? WHERE map_run = ? AND idx = ?;
+
+-- name: maprun_unsuccessful_items
+SELECT COUNT(*) AS n, SUM(weight) AS weight FROM map_run_items
+WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED');
+
+-- name: maprun_items_await_redrive
+UPDATE map_run_items SET status = 'REDRIVE' WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED');
+
+-- name: maprun_await_redrive
+UPDATE map_runs SET started = started - ?, item_started = item_started - ?, pending_redrive = pending_redrive + ?,
+                    item_pending_redrive = item_pending_redrive + ?
+WHERE arn = ?;
+
+-- name: maprun_items_to_redrive
+SELECT idx, execution, weight FROM map_run_items WHERE map_run = ? AND status = 'REDRIVE' ORDER BY idx LIMIT ?;
+
+-- name: maprun_item_redrive_started
+UPDATE map_run_items SET status = NULL WHERE map_run = ? AND idx = ?;
+
+-- name: maprun_redrive_started
+UPDATE map_runs SET started = started + 1, item_started = item_started + ?, pending_redrive = pending_redrive - 1,
+                    item_pending_redrive = item_pending_redrive - ?
+WHERE arn = ?;
 
 -- name: maprun_outcomes
 SELECT i.idx, COALESCE(e.status, i.status) AS status, COALESCE(e.output, i.output) AS output,
@@ -249,7 +281,7 @@ FROM map_run_items i LEFT JOIN executions e ON e.arn = i.execution
 WHERE i.map_run = ? AND i.execution IS NOT NULL ORDER BY i.idx;
 
 -- name: maprun_running_children
-SELECT arn FROM executions WHERE map_run = ? AND status = 'RUNNING';
+SELECT arn FROM executions WHERE map_run = ? AND status = 'RUNNING' ORDER BY seq LIMIT ?;
 
 -- name: exec_set_map_run
 UPDATE executions SET map_run = ? WHERE arn = ?;
@@ -257,12 +289,16 @@ UPDATE executions SET map_run = ? WHERE arn = ?;
 -- name: exec_list_by_map_run
 SELECT arn, machine, name, status, started_at, stopped_at, version_arn, alias_arn, redrive_count, redrive_date
 FROM executions
-WHERE map_run = ? AND (CAST(? AS TEXT) IS NULL OR status = ?) AND seq < ?
+WHERE map_run = ? AND (CAST(? AS TEXT) IS NULL OR status = ?)
+  AND (CAST(? AS INTEGER) IS NULL OR (CASE WHEN redrive_count > 0 THEN 1 ELSE 0 END) = ?) AND seq < ?
 ORDER BY seq DESC
 LIMIT ?;
 
 -- name: maprun_running
-SELECT arn FROM map_runs WHERE status = 'RUNNING';
+-- Runs to move on at start-up: those running, and those ended early with children still running.
+SELECT arn FROM map_runs WHERE status = 'RUNNING'
+UNION
+SELECT DISTINCT map_run AS arn FROM executions WHERE status = 'RUNNING' AND map_run IS NOT NULL;
 
 -- name: maprun_children
 SELECT i.idx, i.execution AS arn, COALESCE(e.status, i.status) AS status, i.input,
@@ -281,8 +317,8 @@ UPDATE map_runs SET status = 'RUNNING', error = NULL, cause = NULL, stopped_at =
                     redrive_count = redrive_count + 1, redrive_date = ?
 WHERE arn = ? AND status IN ('FAILED', 'ABORTED');
 
--- name: maprun_unsuccessful_children
-SELECT arn FROM executions WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED');
+-- name: maprun_express_first_started
+UPDATE map_run_items SET execution = ?, started_at = ? WHERE map_run = ? AND idx = ? AND execution IS NULL;
 
 -- name: maprun_express_started
 UPDATE map_run_items SET execution = ?, started_at = ? WHERE map_run = ? AND idx = ?;

@@ -12,8 +12,8 @@ CREATE TABLE map_runs (
     execution_type       TEXT NOT NULL,
     writes_results       INTEGER NOT NULL, -- 1: a ResultWriter takes the results (the parent is sent none)
     status               TEXT NOT NULL,    -- RUNNING, SUCCEEDED, FAILED, ABORTED
-    max_concurrency      INTEGER NOT NULL,
-    tolerated_count      INTEGER,
+    max_concurrency      BIGINT NOT NULL,
+    tolerated_count      BIGINT,
     tolerated_percentage DOUBLE PRECISION,
     total                INTEGER NOT NULL,
     started              INTEGER NOT NULL DEFAULT 0,
@@ -28,6 +28,9 @@ CREATE TABLE map_runs (
     item_failed          INTEGER NOT NULL DEFAULT 0,
     item_timed_out       INTEGER NOT NULL DEFAULT 0,
     item_aborted         INTEGER NOT NULL DEFAULT 0,
+    -- Unsuccessful children of a redriven run waiting to be redriven (counted as pending, not started).
+    pending_redrive      INTEGER NOT NULL DEFAULT 0,
+    item_pending_redrive INTEGER NOT NULL DEFAULT 0,
     error                TEXT,
     cause                TEXT,
     redrive_count        INTEGER NOT NULL DEFAULT 0,
@@ -45,7 +48,9 @@ CREATE TABLE map_run_items (
     input      TEXT NOT NULL,
     weight     INTEGER NOT NULL,           -- how many items: 1, or the size of a batch
     execution  TEXT,
-    -- An Express child (run in memory, no execution row): how it ended.
+    -- How the child ended: an Express child's (run in memory, no execution row) status, or the status
+    -- a Standard child was counted with (so a child is never counted twice), or REDRIVE: a Standard
+    -- child waiting to be redriven.
     status     TEXT,
     output     TEXT,
     error      TEXT,

@@ -28,6 +28,9 @@ CREATE TABLE map_runs (
     item_failed          INTEGER NOT NULL DEFAULT 0,
     item_timed_out       INTEGER NOT NULL DEFAULT 0,
     item_aborted         INTEGER NOT NULL DEFAULT 0,
+    -- Unsuccessful children of a redriven run waiting to be redriven (counted as pending, not started).
+    pending_redrive      INTEGER NOT NULL DEFAULT 0,
+    item_pending_redrive INTEGER NOT NULL DEFAULT 0,
     error                TEXT,
     cause                TEXT,
     redrive_count        INTEGER NOT NULL DEFAULT 0,
@@ -45,7 +48,9 @@ CREATE TABLE map_run_items (
     input      TEXT NOT NULL,
     weight     INTEGER NOT NULL,           -- how many items: 1, or the size of a batch
     execution  TEXT,
-    -- An Express child (run in memory, no execution row): how it ended.
+    -- How the child ended: an Express child's (run in memory, no execution row) status, or the status
+    -- a Standard child was counted with (so a child is never counted twice), or REDRIVE: a Standard
+    -- child waiting to be redriven.
     status     TEXT,
     output     TEXT,
     error      TEXT,
