@@ -40,6 +40,8 @@ class Dispatcher:
         leases = self.engine.leases
         handed_over = False
         try:
+            if not leases.start_work(execution_arn, command.task_id, fence):
+                return  # another node took it over while it waited here
             handed_over = self._run(execution_arn, command, given, fence)
         finally:
             if not handed_over:

@@ -6,7 +6,10 @@ outbox row's also carries a fencing token that grows with every claim.
 
 - A node claims an invocation in the very transaction that writes it (the step that asked for it), and
   carries it out itself. A heartbeat thread renews the node's invocation leases every `seconds / 5`
-  while they are in progress, and says the node is alive (`nodes` rows).
+  while they are in progress, and says the node is alive (`nodes` rows). Where nodes share the database,
+  only what a worker runs is renewed: an invocation still waiting in the node's queue keeps the lease it
+  was written with, any node may take it once that runs out (idle nodes take a busy one's queue), and
+  a worker starting one that waited half a lease or more first checks its node still holds it.
 - The same thread takes over invocations whose lease has expired (their node died, or let them go),
   with `FOR UPDATE SKIP LOCKED` where the database has row locks, so two nodes never take the same one.
   A dead node's work therefore moves within `seconds` plus one heartbeat interval.
@@ -61,6 +64,11 @@ class Leases:
         self.seconds = float(seconds)
         self.interval = max(0.2, self.seconds / 5)
         self.shared = bool(getattr(engine.store.dialect, "shared", False))
+        if hasattr(engine.store.dialect, "lease_seconds"):
+            # The database ends a session idle inside a transaction for about a lease (`postgres`).
+            engine.store.dialect.lease_seconds = self.seconds
+        self._renewed = time.monotonic()  # the last heartbeat that renewed this node's leases
+        self._offset = 0.0  # the database's clock minus this host's (`now`)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -69,14 +77,35 @@ class Leases:
         # an outbox row this node holds that is in none of them for two heartbeats in a row (its
         # result could not be written, say while the database was away) is let go, not renewed forever.
         self._working: dict[tuple[str, str], int] = {}
+        # Where nodes share the database, only what a worker runs is renewed (by its token): what waits in
+        # this node's queue keeps the lease it was written or claimed with, and once that runs out any node
+        # may take it, so idle nodes take a busy one's queue and renewal costs what runs, not what waits.
+        self._queued_at: dict[tuple[str, str], float] = {}
+        self._running: dict[tuple[str, str], int] = {}
         self._working_lock = threading.Lock()
         self._suspects: set[tuple[str, str]] = set()
 
-    @staticmethod
-    def now() -> float:
-        """Lease time: the host's wall clock (never the engine's, which tests move at will); the hosts of
-        a cluster keep their clocks in step (NTP) to well within a lease."""
-        return time.time()
+    def now(self) -> float:
+        """Lease time: where nodes share the database, its server's clock (this host's wall clock
+        corrected by the offset each heartbeat measures), so that a host whose clock is wrong neither
+        takes live nodes' work nor loses its own; else the host's wall clock. Never the engine's clock,
+        which tests move at will."""
+        return time.time() + self._offset
+
+    def measure_clock(self) -> None:
+        """Measure how far the database's clock is from this host's (where nodes share the database)."""
+        if not self.shared:
+            return
+        before = time.time()
+        server = self.engine.store.clock(reserved=True)
+        after = time.time()
+        if server is None:
+            return
+        offset = server - (before + after) / 2  # read in the middle of the round trip
+        if abs(offset) > self.seconds / 10 and abs(offset - self._offset) > 1.0:
+            log.warning("this host's clock is %.1f s %s the database's: leases follow the database's clock",
+                        abs(offset), "behind" if offset > 0 else "ahead of")
+        self._offset = offset
 
     def until(self) -> float:
         """The expiry of a lease taken now."""
@@ -86,8 +115,10 @@ class Leases:
 
     def start(self) -> list[tuple[str, cmd.InvokeTask, int]]:
         """Say this node is alive and take what it may take at start: returns the invocations claimed
-        (execution ARN, command, lease token), for the engine to carry out once it runs."""
+        (execution ARN, command, lease token), for the engine to carry out once it runs. The heartbeat
+        starts with `run`, once the engine can carry out what the heartbeat takes over."""
         self._stop.clear()
+        self.measure_clock()
         now = self.now()
         with self.engine.store.transaction() as tx:
             tx.execute("node_seen", (self.node_id, now, now, self.seconds))
@@ -97,8 +128,13 @@ class Leases:
                 tx.execute("timers_release", (self.node_id,))
                 tx.execute("watches_release", (self.node_id,))
             else:
-                rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, NEVER, 2**31))
+                rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, NEVER, "", 2**31))
                 tx.execute("timers_release_all")
+        self._renewed = time.monotonic()
+        return [_claimed(row) for row in rows]
+
+    def run(self) -> None:
+        """Start the heartbeat (and, where nodes share the database, the thread that hears them)."""
         self._claiming = True
         self._threads = [threading.Thread(target=self._run, name="pinflow-leases", daemon=True)]
         if self.shared:
@@ -106,7 +142,13 @@ class Leases:
                                                   args=(CHANNEL, self.heard, self._stop), daemon=True))
         for thread in self._threads:
             thread.start()
-        return [_claimed(row) for row in rows]
+
+    def alone(self) -> bool:
+        """Whether no other node is alive on this database (always, where one process works on it)."""
+        if not self.shared:
+            return True
+        with self.engine.store.transaction(write=False) as tx:
+            return not tx.scalar("nodes_others_alive", (self.node_id, self.now()))
 
     def stop_claiming(self) -> None:
         """Take no more work from other nodes (the first step of a graceful stop); keep renewing."""
@@ -136,6 +178,23 @@ class Leases:
         key = (execution_arn, task_id)
         with self._working_lock:
             self._working[key] = self._working.get(key, 0) + 1
+            self._queued_at.setdefault(key, time.monotonic())
+
+    def start_work(self, execution_arn: str, task_id: str, fence: int) -> bool:
+        """A worker starts an invocation queued under lease token `fence`: whether this node still holds
+        it. Where nodes share the database, one that waited in the queue for half a lease or more is
+        checked (one statement; another node may have taken it); from now on it is renewed."""
+        key = (execution_arn, task_id)
+        with self._working_lock:
+            queued_at = self._queued_at.get(key)
+        if self.shared and queued_at is not None and time.monotonic() - queued_at >= self.seconds / 2:
+            with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
+                if not tx.execute("outbox_reclaim", (self.until(), execution_arn, task_id, self.node_id, fence)):
+                    log.info("task %s of %s was taken over while it waited here", task_id, execution_arn)
+                    return False
+        with self._working_lock:
+            self._running[key] = fence
+        return True
 
     def done(self, execution_arn: str, task_id: str) -> None:
         """The invocation's outcome is written (or could not be): its lease needs no more renewing."""
@@ -146,6 +205,8 @@ class Leases:
                 self._working[key] = left
             else:
                 self._working.pop(key, None)
+                self._queued_at.pop(key, None)
+                self._running.pop(key, None)
 
     # --- what other nodes say ------------------------------------------------------------------------
 
@@ -164,31 +225,48 @@ class Leases:
                 self.beat()
             except Exception:
                 log.exception("lease heartbeat failed")
+            late = time.monotonic() - self._renewed
+            if late > self.seconds / 2:
+                log.warning("this node's leases were last renewed %.1f s ago (lease %.1f s): other nodes take "
+                            "over its work at %.1f s", late, self.seconds, self.seconds)
             self._wake.wait(self.interval)
             self._wake.clear()
 
     def beat(self) -> int:
         """Renew this node's leases and say it is alive; take over expired invocations. Returns how many
         were taken over."""
+        self.measure_clock()
         now = self.now()
-        with self.engine.store.transaction() as tx:
-            tx.execute("outbox_renew", (now + self.seconds, self.node_id))
+        # Never behind this process's other writes (one stalled on a row lock or a slow disk must not
+        # cost the node its leases), and never waiting long on a lock itself: renewal skips rows locked
+        # by a write in progress (one that consumes them, or holds them while it writes).
+        started = time.monotonic()
+        with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
+            if self.shared:
+                with self._working_lock:
+                    running = sorted(self._running.items())
+                tx.executemany("outbox_renew_one", [(now + self.seconds, execution_arn, task_id, self.node_id, fence)
+                                                    for (execution_arn, task_id), fence in running])
+            else:
+                tx.execute("outbox_renew", (now + self.seconds, self.node_id))
             tx.execute("node_seen", (self.node_id, now, now, self.seconds))
             tx.execute("nodes_forget_dead", (now,))
             held = {(r["execution"], r["task_id"]) for r in tx.all("outbox_held", (self.node_id,))}
+        self._renewed = started
         with self._working_lock:
             idle = {key for key in held if key not in self._working}
         let_go, self._suspects = idle & self._suspects, idle - self._suspects
         if let_go:
-            with self.engine.store.transaction() as tx:
+            with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
                 for execution_arn, task_id in sorted(let_go):
                     tx.execute("outbox_release_one", (execution_arn, task_id, self.node_id))
                 tx.notify(CHANNEL, "outbox")
             self._wake.set()
         if not self._claiming:
             return 0
-        with self.engine.store.transaction() as tx:
-            rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, now, BATCH))
+        with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
+            # Not this node's own expired rows: those wait in its queue (`start_work` checks them).
+            rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, now, self.node_id, BATCH))
         for row in rows:
             try:
                 execution_arn, command, fence = _claimed(row)

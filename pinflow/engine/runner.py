@@ -127,6 +127,8 @@ class Engine:
         self.started = True
         self.applier.start()
         self.timers.start()
+        # The heartbeat only now: what it takes over is carried out, never dropped by a node not started.
+        self.leases.run()
         for execution_arn, command, fence in pending:
             self.dispatch(execution_arn, command, fence=fence)
         # Watched tasks whose end came (or whose stop was asked for) while no node looked.

@@ -66,8 +66,7 @@ def begin(engine: Engine, integration: base.Integration, call: base.Call, watch:
     def before(tx: Tx) -> bool:
         if tx.execute("outbox_mark_claimed", (now, execution_arn, task_id, fence)) == 0:
             # The task was stopped or timed out while the call was being made, or another node took
-            # it over (this node's lease expired) and makes the call itself: what was started is then
-            # that node's to watch (a child started by name is the same child), not this one's to stop.
+            # it over (this node's lease expired) and makes the call itself.
             if tx.one("outbox_get", (execution_arn, task_id)) is not None:
                 taken_over.append(True)
             return False
@@ -80,11 +79,15 @@ def begin(engine: Engine, integration: base.Integration, call: base.Call, watch:
     watched = base.Watched(execution_arn, task_id, watch.target, watch.detail)
     with engine.store.transaction(write=False) as tx:
         row = tx.one("watch_get", (execution_arn, task_id))
-    if row is None:
-        if not taken_over:
-            integration.cancel(engine, watched)
+    if row is not None and row["target"] == watch.target:
+        check(engine, execution_arn, task_id)
         return
-    check(engine, execution_arn, task_id)
+    # Not this call's to watch. Stopped or timed out: stop what it started. Taken over: the new owner
+    # makes the call again and watches what that call starts; what this one started is the same thing
+    # only where a call made again starts the same thing (a named child execution), and is stopped
+    # otherwise (a second job would run to its end unwatched).
+    if not (taken_over and integration.same_start_again):
+        integration.cancel(engine, watched)
 
 
 def check(engine: Engine, execution_arn: str, task_id: str) -> None:
@@ -96,10 +99,14 @@ def check(engine: Engine, execution_arn: str, task_id: str) -> None:
 
 
 def check_due(engine: Engine, *, everything: bool = False) -> int:
-    """Hand every watch whose time has come and that no other node is looking at (every such watch, at
-    start-up) to the watch lanes; returns how many. Each is claimed for the lease's length (`leases`).
+    """Hand every watch whose time has come and that no other node is looking at (every watch, at the
+    start-up of a node no other node was alive beside) to the watch lanes; returns how many. Each
+    is claimed for the lease's length (`leases`).
     Makes no call itself: the timer thread runs it."""
     now = engine.clock()
+    # At start-up, every watch when no other node is alive: none was looked at while this one was down.
+    # Where other nodes are alive they kept looking: only what is due (and no live node holds).
+    everything = everything and engine.leases.alone()
     due_by = leases.NEVER if everything else now
     # Where one process works on the database, a starting node takes even what its last run held.
     expired_by = leases.NEVER if everything and not engine.leases.shared else engine.leases.now()
@@ -133,6 +140,13 @@ def _look_claimed(engine: Engine, row: dict[str, Any]) -> None:
         _look(engine, row)
     except Exception:
         log.exception("watch of %s task %s failed", row["execution"], row["task_id"])
+        # Looked at again at its next check (`poll_seconds`), not only once the claim expires.
+        try:
+            with engine.store.transaction() as tx:
+                tx.execute("watch_unclaim", (row["execution"], row["task_id"], engine.leases.node_id))
+        except Exception:
+            log.exception("the claim on the watch of %s task %s stays until it expires", row["execution"],
+                          row["task_id"])
     finally:
         engine.watching.release((row["execution"], row["task_id"]))
 

@@ -52,6 +52,8 @@ class Dialect(Protocol):
     def maintain(self, connection: Any) -> None: ...
     def lock_migrations(self, connection: Any) -> None: ...
     def notify(self, connection: Any, channel: str, payload: str) -> None: ...
+    def limit_waits(self, connection: Any, seconds: float) -> None: ...
+    def clock(self, connection: Any) -> float | None: ...
     def listen(self, channel: str, deliver: Callable[[str], None], stop: threading.Event) -> None: ...
 
 
@@ -110,7 +112,8 @@ class Tx:
 
 
 class Store:
-    """A database: per-thread connections, transactions, migrations."""
+    """A database: connections (one per thread, or a bounded pool where the dialect asks for one),
+    transactions, migrations."""
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
@@ -119,6 +122,12 @@ class Store:
         self._write_lock = threading.Lock()
         self._connections: list[Any] = []
         self._connections_lock = threading.Lock()
+        # A database server counts its connections (PostgreSQL: max_connections): transactions then
+        # borrow one of at most `pool_size` connections; a reserved transaction (the lease heartbeat)
+        # keeps a connection of its own, so it never waits for one. 0: a connection per thread (SQLite).
+        self.pool_size = int(getattr(dialect, "pool_size", 0) or 0)
+        self._slots = threading.BoundedSemaphore(self.pool_size) if self.pool_size else None
+        self._idle: list[Any] = []
         self.migrate()
 
     @property
@@ -134,43 +143,105 @@ class Store:
                 self._connections.append(connection)
         return connection
 
+    def _take(self, reserved: bool) -> tuple[Any, bool]:
+        """A connection for one transaction: this thread's own, or one from the pool (then True: give
+        it back with `_give`)."""
+        if self._slots is None or reserved:
+            return self._connection(), False
+        held = getattr(self._local, "borrowed", None)
+        if held is not None:  # a transaction opened inside another on this thread: the same connection
+            return held, False
+        self._slots.acquire()
+        try:
+            with self._connections_lock:
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                connection = self.dialect.connect()
+                with self._connections_lock:
+                    self._connections.append(connection)
+        except BaseException:
+            self._slots.release()
+            raise
+        self._local.borrowed = connection
+        return connection, True
+
+    def _give(self, connection: Any) -> None:
+        self._local.borrowed = None
+        with self._connections_lock:
+            if getattr(connection, "closed", False) or getattr(connection, "broken", False):
+                if connection in self._connections:  # the server dropped it: a new one next time
+                    self._connections.remove(connection)
+            else:
+                self._idle.append(connection)
+        assert self._slots is not None
+        self._slots.release()
+
     @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[Tx]:
+    def transaction(self, write: bool = True, *, queue: bool = True,
+                    wait_limit: float | None = None) -> Iterator[Tx]:
         """A transaction; commits on success, rolls back on an exception.
 
         Writes are serialised within the process (SQLite has one writer; on PostgreSQL row locks
         order writers across processes and this lock only saves round trips).
+
+        Args:
+            queue: False lets a write skip that queue where the database orders writers itself
+                (PostgreSQL): the lease heartbeat, which must not wait behind a stalled write of its
+                own process (nor for a pooled connection: it keeps its own). Ignored where the database
+                has one writer (SQLite).
+            wait_limit: give up (raise) when a statement waits this many seconds for a lock (PostgreSQL).
         """
-        connection = self._connection()
-        lock = self._write_lock if write else None
-        if lock is not None:
-            lock.acquire()
+        connection, pooled = self._take(reserved=not queue)
+        lock = self._write_lock if write and (queue or not self.dialect.shared) else None
         try:
-            self.dialect.begin(connection, write)
-            try:
-                yield Tx(connection, self.dialect, self._sql_cache)
-            except BaseException:
-                self._rollback(connection)
-                raise
-            connection.commit()
-        except BaseException:
-            if getattr(connection, "closed", False) or getattr(connection, "broken", False):
-                # The server dropped the connection: forget it, so this thread's next transaction
-                # opens a new one instead of failing forever.
-                self._local.connection = None
-            raise
-        finally:
             if lock is not None:
-                lock.release()
+                lock.acquire()
+            try:
+                self.dialect.begin(connection, write)
+                if wait_limit is not None:
+                    self.dialect.limit_waits(connection, wait_limit)
+                try:
+                    yield Tx(connection, self.dialect, self._sql_cache)
+                except BaseException:
+                    self._rollback(connection)
+                    raise
+                connection.commit()
+            except BaseException:
+                if not pooled and (getattr(connection, "closed", False) or getattr(connection, "broken", False)):
+                    # The server dropped the connection: forget it, so this thread's next transaction
+                    # opens a new one instead of failing forever.
+                    self._local.connection = None
+                raise
+            finally:
+                if lock is not None:
+                    lock.release()
+        finally:
+            if pooled:
+                self._give(connection)
 
     def listen(self, channel: str, deliver: Callable[[str], None], stop: threading.Event) -> None:
         """Call `deliver(payload)` for each notification on `channel` until `stop` is set (returns at
         once where the database has no notifications)."""
         self.dialect.listen(channel, deliver, stop)
 
+    def clock(self, reserved: bool = False) -> float | None:
+        """The database server's clock (seconds since the epoch); None where it has none of its own."""
+        connection, pooled = self._take(reserved)
+        try:
+            return self.dialect.clock(connection)
+        finally:
+            self._rollback(connection)
+            if pooled:
+                self._give(connection)
+
     def maintain(self) -> None:
         """Housekeeping a long-running process does now and then (SQLite: a WAL checkpoint)."""
-        self.dialect.maintain(self._connection())
+        connection, pooled = self._take(reserved=False)
+        try:
+            self.dialect.maintain(connection)
+        finally:
+            if pooled:
+                self._give(connection)
 
     @staticmethod
     def _rollback(connection: Any) -> None:
@@ -182,6 +253,23 @@ class Store:
     def migrate(self) -> int:
         """Apply the dialect's numbered migrations not applied yet; returns the schema version."""
         connection = self._connection()
+        try:
+            return self._migrate(connection)
+        except BaseException:
+            # Roll back and close at once: the failed transaction would otherwise keep the migration
+            # lock, and every other node starting would wait on it.
+            self._rollback(connection)
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - closing is best effort; the error above matters
+                pass
+            self._local.connection = None
+            with self._connections_lock:
+                if connection in self._connections:
+                    self._connections.remove(connection)
+            raise
+
+    def _migrate(self, connection: Any) -> int:
         self.dialect.begin(connection, True)
         # Nodes starting at once against one database migrate one after the other: the second finds
         # the first's versions applied.
@@ -210,6 +298,7 @@ class Store:
                 except Exception:  # noqa: BLE001 - closing is best effort
                     pass
             self._connections.clear()
+            self._idle.clear()
         self._local = threading.local()
 
 

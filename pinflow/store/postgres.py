@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,11 @@ from pinflow.store.base import read_migrations
 _PLACEHOLDER = re.compile(r"\?")
 # The advisory lock migrations are applied under (any constant all pinflow versions agree on).
 MIGRATION_LOCK = 0x70696E666C6F77
+DEFAULT_POOL = 16  # connections a node's transactions share (PINFLOW_PG_CONNECTIONS)
+MIGRATION_WAIT = 600.0  # seconds a node waits for another's migration before it gives up
+# TCP keepalives, unless the URL sets them: a server a partition cut off from the database is noticed
+# (and its session, its locks, ended by the server) within about `idle + interval * count` seconds.
+KEEPALIVES = {"keepalives": "1", "keepalives_idle": "5", "keepalives_interval": "2", "keepalives_count": "3"}
 log = logging.getLogger(__name__)
 
 
@@ -22,11 +29,28 @@ class PostgresDialect:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        # The engine's lease (`pinflow.engine.leases`): a session idle inside a transaction for this
+        # long (a process stalled or cut off mid-transaction) is ended by the server, so the row locks
+        # it holds do not keep other nodes from taking its work. Set before the engine's connections open.
+        self.lease_seconds = 20.0
+        # The engine's transactions share at most this many connections (the heartbeat, the listener
+        # and the migration's connection come on top): a node holds at most `pool_size + 3`.
+        self.pool_size = max(1, int(os.environ.get("PINFLOW_PG_CONNECTIONS", "") or DEFAULT_POOL))
+
+    def idle_limit(self) -> float:
+        """Seconds a session may sit idle inside a transaction: the lease, and never under 5 s."""
+        return max(5.0, self.lease_seconds)
 
     def connect(self) -> Any:
         import psycopg
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-        return psycopg.connect(self.url, autocommit=False)
+        given = conninfo_to_dict(self.url)
+        settings = {key: value for key, value in KEEPALIVES.items() if key not in given}
+        options = str(given.get("options") or "")
+        if "idle_in_transaction_session_timeout" not in options:
+            options = f"{options} -c idle_in_transaction_session_timeout={int(self.idle_limit() * 1000)}".strip()
+        return psycopg.connect(make_conninfo(self.url, options=options, **settings), autocommit=False)
 
     def lets_in_without_password(self) -> bool:
         """Whether the database let this server in over the network without asking for a password: any
@@ -44,8 +68,26 @@ class PostgresDialect:
         """Nothing to do: the server looks after itself."""
 
     def lock_migrations(self, connection: Any) -> None:
-        """Hold the migration lock until the migrating transaction ends."""
-        connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        """Hold the migration lock until the migrating transaction ends; wait for another node's
+        migration at most `MIGRATION_WAIT` seconds, saying so, then raise."""
+        waited_from = time.monotonic()
+        said = waited_from
+        while not connection.execute("SELECT pg_try_advisory_xact_lock(%s)", (MIGRATION_LOCK,)).fetchone()[0]:
+            now = time.monotonic()
+            if now - waited_from > MIGRATION_WAIT:
+                raise TimeoutError(f"another server held the schema migration lock for {MIGRATION_WAIT:.0f} s")
+            if now - said > 10:
+                log.warning("waiting for another server to finish migrating the schema (%.0f s)", now - waited_from)
+                said = now
+            time.sleep(0.1)
+
+    def clock(self, connection: Any) -> float | None:
+        """The database server's clock (seconds since the epoch)."""
+        return float(connection.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])
+
+    def limit_waits(self, connection: Any, seconds: float) -> None:
+        """A statement of this transaction that waits longer for a lock raises (lock_timeout)."""
+        connection.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, int(seconds * 1000))}ms",))
 
     def notify(self, connection: Any, channel: str, payload: str) -> None:
         # NOTIFY is transactional: listeners hear it at commit, and not at all after a rollback.

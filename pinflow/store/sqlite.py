@@ -55,6 +55,13 @@ class SqliteDialect:
     def notify(self, connection: Any, channel: str, payload: str) -> None:
         """Nothing: no other node works on this file."""
 
+    def clock(self, connection: Any) -> float | None:
+        """None: the one process's own clock is the only clock."""
+        return None
+
+    def limit_waits(self, connection: Any, seconds: float) -> None:
+        """Nothing: no row locks (the busy timeout bounds a wait for the write lock)."""
+
     def listen(self, channel: str, deliver: Callable[[str], None], stop: threading.Event) -> None:
         """Nothing to hear: returns at once."""
 

@@ -8,8 +8,10 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,7 +50,7 @@ def write(store: Store, task_id: str, owner: str | None, until: float | None, ac
 
 def claim(store: Store, node: str, now: float) -> list[tuple[str, int]]:
     with store.transaction() as tx:
-        rows = tx.all("outbox_claim_expired", (node, now + LEASE, now, 100))
+        rows = tx.all("outbox_claim_expired", (node, now + LEASE, now, node, 100))
     return sorted((r["task_id"], int(r["lease_token"])) for r in rows)
 
 
@@ -112,7 +114,7 @@ def test_nodes_claiming_at_once_skip_each_others_rows_without_waiting() -> None:
 
             def slow() -> None:
                 with first.transaction() as tx:
-                    rows = tx.all("outbox_claim_expired", ("a", NOW + LEASE, NOW, 4))
+                    rows = tx.all("outbox_claim_expired", ("a", NOW + LEASE, NOW, "a", 4))
                     taken["a"] = [r["task_id"] for r in rows]
                     held.set()
                     release.wait(10)
@@ -152,10 +154,170 @@ def test_nodes_starting_together_migrate_once() -> None:
             assert failures == []
             with opened[0].transaction(write=False) as tx:
                 versions = [r["version"] for r in tx.all("SELECT version FROM schema_migrations ORDER BY version")]
-            assert versions == sorted(set(versions)) and 9 in versions
+            assert versions == [version for version, _ in opened[0].dialect.migrations()]
         finally:
             for store in opened:
                 store.close()
+
+
+@pytest.mark.postgres
+def test_a_failed_migration_lets_go_of_the_migration_lock_at_once() -> None:
+    from pinflow.store.postgres import PostgresDialect
+
+    class Broken(PostgresDialect):
+        def migrations(self) -> list[tuple[int, str]]:
+            return [*super().migrations(), (9999, "ALTER TABLE no_such_table ADD COLUMN x INTEGER")]
+
+    with postgres_schema("pinflow_migrate") as url:
+        with pytest.raises(Exception, match="no_such_table"):
+            Store(Broken(url))
+        opened: list[Store] = []
+        after = threading.Thread(target=lambda: opened.append(open_store(url)), daemon=True)
+        after.start()
+        after.join(timeout=15)  # a node starting next is not kept waiting by the failed one
+        assert opened, "the failed migration still holds the migration lock"
+        opened[0].close()
+
+
+def test_the_heartbeat_takes_over_work_only_once_the_engine_runs(open_pinflow, monkeypatch) -> None:
+    pf = open_pinflow(start=False, lease_seconds=1.0)
+    engine, leases = pf.engine, pf.engine.leases
+    started_when_dispatched: list[bool] = []
+    monkeypatch.setattr(engine, "dispatch", lambda *args, **kwargs: started_when_dispatched.append(engine.started))
+    claim_at_start = leases.start
+
+    def start_then_an_invocation_expires() -> list[Any]:
+        claimed = claim_at_start()
+        write(pf.store, "expired", "dead", 0.0)  # another node's lease runs out just as this one starts
+        time.sleep(leases.interval * 3)  # the rest of the engine's start takes a while
+        return claimed
+
+    monkeypatch.setattr(leases, "start", start_then_an_invocation_expires)
+    engine.start()
+    deadline = time.monotonic() + 10
+    while not started_when_dispatched and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Taken over by the heartbeat of a node not running yet, the invocation would be dropped, its row
+    # held until two heartbeats let it go again.
+    assert started_when_dispatched == [True]
+
+
+def test_a_watch_whose_look_failed_is_looked_at_again_at_its_next_check(open_pinflow, clock, monkeypatch) -> None:
+    from pinflow.engine import watches
+    from pinflow.engine.integrations import base, table
+
+    looks: list[str] = []
+
+    class Failing(base.Integration):
+        name = "failing"
+        poll_seconds = 5.0
+
+        def poll(self, engine: Any, watched: base.Watched) -> None:
+            looks.append(watched.task_id)
+            raise ConnectionError("the service did not answer")
+
+    monkeypatch.setattr(table, "by_name", lambda name: Failing() if name == "failing" else None)
+    pf = open_pinflow(start=False)
+    with pf.store.transaction() as tx:
+        tx.execute("watch_insert", ("arn:exec", "t", "failing", "arn:job", "{}", clock()))
+
+    def look_at_due_watches() -> None:
+        watches.check_due(pf.engine)
+        deadline = time.monotonic() + 10
+        while pf.engine.watching.claim(("arn:exec", "t")) is False:  # the look is still running
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        pf.engine.watching.release(("arn:exec", "t"))
+
+    look_at_due_watches()
+    assert looks == ["t"]
+    clock.advance(Failing.poll_seconds + 1)  # well within the lease (20 s of the host's time)
+    look_at_due_watches()
+    assert looks == ["t", "t"]
+
+
+def test_a_starting_node_looks_at_every_watch_only_when_no_other_node_was_looking(open_pinflow, clock,
+                                                                                      monkeypatch) -> None:
+    from pinflow.engine.integrations import base, table
+
+    looks: list[str] = []
+
+    class Recording(base.Integration):
+        name = "recording"
+
+        def poll(self, engine: Any, watched: base.Watched) -> None:
+            looks.append(watched.task_id)
+
+    monkeypatch.setattr(table, "by_name", lambda name: Recording() if name == "recording" else None)
+    pf = open_pinflow(start=False)
+    with pf.store.transaction() as tx:  # next checked in an hour (by whichever node)
+        tx.execute("watch_insert", ("arn:exec", "later", "recording", "arn:job", "{}", clock() + 3600))
+        now = pf.engine.leases.now()
+        tx.execute("node_seen", ("other", now, now, LEASE))  # another node is alive (where there can be one)
+    pf.engine.start()
+    deadline = time.monotonic() + 2  # a start-up look comes at once
+    while not looks and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # SQLite: no process looked while this one was down. PostgreSQL: the other node kept looking.
+    assert looks == ([] if pf.store.dialect.shared else ["later"])
+
+
+@pytest.mark.parametrize("same_start_again", [False, True])
+def test_a_node_whose_invocation_was_taken_over_stops_the_job_it_started_unless_a_new_call_starts_the_same(
+        open_pinflow, same_start_again: bool) -> None:
+    from pinflow.engine import watches
+    from pinflow.engine.integrations import base
+
+    stopped: list[str] = []
+
+    class Jobs(base.Integration):
+        name = "jobs"
+
+        def cancel(self, engine: Any, watched: base.Watched) -> None:
+            stopped.append(watched.target)
+
+    Jobs.same_start_again = same_start_again
+    pf = open_pinflow()
+    leases = pf.engine.leases
+    # This node's lease on it (token 1) ran out while the call was made; another node took it (token 2).
+    write(pf.store, "t", "other", leases.now() + 3600)
+    with pf.store.transaction() as tx:
+        tx.execute("UPDATE outbox SET lease_token = 2 WHERE task_id = ?", ("t",))
+    command = cmd.InvokeTask(task_id="t", resource=FUNCTION, payload={}, state_name="T", attempt=0)
+    call = base.Call(pf.engine, "arn:exec", "arn:role", {}, command)
+    watches.begin(pf.engine, Jobs(), call, base.Watch("job-1"), fence=1)
+    # A job started twice runs twice (the other node starts its own): this node's is stopped. A child
+    # execution started by name again is the same one, which the other node now watches.
+    assert stopped == ([] if same_start_again else ["job-1"])
+    with pf.store.transaction(write=False) as tx:
+        assert tx.one("watch_get", ("arn:exec", "t")) is None
+
+
+@pytest.mark.postgres
+def test_a_node_whose_host_clock_runs_ahead_takes_no_live_nodes_work(tmp_path: Path, monkeypatch) -> None:
+    from pinflow.engine import leases as leases_module
+    from pinflow.service import Pinflow
+
+    ahead = types.SimpleNamespace(time=lambda: time.time() + 60, monotonic=time.monotonic)  # a minute fast
+
+    with postgres_schema("pinflow_leases") as url:
+        pf = Pinflow.open(tmp_path / "b", db=url, isolation="none", node_id="b", lease_seconds=LEASE)
+        try:
+            pf.engine.stop()
+            write(pf.store, "live", "a", time.time() + LEASE)  # node a, its clock right, holds it for a lease
+            write(pf.store, "dead", "c", time.time() - 1)
+            monkeypatch.setattr(leases_module, "time", ahead)
+            pf.engine.leases._claiming = True
+            with monkeypatch.context() as patched:
+                patched.setattr(pf.engine, "dispatch", lambda *args, **kwargs: None)
+                assert pf.engine.leases.beat() == 1  # "dead" alone
+            with pf.store.transaction(write=False) as tx:
+                rows = {r["task_id"]: (r["lease_owner"], r["lease_until"])
+                        for r in tx.all("SELECT task_id, lease_owner, lease_until FROM outbox")}
+            assert rows["live"][0] == "a"
+            assert rows["dead"][0] == "b" and rows["dead"][1] < time.time() + LEASE + 5  # a lease, not 60 s more
+        finally:
+            pf.close()
 
 
 def test_a_node_lets_go_of_an_invocation_it_holds_but_no_longer_works_on(open_pinflow) -> None:
@@ -248,3 +410,162 @@ def test_a_node_that_stalled_past_its_lease_cannot_apply_its_result_over_the_new
     assert history.count("LambdaFunctionScheduled") == 1
     assert history.count("LambdaFunctionSucceeded") == 1
     assert history[-1] == "ExecutionSucceeded"
+
+
+LONG = '''
+import os, time
+
+def handler(event, context):
+    with open({path!r}, "a") as out:
+        out.write(f"{{context.aws_request_id}} {{os.getpid()}}\\n")
+    time.sleep(4.0)
+    return {{"worker": os.getpid()}}
+'''
+
+
+def _run_long_invocation_on_two_nodes(tmp_path: Path,
+                                      meanwhile: Callable[[Any, str], None]) -> tuple[dict[str, Any], list[str]]:
+    """Node a runs a 4 s invocation under 1 s leases while node b stands by; `meanwhile(a, url)` runs
+    once the invocation is under way. Returns the execution as b sees it, and a line per run."""
+    from pinflow import arns
+    from pinflow.functions.package import package_folder
+    from pinflow.service import Pinflow
+    from tests.roles import execution_role
+
+    runs = tmp_path / "runs.txt"
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "app.py").write_text(LONG.format(path=str(runs)))
+    with postgres_schema("pinflow_leases") as url:
+        a = Pinflow.open(tmp_path / "a", db=url, isolation="none", node_id="a", lease_seconds=1.0)
+        b = Pinflow.open(tmp_path / "b", db=url, isolation="none", node_id="b", lease_seconds=1.0)
+        try:
+            a.functions.create_function("long", package_folder(source), handler="app.handler", publish=True,
+                                        timeout=30)
+            machine = a.machines.create("long", json.dumps({"StartAt": "Call", "States": {
+                "Call": {"Type": "Task", "Resource": arns.function("long", "1"), "End": True}}}),
+                execution_role(a, "long-role"))["stateMachineArn"]
+            arn = a.engine.start_execution(machine, name="once")["executionArn"]
+            deadline = time.monotonic() + 20
+            while not (runs.exists() and runs.read_text()):
+                assert time.monotonic() < deadline, "the function did not start"
+                time.sleep(0.02)
+            meanwhile(a, url)
+            row = b.engine.wait_for(arn, timeout=30)
+        finally:
+            a.close()
+            b.close()
+    return row, runs.read_text().splitlines()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_an_invocation_longer_than_the_lease_on_a_healthy_node_runs_once(tmp_path: Path) -> None:
+    row, runs = _run_long_invocation_on_two_nodes(tmp_path, lambda a, url: None)
+    assert row["status"] == "SUCCEEDED", row
+    assert len(runs) == 1, runs
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_write_waiting_on_a_row_lock_past_the_lease_costs_the_node_no_lease(tmp_path: Path) -> None:
+    import psycopg
+
+    def write_on_a(a: Any) -> None:
+        with a.store.transaction() as tx:
+            tx.all("SELECT arn FROM executions FOR UPDATE")
+
+    def stall_a_write(a: Any, url: str) -> None:
+        # Another node holds the execution's row for 2.5 leases; a write of node a waits on it meanwhile
+        # (and every later write of a's queues behind that one).
+        with psycopg.connect(url) as other:
+            other.execute("SELECT arn FROM executions FOR UPDATE")
+            waiting = threading.Thread(target=write_on_a, args=(a,))
+            waiting.start()
+            time.sleep(2.5)
+        waiting.join(timeout=10)
+
+    row, runs = _run_long_invocation_on_two_nodes(tmp_path, stall_a_write)
+    assert row["status"] == "SUCCEEDED", row
+    assert len(runs) == 1, runs  # no other node took the invocation over and ran it again
+
+
+@pytest.mark.postgres
+def test_a_nodes_transactions_share_a_bounded_number_of_connections(monkeypatch) -> None:
+    import uuid
+
+    monkeypatch.setenv("PINFLOW_PG_CONNECTIONS", "4")
+    name = f"pf_pool_{uuid.uuid4().hex[:8]}"
+    with postgres_schema("pinflow_pool") as url:
+        store = open_store(f"{url}&application_name={name}")
+        seen: list[int] = []
+        failures: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                with store.transaction(write=False) as tx:
+                    seen.append(tx.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
+                                          (name,)))
+                    tx.scalar("SELECT pg_sleep(0.05)")
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        try:
+            threads = [threading.Thread(target=work) for _ in range(24)]  # as many API threads at once
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            store.close()
+    assert failures == [] and len(seen) == 24
+    assert max(seen) <= 4 + 1  # the pool, and the connection the schema was migrated on
+
+
+QUEUED = '''
+import os, time
+
+def handler(event, context):
+    with open({path!r}, "a") as out:
+        out.write(f"{{context.aws_request_id}} {{os.getpid()}}\\n")
+    time.sleep(1.0)
+    return {{"worker": os.getpid()}}
+'''
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_an_idle_node_takes_the_invocations_waiting_in_a_busy_nodes_queue_and_none_runs_twice(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="pinflow.engine.leases")
+    from pinflow import arns
+    from pinflow.functions.package import package_folder
+    from pinflow.service import Pinflow
+    from tests.roles import execution_role
+
+    runs = tmp_path / "runs.txt"
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "app.py").write_text(QUEUED.format(path=str(runs)))
+    with postgres_schema("pinflow_leases") as url:
+        busy = Pinflow.open(tmp_path / "a", db=url, isolation="none", node_id="a", lease_seconds=1.0, workers=1)
+        idle = Pinflow.open(tmp_path / "b", db=url, isolation="none", node_id="b", lease_seconds=1.0)
+        try:
+            busy.functions.create_function("queued", package_folder(source), handler="app.handler", publish=True)
+            machine = busy.machines.create("queued", json.dumps({"StartAt": "Call", "States": {
+                "Call": {"Type": "Task", "Resource": arns.function("queued", "1"), "End": True}}}),
+                execution_role(busy, "queued-role"))["stateMachineArn"]
+            arns_ = [busy.engine.start_execution(machine, name=f"q{i}")["executionArn"] for i in range(4)]
+            rows = [idle.engine.wait_for(arn, timeout=30) for arn in arns_]
+        finally:
+            busy.close()
+            idle.close()
+    assert [row["status"] for row in rows] == ["SUCCEEDED"] * 4, rows
+    seen = [line.split() for line in runs.read_text().splitlines()]
+    assert len({request_id for request_id, _ in seen}) == 4
+    assert len(seen) == 4, seen  # none ran twice
+    # Node a's one worker runs them one after the other; node b took the ones that waited past their lease.
+    assert len({json.loads(row["output"])["worker"] for row in rows}) > 1, seen
+    assert any(record.getMessage().startswith("taking over task") for record in caplog.records)

@@ -184,6 +184,9 @@ class Integration:
     poll_seconds = 60.0
     # A worker takes the task (GetActivityTask) instead of the engine carrying the call out.
     pulled = False
+    # A call made again starts the same thing, not another (a child execution started by name): a node
+    # whose invocation another node took over leaves what it started to that node instead of stopping it.
+    same_start_again = False
 
     def serves(self, resource: str) -> bool:
         raise NotImplementedError

@@ -49,6 +49,7 @@ class StartExecution(base.Integration):
     # A child's end reaches its parent at once (the child's last step asks for it); checking each watch
     # now and then only covers an end that happened while that message was lost (a crash in between).
     poll_seconds = 30.0
+    same_start_again = True  # the child's name is the caller's, or made from the execution and task
 
     def serves(self, resource: str) -> bool:
         return resource == PREFIX or resource.startswith(PREFIX + ".")

@@ -106,10 +106,12 @@ DELETE FROM outbox WHERE execution = ? AND task_id = ?;
 DELETE FROM outbox WHERE execution = ? AND task_id = ? AND lease_token = ?;
 
 -- name: outbox_claim_expired
--- Invocations whose lease has expired (or that were let go), for this node: owner, until; expired by, how many.
+-- Invocations whose lease has expired (or that were let go), for this node: owner, until; expired by, not
+-- those of this owner (its own queue: '' for none), how many.
 UPDATE outbox SET lease_owner = ?, lease_until = ?, lease_token = lease_token + 1
 WHERE (execution, task_id) IN (
-    SELECT execution, task_id FROM outbox WHERE lease_until < ? ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED)
+    SELECT execution, task_id FROM outbox WHERE lease_until < ? AND (lease_owner IS NULL OR lease_owner <> ?)
+    ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED)
 RETURNING execution, task_id, command, lease_token;
 
 -- name: outbox_claim_start
@@ -121,8 +123,26 @@ WHERE (execution, task_id) IN (
     ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED)
 RETURNING execution, task_id, command, lease_token;
 
+-- name: outbox_renew_one
+-- One invocation a worker of this node runs (until; execution, task, owner, token), unless a write in
+-- progress holds its row.
+UPDATE outbox SET lease_until = ?
+WHERE (execution, task_id) IN (
+    SELECT execution, task_id FROM outbox WHERE execution = ? AND task_id = ? AND lease_owner = ? AND lease_token = ?
+    AND lease_until IS NOT NULL FOR UPDATE SKIP LOCKED);
+
+-- name: outbox_reclaim
+-- A worker starts an invocation that waited in its node's queue for a while: renewed only if still this
+-- node's under the same token, as another node may have taken it meanwhile (until; execution, task, owner,
+-- token).
+UPDATE outbox SET lease_until = ?
+WHERE execution = ? AND task_id = ? AND lease_owner = ? AND lease_token = ? AND lease_until IS NOT NULL;
+
 -- name: outbox_renew
-UPDATE outbox SET lease_until = ? WHERE lease_owner = ? AND lease_until IS NOT NULL;
+-- This node's invocations (until; owner), except rows a write in progress holds (it consumes them).
+UPDATE outbox SET lease_until = ?
+WHERE (execution, task_id) IN (
+    SELECT execution, task_id FROM outbox WHERE lease_owner = ? AND lease_until IS NOT NULL FOR UPDATE SKIP LOCKED);
 
 -- name: outbox_get
 SELECT execution, task_id, lease_owner, lease_token FROM outbox WHERE execution = ? AND task_id = ?;
@@ -158,6 +178,10 @@ ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, lease_seconds = exclu
 
 -- name: node_gone
 DELETE FROM nodes WHERE id = ?;
+
+-- name: nodes_others_alive
+-- How many other nodes said they were alive within their lease (this node; now).
+SELECT COUNT(*) FROM nodes WHERE id <> ? AND seen_at + lease_seconds >= ?;
 
 -- name: nodes_forget_dead
 -- Nodes not seen for ten of their leases (killed): their work was taken over long ago.

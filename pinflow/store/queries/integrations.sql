@@ -34,6 +34,10 @@ WHERE (execution, task_id) IN (
     ORDER BY check_at LIMIT ? FOR UPDATE SKIP LOCKED)
 RETURNING execution, task_id, integration, target, detail, check_at, cancelled;
 
+-- name: watch_unclaim
+-- A look that failed: the row is due again at its next check, for any node (execution, task; owner).
+UPDATE task_watches SET lease_owner = NULL, lease_until = NULL WHERE execution = ? AND task_id = ? AND lease_owner = ?;
+
 -- name: watches_release
 UPDATE task_watches SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?;
 
