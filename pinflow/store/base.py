@@ -126,8 +126,7 @@ class Store:
         # borrow one of at most `pool_size` connections; a reserved transaction (the lease heartbeat)
         # keeps a connection of its own, so it never waits for one. 0: a connection per thread (SQLite).
         self.pool_size = int(getattr(dialect, "pool_size", 0) or 0)
-        self._slots = threading.BoundedSemaphore(self.pool_size) if self.pool_size else None
-        self._idle: list[Any] = []
+        self._pool: Any = None  # the dialect's pool, opened at the first pooled transaction
         self.migrate()
 
     @property
@@ -146,35 +145,23 @@ class Store:
     def _take(self, reserved: bool) -> tuple[Any, bool]:
         """A connection for one transaction: this thread's own, or one from the pool (then True: give
         it back with `_give`)."""
-        if self._slots is None or reserved:
+        if not self.pool_size or reserved:
             return self._connection(), False
         held = getattr(self._local, "borrowed", None)
         if held is not None:  # a transaction opened inside another on this thread: the same connection
             return held, False
-        self._slots.acquire()
-        try:
-            with self._connections_lock:
-                connection = self._idle.pop() if self._idle else None
-            if connection is None:
-                connection = self.dialect.connect()
-                with self._connections_lock:
-                    self._connections.append(connection)
-        except BaseException:
-            self._slots.release()
-            raise
+        with self._connections_lock:
+            if self._pool is None:
+                self._pool = self.dialect.pool()  # type: ignore[attr-defined]
+            pool = self._pool
+        connection = pool.getconn()
         self._local.borrowed = connection
         return connection, True
 
     def _give(self, connection: Any) -> None:
+        """Back to the pool, which replaces a connection the server dropped."""
         self._local.borrowed = None
-        with self._connections_lock:
-            if getattr(connection, "closed", False) or getattr(connection, "broken", False):
-                if connection in self._connections:  # the server dropped it: a new one next time
-                    self._connections.remove(connection)
-            else:
-                self._idle.append(connection)
-        assert self._slots is not None
-        self._slots.release()
+        self._pool.putconn(connection)
 
     @contextmanager
     def transaction(self, write: bool = True, *, queue: bool = True,
@@ -298,7 +285,9 @@ class Store:
                 except Exception:  # noqa: BLE001 - closing is best effort
                     pass
             self._connections.clear()
-            self._idle.clear()
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
         self._local = threading.local()
 
 

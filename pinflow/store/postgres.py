@@ -16,6 +16,7 @@ _PLACEHOLDER = re.compile(r"\?")
 # The advisory lock migrations are applied under (any constant all pinflow versions agree on).
 MIGRATION_LOCK = 0x70696E666C6F77
 DEFAULT_POOL = 16  # connections a node's transactions share (PINFLOW_PG_CONNECTIONS)
+POOL_WAIT = 120.0  # seconds a transaction waits for one of them
 MIGRATION_WAIT = 600.0  # seconds a node waits for another's migration before it gives up
 # TCP keepalives, unless the URL sets them: a server a partition cut off from the database is noticed
 # (and its session, its locks, ended by the server) within about `idle + interval * count` seconds.
@@ -41,8 +42,9 @@ class PostgresDialect:
         """Seconds a session may sit idle inside a transaction: the lease, and never under 5 s."""
         return max(5.0, self.lease_seconds)
 
-    def connect(self) -> Any:
-        import psycopg
+    def conninfo(self) -> str:
+        """The URL with keepalives and the idle-in-transaction limit added (what the URL sets wins);
+        read at each new connection, so a lease set after the store opened applies to it."""
         from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
         given = conninfo_to_dict(self.url)
@@ -50,7 +52,21 @@ class PostgresDialect:
         options = str(given.get("options") or "")
         if "idle_in_transaction_session_timeout" not in options:
             options = f"{options} -c idle_in_transaction_session_timeout={int(self.idle_limit() * 1000)}".strip()
-        return psycopg.connect(make_conninfo(self.url, options=options, **settings), autocommit=False)
+        return make_conninfo(self.url, options=options, **settings)
+
+    def connect(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.conninfo(), autocommit=False)
+
+    def pool(self) -> Any:
+        """psycopg's connection pool for the engine's transactions: at most `pool_size` connections,
+        opened as needed; a connection the server dropped is replaced. A transaction waits for a free
+        connection at most POOL_WAIT seconds, then fails (psycopg_pool.PoolTimeout)."""
+        from psycopg_pool import ConnectionPool
+
+        return ConnectionPool(self.conninfo, kwargs={"autocommit": False}, min_size=1, max_size=self.pool_size,
+                              timeout=POOL_WAIT, name="pinflow", open=True)
 
     def lets_in_without_password(self) -> bool:
         """Whether the database let this server in over the network without asking for a password: any
