@@ -18,38 +18,13 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _moto() -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1).close()
-            return process, url
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("moto's server did not start") from None
-            time.sleep(0.1)
 
 
 def _function(pf: object, folder: Path) -> str:
@@ -123,7 +98,9 @@ def main() -> int:
     if args.child:
         print(json.dumps(_child(args.child, args.concurrency, args.endpoint, args.processor)))
         return 0
-    moto, endpoint = _moto()
+    from integrations import start_moto  # bench/integrations.py, beside this script
+
+    moto, endpoint = start_moto()
     results = []
     try:
         for size in (int(s) for s in args.sizes.split(",")):

@@ -39,8 +39,8 @@ _TIME_FUNCTIONS = frozenset({"fromMillis", "toMillis", "now"})
 _PASSED_THROUGH = (JException, RecursionError)
 
 
-class UncodedError(JException):  # type: ignore[misc, unused-ignore]  # the library is untyped
-    """A failure jsonata-js gives no code for; `detail` is the whole message."""
+class DetailedError(JException):  # type: ignore[misc, unused-ignore]  # the library is untyped
+    """A JException whose whole message is `detail`, which the library passes through untouched."""
 
     def __init__(self, detail: str) -> None:
         RuntimeError.__init__(self, detail)  # JException.__init__ would look the text up as a code
@@ -52,6 +52,10 @@ class UncodedError(JException):  # type: ignore[misc, unused-ignore]  # the libr
         self.type = None
         self.remaining = None
         self.detail = detail
+
+
+class UncodedError(DetailedError):
+    """A failure jsonata-js gives no code for; `detail` is the whole message."""
 
 
 def guard(name: str, function: Callable[..., Any], *, memory: type[JException], time: type[JException]) \

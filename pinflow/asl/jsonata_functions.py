@@ -54,23 +54,12 @@ class Context:
     rng: random.Random
 
 
-class FunctionError(JException):  # type: ignore[misc, unused-ignore]  # the library is untyped
+class FunctionError(jsonata_failures.DetailedError):
     """An error from one of these functions, already worded as AWS words it (`CODE: message`).
 
     It is a JException so that the library passes it through untouched (it turns any other
     exception raised inside `and`/`or` into its own "Unexpected" error).
     """
-
-    def __init__(self, detail: str) -> None:
-        RuntimeError.__init__(self, detail)  # JException.__init__ would look the text up as a code
-        self.error = detail
-        self.location = -1
-        self.current = None
-        self.expected = None
-        self.extra = None
-        self.type = None
-        self.remaining = None
-        self.detail = detail
 
 
 def context() -> Context:
