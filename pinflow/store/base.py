@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 _BARE_WORD = re.compile(r"^\w+$")
+R = TypeVar("R")
 
 
 def load_queries(text: str) -> dict[str, str]:
@@ -62,6 +63,10 @@ class Tx:
 
     A bare word is a query name and must be defined: a misspelt name raises instead of reaching the
     database as SQL text.
+
+    Repositories (one module per aggregate) use the named forms: `run`, `run_many`, `rows`, `row` and
+    `value` take the query's `:name` parameters as keywords and give rows as the repository's typed
+    row class (a dataclass whose fields are the query's columns).
     """
 
     def __init__(self, connection: Any, dialect: Dialect, cache: dict[str, str]) -> None:
@@ -109,6 +114,39 @@ class Tx:
         cursor = self._connection.execute(self._sql(name), tuple(params))
         row = cursor.fetchone()
         return row[0] if row else None
+
+    # Named parameters and typed rows: what repositories call.
+
+    def run(self, name: str, /, **params: Any) -> int:
+        """Run a statement with `:name` parameters; returns the number of rows it changed."""
+        cursor = self._connection.execute(self._sql(name), params)
+        return int(cursor.rowcount or 0)
+
+    def run_many(self, name: str, params: Sequence[Mapping[str, Any]], /) -> None:
+        """Run a statement once per mapping of `:name` parameters."""
+        if params:
+            self._connection.cursor().executemany(self._sql(name), list(params))
+
+    def rows(self, name: str, row: Callable[..., R], /, **params: Any) -> list[R]:
+        """Every row of a query, each built as `row(**columns)`."""
+        cursor = self._connection.execute(self._sql(name), params)
+        columns = [c[0] for c in cursor.description]
+        return [row(**dict(zip(columns, values, strict=True))) for values in cursor.fetchall()]
+
+    def row(self, name: str, row: Callable[..., R], /, **params: Any) -> R | None:
+        """The first row of a query (built as `row(**columns)`), or None."""
+        cursor = self._connection.execute(self._sql(name), params)
+        values = cursor.fetchone()
+        if values is None:
+            return None
+        columns = [c[0] for c in cursor.description]
+        return row(**dict(zip(columns, values, strict=True)))
+
+    def value(self, name: str, /, **params: Any) -> Any:
+        """The first column of the first row, or None."""
+        cursor = self._connection.execute(self._sql(name), params)
+        values = cursor.fetchone()
+        return values[0] if values else None
 
 
 class Store:

@@ -13,6 +13,8 @@ from typing import Any
 from pinflow.store.base import read_migrations
 
 _PLACEHOLDER = re.compile(r"\?")
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_LITERAL = re.compile(r"('(?:[^']|'')*')")
 # The advisory lock migrations are applied under (any constant all pinflow versions agree on).
 MIGRATION_LOCK = 0x70696E666C6F77
 DEFAULT_POOL = 16  # connections a node's transactions share (PINFLOW_PG_CONNECTIONS)
@@ -126,8 +128,12 @@ class PostgresDialect:
                 stop.wait(2.0)
 
     def translate(self, sql: str) -> str:
-        # Portable queries use `?`; psycopg wants `%s` (and a literal % doubled).
-        return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
+        # Portable queries use `?` or `:name`; psycopg wants `%s` or `%(name)s` (and a literal %
+        # doubled). String literals are left alone: `'arn:aws:...'` holds no parameter.
+        parts = _LITERAL.split(sql.replace("%", "%%"))
+        for i in range(0, len(parts), 2):
+            parts[i] = _NAMED.sub(r"%(\1)s", _PLACEHOLDER.sub("%s", parts[i]))
+        return "".join(parts)
 
     def migrations(self) -> list[tuple[int, str]]:
         return read_migrations("postgres")

@@ -15,7 +15,7 @@ import pinflow
 from pinflow.store import base, open_store
 
 PACKAGE = Path(pinflow.__file__).parent
-TX_METHODS = {"execute", "executemany", "all", "one", "scalar"}
+TX_METHODS = {"execute", "executemany", "all", "one", "scalar", "run", "run_many", "rows", "row", "value"}
 
 
 def _string_values(node: ast.expr) -> list[str] | None:
@@ -106,18 +106,22 @@ def test_an_unknown_query_name_is_refused(tmp_path: Path) -> None:
 _LITERAL = re.compile(r"('(?:[^']|'')*')")
 
 
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
 def _placeholders(sql: str) -> tuple[str, int]:
-    """`sql` with its `?` placeholders numbered `$1`, `$2`... (none inside string literals), and their count."""
-    count = 0
+    """`sql` with its `?` and `:name` placeholders numbered `$1`, `$2`... (a name keeps its number;
+    none inside string literals), and their count."""
+    numbers: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        key = match.group(0) if match.group(0) != "?" else f"?{len(numbers)}"
+        return f"${numbers.setdefault(key, len(numbers) + 1)}"
+
     parts = _LITERAL.split(sql)
     for i in range(0, len(parts), 2):  # the odd ones are literals
-        pieces = parts[i].split("?")
-        numbered = pieces[0]
-        for piece in pieces[1:]:
-            count += 1
-            numbered += f"${count}{piece}"
-        parts[i] = numbered
-    return "".join(parts), count
+        parts[i] = re.sub(r"\?|" + _NAMED.pattern, number, parts[i])
+    return "".join(parts), len(numbers)
 
 
 def test_every_query_plans_on_sqlite(tmp_path: Path) -> None:
@@ -130,7 +134,8 @@ def test_every_query_plans_on_sqlite(tmp_path: Path) -> None:
     try:
         for name, sql in sorted(base.QUERIES.items()):
             try:
-                connection.execute(f"EXPLAIN {translate(sql)}", (None,) * _placeholders(sql)[1]).fetchall()
+                text, count = _placeholders(translate(sql))
+                connection.execute(f"EXPLAIN {text}", {f"{n}": None for n in range(1, count + 1)}).fetchall()
             except sqlite3.Error as exc:
                 failures[name] = str(exc)
     finally:

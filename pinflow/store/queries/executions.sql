@@ -1,4 +1,4 @@
--- Named queries of the engine (executions, history, timers, outbox). Portable SQL, `?` placeholders.
+-- Named queries of the executions repository: executions and their work: histories, invocations, timers, watches, Map Runs, references they hold.
 
 -- name: exec_insert
 INSERT INTO executions (arn, seq, machine, name, type, status, revision_id, version_arn, alias_arn, role_arn,
@@ -338,3 +338,55 @@ WHERE map_run = ? AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED') ORDER BY idx;
 -- name: maprun_express_retry
 UPDATE map_run_items SET status = NULL, output = NULL, error = NULL, cause = NULL, stopped_at = NULL
 WHERE map_run = ? AND idx = ?;
+-- name: watch_insert
+INSERT INTO task_watches (execution, task_id, integration, target, detail, check_at) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (execution, task_id) DO NOTHING;
+
+-- name: watch_get
+SELECT execution, task_id, integration, target, detail, check_at, cancelled FROM task_watches
+WHERE execution = ? AND task_id = ?;
+
+-- name: watch_delete
+DELETE FROM task_watches WHERE execution = ? AND task_id = ?;
+
+-- name: watch_cancel
+UPDATE task_watches SET cancelled = 1, check_at = ? WHERE execution = ? AND task_id = ?;
+
+-- name: watch_reschedule
+-- The next look's time, set as a look starts (the claim on the row is kept).
+UPDATE task_watches SET check_at = ? WHERE execution = ? AND task_id = ?;
+
+-- name: watch_rearm
+-- A look found the watched thing still running: the next look's time, for any node.
+UPDATE task_watches SET check_at = ?, lease_owner = NULL, lease_until = NULL WHERE execution = ? AND task_id = ?;
+
+-- name: watches_due
+SELECT execution, task_id FROM task_watches
+WHERE check_at <= ? AND (lease_until IS NULL OR lease_until < ?) LIMIT 1;
+
+-- name: watches_claim
+-- Watches due for a look that no live node holds, for this node: owner, until; due by, lease expired by, how many.
+UPDATE task_watches SET lease_owner = ?, lease_until = ?
+WHERE (execution, task_id) IN (
+    SELECT execution, task_id FROM task_watches WHERE check_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+    ORDER BY check_at LIMIT ? FOR UPDATE SKIP LOCKED)
+RETURNING execution, task_id, integration, target, detail, check_at, cancelled;
+
+-- name: watch_unclaim
+-- A look that failed: the row is due again at its next check, for any node (execution, task; owner).
+UPDATE task_watches SET lease_owner = NULL, lease_until = NULL WHERE execution = ? AND task_id = ? AND lease_owner = ?;
+
+-- name: watches_release
+UPDATE task_watches SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?;
+
+-- name: reg_refs_exact
+SELECT execution, ref FROM execution_refs WHERE ref = ? ORDER BY execution;
+
+-- name: reg_refs_like
+SELECT execution, ref FROM execution_refs WHERE ref LIKE ? ESCAPE '!' ORDER BY execution;
+
+-- name: reg_refs_of_service
+SELECT execution, ref FROM execution_refs WHERE ref LIKE ? ORDER BY execution;
+
+-- name: reg_sm_running_executions
+SELECT COUNT(*) FROM executions WHERE machine = ? AND status = 'RUNNING';

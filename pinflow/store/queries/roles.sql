@@ -1,4 +1,4 @@
--- Named queries of IAM managed policies and their attachments to roles; every name starts with iam_.
+-- Named queries of the roles repository: IAM roles, their inline policies, managed policies and attachments.
 
 -- name: iam_policy_get
 SELECT arn, name, config, created_at FROM managed_policies WHERE arn = ?;
@@ -53,3 +53,30 @@ SELECT DISTINCT policy_arn FROM role_attachments;
 -- A role's attachments with each customer managed policy's config (NULL for an AWS managed one), one query.
 SELECT a.policy_arn, p.config FROM role_attachments a LEFT JOIN managed_policies p ON p.arn = a.policy_arn
 WHERE a.role = ? ORDER BY a.attached_at, a.policy_arn;
+-- name: reg_role_get
+SELECT name, config, created_at FROM roles WHERE name = ?;
+
+-- name: reg_role_insert
+INSERT INTO roles (name, config, created_at) VALUES (?, ?, ?);
+
+-- name: reg_role_delete
+DELETE FROM roles WHERE name = ?;
+
+-- name: reg_role_page
+SELECT name, config, created_at FROM roles WHERE name > ? ORDER BY name LIMIT ?;
+
+-- name: reg_rp_get
+SELECT name, document FROM role_policies WHERE role = ? AND name = ?;
+
+-- name: reg_rp_put
+INSERT INTO role_policies (role, name, document) VALUES (?, ?, ?)
+ON CONFLICT (role, name) DO UPDATE SET document = excluded.document;
+
+-- name: reg_rp_delete
+DELETE FROM role_policies WHERE role = ? AND name = ?;
+
+-- name: reg_rp_all
+SELECT name, document FROM role_policies WHERE role = ? ORDER BY name;
+
+-- name: reg_role_set_config
+UPDATE roles SET config = ? WHERE name = ?;
