@@ -45,12 +45,12 @@ def _calls(module: ModuleType) -> list[Call]:
         where = f"{Path(module.__file__ or '').name}:{node.lineno}"
         first = node.args[0]
         if isinstance(first, ast.Constant):
-            names = [first.value]
+            names = [str(first.value)]
         else:  # a loop over literal names
             assert isinstance(first, ast.Name), where
             loops = [n for n in ast.walk(tree) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)
                      and n.target.id == first.id]
-            names = [element.value for loop in loops for element in loop.iter.elts]  # type: ignore[attr-defined]
+            names = [str(element.value) for loop in loops for element in loop.iter.elts]  # type: ignore[attr-defined]
         row_class = None
         if node.func.attr in ("rows", "row"):
             assert isinstance(node.args[1], ast.Name), where
