@@ -9,7 +9,7 @@ StartExecution and DescribeExecution pays.
 
 A synchronous Invoke waits for its function (up to 15 minutes, and for a free worker first); a
 StartSyncExecution for its whole Express execution; a TestState for the task it calls; a
-GetActivityTask for a task, up to a minute. On the shared pool (starlette's, 40 threads) a few dozen
+GetActivityTask for a task, up to a minute. On a shared pool (40 threads, ours or starlette's) a few dozen
 of them would leave every other request waiting. Each kind runs in a `Lane`: a fixed number of
 threads, and when all of them are taken the request is answered at once with the service's own
 refusal (Lambda's TooManyRequestsException, Step Functions' ThrottlingException, or
