@@ -11,7 +11,7 @@ Rules (see docs/pinning.md), asked of each integration's references:
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pinflow.asl.definition import Definition
@@ -29,12 +29,13 @@ def references(definition: Definition) -> list[Reference]:
 
 
 def pinned(aliases: dict[str, str] | None = None, refs: Iterable[str] = (),
-           policies: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+           policies: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The pins in the shape they are stored in (an execution's JSON) and read by the engine and the
     integrations: function alias ARNs to the versions they resolved to, the references held, the role's
     policies at start (None: a role pinflow does not know). With no arguments, pins that hold nothing
     (what TestState runs with)."""
-    return {"aliases": dict(aliases or {}), "refs": sorted(refs), "policies": policies}
+    return {"aliases": dict(aliases or {}), "refs": sorted(refs),
+            "policies": None if policies is None else list(policies)}
 
 
 def pin(definition: Definition, registry: Any, role_arn: str, rng: random.Random) -> dict[str, Any]:
@@ -51,8 +52,9 @@ def pin(definition: Definition, registry: Any, role_arn: str, rng: random.Random
         elif reference.kind != aws_service.RESOURCE_KIND and reference.level == "version":
             refs.add(reference.arn)
     # A role Step Functions may not assume grants nothing, not even to what the execution is pinned to.
-    grants = registry.roles.grants(role_arn)
-    policies = None if grants is None else registry.roles.policies_for(role_arn) if grants.assumable else []
+    # The role read once: its grants and its documents at one moment.
+    snapshot = registry.roles.snapshot(role_arn)
+    policies = None if snapshot is None else snapshot.documents if snapshot.grants.assumable else ()
     pins = pinned(aliases, refs, policies)
     resources = aws_service.holds(references(definition))
     if resources:

@@ -7,6 +7,7 @@ A role's permissions are its inline policies and the default version of each att
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -91,17 +92,28 @@ class Attached:
 
 def attached(tx: Tx, role: str) -> list[Attached]:
     """The default versions of the policies attached to `role`, in attachment order, in one query."""
-    found: list[Attached] = []
-    for row in repo.attachments_with_configs(tx, role=role):
-        arn = row.policy_arn
-        builtin = aws_policies.BY_ARN.get(arn)
-        if builtin is not None:
-            found.append(Attached(("aws", arn, builtin.version), arn, None, builtin.document))
-        elif row.config is not None:
-            config = json.loads(row.config)
-            number = _default_number(config)
-            found.append(Attached(("local", config["PolicyId"], str(number)), arn, number))
-    return found
+    return [found for row in repo.attachments_with_configs(tx, role=role)
+            if (found := attached_one(row.policy_arn, row.config)) is not None]
+
+
+def attached_one(arn: str, config: str | None) -> Attached | None:
+    """The default version of the attached policy `arn`, from its stored config (None: an AWS managed
+    policy, or a customer managed one that went)."""
+    builtin = aws_policies.BY_ARN.get(arn)
+    if builtin is not None:
+        return Attached(("aws", arn, builtin.version), arn, None, builtin.document)
+    if config is None:
+        return None
+    policy_id, number = _default_of(config)
+    return Attached(("local", policy_id, str(number)), arn, number)
+
+
+@functools.lru_cache(maxsize=1024)
+def _default_of(config: str) -> tuple[str, int | None]:
+    """A customer managed policy's PolicyId and default version number, from its config's text (kept by
+    that text, so a config changed anywhere is read afresh)."""
+    parsed = json.loads(config)
+    return str(parsed["PolicyId"]), _default_number(parsed)
 
 
 def document(tx: Tx, policy: Attached) -> Mapping[str, Any] | None:

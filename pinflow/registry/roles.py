@@ -3,6 +3,7 @@ invocation, and whether Step Functions may use it at all."""
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import string
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pinflow import arns, errors
+from pinflow.engine import lru
 from pinflow.iam import policy as iam_policy
 from pinflow.iam import wildcard
 from pinflow.registry import managed_policies, tags
@@ -44,6 +46,15 @@ class Grants:
     attached: tuple[managed_policies.Attached, ...]
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A role's grants with the parsed documents of its policies (inline ones by name, then the default
+    version of each attached policy), read at one moment. The documents are shared: never change them."""
+
+    grants: Grants
+    documents: tuple[Mapping[str, Any], ...]
+
+
 class RoleRegistry:
     """Roles, inline role policies and tags in the store.
 
@@ -55,6 +66,8 @@ class RoleRegistry:
         self._store = store
         self._clock = clock
         self.permissive = permissive
+        # Parsed documents of customer managed policy versions by `Attached.key`: a version never changes.
+        self._versions = lru.Lru(1_000)
 
     def create_role(self, name: str, assume_role_policy_document: str, path: str = "/", description: str = "",
                     tags: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -245,31 +258,52 @@ class RoleRegistry:
     def policies_for(self, role_arn: str) -> list[dict[str, Any]] | None:
         """The parsed documents of a role's policies: its inline policies by name, then the default
         version of each attached managed policy; None when pinflow does not know the role (the caller
-        then has no policy that allows anything)."""
-        with self._store.transaction(write=False) as tx:
-            role = self._by_arn(tx, role_arn)
-            if role is None:
-                return None
-            name = role["RoleName"]
-            inline = [json.loads(policy.document) for policy in repo.role_policies(tx, role=name)]
-            return inline + managed_policies.attached_documents(tx, name)
+        then has no policy that allows anything). The documents are shared: read them, never change them."""
+        found = self.snapshot(role_arn)
+        return None if found is None else [dict(document) for document in found.documents]
 
     def grants(self, role_arn: str) -> Grants | None:
-        """A role's policies as the IAM check before every call reads them (three queries, whatever the
-        number of attachments); None when pinflow does not know the role."""
+        """A role's policies as the IAM check before every call reads them (one query, whatever the
+        number of policies); None when pinflow does not know the role."""
         with self._store.transaction(write=False) as tx:
-            role = self._by_arn(tx, role_arn)
-            if role is None:
+            return self._grants(repo.role_grants(tx, name=_role_name(role_arn)), role_arn)
+
+    def snapshot(self, role_arn: str) -> Snapshot | None:
+        """A role's grants and the parsed documents of its policies, read together (what an execution
+        pins at its start): one query, and one more for each attached customer managed policy version
+        not read before (a version never changes, so its document is kept). None when pinflow does not
+        know the role."""
+        with self._store.transaction(write=False) as tx:
+            grants = self._grants(repo.role_grants(tx, name=_role_name(role_arn)), role_arn)
+            if grants is None:
                 return None
-            name = role["RoleName"]
-            inline = tuple(row.document for row in repo.role_policies(tx, role=name))
-            attached = tuple(managed_policies.attached(tx, name))
-        return Grants(trusts(role["AssumeRolePolicyDocument"], STATES_PRINCIPAL), inline, attached)
+            documents: list[Mapping[str, Any]] = [_parsed(text) for text in grants.inline]
+            for policy in grants.attached:
+                # A version missing once (deleted since) never comes back: its key names no other content.
+                document = policy.document if policy.document is not None else self._versions.get_or(
+                    policy.key, functools.partial(managed_policies.document, tx, policy))
+                if document is not None:
+                    documents.append(document)
+        return Snapshot(grants, tuple(documents))
 
     def attached_document(self, policy: managed_policies.Attached) -> Mapping[str, Any] | None:
         """The document of one attached policy version (None if it went meanwhile)."""
         with self._store.transaction(write=False) as tx:
             return managed_policies.document(tx, policy)
+
+    @staticmethod
+    def _grants(rows: list[repo.GrantPart], role_arn: str) -> Grants | None:
+        """The grants `role_grants` read, None when they are not those of the role `role_arn` names (no
+        such role, or one of that name at another path or in another account)."""
+        if not rows or rows[0].part != 0 or rows[0].text is None:
+            return None
+        arn, assumable = _role_facts(rows[0].text)
+        if arn != str(role_arn):
+            return None
+        inline = tuple(row.text for row in rows if row.part == 1 and row.text is not None)
+        attached = tuple(found for row in rows if row.part == 2
+                         and (found := managed_policies.attached_one(row.name, row.text)) is not None)
+        return Grants(assumable, inline, attached)
 
     def check_execution_role(self, role_arn: str) -> None:
         """Refuse a state machine role Step Functions could not assume, as CreateStateMachine and
@@ -305,6 +339,29 @@ class RoleRegistry:
         if row is None:
             raise _role_missing(name)
         return dict(json.loads(row.config))
+
+
+def _role_name(role_arn: str) -> str:
+    """The role name an ARN ends with ("" for what names no role: no role has that name)."""
+    arn = arns.parse(role_arn) if isinstance(role_arn, str) else None
+    if arn is None or arn.service != "iam" or not arn.resource.startswith("role/"):
+        return ""
+    return arn.resource.rsplit("/", 1)[-1]
+
+
+@functools.lru_cache(maxsize=1024)
+def _role_facts(config: str) -> tuple[str, bool]:
+    """A role's ARN and whether Step Functions may assume it, from its config's text (kept by that
+    text: a role changed anywhere is read afresh)."""
+    role = json.loads(config)
+    return str(role["Arn"]), trusts(role["AssumeRolePolicyDocument"], STATES_PRINCIPAL)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(document: str) -> Mapping[str, Any]:
+    """An inline policy document parsed, kept by its text (shared: never change it)."""
+    parsed: Mapping[str, Any] = json.loads(document)
+    return parsed
 
 
 def _check_trust(document: str) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pinflow import arns, errors
+from pinflow.engine import lru
 from pinflow.registry import counters, machine_aliases, paging, refs
 from pinflow.registry import sfn_shapes as shapes
 from pinflow.registry import tags as tagging
@@ -26,6 +27,8 @@ DELETING = machine_aliases.DELETING
 ACTIVE = "ACTIVE"
 # PublishStateMachineVersion's revisionId for a machine that was never updated.
 INITIAL = "INITIAL"
+# The longest definition whose revision starts keep in memory (256 of them at most: 16 MiB).
+_KEPT_DEFINITION = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
         self._clock = clock
         self._validate = validate
         self._role_check = role_check
+        # Revisions by id, for starts: a revision is never changed nor deleted, and its id (a UUID) is
+        # never given to another. Definitions over `_KEPT_DEFINITION` characters are read each time.
+        self._revisions = lru.Lru(256)
 
     # --- machines ----------------------------------------------------------------------------------
 
@@ -402,7 +408,7 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
         """
         ref = shapes.split(arn)
         with self._store.transaction(write=False) as tx:
-            row = repo.machine(tx, name=ref.name)
+            row = repo.machine_head(tx, name=ref.name)
             if row is None:
                 raise shapes.does_not_exist(arn)
             if row.status == DELETING:
@@ -420,7 +426,11 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
                 if version is None:
                     raise shapes.does_not_exist(arn)
                 revision_id, version_arn = version.revision_id, f"{row.arn}:{number}"
-            revision = self._revision_row(tx, revision_id)
+            revision = self._revisions.get(revision_id)
+            if revision is None:
+                revision = self._revision_row(tx, revision_id)
+                if len(revision.definition) <= _KEPT_DEFINITION:
+                    self._revisions.get_or(revision_id, lambda: revision)
         machine = {"name": row.name, "arn": row.arn, "type": row.type, "status": row.status}
         return StartTarget(machine=machine, revision_id=revision_id, definition=revision.definition,
                            role_arn=revision.role_arn, version_arn=version_arn, alias_arn=alias_arn)

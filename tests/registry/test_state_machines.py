@@ -399,6 +399,29 @@ def test_resolve_start_unqualified_version_and_alias(machines: StateMachineRegis
             machines.resolve_start(missing, rng=random.Random(0))
 
 
+def test_resolve_start_follows_changes_made_through_another_node(store: Store, clock: FakeClock) -> None:
+    """Two nodes on one database: a start on one runs what the other changed the moment before (a new
+    revision, a version deleted, an alias rerouted, the machine deleted and created again)."""
+    node_a, node_b = StateMachineRegistry(store, clock), StateMachineRegistry(store, clock)
+    node_b.create("orders", definition(), ROLE, publish=True)
+    assert node_a.resolve_start(SM, rng=random.Random(0)).definition == definition()
+    node_b.update(SM, definition=definition("v2"), role_arn=OTHER_ROLE, publish=True)
+    started = node_a.resolve_start(SM, rng=random.Random(0))
+    assert (started.definition, started.role_arn) == (definition("v2"), OTHER_ROLE)
+    node_b.create_alias("live", [{"stateMachineVersionArn": f"{SM}:1", "weight": 100}])
+    assert node_a.resolve_start(f"{SM}:live", rng=random.Random(0)).definition == definition()
+    node_b.update_alias(f"{SM}:live", routing=[{"stateMachineVersionArn": f"{SM}:2", "weight": 100}])
+    assert node_a.resolve_start(f"{SM}:live", rng=random.Random(0)).definition == definition("v2")
+    node_b.delete_version(f"{SM}:1")
+    with pytest.raises(errors.StateMachineDoesNotExist):
+        node_a.resolve_start(f"{SM}:1", rng=random.Random(0))
+    node_b.delete(SM)
+    with pytest.raises((errors.StateMachineDoesNotExist, errors.StateMachineDeleting)):
+        node_a.resolve_start(SM, rng=random.Random(0))
+    node_b.create("orders", definition("again"), ROLE)
+    assert node_a.resolve_start(SM, rng=random.Random(0)).definition == definition("again")
+
+
 # --- deleting machines -----------------------------------------------------------------------------
 
 

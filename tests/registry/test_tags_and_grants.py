@@ -112,9 +112,9 @@ def test_trust_policies_are_checked_as_iam_checks_them(store, clock, document: s
     assert roles.get_role("flow")["AssumeRolePolicyDocument"] == STATES_TRUST
 
 
-def test_grants_read_a_role_in_three_queries_whatever_it_has_attached(store, clock) -> None:
+def test_grants_read_a_role_in_one_query_whatever_it_has_attached(store, clock) -> None:
     """What the IAM check reads before every call: the role, its inline policies, and its attachments with
-    their policies' configs; each attached version has a key that a later version, or a policy made again
+    their policies' configs, in one query; each attached version has a key that a later version, or a policy made again
     under the same name, never shares."""
     roles = RoleRegistry(store, clock)
     policies = ManagedPolicyRegistry(store, clock)
@@ -153,7 +153,7 @@ def test_grants_read_a_role_in_three_queries_whatever_it_has_attached(store, clo
     finally:
         store.transaction = real  # type: ignore[method-assign]
     assert grants is not None and grants.assumable
-    assert len(queries) == 3, queries
+    assert queries == ["role_grants"], queries
     assert grants.inline == (_policy(2),)
     assert [policy.arn for policy in grants.attached] == [*arns_made,
                                                           "arn:aws:iam::aws:policy/service-role/AWSLambdaRole"]
@@ -179,3 +179,87 @@ def test_a_role_that_no_longer_trusts_step_functions_is_not_assumable(store, clo
     roles.update_assume_role_policy("flow", STATES_TRUST.replace("states.amazonaws.com", "lambda.amazonaws.com"))
     assert not roles.grants(arns.role("flow")).assumable
     assert roles.grants(arns.role("nobody")) is None
+
+
+def test_a_start_snapshot_reads_what_another_node_changed_the_moment_after(store, clock) -> None:
+    """What an execution pins at start: the role's grants and documents now. A node that read the role
+    before sees every change another node makes to it (inline policies, attachments, a managed policy's
+    default version, the trust policy, the role going) at its next read."""
+    node_a, node_b = RoleRegistry(store, clock), RoleRegistry(store, clock)
+    policies_b = ManagedPolicyRegistry(store, clock)
+    node_b.create_role("flow", STATES_TRUST)
+    node_b.put_role_policy("flow", "inline", _policy(1))
+    managed = policies_b.create_policy("p", _policy(2))["Arn"]
+    policies_b.attach_role_policy("flow", managed)
+    role = arns.role("flow")
+
+    def documents() -> list[object]:
+        found = node_a.snapshot(role)
+        assert found is not None and found.grants.assumable
+        return list(found.documents)
+
+    assert documents() == [json.loads(_policy(1)), json.loads(_policy(2))]
+    node_b.put_role_policy("flow", "inline", _policy(3))
+    assert documents() == [json.loads(_policy(3)), json.loads(_policy(2))]
+    policies_b.create_policy_version(managed, _policy(4), set_as_default=True)
+    assert documents() == [json.loads(_policy(3)), json.loads(_policy(4))]
+    policies_b.set_default_policy_version(managed, "v1")
+    assert documents() == [json.loads(_policy(3)), json.loads(_policy(2))]
+    policies_b.attach_role_policy("flow", "arn:aws:iam::aws:policy/service-role/AWSLambdaRole")
+    policies_b.detach_role_policy("flow", managed)
+    assert documents() == [json.loads(_policy(3)), {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": ["*"]}]}]
+    node_b.update_assume_role_policy("flow", STATES_TRUST.replace("states.amazonaws.com", "lambda.amazonaws.com"))
+    untrusted = node_a.snapshot(role)
+    assert untrusted is not None and not untrusted.grants.assumable
+    node_b.delete_role_policy("flow", "inline")
+    policies_b.detach_role_policy("flow", "arn:aws:iam::aws:policy/service-role/AWSLambdaRole")
+    node_b.delete_role("flow")
+    assert node_a.snapshot(role) is None
+    node_b.create_role("flow", STATES_TRUST, path="/other/")
+    assert node_a.snapshot(role) is None  # the same name at another path is another role
+    assert node_a.snapshot(arns.role("flow", path="/other/")) is not None
+
+
+def test_a_start_snapshot_is_one_query_once_its_policy_versions_were_read(store, clock) -> None:
+    """A managed policy version never changes: read once, its document is not read again."""
+    roles = RoleRegistry(store, clock)
+    policies = ManagedPolicyRegistry(store, clock)
+    roles.create_role("flow", STATES_TRUST)
+    for i in range(3):
+        policies.attach_role_policy("flow", policies.create_policy(f"p{i}", _policy(i + 1))["Arn"])
+    queries: list[str] = []
+    real = store.transaction
+
+    def counting(*args, **kwargs):
+        transaction = real(*args, **kwargs)
+
+        class Counted:
+            def __enter__(self):
+                tx = transaction.__enter__()
+                sql = tx._sql
+
+                def named(name):
+                    queries.append(name)
+                    return sql(name)
+
+                tx._sql = named
+                return tx
+
+            def __exit__(self, *exc):
+                return transaction.__exit__(*exc)
+
+        return Counted()
+
+    store.transaction = counting  # type: ignore[method-assign]
+    try:
+        first = roles.snapshot(arns.role("flow"))
+        read_first = list(queries)
+        queries.clear()
+        again = roles.snapshot(arns.role("flow"))
+    finally:
+        store.transaction = real  # type: ignore[method-assign]
+    assert read_first == ["role_grants"] + ["policy_version_get"] * 3
+    assert queries == ["role_grants"]
+    assert first is not None and again is not None
+    assert list(again.documents) == [json.loads(_policy(i + 1)) for i in range(3)]

@@ -82,3 +82,15 @@ SELECT DISTINCT policy_arn FROM role_attachments;
 -- The attachments of a role with the config of each customer managed policy (NULL for an AWS managed one).
 SELECT a.policy_arn, p.config FROM role_attachments a LEFT JOIN managed_policies p ON p.arn = a.policy_arn
 WHERE a.role = :role ORDER BY a.attached_at, a.policy_arn;
+
+-- name: role_grants
+-- A role with everything its permissions are made of, in one statement (one snapshot): the role's row
+-- (part 0), its inline policies by name (part 1: name, document), then its attachments in attachment
+-- order (part 2: policy ARN, the customer managed policy's config or NULL for an AWS managed one).
+SELECT 0 AS part, name, config AS text, 0.0 AS attached_at FROM roles WHERE name = :role
+UNION ALL
+SELECT 1, name, document, 0.0 FROM role_policies WHERE role = :role
+UNION ALL
+SELECT 2, a.policy_arn, p.config, a.attached_at
+FROM role_attachments a LEFT JOIN managed_policies p ON p.arn = a.policy_arn WHERE a.role = :role
+ORDER BY part, attached_at, name;

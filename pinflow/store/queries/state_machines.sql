@@ -23,6 +23,10 @@ SELECT name, arn, config, created_at FROM connections ORDER BY name;
 -- name: state_machine_get
 SELECT name, arn, type, status, revision_id, created_at, config, tags FROM state_machines WHERE name = :name;
 
+-- name: state_machine_head
+-- What StartExecution reads of a machine (its tags and config left out).
+SELECT name, arn, type, status, revision_id FROM state_machines WHERE name = :name;
+
 -- name: state_machine_lock
 -- Takes the machine's row lock on PostgreSQL; 0 rows = no such machine.
 UPDATE state_machines SET status = status WHERE name = :name;

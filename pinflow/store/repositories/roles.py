@@ -73,12 +73,30 @@ class AttachedConfig:
     config: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class GrantPart:
+    """One row of a role's grants (`role_grants`): `part` 0 is the role (`text`: its config), 1 an inline
+    policy (`name`, `text`: its document), 2 an attachment (`name`: the policy ARN, `text`: the customer
+    managed policy's config, None for an AWS managed one)."""
+
+    part: int
+    name: str
+    text: str | None
+    attached_at: float
+
+
 # --- roles ------------------------------------------------------------------------------------------
 
 
 def role(tx: Tx, *, name: str) -> Role | None:
     """The role `name`, or None."""
     return tx.row("role_get", Role, name=name)
+
+
+def role_grants(tx: Tx, *, name: str) -> list[GrantPart]:
+    """The role `name`, its inline policies by name and its attachments in attachment order, in one query
+    (nothing when there is no such role's row: then the list has no part 0)."""
+    return tx.rows("role_grants", GrantPart, role=name)
 
 
 def insert_role(tx: Tx, *, name: str, config: str, created_at: float) -> None:

@@ -29,6 +29,17 @@ class Machine:
 
 
 @dataclass(frozen=True, slots=True)
+class MachineHead:
+    """What starting an execution reads of a machine."""
+
+    name: str
+    arn: str
+    type: str
+    status: str
+    revision_id: str  # the current revision
+
+
+@dataclass(frozen=True, slots=True)
 class MachineListing:
     """A state machine as ListStateMachines shows it."""
 
@@ -144,6 +155,11 @@ class ConnectionListing:
 def machine(tx: Tx, *, name: str) -> Machine | None:
     """The machine `name`, or None."""
     return tx.row("state_machine_get", Machine, name=name)
+
+
+def machine_head(tx: Tx, *, name: str) -> MachineHead | None:
+    """The machine `name` as starting an execution reads it, or None."""
+    return tx.row("state_machine_head", MachineHead, name=name)
 
 
 def lock_machine(tx: Tx, *, name: str) -> bool:
