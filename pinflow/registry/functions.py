@@ -9,6 +9,7 @@ alias routes to, or that a running execution holds (`execution_refs`), cannot be
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import uuid
@@ -498,14 +499,14 @@ class FunctionRegistry:
                 stored = repo.alias(tx, name=ref.name, alias=alias)
                 if stored is None:
                     raise _not_found(requested)
-                version = _draw(json.loads(stored.config), rng)
+                version = _draw(_parsed_config(stored.config), rng)
             if version == LATEST:
-                config = json.loads(row.latest)
+                config = _parsed_config(row.latest)
             else:
                 found = _version_row(tx, ref.name, version)
                 if found is None:
                     raise _not_found(requested)
-                config = json.loads(found.config)
+                config = _parsed_config(found.config)
                 version = config["Version"]
         from pinflow.functions.invoker import FunctionSpec
 
@@ -597,6 +598,14 @@ class FunctionRegistry:
         if extra is not None:
             self._check_version_exists(tx, name, extra[0])
             stored["RoutingConfig"] = {"AdditionalVersionWeights": {extra[0]: extra[1]}}
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_config(text: str) -> Mapping[str, Any]:
+    """A stored function or alias configuration parsed, kept by its text (what another node changes is
+    other text, read afresh). Shared between calls: read it, never change it."""
+    parsed: Mapping[str, Any] = json.loads(text)
+    return parsed
 
 
 def _version_row(tx: Tx, name: str, version: str | int) -> repo.FunctionVersion | None:
