@@ -377,3 +377,22 @@ def test_tags(functions: FunctionRegistry) -> None:
     functions.tag_resource(HELLO, {"env": "prod"})
     functions.untag_resource(HELLO, ["team"])
     assert functions.list_tags(HELLO) == {"env": "prod"}
+
+
+def test_an_invocation_runs_what_another_node_changed_the_moment_before(store: Store, clock: FakeClock) -> None:
+    """Two nodes on one database: what one resolves follows the other's changes to $LATEST and to an
+    alias at once."""
+    node_a, node_b = FunctionRegistry(store, clock), FunctionRegistry(store, clock)
+    node_b.create_function("hello", code("def handler(e, c):\n    return 1\n"), "app.handler",
+                           environment={"STAGE": "one"}, publish=True)
+    node_b.create_alias("hello", "live", "1")
+    assert node_a.resolve("hello", rng=random.Random(0)).spec.environment == {"STAGE": "one"}
+    assert node_a.resolve(f"{HELLO}:live", rng=random.Random(0)).executed_version == "1"
+    node_b.update_function_configuration("hello", environment={"STAGE": "two"}, timeout=9)
+    latest = node_a.resolve("hello", rng=random.Random(0)).spec
+    assert (latest.environment, latest.timeout) == ({"STAGE": "two"}, 9.0)
+    node_b.publish_version("hello")
+    node_b.update_alias("hello", "live", function_version="2")
+    moved = node_a.resolve(f"{HELLO}:live", rng=random.Random(0))
+    assert (moved.executed_version, moved.spec.environment) == ("2", {"STAGE": "two"})
+    assert node_a.resolve(f"{HELLO}:1", rng=random.Random(0)).spec.environment == {"STAGE": "one"}
