@@ -199,7 +199,7 @@ class Engine:
                     self._child_definitions.popitem(last=False)
         return found
 
-    def row_definition(self, tx: Tx, row: exec_repo.Execution, pinned: dict[str, Any]) -> Definition:
+    def row_definition(self, tx: Tx, row: exec_repo.Stepping, pinned: dict[str, Any]) -> Definition:
         """The definition an execution row runs (a Map Run's child runs its Map's processor)."""
         definition = self.definition(tx, row.revision_id)
         block = pinned.get("map_block")
@@ -292,7 +292,6 @@ class Engine:
                              status="RUNNING", revision_id=target.revision_id, version_arn=target.version_arn,
                              alias_arn=target.alias_arn, role_arn=target.role_arn, input=input_text, started_at=now,
                              state=state_text, pins=pins_text, trace_header=trace_header)
-
             exec_repo.hold(tx, execution=execution_arn, refs=ref_rows)
             work.after.extend(self.persist(tx, execution_arn, step, inserted=True,
                                            facts=(target.role_arn, pinned), history=history_rows))

@@ -12,9 +12,8 @@ SELECT arn, seq, machine, name, type, status, revision_id, version_arn, alias_ar
 FROM executions WHERE arn = :arn;
 
 -- name: exec_get_for_update
-SELECT arn, seq, machine, name, type, status, revision_id, version_arn, alias_arn, role_arn, input, output, error,
-       cause, started_at, stopped_at, redrive_count, redrive_date, state, pins, trace_header, map_run
-FROM executions WHERE arn = :arn FOR UPDATE;
+-- What a step reads of its execution (not the input or output: a step never needs them).
+SELECT status, revision_id, version_arn, role_arn, state, pins FROM executions WHERE arn = :arn FOR UPDATE;
 
 -- name: exec_by_name
 SELECT arn, status, input, started_at FROM executions WHERE machine = :machine AND name = :name;

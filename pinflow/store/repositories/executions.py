@@ -43,6 +43,18 @@ class Execution:
 
 
 @dataclass(frozen=True, slots=True)
+class Stepping:
+    """What a step reads of its execution's row (a few columns: it is read for every step)."""
+
+    status: str
+    revision_id: str
+    version_arn: str | None
+    role_arn: str
+    state: str  # JSON text: the interpreter's state
+    pins: str  # JSON text
+
+
+@dataclass(frozen=True, slots=True)
 class Named:
     """The execution of a machine with a given name (StartExecution's idempotency)."""
 
@@ -105,9 +117,10 @@ def get(tx: Tx, *, arn: str) -> Execution | None:
     return tx.row("exec_get", Execution, arn=arn)
 
 
-def get_for_update(tx: Tx, *, arn: str) -> Execution | None:
-    """The execution's row, locked until the transaction ends where the database has row locks."""
-    return tx.row("exec_get_for_update", Execution, arn=arn)
+def get_for_update(tx: Tx, *, arn: str) -> Stepping | None:
+    """What a step reads of the execution, its row locked until the transaction ends where the database
+    has row locks."""
+    return tx.row("exec_get_for_update", Stepping, arn=arn)
 
 
 def by_name(tx: Tx, *, machine: str, name: str) -> Named | None:
