@@ -231,10 +231,8 @@ class MapRuns:
             if prior is not None:
                 before = maprun.Tally(0)
                 before.ended(prior)
-                succeeded, failed, timed_out, aborted = (
-                    n - b for n, b in zip(counts, (before.succeeded, before.failed, before.timed_out,
-                                                   before.aborted), strict=True))
-                counts = (succeeded, failed, timed_out, aborted)
+                counts = (tally.succeeded - before.succeeded, tally.failed - before.failed,
+                          tally.timed_out - before.timed_out, tally.aborted - before.aborted)
         maprun_repo.count_ended(tx, arn=map_run_arn, counts=counts, weight=weight)
         self.advance(tx, map_run_arn, follow_ups)
 
