@@ -18,6 +18,9 @@ outbox row's also carries a fencing token that grows with every claim.
   a result over the new owner's.
 - Timers and watches are claimed for `seconds` when a node fires or checks them; firing and delivering
   consume their rows, so what a node claimed and did not finish is fired by another once the claim expires.
+- A Distributed Map's Express children run in memory on the node that started them: their item rows
+  carry that node's lease, renewed by the heartbeat; once it expires (or a graceful stop lets it go)
+  another node runs them again (at least once, as AWS runs Express children; the first end counts).
 - A node starting takes only expired or released work (and what its own earlier process held, when it
   runs under the same node id), never a live node's. A graceful stop lets the running invocations
   finish, then releases what is left and tells the other nodes, which take it at once.
@@ -165,6 +168,7 @@ class Leases:
         try:
             with self.engine.store.transaction() as tx:
                 released = tx.execute("outbox_release", (self.node_id,))
+                released += tx.run("maprun_express_release", owner=self.node_id)
                 tx.execute("timers_release", (self.node_id,))
                 tx.execute("watches_release", (self.node_id,))
                 tx.execute("node_gone", (self.node_id,))
@@ -247,6 +251,7 @@ class Leases:
                     running = sorted(self._running.items())
                 tx.executemany("outbox_renew_one", [(now + self.seconds, execution_arn, task_id, self.node_id, fence)
                                                     for (execution_arn, task_id), fence in running])
+                tx.run("maprun_express_renew", until=now + self.seconds, owner=self.node_id)
             else:
                 tx.execute("outbox_renew", (now + self.seconds, self.node_id))
             tx.execute("node_seen", (self.node_id, now, now, self.seconds))
@@ -267,6 +272,18 @@ class Leases:
         with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
             # Not this node's own expired rows: those wait in its queue (`start_work` checks them).
             rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, now, self.node_id, BATCH))
+            children: list[dict[str, Any]] = []
+            if self.shared:
+                children = tx.rows("maprun_express_expired", dict, now=now, limit=BATCH)
+                tx.run_many("maprun_express_lease", [{"owner": self.node_id, "until": now + self.seconds,
+                                                      "map_run": child["map_run"], "idx": child["idx"]}
+                                                     for child in children])
+        by_run: dict[str, list[dict[str, Any]]] = {}
+        for child in children:
+            by_run.setdefault(child["map_run"], []).append(child)
+        for map_run_arn, taken in by_run.items():
+            log.info("taking over %d Express children of %s", len(taken), map_run_arn)
+            self.engine.mapruns.take_over(map_run_arn, taken)
         for row in rows:
             try:
                 execution_arn, command, fence = _claimed(row)
@@ -275,7 +292,7 @@ class Leases:
                 continue
             log.info("taking over task %s of %s (lease token %d)", command.task_id, execution_arn, fence)
             self.engine.dispatch(execution_arn, command, fence=fence)
-        return len(rows)
+        return len(rows) + len(children)
 
 
 def _claimed(row: dict[str, Any]) -> tuple[str, cmd.InvokeTask, int]:

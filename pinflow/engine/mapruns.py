@@ -13,6 +13,7 @@ no per-item data: only the run's id.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import uuid
 from collections import OrderedDict
@@ -25,12 +26,14 @@ from pinflow import errors
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, interpreter, loop, maprun, timestamps
 from pinflow.engine import express
+from pinflow.engine import leases as leases_module
 from pinflow.engine.applier import Work
 from pinflow.store import Tx
 
 if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
 
+log = logging.getLogger(__name__)
 FollowUps = list[Callable[[], None]]
 # Children started in one transaction at most; the run goes on in the next one, so one step never
 # holds the single writer for a whole large run.
@@ -139,8 +142,18 @@ class MapRuns:
         now = self.engine.clock()
         if tx.execute("maprun_express_first_started", (child_arn, now, run["arn"], index)) == 0:
             raise RuntimeError(f"Item {index} of {run['arn']} was already started")
+        self._lease(tx, run["arn"], [index])
         tx.execute("maprun_started", (weight, run["arn"]))
         follow_ups.append(functools.partial(self._submit_express, run, parent, index, child_arn, input_text, weight))
+
+    def _lease(self, tx: Tx, map_run_arn: str, indexes: list[int]) -> None:
+        """Hold Express children this node runs under its lease, where nodes share the database (a
+        node that dies leaves them to be run again elsewhere: `take_over`)."""
+        leases = self.engine.leases
+        if leases.shared and indexes:
+            until = leases.until()
+            tx.run_many("maprun_express_lease", [{"owner": leases.node_id, "until": until, "map_run": map_run_arn,
+                                                  "idx": index} for index in indexes])
 
     def _submit_express(self, run: dict[str, Any], parent: dict[str, Any], index: int, child_arn: str,
                         input_text: str, weight: int) -> None:
@@ -193,14 +206,37 @@ class MapRuns:
                 self._stop_children(tx, map_run_arn, work.after)
                 return
             if run["execution_type"] == "EXPRESS":
-                parent = self._parent(tx, run)
-                for row in tx.all("maprun_express_unfinished", (map_run_arn,)):
-                    work.after.append(functools.partial(self._submit_express, run, parent, row["idx"],
-                                                        row["execution"], row["input"], int(row["weight"])))
+                # Its unfinished children whose node is gone (or is this one, started again); where
+                # nodes share the database, never those a live node still runs.
+                leases = self.engine.leases
+                now = leases.now() if leases.shared else leases_module.NEVER
+                rows: list[dict[str, Any]] = tx.rows("maprun_express_claimable", dict, map_run=map_run_arn,
+                                                     owner=leases.node_id, now=now)
+                self._lease(tx, map_run_arn, [int(row["idx"]) for row in rows])
+                self._rerun(tx, run, rows, work.after)
             self.advance(tx, map_run_arn, work.after)
 
         work = Work(apply)
         self.engine.applier.submit(work)
+
+    def take_over(self, map_run_arn: str, rows: list[dict[str, Any]]) -> None:
+        """Run again the Express children of a run whose node's lease expired (claimed by the heartbeat)."""
+        def apply(tx: Tx) -> None:
+            run = self._locked(tx, map_run_arn)
+            if run is not None and run["status"] == "RUNNING":
+                self._rerun(tx, run, rows, work.after)
+
+        work = Work(apply)
+        self.engine.applier.submit(work)
+
+    def _rerun(self, tx: Tx, run: dict[str, Any], rows: list[dict[str, Any]], follow_ups: FollowUps) -> None:
+        if not rows:
+            return
+        parent = self._parent(tx, run)
+        for row in rows:
+            log.info("running Express child %s again (item %d of %s)", row["execution"], row["idx"], run["arn"])
+            follow_ups.append(functools.partial(self._submit_express, run, parent, int(row["idx"]), row["execution"],
+                                                row["input"], int(row["weight"])))
 
     def resume(self, map_run_arn: str) -> None:
         """Move a run on in a transaction of its own."""
@@ -350,6 +386,7 @@ class MapRuns:
                 name = str(uuid.uuid4())
                 child_arn = maprun.child_express_arn(run["arn"], name, str(uuid.uuid4()))
                 tx.execute("maprun_express_started", (child_arn, now, run["arn"], row["idx"]))
+                self._lease(tx, run["arn"], [int(row["idx"])])
                 follow_ups.append(functools.partial(self._submit_express, run, parent, row["idx"], child_arn,
                                                     row["input"], int(row["weight"])))
         self.advance(tx, command.map_run_arn, follow_ups)
