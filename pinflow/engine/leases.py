@@ -18,6 +18,9 @@ outbox row's also carries a fencing token that grows with every claim.
   a result over the new owner's.
 - Timers and watches are claimed for `seconds` when a node fires or checks them; firing and delivering
   consume their rows, so what a node claimed and did not finish is fired by another once the claim expires.
+- A Distributed Map's Express children run in memory on the node that started them: their item rows
+  carry that node's lease, renewed by the heartbeat; once it expires (or a graceful stop lets it go)
+  another node runs them again (at least once, as AWS runs Express children; the first end counts).
 - A node starting takes only expired or released work (and what its own earlier process held, when it
   runs under the same node id), never a live node's. A graceful stop lets the running invocations
   finish, then releases what is left and tells the other nodes, which take it at once.
@@ -37,6 +40,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from pinflow.asl import commands as cmd
+from pinflow.store.repositories import mapruns as maprun_repo
 from pinflow.store.repositories import work as work_repo
 
 if TYPE_CHECKING:
@@ -168,6 +172,7 @@ class Leases:
         try:
             with self.engine.store.transaction() as tx:
                 released = work_repo.let_go_all(tx, owner=self.node_id)
+                released += maprun_repo.express_release(tx, owner=self.node_id)
                 work_repo.release_timers(tx, owner=self.node_id)
                 work_repo.release_watches(tx, owner=self.node_id)
                 work_repo.node_gone(tx, id=self.node_id)
@@ -252,6 +257,7 @@ class Leases:
                 work_repo.renew_each(tx, owner=self.node_id, until=now + self.seconds,
                                      running=[(execution_arn, task_id, fence)
                                               for (execution_arn, task_id), fence in running])
+                maprun_repo.express_renew(tx, owner=self.node_id, until=now + self.seconds)
             else:
                 work_repo.renew_all(tx, owner=self.node_id, until=now + self.seconds)
             work_repo.node_seen(tx, id=self.node_id, now=now, lease_seconds=self.seconds)
@@ -273,6 +279,18 @@ class Leases:
             # Not this node's own expired rows: those wait in its queue (`start_work` checks them).
             rows = work_repo.claim_expired(tx, owner=self.node_id, until=now + self.seconds, expired_by=now,
                                            other_than=self.node_id, limit=BATCH)
+            children: list[maprun_repo.ExpiredExpressItem] = []
+            if self.shared:
+                children = maprun_repo.express_expired(tx, now=now, limit=BATCH)
+                for child in children:
+                    maprun_repo.express_lease(tx, map_run=child.map_run, indexes=[child.idx], owner=self.node_id,
+                                              until=now + self.seconds)
+        by_run: dict[str, list[maprun_repo.ExpiredExpressItem]] = {}
+        for child in children:
+            by_run.setdefault(child.map_run, []).append(child)
+        for map_run_arn, taken in by_run.items():
+            log.info("taking over %d Express children of %s", len(taken), map_run_arn)
+            self.engine.mapruns.take_over(map_run_arn, taken)
         for row in rows:
             try:
                 execution_arn, command, fence = _claimed(row)
@@ -281,7 +299,7 @@ class Leases:
                 continue
             log.info("taking over task %s of %s (lease token %d)", command.task_id, execution_arn, fence)
             self.engine.dispatch(execution_arn, command, fence=fence)
-        return len(rows)
+        return len(rows) + len(children)
 
 
 def _claimed(row: work_repo.Claimed) -> tuple[str, cmd.InvokeTask, int]:

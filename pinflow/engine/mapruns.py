@@ -13,10 +13,11 @@ no per-item data: only the run's id.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -25,6 +26,7 @@ from pinflow import errors
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, interpreter, loop, maprun, timestamps
 from pinflow.engine import express
+from pinflow.engine import leases as leases_module
 from pinflow.engine.applier import Work
 from pinflow.store import Tx
 from pinflow.store.repositories import executions as exec_repo
@@ -33,6 +35,7 @@ from pinflow.store.repositories import mapruns as maprun_repo
 if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
 
+log = logging.getLogger(__name__)
 FollowUps = list[Callable[[], None]]
 # Children started in one transaction at most; the run goes on in the next one, so one step never
 # holds the single writer for a whole large run.
@@ -142,8 +145,17 @@ class MapRuns:
         now = self.engine.clock()
         if not maprun_repo.express_started(tx, map_run=run.arn, idx=index, execution=child_arn, started_at=now):
             raise RuntimeError(f"Item {index} of {run.arn} was already started")
+        self._lease(tx, run.arn, [index])
         maprun_repo.child_started(tx, arn=run.arn, weight=weight)
         follow_ups.append(functools.partial(self._submit_express, run, parent, index, child_arn, input_text, weight))
+
+    def _lease(self, tx: Tx, map_run_arn: str, indexes: list[int]) -> None:
+        """Hold Express children this node runs under its lease, where nodes share the database (a
+        node that dies leaves them to be run again elsewhere: `take_over`)."""
+        leases = self.engine.leases
+        if leases.shared and indexes:
+            maprun_repo.express_lease(tx, map_run=map_run_arn, indexes=indexes, owner=leases.node_id,
+                                      until=leases.until())
 
     def _submit_express(self, run: maprun_repo.MapRun, parent: dict[str, Any], index: int, child_arn: str,
                         input_text: str, weight: int) -> None:
@@ -197,14 +209,38 @@ class MapRuns:
                 self._stop_children(tx, map_run_arn, work.after)
                 return
             if run.execution_type == "EXPRESS":
-                parent = self._parent(tx, run)
-                for row in maprun_repo.express_unfinished(tx, map_run=map_run_arn):
-                    work.after.append(functools.partial(self._submit_express, run, parent, row.idx,
-                                                        row.execution, row.input, int(row.weight)))
+                # Its unfinished children whose node is gone (or is this one, started again); where
+                # nodes share the database, never those a live node still runs.
+                leases = self.engine.leases
+                now = leases.now() if leases.shared else leases_module.NEVER
+                rows = maprun_repo.express_claimable(tx, map_run=map_run_arn, owner=leases.node_id, now=now)
+                self._lease(tx, map_run_arn, [row.idx for row in rows])
+                self._rerun(tx, run, rows, work.after)
             self.advance(tx, map_run_arn, work.after)
 
         work = Work(apply)
         self.engine.applier.submit(work)
+
+    def take_over(self, map_run_arn: str, rows: Sequence[maprun_repo.ExpressItem | maprun_repo.ExpiredExpressItem]
+                  ) -> None:
+        """Run again the Express children of a run whose node's lease expired (claimed by the heartbeat)."""
+        def apply(tx: Tx) -> None:
+            run = self._locked(tx, map_run_arn)
+            if run is not None and run.status == "RUNNING":
+                self._rerun(tx, run, rows, work.after)
+
+        work = Work(apply)
+        self.engine.applier.submit(work)
+
+    def _rerun(self, tx: Tx, run: maprun_repo.MapRun,
+               rows: Sequence[maprun_repo.ExpressItem | maprun_repo.ExpiredExpressItem], follow_ups: FollowUps) -> None:
+        if not rows:
+            return
+        parent = self._parent(tx, run)
+        for row in rows:
+            log.info("running Express child %s again (item %d of %s)", row.execution, row.idx, run.arn)
+            follow_ups.append(functools.partial(self._submit_express, run, parent, row.idx, row.execution,
+                                                row.input, int(row.weight)))
 
     def resume(self, map_run_arn: str) -> None:
         """Move a run on in a transaction of its own."""
@@ -352,6 +388,7 @@ class MapRuns:
                 child_arn = maprun.child_express_arn(run.arn, name, str(uuid.uuid4()))
                 maprun_repo.express_started(tx, map_run=run.arn, idx=row.idx, execution=child_arn, started_at=now,
                                             again=True)
+                self._lease(tx, run.arn, [row.idx])
                 follow_ups.append(functools.partial(self._submit_express, run, parent, row.idx, child_arn,
                                                     row.input, int(row.weight)))
         self.advance(tx, command.map_run_arn, follow_ups)

@@ -374,10 +374,6 @@ UPDATE map_run_items SET execution = :execution, started_at = :started_at WHERE 
 UPDATE map_run_items SET status = :status, output = :output, error = :error, cause = :cause, stopped_at = :stopped_at
 WHERE map_run = :map_run AND idx = :idx AND execution = :execution AND status IS NULL;
 
--- name: maprun_express_unfinished
-SELECT idx, execution, input, weight FROM map_run_items
-WHERE map_run = :map_run AND execution IS NOT NULL AND status IS NULL ORDER BY idx;
-
 -- name: maprun_express_failed
 SELECT idx, execution, input, weight FROM map_run_items
 WHERE map_run = :map_run AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED') ORDER BY idx;
@@ -433,3 +429,25 @@ UPDATE task_watches SET lease_owner = NULL, lease_until = NULL WHERE lease_owner
 
 -- name: reg_sm_running_executions
 SELECT COUNT(*) FROM executions WHERE machine = ? AND status = 'RUNNING';
+
+-- name: maprun_express_lease
+UPDATE map_run_items SET lease_owner = :owner, lease_until = :until WHERE map_run = :map_run AND idx = :idx;
+
+-- name: maprun_express_claimable
+SELECT idx, execution, input, weight FROM map_run_items
+WHERE map_run = :map_run AND execution IS NOT NULL AND status IS NULL
+  AND (lease_until IS NULL OR lease_until < :now OR lease_owner = :owner)
+ORDER BY idx FOR UPDATE SKIP LOCKED;
+
+-- name: maprun_express_expired
+SELECT map_run, idx, execution, input, weight FROM map_run_items
+WHERE lease_until IS NOT NULL AND status IS NULL AND lease_until < :now AND execution IS NOT NULL
+ORDER BY lease_until LIMIT :limit FOR UPDATE SKIP LOCKED;
+
+-- name: maprun_express_renew
+UPDATE map_run_items SET lease_until = :until
+WHERE lease_owner = :owner AND lease_until IS NOT NULL AND status IS NULL;
+
+-- name: maprun_express_release
+UPDATE map_run_items SET lease_until = 0
+WHERE lease_owner = :owner AND lease_until IS NOT NULL AND status IS NULL;

@@ -89,6 +89,17 @@ class ExpressItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ExpiredExpressItem:
+    """An Express child whose node's lease expired, with its run."""
+
+    map_run: str
+    idx: int
+    execution: str
+    input: str
+    weight: int
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """How an item's child ended."""
 
@@ -287,9 +298,32 @@ def express_ended(tx: Tx, *, map_run: str, idx: int, execution: str, status: str
                   output=output, error=error, cause=cause, stopped_at=stopped_at) > 0
 
 
-def express_unfinished(tx: Tx, *, map_run: str) -> list[ExpressItem]:
-    """Express children started and not ended (a crash cut them short), in item order."""
-    return tx.rows("maprun_express_unfinished", ExpressItem, map_run=map_run)
+def express_lease(tx: Tx, *, map_run: str, indexes: list[int], owner: str, until: float) -> None:
+    """Hold the Express children of items `indexes` under `owner`'s lease until `until`."""
+    tx.run_many("maprun_express_lease", [{"owner": owner, "until": until, "map_run": map_run, "idx": index}
+                                         for index in indexes])
+
+
+def express_claimable(tx: Tx, *, map_run: str, owner: str, now: float) -> list[ExpressItem]:
+    """Express children started and not ended whose lease expired by `now`, is `owner`'s, or was never
+    taken (a crash or a dead node cut them short), in item order; locked where rows can be."""
+    return tx.rows("maprun_express_claimable", ExpressItem, map_run=map_run, owner=owner, now=now)
+
+
+def express_expired(tx: Tx, *, now: float, limit: int) -> list[ExpiredExpressItem]:
+    """Unfinished Express children of any run whose node's lease expired by `now` (oldest first, at
+    most `limit`), skipping rows another node is claiming."""
+    return tx.rows("maprun_express_expired", ExpiredExpressItem, now=now, limit=limit)
+
+
+def express_renew(tx: Tx, *, owner: str, until: float) -> int:
+    """Renew the leases of every unfinished Express child `owner` runs; returns how many."""
+    return tx.run("maprun_express_renew", owner=owner, until=until)
+
+
+def express_release(tx: Tx, *, owner: str) -> int:
+    """Let go of `owner`'s unfinished Express children (any node runs them again at once)."""
+    return tx.run("maprun_express_release", owner=owner)
 
 
 def express_failed(tx: Tx, *, map_run: str) -> list[ExpressItem]:
