@@ -36,7 +36,9 @@ from pinflow.engine.integrations.hosts import HostPolicy
 from pinflow.engine.timers import TimerPoller
 from pinflow.store import Store, Tx
 from pinflow.store.repositories import executions as exec_repo
+from pinflow.store.repositories import functions as function_repo
 from pinflow.store.repositories import mapruns as maprun_repo
+from pinflow.store.repositories import state_machines as machine_repo
 from pinflow.store.repositories import work as work_repo
 
 log = logging.getLogger(__name__)
@@ -176,10 +178,10 @@ class Engine:
             if found is not None:
                 self._definitions.move_to_end(revision_id)
                 return found
-        row = tx.one("engine_revision", (revision_id,))
+        row = machine_repo.revision(tx, revision_id=revision_id)
         if row is None:
             raise errors.StateMachineDoesNotExist(f"Revision does not exist: {revision_id}")
-        parsed = Definition(json.loads(row["definition"]))
+        parsed = Definition(json.loads(row.definition))
         with self._definitions_lock:
             self._definitions[revision_id] = parsed
             while len(self._definitions) > 512:
@@ -324,13 +326,13 @@ class Engine:
         for ref in refs:
             function = arns.split_function(ref)
             if function is not None and function.qualifier and function.qualifier.isdigit():
-                if tx.one("engine_function_version", (function.name, int(function.qualifier))) is None:
+                if not function_repo.version_exists(tx, name=function.name, version=int(function.qualifier)):
                     raise errors.ResourceNotFound(f"Resource not found: the function version {ref} was deleted "
                                                   "while the execution was starting; start it again")
                 continue
             machine = arns.split_state_machine(ref)
             if machine is not None and machine.version is not None:
-                if tx.one("engine_machine_version", (machine.name, machine.version)) is None:
+                if not machine_repo.version_exists(tx, machine=machine.name, version=machine.version):
                     raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{ref}'")
 
     # --- applying events ----------------------------------------------------------------------------
@@ -436,7 +438,7 @@ class Engine:
                 follow_ups.append(functools.partial(self._after, watches.check, self, parent["execution"],
                                                     parent["task"]))
             split = arns.split_execution(execution_arn)
-            if split is not None and tx.scalar("engine_machine_status", (split[0],)) == "DELETING":
+            if split is not None and machine_repo.status(tx, name=split[0]) == "DELETING":
                 # DeleteStateMachine waited for running executions; the last one to end removes it.
                 follow_ups.append(lambda: self.registry.machines.forget_if_deleting(split[0]))
         return follow_ups

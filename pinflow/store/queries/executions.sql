@@ -217,18 +217,6 @@ SELECT COUNT(*) FROM nodes WHERE id <> :id AND seen_at + lease_seconds >= :now;
 -- Nodes not seen for ten of their leases (killed): their work was taken over long ago.
 DELETE FROM nodes WHERE seen_at + 10 * lease_seconds < :now;
 
--- name: engine_revision
-SELECT definition, role_arn FROM revisions WHERE revision_id = ?;
-
--- name: engine_machine_status
-SELECT status FROM state_machines WHERE name = ?;
-
--- name: engine_function_version
-SELECT version FROM function_versions WHERE name = ? AND version = ?;
-
--- name: engine_machine_version
-SELECT version FROM machine_versions WHERE machine = ? AND version = ?;
-
 -- name: maprun_insert
 INSERT INTO map_runs (arn, execution, run_id, seq, machine, block, execution_type, writes_results, status,
                       max_concurrency, tolerated_count, tolerated_percentage, total, item_total, started_at)
@@ -426,9 +414,6 @@ WHERE execution = :execution AND task_id = :task_id AND lease_owner = :owner;
 
 -- name: watches_release
 UPDATE task_watches SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = :owner;
-
--- name: reg_sm_running_executions
-SELECT COUNT(*) FROM executions WHERE machine = ? AND status = 'RUNNING';
 
 -- name: maprun_express_lease
 UPDATE map_run_items SET lease_owner = :owner, lease_until = :until WHERE map_run = :map_run AND idx = :idx;
