@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import random
 import threading
 import time
@@ -52,6 +51,7 @@ def dumps(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+_SYSTEM_RANDOM = random.SystemRandom()  # thread-safe: every draw reads the system's source
 _INVOKE_FIELDS = tuple(f.name for f in fields(cmd.InvokeTask))
 
 
@@ -243,9 +243,10 @@ class Engine:
         input_value = parse_input(input_text, errors.InvalidExecutionInput)
         if arns.split_state_machine(state_machine_arn) is None:
             raise errors.InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {state_machine_arn}'")
-        # 128 bits from the system's source: as unpredictable as `random.Random()`'s own seeding, which
-        # reads 2.5 KB of it and costs several times more.
-        rng = random.Random(int.from_bytes(os.urandom(16), "big"))
+        # Draws (an alias's weighted route, the execution's seed) straight from the system's source:
+        # seeding a `random.Random()` of its own for each start cost more than the rest of the start's
+        # arithmetic.
+        rng = _SYSTEM_RANDOM
         target = self.registry.machines.resolve_start(state_machine_arn, rng=rng)
         mocked = self.test_case(target.machine["name"], test_case)
         if target.machine["type"] == "EXPRESS":
