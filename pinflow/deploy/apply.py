@@ -131,7 +131,8 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
         compared = plan.function_change(key, desired[key], server)
         runs_on = _runs_on(function.runtime, server_node, the_plan)
         the_plan.functions.append(dataclasses.replace(compared, runtime=function.runtime, runs_on=runs_on,
-                                                      layers=tuple(desired[key]["Layers"])))
+                                                      layers=tuple(desired[key]["Layers"]),
+                                                      tags_changed=compared.exists and server.tags != function.tags))
     if project.functions:
         exists, statements = observe.role_state(cl.iam, functions_role.name)
         the_plan.roles.append(plan.RoleChange(functions_role, exists, statements))
@@ -155,10 +156,10 @@ def prepare(project: Project, cl: clients.Clients) -> Prepared:
         if machine.role is not None:
             _check_given_role(cl, project, key, mode, the_plan)
         role_arn = _machine_role(prepared, key, definition, cl)
-        change = plan.machine_change(key, machine.name, definition, role_arn,
-                                     observe.machine_state(cl.sfn, machine.name, machine.alias.name
-                                                           if machine.alias else None), machine.alias)
-        the_plan.machines.append(dataclasses.replace(change, pinned=pinned, live=live))
+        on_server = observe.machine_state(cl.sfn, machine.name, machine.alias.name if machine.alias else None)
+        change = plan.machine_change(key, machine.name, definition, role_arn, on_server, machine.alias)
+        retagged = on_server is not None and on_server.tags != machine.tags
+        the_plan.machines.append(dataclasses.replace(change, pinned=pinned, live=live, tags_changed=retagged))
         machine_versions[machine.name] = str(change.new_version)
     running = observe.running_executions(cl.sfn)
     the_plan.executions = plan.impacts(running, the_plan, {m.name for m in project.state_machines.values()},
@@ -469,6 +470,8 @@ def _deploy_function(prepared: Prepared, key: str, change: plan.FunctionChange, 
             config["Environment"] = {"Variables": dict(function.environment)}
             cl.lam.update_function_configuration(FunctionName=function.name, **config)
         steps.done(f"function {function.name}: $LATEST updated ({', '.join(change.latest_reasons)})")
+    if change.tags_changed or not change.exists:
+        _sync_function_tags(cl, function.name, function.tags, steps)
     if not change.publishes:
         return str(change.old_version)
     # Lambda answers the existing version when nothing changed since it: no duplicate is made.
@@ -489,12 +492,15 @@ def _deploy_machine(prepared: Prepared, change: plan.MachineChange, cl: clients.
     role_arn = _machine_role(prepared, change.key, definition, None)
     server = observe.machine_state(cl.sfn, machine.name, None)
     if server is None:
+        tags = [{"key": key, "value": value} for key, value in machine.tags.items()]
         with _refusals(prepared.project, change.key):
             answer = cl.sfn.create_state_machine(name=machine.name, definition=text, roleArn=role_arn,
-                                                 type=machine.type, publish=True)
+                                                 type=machine.type, publish=True, tags=tags)
         version_arn = answer["stateMachineVersionArn"]
         _published(outcome, steps, machine.name, version_arn, "created, ")
         return str(version_arn)
+    if change.tags_changed:
+        _sync_machine_tags(cl, server.arn, machine.name, machine.tags, steps)
     same = _same_definition(server.definition, definition) and server.role_arn == role_arn
     if not same:
         with _refusals(prepared.project, change.key):
@@ -509,6 +515,33 @@ def _deploy_machine(prepared: Prepared, change: plan.MachineChange, cl: clients.
     version_arn = answer["stateMachineVersionArn"]
     _published(outcome, steps, machine.name, version_arn, "")
     return str(version_arn)
+
+
+def _sync_function_tags(cl: clients.Clients, name: str, tags: dict[str, str], steps: Steps) -> None:
+    """Give a function exactly the project's tags (CloudFormation's way: keys no longer listed go)."""
+    arn = cl.lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    have = cl.lam.list_tags(Resource=arn).get("Tags") or {}
+    gone = sorted(set(have) - set(tags))
+    changed = {key: value for key, value in tags.items() if have.get(key) != value}
+    if gone:
+        cl.lam.untag_resource(Resource=arn, TagKeys=gone)
+    if changed:
+        cl.lam.tag_resource(Resource=arn, Tags=changed)
+    if gone or changed:
+        steps.done(f"function {name}: tags set")
+
+
+def _sync_machine_tags(cl: clients.Clients, arn: str, name: str, tags: dict[str, str], steps: Steps) -> None:
+    """Give an existing state machine exactly the project's tags."""
+    have = {tag["key"]: tag["value"] for tag in cl.sfn.list_tags_for_resource(resourceArn=arn).get("tags") or []}
+    gone = sorted(set(have) - set(tags))
+    changed = [{"key": key, "value": value} for key, value in tags.items() if have.get(key) != value]
+    if gone:
+        cl.sfn.untag_resource(resourceArn=arn, tagKeys=gone)
+    if changed:
+        cl.sfn.tag_resource(resourceArn=arn, tags=changed)
+    if gone or changed:
+        steps.done(f"state machine {name}: tags set")
 
 
 @contextmanager

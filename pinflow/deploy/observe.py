@@ -22,8 +22,9 @@ def function_state(lam: Any, name: str) -> plan.FunctionOnServer:
         raise
     versions = clients.function_versions(lam, name)
     newest = versions[-1] if versions else None
+    tags = lam.list_tags(Resource=latest["FunctionArn"]).get("Tags") or {}
     return plan.FunctionOnServer(name, plan.comparable(latest), int(newest["Version"]) if newest else None,
-                                 plan.comparable(newest) if newest else None)
+                                 plan.comparable(newest) if newest else None, dict(tags))
 
 
 def latest_version(lam: Any, name: str) -> str | None:
@@ -99,8 +100,9 @@ def machine_state(sfn: Any, name: str, alias: str | None) -> plan.MachineOnServe
     versions = tuple(clients.machine_versions(sfn, arn))
     current = version_of_revision(sfn, arn, described.get("revisionId"), versions)
     routes = alias_routes(sfn, arn, alias) if alias is not None else None
+    tags = {tag["key"]: tag["value"] for tag in sfn.list_tags_for_resource(resourceArn=arn).get("tags") or []}
     return plan.MachineOnServer(name, arn, described["definition"], described["roleArn"],
-                                described.get("revisionId"), versions, current, routes)
+                                described.get("revisionId"), versions, current, routes, tags)
 
 
 def version_of_revision(sfn: Any, machine_arn: str, revision: str | None,

@@ -71,6 +71,7 @@ class FunctionOnServer:
     latest: dict[str, Any] | None = None
     newest_version: int | None = None
     newest: dict[str, Any] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class FunctionChange:
     runtime: str = ""  # the declared runtime, and what runs it on the server ("Node.js v20.11.1")
     runs_on: str = ""
     layers: tuple[str, ...] = ()  # the layer versions the deploy leaves it with (ARNs)
+    tags_changed: bool = False  # an existing function's tags differ from the project's (no new version)
 
     @property
     def publishes(self) -> bool:
@@ -150,6 +152,7 @@ class MachineOnServer:
     versions: tuple[int, ...] = ()
     current_version: int | None = None  # the version of the current revision, if one was published
     alias_routes: tuple[tuple[int, int], ...] | None = None  # (version, weight); None: no such alias
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ class MachineChange:
     pinned: tuple[str, ...] = ()  # "State: reference -> exact version", for each rewrite
     live: tuple[str, ...] = ()  # "State: reference", for each reference left live
     computed: tuple[str, ...] = ()  # "State: field expression", for each function named at run time
+    tags_changed: bool = False  # an existing machine's tags differ from the project's (no new version)
 
     @property
     def role_changed(self) -> bool:
@@ -473,11 +477,11 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return (any(f.publishes or f.updates_latest for f in self.functions)
+        return (any(f.publishes or f.updates_latest or f.tags_changed for f in self.functions)
                 or any(layer.publishes for layer in self.layers)
                 or any(r.changed for r in self.roles)
                 or any(not exists for _, exists in self.activities)
-                or any(m.updates or m.publishes or m.moves_alias for m in self.machines))
+                or any(m.updates or m.publishes or m.moves_alias or m.tags_changed for m in self.machines))
 
     @property
     def unsafe(self) -> list[ExecutionImpact]:

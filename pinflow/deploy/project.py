@@ -1,16 +1,18 @@
 """The project file: `pinflow.yml`, or the matching subset of a `serverless.yml`.
 
 Read: `service`; `provider` (`stage`, `region`, `accountId`, `runtime`, `timeout`, `memorySize`,
-`environment`, `iam.role.statements` or the legacy `iamRoleStatements`); `package.patterns`;
-`functions` (`handler`, `name`, `runtime`, `timeout`, `memorySize`, `environment`, `layers`,
+`environment`, `tags`, `iam.role.statements` or the legacy `iamRoleStatements`); `package.patterns`;
+`functions` (`handler`, `name`, `runtime`, `timeout`, `memorySize`, `environment`, `tags`, `layers`,
 `pinflow.source` or `package.patterns`); `layers` (`path`, `name`, `description`, `compatibleRuntimes`,
 `compatibleArchitectures`, `licenseInfo`; a function names one as `{Ref: <Key>LambdaLayer}`, as
 Serverless's CloudFormation does, or any layer version by its ARN; `provider.layers` are every
 function's); `stepFunctions.stateMachines` (`name`, `type`, `definition` inline or from
-`${file(...)}`, `useExactVersion`, `role`, `iamRoleStatements`, and pinflow's `alias`).
+`${file(...)}`, `useExactVersion`, `role`, `iamRoleStatements`, `tags`, `inheritGlobalTags`, and
+pinflow's `alias`). Tags follow Serverless and the plugin: a function has `provider.tags` with its
+own `tags` over them; a state machine too, unless it sets `inheritGlobalTags: false`.
 Function names follow Serverless: `<service>-<stage>-<function>`, stage `dev` unless given.
 `stepFunctions.activities` are created, and `configureTaskTimeouts` is honoured as the plugin does
-it. Whatever pinflow reads but does not act on (`resources`, `provider.tags`, a state machine's
+it. Whatever pinflow reads but does not act on (`resources`, `provider.stackTags`, a state machine's
 `events`, `alarms`, `encryptionConfig`, `kmsKeyArns`, ...) is accepted and listed in
 `Project.ignored`, so that the plan says so: nothing is dropped silently. `Project.lines` keeps the
 line of each key errors found later (by the server, by packaging) point at.
@@ -38,16 +40,16 @@ DEFAULT_MEMORY = 1024
 MACHINE_TYPES = ("STANDARD", "EXPRESS")
 # Keys of a state machine the serverless-step-functions plugin accepts and pinflow has no use for.
 IGNORED_MACHINE_KEYS = ("events", "alarms", "notifications", "loggingConfig", "tracingConfig",
-                        "encryptionConfig", "kmsKeyArns", "tags", "retain", "dependsOn", "id", "inheritGlobalTags",
-                        "noOutput")
+                        "encryptionConfig", "kmsKeyArns", "retain", "dependsOn", "id", "noOutput")
 MACHINE_KEYS = ("name", "type", "definition", "useExactVersion", "role", "iamRoleStatements", "alias",
-                "configureTaskTimeouts", *IGNORED_MACHINE_KEYS)
+                "configureTaskTimeouts", "tags", "inheritGlobalTags", *IGNORED_MACHINE_KEYS)
 # What pinflow reads from the rest of the file; any other key is listed as not used.
 TOP_KEYS = ("service", "provider", "functions", "stepFunctions", "package", "custom", "plugins",
             "frameworkVersion", "configValidationMode", "variablesResolutionMode", "useDotenv", "params", "layers")
 PROVIDER_KEYS = ("name", "runtime", "stage", "region", "accountId", "timeout", "memorySize", "environment", "iam",
-                 "iamRoleStatements", "layers")
-FUNCTION_KEYS = ("handler", "name", "runtime", "timeout", "memorySize", "environment", "pinflow", "package", "layers")
+                 "iamRoleStatements", "layers", "tags")
+FUNCTION_KEYS = ("handler", "name", "runtime", "timeout", "memorySize", "environment", "pinflow", "package", "layers",
+                 "tags")
 LAYER_KEYS = ("path", "name", "description", "compatibleRuntimes", "compatibleArchitectures", "licenseInfo")
 # Serverless's CloudFormation names a layer `<Key>LambdaLayer` (first letter upper case, only letters and digits).
 LAYER_SUFFIX = "LambdaLayer"
@@ -68,6 +70,7 @@ class Function:
     source: Path | None = None  # a folder packaged whole (`pinflow.source`)
     patterns: tuple[str, ...] = ()  # Serverless package patterns over the project folder
     layers: tuple[str, ...] = ()  # in order: a project layer's key, or a layer version ARN ("arn:...")
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ class StateMachine:
     alias: Alias | None = None
     where: str = ""  # the definition's path in the file, for errors
     configure_task_timeouts: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -362,6 +366,7 @@ class _FunctionDefaults:
     environment: dict[str, str] = field(default_factory=dict)
     patterns: tuple[str, ...] = ()
     layers: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, reader: _Reader, provider: YamlMap, tree: YamlMap, layers: dict[str, Layer]) -> _FunctionDefaults:
@@ -372,6 +377,7 @@ class _FunctionDefaults:
             memory_size=reader.integer(provider, "memorySize", "provider", 128, 10240) or DEFAULT_MEMORY,
             environment=reader.environment(provider, "environment", "provider"),
             patterns=reader.patterns(tree, ""),
+            tags=reader.environment(provider, "tags", "provider"),
         )
 
 
@@ -413,6 +419,7 @@ def _functions(reader: _Reader, tree: YamlMap, service: str, stage: str, default
             patterns=defaults.patterns + reader.patterns(spec, path),
             # A function's own list replaces the provider's, as in Serverless.
             layers=_layer_uses(reader, spec, path, layers) if "layers" in spec else defaults.layers,
+            tags={**defaults.tags, **reader.environment(spec, "tags", path)},
         )
     return found
 
@@ -503,6 +510,8 @@ def _machines(reader: _Reader, tree: YamlMap, service: str, stage: str, ignored:
     machines = reader.mapping(section, "stateMachines", "stepFunctions")
     if machines is None:
         return {}
+    provider = reader.mapping(tree, "provider", "")
+    global_tags = reader.environment(provider, "tags", "provider") if provider is not None else {}
     for key in section:
         if key not in ("stateMachines", "validate", "noOutput", "activities"):
             ignored.append(f"stepFunctions.{key}")
@@ -545,6 +554,10 @@ def _machines(reader: _Reader, tree: YamlMap, service: str, stage: str, ignored:
             role=role, role_statements=reader.statements(spec, "iamRoleStatements", path),
             alias=_alias(reader, spec, path), where=f"{path}.definition",
             configure_task_timeouts=reader.flag(spec, "configureTaskTimeouts", path),
+            # The plugin starts from the provider's tags unless told not to, then adds the machine's own.
+            tags={**(global_tags if "inheritGlobalTags" not in spec or reader.flag(spec, "inheritGlobalTags", path)
+                     else {}),
+                  **reader.environment(spec, "tags", path)},
         )
     return found
 

@@ -60,6 +60,8 @@ def functions_table(changes: list[plan.FunctionChange]) -> Table:
         else:
             after = Text(f"{plan.version_label(change.new_version)} (unchanged)", style="green")
             why = "$LATEST reset to it" if change.updates_latest else "-"
+        if change.tags_changed:
+            why = "tags" if why == "-" else f"{why}; tags"
         runtime = change.runtime + (f"\non {change.runs_on}" if change.runs_on else "")
         if change.layers:
             runtime += f"\nlayers: {layers.shown(change.layers)}"
@@ -106,6 +108,8 @@ def machine_panel(change: plan.MachineChange) -> Panel:
     lines.append(Text(head))
     if change.role_changed:
         lines.append(Text(f"role {change.old_role} -> {change.new_role}"))
+    if change.tags_changed:
+        lines.append(Text("tags change (no new version)"))
     if change.alias is not None and change.alias_new is not None:
         now = _routes(change.alias_old) if change.alias_old is not None else "(none)"
         verb = "moves" if change.moves_alias else "stays"

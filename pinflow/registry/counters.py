@@ -1,9 +1,11 @@
-"""Numbers handed out once: version numbers live in `counters`, so deleting never frees one for reuse."""
+"""Numbers handed out once: version numbers live in `counters` (kept by the functions repository), so
+deleting never frees one for reuse."""
 
 from __future__ import annotations
 
 from pinflow import arns
 from pinflow.store import Tx
+from pinflow.store.repositories import functions as functions_repo
 
 # The largest number the stores keep (PostgreSQL's INTEGER); a larger one was never handed out.
 MAX_NUMBER = 2**31 - 1
@@ -31,14 +33,14 @@ def number(text: str) -> int | None:
 
 def current(tx: Tx, key: str) -> int:
     """The last number handed out under `key` (0 for none)."""
-    return int(tx.scalar("reg_counter_get", (key,)) or 0)
+    return functions_repo.counter(tx, key=key)
 
 
 def next_number(tx: Tx, key: str) -> int:
-    """Hand out the next number under `key`.
+    """Hand out the next number under `key`; two writers never get the same number."""
+    return functions_repo.bump_counter(tx, key=key)
 
-    The UPDATE takes the counter's row lock on PostgreSQL, so two writers never get the same number.
-    """
-    tx.execute("reg_counter_ensure", (key,))
-    tx.execute("reg_counter_bump", (key,))
-    return int(tx.scalar("reg_counter_get", (key,)))
+
+def forget(tx: Tx, key: str) -> None:
+    """Forget `key`: numbers under it start again from 1 (a thing deleted and created again)."""
+    functions_repo.delete_counter(tx, key=key)

@@ -19,6 +19,7 @@ from pinflow import arns, errors
 from pinflow.registry import counters
 from pinflow.registry import lambda_shapes as shapes
 from pinflow.store import Store, Tx
+from pinflow.store.repositories import functions as repo
 
 POLICY_LIMIT = 20_480  # bytes of a function's resource-based policy
 ACCOUNT_CONCURRENCY = 1000
@@ -84,17 +85,17 @@ class FunctionPolicies:
             if revision_id is not None and revision_id != current:
                 raise errors.PreconditionFailedException(_PRECONDITION)
             key = ref.qualifier or ""
-            if tx.one("fnp_get", (ref.name, key, sid)) is not None:
+            if repo.permission(tx, name=ref.name, qualifier=key, sid=sid) is not None:
                 raise errors.ResourceConflictException(
                     f"The statement id ({sid}) provided already exists. Please specify a new statement id, or "
                     "remove the existing statement.")
             made = statement(sid, action, principal, arns.function(ref.name, ref.qualifier), **conditions)
-            existing = [json.loads(row["statement"]) for row in tx.all("fnp_all", (ref.name, key))]
+            existing = [json.loads(row.statement) for row in repo.permissions(tx, name=ref.name, qualifier=key)]
             size = len(json.dumps(_policy([*existing, made])))
             if size > POLICY_LIMIT:
                 raise errors.PolicyLengthExceededException(
                     f"The final policy size ({size}) is bigger than the limit ({POLICY_LIMIT}).")
-            tx.execute("fnp_insert", (ref.name, key, sid, json.dumps(made), tx.scalar("fnp_next_seq", (ref.name,))))
+            repo.add_permission(tx, name=ref.name, qualifier=key, sid=sid, statement=json.dumps(made))
             self._bump(tx, ref)
         return made
 
@@ -111,7 +112,7 @@ class FunctionPolicies:
             current = self._revision(tx, ref)
             if revision_id is not None and revision_id != current:
                 raise errors.PreconditionFailedException(_PRECONDITION)
-            if tx.execute("fnp_delete", (ref.name, ref.qualifier or "", sid)) == 0:
+            if repo.delete_permission(tx, name=ref.name, qualifier=ref.qualifier or "", sid=sid) == 0:
                 raise errors.ResourceNotFoundException(f"Statement {sid} is not found in resource policy.")
             self._bump(tx, ref)
 
@@ -124,7 +125,8 @@ class FunctionPolicies:
         ref = shapes.function_ref(function_name, qualifier)
         with self._store.transaction(write=False) as tx:
             revision = self._revision(tx, ref)
-            statements = [json.loads(row["statement"]) for row in tx.all("fnp_all", (ref.name, ref.qualifier or ""))]
+            statements = [json.loads(row.statement)
+                          for row in repo.permissions(tx, name=ref.name, qualifier=ref.qualifier or "")]
         if not statements:
             raise errors.ResourceNotFoundException("The resource you requested does not exist.")
         return {"Policy": json.dumps(_policy(statements), separators=(",", ":")), "RevisionId": revision}
@@ -141,12 +143,12 @@ class FunctionPolicies:
         name = _unqualified(function_name)
         with self._store.transaction() as tx:
             _function_row(tx, name)
-            others = int(tx.scalar("fnp_concurrency_total", (name,)) or 0)
+            others = repo.reserved_by_others(tx, name=name)
             if ACCOUNT_CONCURRENCY - others - reserved < MINIMUM_UNRESERVED:
                 raise errors.InvalidParameterValueException(
                     "Specified ReservedConcurrentExecutions for function decreases account's "
                     f"UnreservedConcurrentExecution below its minimum value of [{MINIMUM_UNRESERVED}].")
-            tx.execute("fnp_concurrency_set", (reserved, name))
+            repo.set_reserved_concurrency(tx, name=name, reserved=reserved)
         return reserved
 
     def get_concurrency(self, function_name: str) -> int | None:
@@ -158,8 +160,7 @@ class FunctionPolicies:
         name = _unqualified(function_name)
         with self._store.transaction(write=False) as tx:
             _function_row(tx, name)
-            value = tx.scalar("fnp_concurrency_get", (name,))
-        return None if value is None else int(value)
+            return repo.reserved_concurrency(tx, name=name)
 
     def delete_concurrency(self, function_name: str) -> None:
         """DeleteFunctionConcurrency.
@@ -170,14 +171,14 @@ class FunctionPolicies:
         name = _unqualified(function_name)
         with self._store.transaction() as tx:
             _function_row(tx, name)
-            tx.execute("fnp_concurrency_set", (None, name))
+            repo.set_reserved_concurrency(tx, name=name, reserved=None)
 
     def account_settings(self) -> dict[str, Any]:
         """GetAccountSettings: Lambda's default account limits, and what the functions here use."""
         with self._store.transaction(write=False) as tx:
-            reserved = int(tx.scalar("fnp_concurrency_total", ("",)) or 0)
-            functions = tx.all("fnp_code_sizes")
-        sizes = {(row["name"], json.loads(row["config"])["CodeSha256"]): json.loads(row["config"])["CodeSize"]
+            reserved = repo.reserved_by_others(tx, name="")
+            functions = repo.code_configs(tx)
+        sizes = {(row.name, json.loads(row.config)["CodeSha256"]): json.loads(row.config)["CodeSize"]
                  for row in functions}
         return {
             "AccountLimit": {"TotalCodeSize": 80_530_636_800, "CodeSizeUnzipped": 262_144_000,
@@ -194,30 +195,30 @@ class FunctionPolicies:
         row = _function_row(tx, ref.name)
         qualifier = ref.qualifier
         if qualifier is None or qualifier == shapes.LATEST:
-            return str(row["revision_id"])
+            return str(row.revision_id)
         if arns.is_number(qualifier):
             number = counters.number(qualifier)
-            version = None if number is None else tx.one("reg_fnv_get", (ref.name, number))
+            version = None if number is None else repo.version(tx, name=ref.name, version=number)
             if version is None:
                 raise errors.ResourceNotFoundException(f"Function not found: {ref.arn}")
-            return str(json.loads(version["config"])["RevisionId"])
-        alias = tx.one("reg_fna_get", (ref.name, qualifier))
+            return str(json.loads(version.config)["RevisionId"])
+        alias = repo.alias(tx, name=ref.name, alias=qualifier)
         if alias is None:
             raise errors.ResourceNotFoundException(f"Cannot find alias arn: {ref.arn}")
-        return str(json.loads(alias["config"])["RevisionId"])
+        return str(json.loads(alias.config)["RevisionId"])
 
     def _bump(self, tx: Tx, ref: arns.FunctionRef) -> None:
         """A new RevisionId for what the policy belongs to ($LATEST or an alias; versions keep theirs)."""
         qualifier = ref.qualifier
         if qualifier is None or qualifier == shapes.LATEST:
             row = _function_row(tx, ref.name)
-            tx.execute("reg_fn_set_latest", (row["latest"], str(uuid.uuid4()), ref.name))
+            repo.set_latest(tx, name=ref.name, latest=row.latest, revision_id=str(uuid.uuid4()))
         elif not arns.is_number(qualifier):
-            alias = tx.one("reg_fna_get", (ref.name, qualifier))
+            alias = repo.alias(tx, name=ref.name, alias=qualifier)
             if alias is not None:
-                stored = {**json.loads(alias["config"]), "RevisionId": str(uuid.uuid4())}
-                tx.execute("reg_fna_update", (json.dumps(stored, sort_keys=True, separators=(",", ":")),
-                                              ref.name, qualifier))
+                stored = {**json.loads(alias.config), "RevisionId": str(uuid.uuid4())}
+                repo.update_alias(tx, name=ref.name, alias=qualifier,
+                                  config=json.dumps(stored, sort_keys=True, separators=(",", ":")))
 
 
 def _policy(statements: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -232,8 +233,8 @@ def _unqualified(function_name: str) -> str:
     return ref.name
 
 
-def _function_row(tx: Tx, name: str) -> dict[str, Any]:
-    row = tx.one("reg_fn_get", (name,))
+def _function_row(tx: Tx, name: str) -> repo.Function:
+    row = repo.function(tx, name=name)
     if row is None:
         raise errors.ResourceNotFoundException(f"Function not found: {arns.function(name)}")
     return row

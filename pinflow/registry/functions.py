@@ -21,6 +21,7 @@ from pinflow.functions import package
 from pinflow.registry import counters, layers, paging, refs
 from pinflow.registry import lambda_shapes as shapes
 from pinflow.store import Store, Tx
+from pinflow.store.repositories import functions as repo
 
 LATEST = shapes.LATEST
 
@@ -104,15 +105,15 @@ class FunctionRegistry:
             "LastModified": now,
         }
         with self._store.transaction() as tx:
-            if tx.one("reg_fn_get", (name,)) is not None:
+            if repo.function(tx, name=name) is not None:
                 raise errors.ResourceConflictException(f"Function already exist: {name}")
             if layer_arns:
                 config["Layers"] = layers.resolve(tx, layer_arns)
             self._put_blob(tx, digest, zip_bytes, now)
             revision_id = str(uuid.uuid4())
             next_version = counters.current(tx, _counter_key(name)) + 1
-            tx.execute("reg_fn_insert", (name, now, next_version, _dumps(config), revision_id,
-                                         _dumps(tags)))
+            repo.insert_function(tx, name=name, created_at=now, next_version=next_version, latest=_dumps(config),
+                                 revision_id=revision_id, tags=_dumps(tags))
             if publish:
                 return self._publish(tx, name, config, None)
         return shapes.configuration(name, config, version=LATEST, revision_id=revision_id,
@@ -131,13 +132,13 @@ class FunctionRegistry:
         digest = package.sha256_hex(zip_bytes)
         with self._store.transaction() as tx:
             row = self._lock(tx, fn_name)
-            if revision_id is not None and revision_id != row["revision_id"]:
+            if revision_id is not None and revision_id != row.revision_id:
                 raise errors.PreconditionFailedException(_PRECONDITION)
             self._put_blob(tx, digest, zip_bytes, now)
-            config = {**json.loads(row["latest"]), "CodeSha256": digest, "CodeSize": len(zip_bytes),
+            config = {**json.loads(row.latest), "CodeSha256": digest, "CodeSize": len(zip_bytes),
                       "LastModified": now}
             new_revision = str(uuid.uuid4())
-            tx.execute("reg_fn_set_latest", (_dumps(config), new_revision, fn_name))
+            repo.set_latest(tx, name=fn_name, latest=_dumps(config), revision_id=new_revision)
             if publish:
                 return self._publish(tx, fn_name, config, None)
         return shapes.configuration(fn_name, config, version=LATEST, revision_id=new_revision,
@@ -168,13 +169,13 @@ class FunctionRegistry:
             changes["Environment"] = shapes.check_environment(environment)
         with self._store.transaction() as tx:
             row = self._lock(tx, fn_name)
-            if revision_id is not None and revision_id != row["revision_id"]:
+            if revision_id is not None and revision_id != row.revision_id:
                 raise errors.PreconditionFailedException(_PRECONDITION)
             if layer_arns is not None:
                 changes["Layers"] = layers.resolve(tx, layer_arns)
-            config = {**json.loads(row["latest"]), **changes, "LastModified": self._clock()}
+            config = {**json.loads(row.latest), **changes, "LastModified": self._clock()}
             new_revision = str(uuid.uuid4())
-            tx.execute("reg_fn_set_latest", (_dumps(config), new_revision, fn_name))
+            repo.set_latest(tx, name=fn_name, latest=_dumps(config), revision_id=new_revision)
         return shapes.configuration(fn_name, config, version=LATEST, revision_id=new_revision,
                                     arn=arns.function(fn_name))
 
@@ -185,11 +186,11 @@ class FunctionRegistry:
             configuration, row = self._configuration(tx, ref)
         answer: dict[str, Any] = {"Configuration": configuration,
                                   "Code": {"RepositoryType": "S3", "Location": ""}}
-        tags = json.loads(row["tags"] or "{}")
+        tags = json.loads(row.tags or "{}")
         if tags:
             answer["Tags"] = tags
-        if row.get("reserved_concurrency") is not None:
-            answer["Concurrency"] = {"ReservedConcurrentExecutions": int(row["reserved_concurrency"])}
+        if row.reserved_concurrency is not None:
+            answer["Concurrency"] = {"ReservedConcurrentExecutions": int(row.reserved_concurrency)}
         return answer
 
     def get_configuration(self, name_or_arn: str, qualifier: str | None = None) -> dict[str, Any]:
@@ -212,11 +213,11 @@ class FunctionRegistry:
         after = paging.decode(marker, errors.InvalidParameterValueException) or ""
         size = max(1, int(max_items))
         with self._store.transaction(write=False) as tx:
-            rows = tx.all("reg_fn_page", (str(after), size + 1))
-        page = [shapes.configuration(row["name"], json.loads(row["latest"]), version=LATEST,
-                                     revision_id=row["revision_id"], arn=arns.function(row["name"]))
+            rows = repo.functions_after(tx, after=str(after), size=size + 1)
+        page = [shapes.configuration(row.name, json.loads(row.latest), version=LATEST,
+                                     revision_id=row.revision_id, arn=arns.function(row.name))
                 for row in rows[:size]]
-        return page, (paging.encode(rows[size - 1]["name"]) if len(rows) > size else None)
+        return page, (paging.encode(rows[size - 1].name) if len(rows) > size else None)
 
     def delete_function(self, name_or_arn: str, qualifier: str | None = None) -> None:
         """DeleteFunction: the whole function, or one version (`qualifier` or a qualified name).
@@ -239,10 +240,9 @@ class FunctionRegistry:
                     raise errors.ResourceConflictException(
                         f"Cannot delete function {arns.function(ref.name)}: running executions hold its "
                         f"versions (or failed ones that can still be redriven): {refs.describe(held)}")
-                for query in ("reg_fna_delete_all", "reg_fnv_delete_all", "fnp_delete_function", "reg_fn_delete"):
-                    tx.execute(query, (ref.name,))
+                repo.delete_function(tx, name=ref.name)
                 # Created again, the function numbers its versions from 1, as on Lambda.
-                tx.execute("reg_counter_delete", (_counter_key(ref.name),))
+                counters.forget(tx, _counter_key(ref.name))
                 return
             if not arns.is_number(ref.qualifier):
                 raise errors.InvalidParameterValueException("Deletion of aliases is not supported.")
@@ -260,8 +260,7 @@ class FunctionRegistry:
                 raise errors.ResourceConflictException(
                     f"Unable to delete version {version_arn(ref.name, version)} because running executions "
                     f"(or failed ones that can still be redriven) reference it: {refs.describe(held)}")
-            tx.execute("reg_fnv_delete", (ref.name, version))
-            tx.execute("fnp_delete_qualifier", (ref.name, str(version)))
+            repo.delete_version(tx, name=ref.name, version=version)
 
     def holders(self, name: str) -> dict[str, list[str]]:
         """Which executions hold each version of a function (running ones, and failed ones that can still
@@ -313,9 +312,9 @@ class FunctionRegistry:
         fn_name = shapes.function_ref(name).name
         with self._store.transaction() as tx:
             row = self._lock(tx, fn_name)
-            if revision_id is not None and revision_id != row["revision_id"]:
+            if revision_id is not None and revision_id != row.revision_id:
                 raise errors.PreconditionFailedException(_PRECONDITION)
-            config = json.loads(row["latest"])
+            config = json.loads(row.latest)
             if code_sha256 is not None and _normalized(code_sha256) != config["CodeSha256"]:
                 raise errors.InvalidParameterValueException(
                     f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST "
@@ -334,11 +333,11 @@ class FunctionRegistry:
         size = max(1, int(max_items))
         with self._store.transaction(write=False) as tx:
             row = self._function(tx, fn_name)
-            everything = [shapes.configuration(fn_name, json.loads(row["latest"]), version=LATEST,
-                                               revision_id=row["revision_id"],
+            everything = [shapes.configuration(fn_name, json.loads(row.latest), version=LATEST,
+                                               revision_id=row.revision_id,
                                                arn=arns.function(fn_name, LATEST))]
-            for version in tx.all("reg_fnv_all", (fn_name,)):
-                config = json.loads(version["config"])
+            for version in repo.versions(tx, name=fn_name):
+                config = json.loads(version.config)
                 everything.append(shapes.configuration(fn_name, config, version=config["Version"],
                                                        revision_id=config["RevisionId"],
                                                        arn=version_arn(fn_name, config["Version"])))
@@ -361,13 +360,13 @@ class FunctionRegistry:
         with self._store.transaction() as tx:
             self._lock(tx, fn_name)
             self._check_version_exists(tx, fn_name, function_version)
-            if tx.one("reg_fna_get", (fn_name, alias)) is not None:
+            if repo.alias(tx, name=fn_name, alias=alias) is not None:
                 raise errors.ResourceConflictException(
                     f"Alias already exists: {arns.function(fn_name, alias)}")
             stored = {"FunctionVersion": function_version, "Description": description or "",
                       "RevisionId": str(uuid.uuid4())}
             self._apply_routing(tx, fn_name, stored, routing_config)
-            tx.execute("reg_fna_insert", (fn_name, alias, _dumps(stored)))
+            repo.insert_alias(tx, name=fn_name, alias=alias, config=_dumps(stored))
         return shapes.alias_configuration(fn_name, alias, stored)
 
     def get_alias(self, name: str, alias: str) -> dict[str, Any]:
@@ -410,7 +409,7 @@ class FunctionRegistry:
                 # The kept routing must still make sense with the new primary version.
                 self._apply_routing(tx, fn_name, stored, stored.pop("RoutingConfig"))
             stored["RevisionId"] = str(uuid.uuid4())
-            tx.execute("reg_fna_update", (_dumps(stored), fn_name, alias))
+            repo.update_alias(tx, name=fn_name, alias=alias, config=_dumps(stored))
         return shapes.alias_configuration(fn_name, alias, stored)
 
     def delete_alias(self, name: str, alias: str) -> None:
@@ -423,7 +422,7 @@ class FunctionRegistry:
         with self._store.transaction() as tx:
             self._lock(tx, fn_name)
             self._alias(tx, fn_name, alias)
-            tx.execute("reg_fna_delete", (fn_name, alias))
+            repo.delete_alias(tx, name=fn_name, alias=alias)
 
     def list_aliases(self, name: str, function_version: str | None = None, marker: str | None = None,
                      max_items: int = 50) -> tuple[list[dict[str, Any]], str | None]:
@@ -444,23 +443,23 @@ class FunctionRegistry:
         """ListTags of a function (by its ARN or name)."""
         fn_name = shapes.function_ref(arn).name
         with self._store.transaction(write=False) as tx:
-            return dict(json.loads(self._function(tx, fn_name)["tags"] or "{}"))
+            return dict(json.loads(self._function(tx, fn_name).tags or "{}"))
 
     def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None:
         """TagResource: add or overwrite tags, checked and counted against the function's own in one
         transaction (so that concurrent calls cannot pass 50 together; see `shapes.check_tags`)."""
         fn_name = shapes.function_ref(arn).name
         with self._store.transaction() as tx:
-            current = json.loads(self._lock(tx, fn_name)["tags"] or "{}")
-            tx.execute("reg_fn_set_tags", (_dumps(shapes.check_tags(tags, current)), fn_name))
+            current = json.loads(self._lock(tx, fn_name).tags or "{}")
+            repo.set_tags(tx, name=fn_name, tags=_dumps(shapes.check_tags(tags, current)))
 
     def untag_resource(self, arn: str, keys: Iterable[str]) -> None:
         fn_name = shapes.function_ref(arn).name
         removed = set(keys)
         with self._store.transaction() as tx:
-            current = json.loads(self._lock(tx, fn_name)["tags"] or "{}")
+            current = json.loads(self._lock(tx, fn_name).tags or "{}")
             kept = {key: value for key, value in current.items() if key not in removed}
-            tx.execute("reg_fn_set_tags", (_dumps(kept), fn_name))
+            repo.set_tags(tx, name=fn_name, tags=_dumps(kept))
 
     # --- code and invocation -----------------------------------------------------------------------
 
@@ -472,10 +471,10 @@ class FunctionRegistry:
         """
         digest = _normalized(sha256)
         with self._store.transaction(write=False) as tx:
-            data = tx.scalar("reg_blob_get", (digest,))
+            data = repo.blob(tx, sha256=digest)
         if data is None:
             raise KeyError(f"no code stored under sha256 {digest}")
-        return bytes(data)
+        return data
 
     def resolve(self, name_or_arn: str, qualifier: str | None = None, *, rng: random.Random) -> Resolved:
         """What an invocation of `name_or_arn` runs now.
@@ -490,23 +489,23 @@ class FunctionRegistry:
         requested = ref.arn
         alias: str | None = None
         with self._store.transaction(write=False) as tx:
-            row = tx.one("reg_fn_get", (ref.name,))
+            row = repo.function(tx, name=ref.name)
             if row is None:
                 raise _not_found(requested)
             version = ref.qualifier or LATEST
             if version != LATEST and not arns.is_number(version):
                 alias = version
-                stored = tx.one("reg_fna_get", (ref.name, alias))
+                stored = repo.alias(tx, name=ref.name, alias=alias)
                 if stored is None:
                     raise _not_found(requested)
-                version = _draw(json.loads(stored["config"]), rng)
+                version = _draw(json.loads(stored.config), rng)
             if version == LATEST:
-                config = json.loads(row["latest"])
+                config = json.loads(row.latest)
             else:
                 found = _version_row(tx, ref.name, version)
                 if found is None:
                     raise _not_found(requested)
-                config = json.loads(found["config"])
+                config = json.loads(found.config)
                 version = config["Version"]
         from pinflow.functions.invoker import FunctionSpec
 
@@ -520,35 +519,35 @@ class FunctionRegistry:
 
     # --- inside a transaction ----------------------------------------------------------------------
 
-    def _function(self, tx: Tx, name: str) -> dict[str, Any]:
-        row = tx.one("reg_fn_get", (name,))
+    def _function(self, tx: Tx, name: str) -> repo.Function:
+        row = repo.function(tx, name=name)
         if row is None:
             raise _not_found(arns.function(name))
         return row
 
-    def _lock(self, tx: Tx, name: str) -> dict[str, Any]:
+    def _lock(self, tx: Tx, name: str) -> repo.Function:
         """The function's row, locked for this transaction."""
-        tx.execute("reg_fn_lock", (name,))
+        repo.lock_function(tx, name=name)
         return self._function(tx, name)
 
-    def _configuration(self, tx: Tx, ref: arns.FunctionRef) -> tuple[dict[str, Any], dict[str, Any]]:
-        row = tx.one("reg_fn_get", (ref.name,))
+    def _configuration(self, tx: Tx, ref: arns.FunctionRef) -> tuple[dict[str, Any], repo.Function]:
+        row = repo.function(tx, name=ref.name)
         if row is None:
             raise _not_found(ref.arn)
         version = ref.qualifier or LATEST
         if version != LATEST and not arns.is_number(version):
-            stored = tx.one("reg_fna_get", (ref.name, version))
+            stored = repo.alias(tx, name=ref.name, alias=version)
             if stored is None:
                 raise _not_found(ref.arn)
-            version = json.loads(stored["config"])["FunctionVersion"]
+            version = json.loads(stored.config)["FunctionVersion"]
         if version == LATEST:
-            shaped = shapes.configuration(ref.name, json.loads(row["latest"]), version=LATEST,
-                                          revision_id=row["revision_id"], arn=ref.arn)
+            shaped = shapes.configuration(ref.name, json.loads(row.latest), version=LATEST,
+                                          revision_id=row.revision_id, arn=ref.arn)
             return shaped, row
         found = _version_row(tx, ref.name, version)
         if found is None:
             raise _not_found(ref.arn)
-        config = json.loads(found["config"])
+        config = json.loads(found.config)
         shaped = shapes.configuration(ref.name, config, version=config["Version"],
                                       revision_id=config["RevisionId"], arn=ref.arn)
         return shaped, row
@@ -559,9 +558,9 @@ class FunctionRegistry:
         mark = shapes.fingerprint(config)
         last = counters.current(tx, key)
         if last:
-            previous = tx.one("reg_fnv_get", (name, last))
+            previous = repo.version(tx, name=name, version=last)
             if previous is not None:
-                stored = json.loads(previous["config"])
+                stored = json.loads(previous.config)
                 if stored["Fingerprint"] == mark:
                     return shapes.configuration(name, stored, version=stored["Version"],
                                                 revision_id=stored["RevisionId"], arn=version_arn(name, last))
@@ -569,24 +568,24 @@ class FunctionRegistry:
         now = self._clock()
         stored = {**config, "Version": str(number), "RevisionId": str(uuid.uuid4()), "Fingerprint": mark,
                   "LastModified": now, "Description": description or config.get("Description", "")}
-        tx.execute("reg_fnv_insert", (name, number, _dumps(stored), now))
-        tx.execute("reg_fn_set_next_version", (number + 1, name))
+        repo.insert_version(tx, name=name, version=number, config=_dumps(stored), created_at=now)
+        repo.set_next_version(tx, name=name, next_version=number + 1)
         # Publishing changes $LATEST's RevisionId too, as on Lambda.
-        tx.execute("reg_fn_set_latest", (_dumps(config), str(uuid.uuid4()), name))
+        repo.set_latest(tx, name=name, latest=_dumps(config), revision_id=str(uuid.uuid4()))
         return shapes.configuration(name, stored, version=str(number), revision_id=stored["RevisionId"],
                                     arn=version_arn(name, number))
 
     def _put_blob(self, tx: Tx, digest: str, data: bytes, now: float) -> None:
-        tx.execute("reg_blob_put", (digest, data, now))
+        repo.put_blob(tx, sha256=digest, data=data, created_at=now)
 
     def _alias(self, tx: Tx, name: str, alias: str) -> dict[str, Any]:
-        row = tx.one("reg_fna_get", (name, alias))
+        row = repo.alias(tx, name=name, alias=alias)
         if row is None:
             raise errors.ResourceNotFoundException(f"Cannot find alias arn: {arns.function(name, alias)}")
-        return dict(json.loads(row["config"]))
+        return dict(json.loads(row.config))
 
     def _aliases(self, tx: Tx, name: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(row["alias"], json.loads(row["config"])) for row in tx.all("reg_fna_all", (name,))]
+        return [(row.alias, json.loads(row.config)) for row in repo.aliases(tx, name=name)]
 
     def _check_version_exists(self, tx: Tx, name: str, version: str) -> None:
         if version != LATEST and _version_row(tx, name, version) is None:
@@ -600,10 +599,10 @@ class FunctionRegistry:
             stored["RoutingConfig"] = {"AdditionalVersionWeights": {extra[0]: extra[1]}}
 
 
-def _version_row(tx: Tx, name: str, version: str | int) -> dict[str, Any] | None:
+def _version_row(tx: Tx, name: str, version: str | int) -> repo.FunctionVersion | None:
     """A published version's row; None for a number never handed out (as any too large for the store)."""
     number = counters.number(str(version))
-    return None if number is None else tx.one("reg_fnv_get", (name, number))
+    return None if number is None else repo.version(tx, name=name, version=number)
 
 
 def _alias_versions(stored: Mapping[str, Any]) -> set[str]:

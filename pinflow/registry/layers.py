@@ -20,6 +20,7 @@ from pinflow.functions import package
 from pinflow.registry import counters, paging
 from pinflow.registry import lambda_shapes as shapes
 from pinflow.store import Store, Tx
+from pinflow.store.repositories import functions as repo
 
 # Lambda's limit on the layers of one function.
 MAX_LAYERS = 5
@@ -89,20 +90,20 @@ def _counter_key(name: str) -> str:
     return f"layer:{name}"
 
 
-def _shape(row: Mapping[str, Any], *, full: bool) -> dict[str, Any]:
+def _shape(row: repo.LayerVersion, *, full: bool) -> dict[str, Any]:
     """GetLayerVersion's answer (`full`), or a LayerVersionsListItem."""
-    config = json.loads(row["config"])
+    config = json.loads(row.config)
     shaped: dict[str, Any] = {
-        "LayerVersionArn": version_arn(row["name"], row["version"]),
-        "Version": int(row["version"]),
+        "LayerVersionArn": version_arn(row.name, row.version),
+        "Version": int(row.version),
         "Description": config.get("Description", ""),
-        "CreatedDate": shapes.lambda_time(float(row["created_at"])),
+        "CreatedDate": shapes.lambda_time(float(row.created_at)),
     }
     for key in ("CompatibleRuntimes", "LicenseInfo", "CompatibleArchitectures"):
         if config.get(key):
             shaped[key] = config[key]
     if full:
-        shaped["LayerArn"] = layer_arn(row["name"])
+        shaped["LayerArn"] = layer_arn(row.name)
         shaped["Content"] = {"Location": "", "CodeSha256": shapes.b64_of_hex(config["CodeSha256"]),
                              "CodeSize": config["CodeSize"]}
     return shaped
@@ -150,10 +151,10 @@ class LayerRegistry:
         if license_info:
             config["LicenseInfo"] = license_info
         with self._store.transaction() as tx:
-            tx.execute("reg_blob_put", (digest, zip_bytes, now))
+            repo.put_blob(tx, sha256=digest, data=zip_bytes, created_at=now)
             number = counters.next_number(tx, _counter_key(name))
-            tx.execute("layer_insert", (name, number, _dumps(config), now))
-            row = tx.one("layer_get", (name, number))
+            repo.insert_layer_version(tx, name=name, version=number, config=_dumps(config), created_at=now)
+            row = repo.layer_version(tx, name=name, version=number)
         assert row is not None
         return _shape(row, full=True)
 
@@ -186,9 +187,9 @@ class LayerRegistry:
         """ListLayerVersions: newest first, those compatible with `runtime`/`architecture` when given."""
         name = check_name(name_or_arn)
         with self._store.transaction(write=False) as tx:
-            rows = tx.all("layer_versions", (name,))
+            rows = repo.layer_versions(tx, name=name)
         found = [_shape(row, full=False) for row in rows
-                 if _matches(json.loads(row["config"]), runtime, architecture)]
+                 if _matches(json.loads(row.config), runtime, architecture)]
         return paging.keyset_page(found, lambda item: (-int(item["Version"]),), marker, max(1, max_items),
                                   errors.InvalidParameterValueException)
 
@@ -196,11 +197,11 @@ class LayerRegistry:
                     max_items: int = 50) -> tuple[list[dict[str, Any]], str | None]:
         """ListLayers: each layer with its newest version compatible with `runtime`/`architecture`."""
         with self._store.transaction(write=False) as tx:
-            rows = tx.all("layer_all")
-        newest: dict[str, dict[str, Any]] = {}
+            rows = repo.all_layer_versions(tx)
+        newest: dict[str, repo.LayerVersion] = {}
         for row in rows:  # by name, newest version first
-            if row["name"] not in newest and _matches(json.loads(row["config"]), runtime, architecture):
-                newest[row["name"]] = row
+            if row.name not in newest and _matches(json.loads(row.config), runtime, architecture):
+                newest[row.name] = row
         found = [{"LayerName": name, "LayerArn": layer_arn(name), "LatestMatchingVersion": _shape(row, full=False)}
                  for name, row in newest.items()]
         return paging.keyset_page(found, lambda item: (str(item["LayerName"]),), marker, max(1, max_items),
@@ -211,10 +212,10 @@ class LayerRegistry:
         name = check_name(name_or_arn)
         with self._store.transaction() as tx:
             if counters.storable(version):
-                tx.execute("layer_delete", (name, version))
+                repo.delete_layer_version(tx, name=name, version=version)
 
-    def _row(self, tx: Tx, name: str, version: int) -> dict[str, Any]:
-        row = tx.one("layer_get", (name, version)) if counters.storable(version) else None
+    def _row(self, tx: Tx, name: str, version: int) -> repo.LayerVersion:
+        row = repo.layer_version(tx, name=name, version=version) if counters.storable(version) else None
         if row is None:
             raise errors.ResourceNotFoundException("The resource you requested does not exist.")
         return row
@@ -246,9 +247,9 @@ def resolve(tx: Tx, layer_arns: Sequence[str]) -> list[dict[str, Any]]:
                 f"Two different versions of the same layer are not allowed to be referenced in the same function. "
                 f"{seen[ref.name]} and {text} are versions of the same layer.")
         seen[ref.name] = text
-        row = tx.one("layer_get", (ref.name, ref.version)) if counters.storable(ref.version) else None
+        row = repo.layer_version(tx, name=ref.name, version=ref.version) if counters.storable(ref.version) else None
         if row is None or (ref.region, ref.account) != (arns.DEFAULT_REGION, arns.DEFAULT_ACCOUNT):
             raise errors.InvalidParameterValueException(f"Layer version {text} does not exist.")
-        config = json.loads(row["config"])
+        config = json.loads(row.config)
         found.append({"Arn": text, "CodeSize": config["CodeSize"], "CodeSha256": config["CodeSha256"]})
     return found

@@ -19,6 +19,7 @@ from pinflow import arns, errors
 from pinflow.iam import policy as iam_policy
 from pinflow.registry import aws_policies, counters
 from pinflow.store import Store, Tx
+from pinflow.store.repositories import roles as repo
 
 MAX_VERSIONS = 5
 # IAM's quota on a managed policy's size (characters, whitespace left out).
@@ -91,13 +92,13 @@ class Attached:
 def attached(tx: Tx, role: str) -> list[Attached]:
     """The default versions of the policies attached to `role`, in attachment order, in one query."""
     found: list[Attached] = []
-    for row in tx.all("iam_attached_configs", (role,)):
-        arn = row["policy_arn"]
+    for row in repo.attachments_with_configs(tx, role=role):
+        arn = row.policy_arn
         builtin = aws_policies.BY_ARN.get(arn)
         if builtin is not None:
             found.append(Attached(("aws", arn, builtin.version), arn, None, builtin.document))
-        elif row["config"] is not None:
-            config = json.loads(row["config"])
+        elif row.config is not None:
+            config = json.loads(row.config)
             number = _default_number(config)
             found.append(Attached(("local", config["PolicyId"], str(number)), arn, number))
     return found
@@ -107,8 +108,10 @@ def document(tx: Tx, policy: Attached) -> Mapping[str, Any] | None:
     """The document of an attached policy's default version (None if it went meanwhile)."""
     if policy.document is not None:
         return policy.document
-    row = tx.one("iam_pv_get", (policy.arn, policy.version))
-    return None if row is None else json.loads(row["document"])
+    if policy.version is None:
+        return None
+    row = repo.policy_version(tx, arn=policy.arn, version=policy.version)
+    return None if row is None else json.loads(row.document)
 
 
 def attached_documents(tx: Tx, role: str) -> list[Mapping[str, Any]]:
@@ -145,13 +148,13 @@ class ManagedPolicyRegistry:
         if tags:
             config["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
         with self._store.transaction() as tx:
-            if tx.one("iam_policy_by_name", (name,)) is not None:
+            if repo.managed_policy_arn(tx, name=name) is not None:
                 raise errors.EntityAlreadyExists(f"A policy called {name} already exists. Duplicate names are not "
                                                  "allowed.")
-            tx.execute("reg_counter_delete", (_counter(arn),))
-            tx.execute("iam_policy_insert", (arn, name, json.dumps(config), now))
+            counters.forget(tx, _counter(arn))
+            repo.insert_managed_policy(tx, arn=arn, name=name, config=json.dumps(config), created_at=now)
             number = counters.next_number(tx, _counter(arn))
-            tx.execute("iam_pv_insert", (arn, number, document, now))
+            repo.insert_policy_version(tx, arn=arn, version=number, document=document, created_at=now)
             return self._shaped(tx, config)
 
     def get_policy(self, arn: str) -> dict[str, Any]:
@@ -167,12 +170,12 @@ class ManagedPolicyRegistry:
                       path_prefix: str = "/") -> list[dict[str, Any]]:
         """ListPolicies (every match, by name; the API layer pages them)."""
         with self._store.transaction(write=False) as tx:
-            attached = {row["policy_arn"] for row in tx.all("iam_attached_arns")}
+            attached = repo.attached_policy_arns(tx)
             found: list[dict[str, Any]] = []
             if scope in ("All", "AWS"):
                 found.extend(self._shaped(tx, _builtin_config(policy)) for policy in aws_policies.POLICIES)
             if scope in ("All", "Local"):
-                found.extend(self._shaped(tx, json.loads(row["config"])) for row in tx.all("iam_policy_all"))
+                found.extend(self._shaped(tx, json.loads(row.config)) for row in repo.managed_policies(tx))
         return sorted((policy for policy in found if policy["Path"].startswith(path_prefix)
                        and (not only_attached or policy["Arn"] in attached)),
                       key=lambda policy: (policy["PolicyName"], policy["Arn"]))
@@ -186,14 +189,13 @@ class ManagedPolicyRegistry:
         """
         with self._store.transaction() as tx:
             self._local(tx, arn, "iam:DeletePolicy")
-            if int(tx.scalar("iam_attachment_count", (arn,)) or 0):
+            if repo.attachment_count(tx, policy_arn=arn):
                 raise errors.DeleteConflict("Cannot delete a policy attached to entities.")
-            if len(tx.all("iam_pv_all", (arn,))) > 1:
+            if len(repo.policy_versions(tx, arn=arn)) > 1:
                 raise errors.DeleteConflict("This policy has more than one version. Before you delete a policy, "
                                             "you must delete the policy's versions. The default version is "
                                             "deleted with the policy.")
-            tx.execute("iam_pv_delete_all", (arn,))
-            tx.execute("iam_policy_delete", (arn,))
+            repo.delete_managed_policy(tx, arn=arn)
 
     # --- versions ----------------------------------------------------------------------------------
 
@@ -209,15 +211,15 @@ class ManagedPolicyRegistry:
         now = self._clock()
         with self._store.transaction() as tx:
             config = self._local(tx, arn, "iam:CreatePolicyVersion")
-            if len(tx.all("iam_pv_all", (arn,))) >= MAX_VERSIONS:
+            if len(repo.policy_versions(tx, arn=arn)) >= MAX_VERSIONS:
                 raise errors.LimitExceeded(
                     f"A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new version, "
                     "you must delete an existing version.")
             number = counters.next_number(tx, _counter(arn))
-            tx.execute("iam_pv_insert", (arn, number, document, now))
+            repo.insert_policy_version(tx, arn=arn, version=number, document=document, created_at=now)
             if set_as_default:
                 config.update(DefaultVersionId=f"v{number}", UpdateDate=now)
-                tx.execute("iam_policy_set_config", (json.dumps(config), arn))
+                repo.set_managed_policy_config(tx, arn=arn, config=json.dumps(config))
         return {"Document": document, "VersionId": f"v{number}", "IsDefaultVersion": set_as_default,
                 "CreateDate": now}
 
@@ -236,12 +238,12 @@ class ManagedPolicyRegistry:
         number = version_number(version_id)
         with self._store.transaction(write=False) as tx:
             config = self._config(tx, arn)
-            row = tx.one("iam_pv_get", (arn, number)) if number is not None else None
+            row = repo.policy_version(tx, arn=arn, version=number) if number is not None else None
         if row is None:
             raise _no_version(arn, version_id)
-        return {"Document": row["document"], "VersionId": f"v{number}",
+        return {"Document": row.document, "VersionId": f"v{number}",
                 "IsDefaultVersion": _default_number(config) == number,
-                "CreateDate": row["created_at"]}
+                "CreateDate": row.created_at}
 
     def list_policy_versions(self, arn: str) -> list[dict[str, Any]]:
         """ListPolicyVersions, newest first (without documents, as IAM lists them)."""
@@ -250,10 +252,10 @@ class ManagedPolicyRegistry:
             return [{"VersionId": builtin.version, "IsDefaultVersion": True, "CreateDate": builtin.created}]
         with self._store.transaction(write=False) as tx:
             config = self._config(tx, arn)
-            rows = tx.all("iam_pv_all", (arn,))
+            rows = repo.policy_versions(tx, arn=arn)
         default = _default_number(config)
-        return [{"VersionId": f"v{row['version']}", "IsDefaultVersion": row["version"] == default,
-                 "CreateDate": row["created_at"]} for row in reversed(rows)]
+        return [{"VersionId": f"v{row.version}", "IsDefaultVersion": row.version == default,
+                 "CreateDate": row.created_at} for row in reversed(rows)]
 
     def set_default_policy_version(self, arn: str, version_id: str) -> None:
         """SetDefaultPolicyVersion: roles with the policy attached get that version's permissions at once.
@@ -264,10 +266,10 @@ class ManagedPolicyRegistry:
         number = version_number(version_id)
         with self._store.transaction() as tx:
             config = self._local(tx, arn, "iam:SetDefaultPolicyVersion")
-            if number is None or tx.one("iam_pv_get", (arn, number)) is None:
+            if number is None or repo.policy_version(tx, arn=arn, version=number) is None:
                 raise _no_version(arn, version_id)
             config.update(DefaultVersionId=f"v{number}", UpdateDate=self._clock())
-            tx.execute("iam_policy_set_config", (json.dumps(config), arn))
+            repo.set_managed_policy_config(tx, arn=arn, config=json.dumps(config))
 
     def delete_policy_version(self, arn: str, version_id: str) -> None:
         """DeletePolicyVersion.
@@ -279,11 +281,11 @@ class ManagedPolicyRegistry:
         number = version_number(version_id)
         with self._store.transaction() as tx:
             config = self._local(tx, arn, "iam:DeletePolicyVersion")
-            if number is None or tx.one("iam_pv_get", (arn, number)) is None:
+            if number is None or repo.policy_version(tx, arn=arn, version=number) is None:
                 raise _no_version(arn, version_id)
             if _default_number(config) == number:
                 raise errors.DeleteConflict("Cannot delete the default version of a policy.")
-            tx.execute("iam_pv_delete", (arn, number))
+            repo.delete_policy_version(tx, arn=arn, version=number)
 
     # --- attachments -------------------------------------------------------------------------------
 
@@ -297,10 +299,10 @@ class ManagedPolicyRegistry:
         with self._store.transaction() as tx:
             _role_exists(tx, role)
             self._config(tx, arn)
-            attached = [row["policy_arn"] for row in tx.all("iam_attached_to_role", (role,))]
+            attached = [row.policy_arn for row in repo.attachments(tx, role=role)]
             if arn not in attached and len(attached) >= MAX_ATTACHED_PER_ROLE:
                 raise errors.LimitExceeded(f"Cannot exceed quota for PoliciesPerRole: {MAX_ATTACHED_PER_ROLE}")
-            tx.execute("iam_attach", (role, arn, self._clock()))
+            repo.attach(tx, role=role, policy_arn=arn, attached_at=self._clock())
 
     def detach_role_policy(self, role: str, arn: str) -> None:
         """DetachRolePolicy.
@@ -310,7 +312,7 @@ class ManagedPolicyRegistry:
         """
         with self._store.transaction() as tx:
             _role_exists(tx, role)
-            if tx.execute("iam_detach", (role, arn)) == 0:
+            if repo.detach(tx, role=role, policy_arn=arn) == 0:
                 raise errors.NoSuchEntity(f"Policy {arn} was not found.")
 
     def list_attached_role_policies(self, role: str, path_prefix: str = "/") -> list[dict[str, str]]:
@@ -322,10 +324,10 @@ class ManagedPolicyRegistry:
         with self._store.transaction(write=False) as tx:
             _role_exists(tx, role)
             found = []
-            for row in tx.all("iam_attached_to_role", (role,)):
-                config = self._config(tx, row["policy_arn"])
+            for row in repo.attachments(tx, role=role):
+                config = self._config(tx, row.policy_arn)
                 if config["Path"].startswith(path_prefix):
-                    found.append({"PolicyName": config["PolicyName"], "PolicyArn": row["policy_arn"]})
+                    found.append({"PolicyName": config["PolicyName"], "PolicyArn": row.policy_arn})
         return found
 
     # --- inside a transaction ----------------------------------------------------------------------
@@ -334,10 +336,10 @@ class ManagedPolicyRegistry:
         builtin = aws_policies.BY_ARN.get(arn)
         if builtin is not None:
             return _builtin_config(builtin)
-        row = tx.one("iam_policy_get", (arn,))
+        row = repo.managed_policy(tx, arn=arn)
         if row is None:
             raise _no_policy(arn)
-        return dict(json.loads(row["config"]))
+        return dict(json.loads(row.config))
 
     def _local(self, tx: Tx, arn: str, action: str) -> dict[str, Any]:
         """A customer managed policy's config, for a change; AWS managed policies cannot be changed."""
@@ -352,7 +354,7 @@ class ManagedPolicyRegistry:
         """The `Policy` shape with its live AttachmentCount (dates as epoch seconds)."""
         shaped = dict(config)
         shaped["DefaultVersionId"] = f"v{_default_number(config)}"
-        shaped["AttachmentCount"] = int(tx.scalar("iam_attachment_count", (config["Arn"],)) or 0)
+        shaped["AttachmentCount"] = repo.attachment_count(tx, policy_arn=config["Arn"])
         shaped["PermissionsBoundaryUsageCount"] = 0
         shaped["IsAttachable"] = True
         return shaped
@@ -365,5 +367,5 @@ def _builtin_config(policy: aws_policies.AwsPolicy) -> dict[str, Any]:
 
 
 def _role_exists(tx: Tx, role: str) -> None:
-    if tx.one("reg_role_get", (role,)) is None:
+    if repo.role(tx, name=role) is None:
         raise errors.NoSuchEntity(f"The role with name {role} cannot be found.")

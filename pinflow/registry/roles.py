@@ -15,6 +15,7 @@ from pinflow.iam import policy as iam_policy
 from pinflow.iam import wildcard
 from pinflow.registry import managed_policies, tags
 from pinflow.store import Store, Tx
+from pinflow.store.repositories import roles as repo
 
 # IAM role IDs: "AROA" and 17 characters from upper-case letters and digits.
 _ID_ALPHABET = string.ascii_uppercase + string.digits
@@ -86,9 +87,9 @@ class RoleRegistry:
         if tags:
             role["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
         with self._store.transaction() as tx:
-            if tx.one("reg_role_get", (name,)) is not None:
+            if repo.role(tx, name=name) is not None:
                 raise errors.EntityAlreadyExists(f"Role with name {name} already exists.")
-            tx.execute("reg_role_insert", (name, json.dumps(role), now))
+            repo.insert_role(tx, name=name, config=json.dumps(role), created_at=now)
         return role
 
     def get_role(self, name: str) -> dict[str, Any]:
@@ -104,11 +105,11 @@ class RoleRegistry:
         """ListRoles, by name: {"Roles", "IsTruncated", "Marker"?}."""
         size = max(1, int(max_items))
         with self._store.transaction(write=False) as tx:
-            rows = tx.all("reg_role_page", (marker or "", size + 1))
-        answer: dict[str, Any] = {"Roles": [json.loads(row["config"]) for row in rows[:size]],
+            rows = repo.roles_after(tx, after=marker or "", size=size + 1)
+        answer: dict[str, Any] = {"Roles": [json.loads(row.config) for row in rows[:size]],
                                   "IsTruncated": len(rows) > size}
         if len(rows) > size:
-            answer["Marker"] = rows[size - 1]["name"]
+            answer["Marker"] = rows[size - 1].name
         return answer
 
     def delete_role(self, name: str) -> None:
@@ -120,11 +121,11 @@ class RoleRegistry:
         """
         with self._store.transaction() as tx:
             self._role(tx, name)
-            if tx.all("reg_rp_all", (name,)):
+            if repo.role_policies(tx, role=name):
                 raise errors.DeleteConflict("Cannot delete entity, must delete policies first.")
-            if tx.all("iam_attached_to_role", (name,)):
+            if repo.attachments(tx, role=name):
                 raise errors.DeleteConflict("Cannot delete entity, must detach all policies first.")
-            tx.execute("reg_role_delete", (name,))
+            repo.delete_role(tx, name=name)
 
     def update_assume_role_policy(self, name: str, document: str) -> None:
         """UpdateAssumeRolePolicy: a new trust policy.
@@ -138,7 +139,7 @@ class RoleRegistry:
         with self._store.transaction() as tx:
             role = self._role(tx, name)
             role["AssumeRolePolicyDocument"] = document
-            tx.execute("reg_role_set_config", (json.dumps(role), name))
+            repo.set_role_config(tx, name=name, config=json.dumps(role))
 
     def tag_role(self, name: str, added: Mapping[str, str]) -> None:
         """TagRole: add or overwrite tags. A role's tag keys are case insensitive, as IAM's are (IAM user
@@ -156,7 +157,7 @@ class RoleRegistry:
             if len(merged) > tags.MAX_TAGS:
                 raise errors.LimitExceeded(f"Cannot exceed quota for TagsPerRole: {tags.MAX_TAGS}")
             role["Tags"] = [{"Key": key, "Value": value} for key, value in merged.values()]
-            tx.execute("reg_role_set_config", (json.dumps(role), name))
+            repo.set_role_config(tx, name=name, config=json.dumps(role))
 
     def untag_role(self, name: str, keys: list[str]) -> None:
         """UntagRole; keys the role does not have are ignored.
@@ -172,7 +173,7 @@ class RoleRegistry:
                 role["Tags"] = kept
             else:
                 role.pop("Tags", None)
-            tx.execute("reg_role_set_config", (json.dumps(role), name))
+            repo.set_role_config(tx, name=name, config=json.dumps(role))
 
     def list_role_tags(self, name: str) -> list[dict[str, str]]:
         """ListRoleTags, in the order they were added.
@@ -194,11 +195,11 @@ class RoleRegistry:
         _check_policy(document, name)
         with self._store.transaction() as tx:
             self._role(tx, role)
-            others = sum(iam_policy.size(row["document"]) for row in tx.all("reg_rp_all", (role,))
-                         if row["name"] != name)
+            others = sum(iam_policy.size(row.document) for row in repo.role_policies(tx, role=role)
+                         if row.name != name)
             if others + iam_policy.size(document) > INLINE_SIZE:
                 raise errors.LimitExceeded(f"Maximum policy size of {INLINE_SIZE} bytes exceeded for role {role}")
-            tx.execute("reg_rp_put", (role, name, document))
+            repo.put_role_policy(tx, role=role, name=name, document=document)
 
     def get_role_policy(self, role: str, name: str) -> dict[str, Any]:
         """GetRolePolicy: {"RoleName", "PolicyName", "PolicyDocument"}.
@@ -208,10 +209,10 @@ class RoleRegistry:
         """
         with self._store.transaction(write=False) as tx:
             self._role(tx, role)
-            row = tx.one("reg_rp_get", (role, name))
+            row = repo.role_policy(tx, role=role, name=name)
         if row is None:
             raise errors.NoSuchEntity(f"The role policy with name {name} cannot be found.")
-        return {"RoleName": role, "PolicyName": name, "PolicyDocument": row["document"]}
+        return {"RoleName": role, "PolicyName": name, "PolicyDocument": row.document}
 
     def delete_role_policy(self, role: str, name: str) -> None:
         """DeleteRolePolicy.
@@ -221,7 +222,7 @@ class RoleRegistry:
         """
         with self._store.transaction() as tx:
             self._role(tx, role)
-            if tx.execute("reg_rp_delete", (role, name)) == 0:
+            if repo.delete_role_policy(tx, role=role, name=name) == 0:
                 raise errors.NoSuchEntity(f"The role policy with name {name} cannot be found.")
 
     def list_role_policies(self, role: str, marker: str | None = None, max_items: int = 100) -> dict[str, Any]:
@@ -233,7 +234,7 @@ class RoleRegistry:
         size = max(1, int(max_items))
         with self._store.transaction(write=False) as tx:
             self._role(tx, role)
-            names = [row["name"] for row in tx.all("reg_rp_all", (role,))]
+            names = [row.name for row in repo.role_policies(tx, role=role)]
         if marker:
             names = [name for name in names if name > marker]
         answer: dict[str, Any] = {"PolicyNames": names[:size], "IsTruncated": len(names) > size}
@@ -250,7 +251,7 @@ class RoleRegistry:
             if role is None:
                 return None
             name = role["RoleName"]
-            inline = [json.loads(policy["document"]) for policy in tx.all("reg_rp_all", (name,))]
+            inline = [json.loads(policy.document) for policy in repo.role_policies(tx, role=name)]
             return inline + managed_policies.attached_documents(tx, name)
 
     def grants(self, role_arn: str) -> Grants | None:
@@ -261,7 +262,7 @@ class RoleRegistry:
             if role is None:
                 return None
             name = role["RoleName"]
-            inline = tuple(row["document"] for row in tx.all("reg_rp_all", (name,)))
+            inline = tuple(row.document for row in repo.role_policies(tx, role=name))
             attached = tuple(managed_policies.attached(tx, name))
         return Grants(trusts(role["AssumeRolePolicyDocument"], STATES_PRINCIPAL), inline, attached)
 
@@ -293,17 +294,17 @@ class RoleRegistry:
         arn = arns.parse(role_arn) if isinstance(role_arn, str) else None
         if arn is None or arn.service != "iam" or not arn.resource.startswith("role/"):
             return None
-        row = tx.one("reg_role_get", (arn.resource.rsplit("/", 1)[-1],))
+        row = repo.role(tx, name=arn.resource.rsplit("/", 1)[-1])
         if row is None:
             return None
-        role = dict(json.loads(row["config"]))
+        role = dict(json.loads(row.config))
         return role if role["Arn"] == str(role_arn) else None
 
     def _role(self, tx: Tx, name: str) -> dict[str, Any]:
-        row = tx.one("reg_role_get", (name,))
+        row = repo.role(tx, name=name)
         if row is None:
             raise _role_missing(name)
-        return dict(json.loads(row["config"]))
+        return dict(json.loads(row.config))
 
 
 def _check_trust(document: str) -> None:

@@ -5,6 +5,7 @@ many machines, versions and aliases there are."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -41,14 +42,17 @@ def _machine(pf: Pinflow, name: str, versions: int, aliases: int) -> None:
 
 @contextmanager
 def counted_reads(pf: Pinflow) -> Iterator[list[int]]:
-    """How many store transactions run inside the block."""
+    """How many store transactions the block itself runs (not the engine's threads: its heartbeat or
+    timers may open one meanwhile)."""
     store = pf.engine.store
     opened = [0]
     original = store.transaction
+    reader = threading.get_ident()
 
     @contextmanager
     def counting(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        opened[0] += 1
+        if threading.get_ident() == reader:
+            opened[0] += 1
         with original(*args, **kwargs) as tx:
             yield tx
 

@@ -325,7 +325,7 @@ service: svc
 provider:
   name: aws
   runtime: python3.11
-  tags:
+  stackTags:
     team: blue
   deploymentBucket: my-bucket
 functions:
@@ -365,13 +365,70 @@ def test_what_pinflow_cannot_honour_is_noted_and_strict_refuses_unpinnable_refer
     assert "useExactVersion cannot pin 2 reference(s)" in output
     assert cl.lam.list_functions()["Functions"] == []
     planned, output = deploy(path, cl, plan_only=True)
-    for noted in ("ignored: resources", "ignored: provider.tags", "ignored: provider.deploymentBucket",
+    for noted in ("ignored: resources", "ignored: provider.stackTags", "ignored: provider.deploymentBucket",
                   "ignored: functions.hello.events",
                   "useExactVersion cannot pin exact: Elsewhere: arn:aws:lambda:us-east-1:123456789012:function:"
                   "not-deployed-here",
                   "useExactVersion cannot pin exact: Chosen: Parameters.FunctionName.$ $.fn"):
         assert noted in output, noted
     assert planned.status == 0
+
+
+TAGS = """
+service: svc
+provider:
+  name: aws
+  runtime: python3.11
+  tags:
+    app: myApp
+    department: engineering
+functions:
+  hello:
+    handler: handler.hello
+    tags:
+      department: payments
+      tier: 1
+stepFunctions:
+  stateMachines:
+    inherits:
+      name: inherits
+      tags:
+        score: 42
+      definition: {StartAt: P, States: {P: {Type: Pass, End: true}}}
+    own:
+      name: own
+      inheritGlobalTags: false
+      tags:
+        score: 42
+      definition: {StartAt: P, States: {P: {Type: Pass, End: true}}}
+"""
+
+
+def _machine_tags(cl: clients.Clients, name: str) -> dict[str, str]:
+    listed = cl.sfn.list_tags_for_resource(resourceArn=arns.state_machine(name))["tags"]
+    return {tag["key"]: tag["value"] for tag in listed}
+
+
+def test_tags_as_serverless_and_the_plugin_give_them(make_project, cl):
+    """A function has provider.tags with its own over them (values as text); a state machine has the
+    provider's too unless `inheritGlobalTags: false` (the plugin's README example); a later deploy
+    leaves exactly the tags the file lists."""
+    path = make_project(TAGS, HANDLER)
+    result, _ = deploy(path, cl)
+    assert result.status == 0
+    assert cl.lam.list_tags(Resource=HELLO)["Tags"] == {"app": "myApp", "department": "payments", "tier": "1"}
+    assert _machine_tags(cl, "inherits") == {"app": "myApp", "department": "engineering", "score": "42"}
+    assert _machine_tags(cl, "own") == {"score": "42"}
+    path.write_text(TAGS.replace("      tier: 1\n", "").replace("department: engineering", "department: ops"))
+    planned, _ = deploy(path, cl, plan_only=True)
+    assert [f.name for f in planned.plan.functions if f.tags_changed] == ["svc-dev-hello"]
+    assert [m.name for m in planned.plan.machines if m.tags_changed] == ["inherits"]
+    assert not any(f.publishes for f in planned.plan.functions)
+    result, output = deploy(path, cl)
+    assert result.status == 0
+    assert cl.lam.list_tags(Resource=HELLO)["Tags"] == {"app": "myApp", "department": "payments"}
+    assert _machine_tags(cl, "inherits") == {"app": "myApp", "department": "ops", "score": "42"}
+    assert "state machine own: tags set" not in output
 
 
 INVALID = """

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from pinflow.service import Pinflow
+from pinflow.store.repositories import functions as functions_repo
 from tests.api.conftest import RunningServer
 from tests.fuzz import strategies
 
@@ -29,7 +30,7 @@ def old_store(tmp_path: Path) -> Iterator[RunningServer]:
     pf.functions.create_function("old", strategies.ECHO_ZIP, handler="app.handler", description=f"a{S}",
                                  environment={"MOOD": S}, role=ROLE, publish=True)
     with pf.store.transaction() as tx:  # the registry checks tags now: written as an earlier version did
-        tx.execute("reg_fn_set_tags", (json.dumps({"team": S}), "old"))
+        functions_repo.set_tags(tx, name="old", tags=json.dumps({"team": S}))
     pf.functions.create_alias("old", "live", "1", description=S)
     machine = pf.machines.create("old", strategies.PASS_DEFINITION, ROLE)["stateMachineArn"]
     version = pf.machines.publish_version(machine)["stateMachineVersionArn"]

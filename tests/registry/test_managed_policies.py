@@ -13,6 +13,7 @@ from pinflow.registry.function_policy import FunctionPolicies
 from pinflow.registry.functions import FunctionRegistry
 from pinflow.registry.managed_policies import ManagedPolicyRegistry
 from pinflow.registry.roles import RoleRegistry
+from pinflow.store.repositories import roles as roles_repo
 from tests.registry.conftest import code
 from tests.roles import STATES_TRUST
 
@@ -141,8 +142,10 @@ def test_a_default_version_is_one_number_whatever_its_spelling(store, clock) -> 
         with pytest.raises(errors.NoSuchEntity):
             policies.delete_policy_version(arn, spelling)
     with store.transaction() as tx:
-        config = json.loads(tx.one("iam_policy_get", (arn,))["config"])
-        tx.execute("iam_policy_set_config", (json.dumps({**config, "DefaultVersionId": "v01"}), arn))
+        stored = roles_repo.managed_policy(tx, arn=arn)
+        assert stored is not None
+        config = json.loads(stored.config)
+        roles_repo.set_managed_policy_config(tx, arn=arn, config=json.dumps({**config, "DefaultVersionId": "v01"}))
     assert policies.get_policy(arn)["DefaultVersionId"] == "v1"
     assert policies.get_policy_version(arn, "v1")["IsDefaultVersion"] is True
     assert [v["IsDefaultVersion"] for v in policies.list_policy_versions(arn)] == [False, True]

@@ -78,7 +78,7 @@ def test_the_scan_finds_the_code_s_queries() -> None:
     """The scan itself: it sees hundreds of calls, including names bound by a loop."""
     calls = list(_tx_calls())
     assert len(calls) > 200
-    assert any("reg_fnv_delete_all" in (names or []) for _, _, names in calls)
+    assert any("function_versions_delete" in (names or []) for _, _, names in calls)
 
 
 def test_every_query_the_code_runs_is_defined() -> None:

@@ -1,82 +1,84 @@
--- Named queries of the roles repository: IAM roles, their inline policies, managed policies and attachments.
+-- Named queries of the roles repository (`repositories/roles.py`): IAM roles, their inline policies,
+-- managed policies, their versions and attachments.
 
--- name: iam_policy_get
-SELECT arn, name, config, created_at FROM managed_policies WHERE arn = ?;
+-- name: role_get
+SELECT name, config, created_at FROM roles WHERE name = :name;
 
--- name: iam_policy_by_name
-SELECT arn FROM managed_policies WHERE name = ?;
+-- name: role_insert
+INSERT INTO roles (name, config, created_at) VALUES (:name, :config, :created_at);
 
--- name: iam_policy_insert
-INSERT INTO managed_policies (arn, name, config, created_at) VALUES (?, ?, ?, ?);
+-- name: role_set_config
+UPDATE roles SET config = :config WHERE name = :name;
 
--- name: iam_policy_set_config
-UPDATE managed_policies SET config = ? WHERE arn = ?;
+-- name: role_delete
+DELETE FROM roles WHERE name = :name;
 
--- name: iam_policy_delete
-DELETE FROM managed_policies WHERE arn = ?;
+-- name: role_page
+SELECT name, config, created_at FROM roles WHERE name > :after ORDER BY name LIMIT :size;
 
--- name: iam_policy_all
-SELECT arn, name, config, created_at FROM managed_policies ORDER BY name;
+-- name: role_policy_get
+SELECT name, document FROM role_policies WHERE role = :role AND name = :name;
 
--- name: iam_pv_get
-SELECT version, document, created_at FROM managed_policy_versions WHERE arn = ? AND version = ?;
+-- name: role_policies
+SELECT name, document FROM role_policies WHERE role = :role ORDER BY name;
 
--- name: iam_pv_all
-SELECT version, document, created_at FROM managed_policy_versions WHERE arn = ? ORDER BY version;
-
--- name: iam_pv_insert
-INSERT INTO managed_policy_versions (arn, version, document, created_at) VALUES (?, ?, ?, ?);
-
--- name: iam_pv_delete
-DELETE FROM managed_policy_versions WHERE arn = ? AND version = ?;
-
--- name: iam_pv_delete_all
-DELETE FROM managed_policy_versions WHERE arn = ?;
-
--- name: iam_attach
-INSERT INTO role_attachments (role, policy_arn, attached_at) VALUES (?, ?, ?)
-ON CONFLICT (role, policy_arn) DO NOTHING;
-
--- name: iam_detach
-DELETE FROM role_attachments WHERE role = ? AND policy_arn = ?;
-
--- name: iam_attached_to_role
-SELECT policy_arn, attached_at FROM role_attachments WHERE role = ? ORDER BY attached_at, policy_arn;
-
--- name: iam_attachment_count
-SELECT COUNT(*) FROM role_attachments WHERE policy_arn = ?;
-
--- name: iam_attached_arns
-SELECT DISTINCT policy_arn FROM role_attachments;
-
--- name: iam_attached_configs
--- A role's attachments with each customer managed policy's config (NULL for an AWS managed one), one query.
-SELECT a.policy_arn, p.config FROM role_attachments a LEFT JOIN managed_policies p ON p.arn = a.policy_arn
-WHERE a.role = ? ORDER BY a.attached_at, a.policy_arn;
--- name: reg_role_get
-SELECT name, config, created_at FROM roles WHERE name = ?;
-
--- name: reg_role_insert
-INSERT INTO roles (name, config, created_at) VALUES (?, ?, ?);
-
--- name: reg_role_delete
-DELETE FROM roles WHERE name = ?;
-
--- name: reg_role_page
-SELECT name, config, created_at FROM roles WHERE name > ? ORDER BY name LIMIT ?;
-
--- name: reg_rp_get
-SELECT name, document FROM role_policies WHERE role = ? AND name = ?;
-
--- name: reg_rp_put
-INSERT INTO role_policies (role, name, document) VALUES (?, ?, ?)
+-- name: role_policy_put
+INSERT INTO role_policies (role, name, document) VALUES (:role, :name, :document)
 ON CONFLICT (role, name) DO UPDATE SET document = excluded.document;
 
--- name: reg_rp_delete
-DELETE FROM role_policies WHERE role = ? AND name = ?;
+-- name: role_policy_delete
+DELETE FROM role_policies WHERE role = :role AND name = :name;
 
--- name: reg_rp_all
-SELECT name, document FROM role_policies WHERE role = ? ORDER BY name;
+-- name: managed_policy_get
+SELECT arn, name, config, created_at FROM managed_policies WHERE arn = :arn;
 
--- name: reg_role_set_config
-UPDATE roles SET config = ? WHERE name = ?;
+-- name: managed_policy_arn_by_name
+SELECT arn FROM managed_policies WHERE name = :name;
+
+-- name: managed_policy_insert
+INSERT INTO managed_policies (arn, name, config, created_at) VALUES (:arn, :name, :config, :created_at);
+
+-- name: managed_policy_set_config
+UPDATE managed_policies SET config = :config WHERE arn = :arn;
+
+-- name: managed_policy_delete
+DELETE FROM managed_policies WHERE arn = :arn;
+
+-- name: managed_policies
+SELECT arn, name, config, created_at FROM managed_policies ORDER BY name;
+
+-- name: policy_version_get
+SELECT version, document, created_at FROM managed_policy_versions WHERE arn = :arn AND version = :version;
+
+-- name: policy_versions
+SELECT version, document, created_at FROM managed_policy_versions WHERE arn = :arn ORDER BY version;
+
+-- name: policy_version_insert
+INSERT INTO managed_policy_versions (arn, version, document, created_at) VALUES (:arn, :version, :document, :created_at);
+
+-- name: policy_version_delete
+DELETE FROM managed_policy_versions WHERE arn = :arn AND version = :version;
+
+-- name: policy_versions_delete
+DELETE FROM managed_policy_versions WHERE arn = :arn;
+
+-- name: attachment_insert
+INSERT INTO role_attachments (role, policy_arn, attached_at) VALUES (:role, :policy_arn, :attached_at)
+ON CONFLICT (role, policy_arn) DO NOTHING;
+
+-- name: attachment_delete
+DELETE FROM role_attachments WHERE role = :role AND policy_arn = :policy_arn;
+
+-- name: attachments_of_role
+SELECT policy_arn, attached_at FROM role_attachments WHERE role = :role ORDER BY attached_at, policy_arn;
+
+-- name: attachment_count
+SELECT COUNT(*) FROM role_attachments WHERE policy_arn = :policy_arn;
+
+-- name: attached_policy_arns
+SELECT DISTINCT policy_arn FROM role_attachments;
+
+-- name: attachments_with_configs
+-- The attachments of a role with the config of each customer managed policy (NULL for an AWS managed one).
+SELECT a.policy_arn, p.config FROM role_attachments a LEFT JOIN managed_policies p ON p.arn = a.policy_arn
+WHERE a.role = :role ORDER BY a.attached_at, a.policy_arn;
