@@ -106,10 +106,15 @@ class Tx:
         rows = cursor.fetchall()
         if not rows:
             return []
-        columns = self._columns.get(sql)
-        if columns is None or len(columns) != len(rows[0]):
-            columns = self._columns[sql] = tuple(c[0] for c in cursor.description)
+        columns = self._names(sql, cursor, len(rows[0]))
         return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def _names(self, sql: str, cursor: Any, width: int) -> tuple[str, ...]:
+        """The column names of `sql`'s rows (`width` of them), from the cursor the first time."""
+        columns = self._columns.get(sql)
+        if columns is None or len(columns) != width:
+            columns = self._columns[sql] = tuple(c[0] for c in cursor.description)
+        return columns
 
     def one(self, name: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.all(name, params)
@@ -139,18 +144,22 @@ class Tx:
 
     def rows(self, name: str, row: Callable[..., R], /, **params: Any) -> list[R]:
         """Every row of a query, each built as `row(**columns)`."""
-        cursor = self._connection.execute(self._sql(name), params)
-        columns = [c[0] for c in cursor.description]
-        return [row(**dict(zip(columns, values, strict=True))) for values in cursor.fetchall()]
+        sql = self._sql(name)
+        cursor = self._connection.execute(sql, params)
+        found = cursor.fetchall()
+        if not found:
+            return []
+        columns = self._names(sql, cursor, len(found[0]))
+        return [row(**dict(zip(columns, values, strict=True))) for values in found]
 
     def row(self, name: str, row: Callable[..., R], /, **params: Any) -> R | None:
         """The first row of a query (built as `row(**columns)`), or None."""
-        cursor = self._connection.execute(self._sql(name), params)
+        sql = self._sql(name)
+        cursor = self._connection.execute(sql, params)
         values = cursor.fetchone()
         if values is None:
             return None
-        columns = [c[0] for c in cursor.description]
-        return row(**dict(zip(columns, values, strict=True)))
+        return row(**dict(zip(self._names(sql, cursor, len(values)), values, strict=True)))
 
     def value(self, name: str, /, **params: Any) -> Any:
         """The first column of the first row, or None."""
