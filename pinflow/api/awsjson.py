@@ -13,12 +13,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from pinflow import errors, jsontext
-from pinflow.api import shapes
+from pinflow.api import lanes, shapes
 
 log = logging.getLogger(__name__)
 
@@ -128,28 +127,34 @@ async def call_async(handler: Handler, service: Any, body: dict[str, Any]) -> Re
 
 async def dispatch(request: Request, prefix: str, operations: Mapping[str, Handler],
                    service: Any) -> Response:
-    """Answer one AWS JSON 1.0 request.
+    """Answer one AWS JSON 1.0 request (`dispatch_body` with the request's target header and body).
 
     Args:
         request: the HTTP request (POST /, `X-Amz-Target: <prefix>.<Operation>`).
         prefix: the service's target prefix (`AWSStepFunctions`).
         operations: operation name -> handler(service, params) returning the output members.
         service: what handlers are given (the `Pinflow` facade).
-
-    Blocking handlers (the store, the engine's commits) run on the threadpool; coroutine handlers
-    are awaited here.
     """
-    name = operation_name(request.headers.get("x-amz-target"), prefix)
+    return await dispatch_body(request.headers.get("x-amz-target"), await request.body(), prefix, operations,
+                               service)
+
+
+async def dispatch_body(target: str | None, raw: bytes, prefix: str, operations: Mapping[str, Handler],
+                        service: Any) -> Response:
+    """Answer one AWS JSON 1.0 request from its `X-Amz-Target` header and its body.
+
+    Blocking handlers (the store, the engine's commits) run on the shared pool (`lanes.blocking`);
+    coroutine handlers are awaited here.
+    """
+    name = operation_name(target, prefix)
     handler = operations.get(name) if name else None
     if handler is None:
-        return error_answer(UnknownOperationException(
-            f"Unknown operation {request.headers.get('x-amz-target')!r}"))
-    raw = await request.body()
+        return error_answer(UnknownOperationException(f"Unknown operation {target!r}"))
     try:
-        # A large body is parsed on the threadpool: the event loop serves every other request meanwhile.
-        body = parse_body(raw) if len(raw) < jsontext.INLINE_BYTES else await run_in_threadpool(parse_body, raw)
+        # A large body is parsed on the pool: the event loop serves every other request meanwhile.
+        body = parse_body(raw) if len(raw) < jsontext.INLINE_BYTES else await lanes.blocking(parse_body, raw)
     except errors.ServiceError as exc:
         return error_answer(exc)
     if inspect.iscoroutinefunction(handler):
         return await call_async(handler, service, body)
-    return await run_in_threadpool(call, handler, service, body)
+    return await lanes.blocking(call, handler, service, body)

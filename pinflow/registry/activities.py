@@ -10,6 +10,7 @@ from pinflow import arns, errors
 from pinflow.registry import paging
 from pinflow.registry import tags as tagging
 from pinflow.store import Store, Tx
+from pinflow.store.repositories import state_machines as repo
 
 # The registry has a `list` method; this keeps the builtin usable in annotations inside the class.
 _Tags = list[dict[str, str]]
@@ -52,10 +53,10 @@ class ActivityRegistry:
         tagging.check_count(tag_map, arn)
         now = self._clock()
         with self._store.transaction() as tx:
-            row = tx.one("reg_act_by_name", (name,))
+            row = repo.activity_named(tx, name=name)
             if row is not None:
-                return {"activityArn": row["arn"], "creationDate": row["created_at"]}
-            tx.execute("reg_act_insert", (arn, name, now, json.dumps(tag_map, sort_keys=True)))
+                return {"activityArn": row.arn, "creationDate": row.created_at}
+            repo.insert_activity(tx, arn=arn, name=name, created_at=now, tags=json.dumps(tag_map, sort_keys=True))
         return {"activityArn": arn, "creationDate": now}
 
     def describe(self, arn: str) -> dict[str, Any]:
@@ -67,23 +68,23 @@ class ActivityRegistry:
         """
         _check_arn(arn)
         with self._store.transaction(write=False) as tx:
-            row = tx.one("reg_act_get", (arn,))
+            row = repo.activity(tx, arn=arn)
         if row is None:
             raise _does_not_exist(arn)
-        return {"activityArn": row["arn"], "name": row["name"], "creationDate": row["created_at"]}
+        return {"activityArn": row.arn, "name": row.name, "creationDate": row.created_at}
 
     def exists(self, arn: str) -> bool:
         """Whether the activity exists (for GetActivityTask and activity Task states)."""
         with self._store.transaction(write=False) as tx:
-            return tx.one("reg_act_get", (arn,)) is not None
+            return repo.activity(tx, arn=arn) is not None
 
     def list(self, next_token: str | None = None, max_results: int | None = None) -> dict[str, Any]:
         """ListActivities, by name: {"activities": [...], "nextToken"?}."""
         start, size = paging.offset(next_token), paging.page_size(max_results)
         with self._store.transaction(write=False) as tx:
-            rows = tx.all("reg_act_page", (size + 1, start))
+            rows = repo.activities(tx, limit=size + 1, offset=start)
         answer: dict[str, Any] = {"activities": [
-            {"activityArn": row["arn"], "name": row["name"], "creationDate": row["created_at"]}
+            {"activityArn": row.arn, "name": row.name, "creationDate": row.created_at}
             for row in rows[:size]]}
         if len(rows) > size:
             answer["nextToken"] = paging.encode(start + size)
@@ -97,12 +98,12 @@ class ActivityRegistry:
         """
         _check_arn(arn)
         with self._store.transaction() as tx:
-            tx.execute("reg_act_delete", (arn,))
+            repo.delete_activity(tx, arn=arn)
 
     def list_tags(self, arn: str) -> _Tags:
         """ListTagsForResource of an activity: [{"key", "value"}]."""
         with self._store.transaction(write=False) as tx:
-            return tagging.to_list(tagging.load(self._row(tx, arn)["tags"]))
+            return tagging.to_list(tagging.load(self._row(tx, arn).tags))
 
     def tag_resource(self, arn: str, tags: Sequence[Mapping[str, Any]] | Mapping[str, str]) -> None:
         """TagResource: add or overwrite tags.
@@ -112,9 +113,9 @@ class ActivityRegistry:
             TooManyTags: more than 50 tags would result.
         """
         with self._store.transaction() as tx:
-            current = tagging.load(self._row(tx, arn)["tags"])
+            current = tagging.load(self._row(tx, arn).tags)
             merged = tagging.merged(current, tagging.from_list(tags), arn)
-            tx.execute("reg_act_set_tags", (json.dumps(merged, sort_keys=True), arn))
+            repo.set_activity_tags(tx, arn=arn, tags=json.dumps(merged, sort_keys=True))
 
     def untag_resource(self, arn: str, keys: Iterable[str]) -> None:
         """UntagResource.
@@ -123,11 +124,11 @@ class ActivityRegistry:
             ResourceNotFound: no such activity.
         """
         with self._store.transaction() as tx:
-            kept = tagging.without(tagging.load(self._row(tx, arn)["tags"]), keys)
-            tx.execute("reg_act_set_tags", (json.dumps(kept, sort_keys=True), arn))
+            kept = tagging.without(tagging.load(self._row(tx, arn).tags), keys)
+            repo.set_activity_tags(tx, arn=arn, tags=json.dumps(kept, sort_keys=True))
 
-    def _row(self, tx: Tx, arn: str) -> dict[str, Any]:
-        row = tx.one("reg_act_get", (arn,))
+    def _row(self, tx: Tx, arn: str) -> repo.Activity:
+        row = repo.activity(tx, arn=arn)
         if row is None:
             raise errors.ResourceNotFound(f"Resource not found: '{arn}'", resourceName=arn)
         return row

@@ -16,6 +16,7 @@ from typing import Any
 
 from pinflow import arns, errors
 from pinflow.store import Store
+from pinflow.store.repositories import state_machines as repo
 
 AUTHORIZATION_TYPES = ("BASIC", "OAUTH_CLIENT_CREDENTIALS", "API_KEY")
 # Where each authorization type keeps its parameters, and which of them are secret.
@@ -49,18 +50,19 @@ class ConnectionRegistry:
         if description is not None:
             config["Description"] = description
         with self._store.transaction() as tx:
-            if tx.one("connection_get", (name,)) is not None:
+            if repo.connection(tx, name=name) is not None:
                 raise errors.ResourceAlreadyExistsException(f"Connection {name} already exists.")
-            tx.execute("connection_insert", (name, arn, json.dumps(config), json.dumps(hidden), now))
+            repo.insert_connection(tx, name=name, arn=arn, config=json.dumps(config), secrets=json.dumps(hidden),
+                                   created_at=now)
         return config
 
     def describe(self, name: str, *, verb: str = "describe") -> dict[str, Any]:
         """DescribeConnection's answer (no secret in it)."""
         with self._store.transaction(write=False) as tx:
-            row = tx.one("connection_get", (name,))
+            row = repo.connection(tx, name=name)
         if row is None:
             raise _missing(name, verb)
-        config: dict[str, Any] = json.loads(row["config"])
+        config: dict[str, Any] = json.loads(row.config)
         return config
 
     def update(self, name: str, *, authorization_type: str | None, auth: dict[str, Any] | None,
@@ -68,11 +70,11 @@ class ConnectionRegistry:
         """UpdateConnection: the members given replace the stored ones (secrets given replace secrets)."""
         now = self._clock()
         with self._store.transaction() as tx:
-            row = tx.one("connection_get", (name,))
+            row = repo.connection(tx, name=name)
             if row is None:
                 raise _missing(name, "update")
-            config = json.loads(row["config"])
-            hidden = json.loads(row["secrets"])
+            config = json.loads(row.config)
+            hidden = json.loads(row.secrets)
             kind = authorization_type or config["AuthorizationType"]
             if auth is not None or kind != config["AuthorizationType"]:
                 merged = _merge(_joined(config["AuthParameters"], hidden) if kind == config["AuthorizationType"]
@@ -85,45 +87,45 @@ class ConnectionRegistry:
             config["LastModifiedTime"] = now
             if config["ConnectionState"] == "AUTHORIZED":
                 config["LastAuthorizedTime"] = now
-            tx.execute("connection_update", (json.dumps(config), json.dumps(hidden), name))
+            repo.update_connection(tx, name=name, config=json.dumps(config), secrets=json.dumps(hidden))
         return config
 
     def delete(self, name: str) -> dict[str, Any]:
         with self._store.transaction() as tx:
-            row = tx.one("connection_get", (name,))
+            row = repo.connection(tx, name=name)
             if row is None:
                 raise _missing(name, "delete")
-            tx.execute("connection_delete", (name,))
-        config: dict[str, Any] = json.loads(row["config"])
+            repo.delete_connection(tx, name=name)
+        config: dict[str, Any] = json.loads(row.config)
         config["ConnectionState"] = "DELETING"
         return config
 
     def list(self, prefix: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
         """Every connection's config, by name."""
         with self._store.transaction(write=False) as tx:
-            rows = tx.all("connections_all")
-        found = [json.loads(row["config"]) for row in rows]
+            rows = repo.connections(tx)
+        found = [json.loads(row.config) for row in rows]
         return [c for c in found if (prefix is None or c["Name"].startswith(prefix))
                 and (state is None or c["ConnectionState"] == state)]
 
     def credentials(self, arn: str) -> dict[str, Any] | None:
         """A connection's authorization type and parameters with their secrets, by ARN (None: no such)."""
         with self._store.transaction(write=False) as tx:
-            row = tx.one("connection_by_arn", (arn,))
+            row = repo.connection_by_arn(tx, arn=arn)
         if row is None:
             return None
-        config = json.loads(row["config"])
+        config = json.loads(row.config)
         return {"Name": config["Name"], "AuthorizationType": config["AuthorizationType"],
-                "AuthParameters": _joined(config["AuthParameters"], json.loads(row["secrets"]))}
+                "AuthParameters": _joined(config["AuthParameters"], json.loads(row.secrets))}
 
     def set_state(self, arn: str, state: str, reason: str | None = None) -> None:
         """Record what the last authorization of an OAuth connection came to."""
         now = self._clock()
         with self._store.transaction() as tx:
-            row = tx.one("connection_by_arn", (arn,))
+            row = repo.connection_by_arn(tx, arn=arn)
             if row is None:
                 return
-            config = json.loads(row["config"])
+            config = json.loads(row.config)
             if config["ConnectionState"] == state and config.get("StateReason") == reason:
                 return
             config["ConnectionState"] = state
@@ -133,7 +135,7 @@ class ConnectionRegistry:
                 config["StateReason"] = reason
             if state == "AUTHORIZED":
                 config["LastAuthorizedTime"] = now
-            tx.execute("connection_update", (json.dumps(config), row["secrets"], config["Name"]))
+            repo.update_connection(tx, name=config["Name"], config=json.dumps(config), secrets=row.secrets)
 
 
 def split_secrets(authorization_type: str, auth: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

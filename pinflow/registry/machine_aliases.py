@@ -15,6 +15,7 @@ from pinflow import arns, errors
 from pinflow.registry import counters, paging
 from pinflow.registry import sfn_shapes as shapes
 from pinflow.store import Store, Tx
+from pinflow.store.repositories import state_machines as repo
 
 DELETING = "DELETING"
 
@@ -49,17 +50,17 @@ class MachineAliases:
         machine = routes[0].machine
         now = self._clock()
         with self._store.transaction() as tx:
-            tx.execute("reg_sm_lock", (machine,))
-            row = tx.one("reg_sm_get", (machine,))
+            repo.lock_machine(tx, name=machine)
+            row = repo.machine(tx, name=machine)
             if row is None:
                 raise errors.ResourceNotFound(shapes.NO_SUCH_RESOURCE)
-            if row["status"] == DELETING:
-                raise shapes.deleting(row["arn"])
+            if row.status == DELETING:
+                raise shapes.deleting(row.arn)
             wanted = self._routing(tx, row, routes)
-            alias_arn = f"{row['arn']}:{name}"
-            existing = tx.one("reg_sma_get", (machine, name))
+            alias_arn = f"{row.arn}:{name}"
+            existing = repo.alias(tx, machine=machine, alias=name)
             if existing is not None:
-                config = json.loads(existing["config"])
+                config = json.loads(existing.config)
                 # The same routes in another order are the same routing.
                 if (_route_set(config["routingConfiguration"]) != _route_set(wanted)
                         or config.get("description") != description):
@@ -69,7 +70,7 @@ class MachineAliases:
                 return {"stateMachineAliasArn": alias_arn, "creationDate": config["creationDate"]}
             config = {"routingConfiguration": wanted, "description": description, "creationDate": now,
                       "updateDate": now}
-            tx.execute("reg_sma_insert", (machine, name, _dumps(config)))
+            repo.insert_alias(tx, machine=machine, alias=name, config=_dumps(config))
             return {"stateMachineAliasArn": alias_arn, "creationDate": now}
 
     def describe_alias(self, alias_arn: str) -> dict[str, Any]:
@@ -78,16 +79,16 @@ class MachineAliases:
         Raises:
             ResourceNotFound: no such alias.
         """
-        ref = alias_ref(alias_arn)
+        machine, alias = alias_ref(alias_arn)
         with self._store.transaction(write=False) as tx:
-            row = tx.one("reg_sm_get", (ref.name,))
-            found = tx.one("reg_sma_get", (ref.name, ref.alias)) if row is not None else None
+            row = repo.machine(tx, name=machine)
+            found = repo.alias(tx, machine=machine, alias=alias) if row is not None else None
         if row is None or found is None:
             raise errors.ResourceNotFound(shapes.NO_SUCH_RESOURCE)
-        config = json.loads(found["config"])
+        config = json.loads(found.config)
         shaped: dict[str, Any] = {
-            "stateMachineAliasArn": f"{row['arn']}:{ref.alias}",
-            "name": ref.alias,
+            "stateMachineAliasArn": f"{row.arn}:{alias}",
+            "name": alias,
             "routingConfiguration": config["routingConfiguration"],
             "creationDate": config["creationDate"],
             "updateDate": config["updateDate"],
@@ -108,20 +109,20 @@ class MachineAliases:
             ValidationException: a bad routing.
             StateMachineDeleting: the machine is being deleted.
         """
-        ref = alias_ref(alias_arn)
+        machine, alias = alias_ref(alias_arn)
         routes = shapes.routes(routing) if routing is not None else None
         now = self._clock()
         with self._store.transaction() as tx:
-            tx.execute("reg_sm_lock", (ref.name,))
-            row = tx.one("reg_sm_get", (ref.name,))
-            found = tx.one("reg_sma_get", (ref.name, ref.alias)) if row is not None else None
+            repo.lock_machine(tx, name=machine)
+            row = repo.machine(tx, name=machine)
+            found = repo.alias(tx, machine=machine, alias=alias) if row is not None else None
             if row is None or found is None:
                 raise errors.ResourceNotFound(shapes.NO_SUCH_RESOURCE)
-            if row["status"] == DELETING:
-                raise shapes.deleting(row["arn"])
-            config = json.loads(found["config"])
+            if row.status == DELETING:
+                raise shapes.deleting(row.arn)
+            config = json.loads(found.config)
             if routes is not None:
-                if routes[0].machine != ref.name:
+                if routes[0].machine != machine:
                     shown = ", ".join(str(item.get("stateMachineVersionArn")) for item in routing or ())
                     raise errors.ValidationException(
                         "Routing configuration must contain state machine version ARNs of the same state "
@@ -130,14 +131,14 @@ class MachineAliases:
             if description is not None:
                 config["description"] = description
             config["updateDate"] = now
-            tx.execute("reg_sma_update", (_dumps(config), ref.name, ref.alias))
+            repo.update_alias(tx, machine=machine, alias=alias, config=_dumps(config))
         return {"updateDate": now}
 
     def delete_alias(self, alias_arn: str) -> None:
         """DeleteStateMachineAlias; its versions stay. A missing alias is not an error."""
-        ref = alias_ref(alias_arn)
+        machine, alias = alias_ref(alias_arn)
         with self._store.transaction() as tx:
-            tx.execute("reg_sma_delete", (ref.name, ref.alias))
+            repo.delete_alias(tx, machine=machine, alias=alias)
 
     def list_aliases(self, arn: str, next_token: str | None = None,
                      max_results: int | None = None) -> dict[str, Any]:
@@ -149,16 +150,16 @@ class MachineAliases:
         ref = shapes.split(arn)
         size = paging.page_size(max_results)
         with self._store.transaction(write=False) as tx:
-            row = tx.one("reg_sm_get", (ref.name,))
+            row = repo.machine(tx, name=ref.name)
             if row is None:
                 raise shapes.does_not_exist(arn)
-            if row["status"] == DELETING:
+            if row.status == DELETING:
                 raise shapes.deleting(arn)
             aliases = self._aliases(tx, ref.name)
         page, token = paging.keyset_page(aliases, lambda item: (item[1]["creationDate"], item[0]), next_token,
                                          size)
         answer: dict[str, Any] = {"stateMachineAliases": [
-            {"stateMachineAliasArn": f"{row['arn']}:{alias}", "creationDate": config["creationDate"]}
+            {"stateMachineAliasArn": f"{row.arn}:{alias}", "creationDate": config["creationDate"]}
             for alias, config in page]}
         if token is not None:
             answer["nextToken"] = token
@@ -168,29 +169,29 @@ class MachineAliases:
         """Every alias (of one machine, or of all), described as DescribeStateMachineAlias describes it, in
         one read: machine name -> aliases by name."""
         with self._store.transaction(write=False) as tx:
-            rows = (tx.all("reg_sma_every", ()) if name is None
-                    else [{"machine": name, **row} for row in tx.all("reg_sma_all", (name,))])
+            rows = repo.every_alias(tx) if name is None else repo.aliases(tx, machine=name)
         found: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
-            config = json.loads(row["config"])
+            config = json.loads(row.config)
             shaped: dict[str, Any] = {
-                "stateMachineAliasArn": f"{arns.state_machine(row['machine'])}:{row['alias']}", "name": row["alias"],
+                "stateMachineAliasArn": f"{arns.state_machine(row.machine)}:{row.alias}", "name": row.alias,
                 "routingConfiguration": config["routingConfiguration"], "creationDate": config["creationDate"],
                 "updateDate": config["updateDate"]}
             if config.get("description"):
                 shaped["description"] = config["description"]
-            found.setdefault(row["machine"], []).append(shaped)
+            found.setdefault(row.machine, []).append(shaped)
         return found
 
     def _aliases(self, tx: Tx, name: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(row["alias"], json.loads(row["config"])) for row in tx.all("reg_sma_all", (name,))]
+        return [(row.alias, json.loads(row.config)) for row in repo.aliases(tx, machine=name)]
 
-    def _routing(self, tx: Tx, row: Mapping[str, Any], routes: list[shapes.Route]) -> list[dict[str, Any]]:
+    def _routing(self, tx: Tx, row: repo.Machine, routes: list[shapes.Route]) -> list[dict[str, Any]]:
         """The stored routingConfiguration; every routed version must exist."""
         for route in routes:
-            if not counters.storable(route.version) or tx.one("reg_smv_get", (route.machine, route.version)) is None:
+            if (not counters.storable(route.version)
+                    or repo.version(tx, machine=route.machine, version=route.version) is None):
                 raise errors.ResourceNotFound(shapes.NO_SUCH_RESOURCE)
-        return [{"stateMachineVersionArn": f"{row['arn']}:{route.version}", "weight": route.weight}
+        return [{"stateMachineVersionArn": f"{row.arn}:{route.version}", "weight": route.weight}
                 for route in routes]
 
 
@@ -198,12 +199,12 @@ def _route_set(routing: Sequence[Mapping[str, Any]]) -> frozenset[tuple[str, int
     return frozenset((str(route["stateMachineVersionArn"]), int(route["weight"])) for route in routing)
 
 
-def alias_ref(alias_arn: str) -> arns.StateMachineRef:
-    """An alias ARN split; InvalidArn for anything else."""
+def alias_ref(alias_arn: str) -> tuple[str, str]:
+    """An alias ARN split: (machine name, alias name); InvalidArn for anything else."""
     ref = shapes.split(alias_arn)
     if ref.alias is None:
         raise shapes.invalid_arn(alias_arn)
-    return ref
+    return ref.name, ref.alias
 
 
 def routes_of(config: Mapping[str, Any]) -> list[dict[str, int]]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pinflow import arns, errors
 from pinflow.registry import counters
+from pinflow.store.repositories import state_machines as repo
 
 TYPES = ("STANDARD", "EXPRESS")
 # What AWS answers for a machine created without these configurations.
@@ -151,23 +152,23 @@ def routes(routing: Sequence[Mapping[str, Any]] | None) -> list[Route]:
     return parsed
 
 
-def describe(machine: Mapping[str, Any], revision: Mapping[str, Any], revision_config: Mapping[str, Any], *,
+def describe(machine: repo.Machine, revision: repo.Revision, revision_config: Mapping[str, Any], *,
              arn: str, created: float, description: str | None = None) -> dict[str, Any]:
     """A DescribeStateMachine answer for a machine's revision (the current one, or a version's)."""
     shaped: dict[str, Any] = {
         "stateMachineArn": arn,
-        "name": machine["name"],
-        "status": machine["status"],
-        "definition": revision["definition"],
-        "roleArn": revision["role_arn"],
-        "type": machine["type"],
+        "name": machine.name,
+        "status": machine.status,
+        "definition": revision.definition,
+        "roleArn": revision.role_arn,
+        "type": machine.type,
         "creationDate": created,
         "loggingConfiguration": revision_config["loggingConfiguration"],
         "tracingConfiguration": revision_config["tracingConfiguration"],
     }
     # AWS shows no revisionId until the first update that changed something.
     if not revision_config.get("initial"):
-        shaped["revisionId"] = revision["revision_id"]
+        shaped["revisionId"] = revision.revision_id
     if description:
         shaped["description"] = description
     if revision_config.get("encryptionConfiguration"):

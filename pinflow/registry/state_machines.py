@@ -20,13 +20,13 @@ from pinflow.registry import counters, machine_aliases, paging, refs
 from pinflow.registry import sfn_shapes as shapes
 from pinflow.registry import tags as tagging
 from pinflow.store import Store, Tx
+from pinflow.store.repositories import executions as exec_repo
+from pinflow.store.repositories import state_machines as repo
 
 DELETING = machine_aliases.DELETING
 ACTIVE = "ACTIVE"
 # PublishStateMachineVersion's revisionId for a machine that was never updated.
 INITIAL = "INITIAL"
-# The page queries' LIMIT when a list reads every row and pages by key (`paging.keyset_page`).
-_EVERY_ROW = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -111,14 +111,14 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
         tagging.check_count(tag_map, arn)
         now = self._clock()
         with self._store.transaction() as tx:
-            row = tx.one("reg_sm_get", (name,))
+            row = repo.machine(tx, name=name)
             if row is not None:
                 return self._recreate(tx, row, definition, type, wanted, created)
             revision_id = str(uuid.uuid4())
-            tx.execute("reg_rev_insert", (revision_id, name, definition, role_arn,
-                                          _dumps({**wanted, "initial": True}), now))
-            tx.execute("reg_sm_insert", (name, arn, type, ACTIVE, revision_id, now,
-                                         _dumps({"create": created}), _dumps(tag_map)))
+            repo.insert_revision(tx, revision_id=revision_id, machine=name, definition=definition,
+                                 role_arn=role_arn, config=_dumps({**wanted, "initial": True}), created_at=now)
+            repo.insert_machine(tx, name=name, arn=arn, type=type, status=ACTIVE, revision_id=revision_id,
+                                created_at=now, config=_dumps({"create": created}), tags=_dumps(tag_map))
             answer: dict[str, Any] = {"stateMachineArn": arn, "creationDate": now}
             if publish:
                 version = self._publish(tx, name, arn, revision_id, version_description)
@@ -158,8 +158,8 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
         now = self._clock()
         with self._store.transaction() as tx:
             row = self._lock(tx, ref.name, arn)
-            current = self._revision_row(tx, row["revision_id"])
-            config = json.loads(current["config"])
+            current = self._revision_row(tx, row.revision_id)
+            config = json.loads(current.config)
             wanted = {
                 "loggingConfiguration": shapes.logging(logging) if logging is not None
                 else config["loggingConfiguration"],
@@ -168,20 +168,20 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
                 "encryptionConfiguration": dict(encryption) if encryption is not None
                 else config.get("encryptionConfiguration"),
             }
-            new_definition = current["definition"] if definition is None else definition
-            new_role = current["role_arn"] if role_arn is None else role_arn
-            revision_id, initial = current["revision_id"], bool(config.get("initial"))
-            if (new_definition, new_role) != (current["definition"], current["role_arn"]) or any(
+            new_definition = current.definition if definition is None else definition
+            new_role = current.role_arn if role_arn is None else role_arn
+            revision_id, initial = current.revision_id, bool(config.get("initial"))
+            if (new_definition, new_role) != (current.definition, current.role_arn) or any(
                     wanted[key] != config.get(key) for key in wanted):
                 revision_id, initial = str(uuid.uuid4()), False
-                tx.execute("reg_rev_insert", (revision_id, ref.name, new_definition, new_role,
-                                              _dumps({**wanted, "initial": False}), now))
-                tx.execute("reg_sm_set_revision", (revision_id, ref.name))
+                repo.insert_revision(tx, revision_id=revision_id, machine=ref.name, definition=new_definition,
+                                     role_arn=new_role, config=_dumps({**wanted, "initial": False}), created_at=now)
+                repo.set_revision(tx, name=ref.name, revision_id=revision_id)
             answer: dict[str, Any] = {"updateDate": now}
             if not initial:
                 answer["revisionId"] = revision_id
             if publish:
-                version = self._publish(tx, ref.name, row["arn"], revision_id, version_description)
+                version = self._publish(tx, ref.name, row.arn, revision_id, version_description)
                 answer["stateMachineVersionArn"] = version["stateMachineVersionArn"]
             return answer
 
@@ -200,25 +200,25 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
                 f"Invalid Arn: '{arn}': DeleteStateMachine takes an unqualified state machine ARN; "
                 "use DeleteStateMachineVersion or DeleteStateMachineAlias")
         with self._store.transaction() as tx:
-            if tx.execute("reg_sm_lock", (ref.name,)) == 0:
+            if not repo.lock_machine(tx, name=ref.name):
                 return
-            tx.execute("reg_sma_delete_all", (ref.name,))
-            tx.execute("reg_smv_delete_all", (ref.name,))
-            if int(tx.scalar("reg_sm_running_executions", (ref.name,)) or 0):
-                tx.execute("reg_sm_set_status", (DELETING, ref.name))
+            repo.delete_aliases(tx, machine=ref.name)
+            repo.delete_versions(tx, machine=ref.name)
+            if exec_repo.running_count(tx, state_machine=ref.name):
+                repo.set_status(tx, name=ref.name, status=DELETING)
             else:
-                tx.execute("reg_sm_delete", (ref.name,))
+                repo.delete_machine(tx, name=ref.name)
 
     def forget_if_deleting(self, name_or_arn: str) -> bool:
         """Remove a DELETING machine once none of its executions runs; True when it was removed."""
         name = shapes.split(name_or_arn).name if name_or_arn.startswith("arn:") else name_or_arn
         with self._store.transaction() as tx:
-            row = tx.one("reg_sm_get", (name,))
-            if row is None or row["status"] != DELETING:
+            row = repo.machine(tx, name=name)
+            if row is None or row.status != DELETING:
                 return False
-            if int(tx.scalar("reg_sm_running_executions", (name,)) or 0):
+            if exec_repo.running_count(tx, state_machine=name):
                 return False
-            tx.execute("reg_sm_delete", (name,))
+            repo.delete_machine(tx, name=name)
             return True
 
     def describe(self, arn: str) -> dict[str, Any]:
@@ -231,32 +231,32 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
         """
         ref = shapes.split(arn)
         with self._store.transaction(write=False) as tx:
-            row = tx.one("reg_sm_get", (ref.name,))
+            row = repo.machine(tx, name=ref.name)
             if row is None:
                 raise shapes.does_not_exist(arn)
             if ref.version is not None:
-                version = tx.one("reg_smv_get", (ref.name, ref.version))
+                version = repo.version(tx, machine=ref.name, version=ref.version)
                 if version is None:
                     raise shapes.does_not_exist(arn)
-                revision = self._revision_row(tx, version["revision_id"])
-                return shapes.describe(row, revision, json.loads(revision["config"]),
-                                       arn=f"{row['arn']}:{ref.version}", created=version["created_at"],
-                                       description=version["description"])
-            if ref.alias is not None and tx.one("reg_sma_get", (ref.name, ref.alias)) is None:
+                revision = self._revision_row(tx, version.revision_id)
+                return shapes.describe(row, revision, json.loads(revision.config),
+                                       arn=f"{row.arn}:{ref.version}", created=version.created_at,
+                                       description=version.description)
+            if ref.alias is not None and repo.alias(tx, machine=ref.name, alias=ref.alias) is None:
                 raise shapes.does_not_exist(arn)
-            revision = self._revision_row(tx, row["revision_id"])
-            return shapes.describe(row, revision, json.loads(revision["config"]), arn=row["arn"],
-                                   created=row["created_at"])
+            revision = self._revision_row(tx, row.revision_id)
+            return shapes.describe(row, revision, json.loads(revision.config), arn=row.arn,
+                                   created=row.created_at)
 
     def list(self, next_token: str | None = None, max_results: int | None = None) -> dict[str, Any]:
         """ListStateMachines, by name: {"stateMachines": [...], "nextToken"?}."""
         size = paging.page_size(max_results)
         with self._store.transaction(write=False) as tx:
-            rows = tx.all("reg_sm_page", (_EVERY_ROW, 0))
-        page, token = paging.keyset_page(rows, lambda row: (row["name"],), next_token, size)
+            rows = repo.machines(tx)
+        page, token = paging.keyset_page(rows, lambda row: (row.name,), next_token, size)
         answer: dict[str, Any] = {"stateMachines": [
-            {"stateMachineArn": row["arn"], "name": row["name"], "type": row["type"],
-             "creationDate": row["created_at"]} for row in page]}
+            {"stateMachineArn": row.arn, "name": row.name, "type": row.type,
+             "creationDate": row.created_at} for row in page]}
         if token is not None:
             answer["nextToken"] = token
         return answer
@@ -271,18 +271,18 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
         """
         with self._store.transaction(write=False) as tx:
             revision = self._revision_row(tx, revision_id)
-        config = json.loads(revision["config"])
+        config = json.loads(revision.config)
         shaped: dict[str, Any] = {
-            "stateMachineArn": _arn(revision["machine"]),
-            "name": revision["machine"],
-            "definition": revision["definition"],
-            "roleArn": revision["role_arn"],
-            "updateDate": revision["created_at"],
+            "stateMachineArn": _arn(revision.machine),
+            "name": revision.machine,
+            "definition": revision.definition,
+            "roleArn": revision.role_arn,
+            "updateDate": revision.created_at,
             "loggingConfiguration": config["loggingConfiguration"],
             "tracingConfiguration": config["tracingConfiguration"],
         }
         if not config.get("initial"):
-            shaped["revisionId"] = revision["revision_id"]
+            shaped["revisionId"] = revision.revision_id
         if config.get("encryptionConfiguration"):
             shaped["encryptionConfiguration"] = config["encryptionConfiguration"]
         return shaped
@@ -308,15 +308,15 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
             raise shapes.does_not_exist(arn)
         with self._store.transaction() as tx:
             row = self._lock(tx, ref.name, arn)
-            current = self._revision_row(tx, row["revision_id"])
-            initial = bool(json.loads(current["config"]).get("initial"))
-            if revision_id is not None and revision_id != current["revision_id"] and not (
+            current = self._revision_row(tx, row.revision_id)
+            initial = bool(json.loads(current.config).get("initial"))
+            if revision_id is not None and revision_id != current.revision_id and not (
                     revision_id == INITIAL and initial):
-                shown = INITIAL if initial else current["revision_id"]
+                shown = INITIAL if initial else current.revision_id
                 raise errors.ConflictException(
                     f"Failed to publish the State Machine version for revision {revision_id}. "
                     f"The current State Machine revision is {shown}.")
-            return self._publish(tx, ref.name, row["arn"], current["revision_id"], description)
+            return self._publish(tx, ref.name, row.arn, current.revision_id, description)
 
     def list_versions(self, arn: str, next_token: str | None = None,
                       max_results: int | None = None) -> dict[str, Any]:
@@ -326,15 +326,15 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
             raise shapes.invalid_arn(arn)
         size = paging.page_size(max_results)
         with self._store.transaction(write=False) as tx:
-            row = tx.one("reg_sm_get", (ref.name,))
+            row = repo.machine(tx, name=ref.name)
             if row is None:
                 return {"stateMachineVersions": []}  # AWS answers an empty list, not an error
-            rows = tx.all("reg_smv_page", (ref.name, _EVERY_ROW, 0))
+            rows = repo.versions(tx, machine=ref.name)
         # Newest first: the key negates the number.
-        page, token = paging.keyset_page(rows, lambda version: (-int(version["version"]),), next_token, size)
+        page, token = paging.keyset_page(rows, lambda version: (-int(version.version),), next_token, size)
         answer: dict[str, Any] = {"stateMachineVersions": [
-            {"stateMachineVersionArn": f"{row['arn']}:{version['version']}",
-             "creationDate": version["created_at"]} for version in page]}
+            {"stateMachineVersionArn": f"{row.arn}:{version.version}",
+             "creationDate": version.created_at} for version in page]}
         if token is not None:
             answer["nextToken"] = token
         return answer
@@ -342,21 +342,20 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
     def version_summary(self) -> dict[str, tuple[int, int]]:
         """Every machine's number of versions and newest version, in one read: name -> (count, newest)."""
         with self._store.transaction(write=False) as tx:
-            return {row["machine"]: (int(row["versions"]), int(row["latest"]))
-                    for row in tx.all("reg_smv_summary", ())}
+            return {row.machine: (int(row.versions), int(row.latest)) for row in repo.version_tallies(tx)}
 
     def versions_of(self, name: str) -> Sequence[dict[str, Any]]:
         """A machine's versions, newest first, in one read: version, ARN, creationDate, description and
         revisionId as DescribeStateMachine shows them for each version ARN."""
         arn = _arn(name)
         with self._store.transaction(write=False) as tx:
-            rows = tx.all("reg_smv_with_revision", (name,))
+            rows = repo.versions_with_revision(tx, machine=name)
         found = []
         for row in rows:
-            shaped: dict[str, Any] = {"version": int(row["version"]), "arn": f"{arn}:{row['version']}",
-                                      "creationDate": row["created_at"], "description": row["description"] or ""}
+            shaped: dict[str, Any] = {"version": int(row.version), "arn": f"{arn}:{row.version}",
+                                      "creationDate": row.created_at, "description": row.description or ""}
             # As DescribeStateMachine: no revisionId for a machine's first revision.
-            shaped["revisionId"] = None if json.loads(row["config"]).get("initial") else row["revision_id"]
+            shaped["revisionId"] = None if json.loads(row.config).get("initial") else row.revision_id
             found.append(shaped)
         return found
 
@@ -371,10 +370,10 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
         if ref.version is None:
             raise shapes.invalid_arn(version_arn)
         with self._store.transaction() as tx:
-            if tx.execute("reg_sm_lock", (ref.name,)) == 0:
+            if not repo.lock_machine(tx, name=ref.name):
                 return
-            row = tx.one("reg_sm_get", (ref.name,))
-            if row is None or tx.one("reg_smv_get", (ref.name, ref.version)) is None:
+            row = repo.machine(tx, name=ref.name)
+            if row is None or repo.version(tx, machine=ref.name, version=ref.version) is None:
                 return
             using = [alias for alias, config in self._aliases(tx, ref.name)
                      if any(route["version"] == ref.version for route in machine_aliases.routes_of(config))]
@@ -382,14 +381,14 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
                 raise errors.ConflictException(
                     "Version to be deleted must not be referenced by an alias. Current list of aliases "
                     f"referencing this version: [{', '.join(using)}]")
-            canonical = f"{row['arn']}:{ref.version}"
+            canonical = f"{row.arn}:{ref.version}"
             held = sorted(set(refs.holders(tx, canonical)) | set(refs.holders(tx, version_arn)))
             if held:
                 raise errors.ConflictException(
                     "Version to be deleted must not be referenced by a running execution (or by a failed one "
                     "that can still be redriven). Current list of executions referencing this version: "
                     f"{refs.describe(held)}")
-            tx.execute("reg_smv_delete", (ref.name, ref.version))
+            repo.delete_version(tx, machine=ref.name, version=ref.version)
 
     # --- starting executions -----------------------------------------------------------------------
 
@@ -404,28 +403,28 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
         """
         ref = shapes.split(arn)
         with self._store.transaction(write=False) as tx:
-            row = tx.one("reg_sm_get", (ref.name,))
+            row = repo.machine(tx, name=ref.name)
             if row is None:
                 raise shapes.does_not_exist(arn)
-            if row["status"] == DELETING:
+            if row.status == DELETING:
                 raise shapes.deleting(arn)
-            revision_id, version_arn, alias_arn = row["revision_id"], None, None
+            revision_id, version_arn, alias_arn = row.revision_id, None, None
             number = ref.version
             if ref.alias is not None:
-                found = tx.one("reg_sma_get", (ref.name, ref.alias))
+                found = repo.alias(tx, machine=ref.name, alias=ref.alias)
                 if found is None:
                     raise shapes.does_not_exist(arn)
-                number = machine_aliases.draw(machine_aliases.routes_of(json.loads(found["config"])), rng)
-                alias_arn = f"{row['arn']}:{ref.alias}"
+                number = machine_aliases.draw(machine_aliases.routes_of(json.loads(found.config)), rng)
+                alias_arn = f"{row.arn}:{ref.alias}"
             if number is not None:
-                version = tx.one("reg_smv_get", (ref.name, number))
+                version = repo.version(tx, machine=ref.name, version=number)
                 if version is None:
                     raise shapes.does_not_exist(arn)
-                revision_id, version_arn = version["revision_id"], f"{row['arn']}:{number}"
+                revision_id, version_arn = version.revision_id, f"{row.arn}:{number}"
             revision = self._revision_row(tx, revision_id)
-        machine = {"name": row["name"], "arn": row["arn"], "type": row["type"], "status": row["status"]}
-        return StartTarget(machine=machine, revision_id=revision_id, definition=revision["definition"],
-                           role_arn=revision["role_arn"], version_arn=version_arn, alias_arn=alias_arn)
+        machine = {"name": row.name, "arn": row.arn, "type": row.type, "status": row.status}
+        return StartTarget(machine=machine, revision_id=revision_id, definition=revision.definition,
+                           role_arn=revision.role_arn, version_arn=version_arn, alias_arn=alias_arn)
 
     # --- tags --------------------------------------------------------------------------------------
 
@@ -433,24 +432,24 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
         """ListTagsForResource of a machine: [{"key", "value"}]."""
         ref = shapes.split(arn)
         with self._store.transaction(write=False) as tx:
-            row = tx.one("reg_sm_get", (ref.name,))
+            row = repo.machine(tx, name=ref.name)
         if row is None:
             raise errors.ResourceNotFound(f"Resource not found: '{arn}'", resourceName=arn)
-        return tagging.to_list(tagging.load(row["tags"]))
+        return tagging.to_list(tagging.load(row.tags))
 
     def tag_resource(self, arn: str, tag_list: Sequence[Mapping[str, Any]] | Mapping[str, str]) -> None:
         ref = shapes.split(arn)
         with self._store.transaction() as tx:
             row = self._tagged(tx, ref.name, arn)
-            merged = tagging.merged(tagging.load(row["tags"]), tagging.from_list(tag_list), arn)
-            tx.execute("reg_sm_set_tags", (_dumps(merged), ref.name))
+            merged = tagging.merged(tagging.load(row.tags), tagging.from_list(tag_list), arn)
+            repo.set_tags(tx, name=ref.name, tags=_dumps(merged))
 
     def untag_resource(self, arn: str, keys: Iterable[str]) -> None:
         ref = shapes.split(arn)
         with self._store.transaction() as tx:
             row = self._tagged(tx, ref.name, arn)
-            kept = tagging.without(tagging.load(row["tags"]), keys)
-            tx.execute("reg_sm_set_tags", (_dumps(kept), ref.name))
+            kept = tagging.without(tagging.load(row.tags), keys)
+            repo.set_tags(tx, name=ref.name, tags=_dumps(kept))
 
     # --- inside a transaction ----------------------------------------------------------------------
 
@@ -462,58 +461,59 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
         if problems:
             raise errors.InvalidDefinition(f"Invalid State Machine Definition: '{problems[0]}'")
 
-    def _lock(self, tx: Tx, name: str, arn: str) -> dict[str, Any]:
+    def _lock(self, tx: Tx, name: str, arn: str) -> repo.Machine:
         """The machine's row, locked, for a change: it must exist and not be DELETING."""
-        tx.execute("reg_sm_lock", (name,))
-        row = tx.one("reg_sm_get", (name,))
+        repo.lock_machine(tx, name=name)
+        row = repo.machine(tx, name=name)
         if row is None:
             raise shapes.does_not_exist(arn)
-        if row["status"] == DELETING:
+        if row.status == DELETING:
             raise shapes.deleting(arn)
         return row
 
-    def _tagged(self, tx: Tx, name: str, arn: str) -> dict[str, Any]:
-        tx.execute("reg_sm_lock", (name,))
-        row = tx.one("reg_sm_get", (name,))
+    def _tagged(self, tx: Tx, name: str, arn: str) -> repo.Machine:
+        repo.lock_machine(tx, name=name)
+        row = repo.machine(tx, name=name)
         if row is None:
             raise errors.ResourceNotFound(f"Resource not found: '{arn}'", resourceName=arn)
         return row
 
-    def _revision_row(self, tx: Tx, revision_id: str) -> dict[str, Any]:
-        row = tx.one("reg_rev_get", (revision_id,))
+    def _revision_row(self, tx: Tx, revision_id: str) -> repo.Revision:
+        row = repo.revision(tx, revision_id=revision_id)
         if row is None:
             raise errors.StateMachineDoesNotExist(f"Revision does not exist: {revision_id}")
         return row
 
-    def _recreate(self, tx: Tx, row: dict[str, Any], definition: str, kind: str, wanted: dict[str, Any],
+    def _recreate(self, tx: Tx, row: repo.Machine, definition: str, kind: str, wanted: dict[str, Any],
                   created: dict[str, Any]) -> dict[str, Any]:
         """CreateStateMachine for a name in use: the existing machine if nothing differs."""
-        if row["status"] == DELETING:
-            raise shapes.deleting(row["arn"])
-        current = self._revision_row(tx, row["revision_id"])
-        config = json.loads(current["config"])
-        same = (current["definition"] == definition and row["type"] == kind
+        if row.status == DELETING:
+            raise shapes.deleting(row.arn)
+        current = self._revision_row(tx, row.revision_id)
+        config = json.loads(current.config)
+        same = (current.definition == definition and row.type == kind
                 and all(config.get(key) == value for key, value in wanted.items())
-                and json.loads(row["config"]).get("create") == created)
+                and json.loads(row.config).get("create") == created)
         if not same:
-            raise errors.StateMachineAlreadyExists(f"State Machine Already Exists: '{row['arn']}'")
-        answer: dict[str, Any] = {"stateMachineArn": row["arn"], "creationDate": row["created_at"]}
+            raise errors.StateMachineAlreadyExists(f"State Machine Already Exists: '{row.arn}'")
+        answer: dict[str, Any] = {"stateMachineArn": row.arn, "creationDate": row.created_at}
         if created["publish"]:
-            versions = tx.all("reg_smv_for_revision", (row["name"], row["revision_id"]))
+            versions = repo.versions_of_revision(tx, machine=row.name, revision_id=row.revision_id)
             if versions:
-                answer["stateMachineVersionArn"] = f"{row['arn']}:{versions[0]['version']}"
+                answer["stateMachineVersionArn"] = f"{row.arn}:{versions[0].version}"
         return answer
 
     def _publish(self, tx: Tx, name: str, machine_arn: str, revision_id: str,
                  description: str | None) -> dict[str, Any]:
         """The version of `revision_id`: an existing one, else the next number."""
-        existing = tx.all("reg_smv_for_revision", (name, revision_id))
+        existing = repo.versions_of_revision(tx, machine=name, revision_id=revision_id)
         if existing:
-            return {"stateMachineVersionArn": f"{machine_arn}:{existing[0]['version']}",
-                    "creationDate": existing[0]["created_at"]}
+            return {"stateMachineVersionArn": f"{machine_arn}:{existing[0].version}",
+                    "creationDate": existing[0].created_at}
         number = counters.next_number(tx, _counter_key(name))
         now = self._clock()
-        tx.execute("reg_smv_insert", (name, number, revision_id, description, now))
+        repo.insert_version(tx, machine=name, version=number, revision_id=revision_id, description=description,
+                            created_at=now)
         return {"stateMachineVersionArn": f"{machine_arn}:{number}", "creationDate": now}
 
 

@@ -1,6 +1,7 @@
 """The store seam: transactions over named SQL queries, the same for SQLite and PostgreSQL.
 
-Queries live in `queries/*.sql` (portable SQL, `?` placeholders) and the schema in numbered
+Queries live in `queries/<aggregate>.sql` (portable SQL, `:name` parameters), run only by the
+repositories (`pinflow.store.repositories`, one module per aggregate), and the schema in numbered
 migrations under `sql/<dialect>/`. A dialect adapter supplies connections and the few differences
 (placeholders, how to take the write lock).
 """

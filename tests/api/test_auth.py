@@ -122,6 +122,16 @@ def test_signatures_expire_after_fifteen_minutes():
     assert future.value.message.startswith("Signature not yet current: ")
 
 
+@pytest.mark.parametrize("stamp", ["20260230T120000Z", "20261206T245959Z", "2026-12-06T05:10:11Z", "20261206T051011",
+                                   "2026126T51011Z", "\uff120261206T051011Z", "20261206T05101\u0661Z"])
+def test_a_date_that_is_not_a_basic_iso_8601_stamp_of_a_real_moment_is_refused(stamp):
+    request = signed("POST", "http://127.0.0.1:8083/", b"{}")
+    request.headers.replace_header("X-Amz-Date", stamp)
+    with pytest.raises(auth.IncompleteSignature) as caught:
+        verify(request)
+    assert caught.value.status == 400
+
+
 def test_keys_from_file_and_environment(tmp_path):
     path = tmp_path / "keys.json"
     path.write_text(json.dumps({"FILEKEY": "one"}))
