@@ -70,10 +70,14 @@ class Tx:
     row class (a dataclass whose fields are the query's columns).
     """
 
-    def __init__(self, connection: Any, dialect: Dialect, cache: dict[str, str]) -> None:
+    def __init__(self, connection: Any, dialect: Dialect, cache: dict[str, str],
+                 columns: dict[str, tuple[str, ...]] | None = None) -> None:
         self._connection = connection
         self._dialect = dialect
         self._cache = cache
+        # A query's column names by its SQL text: the cursor's description is a tuple of 7-tuples built
+        # again on every call, which costs more than the rest of reading a row of twenty columns.
+        self._columns: dict[str, tuple[str, ...]] = columns if columns is not None else {}
 
     def _sql(self, name: str) -> str:
         sql = self._cache.get(name)
@@ -98,9 +102,20 @@ class Tx:
             cursor.executemany(self._sql(name), [tuple(r) for r in rows])
 
     def all(self, name: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cursor = self._connection.execute(self._sql(name), tuple(params))
-        columns = [c[0] for c in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        sql = self._sql(name)
+        cursor = self._connection.execute(sql, tuple(params))
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        columns = self._names(sql, cursor, len(rows[0]))
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def _names(self, sql: str, cursor: Any, width: int) -> tuple[str, ...]:
+        """The column names of `sql`'s rows (`width` of them), from the cursor the first time."""
+        columns = self._columns.get(sql)
+        if columns is None or len(columns) != width:
+            columns = self._columns[sql] = tuple(c[0] for c in cursor.description)
+        return columns
 
     def one(self, name: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.all(name, params)
@@ -130,18 +145,22 @@ class Tx:
 
     def rows(self, name: str, row: Callable[..., R], /, **params: Any) -> list[R]:
         """Every row of a query, each built as `row(**columns)`."""
-        cursor = self._connection.execute(self._sql(name), params)
-        columns = [c[0] for c in cursor.description]
-        return [row(**dict(zip(columns, values, strict=True))) for values in cursor.fetchall()]
+        sql = self._sql(name)
+        cursor = self._connection.execute(sql, params)
+        found = cursor.fetchall()
+        if not found:
+            return []
+        columns = self._names(sql, cursor, len(found[0]))
+        return [row(**dict(zip(columns, values, strict=True))) for values in found]
 
     def row(self, name: str, row: Callable[..., R], /, **params: Any) -> R | None:
         """The first row of a query (built as `row(**columns)`), or None."""
-        cursor = self._connection.execute(self._sql(name), params)
+        sql = self._sql(name)
+        cursor = self._connection.execute(sql, params)
         values = cursor.fetchone()
         if values is None:
             return None
-        columns = [c[0] for c in cursor.description]
-        return row(**dict(zip(columns, values, strict=True)))
+        return row(**dict(zip(self._names(sql, cursor, len(values)), values, strict=True)))
 
     def value(self, name: str, /, **params: Any) -> Any:
         """The first column of the first row, or None."""
@@ -158,6 +177,7 @@ class Store:
         self.dialect = dialect
         self._local = threading.local()
         self._sql_cache: dict[str, str] = {}
+        self._columns: dict[str, tuple[str, ...]] = {}  # filled after migrations, which never read through Tx
         self._write_lock = threading.Lock()
         self._connections: list[Any] = []
         self._connections_lock = threading.Lock()
@@ -227,7 +247,7 @@ class Store:
                 if wait_limit is not None:
                     self.dialect.limit_waits(connection, wait_limit)
                 try:
-                    yield Tx(connection, self.dialect, self._sql_cache)
+                    yield Tx(connection, self.dialect, self._sql_cache, self._columns)
                 except BaseException:
                     self._rollback(connection)
                     raise
