@@ -8,6 +8,8 @@ migrations under `sql/<dialect>/`. A dialect adapter supplies connections and th
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -71,13 +73,18 @@ class Tx:
     """
 
     def __init__(self, connection: Any, dialect: Dialect, cache: dict[str, str],
-                 columns: dict[str, tuple[str, ...]] | None = None) -> None:
+                 columns: dict[str, tuple[str, ...]] | None = None,
+                 builders: dict[tuple[str, Any], Callable[[Sequence[Any]], Any]] | None = None) -> None:
         self._connection = connection
         self._dialect = dialect
         self._cache = cache
         # A query's column names by its SQL text: the cursor's description is a tuple of 7-tuples built
         # again on every call, which costs more than the rest of reading a row of twenty columns.
         self._columns: dict[str, tuple[str, ...]] = columns if columns is not None else {}
+        # How a query's rows become a row class's instances: positionally where the class's fields are
+        # the columns in order (what the repositories' tests hold them to: a frozen dataclass built
+        # from keywords costs several times more), else from keywords.
+        self._builders = builders if builders is not None else {}
 
     def _sql(self, name: str) -> str:
         sql = self._cache.get(name)
@@ -143,6 +150,21 @@ class Tx:
         if params:
             self._connection.cursor().executemany(self._sql(name), list(params))
 
+    def _builder(self, sql: str, row: Callable[..., R], cursor: Any, width: int) -> Callable[[Sequence[Any]], R]:
+        """How to build `row` from one of `sql`'s rows (worked out once per query and class)."""
+        key = (sql, row)
+        build = self._builders.get(key)
+        if build is None:
+            columns = self._names(sql, cursor, width)
+            fields = (tuple(f.name for f in dataclasses.fields(row)) if isinstance(row, type)
+                      and dataclasses.is_dataclass(row) else None)
+            if fields == columns:
+                build = functools.partial(_positional, row)
+            else:
+                build = functools.partial(_by_name, row, columns)
+            self._builders[key] = build
+        return build
+
     def rows(self, name: str, row: Callable[..., R], /, **params: Any) -> list[R]:
         """Every row of a query, each built as `row(**columns)`."""
         sql = self._sql(name)
@@ -150,8 +172,8 @@ class Tx:
         found = cursor.fetchall()
         if not found:
             return []
-        columns = self._names(sql, cursor, len(found[0]))
-        return [row(**dict(zip(columns, values, strict=True))) for values in found]
+        build = self._builder(sql, row, cursor, len(found[0]))
+        return [build(values) for values in found]
 
     def row(self, name: str, row: Callable[..., R], /, **params: Any) -> R | None:
         """The first row of a query (built as `row(**columns)`), or None."""
@@ -160,13 +182,21 @@ class Tx:
         values = cursor.fetchone()
         if values is None:
             return None
-        return row(**dict(zip(self._names(sql, cursor, len(values)), values, strict=True)))
+        return self._builder(sql, row, cursor, len(values))(values)
 
     def value(self, name: str, /, **params: Any) -> Any:
         """The first column of the first row, or None."""
         cursor = self._connection.execute(self._sql(name), params)
         values = cursor.fetchone()
         return values[0] if values else None
+
+
+def _positional(row: Callable[..., R], values: Sequence[Any]) -> R:
+    return row(*values)
+
+
+def _by_name(row: Callable[..., R], columns: tuple[str, ...], values: Sequence[Any]) -> R:
+    return row(**dict(zip(columns, values, strict=True)))
 
 
 class Store:
@@ -178,6 +208,7 @@ class Store:
         self._local = threading.local()
         self._sql_cache: dict[str, str] = {}
         self._columns: dict[str, tuple[str, ...]] = {}  # filled after migrations, which never read through Tx
+        self._builders: dict[tuple[str, Any], Callable[[Sequence[Any]], Any]] = {}
         self._write_lock = threading.Lock()
         self._connections: list[Any] = []
         self._connections_lock = threading.Lock()
@@ -247,7 +278,7 @@ class Store:
                 if wait_limit is not None:
                     self.dialect.limit_waits(connection, wait_limit)
                 try:
-                    yield Tx(connection, self.dialect, self._sql_cache, self._columns)
+                    yield Tx(connection, self.dialect, self._sql_cache, self._columns, self._builders)
                 except BaseException:
                     self._rollback(connection)
                     raise
