@@ -12,6 +12,19 @@
    S3 through the SDK), every one answered by a mock configuration's test case (no endpoint at all):
    mocked Task transitions per second, median of several runs.
 
+Where the time goes (figure 1, on a 2-core machine; py-spy and per-thread CPU time): the process is bound
+by the interpreter lock, not by fsync. Group commit puts 30 to 60 items in each transaction, and the
+commits, a third of the writer's time, overlap the other threads' work. An execution costs about 1.1 to
+1.4 ms of CPU in the engine's process (and 0.3 ms in the function's worker process), in three near
+equal parts. The starting thread (0.45 ms): registry reads (the machine and its revision, then the role's
+grants and policies for the pins, read and parsed again for every start: eight queries, a third of it),
+the first step (ten states, 0.13 ms), and encoding the state and 22 history events. The Lambda lane
+(0.4 ms): the IAM check, which reads and parses the role's grants for every call (0.1 ms), resolving the
+function version (two reads and its JSON configuration, 0.07 ms), and the round trip to the warm worker
+(0.06 ms). The writer (0.4 ms): SQLite's inserts (25 history rows, the execution, its references, the
+outbox row) and the step that applies the task's result. The figure includes the function's four
+workers starting cold.
+
 Usage: python bench/durable.py [--runs 3] [--executions 1000] [--parked 100000] [--nested 500] [--mocked 1000]
        [--json]
 """
@@ -218,23 +231,33 @@ def main() -> int:
     args = parser.parse_args()
     rates = [transitions_run(args.executions) for _ in range(args.runs)]
     figures: dict[str, float] = {"durable_transitions_per_s": statistics.median(rates)}
-    nested = [nested_run(args.nested) for _ in range(args.runs)]
-    figures["nested_pairs_per_s"] = statistics.median(nested)
-    mocked = [mocked_run(args.mocked) for _ in range(args.runs)]
-    figures["mocked_task_transitions_per_s"] = statistics.median(mocked)
-    figures.update(parked_run(args.parked))
+    if not args.json:
+        print(f"durable transitions/s (median of {args.runs}): {figures['durable_transitions_per_s']:,.0f}"
+              f"  runs: {', '.join(f'{r:,.0f}' for r in rates)}", flush=True)
+    # A figure whose count is 0 is skipped (`--parked 0 --nested 0 --mocked 0`: the first one alone).
+    if args.nested:
+        nested = [nested_run(args.nested) for _ in range(args.runs)]
+        figures["nested_pairs_per_s"] = statistics.median(nested)
+        if not args.json:
+            print(f"parent+child executions/s, one nested .sync:2 call each (median of {args.runs}): "
+                  f"{figures['nested_pairs_per_s']:,.0f}  runs: {', '.join(f'{r:,.0f}' for r in nested)}",
+                  flush=True)
+    if args.mocked:
+        mocked = [mocked_run(args.mocked) for _ in range(args.runs)]
+        figures["mocked_task_transitions_per_s"] = statistics.median(mocked)
+        if not args.json:
+            print(f"mocked Task transitions/s, 10 mocked AWS Tasks per execution (median of {args.runs}): "
+                  f"{figures['mocked_task_transitions_per_s']:,.0f}  runs: {', '.join(f'{r:,.0f}' for r in mocked)}",
+                  flush=True)
+    if args.parked:
+        figures.update(parked_run(args.parked))
+        if not args.json:
+            print(f"created {args.parked:,} parked executions in {figures['parked_create_s']:.1f} s; resumed "
+                  f"late by p50 {figures['parked_resume_p50_s']:.3f} s, p99 {figures['parked_resume_p99_s']:.3f} s")
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.json:
         print(json.dumps(figures))
     else:
-        print(f"durable transitions/s (median of {args.runs}): {figures['durable_transitions_per_s']:,.0f}"
-              f"  runs: {', '.join(f'{r:,.0f}' for r in rates)}")
-        print(f"parent+child executions/s, one nested .sync:2 call each (median of {args.runs}): "
-              f"{figures['nested_pairs_per_s']:,.0f}  runs: {', '.join(f'{r:,.0f}' for r in nested)}")
-        print(f"mocked Task transitions/s, 10 mocked AWS Tasks per execution (median of {args.runs}): "
-              f"{figures['mocked_task_transitions_per_s']:,.0f}  runs: {', '.join(f'{r:,.0f}' for r in mocked)}")
-        print(f"created {args.parked:,} parked executions in {figures['parked_create_s']:.1f} s; resumed "
-              f"late by p50 {figures['parked_resume_p50_s']:.3f} s, p99 {figures['parked_resume_p99_s']:.3f} s")
         print(f"peak RSS: {figures['peak_rss_mb']:.0f} MB")
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -141,8 +142,15 @@ def split_function(text: str, qualifier: str | None = None) -> FunctionRef | Non
     """Resolve the forms Lambda accepts for FunctionName: a name, `name:qualifier`, a partial ARN
     (`account:function:name`) or a full ARN, each optionally qualified; `qualifier` (the Invoke
     Qualifier parameter) applies when the name carries none."""
-    if not isinstance(text, str) or not text:
+    if not isinstance(text, str) or not text or not (qualifier is None or isinstance(qualifier, str)):
         return None
+    return _split_function(text, qualifier)
+
+
+# A task's function is split several times per call (its grant, its pins, its resolution), and the
+# answer, an immutable reference, depends on the text alone.
+@functools.lru_cache(maxsize=4096)
+def _split_function(text: str, qualifier: str | None) -> FunctionRef | None:
     region, account = DEFAULT_REGION, DEFAULT_ACCOUNT
     if text.startswith("arn:"):
         arn = parse(text)

@@ -27,6 +27,11 @@ _NAME = re.compile(r"[\.\-_A-Za-z0-9]+")
 _AUTH_TEXT = re.compile(r"^[ \t]*[^\x00-\x1F:\x7F]+([ \t]+[^\x00-\x1F:\x7F]+)*[ \t]*$")
 _ENDPOINT = re.compile(r"^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@\x26=+$,A-Za-z0-9])+)([).!';/?:,])?$")
 _HEADER_KEY = re.compile(r"^[!#$%&'*+-.^_`|~0-9a-zA-Z]+$")
+# The HTTP parameters' members, as botocore's model gives them: no control character reaches a request.
+_HTTP_TEXT = {
+    "HeaderParameters": (_HEADER_KEY, re.compile(r"^[ \t]*[\x20-\x7E]+([ \t]+[\x20-\x7E]+)*[ \t]*$")),
+    "QueryStringParameters": (re.compile(r"[^\x00-\x1F\x7F]+"), re.compile(r"[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F]+")),
+}
 _MEMBER = {"BASIC": "BasicAuthParameters", "OAUTH_CLIENT_CREDENTIALS": "OAuthParameters",
            "API_KEY": "ApiKeyAuthParameters"}
 _STATES = ("CREATING", "UPDATING", "DELETING", "AUTHORIZED", "DEAUTHORIZED", "AUTHORIZING", "DEAUTHORIZING",
@@ -52,7 +57,8 @@ def _text(holder: dict[str, Any], key: str, where: str, *, required: bool, secre
         return
     if not isinstance(value, str):
         raise shapes.ParamError(f"Unexpected JSON type for member '{key}'")
-    if not 1 <= len(value) <= high or not pattern.match(value):
+    # fullmatch: a pattern's `$` would let a trailing newline through.
+    if not 1 <= len(value) <= high or not pattern.fullmatch(value):
         raise errors.validation(f"{where}.{key}", value, f"Member must satisfy regular expression pattern: "
                              f"{pattern.pattern}", sensitive=secret)
 
@@ -70,9 +76,20 @@ def _http_parameters(given: Any, where: str) -> None:
             if not isinstance(item, dict) or not isinstance(item.get("Key", ""), str) or not isinstance(
                     item.get("Value", ""), str):
                 raise shapes.ParamError(f"Unexpected JSON type for member '{key}'")
-            if key == "HeaderParameters" and item.get("Key") and not _HEADER_KEY.match(item["Key"]):
-                raise errors.validation(f"{where}.{key}.member.key", item["Key"],
-                                     f"Member must satisfy regular expression pattern: {_HEADER_KEY.pattern}")
+            if key not in _HTTP_TEXT:
+                continue
+            for member, pattern in zip(("Key", "Value"), _HTTP_TEXT[key], strict=True):
+                text = item.get(member)
+                if text is None:
+                    continue
+                if len(text) > 512:
+                    raise errors.validation(f"{where}.{key}.member.{member.lower()}", text,
+                                            "Member must have length less than or equal to 512",
+                                            sensitive=member == "Value" and bool(item.get("IsValueSecret")))
+                if not pattern.fullmatch(text):
+                    raise errors.validation(f"{where}.{key}.member.{member.lower()}", text,
+                                            f"Member must satisfy regular expression pattern: {pattern.pattern}",
+                                            sensitive=member == "Value" and bool(item.get("IsValueSecret")))
 
 
 def _auth(kind: str, auth: dict[str, Any], *, creating: bool) -> None:

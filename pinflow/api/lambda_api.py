@@ -48,6 +48,8 @@ OTHER_REQUEST_LIMIT = 1_048_576
 # Lambda's own figure for the largest response it passes back (a little over 6 MiB).
 RESPONSE_PAYLOAD_LIMIT = 6_291_556
 
+# How long an Event invocation waits for a reserved concurrency slot before it is dropped.
+EVENT_THROTTLE_WAIT = 300
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 LOG_TYPES = ("None", "Tail")
 EVENT_WORKERS = 4
@@ -510,18 +512,29 @@ def _client_context(request: Request) -> dict[str, Any] | None:
 
 def _invoke(pf: Any, spec: Any, event: Any, request_id: str, client_context: dict[str, Any] | None = None) -> Any:
     """One synchronous invocation through the engine's invoker, its failures worded as Lambda's."""
-    from pinflow.functions.invoker import CodeIntegrityError
+    from pinflow.functions.invoker import CodeIntegrityError, Throttled
 
     try:
         return pf.invoker.invoke(spec, event, request_id=request_id, client_context=client_context)
+    except Throttled:
+        raise errors.TooManyRequestsException(
+            "Rate Exceeded.", Reason="ReservedFunctionConcurrentInvocationLimitExceeded") from None
     except (CodeIntegrityError, KeyError) as exc:
         # The code blob is missing or damaged: the service's fault, not the caller's.
         raise restjson.ServiceException(f"The function's code could not be loaded: {exc}") from None
 
 
 def _invoke_in_background(pf: Any, spec: Any, event: Any, request_id: str) -> None:
+    from pinflow.functions.invoker import Throttled
+
     try:
-        result = pf.invoker.invoke(spec, event, request_id=request_id)
+        # Lambda keeps an event it cannot run for want of concurrency and tries again later: here it
+        # waits for a slot, for a while.
+        result = pf.invoker.invoke(spec, event, request_id=request_id, wait=EVENT_THROTTLE_WAIT)
+    except Throttled:
+        log.warning("Event invocation %s of %s dropped: the function's reserved concurrency stayed taken "
+                    "(or is 0) for %d s", request_id, spec.arn, EVENT_THROTTLE_WAIT)
+        return
     except Exception:  # nobody waits for an Event invocation; its failure is only logged
         log.exception("Event invocation %s of %s failed", request_id, spec.arn)
         return

@@ -338,18 +338,18 @@ def describe_map_run(pf: Any, p: Params) -> dict[str, Any]:
     """DescribeMapRun: the run's status, limits and counts of its children by status."""
     run = pf.engine.mapruns.describe(map_run_arn_checked(p.required("mapRunArn", high=2000)))
     answer: dict[str, Any] = {
-        "mapRunArn": run["arn"], "executionArn": run["execution"], "status": run["status"],
-        "startDate": run["started_at"], "maxConcurrency": int(run["max_concurrency"]),
-        "toleratedFailurePercentage": float(run["tolerated_percentage"] or 0.0),
-        "toleratedFailureCount": int(run["tolerated_count"] or 0),
-        "itemCounts": _counts(mapruns.item_tally_of(run), int(run["item_pending_redrive"])),
-        "executionCounts": _counts(mapruns.tally_of(run), int(run["pending_redrive"])),
-        "redriveCount": int(run["redrive_count"]),
+        "mapRunArn": run.arn, "executionArn": run.execution, "status": run.status,
+        "startDate": run.started_at, "maxConcurrency": int(run.max_concurrency),
+        "toleratedFailurePercentage": float(run.tolerated_percentage or 0.0),
+        "toleratedFailureCount": int(run.tolerated_count or 0),
+        "itemCounts": _counts(mapruns.item_tally_of(run), int(run.item_pending_redrive)),
+        "executionCounts": _counts(mapruns.tally_of(run), int(run.pending_redrive)),
+        "redriveCount": int(run.redrive_count),
     }
-    if run["stopped_at"] is not None:
-        answer["stopDate"] = run["stopped_at"]
-    if run["redrive_date"] is not None:
-        answer["redriveDate"] = run["redrive_date"]
+    if run.stopped_at is not None:
+        answer["stopDate"] = run.stopped_at
+    if run.redrive_date is not None:
+        answer["redriveDate"] = run.redrive_date
     return answer
 
 
@@ -388,10 +388,11 @@ def list_map_runs(pf: Any, p: Params) -> dict[str, Any]:
     rows, following = pf.engine.mapruns.list(arn, before, size)
     runs = []
     for row in rows:
-        item = {"executionArn": row["execution"], "mapRunArn": row["arn"],
-                "stateMachineArn": shapes.machine_arn(row["machine"]), "startDate": row["started_at"]}
-        if row["stopped_at"] is not None:
-            item["stopDate"] = row["stopped_at"]
+        item = {"executionArn": row.execution, "mapRunArn": row.arn,
+                "stateMachineArn": shapes.machine_arn(row.machine), "startDate": row.started_at}
+        if row.stopped_at is not None:
+            item["stopDate"] = row.stopped_at
+
         runs.append(item)
     answer: dict[str, Any] = {"mapRuns": runs}
     if following is not None:

@@ -101,7 +101,7 @@ class DataFlow:
             if "ResultSelector" in state:
                 result = templates.evaluate(state["ResultSelector"], scope.with_input(result))
             self.inspect("afterResultSelector", result)
-            assigned = self.jsonpath_assign(state, scope.with_input(result))
+            assigned = self.jsonpath_assign(state, scope.with_input(result)) if "Assign" in state else None
             merged = self.apply_result_path(state, frame["input"], result)
             self.inspect("afterResultPath", merged)
             output = self.output_path(state, merged, scope)

@@ -54,8 +54,15 @@ class Scope:
 
     def with_input(self, input: Any) -> Scope:
         """The same scope reading another document as `$` (e.g. ResultSelector reads the result)."""
-        clone = Scope(input, self._context if self._context is not None else self._context_factory or {},
-                      self.variables, self.rng, self.now, self.state_name)
+        # Copied slot by slot: every state makes one or two of these, and __init__'s checks cost more.
+        clone = Scope.__new__(Scope)
+        clone.input = input
+        clone._context = self._context
+        clone._context_factory = self._context_factory
+        clone.variables = self.variables
+        clone.rng = self.rng
+        clone.now = self.now
+        clone.state_name = self.state_name
         return clone
 
     def with_context(self, extra: dict[str, Any]) -> Scope:

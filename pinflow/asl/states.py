@@ -37,7 +37,7 @@ def pass_state(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> Non
                 result = templates.evaluate(state["Parameters"], scope.with_input(result))
             m.inspect("afterParameters", result)
         m.inspect("afterResultSelector", result)
-        assigned = m.jsonpath_assign(state, scope.with_input(result))
+        assigned = m.jsonpath_assign(state, scope.with_input(result)) if "Assign" in state else None
         merged = m.apply_result_path(state, frame["input"], result)
         m.inspect("afterResultPath", merged)
         output = m.output_path(state, merged, scope)

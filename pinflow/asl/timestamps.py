@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -36,7 +37,25 @@ def parse(text: object) -> float | None:
     return seconds
 
 
+# The text of the last whole second formatted: (second, "2024-01-31T12:00:00."). Times come in order,
+# so most calls reuse it; a tuple is replaced whole, so threads sharing it never see half of one.
+_last_second: tuple[float, str] = (math.nan, "")
+
+
 def format(seconds: float) -> str:
     """AWS's form for a context-object time: UTC, milliseconds, `Z` (2024-01-31T12:00:00.123Z)."""
-    moment = datetime.fromtimestamp(seconds, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    global _last_second
+    # Microseconds rounded half to even, as `datetime.fromtimestamp` rounds them (a carry moves the second).
+    fraction, whole = math.modf(seconds)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        whole += 1
+        micros -= 1_000_000
+    elif micros < 0:
+        whole -= 1
+        micros += 1_000_000
+    second, text = _last_second
+    if second != whole:
+        text = datetime.fromtimestamp(whole, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _last_second = (whole, text)
+    return f"{text}{micros // 1000:03d}Z"

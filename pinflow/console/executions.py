@@ -68,7 +68,8 @@ def summary(pf: Any, histories: Histories, arn: str, selection: digest.Context) 
         if any(map_mode(digested.layout.state(name)) == "DISTRIBUTED" for name in mapped):
             # A Distributed Map's Map Runs (its processor block is named after the state), newest first.
             for run in pf.engine.mapruns.list(arn, None, 100)[0]:
-                by_state.setdefault(run["block"], []).append({"mapRunArn": run["arn"], "status": run["status"]})
+                by_state.setdefault(run.block, []).append({"mapRunArn": run.arn, "status": run.status})
+
         maps = {name: _map_summary(digested, name, selection, by_state.get(name, [])) for name in mapped}
         last = digested.last_id
     return {"execution": execution_item(row) | {"error": row["error"], "cause": row["cause"]},

@@ -8,27 +8,48 @@ of success only once its change is durable.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Any
 
 from pinflow.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
+# The collector's first threshold (allocations of containers before a young collection) while an engine
+# runs. With the default (700), the dicts of executions in flight (their states, events and queued work,
+# alive for milliseconds to seconds) survive into the oldest generation within a few steps, and every
+# full collection then walks all of them: at a thousand executions in flight that is a tenth of the
+# process's time. With a larger first generation most of them die young and full collections are rare.
+YOUNG_THRESHOLD = 20_000
 
-@dataclass
+
+def tune_collector() -> None:
+    """Raise the collector's first threshold to YOUNG_THRESHOLD (never lower it); process-wide."""
+    young, middle, old = gc.get_threshold()
+    if 0 < young < YOUNG_THRESHOLD:
+        gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+
+
 class Work:
-    """One unit of work: `apply(tx)` returns the item's result; `after` runs once committed."""
+    """One unit of work: `apply(tx)` returns the item's result; `after` runs once committed.
 
-    apply: Callable[[Tx], Any]
-    future: Future[Any] = field(default_factory=Future)
-    after: list[Callable[[], None]] = field(default_factory=list)
-    base_after: int = 0  # follow-ups registered before `apply` runs (kept if it is redone)
+    A plain class with slots: one is made for every start and every event, and the collector walks
+    every one still queued.
+    """
+
+    __slots__ = ("after", "apply", "base_after", "future")
+
+    def __init__(self, apply: Callable[[Tx], Any], future: Future[Any] | None = None,
+                 after: list[Callable[[], None]] | None = None) -> None:
+        self.apply = apply
+        self.future: Future[Any] = future if future is not None else Future()
+        self.after: list[Callable[[], None]] = after if after is not None else []
+        self.base_after = 0  # follow-ups registered before `apply` runs (kept if it is redone)
 
 
 class Applier:
@@ -46,6 +67,7 @@ class Applier:
         self._stopping = False
 
     def start(self) -> None:
+        tune_collector()
         self._thread = threading.Thread(target=self._run, name="pinflow-applier", daemon=True)
         self._thread.start()
 

@@ -18,6 +18,8 @@ from pinflow.asl import commands as cmd
 from pinflow.asl import events
 from pinflow.engine import authorise, itemreader, lru, resultwriter, watches
 from pinflow.engine.integrations import base, mock, table
+from pinflow.store.repositories import executions as exec_repo
+from pinflow.store.repositories import work as work_repo
 
 if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
@@ -54,8 +56,8 @@ class Dispatcher:
 
         def facts() -> tuple[str, dict[str, Any]] | None:
             with self.engine.store.transaction(write=False) as tx:
-                row = tx.one("exec_get", (execution_arn,))
-            return None if row is None else (row["role_arn"], json.loads(row["pins"]))
+                row = exec_repo.get(tx, arn=execution_arn)
+            return None if row is None else (row.role_arn, json.loads(row.pins))
 
         known = given if given is not None else self._executions.get_or(execution_arn, facts)
         if known is None:
@@ -73,7 +75,9 @@ class Dispatcher:
             # A callback task: the call was made; the answer comes through SendTask*. Mark the row so a
             # restart does not make the call again (an approval mail sent twice).
             with self.engine.store.transaction() as tx:
-                tx.execute("outbox_mark_claimed", (self.engine.clock(), execution_arn, command.task_id, fence))
+                work_repo.mark_called(tx, execution=execution_arn, task_id=command.task_id, lease_token=fence,
+                                      at=self.engine.clock())
+
         else:
             assert integration is not None
             watches.begin(self.engine, integration, call, started, fence)

@@ -18,6 +18,9 @@ outbox row's also carries a fencing token that grows with every claim.
   a result over the new owner's.
 - Timers and watches are claimed for `seconds` when a node fires or checks them; firing and delivering
   consume their rows, so what a node claimed and did not finish is fired by another once the claim expires.
+- A Distributed Map's Express children run in memory on the node that started them: their item rows
+  carry that node's lease, renewed by the heartbeat; once it expires (or a graceful stop lets it go)
+  another node runs them again (at least once, as AWS runs Express children; the first end counts).
 - A node starting takes only expired or released work (and what its own earlier process held, when it
   runs under the same node id), never a live node's. A graceful stop lets the running invocations
   finish, then releases what is left and tells the other nodes, which take it at once.
@@ -34,9 +37,11 @@ import socket
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pinflow.asl import commands as cmd
+from pinflow.store.repositories import mapruns as maprun_repo
+from pinflow.store.repositories import work as work_repo
 
 if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
@@ -121,15 +126,17 @@ class Leases:
         self.measure_clock()
         now = self.now()
         with self.engine.store.transaction() as tx:
-            tx.execute("node_seen", (self.node_id, now, now, self.seconds))
+            work_repo.node_seen(tx, id=self.node_id, now=now, lease_seconds=self.seconds)
             if self.shared:
-                rows = tx.all("outbox_claim_start", (self.node_id, now + self.seconds, now, self.node_id, 2**31))
+                rows = work_repo.claim_at_start(tx, owner=self.node_id, until=now + self.seconds, expired_by=now,
+                                                limit=2**31)
                 # Timers and watches this node id held before a crash are due again at once.
-                tx.execute("timers_release", (self.node_id,))
-                tx.execute("watches_release", (self.node_id,))
+                work_repo.release_timers(tx, owner=self.node_id)
+                work_repo.release_watches(tx, owner=self.node_id)
             else:
-                rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, NEVER, "", 2**31))
-                tx.execute("timers_release_all")
+                rows = work_repo.claim_expired(tx, owner=self.node_id, until=now + self.seconds, expired_by=NEVER,
+                                               other_than="", limit=2**31)
+                work_repo.release_all_timers(tx)
         self._renewed = time.monotonic()
         return [_claimed(row) for row in rows]
 
@@ -148,7 +155,7 @@ class Leases:
         if not self.shared:
             return True
         with self.engine.store.transaction(write=False) as tx:
-            return not tx.scalar("nodes_others_alive", (self.node_id, self.now()))
+            return not work_repo.others_alive(tx, id=self.node_id, now=self.now())
 
     def stop_claiming(self) -> None:
         """Take no more work from other nodes (the first step of a graceful stop); keep renewing."""
@@ -164,10 +171,11 @@ class Leases:
         self._threads = []
         try:
             with self.engine.store.transaction() as tx:
-                released = tx.execute("outbox_release", (self.node_id,))
-                tx.execute("timers_release", (self.node_id,))
-                tx.execute("watches_release", (self.node_id,))
-                tx.execute("node_gone", (self.node_id,))
+                released = work_repo.let_go_all(tx, owner=self.node_id)
+                released += maprun_repo.express_release(tx, owner=self.node_id)
+                work_repo.release_timers(tx, owner=self.node_id)
+                work_repo.release_watches(tx, owner=self.node_id)
+                work_repo.node_gone(tx, id=self.node_id)
                 if released:
                     tx.notify(CHANNEL, "outbox")
         except Exception:
@@ -189,7 +197,8 @@ class Leases:
             queued_at = self._queued_at.get(key)
         if self.shared and queued_at is not None and time.monotonic() - queued_at >= self.seconds / 2:
             with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
-                if not tx.execute("outbox_reclaim", (self.until(), execution_arn, task_id, self.node_id, fence)):
+                if not work_repo.reclaim(tx, execution=execution_arn, task_id=task_id, owner=self.node_id,
+                                         lease_token=fence, until=self.until()):
                     log.info("task %s of %s was taken over while it waited here", task_id, execution_arn)
                     return False
         with self._working_lock:
@@ -245,13 +254,15 @@ class Leases:
             if self.shared:
                 with self._working_lock:
                     running = sorted(self._running.items())
-                tx.executemany("outbox_renew_one", [(now + self.seconds, execution_arn, task_id, self.node_id, fence)
-                                                    for (execution_arn, task_id), fence in running])
+                work_repo.renew_each(tx, owner=self.node_id, until=now + self.seconds,
+                                     running=[(execution_arn, task_id, fence)
+                                              for (execution_arn, task_id), fence in running])
+                maprun_repo.express_renew(tx, owner=self.node_id, until=now + self.seconds)
             else:
-                tx.execute("outbox_renew", (now + self.seconds, self.node_id))
-            tx.execute("node_seen", (self.node_id, now, now, self.seconds))
-            tx.execute("nodes_forget_dead", (now,))
-            held = {(r["execution"], r["task_id"]) for r in tx.all("outbox_held", (self.node_id,))}
+                work_repo.renew_all(tx, owner=self.node_id, until=now + self.seconds)
+            work_repo.node_seen(tx, id=self.node_id, now=now, lease_seconds=self.seconds)
+            work_repo.forget_dead_nodes(tx, now=now)
+            held = work_repo.held(tx, owner=self.node_id)
         self._renewed = started
         with self._working_lock:
             idle = {key for key in held if key not in self._working}
@@ -259,24 +270,38 @@ class Leases:
         if let_go:
             with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
                 for execution_arn, task_id in sorted(let_go):
-                    tx.execute("outbox_release_one", (execution_arn, task_id, self.node_id))
+                    work_repo.let_go(tx, execution=execution_arn, task_id=task_id, owner=self.node_id)
                 tx.notify(CHANNEL, "outbox")
             self._wake.set()
         if not self._claiming:
             return 0
         with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
             # Not this node's own expired rows: those wait in its queue (`start_work` checks them).
-            rows = tx.all("outbox_claim_expired", (self.node_id, now + self.seconds, now, self.node_id, BATCH))
+            rows = work_repo.claim_expired(tx, owner=self.node_id, until=now + self.seconds, expired_by=now,
+                                           other_than=self.node_id, limit=BATCH)
+            children: list[maprun_repo.ExpiredExpressItem] = []
+            if self.shared:
+                children = maprun_repo.express_expired(tx, now=now, limit=BATCH)
+                for child in children:
+                    maprun_repo.express_lease(tx, map_run=child.map_run, indexes=[child.idx], owner=self.node_id,
+                                              until=now + self.seconds)
+        by_run: dict[str, list[maprun_repo.ExpiredExpressItem]] = {}
+        for child in children:
+            by_run.setdefault(child.map_run, []).append(child)
+        for map_run_arn, taken in by_run.items():
+            log.info("taking over %d Express children of %s", len(taken), map_run_arn)
+            self.engine.mapruns.take_over(map_run_arn, taken)
         for row in rows:
             try:
                 execution_arn, command, fence = _claimed(row)
             except (TypeError, ValueError):
-                log.exception("task %s of %s cannot be read", row["task_id"], row["execution"])
+                log.exception("task %s of %s cannot be read", row.task_id, row.execution)
                 continue
             log.info("taking over task %s of %s (lease token %d)", command.task_id, execution_arn, fence)
             self.engine.dispatch(execution_arn, command, fence=fence)
-        return len(rows)
+        return len(rows) + len(children)
 
 
-def _claimed(row: dict[str, Any]) -> tuple[str, cmd.InvokeTask, int]:
-    return row["execution"], cmd.InvokeTask(**json.loads(row["command"])), int(row["lease_token"])
+def _claimed(row: work_repo.Claimed) -> tuple[str, cmd.InvokeTask, int]:
+    return row.execution, cmd.InvokeTask(**json.loads(row.command)), int(row.lease_token)
+

@@ -17,6 +17,8 @@ from typing import IO, Any
 
 from pinflow.asl import timestamps
 from pinflow.engine.integrations import aws_service, base, s3
+from pinflow.store.repositories import executions as exec_repo
+from pinflow.store.repositories import mapruns as maprun_repo
 
 FAILED = ("FAILED", "TIMED_OUT", "ABORTED")
 SPOOL_BYTES = 8 * 1024 * 1024
@@ -57,10 +59,11 @@ def write(call: base.Call) -> dict[str, Any]:
             _add(files, counts, row)
     else:
         with engine.store.transaction(write=False) as tx:
-            for row in tx.all("maprun_children", (map_run_arn,)):
-                _add(files, counts, row)
-            for row in tx.all("maprun_pending_items", (map_run_arn,)):
-                _append(files, counts, "PENDING", {"Input": row["input"], "InputDetails": {"Included": True}})
+            for child in maprun_repo.children(tx, map_run=map_run_arn):
+                _add(files, counts, exec_repo.as_dict(child))
+            for item in maprun_repo.pending(tx, map_run=map_run_arn):
+                _append(files, counts, "PENDING", {"Input": item.input, "InputDetails": {"Included": True}})
+
     result_files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
     try:
         for status, body in files.items():

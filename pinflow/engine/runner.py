@@ -35,6 +35,11 @@ from pinflow.engine.integrations.aws_client import AwsClients
 from pinflow.engine.integrations.hosts import HostPolicy
 from pinflow.engine.timers import TimerPoller
 from pinflow.store import Store, Tx
+from pinflow.store.repositories import executions as exec_repo
+from pinflow.store.repositories import functions as function_repo
+from pinflow.store.repositories import mapruns as maprun_repo
+from pinflow.store.repositories import state_machines as machine_repo
+from pinflow.store.repositories import work as work_repo
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,7 @@ def dumps(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+_SYSTEM_RANDOM = random.SystemRandom()  # thread-safe: every draw reads the system's source
 _INVOKE_FIELDS = tuple(f.name for f in fields(cmd.InvokeTask))
 
 
@@ -123,7 +129,7 @@ class Engine:
         # Claimed before anything new can be written, so nothing is sent twice.
         pending = self.leases.start()
         with self.store.transaction(write=False) as tx:
-            runs = [row["arn"] for row in tx.all("maprun_running", ())]
+            runs = maprun_repo.running(tx)
         self.started = True
         self.applier.start()
         self.timers.start()
@@ -173,10 +179,10 @@ class Engine:
             if found is not None:
                 self._definitions.move_to_end(revision_id)
                 return found
-        row = tx.one("engine_revision", (revision_id,))
+        row = machine_repo.revision(tx, revision_id=revision_id)
         if row is None:
             raise errors.StateMachineDoesNotExist(f"Revision does not exist: {revision_id}")
-        parsed = Definition(json.loads(row["definition"]))
+        parsed = Definition(json.loads(row.definition))
         with self._definitions_lock:
             self._definitions[revision_id] = parsed
             while len(self._definitions) > 512:
@@ -196,11 +202,11 @@ class Engine:
                     self._child_definitions.popitem(last=False)
         return found
 
-    def row_definition(self, tx: Tx, row: dict[str, Any], pinned: dict[str, Any]) -> Definition:
+    def row_definition(self, tx: Tx, row: exec_repo.Stepping, pinned: dict[str, Any]) -> Definition:
         """The definition an execution row runs (a Map Run's child runs its Map's processor)."""
-        definition = self.definition(tx, row["revision_id"])
+        definition = self.definition(tx, row.revision_id)
         block = pinned.get("map_block")
-        return definition if block is None else self.child_definition(row["revision_id"], definition, block)
+        return definition if block is None else self.child_definition(row.revision_id, definition, block)
 
     def _next_seq(self) -> int:
         with self._seq_lock:
@@ -242,7 +248,10 @@ class Engine:
         input_value = parse_input(input_text, errors.InvalidExecutionInput)
         if arns.split_state_machine(state_machine_arn) is None:
             raise errors.InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {state_machine_arn}'")
-        rng = random.Random()
+        # Draws (an alias's weighted route, the execution's seed) straight from the system's source:
+        # seeding a `random.Random()` of its own for each start cost more than the rest of the start's
+        # arithmetic.
+        rng = _SYSTEM_RANDOM
         target = self.registry.machines.resolve_start(state_machine_arn, rng=rng)
         mocked = self.test_case(target.machine["name"], test_case)
         if target.machine["type"] == "EXPRESS":
@@ -273,24 +282,25 @@ class Engine:
             input=input_value, at=now, execution=context,
             state_machine={"Id": target.machine["arn"], "Name": machine_name},
             seed=rng.getrandbits(63), type="STANDARD"))
-        row = (execution_arn, self._next_seq(), machine_name, name, "STANDARD", "RUNNING", target.revision_id,
-               target.version_arn, target.alias_arn, target.role_arn, input_text, now, dumps(step.state),
-               dumps(pinned), trace_header)
+        seq, state_text, pins_text = self._next_seq(), dumps(step.state), dumps(pinned)
         history_rows = self.history_rows(execution_arn, step)
-        ref_rows = [(execution_arn, ref) for ref in sorted(refs)]
+        # The rows hold the history now: the events need not stay in memory while the write waits.
+        step.history = []
+        ref_rows = sorted(refs)
 
         def apply(tx: Tx) -> dict[str, Any]:
             self._check_refs(tx, refs)
-            existing = tx.one("exec_by_name", (machine_name, name))
+            existing = exec_repo.by_name(tx, machine=machine_name, name=name)
             if existing is not None:
                 # AWS: a running Standard execution with the same name and input is returned as is.
-                if existing["status"] == "RUNNING" and existing["input"] == input_text:
-                    found = tx.one("exec_get", (existing["arn"],))
-                    assert found is not None
-                    return {"executionArn": existing["arn"], "startDate": found["started_at"]}
-                raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{existing['arn']}'")
-            tx.execute("exec_insert", row)
-            tx.executemany("refs_insert", ref_rows)
+                if existing.status == "RUNNING" and existing.input == input_text:
+                    return {"executionArn": existing.arn, "startDate": existing.started_at}
+                raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'")
+            exec_repo.insert(tx, arn=execution_arn, seq=seq, machine=machine_name, name=name, type="STANDARD",
+                             status="RUNNING", revision_id=target.revision_id, version_arn=target.version_arn,
+                             alias_arn=target.alias_arn, role_arn=target.role_arn, input=input_text, started_at=now,
+                             state=state_text, pins=pins_text, trace_header=trace_header)
+            exec_repo.hold(tx, execution=execution_arn, refs=ref_rows)
             work.after.extend(self.persist(tx, execution_arn, step, inserted=True,
                                            facts=(target.role_arn, pinned), history=history_rows))
             return {"executionArn": execution_arn, "startDate": now}
@@ -322,13 +332,13 @@ class Engine:
         for ref in refs:
             function = arns.split_function(ref)
             if function is not None and function.qualifier and function.qualifier.isdigit():
-                if tx.one("engine_function_version", (function.name, int(function.qualifier))) is None:
+                if not function_repo.version_exists(tx, name=function.name, version=int(function.qualifier)):
                     raise errors.ResourceNotFound(f"Resource not found: the function version {ref} was deleted "
                                                   "while the execution was starting; start it again")
                 continue
             machine = arns.split_state_machine(ref)
             if machine is not None and machine.version is not None:
-                if tx.one("engine_machine_version", (machine.name, machine.version)) is None:
+                if not machine_repo.version_exists(tx, machine=machine.name, version=machine.version):
                     raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{ref}'")
 
     # --- applying events ----------------------------------------------------------------------------
@@ -343,16 +353,18 @@ class Engine:
             if consume is not None:
                 if consume[0] == "outbox":
                     if len(consume) > 2:  # an invocation's result: only under the lease it ran with
-                        if tx.execute("outbox_consume_fenced", (execution_arn, consume[1], consume[2])) == 0:
+                        if not work_repo.consume_invocation(tx, execution=execution_arn, task_id=consume[1],
+                                                            lease_token=consume[2]):
                             return False  # already answered, or another node holds the task now
-                    elif tx.execute("outbox_consume", (execution_arn, consume[1])) == 0:
+                    elif not work_repo.consume_invocation(tx, execution=execution_arn, task_id=consume[1]):
                         return False  # already answered
                 elif consume[0] == "watch":
-                    if tx.execute("watch_delete", (execution_arn, consume[1])) == 0:
+                    if not work_repo.delete_watch(tx, execution=execution_arn, task_id=consume[1]):
                         return False  # already delivered, or the task was stopped
-                    tx.execute("outbox_consume", (execution_arn, consume[1]))
+                    work_repo.consume_invocation(tx, execution=execution_arn, task_id=consume[1])
                 elif consume[0] == "timer":
-                    if tx.execute("timer_consume", (execution_arn, consume[1], consume[2])) == 0:
+                    if not work_repo.consume_timer(tx, execution=execution_arn, timer_id=consume[1],
+                                                   due_at=consume[2]):
                         return False  # cancelled or re-armed meanwhile
             if before is not None and not before(tx):
                 return False
@@ -366,34 +378,35 @@ class Engine:
     def apply_event(self, tx: Tx, execution_arn: str, event: events.Event, after: list[Callable[[], None]]) -> bool:
         """Apply an event to an execution in the transaction `tx`; what to do once it is committed goes
         to `after`. False when the execution is gone or no longer running (nothing changes)."""
-        row = tx.one("exec_get_for_update", (execution_arn,))
+        row = exec_repo.get_for_update(tx, arn=execution_arn)
         if row is None:
             return False
         if isinstance(event, events.Redrive):
-            if row["status"] not in REDRIVABLE:  # a concurrent redrive got there first
+            if row.status not in REDRIVABLE:  # a concurrent redrive got there first
                 raise errors.ExecutionNotRedrivable(
                     f"Execution with ARN {execution_arn} cannot be redriven because its status is "
-                    f"{row['status']}.")
-        elif row["status"] != "RUNNING":
+                    f"{row.status}.")
+        elif row.status != "RUNNING":
             return False
-        pinned = orjson.loads(row["pins"])
+        pinned = orjson.loads(row.pins)
         definition = self.row_definition(tx, row, pinned)
-        step = interpreter.step(definition, orjson.loads(row["state"]), event)
+        step = interpreter.step(definition, orjson.loads(row.state), event)
         if isinstance(event, events.Redrive):
-            tx.execute("exec_redriven", (event.at, execution_arn))
+            exec_repo.redriven(tx, arn=execution_arn, at=event.at)
             refs = set(pinned.get("refs") or ())
-            if row["version_arn"]:
-                refs.add(row["version_arn"])
-            tx.executemany("refs_insert", [(execution_arn, ref) for ref in sorted(refs)])
-        after.extend(self.persist(tx, execution_arn, step, facts=(row["role_arn"], pinned)))
+            if row.version_arn:
+                refs.add(row.version_arn)
+            exec_repo.hold(tx, execution=execution_arn, refs=sorted(refs))
+        after.extend(self.persist(tx, execution_arn, step, facts=(row.role_arn, pinned)))
         return True
 
-    def history_rows(self, execution_arn: str, step: interpreter.Step) -> list[tuple[str, int, str]]:
-        return [(execution_arn, e["id"], dumps(e)) for e in step.history]
+    def history_rows(self, execution_arn: str, step: interpreter.Step) -> list[tuple[int, str]]:
+        """A step's history events, as the store keeps them: (id, JSON text)."""
+        return [(e["id"], dumps(e)) for e in step.history]
 
     def persist(self, tx: Tx, execution_arn: str, step: interpreter.Step, *, inserted: bool = False,
                 facts: tuple[str, dict[str, Any]] | None = None,
-                history: list[tuple[str, int, str]] | None = None) -> list[Callable[[], None]]:
+                history: list[tuple[int, str]] | None = None) -> list[Callable[[], None]]:
         """Write one step; return what to do once it is committed.
 
         `inserted`: the execution row was just written with this step's state (StartExecution), so
@@ -404,9 +417,11 @@ class Engine:
         terminal = status in interpreter.TERMINAL
         if terminal or not inserted:
             output = dumps(state.get("output")) if status == "SUCCEEDED" else None
-            tx.execute("exec_save", (status, dumps(state), output, state.get("error"), state.get("cause"),
-                                     self.clock() if terminal else None, execution_arn))
-        tx.executemany("history_insert", history if history is not None else self.history_rows(execution_arn, step))
+            exec_repo.save(tx, arn=execution_arn, status=status, state=dumps(state), output=output,
+                           error=state.get("error"), cause=state.get("cause"),
+                           stopped_at=self.clock() if terminal else None)
+        exec_repo.add_history(tx, execution=execution_arn,
+                              events=history if history is not None else self.history_rows(execution_arn, step))
         writer = _StepWriter(self, tx, execution_arn, facts)
         # The commands are written down (outbox and timer rows), by the same rule every driver follows.
         cmd.carry_out(step.commands, writer)
@@ -416,7 +431,7 @@ class Engine:
             # above removed their rows). A succeeded execution lets go of what it held; a failed,
             # timed-out or aborted one keeps it while it can be redriven (see release_expired_refs).
             if status == "SUCCEEDED":
-                tx.execute("refs_delete", (execution_arn,))
+                exec_repo.release(tx, execution=execution_arn)
             pinned = facts[1] if facts is not None else {}
             parent = pinned.get("parent")
             map_run = pinned.get("map_run")
@@ -429,7 +444,7 @@ class Engine:
                 follow_ups.append(functools.partial(self._after, watches.check, self, parent["execution"],
                                                     parent["task"]))
             split = arns.split_execution(execution_arn)
-            if split is not None and tx.scalar("engine_machine_status", (split[0],)) == "DELETING":
+            if split is not None and machine_repo.status(tx, name=split[0]) == "DELETING":
                 # DeleteStateMachine waited for running executions; the last one to end removes it.
                 follow_ups.append(lambda: self.registry.machines.forget_if_deleting(split[0]))
         return follow_ups
@@ -473,38 +488,38 @@ class Engine:
 
     def stop_execution(self, execution_arn: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
         row = self._execution_row(execution_arn)
-        if row["status"] == "RUNNING":
+        if row.status == "RUNNING":
             self._wait(self.submit_event(execution_arn, events.StopRequested(self.clock(), error, cause)))
             row = self._execution_row(execution_arn)
-        return {"stopDate": row["stopped_at"] or self.clock()}
+        return {"stopDate": row.stopped_at or self.clock()}
 
     def redrive_execution(self, execution_arn: str) -> dict[str, Any]:
         row = self._execution_row(execution_arn)
-        if row["status"] not in REDRIVABLE:
+        if row.status not in REDRIVABLE:
             raise errors.ExecutionNotRedrivable(
-                f"Execution with ARN {execution_arn} cannot be redriven because its status is {row['status']}.")
-        if row["map_run"]:
+                f"Execution with ARN {execution_arn} cannot be redriven because its status is {row.status}.")
+        if row.map_run:
             # AWS: a Map Run's children are redriven by redriving their parent.
             raise errors.ExecutionNotRedrivable(mapruns.child_not_redrivable(execution_arn))
-        if row["stopped_at"] is not None and row["stopped_at"] < self.clock() - REDRIVE_WINDOW_SECONDS:
+        if row.stopped_at is not None and row.stopped_at < self.clock() - REDRIVE_WINDOW_SECONDS:
             raise errors.ExecutionNotRedrivable(
                 f"Execution with ARN {execution_arn} cannot be redriven because it stopped more than 14 days ago.")
         self._wait(self.submit_event(execution_arn, events.Redrive(self.clock())))
         row = self._execution_row(execution_arn)
-        return {"redriveDate": row["redrive_date"]}
+        return {"redriveDate": row.redrive_date}
 
-    def _execution_row(self, execution_arn: str) -> dict[str, Any]:
+    def _execution_row(self, execution_arn: str) -> exec_repo.Execution:
         if arns.split_execution(execution_arn) is None:
             raise errors.InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {execution_arn}'")
         with self.store.transaction(write=False) as tx:
-            row = tx.one("exec_get", (execution_arn,))
+            row = exec_repo.get(tx, arn=execution_arn)
         if row is None:
             raise errors.ExecutionDoesNotExist(f"Execution Does Not Exist: '{execution_arn}'")
         return row
 
     # --- callbacks: task tokens and activities ---------------------------------------------------------
 
-    def _token_row(self, token: str) -> dict[str, Any]:
+    def _token_row(self, token: str) -> work_repo.Task:
         """The outbox row of the task a token answers.
 
         Raises:
@@ -516,9 +531,9 @@ class Engine:
         if not isinstance(token, str) or not 1 <= len(token) <= 2048:
             raise errors.InvalidToken("Invalid Token: 'Invalid token'")  # AWS's wording, as recorded
         with self.store.transaction(write=False) as tx:
-            row = tx.one("outbox_by_token", (token,))
+            row = work_repo.by_token(tx, token=token)
             named = tokens.read(token) if row is None else None
-            known = named is not None and tx.one("exec_get", (named[0],)) is not None
+            known = named is not None and exec_repo.get(tx, arn=named[0]) is not None
         if row is not None:
             return row
         if not known:
@@ -528,22 +543,23 @@ class Engine:
     def send_task_success(self, token: str, output: str) -> None:
         row = self._token_row(token)
         value = parse_input(output, errors.InvalidOutput)
-        self._wait(self.submit_event(row["execution"], events.TaskSucceeded(row["task_id"], value, self.clock()),
-                                     consume=("outbox", row["task_id"])))
+        self._wait(self.submit_event(row.execution, events.TaskSucceeded(row.task_id, value, self.clock()),
+                                     consume=("outbox", row.task_id)))
 
     def send_task_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None:
         row = self._token_row(token)
-        self._wait(self.submit_event(row["execution"], events.TaskFailed(row["task_id"], error or "", cause,
-                                                                         self.clock()),
-                                     consume=("outbox", row["task_id"])))
+        self._wait(self.submit_event(row.execution, events.TaskFailed(row.task_id, error or "", cause,
+                                                                      self.clock()),
+                                     consume=("outbox", row.task_id)))
 
     def send_task_heartbeat(self, token: str) -> None:
         row = self._token_row(token)
-        command = json.loads(row["command"])
+        command = json.loads(row.command)
         seconds = command.get("heartbeat_seconds")
         if seconds:
             with self.store.transaction() as tx:
-                tx.execute("timer_rearm", (self.clock() + seconds, row["execution"], f"{row['task_id']}/heartbeat"))
+                work_repo.rearm_timer(tx, execution=row.execution, timer_id=f"{row.task_id}/heartbeat",
+                                      due_at=self.clock() + seconds)
 
     def get_activity_task(self, activity_arn: str, worker_name: str | None = None,
                           wait_seconds: float = 60.0) -> dict[str, Any]:
@@ -551,17 +567,17 @@ class Engine:
         deadline = time.monotonic() + wait_seconds
         while True:
             with self.store.transaction() as tx:
-                row = tx.one("outbox_next_activity_task", (activity_arn,))
+                row = work_repo.next_activity_task(tx, activity=activity_arn)
                 # Another poller (another engine, on PostgreSQL) may have claimed it meanwhile.
-                if row is not None and tx.execute("outbox_claim_activity_task",
-                                                  (self.clock(), self.leases.node_id, row["execution"],
-                                                   row["task_id"])) == 0:
+                if row is not None and not work_repo.take_activity_task(
+                        tx, execution=row.execution, task_id=row.task_id, owner=self.leases.node_id,
+                        at=self.clock()):
                     row = None
                     continue
             if row is not None:
-                command = json.loads(row["command"])
-                self.submit_event(row["execution"], events.TaskStarted(row["task_id"], self.clock(), worker_name))
-                return {"taskToken": row["token"], "input": dumps(command["payload"])}
+                command = json.loads(row.command)
+                self.submit_event(row.execution, events.TaskStarted(row.task_id, self.clock(), worker_name))
+                return {"taskToken": row.token, "input": dumps(command["payload"])}
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return {}
@@ -575,8 +591,8 @@ class Engine:
         deadline = time.monotonic() + timeout
         while True:
             row = self._execution_row(execution_arn)
-            if row["status"] != "RUNNING" or time.monotonic() > deadline:
-                return row
+            if row.status != "RUNNING" or time.monotonic() > deadline:
+                return exec_repo.as_dict(row)
             time.sleep(poll)
 
     def list_executions(self, machine: str, *, status: str | None = None, version_arn: str | None = None,
@@ -584,47 +600,46 @@ class Engine:
                         limit: int = 100) -> tuple[list[dict[str, Any]], int | None]:
         """A page of a machine's executions, newest first, and the position to continue from (None
         when this is the last page). `before` is a position from an earlier page."""
-        flag = None if redriven is None else int(redriven)
         with self.store.transaction(write=False) as tx:
-            rows = tx.all("exec_list", (machine, status, status, version_arn, version_arn, alias_arn, alias_arn,
-                                        flag, flag, before if before is not None else 2**62, limit + 1))
-            following = int(tx.scalar("exec_seq", (rows[limit - 1]["arn"],))) if len(rows) > limit else None
-        return rows[:limit], following
+            rows = exec_repo.page(tx, machine=machine, status=status, version_arn=version_arn, alias_arn=alias_arn,
+                                  redriven=redriven, before=before, limit=limit + 1)
+            following = exec_repo.position(tx, arn=rows[limit - 1].arn) if len(rows) > limit else None
+        return [exec_repo.as_dict(row) for row in rows[:limit]], following
 
     def list_map_run_executions(self, map_run_arn: str, *, status: str | None = None, redriven: bool | None = None,
                                 before: int | None = None, limit: int = 100) -> tuple[list[dict[str, Any]], int | None]:
         """A page of a Map Run's child executions, newest first (see list_executions)."""
         self.mapruns.describe(map_run_arn)
-        flag = None if redriven is None else int(redriven)
         with self.store.transaction(write=False) as tx:
-            rows = tx.all("exec_list_by_map_run", (map_run_arn, status, status, flag, flag,
-                                                   before if before is not None else 2**62, limit + 1))
-            following = int(tx.scalar("exec_seq", (rows[limit - 1]["arn"],))) if len(rows) > limit else None
-        return rows[:limit], following
+            rows = exec_repo.page_of_map_run(tx, map_run=map_run_arn, status=status, redriven=redriven,
+                                             before=before, limit=limit + 1)
+            following = exec_repo.position(tx, arn=rows[limit - 1].arn) if len(rows) > limit else None
+        return [exec_repo.as_dict(row) for row in rows[:limit]], following
 
     def release_expired_refs(self) -> None:
         """Let go of what failed executions held once they can no longer be redriven (14 days)."""
         with self.store.transaction() as tx:
-            tx.execute("refs_release_expired", (self.clock() - REDRIVE_WINDOW_SECONDS,))
+            exec_repo.release_expired(tx, stopped_before=self.clock() - REDRIVE_WINDOW_SECONDS)
 
     def running_executions(self, machine: str) -> list[str]:
         """ARNs of a machine's RUNNING executions."""
         with self.store.transaction(write=False) as tx:
-            return [row["arn"] for row in tx.all("exec_running_for_machine", (machine,))]
+            return exec_repo.running(tx, machine=machine)
 
     def running_counts(self) -> dict[str, int]:
         """How many executions of each machine are RUNNING, in one read: machine name -> count."""
         with self.store.transaction(write=False) as tx:
-            return {row["machine"]: int(row["running"]) for row in tx.all("exec_running_by_machine", ())}
+            return exec_repo.running_by_machine(tx)
 
     def running_by_version(self, machine: str) -> dict[str | None, int]:
         """How many of a machine's executions are RUNNING, by the version ARN they started on (None: not
         started through a version), in one read."""
         with self.store.transaction(write=False) as tx:
-            return {row["version_arn"]: int(row["running"]) for row in tx.all("exec_running_by_version", (machine,))}
+            return exec_repo.running_by_version(tx, machine=machine)
 
     def execution_row(self, execution_arn: str) -> dict[str, Any]:
-        return self._execution_row(execution_arn)
+        """An execution's row, as a dict of its columns (what the API's shapes read)."""
+        return exec_repo.as_dict(self._execution_row(execution_arn))
 
     def history(self, execution_arn: str, *, reverse: bool = False, after: int | None = None,
                 limit: int = 100) -> list[dict[str, Any]]:
@@ -632,17 +647,17 @@ class Engine:
         self._execution_row(execution_arn)
         with self.store.transaction(write=False) as tx:
             if reverse:
-                rows = tx.all("history_page_desc", (execution_arn, after if after is not None else 2**62, limit))
+                rows = exec_repo.history_before(tx, execution=execution_arn, before=after, limit=limit)
             else:
-                rows = tx.all("history_page_asc", (execution_arn, after or 0, limit))
-        return [json.loads(r["event"]) for r in rows]
+                rows = exec_repo.history_after(tx, execution=execution_arn, after=after or 0, limit=limit)
+        return [json.loads(r.event) for r in rows]
 
     def history_text(self, execution_arn: str, *, after: int = 0, limit: int = 100) -> list[str]:
         """History events after event id `after`, oldest first, as stored (JSON text): for a reader
         that decodes many at once its own way (the console's digest of a long history)."""
         self._execution_row(execution_arn)
         with self.store.transaction(write=False) as tx:
-            return [r["event"] for r in tx.all("history_page_asc", (execution_arn, after, limit))]
+            return [r.event for r in exec_repo.history_after(tx, execution=execution_arn, after=after, limit=limit)]
 
 
 class _StepWriter:
@@ -665,8 +680,9 @@ class _StepWriter:
         # This node holds the invocation from the moment it is written (lease token 1); an activity
         # task is for whichever worker asks, through any node.
         owner, until = (None, None) if activity is not None else (self.engine.leases.node_id, self.lease_until)
-        self.tx.execute("outbox_insert", (self.execution_arn, command.task_id, dumps(_command_fields(command)),
-                                          command.task_token, activity, None, self.now, owner, until))
+        work_repo.add_invocation(self.tx, execution=self.execution_arn, task_id=command.task_id,
+                                 command=dumps(_command_fields(command)), token=command.task_token, activity=activity,
+                                 created_at=self.now, lease_owner=owner, lease_until=until)
         if activity is not None:
             self.tx.notify(leases.CHANNEL, f"activity:{activity}")
             self.follow_ups.append(self.engine._notify_activity)
@@ -674,11 +690,11 @@ class _StepWriter:
             self.follow_ups.append(functools.partial(self.engine.dispatch, self.execution_arn, command, self.facts))
 
     def start_timer(self, command: cmd.StartTimer) -> None:
-        self.tx.execute("timer_upsert", (self.execution_arn, command.timer_id, command.due_at))
+        work_repo.set_timer(self.tx, execution=self.execution_arn, timer_id=command.timer_id, due_at=command.due_at)
         self.engine.timers.poke(command.due_at)
 
     def cancel_timer(self, command: cmd.CancelTimer) -> None:
-        self.tx.execute("timer_delete", (self.execution_arn, command.timer_id))
+        work_repo.delete_timer(self.tx, execution=self.execution_arn, timer_id=command.timer_id)
 
     def start_map_run(self, command: cmd.StartMapRun) -> None:
         self.engine.mapruns.start(self.tx, self.execution_arn, command, self.follow_ups)
@@ -690,9 +706,10 @@ class _StepWriter:
         if maprun.is_run_id(command.task_id):  # the Map Run is aborted
             self.engine.mapruns.cancel(self.tx, self.execution_arn, command.task_id, self.follow_ups)
             return
-        self.tx.execute("outbox_consume", (self.execution_arn, command.task_id))
+        work_repo.consume_invocation(self.tx, execution=self.execution_arn, task_id=command.task_id)
         # A watched task: what it started is stopped once this step is committed (or after a restart).
-        if self.tx.execute("watch_cancel", (self.now, self.execution_arn, command.task_id)):
+        if work_repo.cancel_watch(self.tx, execution=self.execution_arn, task_id=command.task_id, check_at=self.now):
+
             self.follow_ups.append(functools.partial(self.engine._after, watches.check, self.engine,
                                                      self.execution_arn, command.task_id))
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from pinflow.asl import events
 from pinflow.engine import watches
+from pinflow.store.repositories import work as work_repo
 
 if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
@@ -78,17 +79,18 @@ class TimerPoller:
         now = self.engine.clock()
         leases = self.engine.leases
         with self.engine.store.transaction(write=False) as tx:
-            rows = tx.all("timers_due", (now, leases.now(), self.batch))
-            self._next_due = tx.scalar("timers_next_due") if len(rows) < self.batch else now
+            rows = work_repo.due_timers(tx, due_by=now, expired_by=leases.now(), limit=self.batch)
+            self._next_due = work_repo.next_timer_due(tx) if len(rows) < self.batch else now
         if rows and leases.shared:
             # Claimed for the lease's length: no other node fires them meanwhile; one not consumed by
             # then (this node died) is fired by whichever node claims it next. (Where one process works
             # on the database, the in-flight set below is claim enough, and saves a write.)
             with self.engine.store.transaction() as tx:
-                rows = tx.all("timers_claim", (leases.node_id, leases.until(), now, leases.now(), self.batch))
+                rows = work_repo.claim_timers(tx, owner=leases.node_id, until=leases.until(), due_by=now,
+                                              expired_by=leases.now(), limit=self.batch)
         count = 0
         for row in rows:
-            key = (row["execution"], row["timer_id"], row["due_at"])
+            key = (row.execution, row.timer_id, row.due_at)
             with self._lock:
                 if key in self._in_flight:
                     continue
@@ -96,8 +98,9 @@ class TimerPoller:
             count += 1
             release = functools.partial(self._done, key)
             self.engine.submit_event(
-                row["execution"], events.TimerFired(row["timer_id"], max(now, row["due_at"])),
-                consume=("timer", row["timer_id"], row["due_at"]), on_done=release,
+                row.execution, events.TimerFired(row.timer_id, max(now, row.due_at)),
+                consume=("timer", row.timer_id, row.due_at), on_done=release,
+
             ).add_done_callback(functools.partial(_ignore_future, release))
         return count
 

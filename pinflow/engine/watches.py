@@ -21,12 +21,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pinflow.asl import events
 from pinflow.engine import leases
 from pinflow.engine.integrations import base, table
 from pinflow.store import Tx
+from pinflow.store.repositories import work as work_repo
 
 if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
@@ -64,22 +65,23 @@ def begin(engine: Engine, integration: base.Integration, call: base.Call, watch:
     taken_over: list[bool] = []
 
     def before(tx: Tx) -> bool:
-        if tx.execute("outbox_mark_claimed", (now, execution_arn, task_id, fence)) == 0:
+        if not work_repo.mark_called(tx, execution=execution_arn, task_id=task_id, lease_token=fence, at=now):
             # The task was stopped or timed out while the call was being made, or another node took
             # it over (this node's lease expired) and makes the call itself.
-            if tx.one("outbox_get", (execution_arn, task_id)) is not None:
+            if work_repo.lease(tx, execution=execution_arn, task_id=task_id) is not None:
                 taken_over.append(True)
             return False
-        tx.execute("watch_insert", (execution_arn, task_id, integration.name, watch.target,
-                                    json.dumps(dict(watch.detail)), now + integration.poll_seconds))
+        work_repo.add_watch(tx, execution=execution_arn, task_id=task_id, integration=integration.name,
+                            target=watch.target, detail=json.dumps(dict(watch.detail)),
+                            check_at=now + integration.poll_seconds)
         return True
 
     event = events.TaskSubmitted(task_id, watch.submitted, now)
     engine.submit_event(execution_arn, event, before=before).result(timeout=120)
     watched = base.Watched(execution_arn, task_id, watch.target, watch.detail)
     with engine.store.transaction(write=False) as tx:
-        row = tx.one("watch_get", (execution_arn, task_id))
-    if row is not None and row["target"] == watch.target:
+        row = work_repo.watch(tx, execution=execution_arn, task_id=task_id)
+    if row is not None and row.target == watch.target:
         check(engine, execution_arn, task_id)
         return
     # Not this call's to watch. Stopped or timed out: stop what it started. Taken over: the new owner
@@ -93,7 +95,7 @@ def begin(engine: Engine, integration: base.Integration, call: base.Call, watch:
 def check(engine: Engine, execution_arn: str, task_id: str) -> None:
     """Look at one watch now: deliver its end, stop what a cancelled one watched, or look again later."""
     with engine.store.transaction(write=False) as tx:
-        row = tx.one("watch_get", (execution_arn, task_id))
+        row = work_repo.watch(tx, execution=execution_arn, task_id=task_id)
     if row is not None:
         _look(engine, row)
 
@@ -111,60 +113,63 @@ def check_due(engine: Engine, *, everything: bool = False) -> int:
     # Where one process works on the database, a starting node takes even what its last run held.
     expired_by = leases.NEVER if everything and not engine.leases.shared else engine.leases.now()
     with engine.store.transaction(write=False) as tx:
-        if tx.one("watches_due", (due_by, expired_by)) is None:
+        if not work_repo.any_watch_due(tx, due_by=due_by, expired_by=expired_by):
             return 0
     with engine.store.transaction() as tx:
-        rows = tx.all("watches_claim", (engine.leases.node_id, engine.leases.until(), due_by, expired_by, BATCH))
-    claimed = [row for row in rows if engine.watching.claim((row["execution"], row["task_id"]))]
+        rows = work_repo.claim_watches(tx, owner=engine.leases.node_id, until=engine.leases.until(), due_by=due_by,
+                                       expired_by=expired_by, limit=BATCH)
+    claimed = [row for row in rows if engine.watching.claim((row.execution, row.task_id))]
     if not claimed:
         return len(rows)
     # The next check is set before this one is made: a look that hangs does not bring its row back
     # as due every round, and other rows get their turn.
     with engine.store.transaction() as tx:
         for row in claimed:
-            integration = table.by_name(row["integration"])
+            integration = table.by_name(row.integration)
             delay = integration.poll_seconds if integration is not None else 60.0
-            tx.execute("watch_reschedule", (now + delay, row["execution"], row["task_id"]))
+            work_repo.reschedule_watch(tx, execution=row.execution, task_id=row.task_id, check_at=now + delay)
     for index, row in enumerate(claimed):
         try:
-            engine.watch_lanes.submit(row["integration"], _look_claimed, engine, row)
+            engine.watch_lanes.submit(row.integration, _look_claimed, engine, row)
         except RuntimeError:  # shutting down: the rows are looked at again after the restart
             for left in claimed[index:]:
-                engine.watching.release((left["execution"], left["task_id"]))
+                engine.watching.release((left.execution, left.task_id))
             break
     return len(rows)
 
 
-def _look_claimed(engine: Engine, row: dict[str, Any]) -> None:
+def _look_claimed(engine: Engine, row: work_repo.Watch) -> None:
     try:
         _look(engine, row)
     except Exception:
-        log.exception("watch of %s task %s failed", row["execution"], row["task_id"])
+        log.exception("watch of %s task %s failed", row.execution, row.task_id)
         # Looked at again at its next check (`poll_seconds`), not only once the claim expires.
         try:
             with engine.store.transaction() as tx:
-                tx.execute("watch_unclaim", (row["execution"], row["task_id"], engine.leases.node_id))
+                work_repo.unclaim_watch(tx, execution=row.execution, task_id=row.task_id,
+                                        owner=engine.leases.node_id)
         except Exception:
-            log.exception("the claim on the watch of %s task %s stays until it expires", row["execution"],
-                          row["task_id"])
+            log.exception("the claim on the watch of %s task %s stays until it expires", row.execution,
+                          row.task_id)
     finally:
-        engine.watching.release((row["execution"], row["task_id"]))
+        engine.watching.release((row.execution, row.task_id))
 
 
-def _look(engine: Engine, row: dict[str, Any]) -> None:
-    integration = table.by_name(row["integration"])
-    watched = base.Watched(row["execution"], row["task_id"], row["target"], json.loads(row["detail"]))
+def _look(engine: Engine, row: work_repo.Watch) -> None:
+    integration = table.by_name(row.integration)
+    watched = base.Watched(row.execution, row.task_id, row.target, json.loads(row.detail))
     if integration is None:
         return
-    if row["cancelled"]:
+    if row.cancelled:
         integration.cancel(engine, watched)
         with engine.store.transaction() as tx:
-            tx.execute("watch_delete", (watched.execution_arn, watched.task_id))
+            work_repo.delete_watch(tx, execution=watched.execution_arn, task_id=watched.task_id)
         return
     outcome = integration.poll(engine, watched)
     if outcome is None:
         with engine.store.transaction() as tx:
-            tx.execute("watch_rearm", (engine.clock() + integration.poll_seconds, watched.execution_arn,
-                                       watched.task_id))
+            work_repo.rearm_watch(tx, execution=watched.execution_arn, task_id=watched.task_id,
+                                  check_at=engine.clock() + integration.poll_seconds)
         return
+
     engine.submit_event(watched.execution_arn, outcome, consume=("watch", watched.task_id))

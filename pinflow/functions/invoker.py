@@ -11,7 +11,8 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,9 @@ class FunctionSpec:
     memory_size: int = 128
     environment: Mapping[str, str] = field(default_factory=dict, hash=False)
     layers: tuple[str, ...] = ()
+    # The function's reserved concurrency (PutFunctionConcurrency): at most this many of its
+    # invocations run at once on this server, whatever the version; None: no limit of its own.
+    reserved_concurrency: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,11 @@ class InvokeResult:
     executed_version: str
     duration_ms: float
     log_tail: str = ""
+
+
+class Throttled(RuntimeError):
+    """The function already runs as many invocations as its reserved concurrency allows (Lambda:
+    TooManyRequestsException, reason ReservedFunctionConcurrentInvocationLimitExceeded)."""
 
 
 class CodeIntegrityError(RuntimeError):
@@ -127,9 +136,40 @@ class Invoker:
         self._closed = False
         self._stop_reaper = threading.Event()
         self._reaper: threading.Thread | None = None
+        # Invocations in progress per function (all its versions), for reserved concurrency.
+        self._in_flight: dict[str, int] = {}
+        self._slot_freed = threading.Condition()
+
+    @contextmanager
+    def _admitted(self, spec: FunctionSpec, wait: float) -> Iterator[None]:
+        """Hold one of the function's reserved slots while an invocation runs (no limit without one);
+        wait up to `wait` seconds for one, then raise `Throttled`."""
+        limit = spec.reserved_concurrency
+        if limit is None:
+            yield
+            return
+        name = spec.function_name
+        deadline = time.monotonic() + wait
+        with self._slot_freed:
+            while self._in_flight.get(name, 0) >= limit:
+                left = deadline - time.monotonic()
+                if limit == 0 or left <= 0:
+                    raise Throttled("Rate Exceeded.")
+                self._slot_freed.wait(left)
+            self._in_flight[name] = self._in_flight.get(name, 0) + 1
+        try:
+            yield
+        finally:
+            with self._slot_freed:
+                left_running = self._in_flight[name] - 1
+                if left_running:
+                    self._in_flight[name] = left_running
+                else:
+                    del self._in_flight[name]
+                self._slot_freed.notify_all()
 
     def invoke(self, spec: FunctionSpec, event: Any, *, request_id: str,
-               client_context: Mapping[str, Any] | None = None) -> InvokeResult:
+               client_context: Mapping[str, Any] | None = None, wait: float = 0.0) -> InvokeResult:
         """Run the version's handler on `event` and wait for its result.
 
         Args:
@@ -137,6 +177,8 @@ class Invoker:
             event: the JSON-serialisable event given to the handler.
             request_id: the invocation's id (`context.aws_request_id`).
             client_context: the caller's client context (Invoke's `X-Amz-Client-Context`, decoded).
+            wait: how long to wait for a reserved concurrency slot (0: refuse at once, as Lambda
+                refuses a synchronous invocation over the limit).
 
         Returns:
             The handler's JSON result, or Lambda's error document for a handler exception, a
@@ -148,9 +190,15 @@ class Invoker:
             ValueError: a runtime this server does not run (see `runtimes.runnable`).
             CodeIntegrityError: the code blob does not match `spec.code_sha256`, or its unpacked folder
                 was changed on disk (it is checked each time a worker starts).
+            Throttled: the function's reserved concurrency is taken (or is 0).
             RuntimeError: the invoker is closed.
         """
         event_json = json.dumps(event, separators=(",", ":"), allow_nan=False).encode()
+        with self._admitted(spec, wait):
+            return self._invoke(spec, event_json, request_id, client_context)
+
+    def _invoke(self, spec: FunctionSpec, event_json: bytes, request_id: str,
+                client_context: Mapping[str, Any] | None) -> InvokeResult:
         version = self._pool_for(spec)
         worker_pool = version.pool
         try:

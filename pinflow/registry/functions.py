@@ -515,7 +515,8 @@ class FunctionRegistry:
                             runtime=config["Runtime"], timeout=float(config["Timeout"]),
                             memory_size=int(config["MemorySize"]),
                             environment=dict(config["Environment"] or {}),
-                            layers=tuple(layer["CodeSha256"] for layer in config.get("Layers") or ()))
+                            layers=tuple(layer["CodeSha256"] for layer in config.get("Layers") or ()),
+                            reserved_concurrency=row.reserved_concurrency)
         return Resolved(spec=spec, executed_version=version, alias=alias, requested_arn=requested)
 
     # --- inside a transaction ----------------------------------------------------------------------

@@ -7,11 +7,12 @@ from collections.abc import Callable
 
 from pinflow import arns
 from pinflow.store import Tx
+from pinflow.store.repositories import executions as exec_repo
 
 
 def holders(tx: Tx, ref: str) -> list[str]:
     """The executions that reference exactly `ref` (a version ARN), in ARN order."""
-    return [row["execution"] for row in tx.all("reg_refs_exact", (ref,))]
+    return exec_repo.holders(tx, ref=ref)
 
 
 def holders_matching(tx: Tx, pattern: str, keep: Callable[[str], bool]) -> list[str]:
@@ -19,16 +20,16 @@ def holders_matching(tx: Tx, pattern: str, keep: Callable[[str], bool]) -> list[
 
     LIKE only narrows the rows: SQLite compares ASCII letters without case, so `keep` decides.
     """
-    found = {row["execution"] for row in tx.all("reg_refs_like", (pattern,)) if keep(row["ref"])}
+    found = {row.execution for row in exec_repo.refs_like(tx, pattern=pattern) if keep(row.ref)}
     return sorted(found)
 
 
 def holders_by_ref(tx: Tx, pattern: str, keep: Callable[[str], bool]) -> dict[str, list[str]]:
     """As `holders_matching`, grouped by the ref held: ref -> executions, in ARN order."""
     found: dict[str, set[str]] = {}
-    for row in tx.all("reg_refs_like", (pattern,)):
-        if keep(row["ref"]):
-            found.setdefault(row["ref"], set()).add(row["execution"])
+    for row in exec_repo.refs_like(tx, pattern=pattern):
+        if keep(row.ref):
+            found.setdefault(row.ref, set()).add(row.execution)
     return {ref: sorted(executions) for ref, executions in sorted(found.items())}
 
 
@@ -39,10 +40,11 @@ def function_holders(tx: Tx) -> dict[str, dict[str, list[str]]]:
     every Lambda ref once costs what is running, not what was ever run.
     """
     found: dict[str, dict[str, set[str]]] = {}
-    for row in tx.all("reg_refs_of_service", ("arn:aws:lambda:%",)):
-        parsed = arns.split_function(row["ref"])
+    for row in exec_repo.refs_starting(tx, prefix="arn:aws:lambda:"):
+        parsed = arns.split_function(row.ref)
         if parsed is not None and parsed.qualifier:
-            found.setdefault(parsed.name, {}).setdefault(parsed.qualifier, set()).add(row["execution"])
+            found.setdefault(parsed.name, {}).setdefault(parsed.qualifier, set()).add(row.execution)
+
     return {name: {version: sorted(held) for version, held in versions.items()}
             for name, versions in found.items()}
 

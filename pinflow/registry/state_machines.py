@@ -21,6 +21,7 @@ from pinflow.registry import counters, machine_aliases, paging, refs
 from pinflow.registry import sfn_shapes as shapes
 from pinflow.registry import tags as tagging
 from pinflow.store import Store, Tx
+from pinflow.store.repositories import executions as exec_repo
 from pinflow.store.repositories import state_machines as repo
 
 DELETING = machine_aliases.DELETING
@@ -209,7 +210,7 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
                 return
             repo.delete_aliases(tx, machine=ref.name)
             repo.delete_versions(tx, machine=ref.name)
-            if int(tx.scalar("reg_sm_running_executions", (ref.name,)) or 0):
+            if exec_repo.running_count(tx, state_machine=ref.name):
                 repo.set_status(tx, name=ref.name, status=DELETING)
             else:
                 repo.delete_machine(tx, name=ref.name)
@@ -221,7 +222,7 @@ class StateMachineRegistry(machine_aliases.MachineAliases):
             row = repo.machine(tx, name=name)
             if row is None or row.status != DELETING:
                 return False
-            if int(tx.scalar("reg_sm_running_executions", (name,)) or 0):
+            if exec_repo.running_count(tx, state_machine=name):
                 return False
             repo.delete_machine(tx, name=name)
             return True

@@ -1,12 +1,15 @@
 """The store seam: transactions over named SQL queries, the same for SQLite and PostgreSQL.
 
-Queries live in `queries/*.sql` (portable SQL, `?` placeholders) and the schema in numbered
+Queries live in `queries/<aggregate>.sql` (portable SQL, `:name` parameters), run only by the
+repositories (`pinflow.store.repositories`, one module per aggregate), and the schema in numbered
 migrations under `sql/<dialect>/`. A dialect adapter supplies connections and the few differences
 (placeholders, how to take the write lock).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -69,10 +72,19 @@ class Tx:
     row class (a dataclass whose fields are the query's columns).
     """
 
-    def __init__(self, connection: Any, dialect: Dialect, cache: dict[str, str]) -> None:
+    def __init__(self, connection: Any, dialect: Dialect, cache: dict[str, str],
+                 columns: dict[str, tuple[str, ...]] | None = None,
+                 builders: dict[tuple[str, Any], Callable[[Sequence[Any]], Any]] | None = None) -> None:
         self._connection = connection
         self._dialect = dialect
         self._cache = cache
+        # A query's column names by its SQL text: the cursor's description is a tuple of 7-tuples built
+        # again on every call, which costs more than the rest of reading a row of twenty columns.
+        self._columns: dict[str, tuple[str, ...]] = columns if columns is not None else {}
+        # How a query's rows become a row class's instances: positionally where the class's fields are
+        # the columns in order (what the repositories' tests hold them to: a frozen dataclass built
+        # from keywords costs several times more), else from keywords.
+        self._builders = builders if builders is not None else {}
 
     def _sql(self, name: str) -> str:
         sql = self._cache.get(name)
@@ -97,9 +109,20 @@ class Tx:
             cursor.executemany(self._sql(name), [tuple(r) for r in rows])
 
     def all(self, name: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cursor = self._connection.execute(self._sql(name), tuple(params))
-        columns = [c[0] for c in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        sql = self._sql(name)
+        cursor = self._connection.execute(sql, tuple(params))
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        columns = self._names(sql, cursor, len(rows[0]))
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def _names(self, sql: str, cursor: Any, width: int) -> tuple[str, ...]:
+        """The column names of `sql`'s rows (`width` of them), from the cursor the first time."""
+        columns = self._columns.get(sql)
+        if columns is None or len(columns) != width:
+            columns = self._columns[sql] = tuple(c[0] for c in cursor.description)
+        return columns
 
     def one(self, name: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.all(name, params)
@@ -127,26 +150,53 @@ class Tx:
         if params:
             self._connection.cursor().executemany(self._sql(name), list(params))
 
+    def _builder(self, sql: str, row: Callable[..., R], cursor: Any, width: int) -> Callable[[Sequence[Any]], R]:
+        """How to build `row` from one of `sql`'s rows (worked out once per query and class)."""
+        key = (sql, row)
+        build = self._builders.get(key)
+        if build is None:
+            columns = self._names(sql, cursor, width)
+            fields = (tuple(f.name for f in dataclasses.fields(row)) if isinstance(row, type)
+                      and dataclasses.is_dataclass(row) else None)
+            if fields == columns:
+                build = functools.partial(_positional, row)
+            else:
+                build = functools.partial(_by_name, row, columns)
+            self._builders[key] = build
+        return build
+
     def rows(self, name: str, row: Callable[..., R], /, **params: Any) -> list[R]:
         """Every row of a query, each built as `row(**columns)`."""
-        cursor = self._connection.execute(self._sql(name), params)
-        columns = [c[0] for c in cursor.description]
-        return [row(**dict(zip(columns, values, strict=True))) for values in cursor.fetchall()]
+        sql = self._sql(name)
+        cursor = self._connection.execute(sql, params)
+        found = cursor.fetchall()
+        if not found:
+            return []
+        build = self._builder(sql, row, cursor, len(found[0]))
+        return [build(values) for values in found]
 
     def row(self, name: str, row: Callable[..., R], /, **params: Any) -> R | None:
         """The first row of a query (built as `row(**columns)`), or None."""
-        cursor = self._connection.execute(self._sql(name), params)
+        sql = self._sql(name)
+        cursor = self._connection.execute(sql, params)
         values = cursor.fetchone()
         if values is None:
             return None
-        columns = [c[0] for c in cursor.description]
-        return row(**dict(zip(columns, values, strict=True)))
+        return self._builder(sql, row, cursor, len(values))(values)
 
     def value(self, name: str, /, **params: Any) -> Any:
         """The first column of the first row, or None."""
         cursor = self._connection.execute(self._sql(name), params)
         values = cursor.fetchone()
         return values[0] if values else None
+
+
+def _positional(row: Callable[..., R], values: Sequence[Any]) -> R:
+    return row(*values)
+
+
+def _by_name(row: Callable[..., R], columns: tuple[str, ...], values: Sequence[Any]) -> R:
+    return row(**dict(zip(columns, values, strict=True)))
 
 
 class Store:
@@ -157,6 +207,8 @@ class Store:
         self.dialect = dialect
         self._local = threading.local()
         self._sql_cache: dict[str, str] = {}
+        self._columns: dict[str, tuple[str, ...]] = {}  # filled after migrations, which never read through Tx
+        self._builders: dict[tuple[str, Any], Callable[[Sequence[Any]], Any]] = {}
         self._write_lock = threading.Lock()
         self._connections: list[Any] = []
         self._connections_lock = threading.Lock()
@@ -226,7 +278,7 @@ class Store:
                 if wait_limit is not None:
                     self.dialect.limit_waits(connection, wait_limit)
                 try:
-                    yield Tx(connection, self.dialect, self._sql_cache)
+                    yield Tx(connection, self.dialect, self._sql_cache, self._columns, self._builders)
                 except BaseException:
                     self._rollback(connection)
                     raise

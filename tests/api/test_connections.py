@@ -99,3 +99,37 @@ def test_list_filters_by_prefix_and_pages(events) -> None:
     assert [c["Name"] for c in first["Connections"]] == ["a-1", "a-2"]
     rest = events.list_connections(NamePrefix="a-", Limit=2, NextToken=first["NextToken"])
     assert [c["Name"] for c in rest["Connections"]] == ["a-3"] and "NextToken" not in rest
+
+
+@pytest.mark.parametrize(("kind", "parameter"), [
+    ("HeaderParameters", {"Key": "X-Trace", "Value": "abc\r\nX-Injected: 1"}),
+    ("HeaderParameters", {"Key": "X-Trace", "Value": "line\n"}),
+    ("HeaderParameters", {"Key": "X-Trace", "Value": "tab\x00nul"}),
+    ("HeaderParameters", {"Key": "Bad Key", "Value": "v"}),
+    ("HeaderParameters", {"Key": "X-Long", "Value": "v" * 513}),
+    ("QueryStringParameters", {"Key": "q", "Value": "a\x1fb"}),
+    ("QueryStringParameters", {"Key": "q\n", "Value": "v"}),
+])
+def test_http_parameters_with_control_characters_are_refused(events, kind, parameter) -> None:
+    """EventBridge's model constrains header keys and values and query string members (no control
+    characters, at most 512 characters): such a connection is refused when it is created, and when it
+    is updated, never stored to fail at call time."""
+    auth = {**BASIC, "InvocationHttpParameters": {kind: [parameter]}}
+    with pytest.raises(ClientError) as caught:
+        events.create_connection(Name="ctl", AuthorizationType="BASIC", AuthParameters=auth)
+    assert _code(caught) == "ValidationException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert not [c for c in events.list_connections()["Connections"] if c["Name"] == "ctl"]
+    events.create_connection(Name="ctl", AuthorizationType="BASIC", AuthParameters=BASIC)
+    with pytest.raises(ClientError) as updated:
+        events.update_connection(Name="ctl", AuthParameters={"InvocationHttpParameters": {kind: [parameter]}})
+    assert _code(updated) == "ValidationException"
+
+
+def test_a_secret_header_value_is_not_echoed_in_the_refusal(events) -> None:
+    auth = {**BASIC, "InvocationHttpParameters": {"HeaderParameters": [
+        {"Key": "X-Token", "Value": "hunter2\n", "IsValueSecret": True}]}}
+    with pytest.raises(ClientError) as caught:
+        events.create_connection(Name="secret-ctl", AuthorizationType="BASIC", AuthParameters=auth)
+    assert _code(caught) == "ValidationException"
+    assert "hunter2" not in str(caught.value)

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
+from botocore.exceptions import ClientError
 
 from pinflow.service import Pinflow
 from tests.api.conftest import RunningServer
@@ -379,20 +380,29 @@ def test_the_connection_goes_to_the_address_that_was_checked(tmp_path: Path, tar
 
 
 def test_a_header_value_a_request_cannot_carry_is_a_socket_error_naming_no_secret(clients, target, caplog) -> None:
+    """A connection cannot hold such a header (CreateConnection refuses it, without echoing a secret
+    value); a Task's own header taken from its input can, and fails the call before anything is sent,
+    naming neither the value nor the connection's secrets."""
     caplog.set_level(logging.DEBUG)
     events = clients["events"]
     secret = "header-secret-value-3e7c"
-    connection = events.create_connection(Name="bad-header", AuthorizationType="API_KEY", AuthParameters={
-        "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": API_KEY},
-        "InvocationHttpParameters": {"HeaderParameters": [
-            {"Key": "x-extra", "Value": f"{secret}\r\nx-injected: 1", "IsValueSecret": True}]}})["ConnectionArn"]
-    described = _run(clients, "bad-header", _task(connection, f"{target.url}/who"))
+    with pytest.raises(ClientError) as refused:
+        events.create_connection(Name="bad-header", AuthorizationType="API_KEY", AuthParameters={
+            "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": API_KEY},
+            "InvocationHttpParameters": {"HeaderParameters": [
+                {"Key": "x-extra", "Value": f"{secret}\r\nx-injected: 1", "IsValueSecret": True}]}})
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert secret not in str(refused.value)
+    connection = _api_key(events, "good-header")
+    task = _task(connection, f"{target.url}/who", **{"Headers": {"x-extra.$": "$.value"}})
+    described = _run(clients, "bad-header", task, input={"value": f"{secret}\r\nx-injected: 1"})
     assert (described["status"], described["error"]) == ("FAILED", "States.Http.Socket")
     assert target.requests == []
     history = clients["stepfunctions"].get_execution_history(executionArn=described["executionArn"])
     logged = "\n".join(record.getMessage() for record in caplog.records
                        if record.name.startswith(("pinflow", "uvicorn", "urllib3")))
-    assert secret not in json.dumps([history, described], default=str) and secret not in logged
+    assert API_KEY not in json.dumps([history, described], default=str) and API_KEY not in logged
+    assert secret not in described.get("cause", "") and secret not in logged
 
 
 def test_connection_errors_are_named_as_aws_names_them(clients, target) -> None:

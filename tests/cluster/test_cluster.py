@@ -383,3 +383,46 @@ def test_an_activity_worker_polling_one_node_hears_of_a_task_another_node_wrote(
         assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == {"ok": 1}
     # Woken by the writing node's notification, not by the one-second poll the wake-up falls back on.
     assert sorted(latencies)[len(latencies) // 2] < 0.25, latencies
+
+
+EXPRESS_ITEMS = 24
+EXPRESS_HOLD = 3  # seconds each Express child waits (in memory, on the node that runs it)
+EXPRESS_MAP = {"StartAt": "Fan", "States": {"Fan": {
+    "Type": "Map", "Label": "fan", "MaxConcurrency": EXPRESS_ITEMS, "End": True,
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "Hold",
+                      "States": {"Hold": {"Type": "Wait", "Seconds": EXPRESS_HOLD, "Next": "Done"},
+                                 "Done": {"Type": "Pass", "Parameters": {"n.$": "$.n"}, "End": True}}}}}}
+
+
+def test_a_dead_node_s_express_map_children_run_again_on_another_node(nodes: list[Node]) -> None:
+    """Express children run in memory on the node that started them; when it dies, another node runs
+    them again once their lease expires (at least once, as AWS runs Express children), and the run
+    counts each item once."""
+    victim, survivor = nodes[0], nodes[1]
+    sfn = victim.client("stepfunctions")
+    role = victim.client("iam").create_role(RoleName="fan", AssumeRolePolicyDocument=STATES_TRUST)["Role"]["Arn"]
+    machine = sfn.create_state_machine(name="fan", roleArn=role, definition=json.dumps(EXPRESS_MAP))
+    items = [{"n": i} for i in range(EXPRESS_ITEMS)]
+    arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps(items))["executionArn"]
+    psycopg = pytest.importorskip("psycopg")
+    deadline = time.monotonic() + 15
+    with psycopg.connect(victim.db, autocommit=True) as connection:
+        while True:  # the victim runs every child (it started the run) under its lease
+            held = connection.execute("SELECT count(*) FROM map_run_items WHERE lease_owner = %s AND "
+                                      "status IS NULL", (victim.name,)).fetchone()
+            if held and held[0] == EXPRESS_ITEMS:
+                break
+            assert time.monotonic() < deadline, victim.output()
+            time.sleep(0.05)
+    victim.kill()
+    killed_at = time.monotonic()
+    other = survivor.client("stepfunctions")
+    bound = LEASE_SECONDS + HEARTBEAT + EXPRESS_HOLD + 10  # the lease, a heartbeat, the children's own work
+    while (described := other.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() - killed_at < bound, (survivor.output(), nodes[2].output())
+        time.sleep(0.1)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == items
+    run = other.list_map_runs(executionArn=arn)["mapRuns"][0]["mapRunArn"]
+    counts = other.describe_map_run(mapRunArn=run)["itemCounts"]
+    assert (counts["total"], counts["succeeded"], counts["failed"], counts["running"]) == (EXPRESS_ITEMS,) * 2 + (0, 0)

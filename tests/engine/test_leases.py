@@ -17,6 +17,7 @@ import pytest
 
 from pinflow.asl import commands as cmd
 from pinflow.store import Store, open_store
+from pinflow.store.repositories import work as work_repo
 from tests.backends import BACKENDS, postgres_schema
 
 NOW = 1_000_000.0
@@ -44,14 +45,14 @@ def write(store: Store, task_id: str, owner: str | None, until: float | None, ac
     with store.transaction() as tx:
         command = dataclasses.asdict(cmd.InvokeTask(task_id=task_id, resource=FUNCTION, payload={}, state_name="T",
                                                     attempt=0))
-        tx.execute("outbox_insert", ("arn:exec", task_id, json.dumps(command), None, activity, None, NOW,
-                                     owner, until))
+        work_repo.add_invocation(tx, execution="arn:exec", task_id=task_id, command=json.dumps(command), token=None,
+                                 activity=activity, created_at=NOW, lease_owner=owner, lease_until=until)
 
 
 def claim(store: Store, node: str, now: float) -> list[tuple[str, int]]:
     with store.transaction() as tx:
-        rows = tx.all("outbox_claim_expired", (node, now + LEASE, now, node, 100))
-    return sorted((r["task_id"], int(r["lease_token"])) for r in rows)
+        rows = work_repo.claim_expired(tx, owner=node, until=now + LEASE, expired_by=now, other_than=node, limit=100)
+    return sorted((r.task_id, int(r.lease_token)) for r in rows)
 
 
 def test_only_expired_or_released_invocations_are_taken_and_each_claim_raises_the_token(store: Store) -> None:
@@ -67,18 +68,18 @@ def test_a_result_counts_only_under_the_token_it_ran_with(store: Store) -> None:
     write(store, "t", "a", NOW - 1)
     assert claim(store, "b", NOW) == [("t", 2)]
     with store.transaction() as tx:
-        assert tx.execute("outbox_consume_fenced", ("arn:exec", "t", 1)) == 0  # a's late result: dropped
-        assert tx.execute("outbox_mark_claimed", (NOW, "arn:exec", "t", 1)) == 0
-        assert tx.execute("outbox_consume_fenced", ("arn:exec", "t", 2)) == 1
+        assert not work_repo.consume_invocation(tx, execution="arn:exec", task_id="t", lease_token=1)  # a's: dropped
+        assert not work_repo.mark_called(tx, execution="arn:exec", task_id="t", lease_token=1, at=NOW)
+        assert work_repo.consume_invocation(tx, execution="arn:exec", task_id="t", lease_token=2)
 
 
 def test_renewal_keeps_a_lease_and_a_release_hands_work_over_at_once(store: Store) -> None:
     write(store, "t", "a", NOW + 1)
     with store.transaction() as tx:
-        assert tx.execute("outbox_renew", (NOW + LEASE, "a")) == 1
+        assert work_repo.renew_all(tx, owner="a", until=NOW + LEASE) == 1
     assert claim(store, "b", NOW + 2) == []
     with store.transaction() as tx:
-        assert tx.execute("outbox_release", ("a",)) == 1
+        assert work_repo.let_go_all(tx, owner="a") == 1
     assert claim(store, "b", NOW + 2) == [("t", 2)]
 
 
@@ -86,19 +87,20 @@ def test_a_node_starting_takes_what_its_earlier_process_held_but_not_a_live_node
     write(store, "mine", "a", NOW + LEASE)
     write(store, "theirs", "b", NOW + LEASE)
     with store.transaction() as tx:
-        rows = tx.all("outbox_claim_start", ("a", NOW + LEASE, NOW, "a", 100))
-    assert [r["task_id"] for r in rows] == ["mine"]
+        rows = work_repo.claim_at_start(tx, owner="a", until=NOW + LEASE, expired_by=NOW, limit=100)
+    assert [r.task_id for r in rows] == ["mine"]
 
 
 def test_due_timers_are_claimed_once_until_the_claim_expires(store: Store) -> None:
     with store.transaction() as tx:
-        tx.execute("timer_upsert", ("arn:exec", "wait", NOW - 1))
-        first = tx.all("timers_claim", ("a", NOW + LEASE, NOW, NOW, 10))
-        second = tx.all("timers_claim", ("b", NOW + LEASE, NOW, NOW, 10))
-        later = tx.all("timers_claim", ("b", NOW + 2 * LEASE, NOW + LEASE + 1, NOW + LEASE + 1, 10))
-    assert [r["timer_id"] for r in first] == ["wait"]
+        work_repo.set_timer(tx, execution="arn:exec", timer_id="wait", due_at=NOW - 1)
+        first = work_repo.claim_timers(tx, owner="a", until=NOW + LEASE, due_by=NOW, expired_by=NOW, limit=10)
+        second = work_repo.claim_timers(tx, owner="b", until=NOW + LEASE, due_by=NOW, expired_by=NOW, limit=10)
+        later = work_repo.claim_timers(tx, owner="b", until=NOW + 2 * LEASE, due_by=NOW + LEASE + 1,
+                                       expired_by=NOW + LEASE + 1, limit=10)
+    assert [r.timer_id for r in first] == ["wait"]
     assert second == []
-    assert [r["timer_id"] for r in later] == ["wait"]
+    assert [r.timer_id for r in later] == ["wait"]
 
 
 @pytest.mark.postgres
@@ -114,8 +116,9 @@ def test_nodes_claiming_at_once_skip_each_others_rows_without_waiting() -> None:
 
             def slow() -> None:
                 with first.transaction() as tx:
-                    rows = tx.all("outbox_claim_expired", ("a", NOW + LEASE, NOW, "a", 4))
-                    taken["a"] = [r["task_id"] for r in rows]
+                    rows = work_repo.claim_expired(tx, owner="a", until=NOW + LEASE, expired_by=NOW, other_than="a",
+                                                   limit=4)
+                    taken["a"] = [r.task_id for r in rows]
                     held.set()
                     release.wait(10)
 
@@ -219,7 +222,8 @@ def test_a_watch_whose_look_failed_is_looked_at_again_at_its_next_check(open_pin
     monkeypatch.setattr(table, "by_name", lambda name: Failing() if name == "failing" else None)
     pf = open_pinflow(start=False)
     with pf.store.transaction() as tx:
-        tx.execute("watch_insert", ("arn:exec", "t", "failing", "arn:job", "{}", clock()))
+        work_repo.add_watch(tx, execution="arn:exec", task_id="t", integration="failing", target="arn:job",
+                            detail="{}", check_at=clock())
 
     def look_at_due_watches() -> None:
         watches.check_due(pf.engine)
@@ -251,9 +255,10 @@ def test_a_starting_node_looks_at_every_watch_only_when_no_other_node_was_lookin
     monkeypatch.setattr(table, "by_name", lambda name: Recording() if name == "recording" else None)
     pf = open_pinflow(start=False)
     with pf.store.transaction() as tx:  # next checked in an hour (by whichever node)
-        tx.execute("watch_insert", ("arn:exec", "later", "recording", "arn:job", "{}", clock() + 3600))
-        now = pf.engine.leases.now()
-        tx.execute("node_seen", ("other", now, now, LEASE))  # another node is alive (where there can be one)
+        work_repo.add_watch(tx, execution="arn:exec", task_id="later", integration="recording", target="arn:job",
+                            detail="{}", check_at=clock() + 3600)
+        # Another node is alive (where there can be one).
+        work_repo.node_seen(tx, id="other", now=pf.engine.leases.now(), lease_seconds=LEASE)
     pf.engine.start()
     deadline = time.monotonic() + 2  # a start-up look comes at once
     while not looks and time.monotonic() < deadline:
@@ -290,7 +295,7 @@ def test_a_node_whose_invocation_was_taken_over_stops_the_job_it_started_unless_
     # execution started by name again is the same one, which the other node now watches.
     assert stopped == ([] if same_start_again else ["job-1"])
     with pf.store.transaction(write=False) as tx:
-        assert tx.one("watch_get", ("arn:exec", "t")) is None
+        assert work_repo.watch(tx, execution="arn:exec", task_id="t") is None
 
 
 @pytest.mark.postgres
@@ -354,9 +359,10 @@ def test_a_starting_node_takes_a_live_nodes_invocations_only_where_one_process_w
 
 def test_a_killed_nodes_row_goes_after_ten_leases(store: Store) -> None:
     with store.transaction() as tx:
-        tx.execute("node_seen", ("dead", NOW, NOW, LEASE))
-        tx.execute("node_seen", ("alive", NOW, NOW + 10 * LEASE, LEASE))
-        tx.execute("nodes_forget_dead", (NOW + 10 * LEASE + 1,))
+        work_repo.node_seen(tx, id="dead", now=NOW, lease_seconds=LEASE)
+        work_repo.node_seen(tx, id="alive", now=NOW + 10 * LEASE, lease_seconds=LEASE)
+        work_repo.forget_dead_nodes(tx, now=NOW + 10 * LEASE + 1)
+
         assert [r["id"] for r in tx.all("SELECT id FROM nodes ORDER BY id")] == ["alive"]
 
 

@@ -26,7 +26,7 @@ def sleepers(pf, name: str, max_concurrency: int) -> str:
 
 def run_of(pf, parent: str) -> str:
     wait_until(lambda: bool(pf.engine.mapruns.list(parent, None, 10)[0]))
-    return pf.engine.mapruns.list(parent, None, 10)[0][0]["arn"]
+    return pf.engine.mapruns.list(parent, None, 10)[0][0].arn
 
 
 def children(pf, run: str) -> list[str]:
@@ -44,7 +44,7 @@ def test_stopping_the_parent_stops_every_running_child_in_batches(open_pinflow, 
     pf.engine.stop_execution(parent)
     wait_until(lambda: children(pf, run) == ["ABORTED"] * 5)
     described = pf.engine.mapruns.describe(run)
-    assert (described["status"], described["started"], described["aborted"]) == ("ABORTED", 5, 5)
+    assert (described.status, described.started, described.aborted) == ("ABORTED", 5, 5)
 
 
 def test_children_a_crash_left_running_after_their_run_ended_are_stopped_at_start_up(open_pinflow) -> None:
@@ -59,7 +59,7 @@ def test_children_a_crash_left_running_after_their_run_ended_are_stopped_at_star
     pf = open_pinflow()
     wait_until(lambda: children(pf, run) == ["ABORTED", "ABORTED"])
     described = pf.engine.mapruns.describe(run)
-    assert (described["status"], described["started"], described["aborted"]) == ("FAILED", 2, 2)
+    assert (described.status, described.started, described.aborted) == ("FAILED", 2, 2)
 
 
 def test_engines_moving_a_run_on_at_once_start_each_item_once(open_pinflow) -> None:
@@ -95,7 +95,7 @@ def test_engines_moving_a_run_on_at_once_start_each_item_once(open_pinflow) -> N
         count = tx.scalar("SELECT COUNT(*) FROM executions WHERE map_run = ?", (run,))
     assert len(started) == 40
     assert count == 40
-    assert pf.engine.mapruns.describe(run)["started"] == 40
+    assert pf.engine.mapruns.describe(run).started == 40
     for store in stores:
         store.close()
 
@@ -135,5 +135,5 @@ def test_children_not_yet_stopped_when_the_parent_is_redriven_go_on_in_the_redri
     wait_until(lambda: pf.engine.execution_row(parent)["status"] != "RUNNING")
     assert pf.engine.execution_row(parent)["status"] == "SUCCEEDED"
     described = pf.engine.mapruns.describe(run)
-    assert (described["status"], described["started"], described["succeeded"], described["aborted"]) == (
+    assert (described.status, described.started, described.succeeded, described.aborted) == (
         "SUCCEEDED", 6, 6, 0)

@@ -81,6 +81,14 @@ def test_the_scan_finds_the_code_s_queries() -> None:
     assert any("function_versions_delete" in (names or []) for _, _, names in calls)
 
 
+def test_only_repositories_run_queries() -> None:
+    """The engine, the registry and the API reach the database through the repositories alone (one
+    module per aggregate, named parameters, typed rows): no other module runs a query."""
+    elsewhere = sorted({f"{path}:{line}" for path, line, _ in _tx_calls()
+                        if not path.startswith("pinflow/store/repositories/")})
+    assert elsewhere == []
+
+
 def test_every_query_the_code_runs_is_defined() -> None:
     unreadable = [f"{path}:{line}" for path, line, names in _tx_calls() if names is None]
     assert unreadable == [], "query names the scan cannot read (use string literals)"

@@ -77,7 +77,15 @@ class Lambda(base.Integration):
         if spec.arn != ref.arn:
             spec = dataclasses.replace(spec, arn=ref.arn)
         payload = call.parameters.get("Payload", {}) if _is_invoke(command.resource) else command.payload
-        result = engine.invoker.invoke(spec, payload, request_id=rid)
+        from pinflow.functions.invoker import Throttled
+
+        try:
+            result = engine.invoker.invoke(spec, payload, request_id=rid)
+        except Throttled:
+            # What Step Functions reports when Lambda throttles: a Retry on it is the remedy AWS advises.
+            raise base.TaskError("Lambda.TooManyRequestsException", (
+                "Rate Exceeded. (Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException; "
+                f"Request ID: {rid}; Proxy: null)")) from None
         if result.function_error:
             from pinflow.functions.errors import asl_error_from
 

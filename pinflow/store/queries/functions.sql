@@ -132,3 +132,6 @@ SELECT value FROM counters WHERE key = :key;
 -- name: counter_delete
 -- A function (or managed policy) deleted and created again numbers its versions from 1, as on AWS.
 DELETE FROM counters WHERE key = :key;
+
+-- name: function_version_exists
+SELECT 1 FROM function_versions WHERE name = :name AND version = :version;

@@ -123,3 +123,9 @@ DELETE FROM activities WHERE arn = :arn;
 
 -- name: activities_page
 SELECT arn, name, created_at FROM activities ORDER BY name LIMIT :limit OFFSET :offset;
+
+-- name: state_machine_status
+SELECT status FROM state_machines WHERE name = :name;
+
+-- name: machine_version_exists
+SELECT 1 FROM machine_versions WHERE machine = :machine AND version = :version;

@@ -274,3 +274,8 @@ def bump_counter(tx: Tx, *, key: str) -> int:
 def delete_counter(tx: Tx, *, key: str) -> None:
     """Forget `key`: its numbers start again from 1."""
     tx.run("counter_delete", key=key)
+
+
+def version_exists(tx: Tx, *, name: str, version: int) -> bool:
+    """Whether version `version` of function `name` exists (what an execution starting checks)."""
+    return tx.value("function_version_exists", name=name, version=version) is not None

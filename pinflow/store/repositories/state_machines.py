@@ -350,3 +350,17 @@ def delete_connection(tx: Tx, *, name: str) -> None:
 def connections(tx: Tx) -> list[ConnectionListing]:
     """Every connection (without secrets), by name."""
     return tx.rows("connections_all", ConnectionListing)
+
+
+# --- what the engine asks of machines -------------------------------------------------------------------
+
+
+def status(tx: Tx, *, name: str) -> str | None:
+    """The status of machine `name` (ACTIVE or DELETING), or None when there is no such machine."""
+    found = tx.value("state_machine_status", name=name)
+    return None if found is None else str(found)
+
+
+def version_exists(tx: Tx, *, machine: str, version: int) -> bool:
+    """Whether version `version` of `machine` exists."""
+    return tx.value("machine_version_exists", machine=machine, version=version) is not None
