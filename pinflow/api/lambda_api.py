@@ -13,6 +13,7 @@ import logging
 import random
 import re
 import threading
+import time
 import weakref
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -48,8 +49,10 @@ OTHER_REQUEST_LIMIT = 1_048_576
 # Lambda's own figure for the largest response it passes back (a little over 6 MiB).
 RESPONSE_PAYLOAD_LIMIT = 6_291_556
 
-# How long an Event invocation waits for a reserved concurrency slot before it is dropped.
+# How long an Event invocation is tried again (every EVENT_THROTTLE_RETRY seconds) while its function's
+# reserved concurrency is taken, before it is dropped.
 EVENT_THROTTLE_WAIT = 300
+EVENT_THROTTLE_RETRY = 1.0
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 LOG_TYPES = ("None", "Tail")
 EVENT_WORKERS = 4
@@ -524,16 +527,22 @@ def _invoke(pf: Any, spec: Any, event: Any, request_id: str, client_context: dic
         raise restjson.ServiceException(f"The function's code could not be loaded: {exc}") from None
 
 
-def _invoke_in_background(pf: Any, spec: Any, event: Any, request_id: str) -> None:
+def _invoke_in_background(pf: Any, spec: Any, event: Any, request_id: str, since: float | None = None) -> None:
     from pinflow.functions.invoker import Throttled
 
+    since = time.monotonic() if since is None else since
     try:
-        # Lambda keeps an event it cannot run for want of concurrency and tries again later: here it
-        # waits for a slot, for a while.
-        result = pf.invoker.invoke(spec, event, request_id=request_id, wait=EVENT_THROTTLE_WAIT)
+        result = pf.invoker.invoke(spec, event, request_id=request_id)
     except Throttled:
-        log.warning("Event invocation %s of %s dropped: the function's reserved concurrency stayed taken "
-                    "(or is 0) for %d s", request_id, spec.arn, EVENT_THROTTLE_WAIT)
+        # Lambda keeps an event it cannot run for want of concurrency and tries it again later: here
+        # every second for a while, from a timer, so that no Event worker waits meanwhile.
+        if spec.reserved_concurrency and time.monotonic() - since < EVENT_THROTTLE_WAIT:
+            retry = threading.Timer(EVENT_THROTTLE_RETRY, _resubmit, (pf, spec, event, request_id, since))
+            retry.daemon = True
+            retry.start()
+        else:
+            log.warning("Event invocation %s of %s dropped: the function's reserved concurrency stayed taken "
+                        "(or is 0)", request_id, spec.arn)
         return
     except Exception:  # nobody waits for an Event invocation; its failure is only logged
         log.exception("Event invocation %s of %s failed", request_id, spec.arn)
@@ -541,6 +550,13 @@ def _invoke_in_background(pf: Any, spec: Any, event: Any, request_id: str) -> No
     if result.function_error:
         log.warning("Event invocation %s of %s ended in a function error: %s", request_id, spec.arn,
                     function_errors.payload_text(result.payload))
+
+
+def _resubmit(pf: Any, spec: Any, event: Any, request_id: str, since: float) -> None:
+    try:
+        _event_runner(pf).submit(_invoke_in_background, pf, spec, event, request_id, since)
+    except RuntimeError:  # the server is stopping
+        log.warning("Event invocation %s of %s dropped: the server stopped", request_id, spec.arn)
 
 
 # One small pool per pinflow for Event invocations, so that they outlive the request that queued them.

@@ -130,9 +130,12 @@ class Leases:
             if self.shared:
                 rows = work_repo.claim_at_start(tx, owner=self.node_id, until=now + self.seconds, expired_by=now,
                                                 limit=2**31)
-                # Timers and watches this node id held before a crash are due again at once.
+                # Timers, watches and Express children this node id held before a crash are due again at
+                # once (the children are run again by `MapRuns.recover` or the heartbeat, whichever
+                # claims them first: a claim renews the lease, so the other does not see them).
                 work_repo.release_timers(tx, owner=self.node_id)
                 work_repo.release_watches(tx, owner=self.node_id)
+                maprun_repo.express_release(tx, owner=self.node_id)
             else:
                 rows = work_repo.claim_expired(tx, owner=self.node_id, until=now + self.seconds, expired_by=NEVER,
                                                other_than="", limit=2**31)

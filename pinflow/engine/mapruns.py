@@ -213,7 +213,7 @@ class MapRuns:
                 # nodes share the database, never those a live node still runs.
                 leases = self.engine.leases
                 now = leases.now() if leases.shared else leases_module.NEVER
-                rows = maprun_repo.express_claimable(tx, map_run=map_run_arn, owner=leases.node_id, now=now)
+                rows = maprun_repo.express_claimable(tx, map_run=map_run_arn, now=now)
                 self._lease(tx, map_run_arn, [row.idx for row in rows])
                 self._rerun(tx, run, rows, work.after)
             self.advance(tx, map_run_arn, work.after)
@@ -228,6 +228,8 @@ class MapRuns:
             run = self._locked(tx, map_run_arn)
             if run is not None and run.status == "RUNNING":
                 self._rerun(tx, run, rows, work.after)
+            else:  # it ended meanwhile: nothing to run again, and nothing to keep renewing
+                maprun_repo.express_unlease(tx, map_run=map_run_arn, indexes=[row.idx for row in rows])
 
         work = Work(apply)
         self.engine.applier.submit(work)

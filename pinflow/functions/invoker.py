@@ -138,38 +138,33 @@ class Invoker:
         self._reaper: threading.Thread | None = None
         # Invocations in progress per function (all its versions), for reserved concurrency.
         self._in_flight: dict[str, int] = {}
-        self._slot_freed = threading.Condition()
+        self._in_flight_lock = threading.Lock()
 
     @contextmanager
-    def _admitted(self, spec: FunctionSpec, wait: float) -> Iterator[None]:
-        """Hold one of the function's reserved slots while an invocation runs (no limit without one);
-        wait up to `wait` seconds for one, then raise `Throttled`."""
+    def _admitted(self, spec: FunctionSpec) -> Iterator[None]:
+        """Hold one of the function's reserved slots while an invocation runs (no limit without one),
+        or raise `Throttled` at once, as Lambda refuses a synchronous invocation over the limit."""
         limit = spec.reserved_concurrency
         if limit is None:
             yield
             return
         name = spec.function_name
-        deadline = time.monotonic() + wait
-        with self._slot_freed:
-            while self._in_flight.get(name, 0) >= limit:
-                left = deadline - time.monotonic()
-                if limit == 0 or left <= 0:
-                    raise Throttled("Rate Exceeded.")
-                self._slot_freed.wait(left)
+        with self._in_flight_lock:
+            if self._in_flight.get(name, 0) >= limit:
+                raise Throttled("Rate Exceeded.")
             self._in_flight[name] = self._in_flight.get(name, 0) + 1
         try:
             yield
         finally:
-            with self._slot_freed:
+            with self._in_flight_lock:
                 left_running = self._in_flight[name] - 1
                 if left_running:
                     self._in_flight[name] = left_running
                 else:
                     del self._in_flight[name]
-                self._slot_freed.notify_all()
 
     def invoke(self, spec: FunctionSpec, event: Any, *, request_id: str,
-               client_context: Mapping[str, Any] | None = None, wait: float = 0.0) -> InvokeResult:
+               client_context: Mapping[str, Any] | None = None) -> InvokeResult:
         """Run the version's handler on `event` and wait for its result.
 
         Args:
@@ -177,8 +172,6 @@ class Invoker:
             event: the JSON-serialisable event given to the handler.
             request_id: the invocation's id (`context.aws_request_id`).
             client_context: the caller's client context (Invoke's `X-Amz-Client-Context`, decoded).
-            wait: how long to wait for a reserved concurrency slot (0: refuse at once, as Lambda
-                refuses a synchronous invocation over the limit).
 
         Returns:
             The handler's JSON result, or Lambda's error document for a handler exception, a
@@ -194,7 +187,7 @@ class Invoker:
             RuntimeError: the invoker is closed.
         """
         event_json = json.dumps(event, separators=(",", ":"), allow_nan=False).encode()
-        with self._admitted(spec, wait):
+        with self._admitted(spec):
             return self._invoke(spec, event_json, request_id, client_context)
 
     def _invoke(self, spec: FunctionSpec, event_json: bytes, request_id: str,

@@ -24,9 +24,14 @@ R = TypeVar("R")
 
 
 def load_queries(text: str) -> dict[str, str]:
-    """Named queries from a file of `-- name: x` sections."""
+    """Named queries from a file of `-- name: x` sections, without their comment lines (an apostrophe
+    in a comment must not read as the start of a string literal when parameters are translated)."""
     parts = _NAME.split(text)
-    return {parts[i]: parts[i + 1].strip().rstrip(";") for i in range(1, len(parts), 2)}
+    return {parts[i]: _uncommented(parts[i + 1]).strip().rstrip(";") for i in range(1, len(parts), 2)}
+
+
+def _uncommented(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
 
 
 def _all_queries() -> dict[str, str]:

@@ -420,18 +420,26 @@ UPDATE map_run_items SET lease_owner = :owner, lease_until = :until WHERE map_ru
 
 -- name: maprun_express_claimable
 SELECT idx, execution, input, weight FROM map_run_items
-WHERE map_run = :map_run AND execution IS NOT NULL AND status IS NULL
-  AND (lease_until IS NULL OR lease_until < :now OR lease_owner = :owner)
+WHERE map_run = :map_run AND execution IS NOT NULL AND status IS NULL AND (lease_until IS NULL OR lease_until < :now)
 ORDER BY idx FOR UPDATE SKIP LOCKED;
 
 -- name: maprun_express_expired
+-- Unfinished Express children of running Map Runs whose node's lease expired.
 SELECT map_run, idx, execution, input, weight FROM map_run_items
 WHERE lease_until IS NOT NULL AND status IS NULL AND lease_until < :now AND execution IS NOT NULL
+  AND map_run IN (SELECT arn FROM map_runs WHERE status = 'RUNNING')
 ORDER BY lease_until LIMIT :limit FOR UPDATE SKIP LOCKED;
 
 -- name: maprun_express_renew
+-- The Express children this node runs, except rows a write in progress holds (it records their end).
 UPDATE map_run_items SET lease_until = :until
-WHERE lease_owner = :owner AND lease_until IS NOT NULL AND status IS NULL;
+WHERE (map_run, idx) IN (
+    SELECT map_run, idx FROM map_run_items WHERE lease_owner = :owner AND lease_until IS NOT NULL
+    AND status IS NULL FOR UPDATE SKIP LOCKED);
+
+-- name: maprun_express_unlease
+-- Children of a run that ended meanwhile: no node has anything more to do for them.
+UPDATE map_run_items SET lease_owner = NULL, lease_until = NULL WHERE map_run = :map_run AND idx = :idx;
 
 -- name: maprun_express_release
 UPDATE map_run_items SET lease_until = 0

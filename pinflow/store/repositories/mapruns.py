@@ -304,10 +304,10 @@ def express_lease(tx: Tx, *, map_run: str, indexes: list[int], owner: str, until
                                          for index in indexes])
 
 
-def express_claimable(tx: Tx, *, map_run: str, owner: str, now: float) -> list[ExpressItem]:
-    """Express children started and not ended whose lease expired by `now`, is `owner`'s, or was never
-    taken (a crash or a dead node cut them short), in item order; locked where rows can be."""
-    return tx.rows("maprun_express_claimable", ExpressItem, map_run=map_run, owner=owner, now=now)
+def express_claimable(tx: Tx, *, map_run: str, now: float) -> list[ExpressItem]:
+    """Express children started and not ended whose lease expired by `now` or was never taken (a crash
+    or a dead node cut them short), in item order; locked where rows can be."""
+    return tx.rows("maprun_express_claimable", ExpressItem, map_run=map_run, now=now)
 
 
 def express_expired(tx: Tx, *, now: float, limit: int) -> list[ExpiredExpressItem]:
@@ -319,6 +319,11 @@ def express_expired(tx: Tx, *, now: float, limit: int) -> list[ExpiredExpressIte
 def express_renew(tx: Tx, *, owner: str, until: float) -> int:
     """Renew the leases of every unfinished Express child `owner` runs; returns how many."""
     return tx.run("maprun_express_renew", owner=owner, until=until)
+
+
+def express_unlease(tx: Tx, *, map_run: str, indexes: list[int]) -> None:
+    """No node holds these children any more (their run ended)."""
+    tx.run_many("maprun_express_unlease", [{"map_run": map_run, "idx": index} for index in indexes])
 
 
 def express_release(tx: Tx, *, owner: str) -> int:
