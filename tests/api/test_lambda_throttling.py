@@ -61,13 +61,16 @@ def test_reserved_concurrency_zero_throttles_every_invocation(slow_lam) -> None:
     assert _invoke(slow_lam, "off", {}) == "done"
 
 
-def test_one_more_invocation_than_reserved_is_refused_across_versions(slow_lam) -> None:
+def test_one_more_invocation_than_reserved_is_refused_across_versions(pinflow_service, slow_lam) -> None:
     _create(slow_lam, "one")
     slow_lam.put_function_concurrency(FunctionName="one", ReservedConcurrentExecutions=1)
-    assert _invoke(slow_lam, "one", {}) == "done"  # a worker is warm: the timing below is the handler's
+    assert _invoke(slow_lam, "one", {}) == "done"
     with ThreadPoolExecutor(2) as pool:
-        first = pool.submit(_invoke, slow_lam, "one:1", {"sleep": 2})
-        time.sleep(0.8)  # the first holds the one slot
+        first = pool.submit(_invoke, slow_lam, "one:1", {"sleep": 3})
+        deadline = time.monotonic() + 20
+        while not pinflow_service.invoker._in_flight.get("one"):  # the first holds the one slot
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
         second = pool.submit(_invoke, slow_lam, "one", {"sleep": 0})
         outcomes = [first.result(), second.result()]
     assert outcomes[0] == "done"
