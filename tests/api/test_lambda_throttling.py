@@ -6,32 +6,24 @@ and Catch see as on AWS."""
 
 from __future__ import annotations
 
-import io
 import json
 import time
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.api.test_lambda_functions import zip_of
 from tests.roles import execution_role
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 SLOW = "import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return 'done'\n"
 
 
-def _zip(text: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", text)
-    return buffer.getvalue()
-
-
 def _create(lam, name: str) -> None:
     lam.create_function(FunctionName=name, Runtime="python3.11", Handler="app.handler", Role=ROLE,
-                        Code={"ZipFile": _zip(SLOW)}, Publish=True, Timeout=30)
+                        Code={"ZipFile": zip_of(SLOW)}, Publish=True, Timeout=30)
 
 
 def _invoke(lam, name: str, payload: dict) -> str | dict:

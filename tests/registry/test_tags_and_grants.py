@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -15,6 +17,40 @@ from pinflow.registry.managed_policies import ManagedPolicyRegistry
 from pinflow.registry.roles import RoleRegistry
 from tests.registry.conftest import code
 from tests.roles import STATES_TRUST
+
+
+@contextmanager
+def named_queries(store) -> Iterator[list[str]]:
+    """The names of the queries the block runs, in order (each statement's text is looked up by name
+    in its transaction)."""
+    queries: list[str] = []
+    real = store.transaction
+
+    def counting(*args, **kwargs):
+        transaction = real(*args, **kwargs)
+
+        class Counted:
+            def __enter__(self):
+                tx = transaction.__enter__()
+                sql = tx._sql
+
+                def named(name):
+                    queries.append(name)
+                    return sql(name)
+
+                tx._sql = named
+                return tx
+
+            def __exit__(self, *exc):
+                return transaction.__exit__(*exc)
+
+        return Counted()
+
+    store.transaction = counting
+    try:
+        yield queries
+    finally:
+        store.transaction = real
 
 
 def test_concurrent_tag_resource_calls_never_pass_fifty_together(store, clock) -> None:
@@ -124,34 +160,8 @@ def test_grants_read_a_role_in_one_query_whatever_it_has_attached(store, clock) 
     for arn in arns_made:
         policies.attach_role_policy("flow", arn)
     policies.attach_role_policy("flow", "arn:aws:iam::aws:policy/service-role/AWSLambdaRole")
-    queries: list[str] = []
-    real = store.transaction
-
-    def counting(*args, **kwargs):
-        transaction = real(*args, **kwargs)
-
-        class Counted:
-            def __enter__(self):
-                tx = transaction.__enter__()
-                sql = tx._sql  # every statement's text is looked up by name here
-
-                def named(name):
-                    queries.append(name)
-                    return sql(name)
-
-                tx._sql = named
-                return tx
-
-            def __exit__(self, *exc):
-                return transaction.__exit__(*exc)
-
-        return Counted()
-
-    store.transaction = counting  # type: ignore[method-assign]
-    try:
+    with named_queries(store) as queries:
         grants = roles.grants(arns.role("flow"))
-    finally:
-        store.transaction = real  # type: ignore[method-assign]
     assert grants is not None and grants.assumable
     assert queries == ["role_grants"], queries
     assert grants.inline == (_policy(2),)
@@ -228,37 +238,11 @@ def test_a_start_snapshot_is_one_query_once_its_policy_versions_were_read(store,
     roles.create_role("flow", STATES_TRUST)
     for i in range(3):
         policies.attach_role_policy("flow", policies.create_policy(f"p{i}", _policy(i + 1))["Arn"])
-    queries: list[str] = []
-    real = store.transaction
-
-    def counting(*args, **kwargs):
-        transaction = real(*args, **kwargs)
-
-        class Counted:
-            def __enter__(self):
-                tx = transaction.__enter__()
-                sql = tx._sql
-
-                def named(name):
-                    queries.append(name)
-                    return sql(name)
-
-                tx._sql = named
-                return tx
-
-            def __exit__(self, *exc):
-                return transaction.__exit__(*exc)
-
-        return Counted()
-
-    store.transaction = counting  # type: ignore[method-assign]
-    try:
+    with named_queries(store) as queries:
         first = roles.snapshot(arns.role("flow"))
         read_first = list(queries)
         queries.clear()
         again = roles.snapshot(arns.role("flow"))
-    finally:
-        store.transaction = real  # type: ignore[method-assign]
     assert read_first == ["role_grants"] + ["policy_version_get"] * 3
     assert queries == ["role_grants"]
     assert first is not None and again is not None
