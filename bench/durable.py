@@ -39,6 +39,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pinflow import arns
@@ -229,26 +230,24 @@ def main() -> int:
     parser.add_argument("--mocked", type=int, default=1000, help="executions of 10 mocked Tasks per run")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    rates = [transitions_run(args.executions) for _ in range(args.runs)]
-    figures: dict[str, float] = {"durable_transitions_per_s": statistics.median(rates)}
-    if not args.json:
-        print(f"durable transitions/s (median of {args.runs}): {figures['durable_transitions_per_s']:,.0f}"
-              f"  runs: {', '.join(f'{r:,.0f}' for r in rates)}", flush=True)
+    figures: dict[str, float] = {}
+
+    def measure(key: str, label: str, run: Callable[[int], float], count: int) -> None:
+        """Run `run(count)` --runs times; keep the median under `key`, print it under `label`."""
+        rates = [run(count) for _ in range(args.runs)]
+        figures[key] = statistics.median(rates)
+        if not args.json:
+            print(f"{label} (median of {args.runs}): {figures[key]:,.0f}  runs: "
+                  f"{', '.join(f'{r:,.0f}' for r in rates)}", flush=True)
+
+    measure("durable_transitions_per_s", "durable transitions/s", transitions_run, args.executions)
     # A figure whose count is 0 is skipped (`--parked 0 --nested 0 --mocked 0`: the first one alone).
     if args.nested:
-        nested = [nested_run(args.nested) for _ in range(args.runs)]
-        figures["nested_pairs_per_s"] = statistics.median(nested)
-        if not args.json:
-            print(f"parent+child executions/s, one nested .sync:2 call each (median of {args.runs}): "
-                  f"{figures['nested_pairs_per_s']:,.0f}  runs: {', '.join(f'{r:,.0f}' for r in nested)}",
-                  flush=True)
+        measure("nested_pairs_per_s", "parent+child executions/s, one nested .sync:2 call each", nested_run,
+                args.nested)
     if args.mocked:
-        mocked = [mocked_run(args.mocked) for _ in range(args.runs)]
-        figures["mocked_task_transitions_per_s"] = statistics.median(mocked)
-        if not args.json:
-            print(f"mocked Task transitions/s, 10 mocked AWS Tasks per execution (median of {args.runs}): "
-                  f"{figures['mocked_task_transitions_per_s']:,.0f}  runs: {', '.join(f'{r:,.0f}' for r in mocked)}",
-                  flush=True)
+        measure("mocked_task_transitions_per_s", "mocked Task transitions/s, 10 mocked AWS Tasks per execution",
+                mocked_run, args.mocked)
     if args.parked:
         figures.update(parked_run(args.parked))
         if not args.json:
