@@ -11,6 +11,11 @@ TestState) reaches the same app. Before any handler runs, `Gate` checks the requ
 SigV4 headers first (no body is read for a request that is not signed by a known key), then the body's
 size against its operation's limit (the declared Content-Length first, then as it streams), then the
 signature over the body.
+
+Step Functions' requests, the busiest by far (every start, every poll), are answered by `Front` as
+plain ASGI, with the same checks, log line and headers as the routed app gives the others; the
+routed app (Starlette, its error middleware, `Identify`, `RequestLog`, `Gate`) costs more than the
+rest of a DescribeExecution's HTTP handling.
 """
 
 from __future__ import annotations
@@ -21,13 +26,14 @@ import inspect
 import logging
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pinflow import console, errors
 from pinflow.api import auth as auth_module
@@ -39,6 +45,8 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 IAM_XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
 # Step Functions and IAM take API requests of up to 1 MB.
 ROOT_REQUEST_LIMIT = 1_048_576
+_EVENTS = events_api.TARGET_PREFIX + "."
+_JSON_CONTENT_TYPE = awsjson.CONTENT_TYPE.encode()
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -80,12 +88,17 @@ async def _no_route(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
-def create_app(pf: Any, *, auth: auth_module.Auth | None = None) -> Starlette:
+def create_app(pf: Any, *, auth: auth_module.Auth | None = None,
+               forwarded_allow_ips: str | list[str] | None = None) -> ASGIApp:
     """The API server's app for the `Pinflow` instance `pf`.
 
     Args:
         pf: the running service (`pinflow.service.Pinflow`); the app does not start or stop it.
         auth: verify every request's SigV4 signature against these keys; None accepts any.
+        forwarded_allow_ips: take the client's address and scheme from `X-Forwarded-For` and
+            `X-Forwarded-Proto` of requests from these proxies (uvicorn's `--forwarded-allow-ips`),
+            for the routed app (Step Functions' answers read neither); for a server that gives uvicorn
+            `proxy_headers=False`, so that Step Functions' requests skip that middleware.
     """
     routes: list[BaseRoute] = [Route("/", _root, methods=["POST"])]
     lambda_api = _optional("pinflow.api.lambda_api")
@@ -100,10 +113,100 @@ def create_app(pf: Any, *, auth: auth_module.Auth | None = None) -> Starlette:
     app.state.pinflow = pf
     app.state.iam = _optional("pinflow.api.iam_api")
     app.state.auth = auth
-    app.add_middleware(Gate, auth=auth, lambda_api=lambda_api, pf=pf)
+    permissive = bool(getattr(pf.roles, "permissive", False))
+    app.add_middleware(Gate, auth=auth, lambda_api=lambda_api)
     app.add_middleware(RequestLog)
-    app.add_middleware(server_info.Identify, permissive=bool(getattr(pf.roles, "permissive", False)))
-    return app
+    app.add_middleware(server_info.Identify, permissive=permissive)
+    routed: ASGIApp = app
+    if forwarded_allow_ips is not None:
+        # uvicorn types ASGI apps its own way; starlette's and uvicorn's callables are the same protocol.
+        routed = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=forwarded_allow_ips))
+    return Front(routed, pf=pf, auth=auth, identity=server_info.headers(permissive))
+
+
+class Front:
+    """Answers Step Functions' requests (`POST /` with an `X-Amz-Target` that is not EventBridge's)
+    itself and hands every other request to the routed app.
+
+    What a Step Functions request goes through is what the routed app would do with it: `Gate`'s checks
+    (SigV4 headers, the body's limit, the signature) and its answers in AWS JSON's error shape,
+    `RequestLog`'s line, `Identify`'s headers; anything that breaks is answered as InternalFailure,
+    never as a bare 500.
+    """
+
+    def __init__(self, app: ASGIApp, *, pf: Any, auth: auth_module.Auth | None,
+                 identity: list[tuple[bytes, bytes]]) -> None:
+        self.app = app
+        self.pf = pf
+        self.auth = auth
+        self.identity = identity
+        self.service = auth_module.Service("states", auth.region if auth is not None else "us-east-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        target = declared = None
+        for key, value in scope["headers"]:
+            if key == b"x-amz-target":
+                if target is None:
+                    target = value.decode("latin-1")
+            elif key == b"content-length" and declared is None:
+                declared = value.decode("latin-1")
+        if target is None or target.startswith(_EVENTS):
+            await self.app(scope, receive, send)
+            return
+        logged = log.isEnabledFor(logging.DEBUG)
+        began = time.perf_counter() if logged else 0.0
+        status = 500
+        try:
+            status, body = await self._answer(scope, receive, target, declared)
+        except Exception:
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            status, body = 500, awsjson.error_body(_internal_failure(scope))
+        if status:
+            await send({"type": "http.response.start", "status": status, "headers": [
+                (b"x-amzn-requestid", str(uuid.uuid4()).encode()), (b"content-length", str(len(body)).encode()),
+                (b"content-type", _JSON_CONTENT_TYPE), *self.identity]})
+            await send({"type": "http.response.body", "body": body})
+        else:
+            status = 500  # the client went away before its body came: no answer, logged as RequestLog does
+        if logged:
+            log.debug("%s %s %s %d %.1fms", scope["method"], scope["path"], target.partition(".")[2], status,
+                      (time.perf_counter() - began) * 1000)
+
+    async def _answer(self, scope: Scope, receive: Receive, target: str, declared: str | None) -> awsjson.Outcome:
+        """The request's answer as `Gate` and the operation give it; status 0 when the client went away."""
+        signed = None
+        if self.auth is not None:
+            headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
+            try:
+                signed = self.auth.check_headers(headers, self.service)
+            except errors.ServiceError as exc:
+                log.info("refused %s %s: %s", scope["method"], scope["path"], exc.code)
+                return exc.status, awsjson.error_body(exc)
+        try:
+            if declared is not None and declared.strip().isascii() and declared.strip().isdigit() and \
+                    int(declared) > ROOT_REQUEST_LIMIT:
+                raise _TooLarge()
+            raw = await _read_body(receive, ROOT_REQUEST_LIMIT)
+        except _TooLarge:
+            log.info("refused %s %s: body over %d bytes", scope["method"], scope["path"], ROOT_REQUEST_LIMIT)
+            too_large = _root_too_large(target)
+            return too_large.status, awsjson.error_body(too_large)
+        if raw is None:
+            return 0, b""
+        if signed is not None:
+            assert self.auth is not None
+            raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+            try:
+                self.auth.check_signature(signed, scope["method"], raw_path, scope["query_string"].decode("latin-1"),
+                                          raw, self.service)
+            except errors.ServiceError as exc:
+                log.info("refused %s %s: %s", scope["method"], scope["path"], exc.code)
+                return exc.status, awsjson.error_body(exc)
+        return await awsjson.dispatch_body(target, raw, stepfunctions.TARGET_PREFIX, stepfunctions.OPERATIONS,
+                                           self.pf)
 
 
 class RequestLog:
@@ -146,16 +249,13 @@ class Gate:
     the limit is refused at once; a body that streams past it is refused as soon as it does), and with
     `auth` its signature is checked. The handler gets the body as read.
 
-    Step Functions' operations (`POST /` with an `X-Amz-Target` that is not EventBridge's), the
-    busiest path by far, are answered here from the body already read: the router would reach the
-    same `awsjson` dispatch through `_root`, after three more layers and a second read of the body.
+    Step Functions' operations do not come here: `Front` answers them, with the same checks.
     """
 
-    def __init__(self, app: ASGIApp, auth: auth_module.Auth | None, lambda_api: Any | None, pf: Any = None) -> None:
+    def __init__(self, app: ASGIApp, auth: auth_module.Auth | None, lambda_api: Any | None) -> None:
         self.app = app
         self.auth = auth
         self.lambda_api = lambda_api
-        self.pf = pf
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or console.owns(scope["path"]):
@@ -193,10 +293,6 @@ class Gate:
             except errors.ServiceError as exc:
                 await self._refuse(scope, receive, send, exc)
                 return
-        if target is not None and scope["method"] == "POST" and scope["path"] == "/" and self.pf is not None \
-                and not target.startswith(events_api.TARGET_PREFIX + "."):
-            await self._step_functions(scope, receive, send, target, body)
-            return
         replayed = False
 
         async def replay() -> Message:
@@ -220,16 +316,6 @@ class Gate:
             if not started:
                 await _answer(scope, _internal_failure(scope))(scope, receive, send)
 
-    async def _step_functions(self, scope: Scope, receive: Receive, send: Send, target: str, body: bytes) -> None:
-        """A Step Functions request, answered as `_root` would answer it."""
-        try:
-            response = await awsjson.dispatch_body(target, body, stepfunctions.TARGET_PREFIX,
-                                                   stepfunctions.OPERATIONS, self.pf)
-        except Exception:
-            log.exception("%s %s failed", scope["method"], scope["path"])
-            response = _answer(scope, _internal_failure(scope))
-        await response(scope, receive, send)
-
     def _service(self, scope: Scope, target: str | None) -> auth_module.Service:
         """The service a request is for, as its signature must be scoped: Step Functions by its target
         header, Lambda by its path, IAM otherwise (a global service, signed for us-east-1)."""
@@ -246,15 +332,20 @@ class Gate:
         if scope["path"] != "/" and self.lambda_api is not None:
             limit, error = self.lambda_api.body_limit(scope["method"], scope["path"])
             return int(limit), error
-        operation = (target or "").partition(".")[2]
-        for_operation = f" for the {operation} operation" if operation else ""
-        return ROOT_REQUEST_LIMIT, _Coded("RequestEntityTooLargeException", 413,
-                                          f"Request must be smaller than {ROOT_REQUEST_LIMIT} bytes{for_operation}")
+        return ROOT_REQUEST_LIMIT, _root_too_large(target)
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, exc: errors.ServiceError) -> None:
         log.info("refused %s %s: %s", scope["method"], scope["path"], exc.code)
         await _rejection(scope, exc)(scope, receive, send)
+
+
+def _root_too_large(target: str | None) -> errors.ServiceError:
+    """The answer to a `POST /` request whose body is over `ROOT_REQUEST_LIMIT`."""
+    operation = (target or "").partition(".")[2]
+    for_operation = f" for the {operation} operation" if operation else ""
+    return _Coded("RequestEntityTooLargeException", 413,
+                  f"Request must be smaller than {ROOT_REQUEST_LIMIT} bytes{for_operation}")
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

@@ -55,17 +55,27 @@ def encode(value: Any) -> bytes:
 
 def answer(payload: Mapping[str, Any] | None, status: int = 200) -> Response:
     """A successful (or error) answer with the protocol's content type and a request id."""
-    return Response(encode(payload or {}), status_code=status, media_type=CONTENT_TYPE,
+    return response(status, encode(payload or {}))
+
+
+def response(status: int, body: bytes) -> Response:
+    """An encoded answer as a Starlette response (what `Outcome` gives, for the routed services)."""
+    return Response(body, status_code=status, media_type=CONTENT_TYPE,
                     headers={REQUEST_ID_HEADER: str(uuid.uuid4())})
 
 
-def error_answer(exc: errors.ServiceError) -> Response:
+def error_body(exc: errors.ServiceError) -> bytes:
     """AWS's JSON 1.0 error: `{"__type": code, "message": ...}` plus the shape's extra members."""
     body: dict[str, Any] = {"__type": exc.code, "message": exc.message}
     for key, value in exc.extra.items():
         if value is not None:
             body[key] = value
-    return answer(body, exc.status)
+    return encode(body)
+
+
+def error_answer(exc: errors.ServiceError) -> Response:
+    """AWS's JSON 1.0 error as a response (`error_body`, with the error's status)."""
+    return response(exc.status, error_body(exc))
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -98,29 +108,33 @@ def operation_name(target: str | None, prefix: str) -> str | None:
     return name if service == prefix and name else None
 
 
-def _failure(handler: Handler, exc: Exception) -> Response:
+# An answer, encoded: (HTTP status, body).
+Outcome = tuple[int, bytes]
+
+
+def _failure(handler: Handler, exc: Exception) -> Outcome:
     """What the client gets when an operation raised `exc` (called inside the `except`)."""
     if isinstance(exc, errors.ServiceError):
-        return error_answer(exc)
+        return exc.status, error_body(exc)
     if isinstance(exc, shapes.ParamError):
-        return error_answer(SerializationException(str(exc)))
+        return SerializationException.status, error_body(SerializationException(str(exc)))
     # A client must get an AWS-shaped answer, whatever broke.
     log.exception("operation %s failed", getattr(handler, "__name__", handler))
-    return error_answer(InternalFailure("An internal error occurred while handling the request."))
+    return InternalFailure.status, error_body(InternalFailure("An internal error occurred while handling the request."))
 
 
-def call(handler: Handler, service: Any, body: dict[str, Any]) -> Response:
-    """Run one blocking operation and shape its outcome (the caller picks the thread)."""
+def call(handler: Handler, service: Any, body: dict[str, Any]) -> Outcome:
+    """Run one blocking operation and encode its outcome (the caller picks the thread)."""
     try:
-        return answer(handler(service, shapes.Params(body)))
+        return 200, encode(handler(service, shapes.Params(body)) or {})
     except Exception as exc:  # noqa: BLE001 - _failure logs what is not an API error
         return _failure(handler, exc)
 
 
-async def call_async(handler: Handler, service: Any, body: dict[str, Any]) -> Response:
-    """Await one coroutine operation and shape its outcome."""
+async def call_async(handler: Handler, service: Any, body: dict[str, Any]) -> Outcome:
+    """Await one coroutine operation and encode its outcome."""
     try:
-        return answer(await handler(service, shapes.Params(body)))
+        return 200, encode(await handler(service, shapes.Params(body)) or {})
     except Exception as exc:  # noqa: BLE001 - _failure logs what is not an API error
         return _failure(handler, exc)
 
@@ -135,13 +149,19 @@ async def dispatch(request: Request, prefix: str, operations: Mapping[str, Handl
         operations: operation name -> handler(service, params) returning the output members.
         service: what handlers are given (the `Pinflow` facade).
     """
-    return await dispatch_body(request.headers.get("x-amz-target"), await request.body(), prefix, operations,
-                               service)
+    status, body = await dispatch_body(request.headers.get("x-amz-target"), await request.body(), prefix,
+                                       operations, service)
+    return response(status, body)
+
+
+# Whether each handler is a coroutine function, asked once per handler (inspect's check costs more than
+# the rest of the dispatch).
+_awaited: dict[Handler, bool] = {}
 
 
 async def dispatch_body(target: str | None, raw: bytes, prefix: str, operations: Mapping[str, Handler],
-                        service: Any) -> Response:
-    """Answer one AWS JSON 1.0 request from its `X-Amz-Target` header and its body.
+                        service: Any) -> Outcome:
+    """Answer one AWS JSON 1.0 request from its `X-Amz-Target` header and its body, encoded.
 
     Blocking handlers (the store, the engine's commits) run on the shared pool (`lanes.blocking`);
     coroutine handlers are awaited here.
@@ -149,12 +169,15 @@ async def dispatch_body(target: str | None, raw: bytes, prefix: str, operations:
     name = operation_name(target, prefix)
     handler = operations.get(name) if name else None
     if handler is None:
-        return error_answer(UnknownOperationException(f"Unknown operation {target!r}"))
+        return UnknownOperationException.status, error_body(UnknownOperationException(f"Unknown operation {target!r}"))
     try:
         # A large body is parsed on the pool: the event loop serves every other request meanwhile.
         body = parse_body(raw) if len(raw) < jsontext.INLINE_BYTES else await lanes.blocking(parse_body, raw)
     except errors.ServiceError as exc:
-        return error_answer(exc)
-    if inspect.iscoroutinefunction(handler):
+        return exc.status, error_body(exc)
+    awaited = _awaited.get(handler)
+    if awaited is None:
+        awaited = _awaited[handler] = inspect.iscoroutinefunction(handler)
+    if awaited:
         return await call_async(handler, service, body)
     return await lanes.blocking(call, handler, service, body)

@@ -16,16 +16,21 @@ ENFORCED = "enforced"
 PERMISSIVE = "permissive"
 
 
+def headers(permissive: bool) -> list[tuple[bytes, bytes]]:
+    """The headers every answer carries, as an ASGI response start lists them."""
+    from pinflow.functions.runtimes import node
+
+    version = node.version()
+    return [(HEADER.encode(), (PERMISSIVE if permissive else ENFORCED).encode("ascii")),
+            *([(NODE_HEADER.encode(), version.encode("ascii"))] if version else [])]
+
+
 class Identify:
-    """Adds `x-pinflow-iam: enforced|permissive` to every HTTP answer."""
+    """Adds `x-pinflow-iam: enforced|permissive` (and `x-pinflow-node`) to every HTTP answer."""
 
     def __init__(self, app: ASGIApp, permissive: bool) -> None:
-        from pinflow.functions.runtimes import node
-
         self.app = app
-        self.value = (PERMISSIVE if permissive else ENFORCED).encode("ascii")
-        version = node.version()
-        self.extra = [(NODE_HEADER.encode(), version.encode("ascii"))] if version else []
+        self.headers = headers(permissive)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -34,8 +39,7 @@ class Identify:
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (HEADER.encode(), self.value),
-                                                  *self.extra]}
+                message = {**message, "headers": [*message.get("headers", []), *self.headers]}
             await send(message)
 
         await self.app(scope, receive, sending)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import ipaddress
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -198,8 +199,11 @@ def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any
     # handlers turn that into an exception, so that the engine and the workers are closed too.
     previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        config = uvicorn.Config(create_app(pf, auth=auth), host=host, port=port, log_level=log_level,
-                                access_log=False, lifespan="off", timeout_graceful_shutdown=GRACEFUL_SECONDS)
+        # The app applies proxy headers itself (uvicorn's defaults: the trusted proxies from
+        # FORWARDED_ALLOW_IPS, or this host), to the requests whose handlers read the client's address.
+        app = create_app(pf, auth=auth, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"))
+        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="off",
+                                proxy_headers=False, timeout_graceful_shutdown=GRACEFUL_SECONDS)
         # What is loaded by now lives as long as the server: keep it out of the garbage collector's
         # full passes, which would otherwise scan it every time (a pause of ~15 ms each).
         gc.collect()
