@@ -176,6 +176,7 @@ def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any
     """Open the service, serve until SIGINT/SIGTERM, then stop the engine and the function workers."""
     import uvicorn
 
+    from pinflow.api import wire
     from pinflow.api.app import create_app
     from pinflow.service import Pinflow
 
@@ -203,7 +204,8 @@ def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any
         # FORWARDED_ALLOW_IPS, or this host), to the requests whose handlers read the client's address.
         app = create_app(pf, auth=auth, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"))
         config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="off",
-                                proxy_headers=False, timeout_graceful_shutdown=GRACEFUL_SECONDS)
+                                proxy_headers=False, http=wire.CoalescingHttpTools,
+                                timeout_graceful_shutdown=GRACEFUL_SECONDS)
         # What is loaded by now lives as long as the server: keep it out of the garbage collector's
         # full passes, which would otherwise scan it every time (a pause of ~15 ms each).
         gc.collect()

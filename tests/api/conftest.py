@@ -28,13 +28,17 @@ class RunningServer:
     """uvicorn serving pinflow's app in a thread; `stop()` shuts it down."""
 
     def __init__(self, pf: Pinflow, **app_options: object) -> None:
+        from pinflow.api import wire
         from pinflow.api.app import create_app
 
         self.pf = pf
         self.port = _free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        # Served as `pinflow server` serves it: proxy headers applied by the app, each answer written once.
+        app_options.setdefault("forwarded_allow_ips", "127.0.0.1,::1")
         config = uvicorn.Config(create_app(pf, **app_options), host="127.0.0.1", port=self.port,
-                                log_level="warning", lifespan="off")
+                                log_level="warning", lifespan="off", proxy_headers=False,
+                                http=wire.CoalescingHttpTools)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
