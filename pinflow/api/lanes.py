@@ -2,10 +2,12 @@
 so that the pool every other request shares is never theirs.
 
 `blocking` runs a request's blocking work (a store read, a start waiting for its commit) on the
-shared pool; a request finding every thread of it busy waits for one. It hands work over with
-`loop.run_in_executor`, which costs the event loop and the threads about half the CPU of anyio's
-`to_thread` (starlette's `run_in_threadpool`): some 40 µs a hand-off against 90 µs, which every
-StartExecution and DescribeExecution pays.
+shared pool; a request finding every thread of it busy waits for one. Every StartExecution and
+DescribeExecution pays the hand-off, so it is the cheapest we know: the call goes on a queue the
+pool's threads take from, and its outcome comes back to the event loop in one `call_soon_threadsafe`
+(`loop.run_in_executor` costs about twice as much, with a `concurrent.futures.Future` and its
+condition variable, an asyncio future chained to it and the executor's bookkeeping; anyio's
+`to_thread`, starlette's `run_in_threadpool`, about twice as much again).
 
 A synchronous Invoke waits for its function (up to 15 minutes, and for a free worker first); a
 StartSyncExecution for its whole Express execution; a TestState for the task it calls; a
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
+import queue
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -27,6 +31,7 @@ from typing import Any, TypeVar
 from pinflow import errors
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Lane:
@@ -95,12 +100,80 @@ def _too_many_pollers() -> errors.ServiceError:
 # The shared pool's size: as many threads as starlette's (anyio's default limiter) gives the requests
 # that still go through `run_in_threadpool` (Lambda, IAM, the console).
 SHARED_THREADS = 40
-_shared = concurrent.futures.ThreadPoolExecutor(max_workers=SHARED_THREADS, thread_name_prefix="pinflow-api")
+
+
+class _Pool:
+    """Up to `threads` threads, started as they are needed, running jobs from one queue in turn."""
+
+    def __init__(self, threads: int, name: str) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = 0
+        # Threads done with their job and (about to be) waiting for the next: a job put on the queue
+        # while one is idle needs no new thread.
+        self._idle = 0
+        self._max = threads
+        self._name = name
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._jobs.put(job)
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+                return
+            if self._threads >= self._max:
+                return  # the job waits for the first thread to be done
+            self._threads += 1
+            name = f"{self._name}_{self._threads}"
+        # A daemon, as a shared pool's thread is: the process never waits for an idle one to exit.
+        threading.Thread(target=self._work, name=name, daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job()
+            except BaseException:  # a job hands its outcome over itself: this is a bug; the thread stays
+                log.exception("a job of the %s pool failed", self._name)
+            with self._lock:
+                self._idle += 1
+
+
+_shared = _Pool(SHARED_THREADS, "pinflow-api")
 
 
 async def blocking(function: Callable[..., T], *args: Any) -> T:
     """`function(*args)` on the shared pool, once one of its threads is free."""
-    return await asyncio.get_running_loop().run_in_executor(_shared, function, *args)
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def job() -> None:
+        try:
+            result = function(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the request that waits for it
+            _hand_back(loop, _fail, future, exc)
+        else:
+            _hand_back(loop, _succeed, future, result)
+
+    _shared.submit(job)
+    return await future
+
+
+def _hand_back(loop: asyncio.AbstractEventLoop, setter: Callable[..., None], *args: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(setter, *args)
+    except RuntimeError:
+        pass  # the loop has closed: nobody waits for the outcome any more
+
+
+def _succeed(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():  # a request cancelled meanwhile (the server stopping) wants nothing
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
 
 
 # The lanes, looked up when a request comes (tests give them fewer threads).
