@@ -166,7 +166,7 @@ class Front:
             status, body = 500, awsjson.error_body(_internal_failure(scope))
         if status:
             await send({"type": "http.response.start", "status": status, "headers": [
-                (b"x-amzn-requestid", str(uuid.uuid4()).encode()), (b"content-length", str(len(body)).encode()),
+                (b"x-amzn-requestid", awsjson.request_id().encode()), (b"content-length", str(len(body)).encode()),
                 (b"content-type", _JSON_CONTENT_TYPE), *self.identity]})
             await send({"type": "http.response.body", "body": body})
         else:

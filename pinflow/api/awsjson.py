@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-import uuid
+import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -60,8 +60,23 @@ def answer(payload: Mapping[str, Any] | None, status: int = 200) -> Response:
 
 def response(status: int, body: bytes) -> Response:
     """An encoded answer as a Starlette response (what `Outcome` gives, for the routed services)."""
-    return Response(body, status_code=status, media_type=CONTENT_TYPE,
-                    headers={REQUEST_ID_HEADER: str(uuid.uuid4())})
+    return Response(body, status_code=status, media_type=CONTENT_TYPE, headers={REQUEST_ID_HEADER: request_id()})
+
+
+def request_id() -> str:
+    """A request id as AWS gives them: a random (version 4) UUID.
+
+    Drawn from `random`, not the system's source: an id names a request in logs and guards nothing, and
+    `str(uuid.uuid4())` (a system call and a `UUID` object) costs three times as much.
+    """
+    digits = f"{_bits(128):032x}"
+    return (f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{_VARIANT[int(digits[16], 16) & 3]}{digits[17:20]}-"
+            f"{digits[20:]}")
+
+
+_bits = random.getrandbits
+# The RFC 4122 variant: the first digit of the fourth group is 8, 9, a or b.
+_VARIANT = "89ab"
 
 
 def error_body(exc: errors.ServiceError) -> bytes:
