@@ -53,6 +53,9 @@ class CoalescingTransport:
             held, self._held, self._held_bytes = self._held, [], 0
             self._transport.write(held[0] if len(held) == 1 else b"".join(held))
 
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()  # asked after every answer: spared `__getattr__`
+
     def get_write_buffer_size(self) -> int:
         return self._transport.get_write_buffer_size() + self._held_bytes
 
