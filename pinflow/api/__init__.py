@@ -1,6 +1,7 @@
 """The AWS-compatible HTTP API: Step Functions (AWS JSON 1.0), Lambda (REST-JSON) and IAM (Query).
 
-`app.create_app(pf, auth=...)` builds the ASGI app; `auth` verifies SigV4 signatures. Modules are
+`app.create_app(pf, auth=...)` builds the ASGI app; `auth` verifies SigV4 signatures; `wire` is the
+HTTP protocol `pinflow server` gives uvicorn. Modules are
 imported by their users (`from pinflow.api import app`).
 """
 
@@ -16,4 +17,5 @@ __all__ = [
     "sfn_testing",
     "shapes",
     "stepfunctions",
+    "wire",
 ]
