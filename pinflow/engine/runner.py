@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import random
 import threading
 import time
@@ -56,7 +57,36 @@ def dumps(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-_SYSTEM_RANDOM = random.SystemRandom()  # thread-safe: every draw reads the system's source
+class _BufferedSystemRandom(random.SystemRandom):
+    """The system's source, read 4 KiB at a time: a read per draw gives up the interpreter lock (a
+    system call), and a thread starting executions then waits to get it back behind every other
+    thread. Thread-safe; draws are as unpredictable as SystemRandom's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._buffer = b""
+        self._at = 0
+
+    def _bytes(self, count: int) -> bytes:
+        with self._lock:
+            if self._at + count > len(self._buffer):
+                self._buffer, self._at = os.urandom(max(4096, count)), 0
+            taken = self._buffer[self._at:self._at + count]
+            self._at += count
+            return taken
+
+    def random(self) -> float:
+        return (int.from_bytes(self._bytes(7)) >> 3) * (1.0 / (1 << 53))
+
+    def getrandbits(self, k: int) -> int:
+        if k < 0:
+            raise ValueError("number of bits must be non-negative")
+        count = (k + 7) // 8
+        return int.from_bytes(self._bytes(count)) >> (count * 8 - k)
+
+
+_SYSTEM_RANDOM = _BufferedSystemRandom()
 _INVOKE_FIELDS = tuple(f.name for f in fields(cmd.InvokeTask))
 
 
