@@ -84,7 +84,7 @@ class Lambda(base.Integration):
         try:
             # Read each time: a version can be deleted once no execution holds it, and must not run
             # from a cache afterwards.
-            resolved = engine.registry.functions.resolve(target, rng=_SeededOnDraw(rid))  # type: ignore[arg-type]
+            resolved = engine.registry.functions.resolve(target, rng=_SeededOnDraw(rid))
         except errors.ServiceError as exc:
             raise base.TaskError(f"Lambda.{exc.code}", (
                 f"{exc.message} (Service: AWSLambda; Status Code: {exc.status}; Error Code: {exc.code}; "
