@@ -29,7 +29,7 @@ from pinflow import arns, errors, jsontext
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, interpreter, maprun, tokens
 from pinflow.asl.definition import Definition
-from pinflow.engine import dispatch, lanes, leases, mapruns, pins, watches
+from pinflow.engine import dispatch, lanes, leases, lru, mapruns, pins, watches
 from pinflow.engine.applier import Applier, Work
 from pinflow.engine.integrations import mock, table
 from pinflow.engine.integrations.aws_client import AwsClients
@@ -147,6 +147,8 @@ class Engine:
         self._activity_ready = threading.Condition()
         self._seq_lock = threading.Lock()
         self._last_seq = 0
+        # What a start read from the registry, by state machine ARN: (store generation, target, pins).
+        self._starts = lru.Lru(1_000)
         self.started = False
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -282,15 +284,14 @@ class Engine:
         # seeding a `random.Random()` of its own for each start cost more than the rest of the start's
         # arithmetic.
         rng = _SYSTEM_RANDOM
-        target = self.registry.machines.resolve_start(state_machine_arn, rng=rng)
+        target, pinned = self._resolve_start(state_machine_arn, rng)
         mocked = self.test_case(target.machine["name"], test_case)
-        if target.machine["type"] == "EXPRESS":
+        if pinned is None:
             from pinflow.engine import express
 
             done: Future[dict[str, Any]] = Future()
             done.set_result(express.start_async(self, target, name, input_value, trace_header, mocked))
             return done
-        pinned = self.pin(self.parsed(target.revision_id, target.definition), target.role_arn, rng)
         if mocked is not None:
             pinned["mock"] = mocked
         if parent is not None:
@@ -337,6 +338,30 @@ class Engine:
 
         work = Work(apply)
         return self.applier.submit(work, new=True)
+
+    def _resolve_start(self, state_machine_arn: str, rng: random.Random) -> tuple[Any, dict[str, Any] | None]:
+        """What a start of `state_machine_arn` runs (`resolve_start`) and, for a Standard machine, the
+        pins it starts with (None for an Express one).
+
+        Where one process works on the store, both are kept until the registry changes (the store's
+        generation moves on) when no draw went into them (no alias's weighted route): most starts then
+        read nothing. Where nodes share the database, another node may change the registry: read each time.
+        """
+        cacheable = not self.store.dialect.shared
+        generation = self.store.generation  # before reading the registry: see Store.generation
+        if cacheable:
+            kept = self._starts.recent(state_machine_arn)
+            if kept is not None and kept[0] == generation:
+                return kept[1], None if kept[2] is None else pins.copied(kept[2])
+        target = self.registry.machines.resolve_start(state_machine_arn, rng=rng)
+        pinned = None
+        if target.machine["type"] != "EXPRESS":
+            definition = self.parsed(target.revision_id, target.definition)
+            pinned = self.pin(definition, target.role_arn, rng)
+            cacheable = cacheable and not pins.draws(definition)
+        if cacheable and target.alias_arn is None:
+            self._starts.put(state_machine_arn, (generation, target, None if pinned is None else pins.copied(pinned)))
+        return target, pinned
 
     def test_case(self, machine: str, case: str | None) -> dict[str, str] | None:
         """What an execution of `machine` started with test case `case` keeps of it (None for none).
