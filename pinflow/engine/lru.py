@@ -29,21 +29,6 @@ class Lru(OrderedDict[Any, Any]):
                 self.popitem(last=False)
         return value
 
-    def recent(self, key: Any) -> Any:
-        """The value for `key` (now the most recently used), or None."""
-        with self.lock:
-            if key not in self:
-                return None
-            self.move_to_end(key)
-            return self[key]
-
-    def put(self, key: Any, value: Any) -> None:
-        with self.lock:
-            self[key] = value
-            self.move_to_end(key)
-            while len(self) > self.size:
-                self.popitem(last=False)
-
     def forget(self, key: Any) -> None:
         with self.lock:
             self.pop(key, None)

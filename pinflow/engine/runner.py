@@ -29,13 +29,14 @@ from pinflow import arns, errors, jsontext
 from pinflow.asl import commands as cmd
 from pinflow.asl import events, interpreter, maprun, tokens
 from pinflow.asl.definition import Definition
-from pinflow.engine import dispatch, lanes, leases, lru, mapruns, pins, watches
+from pinflow.engine import dispatch, lanes, leases, mapruns, pins, watches
 from pinflow.engine.applier import Applier, Work
 from pinflow.engine.integrations import mock, table
 from pinflow.engine.integrations.aws_client import AwsClients
 from pinflow.engine.integrations.hosts import HostPolicy
 from pinflow.engine.timers import TimerPoller
 from pinflow.store import Store, Tx
+from pinflow.store.kept import Kept
 from pinflow.store.repositories import executions as exec_repo
 from pinflow.store.repositories import functions as function_repo
 from pinflow.store.repositories import mapruns as maprun_repo
@@ -147,8 +148,8 @@ class Engine:
         self._activity_ready = threading.Condition()
         self._seq_lock = threading.Lock()
         self._last_seq = 0
-        # What a start read from the registry, by state machine ARN: (store generation, target, pins).
-        self._starts = lru.Lru(1_000)
+        # What a start read from the registry, by state machine ARN: (target, pins, whether to keep it).
+        self._starts: Kept[tuple[Any, dict[str, Any] | None, bool]] = Kept(store)
         self.started = False
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -341,27 +342,19 @@ class Engine:
 
     def _resolve_start(self, state_machine_arn: str, rng: random.Random) -> tuple[Any, dict[str, Any] | None]:
         """What a start of `state_machine_arn` runs (`resolve_start`) and, for a Standard machine, the
-        pins it starts with (None for an Express one).
+        pins it starts with (None for an Express one). Kept while the registry is unchanged
+        (`pinflow.store.kept`) unless a draw went into them (an alias's weighted route)."""
 
-        Where one process works on the store, both are kept until the registry changes (the store's
-        generation moves on) when no draw went into them (no alias's weighted route): most starts then
-        read nothing. Where nodes share the database, another node may change the registry: read each time.
-        """
-        cacheable = not self.store.dialect.shared
-        generation = self.store.generation  # before reading the registry: see Store.generation
-        if cacheable:
-            kept = self._starts.recent(state_machine_arn)
-            if kept is not None and kept[0] == generation:
-                return kept[1], None if kept[2] is None else pins.copied(kept[2])
-        target = self.registry.machines.resolve_start(state_machine_arn, rng=rng)
-        pinned = None
-        if target.machine["type"] != "EXPRESS":
+        def read() -> tuple[Any, dict[str, Any] | None, bool]:
+            target = self.registry.machines.resolve_start(state_machine_arn, rng=rng)
+            if target.machine["type"] == "EXPRESS":
+                return target, None, target.alias_arn is None
             definition = self.parsed(target.revision_id, target.definition)
             pinned = self.pin(definition, target.role_arn, rng)
-            cacheable = cacheable and not pins.draws(definition)
-        if cacheable and target.alias_arn is None:
-            self._starts.put(state_machine_arn, (generation, target, None if pinned is None else pins.copied(pinned)))
-        return target, pinned
+            return target, pinned, target.alias_arn is None and not pins.draws(definition)
+
+        target, pinned, _ = self._starts.get_or(state_machine_arn, read, keep=lambda found: found[2])
+        return target, None if pinned is None else pins.copied(pinned)
 
     def test_case(self, machine: str, case: str | None) -> dict[str, str] | None:
         """What an execution of `machine` started with test case `case` keeps of it (None for none).

@@ -1,8 +1,9 @@
-"""A start reads the registry as it is at that moment, however many starts came before it.
+"""Starts and Task calls read the registry as it is at that moment, however many came before them.
 
 Where one process works on the store, what a start reads (the machine's revision and role, the pins)
-is kept between starts until the registry changes (`Store.generation`): these tests change each thing
-a start depends on between two starts in one process, and check the second start saw the change.
+and what a Task call reads (its role's grants, the function version it runs) is kept until the
+registry changes (`pinflow.store.kept`): these tests change each thing between two reads in one
+process, and check the second read saw the change.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import pytest
 
 from pinflow import arns, errors
-from tests.engine.conftest import ROLE_TRUST
+from tests.engine.conftest import ROLE_TRUST, function_zip
 
 ROLE = arns.role("reads-role")
 OTHER_ROLE = arns.role("reads-other-role")
@@ -92,3 +93,40 @@ def test_only_registry_writes_move_the_store_s_generation(pf) -> None:
     assert pf.store.generation == before  # executions, their histories and work change no registry row
     pf.machines.tag_resource(machine, [{"key": "team", "value": "a"}])
     assert pf.store.generation > before
+
+
+def task_machine(function_arn: str, wait: bool) -> str:
+    states: dict = {"Call": {"Type": "Task", "Resource": function_arn, "End": True}}
+    if wait:
+        states["Wait"] = {"Type": "Wait", "Seconds": 60, "Next": "Call"}
+    return json.dumps({"StartAt": "Wait" if wait else "Call", "States": states})
+
+
+def test_a_call_after_the_role_lost_its_grant_is_denied(pf, tmp_path, clock) -> None:
+    hello = arns.function("hello")
+    pf.functions.create_function("hello", function_zip(tmp_path, "v1", "def handler(e, c):\n    return 1\n"),
+                                 handler="app.handler")
+    now = pf.machines.create("now", task_machine(hello, wait=False), ROLE)["stateMachineArn"]
+    later = pf.machines.create("later", task_machine(hello, wait=True), ROLE)["stateMachineArn"]
+    assert pf.engine.wait_for(pf.engine.start_execution(now, name="a")["executionArn"])["status"] == "SUCCEEDED"
+    waiting = pf.engine.start_execution(later, name="b")["executionArn"]
+
+    allow(pf, "reads-role", "sns:Publish")  # the grant to invoke is gone; `hello` unqualified pins nothing
+    clock.advance(61)
+    ended = pf.engine.wait_for(waiting, timeout=20)
+    assert ended["status"] == "FAILED"
+    assert ended["error"] == "Lambda.AWSLambdaException"
+    assert "AccessDeniedException" in ended["cause"]
+
+
+def test_a_call_after_latest_changed_runs_the_new_code(pf, tmp_path) -> None:
+    hello = arns.function("hello")
+    pf.functions.create_function("hello", function_zip(tmp_path, "v1", "def handler(e, c):\n    return 1\n"),
+                                 handler="app.handler")
+    machine = pf.machines.create("calls", task_machine(hello, wait=False), ROLE)["stateMachineArn"]
+    first = pf.engine.start_execution(machine, name="first")["executionArn"]
+    assert json.loads(pf.engine.wait_for(first)["output"]) == 1
+
+    pf.functions.update_function_code("hello", function_zip(tmp_path, "v2", "def handler(e, c):\n    return 2\n"))
+    second = pf.engine.start_execution(machine, name="second")["executionArn"]
+    assert json.loads(pf.engine.wait_for(second)["output"]) == 2
