@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
@@ -128,10 +128,11 @@ class FunctionRef:
     qualifier: str | None = None
     region: str = DEFAULT_REGION
     account: str = DEFAULT_ACCOUNT
+    arn: str = field(init=False, repr=False, compare=False)  # read several times per call: made once
 
-    @property
-    def arn(self) -> str:
-        return function(self.name, self.qualifier, region=self.region, account=self.account)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arn", function(self.name, self.qualifier, region=self.region,
+                                                 account=self.account))
 
     @property
     def unqualified_arn(self) -> str:

@@ -150,6 +150,8 @@ class Engine:
         self._last_seq = 0
         # What a start read from the registry, by state machine ARN: (target, pins, whether to keep it).
         self._starts: Kept[tuple[Any, dict[str, Any] | None, bool]] = Kept(store)
+        # A machine's status (ACTIVE or DELETING) as an ending execution reads it.
+        self._machine_status: Kept[str | None] = Kept(store)
         self.started = False
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -285,6 +287,7 @@ class Engine:
         # seeding a `random.Random()` of its own for each start cost more than the rest of the start's
         # arithmetic.
         rng = _SYSTEM_RANDOM
+        generation = self.store.generation  # before the registry is read: see apply() below
         target, pinned = self._resolve_start(state_machine_arn, rng)
         mocked = self.test_case(target.machine["name"], test_case)
         if pinned is None:
@@ -321,7 +324,11 @@ class Engine:
         ref_rows = sorted(refs)
 
         def apply(tx: Tx) -> dict[str, Any]:
-            self._check_refs(tx, refs)
+            # A write holds the store's write lock where one process works on it, and a registry change
+            # moves the generation on before it lets go of that lock: with no change since the reads
+            # above, what they found is still there.
+            if self.store.dialect.shared or self.store.generation != generation:
+                self._check_refs(tx, refs)
             existing = exec_repo.by_name(tx, machine=machine_name, name=name)
             if existing is not None:
                 # AWS: a running Standard execution with the same name and input is returned as is.
@@ -492,7 +499,8 @@ class Engine:
                 follow_ups.append(functools.partial(self._after, watches.check, self, parent["execution"],
                                                     parent["task"]))
             split = arns.split_execution(execution_arn)
-            if split is not None and machine_repo.status(tx, name=split[0]) == "DELETING":
+            if split is not None and self._machine_status.get_or(
+                    split[0], functools.partial(machine_repo.status, tx, name=split[0])) == "DELETING":
                 # DeleteStateMachine waited for running executions; the last one to end removes it.
                 follow_ups.append(lambda: self.registry.machines.forget_if_deleting(split[0]))
         return follow_ups

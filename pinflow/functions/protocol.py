@@ -12,10 +12,11 @@ print can never corrupt a frame.
 
 from __future__ import annotations
 
-import json
 import os
 import struct
 from dataclasses import dataclass
+
+import orjson
 
 REQUEST_HEADER = struct.Struct(">I")
 REPLY_HEADER = struct.Struct(">cI")
@@ -42,8 +43,8 @@ class Request:
 
     def encode(self) -> bytes:
         """The request's body for the pipe."""
-        head = b"[%s,%d,%s,%s" % (json.dumps(self.request_id).encode(), self.deadline_ms,
-                                  json.dumps(self.invoked_arn).encode(), self.event)
+        head = b"[%s,%d,%s,%s" % (orjson.dumps(self.request_id), self.deadline_ms,
+                                  orjson.dumps(self.invoked_arn), self.event)
         return head + (b",%s]" % self.client_context if self.client_context is not None else b"]")
 
 
