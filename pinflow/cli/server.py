@@ -176,7 +176,6 @@ def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any
     """Open the service, serve until SIGINT/SIGTERM, then stop the engine and the function workers."""
     import uvicorn
 
-    from pinflow.api import wire
     from pinflow.api.app import create_app
     from pinflow.service import Pinflow
 
@@ -204,7 +203,7 @@ def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any
         # FORWARDED_ALLOW_IPS, or this host), to the requests whose handlers read the client's address.
         app = create_app(pf, auth=auth, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"))
         config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="off",
-                                proxy_headers=False, http=wire.CoalescingHttpTools,
+                                proxy_headers=False, http=_http_protocol(),
                                 timeout_graceful_shutdown=GRACEFUL_SECONDS)
         # What is loaded by now lives as long as the server: keep it out of the garbage collector's
         # full passes, which would otherwise scan it every time (a pause of ~15 ms each).
@@ -261,3 +260,13 @@ def _serve(config: Any, announce: Callable[[], None]) -> None:
                 announce()
 
     Announcing(config).run()
+
+
+def _http_protocol() -> Any:
+    """uvicorn's `http` setting: httptools' protocol writing each answer once (`api.wire`), or uvicorn's
+    own choice where httptools is missing (a platform without its wheel)."""
+    try:
+        from pinflow.api import wire
+    except ImportError:
+        return "auto"
+    return wire.CoalescingHttpTools
