@@ -150,7 +150,7 @@ def describe_execution(pf: Any, p: Params) -> dict[str, Any]:
     """DescribeExecution of a Standard execution."""
     arn = _arn_param(p)
     include = p.enum("includedData", INCLUDED_DATA, "ALL_DATA") == "ALL_DATA"
-    return shapes.describe_execution(pf.engine.execution_row(arn), include_data=include)
+    return shapes.describe_execution(pf.engine.described_row(arn), include_data=include)
 
 
 def describe_state_machine_for_execution(pf: Any, p: Params) -> dict[str, Any]:

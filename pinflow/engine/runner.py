@@ -565,10 +565,14 @@ class Engine:
         return {"redriveDate": row.redrive_date}
 
     def _execution_row(self, execution_arn: str) -> exec_repo.Execution:
+        return self._read_execution(execution_arn, exec_repo.get)
+
+    def _read_execution(self, execution_arn: str, read: Callable[..., Any]) -> Any:
+        """`read(tx, arn=...)` of an execution; InvalidArn or ExecutionDoesNotExist as the API words them."""
         if arns.split_execution(execution_arn) is None:
             raise errors.InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {execution_arn}'")
         with self.store.transaction(write=False) as tx:
-            row = exec_repo.get(tx, arn=execution_arn)
+            row = read(tx, arn=execution_arn)
         if row is None:
             raise errors.ExecutionDoesNotExist(f"Execution Does Not Exist: '{execution_arn}'")
         return row
@@ -696,6 +700,11 @@ class Engine:
     def execution_row(self, execution_arn: str) -> dict[str, Any]:
         """An execution's row, as a dict of its columns (what the API's shapes read)."""
         return exec_repo.as_dict(self._execution_row(execution_arn))
+
+    def described_row(self, execution_arn: str) -> dict[str, Any]:
+        """`execution_row` without the interpreter's state and the pins: what DescribeExecution and a
+        watching parent read (the state of a long execution is its largest column)."""
+        return exec_repo.as_dict(self._read_execution(execution_arn, exec_repo.describe))
 
     def history(self, execution_arn: str, *, reverse: bool = False, after: int | None = None,
                 limit: int = 100) -> list[dict[str, Any]]:

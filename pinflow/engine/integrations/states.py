@@ -158,7 +158,7 @@ class StartExecution(base.Integration):
 
     def poll(self, engine: Any, watched: base.Watched) -> events.TaskSucceeded | events.TaskFailed | None:
         try:
-            row = engine.execution_row(watched.target)
+            row = engine.described_row(watched.target)
         except errors.ServiceError:
             return events.TaskFailed(watched.task_id, "States.TaskFailed",
                                      f"Execution Does Not Exist: '{watched.target}'", engine.clock())

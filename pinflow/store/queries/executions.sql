@@ -11,6 +11,13 @@ SELECT arn, seq, machine, name, type, status, revision_id, version_arn, alias_ar
        cause, started_at, stopped_at, redrive_count, redrive_date, state, pins, trace_header, map_run
 FROM executions WHERE arn = :arn;
 
+-- name: exec_describe
+-- An execution as DescribeExecution shows it: its row without the interpreter's state and the pins
+-- (read at every poll; the state of a long execution is the largest column).
+SELECT arn, seq, machine, name, type, status, revision_id, version_arn, alias_arn, role_arn, input, output, error,
+       cause, started_at, stopped_at, redrive_count, redrive_date, trace_header, map_run
+FROM executions WHERE arn = :arn;
+
 -- name: exec_get_for_update
 -- What a step reads of its execution (not the input or output: a step never needs them).
 SELECT status, revision_id, version_arn, role_arn, state, pins FROM executions WHERE arn = :arn FOR UPDATE;

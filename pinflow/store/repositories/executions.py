@@ -43,6 +43,32 @@ class Execution:
 
 
 @dataclass(frozen=True, slots=True)
+class Described:
+    """An execution's row without the interpreter's state and the pins (what DescribeExecution shows)."""
+
+    arn: str
+    seq: int
+    machine: str
+    name: str
+    type: str
+    status: str
+    revision_id: str
+    version_arn: str | None
+    alias_arn: str | None
+    role_arn: str
+    input: str
+    output: str | None
+    error: str | None
+    cause: str | None
+    started_at: float
+    stopped_at: float | None
+    redrive_count: int
+    redrive_date: float | None
+    trace_header: str | None
+    map_run: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Stepping:
     """What a step reads of its execution's row (a few columns: it is read for every step)."""
 
@@ -115,6 +141,10 @@ def insert(tx: Tx, *, arn: str, seq: int, machine: str, name: str, type: str, st
 
 def get(tx: Tx, *, arn: str) -> Execution | None:
     return tx.row("exec_get", Execution, arn=arn)
+
+
+def describe(tx: Tx, *, arn: str) -> Described | None:
+    return tx.row("exec_describe", Described, arn=arn)
 
 
 def get_for_update(tx: Tx, *, arn: str) -> Stepping | None:
