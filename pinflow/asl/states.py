@@ -34,7 +34,7 @@ def pass_state(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> Non
             result = m.input_path(state, frame["input"], scope)
             m.inspect("afterInputPath", result)
             if "Parameters" in state:
-                result = templates.evaluate(state["Parameters"], scope.with_input(result))
+                result = m.template(state["Parameters"]).evaluate(scope.with_input(result))
             m.inspect("afterParameters", result)
         m.inspect("afterResultSelector", result)
         assigned = m.jsonpath_assign(state, scope.with_input(result)) if "Assign" in state else None

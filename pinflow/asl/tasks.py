@@ -102,12 +102,12 @@ def task(m: _Machine, frame: Frame, state: State) -> None:
         payload = effective
         if "Parameters" in state:
             inner = scope.with_input(effective)
-            payload = templates.evaluate(state["Parameters"], inner.with_context(extra) if extra else inner)
+            payload = m.template(state["Parameters"]).evaluate(inner.with_context(extra) if extra else inner)
         if inspecting:
             m.inspect("afterParameters", payload)
         credentials = state.get("Credentials")
         if isinstance(credentials, dict):
-            credentials = templates.evaluate(credentials, scope.with_input(effective))
+            credentials = m.template(credentials).evaluate(scope.with_input(effective))
     m.check_size(frame, payload)
     timers = []
     if timeout is not None:
@@ -226,11 +226,12 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
                 f"Invalid path '{items_path}': The ItemsPath field must reference an array, but the value was "
                 f"{compact(items)}", None))
         selector = state.get("ItemSelector", state.get("Parameters"))
+        template = m.template(selector) if selector is not None else None
         inputs = []
         for index, item in enumerate(items):
-            if selector is not None:
+            if template is not None:
                 item_scope = inner.with_context({"Map": {"Item": {"Index": index, "Value": item}}})
-                inputs.append(templates.evaluate(selector, item_scope))
+                inputs.append(template.evaluate(item_scope))
             else:
                 inputs.append(item)
         max_concurrency = int(_int_field(m, state, "MaxConcurrency", inner) or 0)
@@ -478,7 +479,7 @@ def _batches(m: _Machine, state: State, inputs: list[Any], scope: Scope) -> list
         if m.d.language(state) == JSONATA:
             batch_input = m.jsonata_value(batch_input, m.bindings(scope), "ItemBatcher/BatchInput")
         elif isinstance(batch_input, dict):
-            batch_input = templates.evaluate(batch_input, scope)
+            batch_input = m.template(batch_input).evaluate(scope)
     batches: list[list[Any]] = []
     current: list[Any] = []
     current_bytes = 0
