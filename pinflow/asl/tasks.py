@@ -71,7 +71,7 @@ def _positive_int(m: _Machine, state: State, key: str, scope: Scope, bindings: d
 def task(m: _Machine, frame: Frame, state: State) -> None:
     m.locate(frame)
     resource = state["Resource"]
-    kind, pattern, resource_type, resource_name = classify(resource)
+    kind, pattern, resource_type, resource_name, region = _classified(m, state)
     scope = m.scope(frame, frame["input"])
     task_id = m.new_id("t")
     token = None
@@ -122,7 +122,7 @@ def task(m: _Machine, frame: Frame, state: State) -> None:
     m.state["tasks"][task_id] = frame["id"]
     details: dict[str, Any]
     if kind == "Task":
-        details = {"resourceType": resource_type, "resource": resource_name, "region": _region(resource),
+        details = {"resourceType": resource_type, "resource": resource_name, "region": region,
                    "parameters": compact(payload)}
     else:
         details = {"resource": resource, "input": payload, "inputDetails": {"truncated": False}}
@@ -144,6 +144,16 @@ def task(m: _Machine, frame: Frame, state: State) -> None:
         attempt=frame["retry_count"], pattern=pattern, task_token=token, timeout_seconds=timeout,
         heartbeat_seconds=heartbeat, credentials=credentials, invocation=invocation,
     ))
+
+
+def _classified(m: _Machine, state: State) -> tuple[str, str, str, str, str]:
+    """`classify` of a Task's Resource and its region, worked out once per state."""
+    key = ("classified", id(state))
+    found: tuple[str, str, str, str, str] | None = m.d.cache.get(key)
+    if found is None:
+        resource = state["Resource"]
+        found = m.d.cache[key] = (*classify(resource), _region(resource))
+    return found
 
 
 def _region(resource: str) -> str:
