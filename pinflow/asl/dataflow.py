@@ -73,6 +73,30 @@ class DataFlow:
             raise AslError(errors.RESULT_PATH_MATCH_FAILURE,
                            f"Unable to apply ResultPath \"{text}\" to input \"{compact(raw)}\"") from None
 
+    def jsonpath_scope(self, frame: dict[str, Any], state: dict[str, Any]) -> Scope:
+        """The scope a JSONPath state's data flow reads: `Scope.of_input` when its fields read nothing
+        but the input (known once per state), else the state's whole scope."""
+        key = ("reads only input", id(state))
+        only_input: bool | None = self.d.cache.get(key)
+        if only_input is None:
+            only_input = self.d.cache[key] = self.reads_only_input(state)
+        return Scope.of_input(frame["input"]) if only_input else self.scope(frame, frame["input"])
+
+    def reads_only_input(self, state: dict[str, Any]) -> bool:
+        """Whether a JSONPath state's InputPath, Parameters, ResultSelector, OutputPath and Assign read
+        nothing but the input: paths and `.$` fields rooted at `$`, no Assign."""
+        if "Assign" in state:
+            return False
+        for key in ("InputPath", "OutputPath"):
+            text = state.get(key)
+            if text is not None:
+                try:
+                    if paths.compile_path(text).root != "$":
+                        return False
+                except (paths.PathSyntaxError, TypeError):  # TypeError: not a string (nor hashable)
+                    return False
+        return all(key not in state or self.template(state[key]).input_only for key in ("Parameters", "ResultSelector"))
+
     def template(self, value: Any) -> templates.Template:
         """A payload template of the definition, compiled once for the definition."""
         key = ("template", id(value))
@@ -99,19 +123,23 @@ class DataFlow:
 
     def finish_result(self, frame: dict[str, Any], state: dict[str, Any], result: Any) -> None:
         """ResultSelector, ResultPath, OutputPath and Assign for a Task, Map or Parallel result."""
-        scope = self.scope(frame, frame["input"])
         if self.d.language(state) == JSONATA:
-            bindings = self.bindings(scope, result=result)
+            bindings = self.bindings(self.scope(frame, frame["input"]), result=result)
             output = self.jsonata_field(state, "Output", bindings, default=result)
             assigned = self.jsonata_assign(state, bindings)
         else:
-            self.inspect("result", result)
+            scope = self.jsonpath_scope(frame, state)
+            inspecting = self.outcome is not None  # TestState: keep the stages of the data flow
+            if inspecting:
+                self.inspect("result", result)
             if "ResultSelector" in state:
                 result = self.template(state["ResultSelector"]).evaluate(scope.with_input(result))
-            self.inspect("afterResultSelector", result)
+            if inspecting:
+                self.inspect("afterResultSelector", result)
             assigned = self.jsonpath_assign(state, scope.with_input(result)) if "Assign" in state else None
             merged = self.apply_result_path(state, frame["input"], result)
-            self.inspect("afterResultPath", merged)
+            if inspecting:
+                self.inspect("afterResultPath", merged)
             output = self.output_path(state, merged, scope)
         self.assign(frame, assigned)
         self.exit(frame, output, state.get("Next"), assigned)

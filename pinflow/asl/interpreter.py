@@ -302,6 +302,8 @@ class _Machine(dataflow.DataFlow):
 
     def variables(self, frame: dict[str, Any]) -> Mapping[str, Any]:
         """The variables a frame can read: its own scope, then the enclosing ones."""
+        if frame["parent"] is None or frame["isolated"]:
+            return frame["vars"]  # the top level, or a distributed Map's iteration: no enclosing scope
         scopes = [frame["vars"]]
         while frame["parent"] is not None and not frame["isolated"]:
             frame = self.state["frames"][frame["parent"]]

@@ -27,7 +27,7 @@ _DYNAMIC = 4  # any other `.$` text: `evaluate_dynamic` raises its error when th
 class Template:
     """A compiled payload template. Immutable: one serves every evaluation."""
 
-    __slots__ = ("entries", "kind", "literal")
+    __slots__ = ("entries", "input_only", "kind", "literal")
 
     def __init__(self, template: Any) -> None:
         # kind: dict, list or None (a literal); entries: (output key, how, what, field) in order.
@@ -43,6 +43,9 @@ class Template:
         elif type(template) is list:
             entries = [(None, *_static(item), "") for item in template]
         self.entries = tuple(entries)
+        # Whether evaluating reads nothing but the input (`$` paths and literals): `Scope.of_input` will do.
+        self.input_only = all(how == _LITERAL or (how == _NESTED and what.input_only)
+                              or (how == _PATH and what.root == "$") for _, how, what, _ in self.entries)
 
     def evaluate(self, scope: Scope) -> Any:
         """The template's value for `scope`.
