@@ -35,6 +35,7 @@ class DataFlow:
     # The state being evaluated, for AWS's "An error occurred while executing the state ..." prefix.
     current_name: str = ""
     current_entered: int = 0
+    last_checked: Any = None  # the value `check_size` passed last
 
     if TYPE_CHECKING:
         def scope(self, frame: dict[str, Any], input: Any) -> Scope: ...
@@ -201,10 +202,16 @@ class DataFlow:
     # --- sizes ------------------------------------------------------------------------------------
 
     def check_size(self, frame: dict[str, Any], value: Any) -> None:
+        # The value that passed last in this step is not measured again (a Task's payload that is the
+        # output of the state before, a task's result that is the state's output): values are never
+        # changed in place.
+        if value is self.last_checked:
+            return
         if size(value) > PAYLOAD_LIMIT:
             raise AslError(errors.DATA_LIMIT_EXCEEDED,
                            f"The state/task '{frame['state']}' returned a result with a size exceeding "
                            "the maximum number of bytes service limit.")
+        self.last_checked = value
 
     def assign(self, frame: dict[str, Any], values: dict[str, Any] | None) -> None:
         """Store evaluated Assign values in the frame's scope (visible from the next state on)."""
