@@ -361,8 +361,8 @@ class _Machine(dataflow.DataFlow):
         (the event before it in the history for events of no frame). With `advance`, it becomes
         the frame's last event. `pinflow.asl.history` states AWS's linking rules that callers apply.
         """
-        self.state["last_id"] += 1
-        event_id: int = self.state["last_id"]
+        event_id: int = self.state["last_id"] + 1
+        self.state["last_id"] = event_id
         if previous is None:
             previous = frame["last"] if frame is not None else event_id - 1
         self.history.append(history.make(event_id, previous, self.at, type, details))

@@ -22,6 +22,7 @@ _NESTED = 1  # a compiled object or array: a new copy each time
 _PATH = 2  # a `.$` path, parsed
 _INTRINSIC = 3  # a `.$` intrinsic call, parsed
 _DYNAMIC = 4  # any other `.$` text: `evaluate_dynamic` raises its error when the field is reached
+_NOT_TEXT = 5  # a key that is not text (YAML allows one): it fails as reading its suffix fails, when reached
 
 
 class Template:
@@ -36,7 +37,9 @@ class Template:
         entries: list[tuple[Any, int, Any, str]] = []
         if type(template) is dict:
             for key, value in template.items():
-                if key.endswith(".$") and isinstance(value, str):
+                if not isinstance(key, str):
+                    entries.append((key, _NOT_TEXT, None, key))
+                elif key.endswith(".$") and isinstance(value, str):
                     entries.append((key[:-2], *_dynamic(value), key))
                 else:
                     entries.append((key, *_static(value), key))
@@ -57,7 +60,12 @@ class Template:
         if self.kind is dict:
             out: dict[str, Any] = {}
             for key, how, what, field in self.entries:
-                out[key] = what if how == _LITERAL else _value(how, what, field, scope)
+                if how == _LITERAL:
+                    out[key] = what
+                elif how == _PATH:  # the commonest `.$` field, resolved without a further call
+                    out[key] = scope.resolve(what, field)
+                else:
+                    out[key] = _value(how, what, field, scope)
             return out
         if self.kind is list:
             return [what if how == _LITERAL else _value(how, what, field, scope)
@@ -125,4 +133,6 @@ def _value(how: int, what: Any, field: str, scope: Scope) -> Any:
         return scope.resolve(what, field)
     if how == _INTRINSIC:
         return intrinsics.evaluate(what, lambda p: scope.resolve_text(p, field), scope.rng())
+    if how == _NOT_TEXT:
+        field.endswith(".$")  # raises AttributeError, as evaluating such a key always did
     return evaluate_dynamic(what, scope, field)
