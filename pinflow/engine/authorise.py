@@ -102,12 +102,18 @@ class Authoriser:
     def _context(self, role_arn: str, need: Need) -> dict[str, Any]:
         """The condition keys IAM knows for this call (a Condition on an absent key never matches)."""
         called = arns.parse(need.resource)
-        moment = datetime.fromtimestamp(self.engine.clock(), tz=UTC)
+        current_time, epoch_time = _times(int(self.engine.clock()))
         context: dict[str, Any] = {
             "aws:RequestedRegion": called.region if called and called.region else arns.DEFAULT_REGION,
             "aws:PrincipalArn": role_arn,
-            "aws:CurrentTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "aws:EpochTime": str(int(moment.timestamp())),
+            "aws:CurrentTime": current_time,
+            "aws:EpochTime": epoch_time,
         }
         context.update(need.context)
         return context
+
+
+@functools.lru_cache(maxsize=4)
+def _times(second: int) -> tuple[str, str]:
+    """aws:CurrentTime and aws:EpochTime for a second (calls in one second share them)."""
+    return datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), str(second)

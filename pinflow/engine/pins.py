@@ -38,6 +38,20 @@ def pinned(aliases: dict[str, str] | None = None, refs: Iterable[str] = (),
             "policies": None if policies is None else list(policies)}
 
 
+def draws(definition: Definition) -> bool:
+    """Whether pinning draws at random: a function alias it names may route by weight."""
+    return any(reference.kind == aws_lambda.KIND and reference.level == "alias" for reference in references(definition))
+
+
+def copied(pins: dict[str, Any]) -> dict[str, Any]:
+    """Pins of their own for one execution, from pins kept for several: its own top level, aliases and
+    references (the policies' documents are shared and never changed)."""
+    own = dict(pins)
+    own["aliases"] = dict(pins["aliases"])
+    own["refs"] = list(pins["refs"])
+    return own
+
+
 def pin(definition: Definition, registry: Any, role_arn: str, rng: random.Random) -> dict[str, Any]:
     """What an execution holds on to: versions it names, alias targets, its role's policies."""
     aliases: dict[str, str] = {}

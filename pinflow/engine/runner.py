@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import random
 import threading
 import time
@@ -35,6 +36,7 @@ from pinflow.engine.integrations.aws_client import AwsClients
 from pinflow.engine.integrations.hosts import HostPolicy
 from pinflow.engine.timers import TimerPoller
 from pinflow.store import Store, Tx
+from pinflow.store.kept import Kept
 from pinflow.store.repositories import executions as exec_repo
 from pinflow.store.repositories import functions as function_repo
 from pinflow.store.repositories import mapruns as maprun_repo
@@ -56,7 +58,36 @@ def dumps(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-_SYSTEM_RANDOM = random.SystemRandom()  # thread-safe: every draw reads the system's source
+class _BufferedSystemRandom(random.SystemRandom):
+    """The system's source, read 4 KiB at a time: a read per draw gives up the interpreter lock (a
+    system call), and a thread starting executions then waits to get it back behind every other
+    thread. Thread-safe; draws are as unpredictable as SystemRandom's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._buffer = b""
+        self._at = 0
+
+    def _bytes(self, count: int) -> bytes:
+        with self._lock:
+            if self._at + count > len(self._buffer):
+                self._buffer, self._at = os.urandom(max(4096, count)), 0
+            taken = self._buffer[self._at:self._at + count]
+            self._at += count
+            return taken
+
+    def random(self) -> float:
+        return (int.from_bytes(self._bytes(7)) >> 3) * (1.0 / (1 << 53))
+
+    def getrandbits(self, k: int) -> int:
+        if k < 0:
+            raise ValueError("number of bits must be non-negative")
+        count = (k + 7) // 8
+        return int.from_bytes(self._bytes(count)) >> (count * 8 - k)
+
+
+_SYSTEM_RANDOM = _BufferedSystemRandom()
 _INVOKE_FIELDS = tuple(f.name for f in fields(cmd.InvokeTask))
 
 
@@ -117,6 +148,8 @@ class Engine:
         self._activity_ready = threading.Condition()
         self._seq_lock = threading.Lock()
         self._last_seq = 0
+        # What a start read from the registry, by state machine ARN: (target, pins, whether to keep it).
+        self._starts: Kept[tuple[Any, dict[str, Any] | None, bool]] = Kept(store)
         self.started = False
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -252,15 +285,14 @@ class Engine:
         # seeding a `random.Random()` of its own for each start cost more than the rest of the start's
         # arithmetic.
         rng = _SYSTEM_RANDOM
-        target = self.registry.machines.resolve_start(state_machine_arn, rng=rng)
+        target, pinned = self._resolve_start(state_machine_arn, rng)
         mocked = self.test_case(target.machine["name"], test_case)
-        if target.machine["type"] == "EXPRESS":
+        if pinned is None:
             from pinflow.engine import express
 
             done: Future[dict[str, Any]] = Future()
             done.set_result(express.start_async(self, target, name, input_value, trace_header, mocked))
             return done
-        pinned = self.pin(self.parsed(target.revision_id, target.definition), target.role_arn, rng)
         if mocked is not None:
             pinned["mock"] = mocked
         if parent is not None:
@@ -307,6 +339,22 @@ class Engine:
 
         work = Work(apply)
         return self.applier.submit(work, new=True)
+
+    def _resolve_start(self, state_machine_arn: str, rng: random.Random) -> tuple[Any, dict[str, Any] | None]:
+        """What a start of `state_machine_arn` runs (`resolve_start`) and, for a Standard machine, the
+        pins it starts with (None for an Express one). Kept while the registry is unchanged
+        (`pinflow.store.kept`) unless a draw went into them (an alias's weighted route)."""
+
+        def read() -> tuple[Any, dict[str, Any] | None, bool]:
+            target = self.registry.machines.resolve_start(state_machine_arn, rng=rng)
+            if target.machine["type"] == "EXPRESS":
+                return target, None, target.alias_arn is None
+            definition = self.parsed(target.revision_id, target.definition)
+            pinned = self.pin(definition, target.role_arn, rng)
+            return target, pinned, target.alias_arn is None and not pins.draws(definition)
+
+        target, pinned, _ = self._starts.get_or(state_machine_arn, read, keep=lambda found: found[2])
+        return target, None if pinned is None else pins.copied(pinned)
 
     def test_case(self, machine: str, case: str | None) -> dict[str, str] | None:
         """What an execution of `machine` started with test case `case` keeps of it (None for none).

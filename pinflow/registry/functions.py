@@ -22,6 +22,7 @@ from pinflow.functions import package
 from pinflow.registry import counters, layers, paging, refs
 from pinflow.registry import lambda_shapes as shapes
 from pinflow.store import Store, Tx
+from pinflow.store.kept import Kept
 from pinflow.store.repositories import functions as repo
 
 LATEST = shapes.LATEST
@@ -74,6 +75,8 @@ class FunctionRegistry:
     def __init__(self, store: Store, clock: Callable[[], float]) -> None:
         self._store = store
         self._clock = clock
+        # What invoking a version or $LATEST runs, while the registry is unchanged (`pinflow.store.kept`).
+        self._resolved: Kept[Resolved] = Kept(store)
 
     # --- functions ----------------------------------------------------------------------------------
 
@@ -487,6 +490,12 @@ class FunctionRegistry:
             ResourceNotFoundException: no such function, version or alias ("Function not found: <arn>").
         """
         ref = shapes.function_ref(name_or_arn, qualifier)
+        if ref.qualifier is None or ref.qualifier == LATEST or arns.is_number(ref.qualifier):
+            # No draw goes into it: kept until the registry changes (a version deleted, $LATEST updated).
+            return self._resolved.get_or(ref.arn, lambda: self._resolve(ref, rng))
+        return self._resolve(ref, rng)
+
+    def _resolve(self, ref: arns.FunctionRef, rng: random.Random) -> Resolved:
         requested = ref.arn
         alias: str | None = None
         with self._store.transaction(write=False) as tx:

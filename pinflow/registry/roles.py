@@ -17,6 +17,7 @@ from pinflow.iam import policy as iam_policy
 from pinflow.iam import wildcard
 from pinflow.registry import managed_policies, tags
 from pinflow.store import Store, Tx
+from pinflow.store.kept import Kept
 from pinflow.store.repositories import roles as repo
 
 # IAM role IDs: "AROA" and 17 characters from upper-case letters and digits.
@@ -68,6 +69,8 @@ class RoleRegistry:
         self.permissive = permissive
         # Parsed documents of customer managed policy versions by `Attached.key`: a version never changes.
         self._versions = lru.Lru(1_000)
+        # Each role's grants as last read, while the registry is unchanged (`pinflow.store.kept`).
+        self._grants_kept: Kept[Grants | None] = Kept(store)
 
     def create_role(self, name: str, assume_role_policy_document: str, path: str = "/", description: str = "",
                     tags: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -264,9 +267,14 @@ class RoleRegistry:
 
     def grants(self, role_arn: str) -> Grants | None:
         """A role's policies as the IAM check before every call reads them (one query, whatever the
-        number of policies); None when pinflow does not know the role."""
-        with self._store.transaction(write=False) as tx:
-            return self._grants(repo.role_grants(tx, name=_role_name(role_arn)), role_arn)
+        number of policies); None when pinflow does not know the role. Kept between calls while the
+        registry is unchanged, so a role changed (or deleted) applies to the next call at once."""
+
+        def read() -> Grants | None:
+            with self._store.transaction(write=False) as tx:
+                return self._grants(repo.role_grants(tx, name=_role_name(role_arn)), role_arn)
+
+        return self._grants_kept.get_or(role_arn, read)
 
     def snapshot(self, role_arn: str) -> Snapshot | None:
         """A role's grants and the parsed documents of its policies, read together (what an execution

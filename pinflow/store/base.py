@@ -34,18 +34,27 @@ def _uncommented(sql: str) -> str:
     return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
 
 
-def _all_queries() -> dict[str, str]:
+def _all_queries() -> tuple[dict[str, str], dict[str, str]]:
+    """Every named query's SQL, and the file (aggregate) each comes from."""
     found: dict[str, str] = {}
+    files: dict[str, str] = {}
     for entry in sorted(resources.files("pinflow.store").joinpath("queries").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".sql"):
             for name, sql in load_queries(entry.read_text(encoding="utf-8")).items():
                 if name in found:
                     raise ValueError(f"query {name!r} is defined twice")
                 found[name] = sql
-    return found
+                files[name] = entry.name.removesuffix(".sql")
+    return found, files
 
 
-QUERIES = _all_queries()
+QUERIES, QUERY_FILES = _all_queries()
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+# The statements that change the registry: functions, roles and policies, state machines and what
+# belongs to them (every write outside the executions' own file). A transaction that ran one moves
+# `Store.generation` on when it commits.
+REGISTRY_WRITES = frozenset(name for name, sql in QUERIES.items()
+                            if QUERY_FILES[name] != "executions" and _WRITES.match(sql))
 
 
 class Dialect(Protocol):
@@ -90,6 +99,9 @@ class Tx:
         # the columns in order (what the repositories' tests hold them to: a frozen dataclass built
         # from keywords costs several times more), else from keywords.
         self._builders = builders if builders is not None else {}
+        # Whether this transaction ran a statement that changes the registry (REGISTRY_WRITES), or
+        # SQL of its own (which may): see Store.generation.
+        self.changed_registry = False
 
     def _sql(self, name: str) -> str:
         sql = self._cache.get(name)
@@ -105,10 +117,12 @@ class Tx:
 
     def execute(self, name: str, params: Sequence[Any] = ()) -> int:
         """Run a statement; returns the number of rows it changed."""
+        self.changed_registry = True
         cursor = self._connection.execute(self._sql(name), tuple(params))
         return int(cursor.rowcount or 0)
 
     def executemany(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.changed_registry = True
         if rows:
             cursor = self._connection.cursor()
             cursor.executemany(self._sql(name), [tuple(r) for r in rows])
@@ -147,11 +161,15 @@ class Tx:
 
     def run(self, name: str, /, **params: Any) -> int:
         """Run a statement with `:name` parameters; returns the number of rows it changed."""
+        if name in REGISTRY_WRITES:
+            self.changed_registry = True
         cursor = self._connection.execute(self._sql(name), params)
         return int(cursor.rowcount or 0)
 
     def run_many(self, name: str, params: Sequence[Mapping[str, Any]], /) -> None:
         """Run a statement once per mapping of `:name` parameters."""
+        if name in REGISTRY_WRITES:
+            self.changed_registry = True
         if params:
             self._connection.cursor().executemany(self._sql(name), list(params))
 
@@ -215,6 +233,11 @@ class Store:
         self._columns: dict[str, tuple[str, ...]] = {}  # filled after migrations, which never read through Tx
         self._builders: dict[tuple[str, Any], Callable[[Sequence[Any]], Any]] = {}
         self._write_lock = threading.Lock()
+        # Moves on once a transaction that changed the registry has committed (in this process): what
+        # was read from the registry under an earlier generation may be stale. Read it before reading
+        # the registry, and use what was read only while it has not moved.
+        self.generation = 0
+        self._generation_lock = threading.Lock()
         self._connections: list[Any] = []
         self._connections_lock = threading.Lock()
         # A database server counts its connections (PostgreSQL: max_connections): transactions then
@@ -282,12 +305,16 @@ class Store:
                 self.dialect.begin(connection, write)
                 if wait_limit is not None:
                     self.dialect.limit_waits(connection, wait_limit)
+                tx = Tx(connection, self.dialect, self._sql_cache, self._columns, self._builders)
                 try:
-                    yield Tx(connection, self.dialect, self._sql_cache, self._columns, self._builders)
+                    yield tx
                 except BaseException:
                     self._rollback(connection)
                     raise
                 connection.commit()
+                if tx.changed_registry:
+                    with self._generation_lock:
+                        self.generation += 1
             except BaseException:
                 if not pooled and (getattr(connection, "closed", False) or getattr(connection, "broken", False)):
                     # The server dropped the connection: forget it, so this thread's next transaction

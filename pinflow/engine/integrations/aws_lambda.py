@@ -24,6 +24,22 @@ INVOKE_PREFIX = "arn:aws:states:::lambda:invoke"
 KIND = "function"
 
 
+class _SeededOnDraw:
+    """`random.Random(seed)`, made only when drawn from: an alias with weights draws, nothing else does,
+    and seeding a generator costs more than the rest of resolving a version."""
+
+    __slots__ = ("_rng", "_seed")
+
+    def __init__(self, seed: str) -> None:
+        self._seed = seed
+        self._rng: random.Random | None = None
+
+    def random(self) -> float:
+        if self._rng is None:
+            self._rng = random.Random(self._seed)
+        return self._rng.random()
+
+
 class Lambda(base.Integration):
     name = "lambda"
     patterns = frozenset(base.SUFFIXES[suffix] for suffix in resources.patterns("lambda", "invoke"))
@@ -68,7 +84,7 @@ class Lambda(base.Integration):
         try:
             # Read each time: a version can be deleted once no execution holds it, and must not run
             # from a cache afterwards.
-            resolved = engine.registry.functions.resolve(target, rng=random.Random(rid))
+            resolved = engine.registry.functions.resolve(target, rng=_SeededOnDraw(rid))
         except errors.ServiceError as exc:
             raise base.TaskError(f"Lambda.{exc.code}", (
                 f"{exc.message} (Service: AWSLambda; Status Code: {exc.status}; Error Code: {exc.code}; "

@@ -72,10 +72,12 @@ class Call:
         payload = self.command.payload
         return payload if isinstance(payload, dict) else {}
 
-    @property
-    def request_id(self) -> str:
-        """Stable for one attempt of one task, so redeliveries after a crash carry the same id."""
-        return request_id(self.execution_arn, self.command.task_id)
+    request_id: str = field(init=False)
+    """Stable for one attempt of one task, so redeliveries after a crash carry the same id."""
+
+    def __post_init__(self) -> None:
+        # Worked out once: an integration reads it several times (the call, its metadata, its events).
+        object.__setattr__(self, "request_id", request_id(self.execution_arn, self.command.task_id))
 
     def now(self) -> float:
         return self.engine.clock()
