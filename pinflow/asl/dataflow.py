@@ -35,6 +35,7 @@ class DataFlow:
     # The state being evaluated, for AWS's "An error occurred while executing the state ..." prefix.
     current_name: str = ""
     current_entered: int = 0
+    last_checked: Any = None  # the value `check_size` passed last
 
     if TYPE_CHECKING:
         def scope(self, frame: dict[str, Any], input: Any) -> Scope: ...
@@ -73,10 +74,42 @@ class DataFlow:
             raise AslError(errors.RESULT_PATH_MATCH_FAILURE,
                            f"Unable to apply ResultPath \"{text}\" to input \"{compact(raw)}\"") from None
 
+    def jsonpath_scope(self, frame: dict[str, Any], state: dict[str, Any]) -> Scope:
+        """The scope a JSONPath state's data flow reads: `Scope.of_input` when its fields read nothing
+        but the input (known once per state), else the state's whole scope."""
+        key = ("reads only input", id(state))
+        only_input: bool | None = self.d.cache.get(key)
+        if only_input is None:
+            only_input = self.d.cache[key] = self.reads_only_input(state)
+        return Scope.of_input(frame["input"]) if only_input else self.scope(frame, frame["input"])
+
+    def reads_only_input(self, state: dict[str, Any]) -> bool:
+        """Whether a JSONPath state's InputPath, Parameters, ResultSelector, OutputPath and Assign read
+        nothing but the input: paths and `.$` fields rooted at `$`, no Assign."""
+        if "Assign" in state:
+            return False
+        for key in ("InputPath", "OutputPath"):
+            text = state.get(key)
+            if text is not None:
+                try:
+                    if paths.compile_path(text).root != "$":
+                        return False
+                except (paths.PathSyntaxError, TypeError):  # TypeError: not a string (nor hashable)
+                    return False
+        return all(key not in state or self.template(state[key]).input_only for key in ("Parameters", "ResultSelector"))
+
+    def template(self, value: Any) -> templates.Template:
+        """A payload template of the definition, compiled once for the definition."""
+        key = ("template", id(value))
+        compiled: templates.Template | None = self.d.cache.get(key)  # the definition owns `value`: its id is stable
+        if compiled is None:
+            compiled = self.d.cache[key] = templates.compile(value)
+        return compiled
+
     def jsonpath_assign(self, holder: dict[str, Any], scope: Scope) -> dict[str, Any] | None:
         if "Assign" not in holder:
             return None
-        values = templates.evaluate(holder["Assign"], scope)
+        values = self.template(holder["Assign"]).evaluate(scope)
         return values if isinstance(values, dict) else None
 
     def effective_input(self, frame: dict[str, Any], state: dict[str, Any], scope: Scope,
@@ -86,24 +119,28 @@ class DataFlow:
             inner = scope.with_input(effective)
             if extra_context:
                 inner = inner.with_context(extra_context)
-            effective = templates.evaluate(state[template_key], inner)
+            effective = self.template(state[template_key]).evaluate(inner)
         return effective
 
     def finish_result(self, frame: dict[str, Any], state: dict[str, Any], result: Any) -> None:
         """ResultSelector, ResultPath, OutputPath and Assign for a Task, Map or Parallel result."""
-        scope = self.scope(frame, frame["input"])
         if self.d.language(state) == JSONATA:
-            bindings = self.bindings(scope, result=result)
+            bindings = self.bindings(self.scope(frame, frame["input"]), result=result)
             output = self.jsonata_field(state, "Output", bindings, default=result)
             assigned = self.jsonata_assign(state, bindings)
         else:
-            self.inspect("result", result)
+            scope = self.jsonpath_scope(frame, state)
+            inspecting = self.outcome is not None  # TestState: keep the stages of the data flow
+            if inspecting:
+                self.inspect("result", result)
             if "ResultSelector" in state:
-                result = templates.evaluate(state["ResultSelector"], scope.with_input(result))
-            self.inspect("afterResultSelector", result)
+                result = self.template(state["ResultSelector"]).evaluate(scope.with_input(result))
+            if inspecting:
+                self.inspect("afterResultSelector", result)
             assigned = self.jsonpath_assign(state, scope.with_input(result)) if "Assign" in state else None
             merged = self.apply_result_path(state, frame["input"], result)
-            self.inspect("afterResultPath", merged)
+            if inspecting:
+                self.inspect("afterResultPath", merged)
             output = self.output_path(state, merged, scope)
         self.assign(frame, assigned)
         self.exit(frame, output, state.get("Next"), assigned)
@@ -165,10 +202,16 @@ class DataFlow:
     # --- sizes ------------------------------------------------------------------------------------
 
     def check_size(self, frame: dict[str, Any], value: Any) -> None:
+        # The value that passed last in this step is not measured again (a Task's payload that is the
+        # output of the state before, a task's result that is the state's output): values are never
+        # changed in place.
+        if value is self.last_checked:
+            return
         if size(value) > PAYLOAD_LIMIT:
             raise AslError(errors.DATA_LIMIT_EXCEEDED,
                            f"The state/task '{frame['state']}' returned a result with a size exceeding "
                            "the maximum number of bytes service limit.")
+        self.last_checked = value
 
     def assign(self, frame: dict[str, Any], values: dict[str, Any] | None) -> None:
         """Store evaluated Assign values in the frame's scope (visible from the next state on)."""
@@ -205,7 +248,7 @@ class DataFlow:
 
 def size(value: Any) -> int:
     """Bytes of a value's compact UTF-8 JSON text (what AWS's 256 KiB limits count)."""
-    if value is None or isinstance(value, bool | int | float):
+    if value is None or isinstance(value, (bool, int, float)):  # a tuple: checking a union costs twice as much
         return 8
     try:
         return len(orjson.dumps(value))

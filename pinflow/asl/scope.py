@@ -44,6 +44,21 @@ class Scope:
         self.now = now
         self.state_name = state_name
 
+    @classmethod
+    def of_input(cls, input: Any) -> Scope:
+        """A scope that holds only `input`, for fields that read nothing else (paths rooted at `$`):
+        a state's whole scope costs more to make. It has no variables; reading its context object or
+        drawing from it fails."""
+        scope = cls.__new__(cls)
+        scope.input = input
+        scope._context = None
+        scope._context_factory = _only_input
+        scope.variables = {}
+        scope.rng = _only_input
+        scope.now = 0.0
+        scope.state_name = ""
+        return scope
+
     @property
     def context(self) -> dict[str, Any]:
         """The context object (`$$`), built on first use: most states never read it."""
@@ -54,6 +69,8 @@ class Scope:
 
     def with_input(self, input: Any) -> Scope:
         """The same scope reading another document as `$` (e.g. ResultSelector reads the result)."""
+        if input is self.input:  # a state without InputPath reads its input: nothing to copy
+            return self
         # Copied slot by slot: every state makes one or two of these, and __init__'s checks cost more.
         clone = Scope.__new__(Scope)
         clone.input = input
@@ -126,6 +143,10 @@ class Scope:
         except paths.PathSyntaxError as exc:
             raise AslError(errors.RUNTIME, str(exc)) from None
         return self.resolve(path, field)
+
+
+def _only_input() -> Any:
+    raise RuntimeError("this scope holds only an input")
 
 
 def _bracketed(path: paths.Path) -> str:

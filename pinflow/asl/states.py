@@ -20,26 +20,33 @@ if TYPE_CHECKING:
 
 def pass_state(m: _Machine, frame: dict[str, Any], state: dict[str, Any]) -> None:
     m.locate(frame)
-    scope = m.scope(frame, frame["input"])
     if m.d.language(state) == JSONATA:
-        bindings = m.bindings(scope)
+        bindings = m.bindings(m.scope(frame, frame["input"]))
         output = m.jsonata_field(state, "Output", bindings, default=frame["input"])
         assigned = m.jsonata_assign(state, bindings)
     else:
-        m.inspect("input", frame["input"])
+        scope = m.jsonpath_scope(frame, state)
+        inspecting = m.outcome is not None  # TestState: keep the stages of the data flow
+        if inspecting:
+            m.inspect("input", frame["input"])
         if "Result" in state:
             result = state["Result"]
-            m.inspect("result", result)
+            if inspecting:
+                m.inspect("result", result)
         else:
             result = m.input_path(state, frame["input"], scope)
-            m.inspect("afterInputPath", result)
+            if inspecting:
+                m.inspect("afterInputPath", result)
             if "Parameters" in state:
-                result = templates.evaluate(state["Parameters"], scope.with_input(result))
-            m.inspect("afterParameters", result)
-        m.inspect("afterResultSelector", result)
+                result = m.template(state["Parameters"]).evaluate(scope.with_input(result))
+            if inspecting:
+                m.inspect("afterParameters", result)
+        if inspecting:
+            m.inspect("afterResultSelector", result)
         assigned = m.jsonpath_assign(state, scope.with_input(result)) if "Assign" in state else None
         merged = m.apply_result_path(state, frame["input"], result)
-        m.inspect("afterResultPath", merged)
+        if inspecting:
+            m.inspect("afterResultPath", merged)
         output = m.output_path(state, merged, scope)
     m.assign(frame, assigned)
     m.exit(frame, output, state.get("Next"), assigned)

@@ -71,7 +71,7 @@ def _positive_int(m: _Machine, state: State, key: str, scope: Scope, bindings: d
 def task(m: _Machine, frame: Frame, state: State) -> None:
     m.locate(frame)
     resource = state["Resource"]
-    kind, pattern, resource_type, resource_name = classify(resource)
+    kind, pattern, resource_type, resource_name, region = _classified(m, state)
     scope = m.scope(frame, frame["input"])
     task_id = m.new_id("t")
     token = None
@@ -102,12 +102,12 @@ def task(m: _Machine, frame: Frame, state: State) -> None:
         payload = effective
         if "Parameters" in state:
             inner = scope.with_input(effective)
-            payload = templates.evaluate(state["Parameters"], inner.with_context(extra) if extra else inner)
+            payload = m.template(state["Parameters"]).evaluate(inner.with_context(extra) if extra else inner)
         if inspecting:
             m.inspect("afterParameters", payload)
         credentials = state.get("Credentials")
         if isinstance(credentials, dict):
-            credentials = templates.evaluate(credentials, scope.with_input(effective))
+            credentials = m.template(credentials).evaluate(scope.with_input(effective))
     m.check_size(frame, payload)
     timers = []
     if timeout is not None:
@@ -122,7 +122,7 @@ def task(m: _Machine, frame: Frame, state: State) -> None:
     m.state["tasks"][task_id] = frame["id"]
     details: dict[str, Any]
     if kind == "Task":
-        details = {"resourceType": resource_type, "resource": resource_name, "region": _region(resource),
+        details = {"resourceType": resource_type, "resource": resource_name, "region": region,
                    "parameters": compact(payload)}
     else:
         details = {"resource": resource, "input": payload, "inputDetails": {"truncated": False}}
@@ -144,6 +144,16 @@ def task(m: _Machine, frame: Frame, state: State) -> None:
         attempt=frame["retry_count"], pattern=pattern, task_token=token, timeout_seconds=timeout,
         heartbeat_seconds=heartbeat, credentials=credentials, invocation=invocation,
     ))
+
+
+def _classified(m: _Machine, state: State) -> tuple[str, str, str, str, str]:
+    """`classify` of a Task's Resource and its region, worked out once per state."""
+    key = ("classified", id(state))
+    found: tuple[str, str, str, str, str] | None = m.d.cache.get(key)
+    if found is None:
+        resource = state["Resource"]
+        found = m.d.cache[key] = (*classify(resource), _region(resource))
+    return found
 
 
 def _region(resource: str) -> str:
@@ -226,11 +236,12 @@ def map_state(m: _Machine, frame: Frame, state: State) -> None:
                 f"Invalid path '{items_path}': The ItemsPath field must reference an array, but the value was "
                 f"{compact(items)}", None))
         selector = state.get("ItemSelector", state.get("Parameters"))
+        template = m.template(selector) if selector is not None else None
         inputs = []
         for index, item in enumerate(items):
-            if selector is not None:
+            if template is not None:
                 item_scope = inner.with_context({"Map": {"Item": {"Index": index, "Value": item}}})
-                inputs.append(templates.evaluate(selector, item_scope))
+                inputs.append(template.evaluate(item_scope))
             else:
                 inputs.append(item)
         max_concurrency = int(_int_field(m, state, "MaxConcurrency", inner) or 0)
@@ -478,7 +489,7 @@ def _batches(m: _Machine, state: State, inputs: list[Any], scope: Scope) -> list
         if m.d.language(state) == JSONATA:
             batch_input = m.jsonata_value(batch_input, m.bindings(scope), "ItemBatcher/BatchInput")
         elif isinstance(batch_input, dict):
-            batch_input = templates.evaluate(batch_input, scope)
+            batch_input = m.template(batch_input).evaluate(scope)
     batches: list[list[Any]] = []
     current: list[Any] = []
     current_bytes = 0
