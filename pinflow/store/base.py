@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_STRING_LITERAL = re.compile(r"('(?:[^']|'')*')")
 _BARE_WORD = re.compile(r"^\w+$")
 R = TypeVar("R")
 
@@ -88,7 +91,9 @@ class Tx:
 
     def __init__(self, connection: Any, dialect: Dialect, cache: dict[str, str],
                  columns: dict[str, tuple[str, ...]] | None = None,
-                 builders: dict[tuple[str, Any], Callable[[Sequence[Any]], Any]] | None = None) -> None:
+                 builders: dict[tuple[str, Any], Callable[[Sequence[Any]], Any]] | None = None,
+                 positional: dict[str, tuple[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]]] | None = None,
+                 ) -> None:
         self._connection = connection
         self._dialect = dialect
         self._cache = cache
@@ -99,6 +104,8 @@ class Tx:
         # the columns in order (what the repositories' tests hold them to: a frozen dataclass built
         # from keywords costs several times more), else from keywords.
         self._builders = builders if builders is not None else {}
+        # `run_many`'s statements with positional parameters, and how to pick them from a mapping.
+        self._positional = positional if positional is not None else {}
         # Whether this transaction ran a statement that changes the registry (REGISTRY_WRITES), or
         # SQL of its own (which may): see Store.generation.
         self.changed_registry = False
@@ -167,11 +174,35 @@ class Tx:
         return int(cursor.rowcount or 0)
 
     def run_many(self, name: str, params: Sequence[Mapping[str, Any]], /) -> None:
-        """Run a statement once per mapping of `:name` parameters."""
+        """Run a statement once per mapping of `:name` parameters.
+
+        The rows go to the database with positional parameters: binding each row's parameters by name
+        costs SQLite more than the rest of inserting it (a step's history is one row per event)."""
         if name in REGISTRY_WRITES:
             self.changed_registry = True
-        if params:
+        if params and name not in QUERIES:  # SQL of its own: bound by name
             self._connection.cursor().executemany(self._sql(name), list(params))
+        elif params:
+            plan = self._positional.get(name)
+            if plan is None:
+                plan = self._positional[name] = self._positional_plan(name)
+            sql, pick = plan
+            self._connection.cursor().executemany(sql, [pick(row) for row in params])
+
+    def _positional_plan(self, name: str) -> tuple[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]]:
+        """Query `name` with `?` for each `:name` (outside string literals), translated for the dialect,
+        and a function picking a mapping's values in that order."""
+        text = QUERIES[name]
+        names: list[str] = []
+        parts = _STRING_LITERAL.split(text)
+        for i in range(0, len(parts), 2):
+            names += _PARAMETER.findall(parts[i])
+            parts[i] = _PARAMETER.sub("?", parts[i])
+        sql = self._dialect.translate("".join(parts))
+        if len(names) == 1:
+            only = names[0]
+            return sql, lambda row: (row[only],)
+        return sql, operator.itemgetter(*names)
 
     def _builder(self, sql: str, row: Callable[..., R], cursor: Any, width: int) -> Callable[[Sequence[Any]], R]:
         """How to build `row` from one of `sql`'s rows (worked out once per query and class)."""
@@ -232,6 +263,7 @@ class Store:
         self._sql_cache: dict[str, str] = {}
         self._columns: dict[str, tuple[str, ...]] = {}  # filled after migrations, which never read through Tx
         self._builders: dict[tuple[str, Any], Callable[[Sequence[Any]], Any]] = {}
+        self._positional: dict[str, tuple[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]]] = {}
         self._write_lock = threading.Lock()
         # Moves on once a transaction that changed the registry has committed (in this process): what
         # was read from the registry under an earlier generation may be stale. Read it before reading
@@ -305,7 +337,7 @@ class Store:
                 self.dialect.begin(connection, write)
                 if wait_limit is not None:
                     self.dialect.limit_waits(connection, wait_limit)
-                tx = Tx(connection, self.dialect, self._sql_cache, self._columns, self._builders)
+                tx = Tx(connection, self.dialect, self._sql_cache, self._columns, self._builders, self._positional)
                 try:
                     yield tx
                 except BaseException:

@@ -172,3 +172,20 @@ def test_every_query_plans_on_postgres(postgres_database: str) -> None:
             except psycopg.Error as exc:
                 failures[name] = str(exc).strip()
     assert failures == {}
+
+
+def test_run_many_binds_each_row_s_parameters_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run_many` sends positional parameters to the database: each `:name` (a repeated one too) gets its
+    row's value, whatever the order of the mapping's keys, and a `:word` inside a string literal stays text."""
+    monkeypatch.setitem(base.QUERIES, "test_pairs_insert",
+                        "INSERT INTO pairs (a, label, b, again) VALUES (:b, ':a stays', :a, :b)")
+    store = open_store(f"sqlite:///{tmp_path / 'pinflow.db'}")
+    try:
+        with store.transaction() as tx:
+            tx.execute("CREATE TABLE pairs (a TEXT, label TEXT, b TEXT, again TEXT)")
+            tx.run_many("test_pairs_insert", [{"a": "a1", "b": "b1"}, {"b": "b2", "a": "a2"}])
+            rows = tx.all("SELECT a, label, b, again FROM pairs ORDER BY a")
+    finally:
+        store.close()
+    assert rows == [{"a": "b1", "label": ":a stays", "b": "a1", "again": "b1"},
+                    {"a": "b2", "label": ":a stays", "b": "a2", "again": "b2"}]
