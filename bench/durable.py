@@ -12,17 +12,17 @@
    S3 through the SDK), every one answered by a mock configuration's test case (no endpoint at all):
    mocked Task transitions per second, median of several runs.
 
-Where the time goes (figure 1, on a 2-core machine; py-spy and per-thread CPU time): the process is bound
-by the interpreter lock, not by fsync. Group commit puts 30 to 60 items in each transaction, and the
-commits, a third of the writer's time, overlap the other threads' work. An execution costs about 1.1 to
-1.4 ms of CPU in the engine's process (and 0.3 ms in the function's worker process), in three near
-equal parts. The starting thread (0.45 ms): registry reads (the machine and its revision, then the role's
-grants and policies for the pins, read and parsed again for every start: eight queries, a third of it),
-the first step (ten states, 0.13 ms), and encoding the state and 22 history events. The Lambda lane
-(0.4 ms): the IAM check, which reads and parses the role's grants for every call (0.1 ms), resolving the
-function version (two reads and its JSON configuration, 0.07 ms), and the round trip to the warm worker
-(0.06 ms). The writer (0.4 ms): SQLite's inserts (25 history rows, the execution, its references, the
-outbox row) and the step that applies the task's result. The figure includes the function's four
+Where the time goes (figure 1, on a 2-core machine; per-thread CPU time from /proc and cProfile with a
+CPU clock): the process is bound by the interpreter lock, not by fsync. Group commit puts a hundred or
+more items in each transaction. Measured warm, an execution costs about 1.2 ms of CPU in the engine's
+process (and about 0.3 ms in the function's worker process): the writer about 0.5 ms (SQLite's inserts
+of 25 history rows, the execution, its references and the outbox row, a third of it; applying the
+task's result, a step of the interpreter, a fifth), the Lambda lane about 0.45 ms (the IAM check's
+evaluation, the round trip to the warm worker through a pipe, and waiting for one of the version's
+four workers: sixteen lane threads share them, a third of it system time), and the starting thread
+about 0.2 ms (the first step through ten states and encoding 22 history events). The registry is not
+read on the way (`pinflow/store/kept.py`: a start's machine, revision and pins, a call's role grants
+and function version are kept until the registry changes). The figure includes the function's four
 workers starting cold.
 
 Usage: python bench/durable.py [--runs 3] [--executions 1000] [--parked 100000] [--nested 500] [--mocked 1000]
