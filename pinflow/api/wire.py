@@ -33,10 +33,11 @@ class CoalescingTransport:
         self._held_bytes = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        if len(data) >= HOLD_BYTES:
+            self.flush()  # what was held first goes first; a large piece is not copied to join it
+            self._transport.write(data)
+            return
         if not self._held:
-            if len(data) >= HOLD_BYTES:
-                self._transport.write(data)
-                return
             self._loop.call_soon(self.flush)
         self._held.append(bytes(data))
         self._held_bytes += len(data)

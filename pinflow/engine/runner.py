@@ -88,6 +88,7 @@ class _BufferedSystemRandom(random.SystemRandom):
 
 
 _SYSTEM_RANDOM = _BufferedSystemRandom()
+_KEPT_DEFINITION = 65_536  # the longest definition a start keeps between starts (`_resolve_start`)
 _INVOKE_FIELDS = tuple(f.name for f in fields(cmd.InvokeTask))
 
 
@@ -149,7 +150,7 @@ class Engine:
         self._seq_lock = threading.Lock()
         self._last_seq = 0
         # What a start read from the registry, by state machine ARN: (target, pins, whether to keep it).
-        self._starts: Kept[tuple[Any, dict[str, Any] | None, bool]] = Kept(store)
+        self._starts: Kept[tuple[Any, dict[str, Any] | None, bool]] = Kept(store, 256)
         # A machine's status (ACTIVE or DELETING) as an ending execution reads it.
         self._machine_status: Kept[str | None] = Kept(store)
         self.started = False
@@ -325,8 +326,8 @@ class Engine:
 
         def apply(tx: Tx) -> dict[str, Any]:
             # A write holds the store's write lock where one process works on it, and a registry change
-            # moves the generation on before it lets go of that lock: with no change since the reads
-            # above, what they found is still there.
+            # moves the generation on before it lets go of that lock: with no change since the versions
+            # were checked (`_resolve_start`, under the generation read before it), they are still there.
             if self.store.dialect.shared or self.store.generation != generation:
                 self._check_refs(tx, refs)
             existing = exec_repo.by_name(tx, machine=machine_name, name=name)
@@ -354,11 +355,19 @@ class Engine:
 
         def read() -> tuple[Any, dict[str, Any] | None, bool]:
             target = self.registry.machines.resolve_start(state_machine_arn, rng=rng)
+            # Kept with their definition's text: not a large one (the registry keeps revisions of up
+            # to 64 KiB in memory, and so do these).
+            keep = target.alias_arn is None and len(target.definition) <= _KEPT_DEFINITION
             if target.machine["type"] == "EXPRESS":
-                return target, None, target.alias_arn is None
+                return target, None, keep
             definition = self.parsed(target.revision_id, target.definition)
             pinned = self.pin(definition, target.role_arn, rng)
-            return target, pinned, target.alias_arn is None and not pins.draws(definition)
+            # The versions the definition names exist (nothing above read them): pins kept under this
+            # generation were checked under it (see the start's apply).
+            refs = set(pinned["refs"]) | ({target.version_arn} if target.version_arn else set())
+            with self.store.transaction(write=False) as tx:
+                self._check_refs(tx, refs)
+            return target, pinned, keep and not pins.draws(definition)
 
         target, pinned, _ = self._starts.get_or(state_machine_arn, read, keep=lambda found: found[2])
         return target, None if pinned is None else pins.copied(pinned)

@@ -168,7 +168,7 @@ class Tx:
 
     def run(self, name: str, /, **params: Any) -> int:
         """Run a statement with `:name` parameters; returns the number of rows it changed."""
-        if name in REGISTRY_WRITES:
+        if name in REGISTRY_WRITES or name not in QUERIES:
             self.changed_registry = True
         cursor = self._connection.execute(self._sql(name), params)
         return int(cursor.rowcount or 0)
@@ -178,7 +178,7 @@ class Tx:
 
         The rows go to the database with positional parameters: binding each row's parameters by name
         costs SQLite more than the rest of inserting it (a step's history is one row per event)."""
-        if name in REGISTRY_WRITES:
+        if name in REGISTRY_WRITES or name not in QUERIES:
             self.changed_registry = True
         if params and name not in QUERIES:  # SQL of its own: bound by name
             self._connection.cursor().executemany(self._sql(name), list(params))
@@ -199,6 +199,8 @@ class Tx:
             names += _PARAMETER.findall(parts[i])
             parts[i] = _PARAMETER.sub("?", parts[i])
         sql = self._dialect.translate("".join(parts))
+        if not names:
+            return sql, lambda row: ()
         if len(names) == 1:
             only = names[0]
             return sql, lambda row: (row[only],)

@@ -130,3 +130,26 @@ def test_a_call_after_latest_changed_runs_the_new_code(pf, tmp_path) -> None:
     pf.functions.update_function_code("hello", function_zip(tmp_path, "v2", "def handler(e, c):\n    return 2\n"))
     second = pf.engine.start_execution(machine, name="second")["executionArn"]
     assert json.loads(pf.engine.wait_for(second)["output"]) == 2
+
+
+def test_a_start_naming_a_deleted_function_version_is_refused(pf, tmp_path) -> None:
+    pf.functions.create_function("hello", function_zip(tmp_path, "v1", "def handler(e, c):\n    return 1\n"),
+                                 handler="app.handler", publish=True)
+    pf.functions.delete_function("hello", "1")
+    machine = pf.machines.create("calls", task_machine(arns.function("hello", "1"), wait=False), ROLE)
+    for name in ("first", "second"):  # the second start after nothing changed in the registry
+        with pytest.raises(errors.ServiceError) as refused:
+            pf.engine.start_execution(machine["stateMachineArn"], name=name)
+        assert refused.value.code == "ResourceNotFound"
+
+
+def test_a_start_naming_a_deleted_machine_version_is_refused(pf) -> None:
+    child = pf.machines.create("child", pass_machine("x"), ROLE, publish=True)
+    pf.machines.delete_version(child["stateMachineVersionArn"])
+    parent = pf.machines.create("parent", json.dumps({"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+        "Parameters": {"StateMachineArn": child["stateMachineVersionArn"]}, "End": True}}}), ROLE)
+    for name in ("first", "second"):
+        with pytest.raises(errors.ServiceError) as refused:
+            pf.engine.start_execution(parent["stateMachineArn"], name=name)
+        assert refused.value.code == "StateMachineDoesNotExist"
