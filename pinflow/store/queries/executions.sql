@@ -8,7 +8,7 @@ VALUES (:arn, :seq, :machine, :name, :type, :status, :revision_id, :version_arn,
 
 -- name: exec_get
 SELECT arn, seq, machine, name, type, status, revision_id, version_arn, alias_arn, role_arn, input, output, error,
-       cause, started_at, stopped_at, redrive_count, redrive_date, state, pins, trace_header, map_run
+       cause, started_at, stopped_at, redrive_count, redrive_date, trace_header, map_run, state, pins
 FROM executions WHERE arn = :arn;
 
 -- name: exec_describe

@@ -4,6 +4,7 @@ code that runs the queries of `queries/executions.sql`."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,34 +13,6 @@ from pinflow.store.base import Tx
 
 # The largest position in a list of executions: a page with no `before` starts there.
 LAST_POSITION = 2**62
-
-
-@dataclass(frozen=True, slots=True)
-class Execution:
-    """An execution's row."""
-
-    arn: str
-    seq: int
-    machine: str
-    name: str
-    type: str
-    status: str
-    revision_id: str
-    version_arn: str | None
-    alias_arn: str | None
-    role_arn: str
-    input: str
-    output: str | None
-    error: str | None
-    cause: str | None
-    started_at: float
-    stopped_at: float | None
-    redrive_count: int
-    redrive_date: float | None
-    state: str  # JSON text: the interpreter's state
-    pins: str  # JSON text: what the execution holds on to (`engine.pins`)
-    trace_header: str | None
-    map_run: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +39,14 @@ class Described:
     redrive_date: float | None
     trace_header: str | None
     map_run: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Execution(Described):
+    """An execution's row: what DescribeExecution shows, then the interpreter's state and the pins."""
+
+    state: str  # JSON text: the interpreter's state
+    pins: str  # JSON text: what the execution holds on to (`engine.pins`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +105,18 @@ class Ref:
 
 def as_dict(row: Any) -> dict[str, Any]:
     """A row (of this repository's or another's) as a dict of its columns: what the API's shapes read."""
-    return {name: getattr(row, name) for name in row.__slots__}
+    return {name: getattr(row, name) for name in _columns(row)}
+
+
+def _columns(row: Any) -> tuple[str, ...]:
+    """A row class's fields (an inherited row's too, which `__slots__` alone would not name)."""
+    names = _FIELDS.get(type(row))
+    if names is None:
+        names = _FIELDS[type(row)] = tuple(f.name for f in dataclasses.fields(row))
+    return names
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 # --- executions -----------------------------------------------------------------------------------------
