@@ -159,6 +159,28 @@ async def blocking(function: Callable[..., T], *args: Any) -> T:
     return await future
 
 
+async def committed(future: concurrent.futures.Future[T]) -> T:
+    """The outcome of work another thread finishes (a start the engine's writer commits), without a
+    thread of the pool waiting for it: the thread that resolves `future` hands it to the event loop.
+
+    Cancelling the request does not cancel `future`: the work goes on, and its outcome is dropped.
+    """
+    if future.done():
+        return future.result()
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[T] = loop.create_future()
+
+    def done(finished: concurrent.futures.Future[T]) -> None:
+        error = finished.exception()
+        if error is None:
+            _hand_back(loop, _succeed, waiter, finished.result())
+        else:
+            _hand_back(loop, _fail, waiter, error)
+
+    future.add_done_callback(done)
+    return await waiter
+
+
 def _hand_back(loop: asyncio.AbstractEventLoop, setter: Callable[..., None], *args: Any) -> None:
     try:
         loop.call_soon_threadsafe(setter, *args)

@@ -74,17 +74,29 @@ def _arn_param(p: Params, name: str = "executionArn") -> str:
 # --- starting ----------------------------------------------------------------------------------------
 
 
-def start_execution(pf: Any, p: Params) -> dict[str, Any]:
+def _embedded(pf: Any) -> bool:
+    """Whether the store is a file of this process's own (SQLite): then the engine's reads and its first
+    step of a start are done on the event loop, since a read there costs less than handing the request to
+    a thread and back; a database across the network (PostgreSQL) is read from the shared pool."""
+    return not pf.engine.store.dialect.shared
+
+
+async def start_execution(pf: Any, p: Params) -> dict[str, Any]:
     """StartExecution by machine, version or alias ARN; a running Standard execution of the same name and
-    input is returned again."""
+    input is returned again. Answered once the start is committed, which no thread waits for."""
     arn, test_case = _test_case(pf, p.required("stateMachineArn", high=256))
     name = p.string("name", low=1, high=80)
     input_text = p.string("input", high=PAYLOAD_LIMIT, sensitive=True)
     trace_header = p.string("traceHeader", high=256)
     sfn_shapes.split(arn)
     check_input(input_text)
-    return pf.engine.start_execution(arn, name=name, input=input_text, trace_header=trace_header,
-                                     test_case=test_case)
+    start = pf.engine.start_execution_async
+    if _embedded(pf) and (input_text is None or len(input_text) < jsontext.INLINE_BYTES):
+        committed = start(arn, name=name, input=input_text, trace_header=trace_header, test_case=test_case)
+    else:
+        committed = await lanes.blocking(lambda: start(arn, name=name, input=input_text,
+                                                       trace_header=trace_header, test_case=test_case))
+    return await lanes.committed(committed)  # type: ignore[no-any-return]
 
 
 def _test_case(pf: Any, arn: str) -> tuple[str, str | None]:
@@ -146,11 +158,12 @@ def _start_sync_execution(pf: Any, p: Params) -> dict[str, Any]:
 # --- reading -------------------------------------------------------------------------------------------
 
 
-def describe_execution(pf: Any, p: Params) -> dict[str, Any]:
+async def describe_execution(pf: Any, p: Params) -> dict[str, Any]:
     """DescribeExecution of a Standard execution."""
     arn = _arn_param(p)
     include = p.enum("includedData", INCLUDED_DATA, "ALL_DATA") == "ALL_DATA"
-    return shapes.describe_execution(pf.engine.described_row(arn), include_data=include)
+    row = pf.engine.described_row(arn) if _embedded(pf) else await lanes.blocking(pf.engine.described_row, arn)
+    return shapes.describe_execution(row, include_data=include)
 
 
 def describe_state_machine_for_execution(pf: Any, p: Params) -> dict[str, Any]:
