@@ -8,6 +8,8 @@ import time
 class RealClock:
     """Wall-clock seconds since the epoch; `sleep` really sleeps."""
 
+    real = True  # it moves on its own, as `time.monotonic` does: a thread may sleep until a time it names
+
     def __call__(self) -> float:
         return time.time()
 
@@ -17,6 +19,8 @@ class RealClock:
 
 class FakeClock:
     """A clock that moves only when told to (`advance`), so a five-day Wait takes no time."""
+
+    real = False
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self.now = start
@@ -29,3 +33,9 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.advance(max(0.0, seconds))
+
+
+def is_real(clock: object) -> bool:
+    """Whether `clock` is real time (`time.time`, the engine's default, or a `RealClock`): a thread may then
+    sleep until a time it reads off it."""
+    return clock is time.time or bool(getattr(clock, "real", False))

@@ -765,7 +765,8 @@ class _StepWriter:
 
     def start_timer(self, command: cmd.StartTimer) -> None:
         work_repo.set_timer(self.tx, execution=self.execution_arn, timer_id=command.timer_id, due_at=command.due_at)
-        self.engine.timers.poke(command.due_at)
+        # Once committed: a poller that looked before the commit would sleep past it.
+        self.follow_ups.append(functools.partial(self.engine.timers.poke, command.due_at))
 
     def cancel_timer(self, command: cmd.CancelTimer) -> None:
         work_repo.delete_timer(self.tx, execution=self.execution_arn, timer_id=command.timer_id)

@@ -11,6 +11,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from pinflow import clock
 from pinflow.asl import events
 from pinflow.engine import watches
 from pinflow.store.repositories import work as work_repo
@@ -50,7 +51,8 @@ class TimerPoller:
             self._thread.join(timeout=10)
 
     def poke(self, due_at: float) -> None:
-        """A timer was set: wake the poller if it is due before the poller would look again."""
+        """A timer was set (and committed): wake the poller if it is due before the poller would look
+        again."""
         if self._next_due is None or due_at < self._next_due:
             self._wake.set()
 
@@ -71,8 +73,22 @@ class TimerPoller:
                 fired = 0
             if fired >= self.batch:
                 continue
-            self._wake.wait(self.interval)
+            self._wake.wait(self._pause(last_maintenance + MAINTENANCE_SECONDS - time.monotonic()))
             self._wake.clear()
+
+    def _pause(self, until_maintenance: float) -> float:
+        """Seconds to sleep before the next look, short of a `poke`.
+
+        Where this process alone sets timers (SQLite), and each one it sets pokes the poller once
+        committed, nothing can come due before the earliest timer read: sleep until then, or until the
+        housekeeping is due. Elsewhere (other nodes set timers and leases expire; a fake clock moves by
+        leaps), and while fired timers are still being applied, look again every `interval`.
+        """
+        if self.engine.leases.shared or not clock.is_real(self.engine.clock):
+            return self.interval
+        next_due = self._next_due
+        until_due = until_maintenance if next_due is None else next_due - self.engine.clock()
+        return max(self.interval, min(until_due, until_maintenance))
 
     def fire_due(self) -> int:
         """Queue every due timer not already queued; returns how many."""
