@@ -96,7 +96,7 @@ async def start_execution(pf: Any, p: Params) -> dict[str, Any]:
     else:
         committed = await lanes.blocking(lambda: start(arn, name=name, input=input_text,
                                                        trace_header=trace_header, test_case=test_case))
-    return await lanes.committed(committed)  # type: ignore[no-any-return]
+    return await lanes.committed(committed)
 
 
 def _test_case(pf: Any, arn: str) -> tuple[str, str | None]:
