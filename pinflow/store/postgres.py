@@ -79,8 +79,11 @@ class PostgresDialect:
             return not connection.info.host.startswith("/") and not connection.pgconn.used_password
 
     def begin(self, connection: Any, write: bool) -> None:
-        # psycopg opens a transaction on the first statement; nothing to do.
-        pass
+        # A write: psycopg opens a transaction on the first statement. A read runs in autocommit mode, as
+        # on SQLite: under READ COMMITTED each statement sees its own snapshot anyway, and BEGIN and
+        # COMMIT would be two more round trips for every read. (Only an idle connection can switch.)
+        if connection.autocommit == write:
+            connection.autocommit = not write
 
     def maintain(self, connection: Any) -> None:
         """Nothing to do: the server looks after itself."""
