@@ -47,7 +47,7 @@ def test_a_write_that_breaks_a_constraint_leaves_nothing_after_reads(store: Stor
     with store.transaction() as tx:
         tx.run("INSERT INTO schema_migrations (version) VALUES (:version)", version=9010)
     assert _versions(store) == {9010}
-    with pytest.raises(Exception, match="(?i)unique|duplicate"), store.transaction() as tx:
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), store.transaction() as tx:
         tx.run("INSERT INTO schema_migrations (version) VALUES (:version)", version=9011)
         tx.run("INSERT INTO schema_migrations (version) VALUES (:version)", version=9010)
     assert _versions(store) == {9010}
