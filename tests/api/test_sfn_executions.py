@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
@@ -411,3 +412,24 @@ def test_a_token_answered_once_is_closed(sfn):
     assert error_of(sfn.send_task_success, taskToken=token, output="{}")[0] == "TaskTimedOut"
     assert error_of(sfn.send_task_heartbeat, taskToken=token)[0] == "TaskTimedOut"
     assert error_of(sfn.send_task_failure, taskToken="x" + token)[0] == "InvalidToken"
+
+
+def test_starts_large_and_many_at_once(sfn):
+    # A large input is handled away from the event loop, small ones on it; either way the answer comes
+    # once the start is durable, and starts racing for one name get one execution.
+    arn = create(sfn, "sizes")
+    big = json.dumps({"blob": "x" * 200_000})
+    started = sfn.start_execution(stateMachineArn=arn, input=big)
+    described = wait_status(sfn, started["executionArn"])
+    assert (described["status"], described["input"]) == ("SUCCEEDED", big)
+    assert json.loads(described["output"]) == {"Arg1": "argument1"}
+
+    waits = create(sfn, "racing", WAIT)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        distinct = list(pool.map(lambda i: sfn.start_execution(stateMachineArn=arn, name=f"n{i}"), range(24)))
+        same = list(pool.map(lambda _: sfn.start_execution(stateMachineArn=waits, name="one", input="{}"), range(8)))
+    assert len({s["executionArn"] for s in distinct}) == 24
+    for s in distinct:
+        assert sfn.describe_execution(executionArn=s["executionArn"])["status"] in ("RUNNING", "SUCCEEDED")
+    assert len({(s["executionArn"], s["startDate"]) for s in same}) == 1
+    sfn.stop_execution(executionArn=same[0]["executionArn"])
