@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from pinflow import arns
 from pinflow.functions import errors, package, pool, protocol, runtimes, sandbox
 from pinflow.functions.runtimes import provided
@@ -531,6 +533,11 @@ class Invoker:
 def _payload(body: bytes) -> Any:
     """A worker's answer as JSON; a custom runtime may post text that is not JSON, passed on as a string."""
     try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        # What orjson refuses and Python's json reads: NaN and Infinity, integers past 64 bits.
         return json.loads(body)
     except ValueError:
         return body.decode("utf-8", "replace")
