@@ -21,6 +21,8 @@ from pinflow.functions.runtimes import runtime_api
 LOG_TAIL_BYTES = 4096
 # Past this size a worker's log file is emptied between invocations.
 _LOG_TRUNCATE_BYTES = 1 << 20
+# A worker whose calls pass over their log (`skip_log`) has its log's size looked at after this many.
+_LOG_CHECK_CALLS = 64
 _STOP_GRACE_SECONDS = 2.0
 
 
@@ -52,6 +54,7 @@ class Worker:
         self._log_path = log_path
         self._log_fd = os.open(log_path, os.O_RDONLY)
         self._log_offset = 0
+        self._log_skipped = 0  # calls since the log's end was last found (see `skip_log`)
         self._poll = select.poll()
         self._poll.register(reply_fd, select.POLLIN)
         # A Runtime API worker's reply pipe is written by the server, so it never closes when the worker
@@ -176,6 +179,21 @@ class Worker:
                 return False
             time.sleep(0.002)
         return True
+
+    def skip_log(self) -> None:
+        """Pass over the log of the call just made, unread (nobody asked for it): a file size looked up
+        less. Every `_LOG_CHECK_CALLS` such calls the log's end is found, and the file emptied when it
+        has grown past `_LOG_TRUNCATE_BYTES`, as `read_log` does."""
+        self._log_skipped += 1
+        if self._log_skipped >= _LOG_CHECK_CALLS:
+            self.start_log()
+
+    def start_log(self) -> None:
+        """Make the next `read_log` give only what is written from now on (nothing of the calls that
+        passed over their log); no system call when none did."""
+        if self._log_skipped:
+            self._log_skipped = 0
+            self.read_log()
 
     def read_log(self) -> str:
         """The log written since the last call, at most its last LOG_TAIL_BYTES bytes."""

@@ -348,6 +348,30 @@ def test_prints_never_corrupt_the_channel(inv: invoker.Invoker, functions: Funct
     assert tail.endswith("\n") and "END RequestId: req-p\nREPORT RequestId: req-p\tDuration: " in tail
 
 
+def test_a_tail_holds_only_its_own_call_s_log_after_calls_that_did_not_ask_for_theirs(
+    inv: invoker.Invoker, functions: Functions
+) -> None:
+    spec = functions.publish({"app.py": APP})
+    instance = inv.invoke(spec, {"do": "instance"}, request_id="warm").payload
+    for i in range(3):
+        unread = inv.invoke(spec, {"do": "print"}, request_id=f"quiet-{i}", log=False)
+        assert unread.payload == {"fine": True}
+        assert unread.log_tail == ""
+    result = inv.invoke(spec, {"do": "raise", "what": "input"}, request_id="loud")
+    assert inv.invoke(spec, {"do": "instance"}, request_id="same").payload == instance  # one warm worker
+    assert "[ERROR] ValueError: bad input" in result.log_tail
+    assert "noise" not in result.log_tail and "the last line" not in result.log_tail
+    assert result.log_tail.startswith("START RequestId: loud")
+
+
+def test_a_worker_s_unread_log_is_emptied_as_it_grows(inv: invoker.Invoker, functions: Functions) -> None:
+    spec = functions.publish({"app.py": APP})
+    for i in range(100):  # about 100 KB of log each
+        assert inv.invoke(spec, {"do": "print"}, request_id=f"quiet-{i}", log=False).payload == {"fine": True}
+    logs = sum(path.stat().st_size for path in inv._log_dir.iterdir())
+    assert logs < 100 * 100_000 / 2
+
+
 def test_a_result_that_is_not_json_is_a_marshal_error(inv: invoker.Invoker, functions: Functions) -> None:
     spec = functions.publish({"app.py": APP})
     result = inv.invoke(spec, {"do": "set"}, request_id="r")
