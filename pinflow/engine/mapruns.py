@@ -121,9 +121,10 @@ class MapRuns:
             state_machine={"Id": machine_arn, "Name": run.machine},
             seed=uuid.uuid4().int >> 65, type="STANDARD"))
         exec_repo.insert(tx, arn=child_arn, seq=engine._next_seq(), machine=run.machine, name=name, type="STANDARD",
-                         status="RUNNING", revision_id=parent["revision_id"], version_arn=None, alias_arn=None,
+                         revision_id=parent["revision_id"], version_arn=None, alias_arn=None,
                          role_arn=parent["role_arn"], input=input_text, started_at=now,
-                         state=engine.dumps(step.state), pins=engine.dumps(pins), trace_header=None)
+                         state=engine.dumps(step.state), pins=engine.dumps(pins), trace_header=None,
+                         outcome=engine.outcome(step.state))
         exec_repo.set_map_run(tx, arn=child_arn, map_run=run.arn)
         if not maprun_repo.item_started(tx, map_run=run.arn, idx=index, execution=child_arn):
             # Another engine started it (the run's row lock makes this impossible): never twice.

@@ -336,11 +336,13 @@ class Engine:
                 if existing.status == "RUNNING" and existing.input == input_text:
                     return {"executionArn": existing.arn, "startDate": existing.started_at}
                 raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'")
+            outcome = self.outcome(step.state)
             exec_repo.insert(tx, arn=execution_arn, seq=seq, machine=machine_name, name=name, type="STANDARD",
-                             status="RUNNING", revision_id=target.revision_id, version_arn=target.version_arn,
+                             revision_id=target.revision_id, version_arn=target.version_arn,
                              alias_arn=target.alias_arn, role_arn=target.role_arn, input=input_text, started_at=now,
-                             state=state_text, pins=pins_text, trace_header=trace_header)
-            exec_repo.hold(tx, execution=execution_arn, refs=ref_rows)
+                             state=state_text, pins=pins_text, trace_header=trace_header, outcome=outcome)
+            if outcome.status != "SUCCEEDED":  # one that succeeded at once would let go of them at once
+                exec_repo.hold(tx, execution=execution_arn, refs=ref_rows)
             work.after.extend(self.persist(tx, execution_arn, step, inserted=True,
                                            facts=(target.role_arn, pinned), history=history_rows))
             return {"executionArn": execution_arn, "startDate": now}
@@ -464,6 +466,14 @@ class Engine:
         after.extend(self.persist(tx, execution_arn, step, facts=(row.role_arn, pinned)))
         return True
 
+    def outcome(self, state: dict[str, Any]) -> exec_repo.Outcome:
+        """What a step's `state` leaves on its execution's row besides the state itself."""
+        status = state["status"]
+        if status not in interpreter.TERMINAL:
+            return exec_repo.Outcome(status)
+        return exec_repo.Outcome(status, dumps(state.get("output")) if status == "SUCCEEDED" else None,
+                                 state.get("error"), state.get("cause"), self.clock())
+
     def history_rows(self, execution_arn: str, step: interpreter.Step) -> list[tuple[int, str]]:
         """A step's history events, as the store keeps them: (id, JSON text)."""
         return [(e["id"], dumps(e)) for e in step.history]
@@ -473,17 +483,14 @@ class Engine:
                 history: list[tuple[int, str]] | None = None) -> list[Callable[[], None]]:
         """Write one step; return what to do once it is committed.
 
-        `inserted`: the execution row was just written with this step's state (StartExecution), so
-        only a terminal outcome needs saving.
+        `inserted`: the execution row was just written with this step's state and `outcome`
+        (StartExecution, a Map Run's child), so it is not written again.
         """
         state = step.state
         status = state["status"]
         terminal = status in interpreter.TERMINAL
-        if terminal or not inserted:
-            output = dumps(state.get("output")) if status == "SUCCEEDED" else None
-            exec_repo.save(tx, arn=execution_arn, status=status, state=dumps(state), output=output,
-                           error=state.get("error"), cause=state.get("cause"),
-                           stopped_at=self.clock() if terminal else None)
+        if not inserted:
+            exec_repo.save(tx, arn=execution_arn, state=dumps(state), outcome=self.outcome(state))
         exec_repo.add_history(tx, execution=execution_arn,
                               events=history if history is not None else self.history_rows(execution_arn, step))
         writer = _StepWriter(self, tx, execution_arn, facts)
@@ -494,7 +501,7 @@ class Engine:
             # The interpreter cancels every timer and task when an execution ends (the commands
             # above removed their rows). A succeeded execution lets go of what it held; a failed,
             # timed-out or aborted one keeps it while it can be redriven (see release_expired_refs).
-            if status == "SUCCEEDED":
+            if status == "SUCCEEDED" and not inserted:  # a new execution holds nothing it let go of
                 exec_repo.release(tx, execution=execution_arn)
             pinned = facts[1] if facts is not None else {}
             parent = pinned.get("parent")

@@ -188,6 +188,36 @@ def test_a_succeeded_execution_lets_go_of_its_versions(open_pinflow, tmp_path) -
     pf.functions.delete_function("quick", qualifier="1")
 
 
+@pytest.mark.parametrize(("end", "status"), [({"Type": "Succeed"}, "SUCCEEDED"),
+                                             ({"Type": "Fail", "Error": "Nope", "Cause": "no"}, "FAILED")])
+def test_an_execution_that_ends_in_its_first_step(open_pinflow, tmp_path, end, status) -> None:
+    # It is described with its outcome at once; if it succeeded it holds nothing (the version its
+    # definition names can go), if it failed it keeps what a redrive would run.
+    pf = open_pinflow()
+    pf.functions.create_function("unreached", function_zip(tmp_path, "unreached", (
+        "def handler(event, context):\n    return 1\n")), handler="app.handler", publish=True)
+    definition = {"StartAt": "Pick", "States": {
+        "Pick": {"Type": "Choice", "Choices": [{"Variable": "$.call", "BooleanEquals": True, "Next": "Call"}],
+                 "Default": "Shape"},
+        "Call": {"Type": "Task", "Resource": arns.function("unreached", "1"), "End": True},
+        "Shape": {"Type": "Pass", "Parameters": {"kept.$": "$.keep"}, "Next": "End"},
+        "End": end}}
+    sm = machine(pf, "at-once", definition["States"], "Pick")
+    started = pf.engine.start_execution(sm, name="e1", input='{"call": false, "keep": 7}')
+    row = pf.engine.described_row(started["executionArn"])
+    assert row["status"] == status
+    assert row["started_at"] == started["startDate"] <= row["stopped_at"]
+    if status == "SUCCEEDED":
+        assert (json.loads(row["output"]), row["error"]) == ({"kept": 7}, None)
+        pf.functions.delete_function("unreached", qualifier="1")
+    else:
+        assert (row["output"], row["error"], row["cause"]) == (None, "Nope", "no")
+        with pytest.raises(errors.ResourceConflictException, match="redriven"):
+            pf.functions.delete_function("unreached", qualifier="1")
+    assert [e["type"] for e in pf.engine.history(started["executionArn"], limit=100)][-1] == \
+        f"Execution{status.capitalize()}"
+
+
 def test_express_sync_execution_returns_the_outcome(open_pinflow) -> None:
     from pinflow.engine import express
 

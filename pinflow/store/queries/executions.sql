@@ -2,9 +2,9 @@
 
 -- name: exec_insert
 INSERT INTO executions (arn, seq, machine, name, type, status, revision_id, version_arn, alias_arn, role_arn,
-                        input, started_at, state, pins, trace_header)
+                        input, output, error, cause, started_at, stopped_at, state, pins, trace_header)
 VALUES (:arn, :seq, :machine, :name, :type, :status, :revision_id, :version_arn, :alias_arn, :role_arn,
-        :input, :started_at, :state, :pins, :trace_header);
+        :input, :output, :error, :cause, :started_at, :stopped_at, :state, :pins, :trace_header);
 
 -- name: exec_get
 SELECT arn, seq, machine, name, type, status, revision_id, version_arn, alias_arn, role_arn, input, output, error,

@@ -16,6 +16,17 @@ LAST_POSITION = 2**62
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a step leaves on its execution's row besides the state: the status, and how it ended."""
+
+    status: str
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    stopped_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Described:
     """An execution's row without the interpreter's state and the pins (what DescribeExecution shows)."""
 
@@ -122,13 +133,15 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 # --- executions -----------------------------------------------------------------------------------------
 
 
-def insert(tx: Tx, *, arn: str, seq: int, machine: str, name: str, type: str, status: str, revision_id: str,
+def insert(tx: Tx, *, arn: str, seq: int, machine: str, name: str, type: str, revision_id: str,
            version_arn: str | None, alias_arn: str | None, role_arn: str, input: str, started_at: float,
-           state: str, pins: str, trace_header: str | None) -> None:
-    """Record a new execution (its first step's state already in `state`)."""
-    tx.run("exec_insert", arn=arn, seq=seq, machine=machine, name=name, type=type, status=status,
+           state: str, pins: str, trace_header: str | None, outcome: Outcome) -> None:
+    """Record a new execution: its first step's state in `state`, that step's outcome in `outcome` (an
+    execution that ends in its first step is written once)."""
+    tx.run("exec_insert", arn=arn, seq=seq, machine=machine, name=name, type=type, status=outcome.status,
            revision_id=revision_id, version_arn=version_arn, alias_arn=alias_arn, role_arn=role_arn, input=input,
-           started_at=started_at, state=state, pins=pins, trace_header=trace_header)
+           output=outcome.output, error=outcome.error, cause=outcome.cause, started_at=started_at,
+           stopped_at=outcome.stopped_at, state=state, pins=pins, trace_header=trace_header)
 
 
 def get(tx: Tx, *, arn: str) -> Execution | None:
@@ -149,11 +162,10 @@ def by_name(tx: Tx, *, machine: str, name: str) -> Named | None:
     return tx.row("exec_by_name", Named, machine=machine, name=name)
 
 
-def save(tx: Tx, *, arn: str, status: str, state: str, output: str | None, error: str | None, cause: str | None,
-         stopped_at: float | None) -> None:
-    """Write a step's outcome on the execution's row."""
-    tx.run("exec_save", arn=arn, status=status, state=state, output=output, error=error, cause=cause,
-           stopped_at=stopped_at)
+def save(tx: Tx, *, arn: str, state: str, outcome: Outcome) -> None:
+    """Write a step's state and outcome on the execution's row."""
+    tx.run("exec_save", arn=arn, status=outcome.status, state=state, output=outcome.output, error=outcome.error,
+           cause=outcome.cause, stopped_at=outcome.stopped_at)
 
 
 def redriven(tx: Tx, *, arn: str, at: float) -> None:
