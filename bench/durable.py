@@ -14,16 +14,17 @@
 
 Where the time goes (figure 1, on a 2-core machine; per-thread CPU time from /proc and cProfile with a
 CPU clock): the process is bound by the interpreter lock, not by fsync. Group commit puts a hundred or
-more items in each transaction. Measured warm, an execution costs about 1.2 ms of CPU in the engine's
-process (and about 0.3 ms in the function's worker process): the writer about 0.5 ms (SQLite's inserts
-of 25 history rows, the execution, its references and the outbox row, a third of it; applying the
-task's result, a step of the interpreter, a fifth), the Lambda lane about 0.45 ms (the IAM check's
-evaluation, the round trip to the warm worker through a pipe, and waiting for one of the version's
-four workers: sixteen lane threads share them, a third of it system time), and the starting thread
-about 0.2 ms (the first step through ten states and encoding 22 history events). The registry is not
-read on the way (`pinflow/store/kept.py`: a start's machine, revision and pins, a call's role grants
-and function version are kept until the registry changes). The figure includes the function's four
-workers starting cold.
+more items in each transaction. Measured warm, an execution costs about 0.6 ms of CPU in the engine's
+process (and about 0.3 ms in the function's worker process): the writer about 0.3 ms (SQLite's inserts
+of 25 history rows, the execution, its references and the outbox row, a third of it; applying the task's
+result, a step of the interpreter, a fifth), the Lambda lane about 0.12 ms (the round trip to the
+warm worker through a pipe, a system call or more each way, and waiting for one of the version's four
+workers: sixteen lane threads share them, a worker given back going straight to the longest waiter; the
+IAM check is evaluated once per role grants and function, as AWSLambdaRole has no Condition, and the
+worker's log is not read), and the starting thread about 0.2 ms (the first step through ten states and
+encoding 22 history events). The registry is not read on the way (`pinflow/store/kept.py`: a start's
+machine, revision and pins, a call's role grants and function version are kept until the registry
+changes). The figure includes the function's four workers starting cold.
 
 Usage: python bench/durable.py [--runs 3] [--executions 1000] [--parked 100000] [--nested 500] [--mocked 1000]
        [--json]

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from pinflow.engine.runner import Engine
 
 
+# The most allowed calls remembered at once (see `Authoriser._allowed`).
+_ALLOWED_KEPT = 10_000
+
+
 class Denied(Exception):
     """The role does not allow a call; `message` is IAM's denial, as AWS words it."""
 
@@ -38,6 +42,9 @@ class Authoriser:
         self.engine = engine
         self.registry = registry
         self._policies = lru.Lru(1_000)  # a policy document's parsed form never changes
+        # (role, action, resource) -> the role's grants that allowed it, when no statement of theirs has a
+        # Condition: the same grants (kept while the registry is unchanged) give the same answer.
+        self._allowed: dict[tuple[str, str, str], Any] = {}
 
     def check(self, role_arn: str, pinned: dict[str, Any], need: Need) -> None:
         """Allow `need` for the execution's role, or raise Denied."""
@@ -47,12 +54,19 @@ class Authoriser:
         snapshot = pinned.get("policies")
         if grants is None and snapshot is None and self.registry.roles.permissive:
             return  # `--permissive-iam`: a role this server has never had is not enforced (the plan says so)
+        key = (role_arn, need.action, need.resource)
+        if grants is not None and self._allowed.get(key) is grants:
+            return
         context = self._context(role_arn, need)
         # A role deleted since the start denies everything (as a missing role does on AWS), and so does
         # one Step Functions may no longer assume.
         current = self._current(grants) if grants is not None and grants.assumable else []
         decision = evaluate.is_allowed(current, need.action, need.resource, context=context)
         if decision.allowed:
+            if not any(statement.conditions for parsed in current for statement in parsed.statements):
+                if len(self._allowed) >= _ALLOWED_KEPT:
+                    self._allowed.clear()
+                self._allowed[key] = grants
             return
         called = need.called if need.called is not None else need.resource
         pinned_refs = set(pinned.get("refs") or ()) | set((pinned.get("aliases") or {}).keys()) | set(

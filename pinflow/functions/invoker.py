@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from pinflow import arns
 from pinflow.functions import errors, package, pool, protocol, runtimes, sandbox
 from pinflow.functions.runtimes import provided
@@ -164,7 +166,7 @@ class Invoker:
                     del self._in_flight[name]
 
     def invoke(self, spec: FunctionSpec, event: Any, *, request_id: str,
-               client_context: Mapping[str, Any] | None = None) -> InvokeResult:
+               client_context: Mapping[str, Any] | None = None, log: bool = True) -> InvokeResult:
         """Run the version's handler on `event` and wait for its result.
 
         Args:
@@ -172,6 +174,8 @@ class Invoker:
             event: the JSON-serialisable event given to the handler.
             request_id: the invocation's id (`context.aws_request_id`).
             client_context: the caller's client context (Invoke's `X-Amz-Client-Context`, decoded).
+            log: whether the result carries the log's tail; a caller that never reads it (a Task)
+                passes False, and `log_tail` is then "".
 
         Returns:
             The handler's JSON result, or Lambda's error document for a handler exception, a
@@ -188,10 +192,10 @@ class Invoker:
         """
         event_json = json.dumps(event, separators=(",", ":"), allow_nan=False).encode()
         with self._admitted(spec):
-            return self._invoke(spec, event_json, request_id, client_context)
+            return self._invoke(spec, event_json, request_id, client_context, log)
 
     def _invoke(self, spec: FunctionSpec, event_json: bytes, request_id: str,
-                client_context: Mapping[str, Any] | None) -> InvokeResult:
+                client_context: Mapping[str, Any] | None, want_log: bool) -> InvokeResult:
         version = self._pool_for(spec)
         worker_pool = version.pool
         try:
@@ -204,6 +208,8 @@ class Invoker:
             if failure is not None:
                 return failure
             assert worker is not None
+        if want_log:
+            worker.start_log()
         timeout = spec.timeout
         deadline_ms = int((time.time() + timeout) * 1000)
         context_json = json.dumps(client_context).encode() if client_context is not None else None
@@ -216,10 +222,15 @@ class Invoker:
             raise
         duration_ms = (time.perf_counter() - started) * 1000
         if reply.tag == protocol.RESULT or reply.tag == protocol.ERROR:
-            log = worker.read_log()
+            if want_log:
+                log = worker.read_log()
+            else:
+                worker.skip_log()
             worker_pool.release(worker, healthy=True)
             payload = _payload(reply.body)
             function_error = None if reply.tag == protocol.RESULT else errors.UNHANDLED
+            if not want_log:
+                return InvokeResult(payload, function_error, spec.version, duration_ms)
             return self._result(spec, request_id, payload, function_error, duration_ms, init_ms, log)
         if reply.timed_out:
             worker.kill()
@@ -531,6 +542,11 @@ class Invoker:
 def _payload(body: bytes) -> Any:
     """A worker's answer as JSON; a custom runtime may post text that is not JSON, passed on as a string."""
     try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        # What orjson refuses and Python's json reads: NaN and Infinity, integers past 64 bits.
         return json.loads(body)
     except ValueError:
         return body.decode("utf-8", "replace")

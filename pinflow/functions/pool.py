@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 import os
@@ -20,6 +21,8 @@ from pinflow.functions.runtimes import runtime_api
 LOG_TAIL_BYTES = 4096
 # Past this size a worker's log file is emptied between invocations.
 _LOG_TRUNCATE_BYTES = 1 << 20
+# A worker whose calls pass over their log (`skip_log`) has its log's size looked at after this many.
+_LOG_CHECK_CALLS = 64
 _STOP_GRACE_SECONDS = 2.0
 
 
@@ -51,6 +54,7 @@ class Worker:
         self._log_path = log_path
         self._log_fd = os.open(log_path, os.O_RDONLY)
         self._log_offset = 0
+        self._log_skipped = 0  # calls since the log's end was last found (see `skip_log`)
         self._poll = select.poll()
         self._poll.register(reply_fd, select.POLLIN)
         # A Runtime API worker's reply pipe is written by the server, so it never closes when the worker
@@ -176,6 +180,21 @@ class Worker:
             time.sleep(0.002)
         return True
 
+    def skip_log(self) -> None:
+        """Pass over the log of the call just made, unread (nobody asked for it): a file size looked up
+        less. Every `_LOG_CHECK_CALLS` such calls the log's end is found, and the file emptied when it
+        has grown past `_LOG_TRUNCATE_BYTES`, as `read_log` does."""
+        self._log_skipped += 1
+        if self._log_skipped >= _LOG_CHECK_CALLS:
+            self.start_log()
+
+    def start_log(self) -> None:
+        """Make the next `read_log` give only what is written from now on (nothing of the calls that
+        passed over their log); no system call when none did."""
+        if self._log_skipped:
+            self._log_skipped = 0
+            self.read_log()
+
     def read_log(self) -> str:
         """The log written since the last call, at most its last LOG_TAIL_BYTES bytes."""
         size = os.fstat(self._log_fd).st_size
@@ -238,16 +257,33 @@ class PoolClosed(RuntimeError):
     """The invoker was closed while an invocation waited for a worker."""
 
 
+class _Waiter:
+    """An invocation waiting for a worker: blocked on its own lock until `release` hands it one."""
+
+    __slots__ = ("closed", "lock", "worker")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lock.acquire()
+        self.worker: Worker | None = None  # None with the lock released: a free slot to start one in
+        self.closed = False
+
+
 class Pool:
-    """The warm workers of one function version, at most `max_workers` of them at once."""
+    """The warm workers of one function version, at most `max_workers` of them at once.
+
+    A worker (or a free slot) given back while invocations wait goes straight to the one that has
+    waited longest: it is woken holding it, rather than every waiter contending for one lock again.
+    """
 
     def __init__(self, max_workers: int) -> None:
         self._max_workers = max_workers
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()
-        self._count = 0  # idle + busy + slots reserved for workers being started
+        self._count = 0  # idle + busy + slots reserved for workers being started (or handed to a waiter)
         self._closed = False
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._waiters: collections.deque[_Waiter] = collections.deque()
 
     def checkout(self) -> Worker | None:
         """An idle live worker, or None when the caller holds a free slot and must start one.
@@ -259,28 +295,62 @@ class Pool:
         """
         dead: list[Worker] = []
         try:
-            with self._cond:
-                while True:
-                    if self._closed:
-                        raise PoolClosed("the invoker is closed")
-                    while self._idle:
-                        worker = self._idle.pop()  # the most recently used is the warmest
-                        if worker.alive():
-                            self._busy.add(worker)
-                            return worker
-                        dead.append(worker)
-                        self._count -= 1
-                    if self._count < self._max_workers:
-                        self._count += 1
-                        return None
-                    self._cond.wait()
+            with self._lock:
+                if self._closed:
+                    raise PoolClosed("the invoker is closed")
+                while self._idle:
+                    worker = self._idle.pop()  # the most recently used is the warmest
+                    if worker.alive():
+                        self._busy.add(worker)
+                        return worker
+                    dead.append(worker)
+                    self._count -= 1
+                if self._count < self._max_workers:
+                    self._count += 1
+                    return None
+                waiter = _Waiter()
+                self._waiters.append(waiter)
+            try:
+                waiter.lock.acquire()  # released by `_hand_over` (or `close`)
+            except BaseException:
+                self._abandon(waiter)
+                raise
+            if waiter.closed:
+                raise PoolClosed("the invoker is closed")
+            handed = waiter.worker
+            if handed is not None and not handed.alive():
+                # It ended between its last call and this one: its slot is the caller's to start one in.
+                with self._lock:
+                    self._busy.discard(handed)
+                dead.append(handed)
+                return None
+            return handed
         finally:
             for worker in dead:
                 worker.stop()
 
+    def _abandon(self, waiter: _Waiter) -> None:
+        """A waiter interrupted while it waited: out of the queue, or what it was handed given back."""
+        with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+                return
+        if not waiter.closed:  # handed over already
+            self.release(waiter.worker, healthy=waiter.worker is not None)
+
+    def _hand_over(self, worker: Worker | None) -> bool:
+        """Give `worker` (busy), or a free slot when None, to the longest waiter; False when none waits.
+        Called with the lock held."""
+        if not self._waiters:
+            return False
+        waiter = self._waiters.popleft()
+        waiter.worker = worker
+        waiter.lock.release()
+        return True
+
     def started(self, worker: Worker) -> None:
         """Record that the caller's slot now holds `worker` (busy)."""
-        with self._cond:
+        with self._lock:
             self._busy.add(worker)
             closed = self._closed
         if closed:
@@ -288,36 +358,43 @@ class Pool:
 
     def release(self, worker: Worker | None, *, healthy: bool) -> None:
         """Give back a worker (or a slot whose worker never started); an unhealthy one is disposed."""
-        with self._cond:
-            if worker is not None:
-                self._busy.discard(worker)
+        with self._lock:
             keep = worker is not None and healthy and not self._closed
             if keep:
                 assert worker is not None
                 worker.last_used = time.monotonic()
-                self._idle.append(worker)
+                if not self._hand_over(worker):
+                    self._busy.discard(worker)
+                    self._idle.append(worker)
             else:
-                self._count -= 1
-            self._cond.notify()
+                if worker is not None:
+                    self._busy.discard(worker)
+                if self._closed or not self._hand_over(None):
+                    self._count -= 1
         if worker is not None and not keep:
             worker.stop()
 
     def take_idle(self, idle_before: float) -> list[Worker]:
         """Remove and return the idle workers last used before `idle_before`, for the caller to stop."""
-        with self._cond:
+        with self._lock:
             stale = [w for w in self._idle if w.last_used < idle_before]
             if stale:
                 self._idle = [w for w in self._idle if w.last_used >= idle_before]
                 self._count -= len(stale)
-                self._cond.notify_all()
+                # Nobody waits while a worker is idle; should one, it gets a freed slot.
+                while self._count < self._max_workers and self._hand_over(None):
+                    self._count += 1
         return stale
 
     def close(self) -> tuple[list[Worker], list[Worker]]:
         """Refuse new checkouts; return (idle workers to stop, busy workers to kill)."""
-        with self._cond:
+        with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
             self._count -= len(idle)
             busy = list(self._busy)
-            self._cond.notify_all()
+            waiters, self._waiters = list(self._waiters), collections.deque()
+        for waiter in waiters:
+            waiter.closed = True
+            waiter.lock.release()
         return idle, busy

@@ -4,6 +4,8 @@ URL-encoded forms) hold."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from pinflow import asl
@@ -87,3 +89,16 @@ def test_host_patterns_names_networks_and_ports() -> None:
 def test_url_encoded_nested_objects_use_brackets() -> None:
     assert http_task.form_pairs({"a": {"b": 1, "c": [True, "x"]}}, "INDICES") == [
         ("a[b]", "1"), ("a[c][0]", "true"), ("a[c][1]", "x")]
+
+
+@pytest.mark.parametrize(("execution_arn", "task_id"), [
+    ("arn:aws:states:us-east-1:123456789012:execution:chain:run-1", "10"),
+    ("arn:aws:states:eu-west-1:123456789012:execution:m:é-ü", "3.Map.0.1"),
+    ("", ""),
+])
+def test_a_call_s_request_id_is_the_name_based_uuid_of_its_execution_and_task(execution_arn: str,
+                                                                              task_id: str) -> None:
+    made = base.request_id(execution_arn, task_id)
+    assert made == str(uuid.uuid5(uuid.NAMESPACE_URL, f"{execution_arn}#{task_id}"))
+    assert uuid.UUID(made).version == 5
+    assert base.request_id(execution_arn, task_id) == made  # redeliveries carry the same id

@@ -9,6 +9,7 @@ process, and check the second read saw the change.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -113,6 +114,26 @@ def test_a_call_after_the_role_lost_its_grant_is_denied(pf, tmp_path, clock) -> 
 
     allow(pf, "reads-role", "sns:Publish")  # the grant to invoke is gone; `hello` unqualified pins nothing
     clock.advance(61)
+    ended = pf.engine.wait_for(waiting, timeout=20)
+    assert ended["status"] == "FAILED"
+    assert ended["error"] == "Lambda.AWSLambdaException"
+    assert "AccessDeniedException" in ended["cause"]
+
+
+def test_a_grant_with_a_time_condition_is_evaluated_at_each_call(pf, tmp_path, clock) -> None:
+    hello = arns.function("hello")
+    pf.functions.create_function("hello", function_zip(tmp_path, "v1", "def handler(e, c):\n    return 1\n"),
+                                 handler="app.handler")
+    until = datetime.fromtimestamp(int(clock()) + 30, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    pf.roles.put_role_policy("reads-role", "calls", json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*",
+         "Condition": {"DateLessThan": {"aws:CurrentTime": until}}}]}))
+    now = pf.machines.create("now", task_machine(hello, wait=False), ROLE)["stateMachineArn"]
+    later = pf.machines.create("later", task_machine(hello, wait=True), ROLE)["stateMachineArn"]
+    assert pf.engine.wait_for(pf.engine.start_execution(now, name="a")["executionArn"])["status"] == "SUCCEEDED"
+    waiting = pf.engine.start_execution(later, name="b")["executionArn"]
+
+    clock.advance(61)  # past the grant's end, with no change to the role
     ended = pf.engine.wait_for(waiting, timeout=20)
     assert ended["status"] == "FAILED"
     assert ended["error"] == "Lambda.AWSLambdaException"

@@ -348,6 +348,30 @@ def test_prints_never_corrupt_the_channel(inv: invoker.Invoker, functions: Funct
     assert tail.endswith("\n") and "END RequestId: req-p\nREPORT RequestId: req-p\tDuration: " in tail
 
 
+def test_a_tail_holds_only_its_own_call_s_log_after_calls_that_did_not_ask_for_theirs(
+    inv: invoker.Invoker, functions: Functions
+) -> None:
+    spec = functions.publish({"app.py": APP})
+    instance = inv.invoke(spec, {"do": "instance"}, request_id="warm").payload
+    for i in range(3):
+        unread = inv.invoke(spec, {"do": "print"}, request_id=f"quiet-{i}", log=False)
+        assert unread.payload == {"fine": True}
+        assert unread.log_tail == ""
+    result = inv.invoke(spec, {"do": "raise", "what": "input"}, request_id="loud")
+    assert inv.invoke(spec, {"do": "instance"}, request_id="same").payload == instance  # one warm worker
+    assert "[ERROR] ValueError: bad input" in result.log_tail
+    assert "noise" not in result.log_tail and "the last line" not in result.log_tail
+    assert result.log_tail.startswith("START RequestId: loud")
+
+
+def test_a_worker_s_unread_log_is_emptied_as_it_grows(inv: invoker.Invoker, functions: Functions) -> None:
+    spec = functions.publish({"app.py": APP})
+    for i in range(100):  # about 100 KB of log each
+        assert inv.invoke(spec, {"do": "print"}, request_id=f"quiet-{i}", log=False).payload == {"fine": True}
+    logs = sum(path.stat().st_size for path in inv._log_dir.iterdir())
+    assert logs < 100 * 100_000 / 2
+
+
 def test_a_result_that_is_not_json_is_a_marshal_error(inv: invoker.Invoker, functions: Functions) -> None:
     spec = functions.publish({"app.py": APP})
     result = inv.invoke(spec, {"do": "set"}, request_id="r")
@@ -392,6 +416,72 @@ def test_concurrent_invocations_from_threads(inv: invoker.Invoker, functions: Fu
             assert result.payload[0] == {"t": thread, "c": call}
             instances.add(result.payload[1])
     assert 1 <= len(instances) <= 2  # max_workers_per_version
+
+
+def _waiting_behind(inv: invoker.Invoker, spec: invoker.FunctionSpec, first: dict[str, Any]) -> tuple[
+        dict[str, Any], threading.Thread, threading.Thread]:
+    """Start `first` on the version's only worker, then an echo that has to wait for it."""
+    outcomes: dict[str, Any] = {}
+
+    def run(name: str, event: dict[str, Any]) -> None:
+        try:
+            outcomes[name] = inv.invoke(spec, event, request_id=name)
+        except Exception as exc:  # noqa: BLE001 - the test looks at what came out
+            outcomes[name] = exc
+
+    busy = threading.Thread(target=run, args=("first", first))
+    busy.start()
+    assert eventually(lambda: host_processes(marker(spec)))
+    time.sleep(0.2)  # the first call is under way
+    waiting = threading.Thread(target=run, args=("second", {"do": "echo"}))
+    waiting.start()
+    return outcomes, busy, waiting
+
+
+def test_an_invocation_waiting_for_a_busy_worker_runs_on_it_once_free(
+    tmp_path: Path, functions: Functions, isolation: sandbox.Isolation
+) -> None:
+    spec = functions.publish({"app.py": APP})
+    with invoker.Invoker(tmp_path / "code", functions.load, max_workers_per_version=1, isolation=isolation) as inv:
+        instance = inv.invoke(spec, {"do": "instance"}, request_id="warm").payload
+        outcomes, busy, waiting = _waiting_behind(inv, spec, {"do": "sleep", "seconds": 0.6})
+        busy.join()
+        waiting.join()
+        assert outcomes["first"].payload == "woke up"
+        assert outcomes["second"].payload == {"do": "echo"}
+        assert inv.invoke(spec, {"do": "instance"}, request_id="again").payload == instance
+
+
+def test_an_invocation_waiting_for_a_worker_that_crashes_gets_a_new_one(
+    tmp_path: Path, functions: Functions, isolation: sandbox.Isolation
+) -> None:
+    app = APP.replace('    if action == "exit":', '    if action == "sleep-and-exit":\n'
+                      '        time.sleep(0.6)\n        os._exit(3)\n    if action == "exit":')
+    spec = functions.publish({"app.py": app})
+    with invoker.Invoker(tmp_path / "code", functions.load, max_workers_per_version=1, isolation=isolation) as inv:
+        instance = inv.invoke(spec, {"do": "instance"}, request_id="warm").payload
+        outcomes, busy, waiting = _waiting_behind(inv, spec, {"do": "sleep-and-exit"})
+        busy.join()
+        waiting.join()
+        assert outcomes["first"].payload["errorType"] == "Runtime.ExitError"
+        # The slot the crashed worker held goes to the waiting call, which starts a worker of its own.
+        assert outcomes["second"].function_error is None
+        assert outcomes["second"].payload == {"do": "echo"}
+        assert inv.invoke(spec, {"do": "instance"}, request_id="after").payload != instance
+
+
+def test_closing_the_invoker_ends_invocations_waiting_for_a_worker(
+    tmp_path: Path, functions: Functions, isolation: sandbox.Isolation
+) -> None:
+    spec = functions.publish({"app.py": APP})
+    inv = invoker.Invoker(tmp_path / "code", functions.load, max_workers_per_version=1, isolation=isolation)
+    outcomes, busy, waiting = _waiting_behind(inv, spec, {"do": "sleep", "seconds": 5})
+    inv.close()
+    waiting.join(timeout=10)
+    busy.join(timeout=10)
+    assert isinstance(outcomes["second"], RuntimeError)
+    assert outcomes["first"].payload["errorType"] == "Runtime.ExitError"
+    assert not host_processes(marker(spec))
 
 
 def test_code_is_loaded_and_unpacked_once(tmp_path: Path, functions: Functions) -> None:

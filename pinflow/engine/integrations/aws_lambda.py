@@ -96,7 +96,8 @@ class Lambda(base.Integration):
         from pinflow.functions.invoker import Throttled
 
         try:
-            result = engine.invoker.invoke(spec, payload, request_id=rid)
+            # A Task's result carries no log (Step Functions gives none): it is not read.
+            result = engine.invoker.invoke(spec, payload, request_id=rid, log=False)
         except Throttled:
             # What Step Functions reports when Lambda throttles: a Retry on it is the remedy AWS advises.
             raise base.TaskError("Lambda.TooManyRequestsException", (
