@@ -91,12 +91,31 @@ async def start_execution(pf: Any, p: Params) -> dict[str, Any]:
     sfn_shapes.split(arn)
     check_input(input_text)
     start = pf.engine.start_execution_async
-    if _embedded(pf) and (input_text is None or len(input_text) < jsontext.INLINE_BYTES):
-        committed = start(arn, name=name, input=input_text, trace_header=trace_header, test_case=test_case)
+    if _embedded(pf) and (input_text is None or len(input_text) < jsontext.INLINE_BYTES) and arn not in _SLOW_STARTS:
+        began = time.perf_counter()
+        try:
+            committed = start(arn, name=name, input=input_text, trace_header=trace_header, test_case=test_case)
+        finally:
+            if time.perf_counter() - began > SLOW_START_SECONDS:
+                _slow_start(arn)
     else:
         committed = await lanes.blocking(lambda: start(arn, name=name, input=input_text,
                                                        trace_header=trace_header, test_case=test_case))
     return await lanes.committed(committed)
+
+
+# A start whose first step kept the event loop longer than this (a Map or a long chain run to its first
+# Task, say) sends the later starts of its machine to the shared pool, where other requests are served
+# meanwhile; at most SLOW_STARTS_KEPT machines are remembered.
+SLOW_START_SECONDS = 0.005
+SLOW_STARTS_KEPT = 1024
+_SLOW_STARTS: set[str] = set()
+
+
+def _slow_start(arn: str) -> None:
+    if len(_SLOW_STARTS) >= SLOW_STARTS_KEPT:
+        _SLOW_STARTS.clear()
+    _SLOW_STARTS.add(arn)
 
 
 def _test_case(pf: Any, arn: str) -> tuple[str, str | None]:

@@ -433,3 +433,31 @@ def test_starts_large_and_many_at_once(sfn):
         assert sfn.describe_execution(executionArn=s["executionArn"])["status"] in ("RUNNING", "SUCCEEDED")
     assert len({(s["executionArn"], s["startDate"]) for s in same}) == 1
     sfn.stop_execution(executionArn=same[0]["executionArn"])
+
+
+def test_a_machine_whose_first_step_is_slow_starts_off_the_event_loop(sfn, pinflow_service, monkeypatch):
+    # Starts run their first step where the request arrives, on the event loop, while that is quick; once
+    # a machine's first step has held the loop past the limit, its later starts run on the shared pool
+    # and the loop goes on serving other requests meanwhile.
+    from pinflow.api import sfn_executions
+
+    ran_on: list[str] = []
+    engine = pinflow_service.engine
+    original = engine.start_execution_async
+
+    def recording(*args, **kwargs):
+        ran_on.append(threading.current_thread().name)
+        if kwargs.get("name", "").startswith("slow"):
+            time.sleep(sfn_executions.SLOW_START_SECONDS * 2)  # a long first step, as seen from the loop
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "start_execution_async", recording)
+    quick, slow = create(sfn, "quick-first-step"), create(sfn, "slow-first-step")
+    for name in ("quick-1", "quick-2"):
+        wait_status(sfn, sfn.start_execution(stateMachineArn=quick, name=name)["executionArn"])
+    for name in ("slow-1", "slow-2", "slow-3"):
+        wait_status(sfn, sfn.start_execution(stateMachineArn=slow, name=name)["executionArn"])
+    loop_thread = ran_on[0]
+    assert not loop_thread.startswith("pinflow-api")
+    assert ran_on[1:3] == [loop_thread, loop_thread]  # quick-2 and slow-1 on the loop
+    assert all(name.startswith("pinflow-api") for name in ran_on[3:]) and len(ran_on) == 5
