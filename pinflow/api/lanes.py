@@ -159,11 +159,20 @@ async def blocking(function: Callable[..., T], *args: Any) -> T:
     return await future
 
 
+# How long a request waits for the commit of its work before it is answered as a failure (the writer
+# stopping, say), as a thread waiting for it would.
+COMMIT_WAIT_SECONDS = 120.0
+
+
 async def committed(future: concurrent.futures.Future[T]) -> T:
     """The outcome of work another thread finishes (a start the engine's writer commits), without a
     thread of the pool waiting for it: the thread that resolves `future` hands it to the event loop.
 
     Cancelling the request does not cancel `future`: the work goes on, and its outcome is dropped.
+
+    Raises:
+        TimeoutError: no outcome within COMMIT_WAIT_SECONDS; what the work raised; CancelledError if
+            the work was cancelled.
     """
     if future.done():
         return future.result()
@@ -171,6 +180,9 @@ async def committed(future: concurrent.futures.Future[T]) -> T:
     waiter: asyncio.Future[T] = loop.create_future()
 
     def done(finished: concurrent.futures.Future[T]) -> None:
+        if finished.cancelled():
+            _hand_back(loop, _fail, waiter, asyncio.CancelledError("the work was cancelled"))
+            return
         error = finished.exception()
         if error is None:
             _hand_back(loop, _succeed, waiter, finished.result())
@@ -178,7 +190,7 @@ async def committed(future: concurrent.futures.Future[T]) -> T:
             _hand_back(loop, _fail, waiter, error)
 
     future.add_done_callback(done)
-    return await waiter
+    return await asyncio.wait_for(waiter, COMMIT_WAIT_SECONDS)
 
 
 def _hand_back(loop: asyncio.AbstractEventLoop, setter: Callable[..., None], *args: Any) -> None:

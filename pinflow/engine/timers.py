@@ -94,6 +94,9 @@ class TimerPoller:
         """Queue every due timer not already queued; returns how many."""
         now = self.engine.clock()
         leases = self.engine.leases
+        # Until this look's answer is in, any timer set wakes the poller: one committed after the read
+        # below would otherwise be compared with what the look before found.
+        self._next_due = None
         with self.engine.store.transaction(write=False) as tx:
             rows = work_repo.due_timers(tx, due_by=now, expired_by=leases.now(), limit=self.batch)
             self._next_due = work_repo.next_timer_due(tx) if len(rows) < self.batch else now

@@ -20,6 +20,7 @@ MIGRATION_LOCK = 0x70696E666C6F77
 DEFAULT_POOL = 16  # connections a node's transactions share (PINFLOW_PG_CONNECTIONS)
 POOL_WAIT = 120.0  # seconds a transaction waits for one of them
 MIGRATION_WAIT = 600.0  # seconds a node waits for another's migration before it gives up
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (psycopg is imported only when PostgreSQL is used)
 # TCP keepalives, unless the URL sets them: a server a partition cut off from the database is noticed
 # (and its session, its locks, ended by the server) within about `idle + interval * count` seconds.
 KEEPALIVES = {"keepalives": "1", "keepalives_idle": "5", "keepalives_interval": "2", "keepalives_count": "3"}
@@ -80,10 +81,11 @@ class PostgresDialect:
 
     def begin(self, connection: Any, write: bool) -> None:
         # A write: psycopg opens a transaction on the first statement. A read runs in autocommit mode, as
-        # on SQLite: under READ COMMITTED each statement sees its own snapshot anyway, and BEGIN and
-        # COMMIT would be two more round trips for every read. (Only an idle connection can switch.)
-        if connection.autocommit == write:
-            connection.autocommit = not write
+        # on SQLite: under READ COMMITTED (PostgreSQL's default, which pinflow's transactions assume)
+        # each statement sees its own snapshot anyway, and BEGIN and COMMIT would be two more round
+        # trips for every read.
+        if connection.autocommit == write and connection.info.transaction_status == _IDLE:
+            connection.autocommit = not write  # (a read opened inside a write stays in that write)
 
     def maintain(self, connection: Any) -> None:
         """Nothing to do: the server looks after itself."""

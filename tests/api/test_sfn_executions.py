@@ -448,7 +448,9 @@ def test_a_machine_whose_first_step_is_slow_starts_off_the_event_loop(sfn, pinfl
     def recording(*args, **kwargs):
         ran_on.append(threading.current_thread().name)
         if kwargs.get("name", "").startswith("slow"):
-            time.sleep(sfn_executions.SLOW_START_SECONDS * 2)  # a long first step, as seen from the loop
+            busy_until = time.thread_time() + sfn_executions.SLOW_START_SECONDS * 2
+            while time.thread_time() < busy_until:  # a long first step: CPU on the thread that runs it
+                pass
         return original(*args, **kwargs)
 
     monkeypatch.setattr(engine, "start_execution_async", recording)

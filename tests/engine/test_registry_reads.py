@@ -120,6 +120,37 @@ def test_a_call_after_the_role_lost_its_grant_is_denied(pf, tmp_path, clock) -> 
     assert "AccessDeniedException" in ended["cause"]
 
 
+@pytest.mark.parametrize("change", ["detach", "new default version", "trust"])
+def test_a_call_after_a_managed_grant_went_is_denied(pf, tmp_path, clock, change) -> None:
+    # A call allowed before is remembered only while nothing the role's grants come from has changed.
+    hello = arns.function("hello")
+    pf.functions.create_function("hello", function_zip(tmp_path, "v1", "def handler(e, c):\n    return 1\n"),
+                                 handler="app.handler")
+    pf.roles.delete_role_policy("reads-role", "calls")
+    invoke = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]})
+    policy = pf.policies.create_policy("invoke-all", invoke)["Arn"]
+    pf.policies.attach_role_policy("reads-role", policy)
+    now = pf.machines.create("now", task_machine(hello, wait=False), ROLE)["stateMachineArn"]
+    later = pf.machines.create("later", task_machine(hello, wait=True), ROLE)["stateMachineArn"]
+    for name in ("a", "b"):
+        assert pf.engine.wait_for(pf.engine.start_execution(now, name=name)["executionArn"])["status"] == "SUCCEEDED"
+    waiting = pf.engine.start_execution(later, name="c")["executionArn"]
+
+    if change == "detach":
+        pf.policies.detach_role_policy("reads-role", policy)
+    elif change == "new default version":
+        pf.policies.create_policy_version(policy, json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]}), set_as_default=True)
+    else:  # Step Functions may no longer assume the role
+        pf.roles.update_assume_role_policy("reads-role", json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    clock.advance(61)
+    ended = pf.engine.wait_for(waiting, timeout=20)
+    assert (ended["status"], ended["error"]) == ("FAILED", "Lambda.AWSLambdaException")
+    assert "AccessDeniedException" in ended["cause"]
+
+
 def test_a_grant_with_a_time_condition_is_evaluated_at_each_call(pf, tmp_path, clock) -> None:
     hello = arns.function("hello")
     pf.functions.create_function("hello", function_zip(tmp_path, "v1", "def handler(e, c):\n    return 1\n"),

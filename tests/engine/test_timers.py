@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pinflow.engine import timers
 from pinflow.engine.timers import MAINTENANCE_SECONDS, TimerPoller
 from pinflow.service import Pinflow
 from tests.backends import BACKENDS, postgres_schema
@@ -32,8 +33,10 @@ def _wait_lateness(pf: Pinflow, arn: str, seconds: float) -> float:
 
 
 @pytest.fixture(params=BACKENDS)
-def real_time_pinflow(request: pytest.FixtureRequest, tmp_path: Path):
-    """A pinflow on the real clock (the engine's default) on one database."""
+def real_time_pinflow(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A pinflow on the real clock (the engine's default) on one database, whose housekeeping round is
+    too rare to wake the poller in time for a test's timer: only a timer set can."""
+    monkeypatch.setattr(timers, "MAINTENANCE_SECONDS", 60.0)
     with postgres_schema("pinflow_timers") if request.param == "postgres" else nullcontext() as url:
         pf = Pinflow.open(data_dir=tmp_path / "data", db=url, isolation="none")
         try:
