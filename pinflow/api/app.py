@@ -186,10 +186,7 @@ class Front:
                 log.info("refused %s %s: %s", scope["method"], scope["path"], exc.code)
                 return exc.status, awsjson.error_body(exc)
         try:
-            if declared is not None and declared.strip().isascii() and declared.strip().isdigit() and \
-                    int(declared) > ROOT_REQUEST_LIMIT:
-                raise _TooLarge()
-            raw = await _read_body(receive, ROOT_REQUEST_LIMIT)
+            raw = await _read_within(receive, declared, ROOT_REQUEST_LIMIT)
         except _TooLarge:
             log.info("refused %s %s: body over %d bytes", scope["method"], scope["path"], ROOT_REQUEST_LIMIT)
             too_large = _root_too_large(target)
@@ -274,10 +271,7 @@ class Gate:
         limit, too_large = self._limit(scope, target)
         declared = _header(scope, b"content-length")
         try:
-            if declared is not None and declared.strip().isascii() and declared.strip().isdigit() and \
-                    int(declared) > limit:
-                raise _TooLarge()
-            body = await _read_body(receive, limit)
+            body = await _read_within(receive, declared, limit)
         except _TooLarge:
             # What the client still sends is read and dropped by the server, never kept.
             log.info("refused %s %s: body over %d bytes", scope["method"], scope["path"], limit)
@@ -348,12 +342,15 @@ def _root_too_large(target: str | None) -> errors.ServiceError:
                   f"Request must be smaller than {ROOT_REQUEST_LIMIT} bytes{for_operation}")
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
+async def _read_within(receive: Receive, declared: str | None, limit: int) -> bytes | None:
     """The whole request body; None when the client disconnects first.
 
     Raises:
-        _TooLarge: the body passed `limit` bytes (what came past it is not kept).
+        _TooLarge: the declared length (`Content-Length`) is over `limit`, refused before a byte is read;
+            or the body passed `limit` bytes as it streamed (what came past it is not kept).
     """
+    if declared is not None and declared.strip().isascii() and declared.strip().isdigit() and int(declared) > limit:
+        raise _TooLarge()
     chunks: list[bytes] = []
     size = 0
     more = True
