@@ -96,23 +96,36 @@ async def start_execution(pf: Any, p: Params) -> dict[str, Any]:
         try:
             committed = start(arn, name=name, input=input_text, trace_header=trace_header, test_case=test_case)
         finally:
-            if time.thread_time() - began > SLOW_START_SECONDS:
-                _slow_start(arn)
+            _judge_start(arn, time.thread_time() - began)
     else:
         committed = await lanes.blocking(lambda: start(arn, name=name, input=input_text,
                                                        trace_header=trace_header, test_case=test_case))
     return await lanes.committed(committed)
 
 
-# A start whose first step took the event loop's thread this much CPU (a Map or a long chain run to its
-# first Task, say) sends the later starts of its machine to the shared pool, where other requests are served
-# meanwhile; at most SLOW_STARTS_KEPT machines are remembered.
+# A machine whose starts take the event loop's thread this much CPU (a Map or a long chain run to its first
+# Task, say) SLOW_STRIKES times in a row starts on the shared pool from then on, where other requests are
+# served meanwhile. One slow start alone is not enough: a collector's pass or the first read of a machine
+# can land in any start. At most SLOW_STARTS_KEPT machines are remembered.
 SLOW_START_SECONDS = 0.005
+SLOW_STRIKES = 2
 SLOW_STARTS_KEPT = 1024
 _SLOW_STARTS: set[str] = set()
+_STRIKES: dict[str, int] = {}
 
 
-def _slow_start(arn: str) -> None:
+def _judge_start(arn: str, seconds: float) -> None:
+    if seconds <= SLOW_START_SECONDS:
+        if _STRIKES:
+            _STRIKES.pop(arn, None)
+        return
+    strikes = _STRIKES.get(arn, 0) + 1
+    if strikes < SLOW_STRIKES:
+        if len(_STRIKES) >= SLOW_STARTS_KEPT:
+            _STRIKES.clear()
+        _STRIKES[arn] = strikes
+        return
+    _STRIKES.pop(arn, None)
     if len(_SLOW_STARTS) >= SLOW_STARTS_KEPT:
         _SLOW_STARTS.clear()
     _SLOW_STARTS.add(arn)
