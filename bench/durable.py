@@ -200,7 +200,12 @@ def parked_run(count: int, wait_seconds: int = 5) -> dict[str, float]:
             wait_all(pf, "parked", count, timeout=600 + count / 100)
             lateness = []
             with pf.store.transaction(write=False) as tx:
-                rows = tx.all("SELECT execution, event FROM history WHERE id IN (2, 3)")
+                # Events 2 and 3 (the Wait entered, then exited), from the blocks (a step's events, one
+                # per line) that begin at or before them.
+                blocks = tx.all("SELECT execution, first_id, events FROM history_blocks WHERE first_id <= 3")
+            rows = [{"execution": block["execution"], "event": text}
+                    for block in blocks for offset, text in enumerate(block["events"].split("\n"))
+                    if block["first_id"] + offset in (2, 3)]
             entered: dict[str, float] = {}
             exited: dict[str, float] = {}
             for row in rows:

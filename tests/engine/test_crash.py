@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from pinflow.store import open_store
+from tests import stored
 from tests.backends import BACKENDS, postgres_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +62,7 @@ def test_sigkill_loses_and_repeats_nothing(tmp_path: Path, database: str | None)
     try:
         with store.transaction(write=False) as tx:
             executions = tx.all("SELECT arn, status, error, cause FROM executions")
-            history = tx.all("SELECT execution, id, event FROM history ORDER BY execution, id")
+            history = stored.history(tx)
             leftovers = tx.scalar("SELECT COUNT(*) FROM outbox") + tx.scalar("SELECT COUNT(*) FROM timers")
     finally:
         store.close()

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from pinflow.store import open_store
+from tests import stored
 from tests.backends import BACKENDS, postgres_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +66,7 @@ def test_sigkill_during_a_map_run_loses_and_repeats_no_child(tmp_path: Path, dat
     try:
         with store.transaction(write=False) as tx:
             executions = tx.all("SELECT arn, name, status, output, map_run FROM executions")
-            history = tx.all("SELECT execution, id, event FROM history ORDER BY execution, id")
+            history = stored.history(tx)
             runs = tx.all("SELECT * FROM map_runs")
             items = tx.all("SELECT idx, execution, status FROM map_run_items ORDER BY idx")
             leftovers = tx.scalar("SELECT COUNT(*) FROM outbox") + tx.scalar("SELECT COUNT(*) FROM timers")
@@ -130,7 +131,7 @@ def test_sigkill_while_a_map_run_fails_stops_its_children_and_is_redriven(tmp_pa
     try:
         with store.transaction(write=False) as tx:
             executions = tx.all("SELECT arn, name, status, output, map_run, redrive_count FROM executions")
-            history = tx.all("SELECT execution, id, event FROM history ORDER BY execution, id")
+            history = stored.history(tx)
             runs = tx.all("SELECT * FROM map_runs")
             items = tx.all("SELECT idx, execution FROM map_run_items ORDER BY idx")
             leftovers = tx.scalar("SELECT COUNT(*) FROM outbox") + tx.scalar("SELECT COUNT(*) FROM timers")

@@ -80,13 +80,21 @@ SELECT execution, ref FROM execution_refs WHERE ref LIKE :pattern ESCAPE '!' ORD
 SELECT execution, ref FROM execution_refs WHERE ref LIKE :prefix ORDER BY execution;
 
 -- name: history_insert
-INSERT INTO history (execution, id, event) VALUES (:execution, :id, :event);
+-- A step's events: their JSON texts one per line, ids first_id to last_id.
+INSERT INTO history_blocks (execution, first_id, last_id, events) VALUES (:execution, :first_id, :last_id, :events);
 
--- name: history_page_asc
-SELECT id, event FROM history WHERE execution = :execution AND id > :after ORDER BY id ASC LIMIT :limit;
+-- name: history_blocks_from
+-- The blocks holding the events after `after`, oldest first: from the block holding event after + 1 (ids
+-- have no gaps). Each block holds one event or more, so `limit` blocks hold `limit` events if there are.
+SELECT first_id, events FROM history_blocks
+WHERE execution = :execution AND first_id >= COALESCE(
+    (SELECT MAX(first_id) FROM history_blocks WHERE execution = :execution AND first_id <= :after + 1), 0)
+ORDER BY first_id ASC LIMIT :limit;
 
--- name: history_page_desc
-SELECT id, event FROM history WHERE execution = :execution AND id < :before ORDER BY id DESC LIMIT :limit;
+-- name: history_blocks_before
+-- The blocks holding the events before `before`, newest first.
+SELECT first_id, events FROM history_blocks
+WHERE execution = :execution AND first_id < :before ORDER BY first_id DESC LIMIT :limit;
 
 -- name: timer_upsert
 INSERT INTO timers (execution, timer_id, due_at) VALUES (:execution, :timer_id, :due_at)

@@ -5,7 +5,8 @@ code that runs the queries of `queries/executions.sql`."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +105,15 @@ class Event:
 
     id: int
     event: str  # JSON text
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """Consecutive events of one execution written together (one step's): ids from first_id, one JSON text
+    per line."""
+
+    first_id: int
+    events: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,20 +252,50 @@ class _VersionCount:
 # --- history ----------------------------------------------------------------------------------------------
 
 
-def add_history(tx: Tx, *, execution: str, events: Iterable[tuple[int, str]]) -> None:
-    """Append events (id, JSON text) to an execution's history."""
-    tx.run_many("history_insert", [{"execution": execution, "id": id, "event": event} for id, event in events])
+def add_history(tx: Tx, *, execution: str, events: Sequence[tuple[int, str]]) -> None:
+    """Append events (id, JSON text) to an execution's history: a run of consecutive ids (a step's events)
+    as one row."""
+    start = 0
+    for i in range(1, len(events) + 1):
+        if i == len(events) or events[i][0] != events[i - 1][0] + 1:
+            run = events[start:i]
+            tx.run("history_insert", execution=execution, first_id=run[0][0], last_id=run[-1][0],
+                   events="\n".join(_one_line(text) for _, text in run))
+            start = i
+
+
+def _one_line(text: str) -> str:
+    """JSON text without line breaks: the text itself where it has none (compact JSON, as events are
+    written), else the same value written compactly."""
+    if "\n" not in text:
+        return text
+    return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
 
 
 def history_after(tx: Tx, *, execution: str, after: int, limit: int) -> list[Event]:
     """Up to `limit` events after event id `after`, oldest first."""
-    return tx.rows("history_page_asc", Event, execution=execution, after=after, limit=limit)
+    found: list[Event] = []
+    for block in tx.rows("history_blocks_from", _Block, execution=execution, after=after, limit=limit):
+        texts = block.events.split("\n")
+        skip = max(0, after + 1 - block.first_id)
+        for offset in range(skip, len(texts)):
+            found.append(Event(block.first_id + offset, texts[offset]))
+            if len(found) == limit:
+                return found
+    return found
 
 
 def history_before(tx: Tx, *, execution: str, before: int | None, limit: int) -> list[Event]:
     """Up to `limit` events before event id `before` (None: the last), newest first."""
-    return tx.rows("history_page_desc", Event, execution=execution,
-                   before=LAST_POSITION if before is None else before, limit=limit)
+    before = LAST_POSITION if before is None else before
+    found: list[Event] = []
+    for block in tx.rows("history_blocks_before", _Block, execution=execution, before=before, limit=limit):
+        texts = block.events.split("\n")
+        for offset in range(min(len(texts), before - block.first_id) - 1, -1, -1):
+            found.append(Event(block.first_id + offset, texts[offset]))
+            if len(found) == limit:
+                return found
+    return found
 
 
 # --- references held --------------------------------------------------------------------------------------

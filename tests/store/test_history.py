@@ -1,0 +1,92 @@
+"""An execution's history on both dialects: each step's events are kept together (one row per step), and
+GetExecutionHistory's pages, forwards and backwards from any event and of any size, hold exactly the
+events written, in order, whatever blocks they were written in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import nullcontext
+from pathlib import Path
+
+import pytest
+
+from pinflow.store import Store, open_store
+from pinflow.store.repositories import executions as exec_repo
+from tests.backends import BACKENDS, postgres_schema
+
+ARN = "arn:aws:states:us-east-1:123456789012:execution:m:e"
+OTHER = "arn:aws:states:us-east-1:123456789012:execution:m:f"
+STEPS = [2, 1, 5, 3, 1, 4]  # events per step: ids 1..16
+LAST = sum(STEPS)
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with postgres_schema("pf_history") if request.param == "postgres" else nullcontext() as url:
+        opened = open_store(url, data_dir=tmp_path)
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+
+def _event(execution: str, id: int) -> str:
+    return json.dumps({"id": id, "previousEventId": id - 1, "type": "PassStateEntered", "of": execution,
+                       "stateEnteredEventDetails": {"input": "{\"line\":\"a\\nb\"}"}}, separators=(",", ":"))
+
+
+def _write(store: Store) -> None:
+    first = 1
+    for size in STEPS:  # one transaction per step, each execution's steps interleaved with the other's
+        for execution in (ARN, OTHER):
+            with store.transaction() as tx:
+                exec_repo.add_history(tx, execution=execution,
+                                      events=[(i, _event(execution, i)) for i in range(first, first + size)])
+        first += size
+
+
+def _ids(events: list[exec_repo.Event], execution: str = ARN) -> list[int]:
+    for event in events:
+        assert event.event == _event(execution, event.id)
+    return [event.id for event in events]
+
+
+def test_pages_forwards_hold_the_events_after_any_id(store: Store) -> None:
+    _write(store)
+    with store.transaction(write=False) as tx:
+        for after in range(LAST + 1):
+            for limit in range(1, LAST + 2):
+                expected = list(range(after + 1, min(LAST, after + limit) + 1))
+                assert _ids(exec_repo.history_after(tx, execution=ARN, after=after, limit=limit)) == expected
+        assert _ids(exec_repo.history_after(tx, execution=OTHER, after=0, limit=100), OTHER) == list(
+            range(1, LAST + 1))
+
+
+def test_pages_backwards_hold_the_events_before_any_id(store: Store) -> None:
+    _write(store)
+    with store.transaction(write=False) as tx:
+        for before in [None, *range(1, LAST + 2)]:
+            top = LAST if before is None else before - 1
+            for limit in range(1, LAST + 2):
+                expected = list(range(top, max(0, top - limit), -1))
+                assert _ids(exec_repo.history_before(tx, execution=ARN, before=before, limit=limit)) == expected
+
+
+def test_an_event_text_with_a_line_break_reads_back_as_the_same_value(store: Store) -> None:
+    spread = json.dumps({"id": 1, "type": "ExecutionStarted", "note": "two\nlines"}, indent=2)
+    with store.transaction() as tx:
+        exec_repo.add_history(tx, execution=ARN, events=[(1, spread), (2, _event(ARN, 2))])
+    with store.transaction(write=False) as tx:
+        first, second = exec_repo.history_after(tx, execution=ARN, after=0, limit=10)
+    assert json.loads(first.event) == json.loads(spread) and "\n" not in first.event
+    assert second.event == _event(ARN, 2)
+
+
+def test_a_step_written_again_is_refused(store: Store) -> None:
+    with store.transaction() as tx:
+        exec_repo.add_history(tx, execution=ARN, events=[(1, _event(ARN, 1)), (2, _event(ARN, 2))])
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), store.transaction() as tx:
+        exec_repo.add_history(tx, execution=ARN, events=[(1, _event(ARN, 1)), (2, _event(ARN, 2))])
+    with store.transaction(write=False) as tx:
+        assert _ids(exec_repo.history_after(tx, execution=ARN, after=0, limit=10)) == [1, 2]
