@@ -15,9 +15,10 @@
 Where the time goes (figure 1, on a 2-core machine; per-thread CPU time from /proc and cProfile with a
 CPU clock): the process is bound by the interpreter lock, not by fsync. Group commit puts a hundred or
 more items in each transaction. Measured warm, an execution costs about 0.6 ms of CPU in the engine's
-process (and about 0.3 ms in the function's worker process): the writer about 0.3 ms (SQLite's inserts
-of 25 history rows, the execution, its references and the outbox row, a third of it; applying the task's
-result, a step of the interpreter, a fifth), the Lambda lane about 0.12 ms (the round trip to the
+process (and about 0.3 ms in the function's worker process): the writer about 0.3 ms (measured while
+histories were kept one row per event: SQLite's inserts of 25 history rows, the execution, its
+references and the outbox row, a third of it; applying the task's result, a step of the interpreter, a
+fifth), the Lambda lane about 0.12 ms (the round trip to the
 warm worker through a pipe, a system call or more each way, and waiting for one of the version's four
 workers: sixteen lane threads share them, a worker given back going straight to the longest waiter; the
 IAM check is evaluated once per role grants and function, as AWSLambdaRole has no Condition, and the
