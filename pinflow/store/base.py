@@ -177,7 +177,7 @@ class Tx:
         """Run a statement once per mapping of `:name` parameters.
 
         The rows go to the database with positional parameters: binding each row's parameters by name
-        costs SQLite more than the rest of inserting it (a step's history is one row per event)."""
+        costs SQLite more than the rest of inserting it (a Map Run's items are a row each)."""
         if name in REGISTRY_WRITES or name not in QUERIES:
             self.changed_registry = True
         if params and name not in QUERIES:  # SQL of its own: bound by name

@@ -80,21 +80,19 @@ SELECT execution, ref FROM execution_refs WHERE ref LIKE :pattern ESCAPE '!' ORD
 SELECT execution, ref FROM execution_refs WHERE ref LIKE :prefix ORDER BY execution;
 
 -- name: history_insert
--- A step's events: their JSON texts one per line, ids first_id to last_id.
+-- Consecutive events: their JSON texts one per line, ids first_id to last_id.
 INSERT INTO history_blocks (execution, first_id, last_id, events) VALUES (:execution, :first_id, :last_id, :events);
 
--- name: history_blocks_from
--- The blocks holding the events after `after`, oldest first: from the block holding event after + 1 (ids
--- have no gaps). Each block holds one event or more, so `limit` blocks hold `limit` events if there are.
+-- name: history_blocks_between
+-- The blocks holding events `start` to `stop`, oldest first: from the block holding event `start` (ids
+-- have no gaps: the last block beginning at or before it), skipping a block that ends before it.
 SELECT first_id, events FROM history_blocks
-WHERE execution = :execution AND first_id >= COALESCE(
-    (SELECT MAX(first_id) FROM history_blocks WHERE execution = :execution AND first_id <= :after + 1), 0)
-ORDER BY first_id ASC LIMIT :limit;
+WHERE execution = :execution AND first_id <= :stop AND last_id >= :start AND first_id >= COALESCE(
+    (SELECT MAX(first_id) FROM history_blocks WHERE execution = :execution AND first_id <= :start), 0)
+ORDER BY first_id ASC;
 
--- name: history_blocks_before
--- The blocks holding the events before `before`, newest first.
-SELECT first_id, events FROM history_blocks
-WHERE execution = :execution AND first_id < :before ORDER BY first_id DESC LIMIT :limit;
+-- name: history_last_id
+SELECT last_id FROM history_blocks WHERE execution = :execution ORDER BY first_id DESC LIMIT 1;
 
 -- name: timer_upsert
 INSERT INTO timers (execution, timer_id, due_at) VALUES (:execution, :timer_id, :due_at)

@@ -252,16 +252,29 @@ class _VersionCount:
 # --- history ----------------------------------------------------------------------------------------------
 
 
+# A block holds at most this many events and (but for one larger event) this much text: a step that
+# records thousands of events (a Map over a large array) is kept in many blocks, so that reading a page
+# of its history reads at most a block more than the page on either side.
+BLOCK_EVENTS = 64
+BLOCK_CHARS = 256 * 1024
+
+
 def add_history(tx: Tx, *, execution: str, events: Sequence[tuple[int, str]]) -> None:
-    """Append events (id, JSON text) to an execution's history: a run of consecutive ids (a step's events)
-    as one row."""
-    start = 0
-    for i in range(1, len(events) + 1):
-        if i == len(events) or events[i][0] != events[i - 1][0] + 1:
-            run = events[start:i]
-            tx.run("history_insert", execution=execution, first_id=run[0][0], last_id=run[-1][0],
-                   events="\n".join(_one_line(text) for _, text in run))
-            start = i
+    """Append events (id, JSON text) to an execution's history: runs of consecutive ids (a step's events)
+    as blocks of up to BLOCK_EVENTS events and BLOCK_CHARS characters, one row each."""
+    block: list[str] = []
+    first = last = chars = 0
+    for id, text in events:
+        text = _one_line(text)
+        if block and (id != last + 1 or len(block) == BLOCK_EVENTS or chars + len(text) > BLOCK_CHARS):
+            tx.run("history_insert", execution=execution, first_id=first, last_id=last, events="\n".join(block))
+            block, chars = [], 0
+        if not block:
+            first = id
+        block.append(text)
+        last, chars = id, chars + len(text) + 1
+    if block:
+        tx.run("history_insert", execution=execution, first_id=first, last_id=last, events="\n".join(block))
 
 
 def _one_line(text: str) -> str:
@@ -272,29 +285,32 @@ def _one_line(text: str) -> str:
     return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
 
 
+def _between(tx: Tx, execution: str, start: int, stop: int) -> list[Event]:
+    """The events with ids `start` to `stop` (1 <= start <= stop), oldest first."""
+    found: list[Event] = []
+    for block in tx.rows("history_blocks_between", _Block, execution=execution, start=start, stop=stop):
+        texts = block.events.split("\n")
+        for offset in range(max(0, start - block.first_id), min(len(texts), stop - block.first_id + 1)):
+            found.append(Event(block.first_id + offset, texts[offset]))
+    return found
+
+
 def history_after(tx: Tx, *, execution: str, after: int, limit: int) -> list[Event]:
     """Up to `limit` events after event id `after`, oldest first."""
-    found: list[Event] = []
-    for block in tx.rows("history_blocks_from", _Block, execution=execution, after=after, limit=limit):
-        texts = block.events.split("\n")
-        skip = max(0, after + 1 - block.first_id)
-        for offset in range(skip, len(texts)):
-            found.append(Event(block.first_id + offset, texts[offset]))
-            if len(found) == limit:
-                return found
-    return found
+    start = min(max(after, 0), LAST_POSITION) + 1
+    if limit <= 0:
+        return []
+    return _between(tx, execution, start, min(start + limit - 1, LAST_POSITION))
 
 
 def history_before(tx: Tx, *, execution: str, before: int | None, limit: int) -> list[Event]:
     """Up to `limit` events before event id `before` (None: the last), newest first."""
-    before = LAST_POSITION if before is None else before
-    found: list[Event] = []
-    for block in tx.rows("history_blocks_before", _Block, execution=execution, before=before, limit=limit):
-        texts = block.events.split("\n")
-        for offset in range(min(len(texts), before - block.first_id) - 1, -1, -1):
-            found.append(Event(block.first_id + offset, texts[offset]))
-            if len(found) == limit:
-                return found
+    last = tx.value("history_last_id", execution=execution)
+    stop = last if before is None else min(before - 1, last or 0)
+    if last is None or stop < 1 or limit <= 0:
+        return []
+    found = _between(tx, execution, max(1, stop - limit + 1), stop)
+    found.reverse()
     return found
 
 
