@@ -104,11 +104,13 @@ async def start_execution(pf: Any, p: Params) -> dict[str, Any]:
 
 
 # A machine whose starts take the event loop's thread this much CPU (a Map or a long chain run to its first
-# Task, say) SLOW_STRIKES times in a row starts on the shared pool from then on, where other requests are
-# served meanwhile. One slow start alone is not enough: a collector's pass or the first read of a machine
-# can land in any start. At most SLOW_STARTS_KEPT machines are remembered.
+# Task, say) SLOW_STRIKES times in a row, or LONG_START_SECONDS once, starts on the shared pool from then
+# on, where other requests are served meanwhile. One start a little slow is not enough: a collector's
+# pass (about 15 ms at most here) or the first read of a machine can land in any start. At most
+# SLOW_STARTS_KEPT machines are remembered.
 SLOW_START_SECONDS = 0.005
 SLOW_STRIKES = 2
+LONG_START_SECONDS = 0.05
 SLOW_STARTS_KEPT = 1024
 _SLOW_STARTS: set[str] = set()
 _STRIKES: dict[str, int] = {}
@@ -120,7 +122,7 @@ def _judge_start(arn: str, seconds: float) -> None:
             _STRIKES.pop(arn, None)
         return
     strikes = _STRIKES.get(arn, 0) + 1
-    if strikes < SLOW_STRIKES:
+    if strikes < SLOW_STRIKES and seconds <= LONG_START_SECONDS:
         if len(_STRIKES) >= SLOW_STARTS_KEPT:
             _STRIKES.clear()
         _STRIKES[arn] = strikes

@@ -437,13 +437,15 @@ def test_starts_large_and_many_at_once(sfn):
 
 def test_a_machine_whose_first_step_is_slow_starts_off_the_event_loop(sfn, pinflow_service, monkeypatch):
     # Starts run their first step where the request arrives, on the event loop, while that is quick; once
-    # a machine's first step has held the loop past the limit in starts one after another, its later
-    # starts run on the shared pool and the loop goes on serving other requests meanwhile. A single slow
-    # start (a collector's pass, a cold cache) between quick ones moves nothing.
+    # a machine's first step has held the loop past the limit in starts one after another, or far past
+    # it once, its later starts run on the shared pool and the loop goes on serving other requests
+    # meanwhile. A single start a little slow (a collector's pass, a cold cache) between quick ones moves
+    # nothing.
     from pinflow.api import sfn_executions
 
-    # A limit well above a collector's pass, so that only the starts made slow here are slow.
-    monkeypatch.setattr(sfn_executions, "SLOW_START_SECONDS", 0.05)
+    # Limits well above a collector's pass, so that only the starts made slow here are slow.
+    monkeypatch.setattr(sfn_executions, "SLOW_START_SECONDS", 0.04)
+    monkeypatch.setattr(sfn_executions, "LONG_START_SECONDS", 0.2)
     monkeypatch.setattr(sfn_executions, "_SLOW_STARTS", set())
     monkeypatch.setattr(sfn_executions, "_STRIKES", {})
     ran_on: dict[str, str] = {}
@@ -453,21 +455,20 @@ def test_a_machine_whose_first_step_is_slow_starts_off_the_event_loop(sfn, pinfl
     def recording(*args, **kwargs):
         name = kwargs.get("name", "")
         ran_on[name] = threading.current_thread().name
-        if name.startswith("slow") or name in ("hiccup-1", "hiccup-3"):
-            busy_until = time.thread_time() + sfn_executions.SLOW_START_SECONDS * 2
-            while time.thread_time() < busy_until:  # a long first step: CPU on the thread that runs it
-                pass
+        busy = {"hiccup-1": 0.06, "hiccup-3": 0.06}.get(name, {"slow": 0.06, "long": 0.25}.get(name.split("-")[0], 0))
+        busy_until = time.thread_time() + busy
+        while time.thread_time() < busy_until:  # a long first step: CPU on the thread that runs it
+            pass
         return original(*args, **kwargs)
 
     monkeypatch.setattr(engine, "start_execution_async", recording)
-    quick, hiccup, slow = (create(sfn, "quick-first-step"), create(sfn, "hiccup-first-step"),
-                           create(sfn, "slow-first-step"))
-    for arn, prefix in ((quick, "quick"), (hiccup, "hiccup"), (slow, "slow")):
+    machines = {prefix: create(sfn, f"{prefix}-first-step") for prefix in ("quick", "hiccup", "slow", "long")}
+    for prefix, arn in machines.items():
         for n in range(1, 5):
             wait_status(sfn, sfn.start_execution(stateMachineArn=arn, name=f"{prefix}-{n}")["executionArn"])
     loop_thread = ran_on["quick-1"]
     assert not loop_thread.startswith("pinflow-api")
     on_loop = [name for name, thread in ran_on.items() if thread == loop_thread]
     assert on_loop == ["quick-1", "quick-2", "quick-3", "quick-4", "hiccup-1", "hiccup-2", "hiccup-3",
-                       "hiccup-4", "slow-1", "slow-2"]
-    assert ran_on["slow-3"].startswith("pinflow-api") and ran_on["slow-4"].startswith("pinflow-api")
+                       "hiccup-4", "slow-1", "slow-2", "long-1"]
+    assert all(ran_on[name].startswith("pinflow-api") for name in ("slow-3", "slow-4", "long-2", "long-3", "long-4"))
