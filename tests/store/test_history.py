@@ -5,30 +5,16 @@ events written, in order, whatever blocks they were written in."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import nullcontext
-from pathlib import Path
 
 import pytest
 
-from pinflow.store import Store, open_store
+from pinflow.store import Store
 from pinflow.store.repositories import executions as exec_repo
-from tests.backends import BACKENDS, postgres_schema
 
 ARN = "arn:aws:states:us-east-1:123456789012:execution:m:e"
 OTHER = "arn:aws:states:us-east-1:123456789012:execution:m:f"
 STEPS = [2, 1, 5, 3, 1, 4]  # events per step: ids 1..16
 LAST = sum(STEPS)
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with postgres_schema("pf_history") if request.param == "postgres" else nullcontext() as url:
-        opened = open_store(url, data_dir=tmp_path)
-        try:
-            yield opened
-        finally:
-            opened.close()
 
 
 def _event(execution: str, id: int) -> str:

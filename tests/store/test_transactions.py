@@ -3,24 +3,9 @@ always have), and a write on the same connection afterwards is still all or noth
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import nullcontext
-from pathlib import Path
-
 import pytest
 
-from pinflow.store import Store, open_store
-from tests.backends import BACKENDS, postgres_schema
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with postgres_schema("pf_tx") if request.param == "postgres" else nullcontext() as url:
-        opened = open_store(url, data_dir=tmp_path)
-        try:
-            yield opened
-        finally:
-            opened.close()
+from pinflow.store import Store
 
 
 def _versions(store: Store) -> set[int]:
