@@ -178,10 +178,14 @@ def run(host: str, port: int, *, data_dir: str | Path, db: str | None, auth: Any
 
     from pinflow.api.app import create_app
     from pinflow.service import Pinflow
+    from pinflow.store.base import SchemaAhead
 
-    pf = Pinflow.open(data_dir=data_dir, db=db, isolation=isolation, permissive_iam=permissive_iam,
-                      http_hosts=http_task_hosts, aws=aws, mock_config=mock_config, node_id=node_id,
-                      lease_seconds=lease_seconds)
+    try:
+        pf = Pinflow.open(data_dir=data_dir, db=db, isolation=isolation, permissive_iam=permissive_iam,
+                          http_hosts=http_task_hosts, aws=aws, mock_config=mock_config, node_id=node_id,
+                          lease_seconds=lease_seconds)
+    except SchemaAhead as exc:
+        raise click.ClickException(str(exc)) from None
     # What functions can reach is said before anything runs; without a sandbox, loudly.
     isolated = pf.invoker.isolation.name == "sandbox"
     log.log(logging.INFO if isolated else logging.WARNING, "%s", pf.invoker.isolation.describe())

@@ -255,6 +255,11 @@ def _by_name(row: Callable[..., R], columns: tuple[str, ...], values: Sequence[A
     return row(**dict(zip(columns, values, strict=True)))
 
 
+class SchemaAhead(RuntimeError):
+    """The database was migrated past the versions this code knows: an older node starting against a
+    database a newer one migrated, whose tables it would write wrongly."""
+
+
 class Store:
     """A database: connections (one per thread, or a bounded pool where the dialect asks for one),
     transactions, migrations."""
@@ -420,7 +425,13 @@ class Store:
         connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
         applied = {row[0] for row in connection.execute("SELECT version FROM schema_migrations").fetchall()}
         current = max(applied, default=0)
-        for version, sql in self.dialect.migrations():
+        migrations = self.dialect.migrations()
+        known = max((version for version, _ in migrations), default=0)
+        if current > known:
+            raise SchemaAhead(
+                f"the database's schema is at version {current}, past this pinflow's last ({known}): a newer "
+                "pinflow migrated it. Run that version or a later one; going back is not supported")
+        for version, sql in migrations:
             # By number, not by the highest applied: numbers reserved for work that lands later (a 0003
             # after a 0005) are still applied when they arrive.
             if version in applied:
