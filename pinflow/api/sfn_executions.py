@@ -106,8 +106,8 @@ async def start_execution(pf: Any, p: Params) -> dict[str, Any]:
 # A machine whose starts take the event loop's thread this much CPU (a Map or a long chain run to its first
 # Task, say) SLOW_STRIKES times in a row, or LONG_START_SECONDS once, starts on the shared pool from then
 # on, where other requests are served meanwhile. One start a little slow is not enough: a collector's
-# pass (about 15 ms at most here) or the first read of a machine can land in any start. At most
-# SLOW_STARTS_KEPT machines are remembered.
+# pass (a young one took about 13 ms on a two-core machine, a full one up to about 36 ms) or the first
+# read of a machine can land in any start. At most SLOW_STARTS_KEPT machines are remembered.
 SLOW_START_SECONDS = 0.005
 SLOW_STRIKES = 2
 LONG_START_SECONDS = 0.05
