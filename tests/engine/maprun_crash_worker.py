@@ -47,6 +47,9 @@ def main(data_dir: str, items: int, kind: str, db: str | None = None) -> int:
     if redrive:
         # Past STARTS_PER_TRANSACTION and STOPS_PER_TRANSACTION (500): no MaxConcurrency.
         fan["MaxConcurrency"] = 0
+        # Each run's children wait 3 s (timers keep time while the process is down): the run and the
+        # run after its redrive outlast the test's first kills however fast the machine is.
+        fan["ItemProcessor"]["States"]["Pause"]["Seconds"] = 3
         fan["ItemProcessor"]["States"]["Pause"]["Next"] = "Check"
         fan["ItemProcessor"]["States"]["Check"] = FIRST_RUN_FAILS
         fan["ItemProcessor"]["States"]["Fragile"] = FRAGILE
