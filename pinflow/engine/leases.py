@@ -253,7 +253,7 @@ class Leases:
         # cost the node its leases), and never waiting long on a lock itself: renewal skips rows locked
         # by a write in progress (one that consumes them, or holds them while it writes).
         started = time.monotonic()
-        with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
+        with self.engine.store.transaction(queue=False, reserved=True, wait_limit=self.interval) as tx:
             if self.shared:
                 with self._working_lock:
                     running = sorted(self._running.items())
@@ -271,14 +271,14 @@ class Leases:
             idle = {key for key in held if key not in self._working}
         let_go, self._suspects = idle & self._suspects, idle - self._suspects
         if let_go:
-            with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
+            with self.engine.store.transaction(queue=False, reserved=True, wait_limit=self.interval) as tx:
                 for execution_arn, task_id in sorted(let_go):
                     work_repo.let_go(tx, execution=execution_arn, task_id=task_id, owner=self.node_id)
                 tx.notify(CHANNEL, "outbox")
             self._wake.set()
         if not self._claiming:
             return 0
-        with self.engine.store.transaction(queue=False, wait_limit=self.interval) as tx:
+        with self.engine.store.transaction(queue=False, reserved=True, wait_limit=self.interval) as tx:
             # Not this node's own expired rows: those wait in its queue (`start_work` checks them).
             rows = work_repo.claim_expired(tx, owner=self.node_id, until=now + self.seconds, expired_by=now,
                                            other_than=self.node_id, limit=BATCH)

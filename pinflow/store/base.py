@@ -321,7 +321,7 @@ class Store:
         self._pool.putconn(connection)
 
     @contextmanager
-    def transaction(self, write: bool = True, *, queue: bool = True,
+    def transaction(self, write: bool = True, *, queue: bool = True, reserved: bool = False,
                     wait_limit: float | None = None) -> Iterator[Tx]:
         """A transaction; commits on success, rolls back on an exception.
 
@@ -330,12 +330,15 @@ class Store:
 
         Args:
             queue: False lets a write skip that queue where the database orders writers itself
-                (PostgreSQL): the lease heartbeat, which must not wait behind a stalled write of its
-                own process (nor for a pooled connection: it keeps its own). Ignored where the database
-                has one writer (SQLite).
+                (PostgreSQL): the lease heartbeat, and a worker checking its lease, which must not
+                wait behind a stalled write of their own process. Ignored where the database has one
+                writer (SQLite).
+            reserved: run on this thread's own connection, never waiting for one from the pool (the
+                lease heartbeat, one thread); every other thread borrows from the pool, so a node's
+                connections stay bounded.
             wait_limit: give up (raise) when a statement waits this many seconds for a lock (PostgreSQL).
         """
-        connection, pooled = self._take(reserved=not queue)
+        connection, pooled = self._take(reserved=reserved)
         lock = self._write_lock if write and (queue or not self.dialect.shared) else None
         try:
             if lock is not None:

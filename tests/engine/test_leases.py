@@ -507,9 +507,10 @@ def test_a_nodes_transactions_share_a_bounded_number_of_connections(monkeypatch)
         seen: list[int] = []
         failures: list[BaseException] = []
 
-        def work() -> None:
+        def work(queue: bool) -> None:
             try:
-                with store.transaction(write=False) as tx:
+                # Half of them skip the write queue, as a worker checking its invocation's lease does.
+                with store.transaction(write=not queue, queue=queue) as tx:
                     seen.append(tx.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
                                           (name,)))
                     tx.scalar("SELECT pg_sleep(0.05)")
@@ -517,7 +518,8 @@ def test_a_nodes_transactions_share_a_bounded_number_of_connections(monkeypatch)
                 failures.append(exc)
 
         try:
-            threads = [threading.Thread(target=work) for _ in range(24)]  # as many API threads at once
+            # As many API and worker threads at once.
+            threads = [threading.Thread(target=work, args=(n % 2 == 0,)) for n in range(24)]
             for thread in threads:
                 thread.start()
             for thread in threads:
