@@ -117,13 +117,14 @@ class PostgresDialect:
         connection.execute("SELECT pg_notify(%s, %s)", (channel, payload))
 
     def listen(self, channel: str, deliver: Callable[[str], None], stop: threading.Event) -> None:
-        """LISTEN on a connection of its own until `stop`; a lost connection is opened again (what
-        was said meanwhile is missed, which the nodes' polling makes up for)."""
+        """LISTEN on a connection of its own until `stop`. A lost connection is opened again (what was
+        said meanwhile is missed, which the nodes' polling makes up for); it has the keepalives of the
+        others, so one whose server went away without a word is found lost within seconds."""
         import psycopg
 
         while not stop.is_set():
             try:
-                with psycopg.connect(self.url, autocommit=True) as connection:
+                with psycopg.connect(self.conninfo(), autocommit=True) as connection:
                     connection.execute(f'LISTEN "{channel}"')
                     while not stop.is_set():
                         for note in connection.notifies(timeout=0.5):
