@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pinflow.cli import db as db_commands
 from pinflow.cli import deploy as deploy_commands
 from pinflow.cli import local, remote, server
 
@@ -23,5 +24,6 @@ main.add_command(remote.state_machines)
 main.add_command(deploy_commands.deploy)
 main.add_command(deploy_commands.gc)
 main.add_command(deploy_commands.demo)
+main.add_command(db_commands.db)
 
 __all__ = ["main"]

@@ -284,7 +284,8 @@ class Store:
         # keeps a connection of its own, so it never waits for one. 0: a connection per thread (SQLite).
         self.pool_size = int(getattr(dialect, "pool_size", 0) or 0)
         self._pool: Any = None  # the dialect's pool, opened at the first pooled transaction
-        self.migrate()
+        self.found_version = 0  # the schema version the database was at when this store opened it
+        self.version = self.migrate()
 
     @property
     def name(self) -> str:
@@ -428,6 +429,7 @@ class Store:
         connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
         applied = {row[0] for row in connection.execute("SELECT version FROM schema_migrations").fetchall()}
         current = max(applied, default=0)
+        self.found_version = current
         migrations = self.dialect.migrations()
         known = max((version for version, _ in migrations), default=0)
         if current > known:

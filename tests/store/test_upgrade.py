@@ -329,3 +329,32 @@ def test_a_node_older_than_the_database_s_schema_refuses_to_start(backend: str, 
                                                "--port", "0"])
             assert result.exit_code == 1
             assert f"Error: the database's schema is at version {newest + 1}" in result.output
+
+
+def test_pinflow_db_migrate_upgrades_the_store_once_and_says_from_which_version(store_at_0001: str) -> None:
+    first = CliRunner().invoke(main, ["db", "migrate", "--db", store_at_0001])
+    again = CliRunner().invoke(main, ["db", "migrate", "--db", store_at_0001])
+    store = open_store(store_at_0001)
+    newest = max(version for version, _ in store.dialect.migrations())
+    assert first.exit_code == 0, first.output
+    assert first.output == f"schema version 1 -> {newest}\n"
+    assert again.exit_code == 0, again.output
+    assert again.output == f"schema version {newest}: up to date\n"
+    try:
+        assert (store.found_version, store.version) == (newest, newest)  # a node starting finds nothing to do
+        with store.transaction(write=False) as tx:
+            versions = [r["version"] for r in tx.all("SELECT version FROM schema_migrations ORDER BY version")]
+    finally:
+        store.close()
+    assert versions == sorted(v for v, _ in store.dialect.migrations())
+
+
+def test_pinflow_db_migrate_refuses_a_database_a_newer_pinflow_migrated(store_at_0001: str) -> None:
+    store = open_store(store_at_0001)
+    newest = max(version for version, _ in store.dialect.migrations())
+    with store.transaction() as tx:
+        tx.run("INSERT INTO schema_migrations (version) VALUES (:version)", version=newest + 1)
+    store.close()
+    result = CliRunner().invoke(main, ["db", "migrate", "--db", store_at_0001])
+    assert result.exit_code == 1
+    assert f"Error: the database's schema is at version {newest + 1}" in result.output
