@@ -47,7 +47,7 @@ import os, time
 def handler(event, context):
     with open({path!r}, "a") as out:
         out.write(f"{{context.aws_request_id}} {{os.getppid()}}\\n")
-    time.sleep(0.2)
+    time.sleep(event["hold"])
     return {{"n": event["n"]}}
 '''
 
@@ -63,10 +63,11 @@ def handler(event, context):
 CHAIN = {
     "StartAt": "First",
     "States": {
-        "First": {"Type": "Pass", "Parameters": {"n.$": "$.n", "items": [1, 2, 3]}, "Next": "Second"},
+        "First": {"Type": "Pass", "Parameters": {"n.$": "$.n", "hold.$": "$.hold", "items": [1, 2, 3]},
+                  "Next": "Second"},
         "Second": {"Type": "Pass", "Next": "Call"},
-        "Call": {"Type": "Task", "Resource": FUNCTION.format("record"), "Parameters": {"n.$": "$.n"},
-                 "ResultPath": "$.called", "Next": "Pause"},
+        "Call": {"Type": "Task", "Resource": FUNCTION.format("record"),
+                 "Parameters": {"n.$": "$.n", "hold.$": "$.hold"}, "ResultPath": "$.called", "Next": "Pause"},
         "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Fan"},
         "Fan": {"Type": "Map", "ItemsPath": "$.items",
                 "ItemProcessor": {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}},
@@ -75,6 +76,14 @@ CHAIN = {
     },
 }
 CHAIN_ENTERED = {"First": 1, "Second": 1, "Call": 1, "Pause": 1, "Fan": 1, "Item": 3, "Done": 1}
+# The events AWS records for one run of CHAIN: one of each, but for the Pass states (First, Second and
+# the three iterations' Item) and the Map's three iterations. A repeated step or invocation shows here.
+CHAIN_EVENTS = {
+    "ExecutionStarted": 1, "PassStateEntered": 5, "PassStateExited": 5, "TaskStateEntered": 1,
+    "LambdaFunctionScheduled": 1, "LambdaFunctionStarted": 1, "LambdaFunctionSucceeded": 1, "TaskStateExited": 1,
+    "WaitStateEntered": 1, "WaitStateExited": 1, "MapStateEntered": 1, "MapStateStarted": 1,
+    "MapIterationStarted": 3, "MapIterationSucceeded": 3, "MapStateSucceeded": 1, "MapStateExited": 1,
+    "SucceedStateEntered": 1, "SucceedStateExited": 1, "ExecutionSucceeded": 1}
 
 CALLBACK = {
     "StartAt": "Ask",
@@ -86,6 +95,12 @@ CALLBACK = {
     },
 }
 CALLBACK_ENTERED = {"Ask": 1, "Done": 1}
+# A `.waitForTaskToken` Task: scheduled, started and succeeded once. AWS also records TaskSubmitted (the
+# call answered) between TaskStarted and TaskSucceeded, which pinflow does not yet: at most once here.
+CALLBACK_EVENTS = {
+    "ExecutionStarted": 1, "TaskStateEntered": 1, "TaskScheduled": 1, "TaskStarted": 1, "TaskSucceeded": 1,
+    "TaskStateExited": 1, "PassStateEntered": 1, "PassStateExited": 1, "ExecutionSucceeded": 1}
+AT_MOST_ONCE = {"TaskSubmitted"}
 
 
 def free_port() -> int:
@@ -109,10 +124,14 @@ class Node:
 
     def start(self) -> None:
         log = (self.folder / f"{self.name}.log").open("ab")
+        # A working folder of its own (its `.pinflow`, where a node unpacks code): a node runs code
+        # another node was given only by reading it from the database.
+        home = self.folder / self.name
+        home.mkdir(exist_ok=True)
         self.process = subprocess.Popen(
             [*PINFLOW, "server", "--port", str(self.port), "--db", self.db, "--isolation", "none",
              "--node-id", self.name, "--lease-seconds", str(LEASE_SECONDS), "--log-level", "warning"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=home)
         log.close()
 
     @property
@@ -238,15 +257,30 @@ def running(node: Node, machines: list[str]) -> int:
     return count
 
 
-def wait_all_done(node: Node, machines: list[str], timeout: float) -> float:
-    began = time.monotonic()
+def wait_all_done(node: Node, machines: list[str], timeout: float, since: float | None = None) -> float:
+    """Seconds from `since` (now by default) until no execution of `machines` is RUNNING."""
+    began = time.monotonic() if since is None else since
     while running(node, machines):
         assert time.monotonic() - began < timeout, f"{running(node, machines)} executions still RUNNING"
         time.sleep(0.2)
     return time.monotonic() - began
 
 
-def check_history(sfn, arn: str, entered: dict[str, int]) -> None:
+def held_by(node: Node, owner: str, timeout: float) -> int:
+    """How many invocations `owner` holds under a lease, once it holds any (within `timeout` s)."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(node.db, autocommit=True) as connection:
+        while True:
+            held = connection.execute("SELECT count(*) FROM outbox WHERE lease_owner = %s AND lease_until IS NOT NULL",
+                                      (owner,)).fetchone()[0]
+            if held or time.monotonic() >= deadline:
+                return int(held)
+            time.sleep(0.02)
+
+
+def check_history(sfn, arn: str, entered: dict[str, int], types: dict[str, int]) -> None:
     events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     ids = [e["id"] for e in events]
     assert ids == list(range(1, len(ids) + 1)), (arn, ids)
@@ -255,7 +289,9 @@ def check_history(sfn, arn: str, entered: dict[str, int]) -> None:
     states = collections.Counter(e["stateEnteredEventDetails"]["name"] for e in events
                                  if e["type"].endswith("StateEntered"))
     assert states == entered, (arn, states)
-    assert [e["type"] for e in events].count("ExecutionSucceeded") == 1, arn
+    counted = collections.Counter(e["type"] for e in events)
+    assert all(counted[kind] <= 1 for kind in AT_MOST_ONCE), (arn, counted)
+    assert {kind: n for kind, n in counted.items() if kind not in AT_MOST_ONCE} == types, (arn, counted)
 
 
 def test_three_nodes_share_work_and_take_over_a_dead_ones(nodes: list[Node], tmp_path: Path) -> None:
@@ -273,10 +309,10 @@ def test_three_nodes_share_work_and_take_over_a_dead_ones(nodes: list[Node], tmp
     machines = [chain, callback]
 
     # Executions started through every node, round robin.
-    def start(i: int, machine: str, prefix: str, through: list[Node]) -> str:
+    def start(i: int, machine: str, prefix: str, through: list[Node], hold: float = 0.2) -> str:
         node = through[i % len(through)]
         return str(node.client("stepfunctions").start_execution(
-            stateMachineArn=machine, name=f"{prefix}-{i}", input=json.dumps({"n": i}))["executionArn"])
+            stateMachineArn=machine, name=f"{prefix}-{i}", input=json.dumps({"n": i, "hold": hold}))["executionArn"])
 
     answerer = Answerer(tokens, nodes)
     try:
@@ -298,19 +334,17 @@ def test_three_nodes_share_work_and_take_over_a_dead_ones(nodes: list[Node], tmp
             held = connection.execute("SELECT execution, task_id FROM outbox WHERE lease_owner = %s AND "
                                       "lease_until IS NOT NULL", (victim.name,)).fetchall()
         assert held, "the killed node held no invocation: nothing to take over"
-        # The bound: the lease, a heartbeat, and the executions' own work (a function call, a Wait of 1 s,
-        # a Map) with three times the starts' backlog on two nodes; generous for a loaded machine.
-        took = wait_all_done(first, machines, timeout=LEASE_SECONDS + HEARTBEAT + 15)
+        # The bound, from the kill: the lease, a heartbeat, and the executions' own work (a function
+        # call, a Wait of 1 s, a Map) with three times the starts' backlog on two nodes; generous for a
+        # loaded machine.
+        took = wait_all_done(first, machines, timeout=LEASE_SECONDS + HEARTBEAT + 15, since=killed_at)
         print(f"all executions finished {took:.1f} s after the kill")
-        with psycopg.connect(victim.db) as connection:  # every one of them was taken over by now
-            assert connection.execute("SELECT count(*) FROM outbox WHERE lease_owner = %s",
-                                      (victim.name,)).fetchone()[0] == 0
 
         # Every execution succeeded, each history once and whole.
         for arn in chains:
-            check_history(sfn, arn, CHAIN_ENTERED)
+            check_history(sfn, arn, CHAIN_ENTERED, CHAIN_EVENTS)
         for arn in callbacks:
-            check_history(sfn, arn, CALLBACK_ENTERED)
+            check_history(sfn, arn, CALLBACK_ENTERED, CALLBACK_EVENTS)
 
         # Only what was in flight on the killed node ran twice.
         seen = [line.split() for line in lines(records)]
@@ -328,21 +362,27 @@ def test_three_nodes_share_work_and_take_over_a_dead_ones(nodes: list[Node], tmp
         print(f"{len(twice)} invocations ran twice (in flight on the killed node, which held {len(held)}); "
               f"took {time.monotonic() - killed_at:.1f} s")
 
-        # A graceful restart of node 2 while a second wave runs: nothing runs twice.
+        # A graceful restart of node 2 while a second wave runs: it stops with invocations in flight
+        # (it hands them over) and starts while node 0 runs invocations of its own. Nothing runs twice.
         survivors = [nodes[0], nodes[2]]
         before = len(lines(records))
         with ThreadPoolExecutor(8) as pool:
             wave = list(pool.map(lambda i: start(i, chain, "w", survivors), range(SECOND_WAVE)))
-        while len(lines(records)) < before + SECOND_WAVE // 4:
-            time.sleep(0.02)
+        assert held_by(first, nodes[2].name, timeout=30), "node 2 ran no invocation when it was stopped"
         assert nodes[2].terminate() == 0, nodes[2].output()
+        # Started while node 2 is down; each call takes 2 s, so node 0 is still running them when node 2
+        # has started again and looked for work to take.
+        with ThreadPoolExecutor(8) as pool:
+            late = list(pool.map(lambda i: start(i, chain, "l", [first], hold=2.0), range(SECOND_WAVE // 2)))
+        assert held_by(first, first.name, timeout=30), "node 0 ran no invocation when node 2 started"
         nodes[2].start()
         nodes[2].wait_ready()
-        wait_all_done(first, machines, timeout=40)
-        for arn in wave:
-            check_history(sfn, arn, CHAIN_ENTERED)
+        assert held_by(first, first.name, timeout=0), "node 0's invocations ended before node 2 was up"
+        wait_all_done(first, machines, timeout=60)
+        for arn in wave + late:
+            check_history(sfn, arn, CHAIN_ENTERED, CHAIN_EVENTS)
         counted = collections.Counter(line.split()[0] for line in lines(records)[before:])
-        assert len(counted) == SECOND_WAVE
+        assert len(counted) == SECOND_WAVE + SECOND_WAVE // 2
         assert [r for r, n in counted.items() if n > 1] == []
     finally:
         answerer.stop()
