@@ -300,9 +300,9 @@ class Store:
                 self._connections.append(connection)
         return connection
 
-    def _take(self, reserved: bool) -> tuple[Any, bool]:
+    def _take(self, reserved: bool, wait: float | None = None) -> tuple[Any, bool]:
         """A connection for one transaction: this thread's own, or one from the pool (then True: give
-        it back with `_give`)."""
+        it back with `_give`), waiting for one at most `wait` seconds (else the pool's own limit)."""
         if not self.pool_size or reserved:
             return self._connection(), False
         held = getattr(self._local, "borrowed", None)
@@ -312,7 +312,7 @@ class Store:
             if self._pool is None:
                 self._pool = self.dialect.pool()  # type: ignore[attr-defined]
             pool = self._pool
-        connection = pool.getconn()
+        connection = pool.getconn() if wait is None else pool.getconn(timeout=wait)
         self._local.borrowed = connection
         return connection, True
 
@@ -337,9 +337,11 @@ class Store:
             reserved: run on this thread's own connection, never waiting for one from the pool (the
                 lease heartbeat, one thread); every other thread borrows from the pool, so a node's
                 connections stay bounded.
-            wait_limit: give up (raise) when a statement waits this many seconds for a lock (PostgreSQL).
+            wait_limit: give up (raise) when a statement waits this many seconds for a lock (PostgreSQL),
+                and, for a transaction that skips the write queue, when it waits that long for a
+                pooled connection.
         """
-        connection, pooled = self._take(reserved=reserved)
+        connection, pooled = self._take(reserved=reserved, wait=None if queue else wait_limit)
         lock = self._write_lock if write and (queue or not self.dialect.shared) else None
         try:
             if lock is not None:

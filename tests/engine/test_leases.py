@@ -530,6 +530,41 @@ def test_a_nodes_transactions_share_a_bounded_number_of_connections(monkeypatch)
     assert max(seen) <= 4 + 1  # the pool, and the connection the schema was migrated on
 
 
+@pytest.mark.postgres
+def test_a_lease_check_waits_for_a_pooled_connection_no_longer_than_its_limit(monkeypatch) -> None:
+    # A worker checking its lease skips the write queue and borrows from the pool: with every pooled
+    # connection held (writes stalled behind a lock, say), it gives up after its limit, as a lock wait
+    # does, instead of the pool's two minutes. The heartbeat's connection of its own is still there.
+    import psycopg_pool
+
+    monkeypatch.setenv("PINFLOW_PG_CONNECTIONS", "1")
+    with postgres_schema("pinflow_pool_wait") as url:
+        store = open_store(url)
+        holding, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with store.transaction(write=False) as tx:
+                tx.scalar("SELECT 1")
+                holding.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert holding.wait(10)
+            began = time.monotonic()
+            with pytest.raises(psycopg_pool.PoolTimeout), store.transaction(queue=False, wait_limit=0.3) as tx:
+                tx.scalar("SELECT 1")
+            waited = time.monotonic() - began
+            with store.transaction(queue=False, reserved=True, wait_limit=0.3) as tx:
+                assert tx.scalar("SELECT 1") == 1
+        finally:
+            release.set()
+            holder.join()
+            store.close()
+    assert 0.25 <= waited < 5, waited
+
+
 QUEUED = '''
 import os, time
 
