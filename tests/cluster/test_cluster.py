@@ -47,7 +47,12 @@ import os, time
 def handler(event, context):
     with open({path!r}, "a") as out:
         out.write(f"{{context.aws_request_id}} {{os.getppid()}}\\n")
-    time.sleep(event["hold"])
+    if isinstance(event["hold"], str):  # a gate: wait until the file is there
+        deadline = time.time() + 60
+        while not os.path.exists(event["hold"]) and time.time() < deadline:
+            time.sleep(0.05)
+    else:
+        time.sleep(event["hold"])
     return {{"n": event["n"]}}
 '''
 
@@ -309,7 +314,7 @@ def test_three_nodes_share_work_and_take_over_a_dead_ones(nodes: list[Node], tmp
     machines = [chain, callback]
 
     # Executions started through every node, round robin.
-    def start(i: int, machine: str, prefix: str, through: list[Node], hold: float = 0.2) -> str:
+    def start(i: int, machine: str, prefix: str, through: list[Node], hold: float | str = 0.2) -> str:
         node = through[i % len(through)]
         return str(node.client("stepfunctions").start_execution(
             stateMachineArn=machine, name=f"{prefix}-{i}", input=json.dumps({"n": i, "hold": hold}))["executionArn"])
@@ -370,14 +375,20 @@ def test_three_nodes_share_work_and_take_over_a_dead_ones(nodes: list[Node], tmp
             wave = list(pool.map(lambda i: start(i, chain, "w", survivors), range(SECOND_WAVE)))
         assert held_by(first, nodes[2].name, timeout=30), "node 2 ran no invocation when it was stopped"
         assert nodes[2].terminate() == 0, nodes[2].output()
-        # Started while node 2 is down; each call takes 2 s, so node 0 is still running them when node 2
-        # has started again and looked for work to take.
+        # Started through node 0 while node 2 is down; their calls wait for a gate, so node 0 is running
+        # them when node 2 has started again and looked for work to take.
+        gate = tmp_path / "gate"
+        began_late = len(lines(records))
         with ThreadPoolExecutor(8) as pool:
-            late = list(pool.map(lambda i: start(i, chain, "l", [first], hold=2.0), range(SECOND_WAVE // 2)))
-        assert held_by(first, first.name, timeout=30), "node 0 ran no invocation when node 2 started"
+            late = list(pool.map(lambda i: start(i, chain, "l", [first], hold=str(gate)), range(SECOND_WAVE // 2)))
+        deadline = time.monotonic() + 30
+        while len(lines(records)) == began_late:
+            assert time.monotonic() < deadline, "node 0 started none of the calls"
+            time.sleep(0.02)
         nodes[2].start()
         nodes[2].wait_ready()
-        assert held_by(first, first.name, timeout=0), "node 0's invocations ended before node 2 was up"
+        assert held_by(first, first.name, timeout=0), "node 0 held no invocation once node 2 was up"
+        gate.touch()
         wait_all_done(first, machines, timeout=60)
         for arn in wave + late:
             check_history(sfn, arn, CHAIN_ENTERED, CHAIN_EVENTS)
