@@ -285,6 +285,7 @@ class Store:
         self.pool_size = int(getattr(dialect, "pool_size", 0) or 0)
         self._pool: Any = None  # the dialect's pool, opened at the first pooled transaction
         self.found_version = 0  # the schema version the database was at when this store opened it
+        self.applied: list[int] = []  # the migrations this store applied when it opened the database
         self.version = self.migrate()
 
     @property
@@ -361,7 +362,8 @@ class Store:
                     with self._generation_lock:
                         self.generation += 1
             except BaseException:
-                if not pooled and (getattr(connection, "closed", False) or getattr(connection, "broken", False)):
+                if (connection is getattr(self._local, "connection", None)
+                        and (getattr(connection, "closed", False) or getattr(connection, "broken", False))):
                     # The server dropped the connection: forget it, so this thread's next transaction
                     # opens a new one instead of failing forever.
                     self._local.connection = None
@@ -432,6 +434,7 @@ class Store:
         applied = {row[0] for row in connection.execute("SELECT version FROM schema_migrations").fetchall()}
         current = max(applied, default=0)
         self.found_version = current
+        self.applied = []
         migrations = self.dialect.migrations()
         known = max((version for version, _ in migrations), default=0)
         if current > known:
@@ -447,6 +450,7 @@ class Store:
                 connection.execute(statement)
             connection.execute(self.dialect.translate("INSERT INTO schema_migrations (version) VALUES (?)"),
                                (version,))
+            self.applied.append(version)
             current = max(current, version)
         connection.commit()
         return int(current)
@@ -489,15 +493,21 @@ def open_store(url: str | None = None, *, data_dir: str | Path = ".pinflow", syn
         data_dir: where the embedded SQLite database lives (created if missing).
         synchronous: SQLite's synchronous pragma (FULL is crash-safe on power loss too).
     """
-    if url and url.startswith(("postgres://", "postgresql://")):
+    path = sqlite_path(url, data_dir=data_dir)
+    if path is None:
         from pinflow.store.postgres import PostgresDialect
 
-        return Store(PostgresDialect(url))
+        return Store(PostgresDialect(str(url)))
     from pinflow.store.sqlite import SqliteDialect
 
-    if url and url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///"):])
-    else:
-        path = Path(data_dir) / "pinflow.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     return Store(SqliteDialect(path, synchronous=synchronous))
+
+
+def sqlite_path(url: str | None, *, data_dir: str | Path = ".pinflow") -> Path | None:
+    """The SQLite file `open_store(url, data_dir=data_dir)` opens; None for a PostgreSQL URL."""
+    if url and url.startswith(("postgres://", "postgresql://")):
+        return None
+    if url and url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///"):])
+    return Path(data_dir) / "pinflow.db"

@@ -21,6 +21,7 @@ from contextlib import nullcontext
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -331,22 +332,33 @@ def test_a_node_older_than_the_database_s_schema_refuses_to_start(backend: str, 
             assert f"Error: the database's schema is at version {newest + 1}" in result.output
 
 
+def _named(url: str) -> str:
+    """How `pinflow db migrate` names the database of a test URL (no password in either)."""
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///"):]
+    parts = urlsplit(url)
+    return f"{parts.username}@{parts.hostname}:{parts.port}{parts.path}"
+
+
 def test_pinflow_db_migrate_upgrades_the_store_once_and_says_from_which_version(store_at_0001: str) -> None:
     first = CliRunner().invoke(main, ["db", "migrate", "--db", store_at_0001])
     again = CliRunner().invoke(main, ["db", "migrate", "--db", store_at_0001])
     store = open_store(store_at_0001)
-    newest = max(version for version, _ in store.dialect.migrations())
-    assert first.exit_code == 0, first.output
-    assert first.output == f"schema version 1 -> {newest}\n"
-    assert again.exit_code == 0, again.output
-    assert again.output == f"schema version {newest}: up to date\n"
     try:
-        assert (store.found_version, store.version) == (newest, newest)  # a node starting finds nothing to do
+        found = (store.found_version, store.version, store.applied)
         with store.transaction(write=False) as tx:
-            versions = [r["version"] for r in tx.all("SELECT version FROM schema_migrations ORDER BY version")]
+            recorded = [r["version"] for r in tx.all("SELECT version FROM schema_migrations ORDER BY version")]
     finally:
         store.close()
-    assert versions == sorted(v for v, _ in store.dialect.migrations())
+    versions = sorted(version for version, _ in store.dialect.migrations())
+    newest = versions[-1]
+    assert first.exit_code == 0, first.output
+    assert first.output == (f"{_named(store_at_0001)}: schema version 1 -> {newest} "
+                            f"({len(versions) - 1} migrations applied)\n")
+    assert again.exit_code == 0, again.output
+    assert again.output == f"{_named(store_at_0001)}: schema version {newest}, up to date\n"
+    assert found == (newest, newest, [])  # a node starting afterwards finds nothing to do
+    assert recorded == versions
 
 
 def test_pinflow_db_migrate_refuses_a_database_a_newer_pinflow_migrated(store_at_0001: str) -> None:
@@ -357,4 +369,16 @@ def test_pinflow_db_migrate_refuses_a_database_a_newer_pinflow_migrated(store_at
     store.close()
     result = CliRunner().invoke(main, ["db", "migrate", "--db", store_at_0001])
     assert result.exit_code == 1
-    assert f"Error: the database's schema is at version {newest + 1}" in result.output
+    assert f"Error: {_named(store_at_0001)}: the database's schema is at version {newest + 1}" in result.output
+
+
+def test_pinflow_db_migrate_creates_no_database_and_says_which_it_cannot_reach(tmp_path: Path) -> None:
+    # A forgotten --db must not look like a migration done: the default folder holds no store here.
+    missing = CliRunner().invoke(main, ["db", "migrate", "--data-dir", str(tmp_path / "none")])
+    assert missing.exit_code == 1
+    assert f"Error: no pinflow database at {tmp_path / 'none' / 'pinflow.db'}" in missing.output
+    assert not (tmp_path / "none").exists()
+    # A server that is not there: its name without the password, and what went wrong, in one line.
+    away = CliRunner().invoke(main, ["db", "migrate", "--db", "postgresql://ops:s3cret@127.0.0.1:1/pinflow"])
+    assert away.exit_code == 1
+    assert away.output.startswith("Error: ops@127.0.0.1:1/pinflow: ") and "s3cret" not in away.output
