@@ -32,8 +32,10 @@ def migrate(data_dir: str | None, url: str | None) -> None:
     # refuses us, another node's migration holding the lock too long.
     failures: tuple[type[BaseException], ...] = (SchemaAhead, OSError, TimeoutError)
     if path is None:
-        import psycopg
-
+        try:
+            import psycopg
+        except ImportError:
+            raise click.ClickException("a PostgreSQL store needs psycopg: pip install 'pinflow[postgres]'") from None
         failures += (psycopg.Error,)
     where = str(path) if path is not None else _postgres_name(str(url))
     try:
