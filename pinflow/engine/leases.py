@@ -136,6 +136,7 @@ class Leases:
                 work_repo.release_timers(tx, owner=self.node_id)
                 work_repo.release_watches(tx, owner=self.node_id)
                 maprun_repo.express_release(tx, owner=self.node_id)
+                work_repo.forget_running(tx, node=self.node_id)
             else:
                 rows = work_repo.claim_expired(tx, owner=self.node_id, until=now + self.seconds, expired_by=NEVER,
                                                other_than="", limit=2**31)
@@ -178,11 +179,26 @@ class Leases:
                 released += maprun_repo.express_release(tx, owner=self.node_id)
                 work_repo.release_timers(tx, owner=self.node_id)
                 work_repo.release_watches(tx, owner=self.node_id)
+                work_repo.forget_running(tx, node=self.node_id)
                 work_repo.node_gone(tx, id=self.node_id)
                 if released:
                     tx.notify(CHANNEL, "outbox")
         except Exception:
             log.exception("releasing this node's leases failed; other nodes take its work when they expire")
+
+    # --- reserved concurrency, where nodes share the database (`Invoker.admission`) --------------------
+
+    def admit(self, function: str, limit: int) -> bool:
+        """Whether one more invocation of `function` may run, its reserved concurrency `limit` counted
+        over every node alive; if so it is counted here until `finished`. Skips this process's write
+        queue: an invocation does not wait behind the engine's writes to be admitted."""
+        with self.engine.store.transaction(queue=False) as tx:
+            return work_repo.admit_running(tx, function=function, node=self.node_id, limit=limit, now=self.now())
+
+    def finished(self, function: str) -> None:
+        """An invocation `admit` counted has ended."""
+        with self.engine.store.transaction(queue=False) as tx:
+            work_repo.done_running(tx, function=function, node=self.node_id)
 
     def working(self, execution_arn: str, task_id: str) -> None:
         """An invocation is in progress here: keep its lease."""

@@ -142,6 +142,8 @@ class Engine:
         self.express_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinflow-express")
         self.timers = TimerPoller(self, interval=timer_interval)
         self.leases = leases.Leases(self, node_id=node_id, seconds=lease_seconds)
+        if self.leases.shared and hasattr(invoker, "admission"):
+            invoker.admission = self.leases  # reserved concurrency counted over every node
         self.mapruns = mapruns.MapRuns(self)
         self._definitions: OrderedDict[str, Definition] = OrderedDict()
         self._child_definitions: OrderedDict[tuple[str, str], Definition] = OrderedDict()

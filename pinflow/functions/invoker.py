@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import shutil
@@ -15,13 +16,15 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from pinflow import arns
 from pinflow.functions import errors, package, pool, protocol, runtimes, sandbox
 from pinflow.functions.runtimes import provided
+
+log = logging.getLogger(__name__)
 
 # Lambda gives the init phase (importing the handler) up to 10 seconds of its own.
 INIT_TIMEOUT_SECONDS = 10.0
@@ -74,6 +77,16 @@ class InvokeResult:
 class Throttled(RuntimeError):
     """The function already runs as many invocations as its reserved concurrency allows (Lambda:
     TooManyRequestsException, reason ReservedFunctionConcurrentInvocationLimitExceeded)."""
+
+
+class Admission(Protocol):
+    """Reserved concurrency counted beyond this process (over the nodes sharing a database)."""
+
+    def admit(self, function: str, limit: int) -> bool:
+        """Whether one more invocation of `function` may run; if so it is counted until `finished`."""
+
+    def finished(self, function: str) -> None:
+        """An invocation `admit` counted has ended."""
 
 
 class CodeIntegrityError(RuntimeError):
@@ -141,6 +154,9 @@ class Invoker:
         # Invocations in progress per function (all its versions), for reserved concurrency.
         self._in_flight: dict[str, int] = {}
         self._in_flight_lock = threading.Lock()
+        # Where several nodes share the database, the engine counts reserved concurrency there, over
+        # every node (`engine.leases.Leases.admit`); None: this process's count is the whole count.
+        self.admission: Admission | None = None
 
     @contextmanager
     def _admitted(self, spec: FunctionSpec) -> Iterator[None]:
@@ -151,11 +167,17 @@ class Invoker:
             yield
             return
         name = spec.function_name
+        admission = self.admission
         with self._in_flight_lock:
             if self._in_flight.get(name, 0) >= limit:
                 raise Throttled("Rate Exceeded.")
             self._in_flight[name] = self._in_flight.get(name, 0) + 1
+        admitted = False
         try:
+            if admission is not None:
+                if not admission.admit(name, limit):
+                    raise Throttled("Rate Exceeded.")
+                admitted = True
             yield
         finally:
             with self._in_flight_lock:
@@ -164,6 +186,11 @@ class Invoker:
                     self._in_flight[name] = left_running
                 else:
                     del self._in_flight[name]
+            if admitted:
+                try:
+                    admission.finished(name)  # type: ignore[union-attr]
+                except Exception:  # the database away: the count goes when this node stops or restarts
+                    log.exception("could not count the end of an invocation of %s", name)
 
     def invoke(self, spec: FunctionSpec, event: Any, *, request_id: str,
                client_context: Mapping[str, Any] | None = None, log: bool = True) -> InvokeResult:

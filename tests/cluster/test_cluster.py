@@ -23,7 +23,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from tests.backends import postgres_database
 from tests.roles import LAMBDA_ROLE_POLICY, STATES_TRUST
@@ -477,3 +477,67 @@ def test_a_dead_node_s_express_map_children_run_again_on_another_node(nodes: lis
     run = other.list_map_runs(executionArn=arn)["mapRuns"][0]["mapRunArn"]
     counts = other.describe_map_run(mapRunArn=run)["itemCounts"]
     assert (counts["total"], counts["succeeded"], counts["failed"], counts["running"]) == (EXPRESS_ITEMS,) * 2 + (0, 0)
+
+
+GATED = '''
+import os, time
+
+def handler(event, context):
+    with open(event["started"], "a") as out:
+        out.write(context.aws_request_id + "\\n")
+    deadline = time.time() + 60
+    while not os.path.exists(event["gate"]) and time.time() < deadline:
+        time.sleep(0.05)
+    return "done"
+'''
+
+
+def test_reserved_concurrency_counts_the_invocations_of_every_node(nodes: list[Node], tmp_path: Path) -> None:
+    """A function's reserved concurrency holds across the nodes, as Lambda's does across its fleet: with
+    its one slot taken through one node, the others refuse (429); a killed node's slot is free again
+    once its lease has passed."""
+    started, first_gate, never = tmp_path / "started.txt", tmp_path / "first-gate", tmp_path / "never"
+    role = nodes[0].client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=STATES_TRUST)["Role"]["Arn"]
+    nodes[0].client("lambda").create_function(FunctionName="gated", Runtime="python3.11", Role=role,
+                                              Handler="app.handler", Code={"ZipFile": zipped(GATED)})
+    nodes[0].client("lambda").put_function_concurrency(FunctionName="gated", ReservedConcurrentExecutions=1)
+
+    def invoke(node: Node, gate: Path) -> str:
+        try:
+            answer = node.client("lambda").invoke(
+                FunctionName="gated", Payload=json.dumps({"started": str(started), "gate": str(gate)}).encode())
+        except ClientError as exc:
+            return str(exc.response["Error"]["Code"])
+        except BotoCoreError:
+            return "lost"  # the node went away under the call
+        return str(json.loads(answer["Payload"].read()))
+
+    def wait_started(count: int) -> None:
+        deadline = time.monotonic() + 30
+        while len(lines(started)) < count:
+            assert time.monotonic() < deadline, "the function did not start"
+            time.sleep(0.02)
+
+    with ThreadPoolExecutor(2) as pool:
+        held = pool.submit(invoke, nodes[0], first_gate)
+        wait_started(1)
+        assert invoke(nodes[1], first_gate) == "TooManyRequestsException"
+        assert invoke(nodes[2], first_gate) == "TooManyRequestsException"
+        first_gate.touch()
+        assert held.result() == "done"
+        assert invoke(nodes[1], first_gate) == "done"  # the slot is free again, for any node
+
+        # Node 1 dies with the slot taken: it counts until its lease has passed, then no more.
+        lost = pool.submit(invoke, nodes[1], never)
+        wait_started(3)
+        nodes[1].kill()
+        killed_at = time.monotonic()
+        assert invoke(nodes[2], first_gate) == "TooManyRequestsException"
+        while (outcome := invoke(nodes[2], first_gate)) != "done":
+            assert outcome == "TooManyRequestsException", outcome
+            assert time.monotonic() - killed_at < LEASE_SECONDS + 2 * HEARTBEAT + 5, "the dead node's slot stayed taken"
+            time.sleep(0.1)
+        freed = time.monotonic() - killed_at
+        assert lost.result() == "lost"  # its node died under it
+    assert freed >= LEASE_SECONDS - HEARTBEAT - 0.5, freed  # not before the dead node's lease could have passed
+    print(f"the killed node's slot was free again {freed:.1f} s after the kill")

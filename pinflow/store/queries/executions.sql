@@ -230,6 +230,32 @@ SELECT COUNT(*) FROM nodes WHERE id <> :id AND seen_at + lease_seconds >= :now;
 -- Nodes not seen for ten of their leases (killed): their work was taken over long ago.
 DELETE FROM nodes WHERE seen_at + 10 * lease_seconds < :now;
 
+-- name: running_gate
+-- The gate of `function`'s reserved concurrency (its row of node ''), made if missing and locked until
+-- the transaction ends: nodes admit its invocations one at a time.
+INSERT INTO function_running (function, node, running) VALUES (:function, '', 0)
+ON CONFLICT (function, node) DO UPDATE SET running = 0;
+
+-- name: running_alive
+-- How many invocations of `function` the nodes alive within their lease at `now` run.
+SELECT COALESCE(SUM(r.running), 0) FROM function_running r JOIN nodes n ON n.id = r.node
+WHERE r.function = :function AND n.seen_at + n.lease_seconds >= :now;
+
+-- name: running_add
+INSERT INTO function_running (function, node, running) VALUES (:function, :node, 1)
+ON CONFLICT (function, node) DO UPDATE SET running = function_running.running + 1;
+
+-- name: running_done
+UPDATE function_running SET running = running - 1 WHERE function = :function AND node = :node AND running > 0;
+
+-- name: running_forget_node
+-- A node starting or stopping runs nothing: what its earlier process counted goes.
+DELETE FROM function_running WHERE node = :node;
+
+-- name: running_forget_dead
+-- The counts of nodes forgotten (`nodes_forget_dead`).
+DELETE FROM function_running WHERE node <> '' AND node NOT IN (SELECT id FROM nodes);
+
 -- name: maprun_insert
 INSERT INTO map_runs (arn, execution, run_id, seq, machine, block, execution_type, writes_results, status,
                       max_concurrency, tolerated_count, tolerated_percentage, total, item_total, started_at)

@@ -215,8 +215,32 @@ def others_alive(tx: Tx, *, id: str, now: float) -> int:
 
 
 def forget_dead_nodes(tx: Tx, *, now: float) -> None:
-    """Forget the nodes not seen for ten of their leases."""
+    """Forget the nodes not seen for ten of their leases, and what they counted running."""
     tx.run("nodes_forget_dead", now=now)
+    tx.run("running_forget_dead")
+
+
+# --- reserved concurrency across nodes ------------------------------------------------------------------
+
+
+def admit_running(tx: Tx, *, function: str, node: str, limit: int, now: float) -> bool:
+    """Count one more invocation of `function` on `node`, unless the nodes alive at `now` run `limit`
+    already (then False). Holds the function's gate until the transaction ends."""
+    tx.run("running_gate", function=function)
+    if int(tx.value("running_alive", function=function, now=now) or 0) >= limit:
+        return False
+    tx.run("running_add", function=function, node=node)
+    return True
+
+
+def done_running(tx: Tx, *, function: str, node: str) -> None:
+    """One invocation of `function` on `node` ended."""
+    tx.run("running_done", function=function, node=node)
+
+
+def forget_running(tx: Tx, *, node: str) -> None:
+    """`node` runs nothing (it is starting, or stopping)."""
+    tx.run("running_forget_node", node=node)
 
 
 # --- watched tasks ----------------------------------------------------------------------------------------
