@@ -612,3 +612,44 @@ def test_an_idle_node_takes_the_invocations_waiting_in_a_busy_nodes_queue_and_no
     # Node a's one worker runs them one after the other; node b took the ones that waited past their lease.
     assert len({json.loads(row["output"])["worker"] for row in rows}) > 1, seen
     assert any(record.getMessage().startswith("taking over task") for record in caplog.records)
+
+
+@pytest.mark.postgres
+def test_nodes_admitting_at_once_never_take_more_slots_than_reserved_and_a_dead_node_s_stop_counting() -> None:
+    # Eight nodes ask at once for one more invocation of a function with three reserved: three get one.
+    with postgres_schema("pinflow_running") as url:
+        store = open_store(url)
+        now = time.time()
+        try:
+            with store.transaction() as tx:
+                for n in range(9):  # n8 comes later
+                    work_repo.node_seen(tx, id=f"n{n}", now=now, lease_seconds=5)
+            barrier = threading.Barrier(8)
+            admitted: dict[str, bool] = {}
+
+            def admit(node: str) -> None:
+                barrier.wait()
+                with store.transaction(queue=False) as tx:
+                    admitted[node] = work_repo.admit_running(tx, function="f", node=node, limit=3, now=now)
+
+            threads = [threading.Thread(target=admit, args=(f"n{n}",)) for n in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(admitted.values()) == [False] * 5 + [True] * 3
+            taken = sorted(node for node, ok in admitted.items() if ok)
+            with store.transaction() as tx:
+                assert not work_repo.admit_running(tx, function="f", node="n8", limit=3, now=now)
+                # One slot ends; another node takes it.
+                work_repo.done_running(tx, function="f", node=taken[0])
+            with store.transaction() as tx:
+                assert work_repo.admit_running(tx, function="f", node="n8", limit=3, now=now)
+                assert not work_repo.admit_running(tx, function="f", node="n8", limit=3, now=now)
+            # Past the lease of every node but n8, only n8's one invocation counts.
+            with store.transaction() as tx:
+                work_repo.node_seen(tx, id="n8", now=now + 10, lease_seconds=5)
+                assert work_repo.admit_running(tx, function="f", node="n8", limit=2, now=now + 10)
+                assert not work_repo.admit_running(tx, function="f", node="n8", limit=2, now=now + 10)
+        finally:
+            store.close()
