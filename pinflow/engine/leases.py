@@ -89,6 +89,9 @@ class Leases:
         self._running: dict[tuple[str, str], int] = {}
         self._working_lock = threading.Lock()
         self._suspects: set[tuple[str, str]] = set()
+        # Ends of invocations of functions with reserved concurrency that could not be counted when they
+        # came (the database away): the heartbeat counts them (`finished`).
+        self._unfinished: dict[str, int] = {}
 
     def now(self) -> float:
         """Lease time: where nodes share the database, its server's clock (this host's wall clock
@@ -188,17 +191,48 @@ class Leases:
 
     # --- reserved concurrency, where nodes share the database (`Invoker.admission`) --------------------
 
-    def admit(self, function: str, limit: int) -> bool:
+    def admit(self, function: str, limit: int) -> bool | None:
         """Whether one more invocation of `function` may run, its reserved concurrency `limit` counted
-        over every node alive; if so it is counted here until `finished`. Skips this process's write
-        queue: an invocation does not wait behind the engine's writes to be admitted."""
-        with self.engine.store.transaction(queue=False) as tx:
-            return work_repo.admit_running(tx, function=function, node=self.node_id, limit=limit, now=self.now())
+        over every node alive; if so it is counted here until `finished`. None where the database could
+        not be asked within a lease: the invocation runs on this node's own count. Skips this process's
+        write queue: an invocation does not wait behind the engine's writes to be admitted."""
+        try:
+            with self.engine.store.transaction(queue=False, wait_limit=self.seconds) as tx:
+                return work_repo.admit_running(tx, function=function, node=self.node_id, limit=limit,
+                                               now=self.now())
+        except Exception:
+            log.warning("could not ask the other nodes about %s's reserved concurrency: counting this node's "
+                        "invocations alone", function, exc_info=True)
+            return None
 
     def finished(self, function: str) -> None:
-        """An invocation `admit` counted has ended."""
-        with self.engine.store.transaction(queue=False) as tx:
-            work_repo.done_running(tx, function=function, node=self.node_id)
+        """An invocation `admit` counted has ended; where the database cannot be told now, the next
+        heartbeat tells it."""
+        try:
+            with self.engine.store.transaction(queue=False, wait_limit=self.seconds) as tx:
+                work_repo.done_running(tx, function=function, node=self.node_id)
+        except Exception:
+            log.warning("could not count the end of an invocation of %s: the heartbeat will", function,
+                        exc_info=True)
+            with self._working_lock:
+                self._unfinished[function] = self._unfinished.get(function, 0) + 1
+
+    def _count_unfinished(self) -> None:
+        with self._working_lock:
+            unfinished, self._unfinished = self._unfinished, {}
+        if not unfinished:
+            return
+        try:
+            with self.engine.store.transaction(queue=False, reserved=True, wait_limit=self.interval) as tx:
+                for function, count in sorted(unfinished.items()):
+                    for _ in range(count):
+                        work_repo.done_running(tx, function=function, node=self.node_id)
+        except Exception:
+            log.warning("could not count the ends of invocations yet; trying again at the next heartbeat",
+                        exc_info=True)
+            with self._working_lock:
+                for function, count in unfinished.items():
+                    self._unfinished[function] = self._unfinished.get(function, 0) + count
 
     def working(self, execution_arn: str, task_id: str) -> None:
         """An invocation is in progress here: keep its lease."""
@@ -292,6 +326,7 @@ class Leases:
                     work_repo.let_go(tx, execution=execution_arn, task_id=task_id, owner=self.node_id)
                 tx.notify(CHANNEL, "outbox")
             self._wake.set()
+        self._count_unfinished()
         if not self._claiming:
             return 0
         with self.engine.store.transaction(queue=False, reserved=True, wait_limit=self.interval) as tx:

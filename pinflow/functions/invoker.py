@@ -53,7 +53,8 @@ class FunctionSpec:
     environment: Mapping[str, str] = field(default_factory=dict, hash=False)
     layers: tuple[str, ...] = ()
     # The function's reserved concurrency (PutFunctionConcurrency): at most this many of its
-    # invocations run at once on this server, whatever the version; None: no limit of its own.
+    # invocations run at once, whatever the version (on every node sharing the database, through
+    # `Invoker.admission`); None: no limit of its own.
     reserved_concurrency: int | None = field(default=None, compare=False)
 
 
@@ -82,8 +83,9 @@ class Throttled(RuntimeError):
 class Admission(Protocol):
     """Reserved concurrency counted beyond this process (over the nodes sharing a database)."""
 
-    def admit(self, function: str, limit: int) -> bool:
-        """Whether one more invocation of `function` may run; if so it is counted until `finished`."""
+    def admit(self, function: str, limit: int) -> bool | None:
+        """Whether one more invocation of `function` may run; if so it is counted until `finished`.
+        None: the count beyond this process could not be asked, and this process's count decides."""
 
     def finished(self, function: str) -> None:
         """An invocation `admit` counted has ended."""
@@ -175,9 +177,10 @@ class Invoker:
         admitted = False
         try:
             if admission is not None:
-                if not admission.admit(name, limit):
+                verdict = admission.admit(name, limit)
+                if verdict is False:
                     raise Throttled("Rate Exceeded.")
-                admitted = True
+                admitted = verdict is True
             yield
         finally:
             with self._in_flight_lock:

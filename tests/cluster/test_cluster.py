@@ -539,5 +539,5 @@ def test_reserved_concurrency_counts_the_invocations_of_every_node(nodes: list[N
             time.sleep(0.1)
         freed = time.monotonic() - killed_at
         assert lost.result() == "lost"  # its node died under it
-    assert freed >= LEASE_SECONDS - HEARTBEAT - 0.5, freed  # not before the dead node's lease could have passed
+    assert freed >= LEASE_SECONDS - 2 * HEARTBEAT - 1, freed  # not long before the dead node's lease passed
     print(f"the killed node's slot was free again {freed:.1f} s after the kill")

@@ -653,3 +653,32 @@ def test_nodes_admitting_at_once_never_take_more_slots_than_reserved_and_a_dead_
                 assert not work_repo.admit_running(tx, function="f", node="n8", limit=2, now=now + 10)
         finally:
             store.close()
+
+
+@pytest.mark.postgres
+def test_an_end_the_database_missed_is_counted_at_the_next_heartbeat_and_a_database_away_admits_on_the_node_s_count(
+        monkeypatch) -> None:
+    from pinflow.engine.leases import Leases
+
+    with postgres_schema("pinflow_unfinished") as url:
+        store = open_store(url)
+        try:
+            leases = Leases(types.SimpleNamespace(store=store), node_id="a", seconds=5)
+            leases.start()
+            assert leases.admit("f", 1) is True
+            assert leases.admit("f", 1) is False
+            done_running = work_repo.done_running
+
+            def away(tx: Any, **_: Any) -> None:
+                raise RuntimeError("the database is away")
+
+            monkeypatch.setattr(work_repo, "done_running", away)
+            leases.finished("f")  # not counted now
+            monkeypatch.setattr(work_repo, "done_running", done_running)
+            assert leases.admit("f", 1) is False  # still taken, until the heartbeat says it ended
+            leases.beat()
+            assert leases.admit("f", 1) is True
+            monkeypatch.setattr(work_repo, "admit_running", away)
+            assert leases.admit("f", 1) is None  # not asked: the invoker counts this node's alone
+        finally:
+            store.close()

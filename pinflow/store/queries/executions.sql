@@ -234,12 +234,13 @@ DELETE FROM nodes WHERE seen_at + 10 * lease_seconds < :now;
 -- The gate of `function`'s reserved concurrency (its row of node ''), made if missing and locked until
 -- the transaction ends: nodes admit its invocations one at a time.
 INSERT INTO function_running (function, node, running) VALUES (:function, '', 0)
-ON CONFLICT (function, node) DO UPDATE SET running = 0;
+ON CONFLICT (function, node) DO UPDATE SET running = 0 WHERE 1 = 0;
 
 -- name: running_alive
--- How many invocations of `function` the nodes alive within their lease at `now` run.
-SELECT COALESCE(SUM(r.running), 0) FROM function_running r JOIN nodes n ON n.id = r.node
-WHERE r.function = :function AND n.seen_at + n.lease_seconds >= :now;
+-- How many invocations of `function` the nodes alive within their lease at `now` run, `node` (the one
+-- asking, which knows it is alive) counted whatever its row says.
+SELECT COALESCE(SUM(r.running), 0) FROM function_running r LEFT JOIN nodes n ON n.id = r.node
+WHERE r.function = :function AND r.node <> '' AND (r.node = :node OR n.seen_at + n.lease_seconds >= :now);
 
 -- name: running_add
 INSERT INTO function_running (function, node, running) VALUES (:function, :node, 1)

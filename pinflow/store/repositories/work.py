@@ -227,7 +227,7 @@ def admit_running(tx: Tx, *, function: str, node: str, limit: int, now: float) -
     """Count one more invocation of `function` on `node`, unless the nodes alive at `now` run `limit`
     already (then False). Holds the function's gate until the transaction ends."""
     tx.run("running_gate", function=function)
-    if int(tx.value("running_alive", function=function, now=now) or 0) >= limit:
+    if int(tx.value("running_alive", function=function, node=node, now=now) or 0) >= limit:
         return False
     tx.run("running_add", function=function, node=node)
     return True
