@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 import shutil
@@ -23,8 +22,6 @@ import orjson
 from pinflow import arns
 from pinflow.functions import errors, package, pool, protocol, runtimes, sandbox
 from pinflow.functions.runtimes import provided
-
-log = logging.getLogger(__name__)
 
 # Lambda gives the init phase (importing the handler) up to 10 seconds of its own.
 INIT_TIMEOUT_SECONDS = 10.0
@@ -88,7 +85,8 @@ class Admission(Protocol):
         None: the count beyond this process could not be asked, and this process's count decides."""
 
     def finished(self, function: str) -> None:
-        """An invocation `admit` counted has ended."""
+        """An invocation `admit` counted has ended. Never raises: an end it cannot count now, it counts
+        later."""
 
 
 class CodeIntegrityError(RuntimeError):
@@ -190,10 +188,7 @@ class Invoker:
                 else:
                     del self._in_flight[name]
             if admitted:
-                try:
-                    admission.finished(name)  # type: ignore[union-attr]
-                except Exception:  # the database away: the count goes when this node stops or restarts
-                    log.exception("could not count the end of an invocation of %s", name)
+                admission.finished(name)  # type: ignore[union-attr]
 
     def invoke(self, spec: FunctionSpec, event: Any, *, request_id: str,
                client_context: Mapping[str, Any] | None = None, log: bool = True) -> InvokeResult:
